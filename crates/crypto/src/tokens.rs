@@ -1,0 +1,71 @@
+use std::fmt::Write;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use limen_domain::model::TokenHash;
+use limen_domain::ports::TokenMint;
+use sha2::{Digest, Sha256};
+
+/// Bytes of randomness in every token: 256 bits.
+const TOKEN_BYTES: usize = 32;
+
+/// Mints tokens from the operating system's CSPRNG, URL-safe base64 encoded (43
+/// characters), and digests them with SHA-256 (hex) for storage and lookup.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RandomTokenMint;
+
+impl TokenMint for RandomTokenMint {
+    fn mint(&self) -> (String, TokenHash) {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        // The OS random source failing means the machine cannot issue secrets at
+        // all; refusing to continue is the only safe answer.
+        #[allow(clippy::expect_used)]
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        let plaintext = URL_SAFE_NO_PAD.encode(bytes);
+        let hash = self.digest(&plaintext);
+        (plaintext, hash)
+    }
+
+    fn digest(&self, plaintext: &str) -> TokenHash {
+        let digest = Sha256::digest(plaintext.as_bytes());
+        let mut hex = String::with_capacity(digest.len() * 2);
+        for byte in digest {
+            // Writing to a String cannot fail.
+            let _ = write!(hex, "{byte:02x}");
+        }
+        TokenHash(hex)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn tokens_carry_256_bits_and_are_url_safe() {
+        let (plaintext, _) = RandomTokenMint.mint();
+        assert_eq!(plaintext.len(), 43);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&plaintext).unwrap().len(), 32);
+        assert!(plaintext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    }
+
+    #[test]
+    fn the_stored_digest_is_the_sha256_of_the_plaintext() {
+        let (plaintext, hash) = RandomTokenMint.mint();
+        assert_eq!(hash, RandomTokenMint.digest(&plaintext));
+        assert_ne!(hash.0, plaintext);
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(
+            RandomTokenMint.digest("abc").0,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn tokens_do_not_repeat() {
+        let minted: HashSet<String> = (0..1000).map(|_| RandomTokenMint.mint().0).collect();
+        assert_eq!(minted.len(), 1000);
+    }
+}

@@ -1,0 +1,107 @@
+//! Errors of the domain and of the ports it calls.
+
+use chrono::{DateTime, Utc};
+
+/// Which unique property a store refused to duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    /// The username is taken.
+    Username,
+    /// The e-mail address is taken.
+    Email,
+    /// The personal number belongs to another user.
+    PersonalNumber,
+}
+
+/// What a store port can fail with; adapters translate their own errors into this.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write.
+    #[error("{0:?} already exists")]
+    Duplicate(UniqueField),
+    /// An optimistic-locking write found a newer version than expected.
+    #[error("the record was changed concurrently")]
+    Conflict,
+    /// The record to change does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// The backend failed; the message carries the adapter's context.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Why the password hasher could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing slot and queue place is taken; the caller should retry later.
+    #[error("password hashing is at capacity")]
+    Busy,
+    /// The stored hash could not be parsed.
+    #[error("stored password hash is malformed: {0}")]
+    MalformedHash(String),
+    /// The hashing library failed.
+    #[error("password hashing failed: {0}")]
+    Internal(String),
+}
+
+/// Every way a domain service can refuse or fail. Each dialect maps this once to
+/// its own documented error body.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Unknown user or wrong password; deliberately indistinguishable.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The account exists but was disabled by an operator.
+    #[error("account is disabled")]
+    AccountDisabled,
+    /// Too many failed attempts; the account refuses logins until `until`.
+    #[error("account is locked until {until}")]
+    AccountLocked {
+        /// When the lock lifts.
+        until: DateTime<Utc>,
+    },
+    /// The presented token is missing, unknown, expired, revoked or of the wrong kind.
+    #[error("token is invalid")]
+    InvalidToken,
+    /// A request field failed validation; the message names the field and the rule.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The named user does not exist (administrative operations only).
+    #[error("no such user: {0}")]
+    UnknownUser(String),
+    /// The username is already taken.
+    #[error("username is already taken")]
+    UsernameTaken,
+    /// The e-mail address is already registered.
+    #[error("e-mail address is already registered")]
+    EmailTaken,
+    /// The personal number is already registered to another user.
+    #[error("personal number is already registered")]
+    PersonalNumberTaken,
+    /// Password hashing is saturated; retry shortly.
+    #[error("too busy to check passwords, retry shortly")]
+    Busy,
+    /// A dependency failed; the message is for logs, never for clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for DomainError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Duplicate(UniqueField::Username) => DomainError::UsernameTaken,
+            StoreError::Duplicate(UniqueField::Email) => DomainError::EmailTaken,
+            StoreError::Duplicate(UniqueField::PersonalNumber) => DomainError::PersonalNumberTaken,
+            other => DomainError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<HashError> for DomainError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy => DomainError::Busy,
+            other => DomainError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Limen's domain: the model, the ports that adapters implement, and the services
+//! that hold every login rule. No I/O happens here; adapters are passed in as
+//! `Arc<dyn Port>` so the rules are unit-tested with mocks.
+
+pub mod error;
+pub mod model;
+pub mod ports;
+pub mod services;
+
+pub use error::{DomainError, StoreError};

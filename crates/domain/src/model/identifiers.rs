@@ -1,0 +1,123 @@
+//! Normalisation and validation of what users type to identify themselves.
+
+use crate::error::DomainError;
+
+/// Longest accepted username, in characters.
+pub const MAX_USERNAME_CHARS: usize = 64;
+/// Longest accepted e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Shortest password an operator or a user may set.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted anywhere; bounds the work one request can cause.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// The form under which usernames and e-mail addresses are stored and looked up:
+/// trimmed and lower-case, so `John.Doe` and `john.doe` are one account on every
+/// database, whatever its collation.
+pub fn normalize_identifier(input: &str) -> String {
+    input.trim().to_lowercase()
+}
+
+/// Validates and normalises a new username.
+pub fn validate_username(input: &str) -> Result<String, DomainError> {
+    let name = normalize_identifier(input);
+    if name.is_empty() {
+        return Err(DomainError::InvalidInput("username must not be empty".into()));
+    }
+    if name.chars().count() > MAX_USERNAME_CHARS {
+        return Err(DomainError::InvalidInput(format!(
+            "username must be at most {MAX_USERNAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DomainError::InvalidInput(
+            "username must not contain spaces or control characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
+/// Validates and normalises an e-mail address: one `@`, a non-empty local part, a
+/// domain with a dot, no spaces or control characters. Deliverability is proven by
+/// the verification e-mail, not by a regular expression.
+pub fn validate_email(input: &str) -> Result<String, DomainError> {
+    let email = normalize_identifier(input);
+    let invalid = || DomainError::InvalidInput(format!("{input:?} is not a valid e-mail address"));
+    if email.chars().count() > MAX_EMAIL_CHARS
+        || email.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid());
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(invalid());
+    };
+    let domain_ok = !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty() || !domain_ok {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+/// Checks a new password against the length policy.
+pub fn validate_new_password(password: &str) -> Result<(), DomainError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(DomainError::InvalidInput(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(DomainError::InvalidInput(format!(
+            "password must be at most {MAX_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Trims an optional name; blank becomes `None`.
+pub fn clean_name(input: Option<&str>) -> Option<String> {
+    input.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_trimmed_and_lower_cased() {
+        assert_eq!(validate_username("  John.Doe ").ok().as_deref(), Some("john.doe"));
+    }
+
+    #[test]
+    fn bad_usernames_are_refused() {
+        for bad in ["", "   ", "john doe", "a\u{0}b", &"x".repeat(65)] {
+            assert!(validate_username(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn emails_need_one_at_and_a_dotted_domain() {
+        assert_eq!(validate_email("John@Example.COM").ok().as_deref(), Some("john@example.com"));
+        for bad in ["", "john", "@example.com", "john@", "john@example", "a@b@c.d", "a b@c.d", "a@.c", "a@c.", "a@b..c"] {
+            assert!(validate_email(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn password_length_is_bounded_both_ways() {
+        assert!(validate_new_password("1234567").is_err());
+        assert!(validate_new_password("12345678").is_ok());
+        assert!(validate_new_password(&"x".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn blank_names_become_none() {
+        assert_eq!(clean_name(Some("  ")), None);
+        assert_eq!(clean_name(Some(" Ann ")).as_deref(), Some("Ann"));
+        assert_eq!(clean_name(None), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! The data the services reason about.
+
+mod identifiers;
+mod password;
+mod personal_number;
+mod token;
+mod user;
+
+pub use identifiers::{
+    MAX_PASSWORD_CHARS, clean_name, normalize_identifier, validate_email, validate_new_password,
+    validate_username,
+};
+pub use password::Password;
+pub use personal_number::parse_personal_number;
+pub use token::{IssuedToken, NewToken, TokenHash, TokenId, TokenKind, TokenRecord};
+pub use user::{LockState, NewUser, User, UserId};

@@ -1,0 +1,122 @@
+use chrono::{DateTime, Utc};
+
+use super::UserId;
+
+/// A token's row id (never shown to clients as a credential).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenId(pub i64);
+
+/// The SHA-256 of a token, hex encoded: the only form in which a token is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub String);
+
+/// What a token is good for. Each kind is accepted only where it belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// A session or API access token.
+    Access,
+}
+
+impl TokenKind {
+    /// The stable name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+        }
+    }
+
+    /// Parses a stored name; `None` for a name this version does not know.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "access" => Some(TokenKind::Access),
+            _ => None,
+        }
+    }
+}
+
+/// A token as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Row id.
+    pub id: TokenId,
+    /// Owner.
+    pub user_id: UserId,
+    /// What it may be used for.
+    pub kind: TokenKind,
+    /// SHA-256 of the token.
+    pub hash: TokenHash,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was last presented (coalesced, so it may lag by a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRecord {
+    /// Whether the token may be used at `now`: not revoked and not expired.
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// What a store needs to record a freshly minted token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// Owner.
+    pub user_id: UserId,
+    /// What it may be used for.
+    pub kind: TokenKind,
+    /// SHA-256 of the token.
+    pub hash: TokenHash,
+    /// Issue time.
+    pub created_at: DateTime<Utc>,
+    /// Expiry time.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A token just issued: the plaintext goes to the client once and is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The secret to hand to the client.
+    pub plaintext: String,
+    /// The stored record.
+    pub record: TokenRecord,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_stored_names() {
+        for kind in [TokenKind::Access] {
+            assert_eq!(TokenKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(TokenKind::parse("bogus"), None);
+    }
+
+    #[test]
+    fn revoked_or_expired_tokens_are_not_live() {
+        let now = Utc::now();
+        let record = TokenRecord {
+            id: TokenId(1),
+            user_id: UserId(1),
+            kind: TokenKind::Access,
+            hash: TokenHash("ab".into()),
+            created_at: now,
+            expires_at: now + chrono::Duration::seconds(10),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        assert!(record.is_live_at(now));
+        assert!(!record.is_live_at(now + chrono::Duration::seconds(10)));
+        let revoked = TokenRecord {
+            revoked_at: Some(now),
+            ..record
+        };
+        assert!(!revoked.is_live_at(now));
+    }
+}

@@ -1,0 +1,24 @@
+//! The ports: what the domain needs from the outside world. Adapter crates
+//! implement them; tests use the mockall doubles (`Mock*`).
+
+mod clock;
+mod password_hasher;
+mod token_mint;
+mod token_store;
+mod user_store;
+
+pub use clock::{Clock, SystemClock};
+#[cfg(any(test, feature = "mocks"))]
+pub use clock::MockClock;
+pub use password_hasher::{PasswordCheck, PasswordHasher};
+#[cfg(any(test, feature = "mocks"))]
+pub use password_hasher::MockPasswordHasher;
+pub use token_mint::TokenMint;
+#[cfg(any(test, feature = "mocks"))]
+pub use token_mint::MockTokenMint;
+pub use token_store::TokenStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use token_store::MockTokenStore;
+pub use user_store::UserStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use user_store::MockUserStore;

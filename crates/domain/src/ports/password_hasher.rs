@@ -1,0 +1,33 @@
+use async_trait::async_trait;
+
+use crate::error::HashError;
+use crate::model::Password;
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The password is right. `needs_rehash` is set when the hash uses other
+    /// parameters or another format than the current ones.
+    Match {
+        /// Whether the caller should store a fresh hash.
+        needs_rehash: bool,
+    },
+    /// The password is wrong.
+    Mismatch,
+}
+
+/// Hashes and verifies passwords. Implementations must run the work off the async
+/// workers and bound how much of it runs at once.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// A PHC-format hash of `password` with the current parameters.
+    async fn hash(&self, password: &Password) -> Result<String, HashError>;
+
+    /// Checks `password` against a stored PHC-format hash.
+    async fn verify(&self, password: &Password, hash: &str) -> Result<PasswordCheck, HashError>;
+
+    /// A valid hash of no one's password, verified for unknown users so that they
+    /// cost the same time as a wrong password.
+    fn dummy_hash(&self) -> String;
+}

@@ -1,0 +1,36 @@
+//! `POST /authentication/logout`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::FlowError;
+use super::session::FlowSession;
+use crate::AppState;
+use crate::body::{LenientBool, decode, read_limited};
+
+/// The documented `LogoutRequest`; the redirect fields are accepted and ignored
+/// (an API client follows no redirect, and an open redirect is a risk).
+#[derive(Debug, Deserialize)]
+struct LogoutRequest {
+    #[serde(rename = "allSessions", default)]
+    all_sessions: LenientBool,
+}
+
+/// Revokes the presented token, or with `allSessions` every token of its user.
+pub async fn logout(
+    FlowSession(session): FlowSession,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, FlowError> {
+    let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
+    let request: LogoutRequest = decode(&req, &body)?;
+    if request.all_sessions.0 {
+        let revoked = state.sessions.logout_everywhere(session.user.id).await?;
+        tracing::info!(user_id = %session.user.id, revoked, "logged out of all sessions");
+    } else {
+        state.sessions.logout(&session).await?;
+        tracing::info!(user_id = %session.user.id, "logged out");
+    }
+    Ok(HttpResponse::Ok().finish())
+}

@@ -1,0 +1,31 @@
+//! The `flow` dialect: the Limecraft Flow platform's authentication API
+//! (`docs/api/flow.md`).
+
+mod error;
+mod login;
+mod logout;
+mod session;
+mod user;
+
+use actix_web::web;
+
+pub use error::FlowError;
+
+/// Registers the dialect's routes; other methods on them answer 405 in its shape.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/authentication/login")
+            .route(web::post().to(login::login))
+            .default_service(web::to(error::method_not_allowed)),
+    )
+    .service(
+        web::resource("/authentication/user")
+            .route(web::get().to(user::current_user))
+            .default_service(web::to(error::method_not_allowed)),
+    )
+    .service(
+        web::resource("/authentication/logout")
+            .route(web::post().to(logout::logout))
+            .default_service(web::to(error::method_not_allowed)),
+    );
+}

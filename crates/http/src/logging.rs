@@ -1,0 +1,43 @@
+//! Request spans that never record a query string: the `flow` dialect allows the
+//! token as `?access_token=`, and tokens must not reach the logs.
+
+use actix_web::{Error, HttpMessage};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use tracing::Span;
+use tracing_actix_web::{RequestId, RootSpanBuilder};
+
+/// The root span of every request: method, path (without query), request id, status.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = %request_id,
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(err) => err.as_response_error().status_code().as_u16(),
+        };
+        span.record("status", status);
+        span.in_scope(|| {
+            if status >= 500 {
+                tracing::error!(status, "request failed");
+            } else {
+                tracing::info!(status, "request served");
+            }
+        });
+    }
+}

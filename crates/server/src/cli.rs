@@ -1,0 +1,97 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Limen: a self-hosted login service speaking several existing login APIs.
+#[derive(Debug, Parser)]
+#[command(name = "limen", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, global = true, env = "LIMEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL; overrides the file and LIMEN_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080; overrides the configuration.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+/// `limen user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add(AddUserArgs),
+    /// List users, one per line: id, username, e-mail, state.
+    List,
+    /// Set a user's password (read from standard input) and end their sessions.
+    Passwd {
+        /// The user's username.
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable a user: logins are refused and their tokens stop working.
+    Disable {
+        /// The user's username.
+        username: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// The user's username.
+        username: String,
+    },
+    /// Lift a brute-force lock.
+    Unlock {
+        /// The user's username.
+        username: String,
+    },
+}
+
+/// Options of `user add`.
+#[derive(Debug, Args)]
+pub struct AddUserArgs {
+    /// Login name (stored lower-case).
+    #[arg(long)]
+    pub username: String,
+    /// E-mail address (stored lower-case).
+    #[arg(long)]
+    pub email: String,
+    /// Given name.
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// Swedish personal number, YYYYMMDDNNNN or YYYYMMDD-NNNN.
+    #[arg(long)]
+    pub personal_number: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}

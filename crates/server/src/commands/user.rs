@@ -1,0 +1,90 @@
+//! `limen user …`.
+
+use std::io::BufRead;
+
+use limen_domain::model::{Password, User};
+use limen_domain::services::NewAccount;
+
+use crate::cli::UserCommand;
+use crate::config::Config;
+use crate::error::CliError;
+use crate::wiring::Core;
+
+/// Runs one user command.
+pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> {
+    let core = Core::start(config).await?;
+    let accounts = &core.accounts;
+    match command {
+        UserCommand::Add(args) => {
+            if !args.password_stdin {
+                return Err(CliError::Usage(
+                    "give the password with --password-stdin (it is never accepted as an argument)".into(),
+                ));
+            }
+            let user = accounts
+                .create(NewAccount {
+                    username: args.username,
+                    email: args.email,
+                    first_name: args.first_name,
+                    last_name: args.last_name,
+                    personal_number: args.personal_number,
+                    password: Some(read_password()?),
+                })
+                .await?;
+            println!("created user {} with id {}", user.username, user.id);
+        }
+        UserCommand::List => {
+            for user in accounts.list().await? {
+                println!("{}", list_line(&user));
+            }
+        }
+        UserCommand::Passwd { username, .. } => {
+            accounts.set_password(&username, &read_password()?).await?;
+            println!("password of {username} changed; their sessions were ended");
+        }
+        UserCommand::Disable { username } => {
+            accounts.set_enabled(&username, false).await?;
+            println!("disabled {username}");
+        }
+        UserCommand::Enable { username } => {
+            accounts.set_enabled(&username, true).await?;
+            println!("enabled {username}");
+        }
+        UserCommand::Unlock { username } => {
+            accounts.unlock(&username).await?;
+            println!("unlocked {username}");
+        }
+    }
+    core.database.close().await?;
+    Ok(())
+}
+
+/// `id username email state`, where state is `enabled`, `disabled` or `locked`.
+fn list_line(user: &User) -> String {
+    let state = if !user.enabled {
+        "disabled"
+    } else if user.lock.is_locked_at(chrono::Utc::now()) {
+        "locked"
+    } else {
+        "enabled"
+    };
+    format!("{}\t{}\t{}\t{state}", user.id, user.username, user.email)
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<Password, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            context: "cannot read the password from standard input".into(),
+            source,
+        })?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(CliError::Usage("no password on standard input".into()));
+    }
+    Ok(Password::new(password))
+}

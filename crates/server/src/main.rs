@@ -1,0 +1,43 @@
+//! `limen`: the server and its administration commands.
+
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod logging;
+mod wiring;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ServeArgs};
+use crate::config::Config;
+use crate::error::CliError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Config::load(cli.config.as_deref()).map_err(CliError::from).and_then(|mut config| {
+        if let Some(url) = &cli.database_url {
+            config.database_url.clone_from(url);
+        }
+        let serving = matches!(cli.command, None | Some(Command::Serve(_)));
+        logging::init(&config, serving);
+        actix_web::rt::System::new().block_on(run(cli.command, config))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
+    match command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => commands::serve::run(config, args).await,
+        Command::Migrate => commands::migrate::run(&config).await,
+        Command::User(command) => commands::user::run(&config, command).await,
+    }
+}

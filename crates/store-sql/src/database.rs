@@ -1,0 +1,125 @@
+use std::time::Duration;
+
+use limen_domain::StoreError;
+use limen_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
+
+use crate::{SqlTokenStore, SqlUserStore};
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `sqlite://FILE?mode=rwc`, `postgres://...` or `mysql://...`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// How long to wait for a connection before failing a request.
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    /// A configuration with the default pool settings.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to Limen's database, and the stores over it.
+#[derive(Clone)]
+pub struct Database {
+    connection: DatabaseConnection,
+}
+
+impl Database {
+    /// Connects (creating a missing SQLite file when the URL says `mode=rwc`).
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(config.url.clone());
+        options
+            .max_connections(config.max_connections)
+            .min_connections(1)
+            .acquire_timeout(config.acquire_timeout)
+            .sqlx_logging(false);
+        let connection = sea_orm::Database::connect(options)
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("cannot connect to {}: {err}", redact(&config.url))))?;
+        if connection.get_database_backend() == DatabaseBackend::Sqlite {
+            // WAL lets readers (token validation) proceed while a login writes.
+            connection
+                .execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+                .await
+                .map_err(|err| StoreError::Unavailable(format!("cannot configure SQLite: {err}")))?;
+        }
+        Ok(Self { connection })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.connection, None)
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("migration failed: {err}")))
+    }
+
+    /// The names of the migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let pending = Migrator::get_pending_migrations(&self.connection)
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("cannot read migration state: {err}")))?;
+        Ok(pending.iter().map(|migration| migration.name().to_owned()).collect())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.connection
+            .ping()
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("database unreachable: {err}")))
+    }
+
+    /// The user store over this database.
+    pub fn users(&self) -> SqlUserStore {
+        SqlUserStore::new(self.connection.clone())
+    }
+
+    /// The token store over this database.
+    pub fn tokens(&self) -> SqlTokenStore {
+        SqlTokenStore::new(self.connection.clone())
+    }
+
+    /// Closes every pooled connection.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.connection
+            .close()
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("closing the pool failed: {err}")))
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_removed_from_urls() {
+        assert_eq!(redact("postgres://limen:s3cret@db:5432/limen"), "postgres://limen:***@db:5432/limen");
+        assert_eq!(redact("mysql://root@localhost/test"), "mysql://root@localhost/test");
+        assert_eq!(redact("sqlite://limen.db?mode=rwc"), "sqlite://limen.db?mode=rwc");
+    }
+}

@@ -1,0 +1,4 @@
+//! sea-orm entities of Limen's tables.
+
+pub mod token;
+pub mod user;

@@ -1,0 +1,24 @@
+use limen_domain::StoreError;
+use limen_domain::error::UniqueField;
+use sea_orm::{DbErr, SqlErr};
+
+/// Translates a sea-orm error into the domain's, keeping the context for logs.
+/// Unique indexes are named after their column (`ux_users_email`), and every
+/// engine names either the index or the column in its message.
+pub fn store_error(context: &str, err: DbErr) -> StoreError {
+    if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
+        let field = if message.contains("username") {
+            Some(UniqueField::Username)
+        } else if message.contains("email") {
+            Some(UniqueField::Email)
+        } else if message.contains("personal_number") {
+            Some(UniqueField::PersonalNumber)
+        } else {
+            None
+        };
+        if let Some(field) = field {
+            return StoreError::Duplicate(field);
+        }
+    }
+    StoreError::Unavailable(format!("{context}: {err}"))
+}

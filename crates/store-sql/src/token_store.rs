@@ -1,0 +1,102 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use limen_domain::StoreError;
+use limen_domain::model::{NewToken, TokenHash, TokenId, TokenKind, TokenRecord, UserId};
+use limen_domain::ports::TokenStore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use crate::entity::token;
+use crate::errors::store_error;
+use crate::time::{from_micros, from_micros_opt, to_micros};
+
+/// `TokenStore` over Limen's `tokens` table.
+#[derive(Clone)]
+pub struct SqlTokenStore {
+    db: DatabaseConnection,
+}
+
+impl SqlTokenStore {
+    /// A store over this pool.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn to_domain(row: token::Model) -> Result<TokenRecord, StoreError> {
+    let kind = TokenKind::parse(&row.kind)
+        .ok_or_else(|| StoreError::Unavailable(format!("token {} has an unknown kind {:?}", row.id, row.kind)))?;
+    Ok(TokenRecord {
+        id: TokenId(row.id),
+        user_id: UserId(row.user_id),
+        kind,
+        hash: TokenHash(row.token_hash),
+        created_at: from_micros(row.created_at, "created_at")?,
+        expires_at: from_micros(row.expires_at, "expires_at")?,
+        last_used_at: from_micros_opt(row.last_used_at, "last_used_at")?,
+        revoked_at: from_micros_opt(row.revoked_at, "revoked_at")?,
+    })
+}
+
+#[async_trait]
+impl TokenStore for SqlTokenStore {
+    async fn issue(&self, new: NewToken) -> Result<TokenRecord, StoreError> {
+        let row = token::ActiveModel {
+            user_id: Set(new.user_id.0),
+            kind: Set(new.kind.as_str().to_owned()),
+            token_hash: Set(new.hash.0),
+            created_at: Set(to_micros(new.created_at)),
+            expires_at: Set(to_micros(new.expires_at)),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|err| store_error("issuing a token", err))?;
+        to_domain(row)
+    }
+
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        token::Entity::find()
+            .filter(token::Column::TokenHash.eq(hash.0.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(|err| store_error("looking a token up", err))?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn touch(&self, id: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        token::Entity::update_many()
+            .col_expr(token::Column::LastUsedAt, Expr::value(to_micros(at)))
+            .filter(token::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("recording token use", err))?;
+        Ok(())
+    }
+
+    async fn revoke(&self, id: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        token::Entity::update_many()
+            .col_expr(token::Column::RevokedAt, Expr::value(to_micros(at)))
+            .filter(token::Column::Id.eq(id.0))
+            .filter(token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("revoking a token", err))?;
+        Ok(())
+    }
+
+    async fn revoke_all_for_user(&self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        let result = token::Entity::update_many()
+            .col_expr(token::Column::RevokedAt, Expr::value(to_micros(at)))
+            .filter(token::Column::UserId.eq(user.0))
+            .filter(token::Column::RevokedAt.is_null())
+            .filter(token::Column::ExpiresAt.gt(to_micros(at)))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("revoking a user's tokens", err))?;
+        Ok(result.rows_affected)
+    }
+}

@@ -1,0 +1,7 @@
+//! The adapter test suite: every test runs against SQLite, and against PostgreSQL
+//! and MySQL/MariaDB when `LIMEN_TEST_POSTGRES_URL` / `LIMEN_TEST_MYSQL_URL` name a
+//! server (each test gets a throw-away database of its own there).
+
+mod engines;
+mod tokens;
+mod users;

@@ -1,0 +1,30 @@
+//! Limen's database schema as sea-orm migrations, one file per change, applied on
+//! start and by `limen migrate`. The same migrations run on SQLite, PostgreSQL and
+//! MySQL/MariaDB.
+//!
+//! Times are `BIGINT` microseconds since the Unix epoch (UTC): identical on every
+//! engine, with no time-zone conversion, no loss of fractions (MySQL's `DATETIME`
+//! drops them by default) and no 2038 limit or implicit `ON UPDATE` (MariaDB's
+//! `TIMESTAMP`).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_tokens;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_tokens::Migration),
+        ]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "limen_migrations".into_iden()
+    }
+}
