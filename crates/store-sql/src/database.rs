@@ -79,6 +79,11 @@ impl Database {
             .map_err(|err| StoreError::Unavailable(format!("database unreachable: {err}")))
     }
 
+    /// The underlying pool, for operational tooling and tests that inspect rows.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.connection
+    }
+
     /// The user store over this database.
     pub fn users(&self) -> SqlUserStore {
         SqlUserStore::new(self.connection.clone())

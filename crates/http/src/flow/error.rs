@@ -5,10 +5,22 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use chrono::Utc;
 use limen_domain::DomainError;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::body::BodyError;
 use crate::credentials::TokenError;
+
+/// The serialised error object, fields in the documented order.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    code: u16,
+    #[serde(rename = "errorNumber")]
+    error_number: u32,
+    message: &'a str,
+    data: (),
+}
 
 /// An error answer in the documented shape:
 /// `{"type","code","errorNumber","message","data"}`.
@@ -155,13 +167,13 @@ impl ResponseError for FlowError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
-        response.json(json!({
-            "type": self.kind,
-            "code": self.status.as_u16(),
-            "errorNumber": 0,
-            "message": self.message,
-            "data": null,
-        }))
+        response.json(ErrorBody {
+            kind: self.kind,
+            code: self.status.as_u16(),
+            error_number: 0,
+            message: &self.message,
+            data: (),
+        })
     }
 }
 

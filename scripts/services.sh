@@ -1,0 +1,62 @@
+# Starts (and on a machine without them, installs) the servers the tests use, and
+# exports LIMEN_TEST_POSTGRES_URL / LIMEN_TEST_MYSQL_URL. Sourced by scripts/test.
+# Tests create and drop a throw-away database of their own on each server.
+
+note() { printf 'services: %s\n' "$*" >&2; }
+
+apt_install() {
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        note "installing $*"
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    else
+        return 1
+    fi
+}
+
+wait_for() { # wait_for SECONDS COMMAND...
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.5
+    done
+}
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
+mysql_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; }
+
+ensure_postgres() {
+    command -v pg_isready >/dev/null || apt_install postgresql || return 1
+    if ! postgres_up; then
+        note "starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || return 1
+        wait_for 60 postgres_up || return 1
+    fi
+    # Leftovers of an earlier run that was killed before its tests could clean up.
+    psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+        "SELECT datname FROM pg_database WHERE datname LIKE 'limen\_test\_%'" 2>/dev/null |
+        while read -r name; do psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1; done
+    export LIMEN_TEST_POSTGRES_URL="${LIMEN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+}
+
+ensure_mysql() {
+    command -v mariadb-admin >/dev/null || apt_install mariadb-server mariadb-client || return 1
+    if ! mysql_up; then
+        note "starting MariaDB"
+        start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || return 1
+        wait_for 60 mysql_up || return 1
+    fi
+    mariadb --protocol=tcp -h 127.0.0.1 -u root -N -e \
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'limen\_test\_%'" 2>/dev/null |
+        while read -r name; do mariadb --protocol=tcp -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1; done
+    export LIMEN_TEST_MYSQL_URL="${LIMEN_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+}
+
+for service in postgres mysql; do
+    if ! "ensure_$service"; then
+        if [ "${CI:-}" = true ]; then
+            note "could not provide $service, and CI=true forbids skipping its tests"
+            exit 1
+        fi
+        note "could not provide $service; its adapter tests will be skipped with a notice"
+    fi
+done
