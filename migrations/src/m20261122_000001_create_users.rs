@@ -44,7 +44,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Users::PersonalNumber).string_len(12).null())
                     .col(ColumnDef::new(Users::PasswordHash).string_len(255).null())
                     .col(ColumnDef::new(Users::Enabled).boolean().not_null())
-                    .col(ColumnDef::new(Users::FailedAttempts).integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(Users::FailedAttempts)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(ColumnDef::new(Users::FailureWindowStartedAt).big_integer().null())
                     .col(ColumnDef::new(Users::LockedUntil).big_integer().null())
                     .col(ColumnDef::new(Users::CreatedAt).big_integer().not_null())
@@ -76,6 +81,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
     }
 }

@@ -73,6 +73,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Tokens::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Tokens::Table).to_owned())
+            .await
     }
 }

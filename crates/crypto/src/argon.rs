@@ -73,7 +73,11 @@ impl Argon2Hasher {
         T: Send + 'static,
         F: FnOnce(&Argon2<'static>) -> Result<T, HashError> + Send + 'static,
     {
-        let _admitted = self.admitted.clone().try_acquire_owned().map_err(|_| HashError::Busy)?;
+        let _admitted = self
+            .admitted
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HashError::Busy)?;
         let _running = self
             .running
             .clone()
@@ -118,7 +122,8 @@ impl PasswordHasher for Argon2Hasher {
         let owned_hash = hash.to_owned();
         let password = password.clone();
         self.run(move |argon| {
-            let parsed = PasswordHash::new(&owned_hash).map_err(|err| HashError::MalformedHash(err.to_string()))?;
+            let parsed =
+                PasswordHash::new(&owned_hash).map_err(|err| HashError::MalformedHash(err.to_string()))?;
             match argon.verify_password(password.expose().as_bytes(), &parsed) {
                 Ok(()) => Ok(PasswordCheck::Match { needs_rehash }),
                 Err(argon2::password_hash::Error::Password) => Ok(PasswordCheck::Mismatch),
@@ -154,11 +159,17 @@ mod tests {
         let hash = hasher.hash(&Password::new("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
         assert_eq!(
-            hasher.verify(&Password::new("correct horse"), &hash).await.unwrap(),
+            hasher
+                .verify(&Password::new("correct horse"), &hash)
+                .await
+                .unwrap(),
             PasswordCheck::Match { needs_rehash: false }
         );
         assert_eq!(
-            hasher.verify(&Password::new("correct horsE"), &hash).await.unwrap(),
+            hasher
+                .verify(&Password::new("correct horsE"), &hash)
+                .await
+                .unwrap(),
             PasswordCheck::Mismatch
         );
     }
@@ -202,14 +213,20 @@ mod tests {
     #[tokio::test]
     async fn malformed_hashes_are_an_error_not_a_mismatch() {
         let hasher = small(1, 1);
-        let err = hasher.verify(&Password::new("pw"), "not a hash").await.unwrap_err();
+        let err = hasher
+            .verify(&Password::new("pw"), "not a hash")
+            .await
+            .unwrap_err();
         assert!(matches!(err, HashError::MalformedHash(_)));
     }
 
     #[tokio::test]
     async fn owasp_defaults_are_the_default() {
         let config = Argon2Config::default();
-        assert_eq!((config.memory_kib, config.iterations, config.parallelism), (19_456, 2, 1));
+        assert_eq!(
+            (config.memory_kib, config.iterations, config.parallelism),
+            (19_456, 2, 1)
+        );
     }
 
     #[tokio::test]

@@ -48,7 +48,11 @@ mod tests {
         let (plaintext, _) = RandomTokenMint.mint();
         assert_eq!(plaintext.len(), 43);
         assert_eq!(URL_SAFE_NO_PAD.decode(&plaintext).unwrap().len(), 32);
-        assert!(plaintext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            plaintext
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
     }
 
     #[test]

@@ -92,7 +92,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) ->
     } else if json {
         serde_json::from_slice(b"{}").map_err(|err| DecodeError::Invalid(format!("invalid JSON body: {err}")))
     } else {
-        serde_urlencoded::from_bytes(body).map_err(|err| DecodeError::Invalid(format!("invalid form body: {err}")))
+        serde_urlencoded::from_bytes(body)
+            .map_err(|err| DecodeError::Invalid(format!("invalid form body: {err}")))
     }
 }
 
@@ -143,8 +144,16 @@ mod tests {
 
     #[test]
     fn json_and_form_bodies_decode_alike() {
-        let json: Sample = decode(&with_type(Some("application/json; charset=utf-8")), br#"{"name":"a","flag":true}"#).unwrap();
-        let form: Sample = decode(&with_type(Some("application/x-www-form-urlencoded")), b"name=a&flag=true").unwrap();
+        let json: Sample = decode(
+            &with_type(Some("application/json; charset=utf-8")),
+            br#"{"name":"a","flag":true}"#,
+        )
+        .unwrap();
+        let form: Sample = decode(
+            &with_type(Some("application/x-www-form-urlencoded")),
+            b"name=a&flag=true",
+        )
+        .unwrap();
         assert_eq!(json, form);
         assert_eq!(json.flag, LenientBool(true));
     }
@@ -159,7 +168,13 @@ mod tests {
     #[test]
     fn empty_bodies_decode_to_defaults() {
         let empty: Sample = decode(&with_type(Some("application/json")), b"  ").unwrap();
-        assert_eq!(empty, Sample { name: None, flag: LenientBool(false) });
+        assert_eq!(
+            empty,
+            Sample {
+                name: None,
+                flag: LenientBool(false)
+            }
+        );
     }
 
     #[test]
@@ -181,7 +196,10 @@ mod tests {
             Err(DecodeError::Invalid(_))
         ));
         assert!(matches!(
-            decode::<Sample>(&with_type(Some("application/json")), br#"{"name":"a","name":"b"}"#),
+            decode::<Sample>(
+                &with_type(Some("application/json")),
+                br#"{"name":"a","name":"b"}"#
+            ),
             Err(DecodeError::Invalid(_))
         ));
     }
@@ -189,7 +207,11 @@ mod tests {
     #[test]
     fn lenient_booleans_accept_form_spellings() {
         for (text, value) in [("1", true), ("on", true), ("False", false), ("0", false)] {
-            let form: Sample = decode(&with_type(Some("application/x-www-form-urlencoded")), format!("flag={text}").as_bytes()).unwrap();
+            let form: Sample = decode(
+                &with_type(Some("application/x-www-form-urlencoded")),
+                format!("flag={text}").as_bytes(),
+            )
+            .unwrap();
             assert_eq!(form.flag, LenientBool(value), "{text}");
         }
     }

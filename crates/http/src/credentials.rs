@@ -57,7 +57,8 @@ fn query_token(query: &str) -> Result<Option<String>, TokenError> {
     if query.is_empty() {
         return Ok(None);
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|_| TokenError::Malformed)?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| TokenError::Malformed)?;
     match pairs.into_iter().find(|(name, _)| name == "access_token") {
         Some((_, token)) if token.trim().is_empty() => Err(TokenError::Malformed),
         Some((_, token)) => Ok(Some(token.trim().to_owned())),

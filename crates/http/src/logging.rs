@@ -1,9 +1,9 @@
 //! Request spans that never record a query string: the `flow` dialect allows the
 //! token as `?access_token=`, and tokens must not reach the logs.
 
-use actix_web::{Error, HttpMessage};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpMessage};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 

@@ -199,7 +199,10 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError::Invalid(format!("{} is not a readable file", path.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "{} is not a readable file",
+                    path.display()
+                )));
             }
             figment = figment.merge(Toml::file_exact(path));
         }
@@ -212,8 +215,9 @@ impl Config {
             .extract()
             .map_err(|err| ConfigError::Invalid(err.to_string()))?;
         if let Some(path) = &config.database_url_file {
-            let url = std::fs::read_to_string(path)
-                .map_err(|err| ConfigError::Invalid(format!("cannot read database_url_file {}: {err}", path.display())))?;
+            let url = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!("cannot read database_url_file {}: {err}", path.display()))
+            })?;
             config.database_url = url.trim().to_owned();
         }
         config.validate()?;

@@ -9,7 +9,11 @@ use crate::config::{Config, LogFormat};
 /// Installs the global subscriber. Administration commands log only warnings
 /// unless `RUST_LOG` asks for more, so their output stays readable.
 pub fn init(config: &Config, serving: bool) {
-    let default_level = if serving { config.log_level.as_str() } else { "warn" };
+    let default_level = if serving {
+        config.log_level.as_str()
+    } else {
+        "warn"
+    };
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(default_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));

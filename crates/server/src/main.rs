@@ -17,14 +17,16 @@ use crate::error::CliError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = Config::load(cli.config.as_deref()).map_err(CliError::from).and_then(|mut config| {
-        if let Some(url) = &cli.database_url {
-            config.database_url.clone_from(url);
-        }
-        let serving = matches!(cli.command, None | Some(Command::Serve(_)));
-        logging::init(&config, serving);
-        actix_web::rt::System::new().block_on(run(cli.command, config))
-    });
+    let result = Config::load(cli.config.as_deref())
+        .map_err(CliError::from)
+        .and_then(|mut config| {
+            if let Some(url) = &cli.database_url {
+                config.database_url.clone_from(url);
+            }
+            let serving = matches!(cli.command, None | Some(Command::Serve(_)));
+            logging::init(&config, serving);
+            actix_web::rt::System::new().block_on(run(cli.command, config))
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -43,9 +43,9 @@ impl Database {
             .min_connections(1)
             .acquire_timeout(config.acquire_timeout)
             .sqlx_logging(false);
-        let connection = sea_orm::Database::connect(options)
-            .await
-            .map_err(|err| StoreError::Unavailable(format!("cannot connect to {}: {err}", redact(&config.url))))?;
+        let connection = sea_orm::Database::connect(options).await.map_err(|err| {
+            StoreError::Unavailable(format!("cannot connect to {}: {err}", redact(&config.url)))
+        })?;
         if connection.get_database_backend() == DatabaseBackend::Sqlite {
             // WAL lets readers (token validation) proceed while a login writes.
             connection
@@ -68,7 +68,10 @@ impl Database {
         let pending = Migrator::get_pending_migrations(&self.connection)
             .await
             .map_err(|err| StoreError::Unavailable(format!("cannot read migration state: {err}")))?;
-        Ok(pending.iter().map(|migration| migration.name().to_owned()).collect())
+        Ok(pending
+            .iter()
+            .map(|migration| migration.name().to_owned())
+            .collect())
     }
 
     /// Checks that the database answers.
@@ -123,8 +126,14 @@ mod tests {
 
     #[test]
     fn passwords_are_removed_from_urls() {
-        assert_eq!(redact("postgres://limen:s3cret@db:5432/limen"), "postgres://limen:***@db:5432/limen");
-        assert_eq!(redact("mysql://root@localhost/test"), "mysql://root@localhost/test");
+        assert_eq!(
+            redact("postgres://limen:s3cret@db:5432/limen"),
+            "postgres://limen:***@db:5432/limen"
+        );
+        assert_eq!(
+            redact("mysql://root@localhost/test"),
+            "mysql://root@localhost/test"
+        );
         assert_eq!(redact("sqlite://limen.db?mode=rwc"), "sqlite://limen.db?mode=rwc");
     }
 }

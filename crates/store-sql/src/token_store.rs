@@ -24,8 +24,9 @@ impl SqlTokenStore {
 }
 
 fn to_domain(row: token::Model) -> Result<TokenRecord, StoreError> {
-    let kind = TokenKind::parse(&row.kind)
-        .ok_or_else(|| StoreError::Unavailable(format!("token {} has an unknown kind {:?}", row.id, row.kind)))?;
+    let kind = TokenKind::parse(&row.kind).ok_or_else(|| {
+        StoreError::Unavailable(format!("token {} has an unknown kind {:?}", row.id, row.kind))
+    })?;
     Ok(TokenRecord {
         id: TokenId(row.id),
         user_id: UserId(row.user_id),

@@ -22,7 +22,12 @@ impl SqlUserStore {
         Self { db }
     }
 
-    async fn find_one(&self, column: user::Column, value: &str, context: &str) -> Result<Option<User>, StoreError> {
+    async fn find_one(
+        &self,
+        column: user::Column,
+        value: &str,
+        context: &str,
+    ) -> Result<Option<User>, StoreError> {
         user::Entity::find()
             .filter(column.eq(value))
             .one(&self.db)
@@ -49,7 +54,10 @@ impl SqlUserStore {
         if let Some(version) = expected_version {
             update = update.filter(user::Column::Version.eq(version));
         }
-        let result = update.exec(&self.db).await.map_err(|err| store_error(context, err))?;
+        let result = update
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error(context, err))?;
         if result.rows_affected > 0 {
             return Ok(());
         }
@@ -104,7 +112,8 @@ impl UserStore for SqlUserStore {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        self.find_one(user::Column::Email, email, "finding a user by e-mail").await
+        self.find_one(user::Column::Email, email, "finding a user by e-mail")
+            .await
     }
 
     async fn create(&self, new: NewUser) -> Result<User, StoreError> {
@@ -156,14 +165,23 @@ impl UserStore for SqlUserStore {
             (user::Column::Enabled, Expr::value(enabled)),
             (user::Column::UpdatedAt, Expr::value(to_micros(at))),
         ];
-        self.update_one(id, None, set, "enabling or disabling a user").await
+        self.update_one(id, None, set, "enabling or disabling a user")
+            .await
     }
 
-    async fn update_lock_state(&self, id: UserId, expected_version: i64, lock: &LockState) -> Result<(), StoreError> {
+    async fn update_lock_state(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        lock: &LockState,
+    ) -> Result<(), StoreError> {
         let attempts = i32::try_from(lock.failed_attempts).unwrap_or(i32::MAX);
         let set = vec![
             (user::Column::FailedAttempts, Expr::value(attempts)),
-            (user::Column::FailureWindowStartedAt, opt_micros(lock.window_started_at)),
+            (
+                user::Column::FailureWindowStartedAt,
+                opt_micros(lock.window_started_at),
+            ),
             (user::Column::LockedUntil, opt_micros(lock.locked_until)),
         ];
         self.update_one(id, Some(expected_version), set, "updating a lock state")
@@ -174,7 +192,10 @@ impl UserStore for SqlUserStore {
         let set = vec![
             (user::Column::LastLoginAt, Expr::value(to_micros(at))),
             (user::Column::FailedAttempts, Expr::value(0)),
-            (user::Column::FailureWindowStartedAt, Expr::value(Option::<i64>::None)),
+            (
+                user::Column::FailureWindowStartedAt,
+                Expr::value(Option::<i64>::None),
+            ),
             (user::Column::LockedUntil, Expr::value(Option::<i64>::None)),
         ];
         self.update_one(id, None, set, "recording a login").await

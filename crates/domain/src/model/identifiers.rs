@@ -43,9 +43,7 @@ pub fn validate_username(input: &str) -> Result<String, DomainError> {
 pub fn validate_email(input: &str) -> Result<String, DomainError> {
     let email = normalize_identifier(input);
     let invalid = || DomainError::InvalidInput(format!("{input:?} is not a valid e-mail address"));
-    if email.chars().count() > MAX_EMAIL_CHARS
-        || email.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if email.chars().count() > MAX_EMAIL_CHARS || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid());
     }
     let Some((local, domain)) = email.split_once('@') else {
@@ -101,8 +99,22 @@ mod tests {
 
     #[test]
     fn emails_need_one_at_and_a_dotted_domain() {
-        assert_eq!(validate_email("John@Example.COM").ok().as_deref(), Some("john@example.com"));
-        for bad in ["", "john", "@example.com", "john@", "john@example", "a@b@c.d", "a b@c.d", "a@.c", "a@c.", "a@b..c"] {
+        assert_eq!(
+            validate_email("John@Example.COM").ok().as_deref(),
+            Some("john@example.com")
+        );
+        for bad in [
+            "",
+            "john",
+            "@example.com",
+            "john@",
+            "john@example",
+            "a@b@c.d",
+            "a b@c.d",
+            "a@.c",
+            "a@c.",
+            "a@b..c",
+        ] {
             assert!(validate_email(bad).is_err(), "{bad:?}");
         }
     }

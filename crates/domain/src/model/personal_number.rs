@@ -29,7 +29,7 @@ fn luhn_valid(digits: &str) -> bool {
         .map(|b| u32::from(b - b'0'))
         .enumerate()
         .map(|(i, d)| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let doubled = d * 2;
                 if doubled > 9 { doubled - 9 } else { doubled }
             } else {
@@ -37,7 +37,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -46,9 +46,18 @@ mod tests {
 
     #[test]
     fn accepts_valid_numbers_in_both_forms() {
-        assert_eq!(parse_personal_number("199001012385").as_deref(), Some("199001012385"));
-        assert_eq!(parse_personal_number("19900101-2385").as_deref(), Some("199001012385"));
-        assert_eq!(parse_personal_number(" 190001019876 ").as_deref(), Some("190001019876"));
+        assert_eq!(
+            parse_personal_number("199001012385").as_deref(),
+            Some("199001012385")
+        );
+        assert_eq!(
+            parse_personal_number("19900101-2385").as_deref(),
+            Some("199001012385")
+        );
+        assert_eq!(
+            parse_personal_number(" 190001019876 ").as_deref(),
+            Some("190001019876")
+        );
     }
 
     #[test]

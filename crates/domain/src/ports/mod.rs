@@ -7,18 +7,18 @@ mod token_mint;
 mod token_store;
 mod user_store;
 
-pub use clock::{Clock, SystemClock};
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
-pub use password_hasher::{PasswordCheck, PasswordHasher};
+pub use clock::{Clock, SystemClock};
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
-pub use token_mint::TokenMint;
+pub use password_hasher::{PasswordCheck, PasswordHasher};
 #[cfg(any(test, feature = "mocks"))]
 pub use token_mint::MockTokenMint;
-pub use token_store::TokenStore;
+pub use token_mint::TokenMint;
 #[cfg(any(test, feature = "mocks"))]
 pub use token_store::MockTokenStore;
-pub use user_store::UserStore;
+pub use token_store::TokenStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use user_store::MockUserStore;
+pub use user_store::UserStore;

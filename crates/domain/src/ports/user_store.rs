@@ -32,7 +32,12 @@ pub trait UserStore: Send + Sync {
 
     /// Writes the brute-force state if the user is still at `expected_version`;
     /// otherwise `StoreError::Conflict`, and the caller re-reads and retries.
-    async fn update_lock_state(&self, id: UserId, expected_version: i64, lock: &LockState) -> Result<(), StoreError>;
+    async fn update_lock_state(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        lock: &LockState,
+    ) -> Result<(), StoreError>;
 
     /// Records a successful login at `at` and clears the brute-force state.
     async fn record_login(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError>;

@@ -58,6 +58,14 @@ impl AccountService {
                 DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
             })?),
         };
+        // Checked first so that a clash on both answers deterministically; the
+        // store's unique indexes still settle races between concurrent creations.
+        if self.users.find_by_username(&username).await?.is_some() {
+            return Err(DomainError::UsernameTaken);
+        }
+        if self.users.find_by_email(&email).await?.is_some() {
+            return Err(DomainError::EmailTaken);
+        }
         let password_hash = match &account.password {
             Some(password) => {
                 validate_new_password(password.expose())?;
@@ -156,12 +164,14 @@ mod tests {
 
     impl Mocks {
         fn new() -> Self {
+            let mut users = MockUserStore::new();
+            users.expect_find_by_email().returning(|_| Ok(None));
             let mut hasher = MockPasswordHasher::new();
             hasher
                 .expect_hash()
                 .returning(|password| Ok(format!("argon2-of-{}", password.expose())));
             Self {
-                users: MockUserStore::new(),
+                users,
                 tokens: MockTokenStore::new(),
                 hasher,
             }
@@ -193,6 +203,7 @@ mod tests {
     #[tokio::test]
     async fn create_normalises_and_hashes_before_storing() {
         let mut mocks = Mocks::new();
+        mocks.users.expect_find_by_username().returning(|_| Ok(None));
         mocks
             .users
             .expect_create()
@@ -213,13 +224,26 @@ mod tests {
     #[tokio::test]
     async fn invalid_fields_write_nothing() {
         let cases = [
-            NewAccount { username: "a b".into(), ..account() },
-            NewAccount { email: "nope".into(), ..account() },
-            NewAccount { personal_number: Some("199001012384".into()), ..account() },
-            NewAccount { password: Some(Password::new("short")), ..account() },
+            NewAccount {
+                username: "a b".into(),
+                ..account()
+            },
+            NewAccount {
+                email: "nope".into(),
+                ..account()
+            },
+            NewAccount {
+                personal_number: Some("199001012384".into()),
+                ..account()
+            },
+            NewAccount {
+                password: Some(Password::new("short")),
+                ..account()
+            },
         ];
         for case in cases {
             let mut mocks = Mocks::new();
+            mocks.users.expect_find_by_username().returning(|_| Ok(None));
             mocks.users.expect_create().never();
             let err = mocks.service().create(case).await.unwrap_err();
             assert!(matches!(err, DomainError::InvalidInput(_)), "{err:?}");
@@ -229,10 +253,30 @@ mod tests {
     #[tokio::test]
     async fn a_taken_username_is_reported_as_such() {
         let mut mocks = Mocks::new();
+        mocks.users.expect_find_by_username().returning(|_| Ok(None));
         mocks
             .users
             .expect_create()
             .returning(|_| Err(StoreError::Duplicate(UniqueField::Username)));
+        let err = mocks.service().create(account()).await.unwrap_err();
+        assert!(matches!(err, DomainError::UsernameTaken));
+    }
+
+    #[tokio::test]
+    async fn an_existing_username_is_refused_before_hashing_or_writing() {
+        let mut users = MockUserStore::new();
+        users
+            .expect_find_by_username()
+            .with(eq("ann"))
+            .returning(|_| Ok(Some(user(1, "ann"))));
+        users.expect_create().never();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().never();
+        let mocks = Mocks {
+            users,
+            tokens: MockTokenStore::new(),
+            hasher,
+        };
         let err = mocks.service().create(account()).await.unwrap_err();
         assert!(matches!(err, DomainError::UsernameTaken));
     }

@@ -48,7 +48,12 @@ impl PasswordLogin {
     }
 
     /// Verifies the credentials and issues an access token valid for `ttl`.
-    pub async fn login(&self, identifier: &str, password: &Password, ttl: Duration) -> Result<LoggedIn, DomainError> {
+    pub async fn login(
+        &self,
+        identifier: &str,
+        password: &Password,
+        ttl: Duration,
+    ) -> Result<LoggedIn, DomainError> {
         let user = self.verify(identifier, password).await?;
         let token = self.sessions.issue(user.id, TokenKind::Access, ttl).await?;
         tracing::info!(user_id = %user.id, token_id = token.record.id.0, "password login");
@@ -159,8 +164,8 @@ mod tests {
 
     use super::*;
     use crate::error::HashError;
-    use crate::model::{LockState, UserId};
     use crate::model::TokenHash;
+    use crate::model::{LockState, UserId};
     use crate::ports::{MockClock, MockPasswordHasher, MockTokenMint, MockTokenStore, MockUserStore};
     use crate::services::fixtures::{at, token, user};
 
@@ -219,7 +224,8 @@ mod tests {
             let mut mint = MockTokenMint::new();
             mint.expect_mint()
                 .return_const(("plain".to_owned(), TokenHash("digest".into())));
-            let sessions = SessionService::new(users.clone(), Arc::new(tokens), Arc::new(mint), clock.clone());
+            let sessions =
+                SessionService::new(users.clone(), Arc::new(tokens), Arc::new(mint), clock.clone());
             PasswordLogin::new(
                 users,
                 Arc::new(self.hasher),
@@ -239,7 +245,11 @@ mod tests {
             .with(eq(UserId(1)), eq(at(100)))
             .times(1)
             .returning(|_, _| Ok(()));
-        let found = mocks.service().verify("ann", &Password::new("s3cret!!")).await.unwrap();
+        let found = mocks
+            .service()
+            .verify("ann", &Password::new("s3cret!!"))
+            .await
+            .unwrap();
         assert_eq!(found.id, UserId(1));
     }
 
@@ -250,7 +260,9 @@ mod tests {
         let mut tokens = MockTokenStore::new();
         tokens
             .expect_issue()
-            .withf(|new| new.kind == TokenKind::Access && new.expires_at == at(160) && new.user_id == UserId(1))
+            .withf(|new| {
+                new.kind == TokenKind::Access && new.expires_at == at(160) && new.user_id == UserId(1)
+            })
             .times(1)
             .returning(|_| Ok(token(3, 1, 160)));
         let logged_in = mocks
@@ -280,7 +292,10 @@ mod tests {
     async fn the_identifier_may_be_the_email_in_any_case() {
         let mut mocks = Mocks::new().with_user(user(1, "ann")).password_is("pw");
         mocks.users.expect_record_login().returning(|_, _| Ok(()));
-        let found = mocks.service().verify(" ANN@example.com ", &Password::new("pw")).await;
+        let found = mocks
+            .service()
+            .verify(" ANN@example.com ", &Password::new("pw"))
+            .await;
         assert_eq!(found.unwrap().username, "ann");
     }
 
@@ -293,7 +308,11 @@ mod tests {
             .withf(|_, hash| hash == DUMMY)
             .times(1)
             .returning(|_, _| Ok(PasswordCheck::Mismatch));
-        let err = mocks.service().verify("bob", &Password::new("pw")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("bob", &Password::new("pw"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::InvalidCredentials));
     }
 
@@ -309,7 +328,11 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         mocks.users.expect_record_login().never();
-        let err = mocks.service().verify("ann", &Password::new("wrong")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("wrong"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::InvalidCredentials));
     }
 
@@ -323,7 +346,11 @@ mod tests {
         };
         let mut mocks = Mocks::new().with_user(ann).password_is("right");
         mocks.users.expect_update_lock_state().returning(|_, _, _| Ok(()));
-        let err = mocks.service().verify("ann", &Password::new("wrong")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("wrong"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::AccountLocked { until } if until == at(115)));
     }
 
@@ -340,7 +367,11 @@ mod tests {
             .returning(|_, _| Ok(PasswordCheck::Mismatch));
         mocks.users.expect_update_lock_state().never();
         mocks.users.expect_record_login().never();
-        let err = mocks.service().verify("ann", &Password::new("right")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("right"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::AccountLocked { .. }));
     }
 
@@ -349,8 +380,18 @@ mod tests {
         let mut ann = user(1, "ann");
         ann.lock.locked_until = Some(at(100));
         let mut mocks = Mocks::new().with_user(ann).password_is("right");
-        mocks.users.expect_record_login().times(1).returning(|_, _| Ok(()));
-        assert!(mocks.service().verify("ann", &Password::new("right")).await.is_ok());
+        mocks
+            .users
+            .expect_record_login()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        assert!(
+            mocks
+                .service()
+                .verify("ann", &Password::new("right"))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -360,7 +401,11 @@ mod tests {
         let mut mocks = Mocks::new().with_user(ann).password_is("right");
         mocks.users.expect_update_lock_state().never();
         mocks.users.expect_record_login().never();
-        let err = mocks.service().verify("ann", &Password::new("right")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("right"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::AccountDisabled));
     }
 
@@ -392,7 +437,11 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_, _, _| Ok(()));
-        let err = mocks.service().verify("ann", &Password::new("wrong")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("wrong"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::InvalidCredentials));
     }
 
@@ -421,8 +470,15 @@ mod tests {
     #[tokio::test]
     async fn a_saturated_hasher_answers_busy() {
         let mut mocks = Mocks::new().with_user(user(1, "ann"));
-        mocks.hasher.expect_verify().returning(|_, _| Err(HashError::Busy));
-        let err = mocks.service().verify("ann", &Password::new("pw")).await.unwrap_err();
+        mocks
+            .hasher
+            .expect_verify()
+            .returning(|_, _| Err(HashError::Busy));
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("pw"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::Busy));
     }
 
@@ -437,7 +493,11 @@ mod tests {
             .withf(|_, hash| hash == DUMMY)
             .times(1)
             .returning(|_, _| Ok(PasswordCheck::Mismatch));
-        let err = mocks.service().verify("ann", &Password::new("pw")).await.unwrap_err();
+        let err = mocks
+            .service()
+            .verify("ann", &Password::new("pw"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::InvalidCredentials));
     }
 }

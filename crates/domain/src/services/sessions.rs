@@ -47,7 +47,12 @@ impl SessionService {
     }
 
     /// Mints a token of `kind` for `user`, valid for `ttl` from now.
-    pub async fn issue(&self, user: UserId, kind: TokenKind, ttl: Duration) -> Result<IssuedToken, DomainError> {
+    pub async fn issue(
+        &self,
+        user: UserId,
+        kind: TokenKind,
+        ttl: Duration,
+    ) -> Result<IssuedToken, DomainError> {
         let now = self.clock.now();
         let (plaintext, hash) = self.mint.mint();
         let record = self
@@ -201,7 +206,10 @@ mod tests {
             record.last_used_at = Some(at(9));
             Ok(Some(record))
         });
-        mocks.users.expect_find_by_id().returning(|id| Ok(Some(user(id.0, "ann"))));
+        mocks
+            .users
+            .expect_find_by_id()
+            .returning(|id| Ok(Some(user(id.0, "ann"))));
         mocks
             .tokens
             .expect_touch()

@@ -107,7 +107,9 @@ impl From<DomainError> for FlowError {
             }
             DomainError::AccountLocked { .. } => Self::login_refused("the account", err),
             DomainError::InvalidInput(message) => Self::bad_request(message),
-            DomainError::UnknownUser(_) => Self::new(StatusCode::NOT_FOUND, "NotFoundError", "The user was not found."),
+            DomainError::UnknownUser(_) => {
+                Self::new(StatusCode::NOT_FOUND, "NotFoundError", "The user was not found.")
+            }
             DomainError::UsernameTaken | DomainError::EmailTaken | DomainError::PersonalNumberTaken => {
                 Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string())
             }

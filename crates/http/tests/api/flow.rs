@@ -63,7 +63,10 @@ async fn the_documented_json_login_answers_the_documented_token_object() {
 async fn form_parameters_and_the_email_address_log_in_too() {
     let app = TestApp::new().await;
     app.add_user("john.doe").await;
-    let form = format!("username=John.Doe%40example.com&password={}", PASSWORD.replace(' ', "+"));
+    let form = format!(
+        "username=John.Doe%40example.com&password={}",
+        PASSWORD.replace(' ', "+")
+    );
     let answer = app
         .send(login_raw(Some("application/x-www-form-urlencoded"), form))
         .await;
@@ -79,13 +82,22 @@ async fn remember_me_gives_a_week_and_otherwise_an_hour() {
     app.add_user("ann").await;
     for (remember, hours) in [(json!(true), 24 * 7), (json!(false), 1), (json!("true"), 24 * 7)] {
         let answer = app
-            .send(login_json(json!({"username": "ann", "password": PASSWORD, "rememberMe": remember})))
+            .send(login_json(
+                json!({"username": "ann", "password": PASSWORD, "rememberMe": remember}),
+            ))
             .await;
         let token = answer.json()["token"].as_str().unwrap().to_owned();
         let record = app.token_record(&token).await;
-        assert_eq!(record.expires_at - record.created_at, Duration::hours(hours), "{remember}");
+        assert_eq!(
+            record.expires_at - record.created_at,
+            Duration::hours(hours),
+            "{remember}"
+        );
     }
-    let form = format!("username=ann&password={}&rememberMe=true", PASSWORD.replace(' ', "+"));
+    let form = format!(
+        "username=ann&password={}&rememberMe=true",
+        PASSWORD.replace(' ', "+")
+    );
     let answer = app
         .send(login_raw(Some("application/x-www-form-urlencoded"), form))
         .await;
@@ -99,12 +111,16 @@ async fn wrong_credentials_answer_the_documented_401() {
     app.add_user("ann").await;
     for username in ["wrongUsername", "ann"] {
         let answer = app
-            .send(login_json(json!({"username": username, "password": "mysecret123!"})))
+            .send(login_json(
+                json!({"username": username, "password": "mysecret123!"}),
+            ))
             .await;
         let message = assert_error(&answer, 401, "UnauthorizedError");
         assert_eq!(
             message,
-            format!("{username} was not authorized, the username / password combination you entered is invalid.")
+            format!(
+                "{username} was not authorized, the username / password combination you entered is invalid."
+            )
         );
     }
 }
@@ -128,13 +144,24 @@ async fn five_failures_lock_the_account_with_403_until_unlocked() {
     let app = TestApp::new().await;
     app.add_user("ann").await;
     for _ in 0..4 {
-        let answer = app.send(login_json(json!({"username": "ann", "password": "nope"}))).await;
+        let answer = app
+            .send(login_json(json!({"username": "ann", "password": "nope"})))
+            .await;
         assert_error(&answer, 401, "UnauthorizedError");
     }
-    let fifth = app.send(login_json(json!({"username": "ann", "password": "nope"}))).await;
+    let fifth = app
+        .send(login_json(json!({"username": "ann", "password": "nope"})))
+        .await;
     let message = assert_error(&fifth, 403, "ForbiddenError");
     assert!(message.contains("locked"), "{message}");
-    let retry: i64 = fifth.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    let retry: i64 = fifth
+        .headers
+        .get(header::RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     let right = app
         .send(login_json(json!({"username": "ann", "password": PASSWORD})))
@@ -215,9 +242,10 @@ async fn missing_unknown_expired_and_revoked_tokens_are_401() {
             .insert_header((header::AUTHORIZATION, "Basic YW5uOnB3")),
         TestRequest::get().uri("/authentication/user?access_token="),
         TestRequest::get().uri("/authentication/user?access_token=%FF%FE"),
-        TestRequest::get()
-            .uri("/authentication/user")
-            .insert_header((header::AUTHORIZATION, header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap())),
+        TestRequest::get().uri("/authentication/user").insert_header((
+            header::AUTHORIZATION,
+            header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )),
     ];
     for request in requests {
         let answer = app.send(request).await;
@@ -273,7 +301,11 @@ async fn logout_without_a_valid_token_is_401_and_changes_nothing() {
     app.login("ann").await;
     let before = app.fingerprint().await;
     let answer = app
-        .send(TestRequest::post().uri("/authentication/logout").set_json(json!({"allSessions": true})))
+        .send(
+            TestRequest::post()
+                .uri("/authentication/logout")
+                .set_json(json!({"allSessions": true})),
+        )
         .await;
     assert_error(&answer, 401, "UnauthorizedError");
     assert_eq!(app.fingerprint().await, before);
@@ -296,28 +328,104 @@ async fn bad_login_input_is_a_4xx_in_the_documented_shape_and_changes_no_row() {
     app.add_user("ann").await;
     let json = Some("application/json");
     let cases: Vec<(&str, TestRequest, u16, &str)> = vec![
-        ("malformed JSON", login_raw(json, r#"{"username": "ann", "password": "#), 400, "BadRequestError"),
+        (
+            "malformed JSON",
+            login_raw(json, r#"{"username": "ann", "password": "#),
+            400,
+            "BadRequestError",
+        ),
         ("not an object", login_raw(json, "[1, 2]"), 400, "BadRequestError"),
-        ("a number as username", login_raw(json, r#"{"username": 5, "password": "x"}"#), 400, "BadRequestError"),
-        ("null password", login_raw(json, r#"{"username": "ann", "password": null}"#), 400, "BadRequestError"),
-        ("no password", login_raw(json, r#"{"username": "ann"}"#), 400, "BadRequestError"),
+        (
+            "a number as username",
+            login_raw(json, r#"{"username": 5, "password": "x"}"#),
+            400,
+            "BadRequestError",
+        ),
+        (
+            "null password",
+            login_raw(json, r#"{"username": "ann", "password": null}"#),
+            400,
+            "BadRequestError",
+        ),
+        (
+            "no password",
+            login_raw(json, r#"{"username": "ann"}"#),
+            400,
+            "BadRequestError",
+        ),
         ("empty JSON body", login_raw(json, ""), 400, "BadRequestError"),
         ("empty body, no type", login_raw(None, ""), 400, "BadRequestError"),
         ("empty object", login_raw(json, "{}"), 400, "BadRequestError"),
-        ("rememberMe not a boolean", login_raw(json, r#"{"username":"ann","password":"x","rememberMe":"perhaps"}"#), 400, "BadRequestError"),
-        ("duplicate keys", login_raw(json, r#"{"username":"ann","username":"bob","password":"x"}"#), 400, "BadRequestError"),
-        ("invalid UTF-8", login_raw(json, &b"{\"username\":\"\xff\xfe\",\"password\":\"x\"}"[..]), 400, "BadRequestError"),
-        ("text/plain", login_raw(Some("text/plain"), "username=ann&password=x"), 415, "UnsupportedMediaTypeError"),
-        ("multipart", login_raw(Some("multipart/form-data; boundary=x"), "--x--"), 415, "UnsupportedMediaTypeError"),
-        ("over the body limit", login_raw(json, format!(r#"{{"username":"{}","password":"x"}}"#, "a".repeat(70_000))), 413, "PayloadTooLargeError"),
-        ("10 MB", login_raw(json, vec![b'{'; 10 * 1024 * 1024]), 413, "PayloadTooLargeError"),
-        ("GET instead of POST", TestRequest::get().uri("/authentication/login"), 405, "MethodNotAllowedError"),
-        ("form without a password", login_raw(Some("application/x-www-form-urlencoded"), "username=ann"), 400, "BadRequestError"),
+        (
+            "rememberMe not a boolean",
+            login_raw(
+                json,
+                r#"{"username":"ann","password":"x","rememberMe":"perhaps"}"#,
+            ),
+            400,
+            "BadRequestError",
+        ),
+        (
+            "duplicate keys",
+            login_raw(json, r#"{"username":"ann","username":"bob","password":"x"}"#),
+            400,
+            "BadRequestError",
+        ),
+        (
+            "invalid UTF-8",
+            login_raw(json, &b"{\"username\":\"\xff\xfe\",\"password\":\"x\"}"[..]),
+            400,
+            "BadRequestError",
+        ),
+        (
+            "text/plain",
+            login_raw(Some("text/plain"), "username=ann&password=x"),
+            415,
+            "UnsupportedMediaTypeError",
+        ),
+        (
+            "multipart",
+            login_raw(Some("multipart/form-data; boundary=x"), "--x--"),
+            415,
+            "UnsupportedMediaTypeError",
+        ),
+        (
+            "over the body limit",
+            login_raw(
+                json,
+                format!(r#"{{"username":"{}","password":"x"}}"#, "a".repeat(70_000)),
+            ),
+            413,
+            "PayloadTooLargeError",
+        ),
+        (
+            "10 MB",
+            login_raw(json, vec![b'{'; 10 * 1024 * 1024]),
+            413,
+            "PayloadTooLargeError",
+        ),
+        (
+            "GET instead of POST",
+            TestRequest::get().uri("/authentication/login"),
+            405,
+            "MethodNotAllowedError",
+        ),
+        (
+            "form without a password",
+            login_raw(Some("application/x-www-form-urlencoded"), "username=ann"),
+            400,
+            "BadRequestError",
+        ),
     ];
     let before = app.fingerprint().await;
     for (name, request, status, kind) in cases {
         let answer = app.send(request).await;
-        assert_eq!(answer.status.as_u16(), status, "{name}: {:?}", String::from_utf8_lossy(&answer.body));
+        assert_eq!(
+            answer.status.as_u16(),
+            status,
+            "{name}: {:?}",
+            String::from_utf8_lossy(&answer.body)
+        );
         assert_error(&answer, status, kind);
         assert_eq!(app.fingerprint().await, before, "{name} changed a row");
     }
@@ -371,7 +479,9 @@ async fn a_configured_body_limit_is_honoured() {
     .await;
     app.add_user("ann").await;
     let answer = app
-        .send(login_json(json!({"username": "ann", "password": PASSWORD, "padding": "x".repeat(64)})))
+        .send(login_json(
+            json!({"username": "ann", "password": PASSWORD, "padding": "x".repeat(64)}),
+        ))
         .await;
     assert_error(&answer, 413, "PayloadTooLargeError");
 }

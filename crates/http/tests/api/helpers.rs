@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use actix_web::App;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::web::Bytes;
-use actix_web::App;
 use chrono::Duration;
 use limen_crypto::{Argon2Config, Argon2Hasher, RandomTokenMint};
 use limen_domain::model::{Password, TokenKind, User};
@@ -49,9 +49,12 @@ impl TestApp {
 
     pub async fn with_settings(settings: HttpSettings) -> Self {
         let path = std::env::temp_dir().join(format!("limen-http-{}.db", uuid::Uuid::new_v4().simple()));
-        let db = Database::connect(&DatabaseConfig::new(format!("sqlite://{}?mode=rwc", path.display())))
-            .await
-            .unwrap();
+        let db = Database::connect(&DatabaseConfig::new(format!(
+            "sqlite://{}?mode=rwc",
+            path.display()
+        )))
+        .await
+        .unwrap();
         db.migrate().await.unwrap();
         // Cheap argon2 parameters: these tests are about HTTP, not about cost.
         let hasher: Arc<dyn PasswordHasher> = Arc::new(
@@ -107,7 +110,11 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_body(response).await;
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn add_user(&self, username: &str) -> User {

@@ -1,5 +1,8 @@
 //! HTTP tests of every dialect, in-process against a real SQLite database.
 
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod flow;
 mod health;
 mod helpers;

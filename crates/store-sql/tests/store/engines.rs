@@ -27,7 +27,9 @@ impl TestDb {
             }
             Cleanup::Server { admin_url, name } => {
                 if let Ok(admin) = sea_orm::Database::connect(admin_url.as_str()).await {
-                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await;
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                        .await;
                     let _ = admin.close().await;
                 }
             }
@@ -58,7 +60,9 @@ fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..host_end]);
     if let Some(query) = query {
         out.push('?');
@@ -91,9 +95,12 @@ async fn server_db(engine: &'static str, admin_url: String) -> TestDb {
 /// A migrated database on every configured engine: SQLite always.
 pub async fn all() -> Vec<TestDb> {
     let path = std::env::temp_dir().join(format!("limen-test-{}.db", uuid::Uuid::new_v4().simple()));
-    let sqlite = Database::connect(&DatabaseConfig::new(format!("sqlite://{}?mode=rwc", path.display())))
-        .await
-        .unwrap();
+    let sqlite = Database::connect(&DatabaseConfig::new(format!(
+        "sqlite://{}?mode=rwc",
+        path.display()
+    )))
+    .await
+    .unwrap();
     sqlite.migrate().await.unwrap();
     let mut dbs = vec![TestDb {
         engine: "sqlite",
@@ -115,7 +122,10 @@ fn database_names_replace_the_path_of_server_urls() {
         with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
         "postgres://postgres@127.0.0.1:5432/x"
     );
-    assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
+    assert_eq!(
+        with_database("mysql://root@127.0.0.1:3306", "x"),
+        "mysql://root@127.0.0.1:3306/x"
+    );
     assert_eq!(
         with_database("postgres://u:p@h/db?sslmode=disable", "x"),
         "postgres://u:p@h/x?sslmode=disable"

@@ -2,6 +2,9 @@
 //! and MySQL/MariaDB when `LIMEN_TEST_POSTGRES_URL` / `LIMEN_TEST_MYSQL_URL` name a
 //! server (each test gets a throw-away database of its own there).
 
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod engines;
 mod tokens;
 mod users;

@@ -82,7 +82,12 @@ async fn revoke_all_ends_only_that_users_live_tokens() {
         let already = tokens.issue(token(ann, "d", 3600)).await.unwrap();
         tokens.revoke(already.id, at(60)).await.unwrap();
         let bobs = tokens.issue(token(bob, "e", 3600)).await.unwrap();
-        assert_eq!(tokens.revoke_all_for_user(ann, at(100)).await.unwrap(), 2, "{}", test.engine);
+        assert_eq!(
+            tokens.revoke_all_for_user(ann, at(100)).await.unwrap(),
+            2,
+            "{}",
+            test.engine
+        );
         for live in [&first, &second] {
             let found = tokens.find_by_hash(&live.hash).await.unwrap().unwrap();
             assert_eq!(found.revoked_at, Some(at(100)));

@@ -41,8 +41,14 @@ async fn created_users_are_found_by_id_username_and_email() {
         assert_eq!(created.updated_at, at(0));
         assert_eq!(created.lock, LockState::default());
         assert_eq!(created.personal_number.as_deref(), Some("199001012385"));
-        assert_eq!(users.find_by_id(created.id).await.unwrap().as_ref(), Some(&created));
-        assert_eq!(users.find_by_username("ann").await.unwrap().as_ref(), Some(&created));
+        assert_eq!(
+            users.find_by_id(created.id).await.unwrap().as_ref(),
+            Some(&created)
+        );
+        assert_eq!(
+            users.find_by_username("ann").await.unwrap().as_ref(),
+            Some(&created)
+        );
         assert_eq!(
             users.find_by_email("ann@example.com").await.unwrap().as_ref(),
             Some(&created)
@@ -93,7 +99,10 @@ async fn duplicates_are_reported_by_field_and_write_nothing() {
             })
             .await;
         assert!(
-            matches!(same_number, Err(StoreError::Duplicate(UniqueField::PersonalNumber))),
+            matches!(
+                same_number,
+                Err(StoreError::Duplicate(UniqueField::PersonalNumber))
+            ),
             "{}: {same_number:?}",
             test.engine
         );
@@ -114,7 +123,11 @@ async fn lock_state_writes_are_optimistically_locked() {
         };
         users.update_lock_state(ann.id, 1, &lock).await.unwrap();
         let stale = users.update_lock_state(ann.id, 1, &LockState::default()).await;
-        assert!(matches!(stale, Err(StoreError::Conflict)), "{}: {stale:?}", test.engine);
+        assert!(
+            matches!(stale, Err(StoreError::Conflict)),
+            "{}: {stale:?}",
+            test.engine
+        );
         let missing = users.update_lock_state(UserId(ann.id.0 + 99), 1, &lock).await;
         assert!(matches!(missing, Err(StoreError::NotFound)), "{}", test.engine);
         let reread = users.find_by_id(ann.id).await.unwrap().unwrap();
@@ -154,10 +167,18 @@ async fn profile_changes_bump_version_and_update_time() {
     for test in engines::all().await {
         let users = test.db.users();
         let ann = users.create(new_user("ann")).await.unwrap();
-        users.set_password_hash(ann.id, "$argon2id$new", at(5)).await.unwrap();
+        users
+            .set_password_hash(ann.id, "$argon2id$new", at(5))
+            .await
+            .unwrap();
         users.set_enabled(ann.id, false, at(6)).await.unwrap();
         let reread = users.find_by_id(ann.id).await.unwrap().unwrap();
-        assert_eq!(reread.password_hash.as_deref(), Some("$argon2id$new"), "{}", test.engine);
+        assert_eq!(
+            reread.password_hash.as_deref(),
+            Some("$argon2id$new"),
+            "{}",
+            test.engine
+        );
         assert!(!reread.enabled);
         assert_eq!(reread.updated_at, at(6));
         assert_eq!(reread.version, 3);
@@ -176,7 +197,13 @@ async fn list_orders_users_by_id() {
         for name in ["carl", "ann", "bob"] {
             users.create(new_user(name)).await.unwrap();
         }
-        let names: Vec<String> = users.list().await.unwrap().into_iter().map(|u| u.username).collect();
+        let names: Vec<String> = users
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
         assert_eq!(names, ["carl", "ann", "bob"], "{}", test.engine);
         test.drop_database().await;
     }
@@ -186,7 +213,11 @@ async fn list_orders_users_by_id() {
 async fn migrating_twice_is_harmless() {
     for test in engines::all().await {
         test.db.migrate().await.unwrap();
-        assert!(test.db.pending_migrations().await.unwrap().is_empty(), "{}", test.engine);
+        assert!(
+            test.db.pending_migrations().await.unwrap().is_empty(),
+            "{}",
+            test.engine
+        );
         test.db.ping().await.unwrap();
         test.drop_database().await;
     }

@@ -1,0 +1,8 @@
+//! The `limen` binary, run as an operator runs it.
+
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin;
+mod helpers;
+mod serve;

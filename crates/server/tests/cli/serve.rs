@@ -1,0 +1,138 @@
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Scratch, Server, exists};
+
+async fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_curl_walkthrough_works_and_sigterm_exits_zero() {
+    let scratch = Scratch::new();
+    scratch.ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            "john.doe",
+            "--email",
+            "john@example.com",
+            "--password-stdin",
+        ],
+        "mysecret123!\n",
+    );
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let http = client().await;
+    let login: Value = http
+        .post(format!("{}/authentication/login", server.base))
+        .json(&json!({"username": "john.doe", "password": "mysecret123!"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["needsSecondToken"], false);
+    let token = login["token"].as_str().unwrap();
+    let me = http
+        .get(format!("{}/authentication/user", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.json::<Value>().await.unwrap()["username"], "john.doe");
+    let logout = http
+        .post(format!("{}/authentication/logout", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 200);
+    let after = http
+        .get(format!("{}/authentication/user", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401);
+    let log = server.log.clone();
+    assert!(server.terminate(), "serve did not exit 0 after SIGTERM");
+    let log = log.lock().unwrap().clone();
+    assert!(!log.contains(token), "a token reached the log");
+    assert!(log.contains("request served"), "{log}");
+}
+
+#[tokio::test]
+async fn tokens_in_the_query_string_never_reach_the_log() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let secret = "query-secret-token-value";
+    let answer = client()
+        .await
+        .get(format!(
+            "{}/authentication/user?access_token={secret}",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
+    let log = server.log.clone();
+    assert!(server.terminate());
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains("/authentication/user"), "{log}");
+    assert!(!log.contains(secret), "{log}");
+}
+
+#[tokio::test]
+async fn json_logs_and_environment_overrides_take_effect() {
+    let scratch = Scratch::new();
+    let file = scratch.dir.join("limen.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:1\"\nlog_format = \"text\"\n").unwrap();
+    let mut command = scratch.command();
+    command
+        .args(["--config", file.to_str().unwrap(), "serve"])
+        .env("LIMEN_LISTEN", "127.0.0.1:0")
+        .env("LIMEN_LOG_FORMAT", "json");
+    let server = Server::start(command);
+    let ready = client()
+        .await
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let log = server.log.clone();
+    assert!(server.terminate());
+    let log = log.lock().unwrap().clone();
+    let first = log.lines().next().unwrap();
+    serde_json::from_str::<Value>(first).unwrap_or_else(|err| panic!("not a JSON log line ({err}): {first}"));
+}
+
+#[tokio::test]
+async fn with_no_arguments_it_serves_sqlite_in_the_working_directory_on_8080() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command.env_remove("LIMEN_DATABASE_URL");
+    let server = Server::start(command);
+    assert_eq!(server.base, "http://127.0.0.1:8080");
+    let health = client()
+        .await
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(exists(&scratch.dir.join("limen.db")));
+    assert!(server.terminate());
+}
