@@ -51,7 +51,11 @@ ensure_mysql() {
     export LIMEN_TEST_MYSQL_URL="${LIMEN_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
 }
 
-for service in postgres mysql; do
+ensure_oathtool() {
+    command -v oathtool >/dev/null || apt_install oathtool
+}
+
+for service in postgres mysql oathtool; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

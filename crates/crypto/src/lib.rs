@@ -1,8 +1,14 @@
 //! Cryptography adapters for Limen's domain ports: argon2id password hashing on a
-//! bounded blocking pool, and random tokens stored as SHA-256 digests.
+//! bounded blocking pool, random tokens stored as SHA-256 digests, RFC 6238 TOTP,
+//! and sealing of secrets at rest.
 
 mod argon;
+pub mod base32;
+mod secrets;
 mod tokens;
+mod totp;
 
 pub use argon::{Argon2Config, Argon2Hasher};
+pub use secrets::{SecretKeyring, parse_key};
 pub use tokens::RandomTokenMint;
+pub use totp::RfcTotp;

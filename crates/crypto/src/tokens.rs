@@ -26,6 +26,20 @@ impl TokenMint for RandomTokenMint {
         (plaintext, hash)
     }
 
+    fn recovery_code(&self) -> String {
+        let mut bytes = [0u8; 10];
+        #[allow(clippy::expect_used)]
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        let code = crate::base32::encode(&bytes);
+        format!(
+            "{}-{}-{}-{}",
+            &code[0..4],
+            &code[4..8],
+            &code[8..12],
+            &code[12..16]
+        )
+    }
+
     fn digest(&self, plaintext: &str) -> TokenHash {
         let digest = Sha256::digest(plaintext.as_bytes());
         let mut hex = String::with_capacity(digest.len() * 2);
@@ -65,6 +79,22 @@ mod tests {
             RandomTokenMint.digest("abc").0,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn recovery_codes_are_80_bits_of_base32_in_four_groups() {
+        let code = RandomTokenMint.recovery_code();
+        let groups: Vec<&str> = code.split('-').collect();
+        assert_eq!(groups.len(), 4, "{code}");
+        for group in groups {
+            assert_eq!(group.len(), 4);
+            assert!(
+                group
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+            );
+        }
+        assert_ne!(code, RandomTokenMint.recovery_code());
     }
 
     #[test]

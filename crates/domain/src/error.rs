@@ -63,6 +63,18 @@ pub enum DomainError {
     /// The presented token is missing, unknown, expired, revoked or of the wrong kind.
     #[error("token is invalid")]
     InvalidToken,
+    /// The second-factor code (or recovery code) is wrong, or was already used.
+    #[error("the second-factor code is invalid")]
+    InvalidSecondFactor,
+    /// Two-factor authentication is already active; it must be disabled first.
+    #[error("two-factor authentication is already enabled")]
+    SecondFactorAlreadyEnabled,
+    /// The operation needs an enrolment that does not exist (none started, or not confirmed).
+    #[error("{0}")]
+    SecondFactorNotEnrolled(&'static str),
+    /// The caller may not act on this resource.
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
     /// A request field failed validation; the message names the field and the rule.
     #[error("invalid input: {0}")]
     InvalidInput(String),

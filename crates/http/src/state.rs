@@ -3,7 +3,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::Duration;
-use limen_domain::services::{PasswordLogin, SessionService};
+use limen_domain::services::{PasswordLogin, SessionService, TwoFactorService};
 
 /// Answers whether the backends are reachable; `Err` carries the reason for logs.
 pub type ReadinessCheck =
@@ -52,6 +52,8 @@ pub struct AppState {
     pub login: Arc<PasswordLogin>,
     /// Token validation and logout.
     pub sessions: Arc<SessionService>,
+    /// TOTP enrolment and the second login step.
+    pub two_factor: Arc<TwoFactorService>,
     /// Backend reachability, for `/readyz`.
     pub readiness: ReadinessCheck,
     /// HTTP settings.

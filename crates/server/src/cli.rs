@@ -31,6 +31,17 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the key that seals secrets at rest.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+/// `limen secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every stored TOTP secret with the current `secrets_key` (run after
+    /// moving the old key to `previous_secrets_keys`).
+    Rotate,
 }
 
 /// Options of `serve`.
@@ -70,6 +81,19 @@ pub enum UserCommand {
     Unlock {
         /// The user's username.
         username: String,
+    },
+    /// Remove a user's second factor (lost phone); they log in with the password alone.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor {
+        /// The user's username.
+        username: String,
+    },
+    /// Set a user's role: `user`, or `support` (may manage others' second factors).
+    SetRole {
+        /// The user's username.
+        username: String,
+        /// `user` or `support`.
+        role: String,
     },
 }
 

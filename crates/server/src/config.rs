@@ -29,6 +29,13 @@ pub struct Config {
     /// A file whose content (trimmed) replaces `database_url`, so that a password
     /// in the URL can come from a secret mount instead of the environment.
     pub database_url_file: Option<PathBuf>,
+    /// Base64 of 32 random bytes: seals TOTP secrets at rest (XChaCha20-Poly1305).
+    /// Without it they are stored unencrypted and a warning is logged.
+    pub secrets_key: Option<String>,
+    /// A file holding `secrets_key`.
+    pub secrets_key_file: Option<PathBuf>,
+    /// Earlier keys, still used to open what they sealed (key rotation).
+    pub previous_secrets_keys: Vec<String>,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Log filter (`info`, `limen=debug,warn`, …); `RUST_LOG` overrides it.
@@ -41,6 +48,8 @@ pub struct Config {
     pub password: PasswordSection,
     /// Brute-force lockout.
     pub lockout: LockoutSection,
+    /// TOTP two-factor authentication.
+    pub two_factor: TwoFactorSection,
     /// Settings of each dialect.
     pub dialects: DialectsSection,
 }
@@ -95,6 +104,34 @@ pub struct LockoutSection {
     pub lock_secs: i64,
 }
 
+/// `[two_factor]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TwoFactorSection {
+    /// `SHA1`, `SHA256` or `SHA512` for new enrolments.
+    pub algorithm: String,
+    /// Code length of new enrolments, 6 to 8.
+    pub digits: u32,
+    /// Seconds per code of new enrolments.
+    pub period_secs: u64,
+    /// The issuer name authenticator apps show.
+    pub issuer: String,
+    /// Seconds the temporary token of a login's password step lives.
+    pub pending_ttl_secs: i64,
+}
+
+impl Default for TwoFactorSection {
+    fn default() -> Self {
+        Self {
+            algorithm: "SHA1".into(),
+            digits: 6,
+            period_secs: 30,
+            issuer: "Limen".into(),
+            pending_ttl_secs: 300,
+        }
+    }
+}
+
 /// `[dialects]`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -119,12 +156,16 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://limen.db?mode=rwc".into(),
             database_url_file: None,
+            secrets_key: None,
+            secrets_key_file: None,
+            previous_secrets_keys: Vec::new(),
             log_format: LogFormat::Text,
             log_level: "info".into(),
             database: DatabaseSection::default(),
             http: HttpSection::default(),
             password: PasswordSection::default(),
             lockout: LockoutSection::default(),
+            two_factor: TwoFactorSection::default(),
             dialects: DialectsSection::default(),
         }
     }
@@ -220,6 +261,12 @@ impl Config {
             })?;
             config.database_url = url.trim().to_owned();
         }
+        if let Some(path) = &config.secrets_key_file {
+            let key = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!("cannot read secrets_key_file {}: {err}", path.display()))
+            })?;
+            config.secrets_key = Some(key.trim().to_owned());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -234,6 +281,19 @@ impl Config {
         }
         if self.dialects.flow.token_ttl_secs <= 0 || self.dialects.flow.remember_me_ttl_secs <= 0 {
             return invalid("dialects.flow token lifetimes must be positive");
+        }
+        if limen_domain::model::TotpAlgorithm::parse(&self.two_factor.algorithm).is_none() {
+            return invalid("two_factor.algorithm must be SHA1, SHA256 or SHA512");
+        }
+        if !(6..=8).contains(&self.two_factor.digits) || self.two_factor.period_secs == 0 {
+            return invalid("two_factor.digits must be 6 to 8 and two_factor.period_secs positive");
+        }
+        if self.two_factor.pending_ttl_secs <= 0 {
+            return invalid("two_factor.pending_ttl_secs must be positive");
+        }
+        for key in self.secrets_key.iter().chain(&self.previous_secrets_keys) {
+            limen_crypto::parse_key(key)
+                .map_err(|err| ConfigError::Invalid(format!("secrets key: {err}")))?;
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");

@@ -41,5 +41,6 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::Serve(args) => commands::serve::run(config, args).await,
         Command::Migrate => commands::migrate::run(&config).await,
         Command::User(command) => commands::user::run(&config, command).await,
+        Command::Secrets(command) => commands::secrets::run(&config, command).await,
     }
 }

@@ -4,7 +4,7 @@ use limen_domain::StoreError;
 use limen_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
-use crate::{SqlTokenStore, SqlUserStore};
+use crate::{SqlSecondFactorStore, SqlTokenStore, SqlUserStore};
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -95,6 +95,11 @@ impl Database {
     /// The token store over this database.
     pub fn tokens(&self) -> SqlTokenStore {
         SqlTokenStore::new(self.connection.clone())
+    }
+
+    /// The second-factor store over this database.
+    pub fn second_factors(&self) -> SqlSecondFactorStore {
+        SqlSecondFactorStore::new(self.connection.clone())
     }
 
     /// Closes every pooled connection.

@@ -4,10 +4,12 @@
 mod database;
 mod entity;
 mod errors;
+mod second_factor_store;
 mod time;
 mod token_store;
 mod user_store;
 
 pub use database::{Database, DatabaseConfig};
+pub use second_factor_store::SqlSecondFactorStore;
 pub use token_store::SqlTokenStore;
 pub use user_store::SqlUserStore;

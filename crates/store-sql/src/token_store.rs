@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
 use limen_domain::model::{NewToken, TokenHash, TokenId, TokenKind, TokenRecord, UserId};
 use limen_domain::ports::TokenStore;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::entity::token;
@@ -36,6 +36,7 @@ fn to_domain(row: token::Model) -> Result<TokenRecord, StoreError> {
         expires_at: from_micros(row.expires_at, "expires_at")?,
         last_used_at: from_micros_opt(row.last_used_at, "last_used_at")?,
         revoked_at: from_micros_opt(row.revoked_at, "revoked_at")?,
+        attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
     })
 }
 
@@ -50,6 +51,7 @@ impl TokenStore for SqlTokenStore {
             expires_at: Set(to_micros(new.expires_at)),
             last_used_at: Set(None),
             revoked_at: Set(None),
+            attempts: Set(0),
             ..Default::default()
         }
         .insert(&self.db)
@@ -76,6 +78,21 @@ impl TokenStore for SqlTokenStore {
             .await
             .map_err(|err| store_error("recording token use", err))?;
         Ok(())
+    }
+
+    async fn record_failed_attempt(&self, id: TokenId) -> Result<u32, StoreError> {
+        token::Entity::update_many()
+            .col_expr(token::Column::Attempts, Expr::col(token::Column::Attempts).add(1))
+            .filter(token::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("counting a failed attempt", err))?;
+        let row = token::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(|err| store_error("reading a token's attempts", err))?
+            .ok_or(StoreError::NotFound)?;
+        Ok(u32::try_from(row.attempts).unwrap_or(u32::MAX))
     }
 
     async fn revoke(&self, id: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
-use limen_domain::model::{LockState, NewUser, User, UserId};
+use limen_domain::model::{LockState, NewUser, Role, User, UserId};
 use limen_domain::ports::UserStore;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -87,6 +87,9 @@ fn to_domain(row: user::Model) -> Result<User, StoreError> {
         created_at: from_micros(row.created_at, "created_at")?,
         updated_at: from_micros(row.updated_at, "updated_at")?,
         last_login_at: from_micros_opt(row.last_login_at, "last_login_at")?,
+        role: Role::parse(&row.role).ok_or_else(|| {
+            StoreError::Unavailable(format!("user {} has an unknown role {:?}", row.id, row.role))
+        })?,
         version: row.version,
     })
 }
@@ -132,6 +135,7 @@ impl UserStore for SqlUserStore {
             created_at: Set(created),
             updated_at: Set(created),
             last_login_at: Set(None),
+            role: Set(Role::User.as_str().to_owned()),
             version: Set(1),
             ..Default::default()
         }
@@ -167,6 +171,14 @@ impl UserStore for SqlUserStore {
         ];
         self.update_one(id, None, set, "enabling or disabling a user")
             .await
+    }
+
+    async fn set_role(&self, id: UserId, role: Role, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let set = vec![
+            (user::Column::Role, Expr::value(role.as_str())),
+            (user::Column::UpdatedAt, Expr::value(to_micros(at))),
+        ];
+        self.update_one(id, None, set, "setting a role").await
     }
 
     async fn update_lock_state(

@@ -3,6 +3,7 @@
 mod identifiers;
 mod password;
 mod personal_number;
+mod second_factor;
 mod token;
 mod user;
 
@@ -12,5 +13,6 @@ pub use identifiers::{
 };
 pub use password::Password;
 pub use personal_number::parse_personal_number;
+pub use second_factor::{StoredTotp, TotpAlgorithm, TotpParams, TotpProvisioning};
 pub use token::{IssuedToken, NewToken, TokenHash, TokenId, TokenKind, TokenRecord};
-pub use user::{LockState, NewUser, User, UserId};
+pub use user::{LockState, NewUser, Role, User, UserId};

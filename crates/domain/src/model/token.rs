@@ -15,6 +15,9 @@ pub struct TokenHash(pub String);
 pub enum TokenKind {
     /// A session or API access token.
     Access,
+    /// Proof that the password was right, good only for presenting the second
+    /// factor (short-lived, a few attempts).
+    PendingSecondFactor,
 }
 
 impl TokenKind {
@@ -22,6 +25,7 @@ impl TokenKind {
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::Access => "access",
+            TokenKind::PendingSecondFactor => "pending_second_factor",
         }
     }
 
@@ -29,6 +33,7 @@ impl TokenKind {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "access" => Some(TokenKind::Access),
+            "pending_second_factor" => Some(TokenKind::PendingSecondFactor),
             _ => None,
         }
     }
@@ -53,6 +58,8 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Failed attempts made with it (second-factor codes).
+    pub attempts: u32,
 }
 
 impl TokenRecord {
@@ -111,6 +118,7 @@ mod tests {
             expires_at: now + chrono::Duration::seconds(10),
             last_used_at: None,
             revoked_at: None,
+            attempts: 0,
         };
         assert!(record.is_live_at(now));
         assert!(!record.is_live_at(now + chrono::Duration::seconds(10)));

@@ -10,6 +10,35 @@ impl std::fmt::Display for UserId {
     }
 }
 
+/// What a user may do beyond their own account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// An ordinary user.
+    #[default]
+    User,
+    /// Support staff: may manage other users' second factors.
+    Support,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Support => "support",
+        }
+    }
+
+    /// Parses a stored or typed name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "user" => Some(Role::User),
+            "support" => Some(Role::Support),
+            _ => None,
+        }
+    }
+}
+
 /// Brute-force bookkeeping of one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LockState {
@@ -55,6 +84,8 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// When the user last logged in successfully.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// What the user may do beyond their own account.
+    pub role: Role,
     /// Incremented on every write, for optimistic locking.
     pub version: i64,
 }
@@ -113,6 +144,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             last_login_at: None,
+            role: Role::User,
             version: 1,
         }
     }

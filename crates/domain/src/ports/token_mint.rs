@@ -6,6 +6,10 @@ pub trait TokenMint: Send + Sync {
     /// A fresh random token (at least 256 bits) and its digest.
     fn mint(&self) -> (String, TokenHash);
 
+    /// A fresh recovery code: 16 base32 characters (80 bits) in groups of four,
+    /// `ABCD-EFGH-IJKL-MNOP`.
+    fn recovery_code(&self) -> String;
+
     /// The digest of a presented token, for lookup.
     fn digest(&self, plaintext: &str) -> TokenHash;
 }

@@ -17,6 +17,9 @@ pub trait TokenStore: Send + Sync {
     /// Records that the token was presented at `at`.
     async fn touch(&self, id: TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Counts one failed attempt made with the token; returns the new count.
+    async fn record_failed_attempt(&self, id: TokenId) -> Result<u32, StoreError>;
+
     /// Revokes one token; revoking a revoked token is not an error.
     async fn revoke(&self, id: TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
 

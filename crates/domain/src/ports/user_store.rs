@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::model::{LockState, NewUser, User, UserId};
+use crate::model::{LockState, NewUser, Role, User, UserId};
 
 /// Where users live: Limen's own tables, a customer's table, or a remote system.
 /// Lookups by username and e-mail take the normalised (lower-case) form.
@@ -29,6 +29,9 @@ pub trait UserStore: Send + Sync {
 
     /// Enables or disables the account.
     async fn set_enabled(&self, id: UserId, enabled: bool, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Sets the user's role.
+    async fn set_role(&self, id: UserId, role: Role, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Writes the brute-force state if the user is still at `expected_version`;
     /// otherwise `StoreError::Conflict`, and the caller re-reads and retries.

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use crate::error::{DomainError, StoreError};
 use crate::model::{
-    LockState, NewUser, Password, User, clean_name, normalize_identifier, parse_personal_number,
+    LockState, NewUser, Password, Role, User, clean_name, normalize_identifier, parse_personal_number,
     validate_email, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasswordHasher, TokenStore, UserStore};
@@ -124,6 +124,14 @@ impl AccountService {
             self.tokens.revoke_all_for_user(user.id, now).await?;
         }
         tracing::info!(user_id = %user.id, enabled, "account enabled state changed");
+        Ok(())
+    }
+
+    /// Gives the user a role.
+    pub async fn set_role(&self, username: &str, role: Role) -> Result<(), DomainError> {
+        let user = self.find(username).await?;
+        self.users.set_role(user.id, role, self.clock.now()).await?;
+        tracing::info!(user_id = %user.id, role = role.as_str(), "role changed");
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::model::{LockState, TokenHash, TokenId, TokenKind, TokenRecord, User, UserId};
+use crate::model::{LockState, Role, TokenHash, TokenId, TokenKind, TokenRecord, User, UserId};
 
 /// The test clock's reading `minutes` after the epoch.
 pub fn at(minutes: i64) -> DateTime<Utc> {
@@ -24,6 +24,7 @@ pub fn user(id: i64, username: &str) -> User {
         created_at: at(0),
         updated_at: at(0),
         last_login_at: None,
+        role: Role::User,
         version: 1,
     }
 }
@@ -39,5 +40,6 @@ pub fn token(id: i64, user: i64, expires_minute: i64) -> TokenRecord {
         expires_at: at(expires_minute),
         last_used_at: None,
         revoked_at: None,
+        attempts: 0,
     }
 }

@@ -4,7 +4,7 @@ use crate::error::{DomainError, StoreError};
 use chrono::Duration;
 
 use crate::model::{IssuedToken, Password, TokenKind, User, normalize_identifier};
-use crate::ports::{Clock, PasswordCheck, PasswordHasher, UserStore};
+use crate::ports::{Clock, PasswordCheck, PasswordHasher, SecondFactorStore, UserStore};
 use crate::services::{LockoutPolicy, SessionService};
 
 /// How often a lock-state write is retried after losing an optimistic-locking race.
@@ -17,16 +17,46 @@ pub struct PasswordLogin {
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     sessions: Arc<SessionService>,
-    lockout: LockoutPolicy,
+    factors: Arc<dyn SecondFactorStore>,
+    policy: LoginPolicy,
 }
 
-/// A successful password login.
+/// The rules of password login.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginPolicy {
+    /// Brute-force lockout.
+    pub lockout: LockoutPolicy,
+    /// How long the pending token of a user with a second factor lasts.
+    pub pending_second_factor_ttl: Duration,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        Self {
+            lockout: LockoutPolicy::default(),
+            pending_second_factor_ttl: Duration::minutes(5),
+        }
+    }
+}
+
+/// The result of a right password.
 #[derive(Debug, Clone)]
-pub struct LoggedIn {
-    /// Who logged in.
-    pub user: User,
-    /// The access token issued for the session.
-    pub token: IssuedToken,
+pub enum LoginOutcome {
+    /// Logged in: the access token of the session.
+    LoggedIn {
+        /// Who logged in.
+        user: User,
+        /// The access token.
+        token: IssuedToken,
+    },
+    /// The user has a second factor: this pending token, good only for
+    /// presenting it, stands for the password step.
+    SecondFactorRequired {
+        /// Whose password it was.
+        user: User,
+        /// The pending token.
+        pending: IssuedToken,
+    },
 }
 
 impl PasswordLogin {
@@ -36,32 +66,56 @@ impl PasswordLogin {
         hasher: Arc<dyn PasswordHasher>,
         clock: Arc<dyn Clock>,
         sessions: Arc<SessionService>,
-        lockout: LockoutPolicy,
+        factors: Arc<dyn SecondFactorStore>,
+        policy: LoginPolicy,
     ) -> Self {
         Self {
             users,
             hasher,
             clock,
             sessions,
-            lockout,
+            factors,
+            policy,
         }
     }
 
-    /// Verifies the credentials and issues an access token valid for `ttl`.
+    /// Verifies the credentials; then issues an access token valid for `ttl`, or,
+    /// for a user with a second factor, a pending token. The failure count is
+    /// cleared only once the login is complete, so that a second-factor guesser
+    /// cannot reset it by entering the password again.
     pub async fn login(
         &self,
         identifier: &str,
         password: &Password,
         ttl: Duration,
-    ) -> Result<LoggedIn, DomainError> {
+    ) -> Result<LoginOutcome, DomainError> {
         let user = self.verify(identifier, password).await?;
+        let second_factor = self
+            .factors
+            .find_totp(user.id)
+            .await?
+            .is_some_and(|totp| totp.confirmed);
+        if second_factor {
+            let pending = self
+                .sessions
+                .issue(
+                    user.id,
+                    TokenKind::PendingSecondFactor,
+                    self.policy.pending_second_factor_ttl,
+                )
+                .await?;
+            tracing::info!(user_id = %user.id, "password accepted; second factor required");
+            return Ok(LoginOutcome::SecondFactorRequired { user, pending });
+        }
+        self.users.record_login(user.id, self.clock.now()).await?;
         let token = self.sessions.issue(user.id, TokenKind::Access, ttl).await?;
         tracing::info!(user_id = %user.id, token_id = token.record.id.0, "password login");
-        Ok(LoggedIn { user, token })
+        Ok(LoginOutcome::LoggedIn { user, token })
     }
 
-    /// The user whose credentials these are. Unknown users, users without a
-    /// password and locked users cost one hash verification like everyone else.
+    /// The user whose credentials these are, without logging them in. Unknown
+    /// users, users without a password and locked users cost one hash
+    /// verification like everyone else; wrong passwords count towards the lock.
     pub async fn verify(&self, identifier: &str, password: &Password) -> Result<User, DomainError> {
         let Some(user) = self.find(identifier).await? else {
             self.burn(password).await?;
@@ -83,7 +137,6 @@ impl PasswordLogin {
                 if needs_rehash {
                     self.rehash(&user, password).await;
                 }
-                self.users.record_login(user.id, now).await?;
                 Ok(user)
             }
         }
@@ -110,12 +163,12 @@ impl PasswordLogin {
         Ok(())
     }
 
-    /// Counts a failure; returns the error to answer with (locked if this
-    /// failure locked the account).
-    async fn record_failure(&self, mut user: User) -> Result<DomainError, DomainError> {
+    /// Counts a failure (a wrong password or second-factor code); returns the
+    /// error to answer with (locked if this failure locked the account).
+    pub(crate) async fn record_failure(&self, mut user: User) -> Result<DomainError, DomainError> {
         for _ in 0..LOCK_STATE_RETRIES {
             let now = self.clock.now();
-            let next = self.lockout.after_failure(&user.lock, now);
+            let next = self.policy.lockout.after_failure(&user.lock, now);
             match self.users.update_lock_state(user.id, user.version, &next).await {
                 Ok(()) => {
                     return Ok(match next.locked_until {
@@ -164,9 +217,11 @@ mod tests {
 
     use super::*;
     use crate::error::HashError;
-    use crate::model::TokenHash;
     use crate::model::{LockState, UserId};
-    use crate::ports::{MockClock, MockPasswordHasher, MockTokenMint, MockTokenStore, MockUserStore};
+    use crate::model::{StoredTotp, TokenHash, TotpParams};
+    use crate::ports::{
+        MockClock, MockPasswordHasher, MockSecondFactorStore, MockTokenMint, MockTokenStore, MockUserStore,
+    };
     use crate::services::fixtures::{at, token, user};
 
     const DUMMY: &str = "dummy-hash";
@@ -175,6 +230,7 @@ mod tests {
         users: MockUserStore,
         hasher: MockPasswordHasher,
         clock: MockClock,
+        factors: MockSecondFactorStore,
     }
 
     impl Mocks {
@@ -183,10 +239,13 @@ mod tests {
             clock.expect_now().return_const(at(100));
             let mut hasher = MockPasswordHasher::new();
             hasher.expect_dummy_hash().return_const(DUMMY.to_owned());
+            let mut factors = MockSecondFactorStore::new();
+            factors.expect_find_totp().returning(|_| Ok(None));
             Self {
                 users: MockUserStore::new(),
                 hasher,
                 clock,
+                factors,
             }
         }
 
@@ -231,20 +290,16 @@ mod tests {
                 Arc::new(self.hasher),
                 clock,
                 Arc::new(sessions),
-                LockoutPolicy::default(),
+                Arc::new(self.factors),
+                LoginPolicy::default(),
             )
         }
     }
 
     #[tokio::test]
-    async fn right_password_logs_in_and_clears_the_failure_count() {
+    async fn verifying_the_right_password_records_no_login() {
         let mut mocks = Mocks::new().with_user(user(1, "ann")).password_is("s3cret!!");
-        mocks
-            .users
-            .expect_record_login()
-            .with(eq(UserId(1)), eq(at(100)))
-            .times(1)
-            .returning(|_, _| Ok(()));
+        mocks.users.expect_record_login().never();
         let found = mocks
             .service()
             .verify("ann", &Password::new("s3cret!!"))
@@ -254,9 +309,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn login_issues_an_access_token_with_the_requested_lifetime() {
+    async fn login_issues_an_access_token_and_clears_the_failure_count() {
         let mut mocks = Mocks::new().with_user(user(1, "ann")).password_is("pw");
-        mocks.users.expect_record_login().returning(|_, _| Ok(()));
+        mocks
+            .users
+            .expect_record_login()
+            .with(eq(UserId(1)), eq(at(100)))
+            .times(1)
+            .returning(|_, _| Ok(()));
         let mut tokens = MockTokenStore::new();
         tokens
             .expect_issue()
@@ -265,13 +325,75 @@ mod tests {
             })
             .times(1)
             .returning(|_| Ok(token(3, 1, 160)));
-        let logged_in = mocks
+        let outcome = mocks
             .service_with_tokens(tokens)
             .login("ann", &Password::new("pw"), Duration::minutes(60))
             .await
             .unwrap();
-        assert_eq!(logged_in.token.plaintext, "plain");
-        assert_eq!(logged_in.user.username, "ann");
+        let LoginOutcome::LoggedIn { user, token } = outcome else {
+            panic!("expected a completed login: {outcome:?}");
+        };
+        assert_eq!(token.plaintext, "plain");
+        assert_eq!(user.username, "ann");
+    }
+
+    #[tokio::test]
+    async fn a_user_with_a_confirmed_second_factor_gets_only_a_pending_token() {
+        let mut mocks = Mocks::new().with_user(user(1, "ann")).password_is("pw");
+        mocks.factors = MockSecondFactorStore::new();
+        mocks.factors.expect_find_totp().returning(|_| {
+            Ok(Some(StoredTotp {
+                sealed_secret: "sealed".into(),
+                params: TotpParams::default(),
+                confirmed: true,
+                last_used_step: None,
+                created_at: at(0),
+            }))
+        });
+        mocks.users.expect_record_login().never();
+        let mut tokens = MockTokenStore::new();
+        tokens
+            .expect_issue()
+            .withf(|new| new.kind == TokenKind::PendingSecondFactor && new.expires_at == at(105))
+            .times(1)
+            .returning(|_| Ok(token(3, 1, 105)));
+        let outcome = mocks
+            .service_with_tokens(tokens)
+            .login("ann", &Password::new("pw"), Duration::minutes(60))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, LoginOutcome::SecondFactorRequired { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unconfirmed_enrolment_does_not_ask_for_a_second_factor() {
+        let mut mocks = Mocks::new().with_user(user(1, "ann")).password_is("pw");
+        mocks.factors = MockSecondFactorStore::new();
+        mocks.factors.expect_find_totp().returning(|_| {
+            Ok(Some(StoredTotp {
+                sealed_secret: "sealed".into(),
+                params: TotpParams::default(),
+                confirmed: false,
+                last_used_step: None,
+                created_at: at(0),
+            }))
+        });
+        mocks.users.expect_record_login().returning(|_, _| Ok(()));
+        let mut tokens = MockTokenStore::new();
+        tokens
+            .expect_issue()
+            .withf(|new| new.kind == TokenKind::Access)
+            .times(1)
+            .returning(|_| Ok(token(3, 1, 160)));
+        let outcome = mocks
+            .service_with_tokens(tokens)
+            .login("ann", &Password::new("pw"), Duration::minutes(60))
+            .await
+            .unwrap();
+        assert!(matches!(outcome, LoginOutcome::LoggedIn { .. }));
     }
 
     #[tokio::test]
@@ -379,12 +501,7 @@ mod tests {
     async fn an_expired_lock_lets_the_right_password_in() {
         let mut ann = user(1, "ann");
         ann.lock.locked_until = Some(at(100));
-        let mut mocks = Mocks::new().with_user(ann).password_is("right");
-        mocks
-            .users
-            .expect_record_login()
-            .times(1)
-            .returning(|_, _| Ok(()));
+        let mocks = Mocks::new().with_user(ann).password_is("right");
         assert!(
             mocks
                 .service()

@@ -4,11 +4,15 @@ mod accounts;
 mod lockout;
 mod login;
 mod sessions;
+mod two_factor;
 
 pub use accounts::{AccountService, NewAccount};
 pub use lockout::LockoutPolicy;
-pub use login::{LoggedIn, PasswordLogin};
+pub use login::{LoginOutcome, LoginPolicy, PasswordLogin};
 pub use sessions::{Session, SessionService};
+pub use two_factor::{
+    MAX_SECOND_FACTOR_ATTEMPTS, RECOVERY_CODES, TwoFactorPorts, TwoFactorService, TwoFactorSettings,
+};
 
 #[cfg(test)]
 pub(crate) mod fixtures;

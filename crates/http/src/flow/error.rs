@@ -56,6 +56,11 @@ impl FlowError {
         )
     }
 
+    /// 404 for a path naming no resource the caller may see.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFoundError", message)
+    }
+
     /// 415: neither JSON nor form parameters.
     pub fn unsupported_media_type() -> Self {
         Self::new(
@@ -107,6 +112,18 @@ impl From<DomainError> for FlowError {
             }
             DomainError::AccountLocked { .. } => Self::login_refused("the account", err),
             DomainError::InvalidInput(message) => Self::bad_request(message),
+            DomainError::InvalidSecondFactor => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "UnauthorizedError",
+                "The two-factor code is invalid or was already used.",
+            ),
+            DomainError::SecondFactorAlreadyEnabled => Self::new(
+                StatusCode::CONFLICT,
+                "ConflictError",
+                "Two-factor authentication is already enabled; disable it first.",
+            ),
+            DomainError::SecondFactorNotEnrolled(message) => Self::bad_request(message),
+            DomainError::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, "ForbiddenError", message),
             DomainError::UnknownUser(_) => {
                 Self::new(StatusCode::NOT_FOUND, "NotFoundError", "The user was not found.")
             }

@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
+use limen_domain::services::LoginOutcome;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -46,16 +47,25 @@ pub async fn login(
     } else {
         flow.token_ttl
     };
-    let logged_in = state
+    let outcome = state
         .login
         .login(&username, &Password::new(password), ttl)
         .await
         .map_err(|err| FlowError::login_refused(&username, err))?;
-    Ok(HttpResponse::Ok()
+    let (needs_second_token, token) = match outcome {
+        LoginOutcome::LoggedIn { token, .. } => (false, token),
+        LoginOutcome::SecondFactorRequired { pending, .. } => (true, pending),
+    };
+    Ok(rest_token(needs_second_token, &token.plaintext))
+}
+
+/// The documented `RestToken` answer.
+pub fn rest_token(needs_second_token: bool, token: &str) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
-            "needsSecondToken": false,
+            "needsSecondToken": needs_second_token,
             "status": 200,
-            "token": logged_in.token.plaintext,
-        })))
+            "token": token,
+        }))
 }

@@ -5,6 +5,7 @@ mod error;
 mod login;
 mod logout;
 mod session;
+mod two_factor;
 mod user;
 
 use actix_web::web;
@@ -21,6 +22,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/authentication/user")
             .route(web::get().to(user::current_user))
+            .default_service(web::to(error::method_not_allowed)),
+    )
+    .service(
+        web::resource("/authentication/2fa/validate")
+            .route(web::post().to(two_factor::validate))
+            .default_service(web::to(error::method_not_allowed)),
+    )
+    .service(
+        web::resource("/user/{id}/enable2fa")
+            .route(web::post().to(two_factor::enable))
             .default_service(web::to(error::method_not_allowed)),
     )
     .service(

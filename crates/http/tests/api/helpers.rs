@@ -8,10 +8,16 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::web::Bytes;
 use chrono::Duration;
-use limen_crypto::{Argon2Config, Argon2Hasher, RandomTokenMint};
-use limen_domain::model::{Password, TokenKind, User};
-use limen_domain::ports::{Clock, PasswordHasher, SystemClock, TokenMint, TokenStore, UserStore};
-use limen_domain::services::{AccountService, LockoutPolicy, NewAccount, PasswordLogin, SessionService};
+use chrono::{DateTime, Utc};
+use limen_crypto::{Argon2Config, Argon2Hasher, RandomTokenMint, RfcTotp, SecretKeyring};
+use limen_domain::model::{Password, TokenKind, TotpParams, User};
+use limen_domain::ports::{
+    Clock, PasswordHasher, SecondFactorStore, TokenMint, TokenStore, TotpGenerator, UserStore,
+};
+use limen_domain::services::{
+    AccountService, LoginPolicy, NewAccount, PasswordLogin, SessionService, TwoFactorPorts, TwoFactorService,
+    TwoFactorSettings,
+};
 use limen_http::{AppState, HttpSettings};
 use limen_store_sql::{Database, DatabaseConfig};
 use sea_orm::{ConnectionTrait, Statement};
@@ -19,12 +25,29 @@ use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A clock the test moves: TOTP steps and expiry without waiting.
+pub struct TestClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn advance(&self, seconds: i64) {
+        let mut now = self.0.lock().unwrap();
+        *now += Duration::seconds(seconds);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 /// One app with its own database.
 pub struct TestApp {
     pub state: AppState,
     pub db: Database,
     pub accounts: AccountService,
     pub sessions: Arc<SessionService>,
+    pub clock: Arc<TestClock>,
     path: std::path::PathBuf,
 }
 
@@ -69,11 +92,14 @@ impl TestApp {
         );
         let users: Arc<dyn UserStore> = Arc::new(db.users());
         let tokens: Arc<dyn TokenStore> = Arc::new(db.tokens());
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let factors: Arc<dyn SecondFactorStore> = Arc::new(db.second_factors());
+        let mint: Arc<dyn TokenMint> = Arc::new(RandomTokenMint);
+        let test_clock = Arc::new(TestClock(std::sync::Mutex::new(Utc::now())));
+        let clock: Arc<dyn Clock> = test_clock.clone();
         let sessions = Arc::new(SessionService::new(
             users.clone(),
             tokens.clone(),
-            Arc::new(RandomTokenMint),
+            mint.clone(),
             clock.clone(),
         ));
         let login = Arc::new(PasswordLogin::new(
@@ -81,12 +107,28 @@ impl TestApp {
             hasher.clone(),
             clock.clone(),
             sessions.clone(),
-            LockoutPolicy::default(),
+            factors.clone(),
+            LoginPolicy::default(),
+        ));
+        let two_factor = Arc::new(TwoFactorService::new(
+            TwoFactorPorts {
+                users: users.clone(),
+                factors,
+                tokens: tokens.clone(),
+                totp: Arc::new(RfcTotp),
+                cipher: Arc::new(SecretKeyring::new(Some([9; 32]), &[])),
+                mint,
+                clock: clock.clone(),
+                passwords: login.clone(),
+                sessions: sessions.clone(),
+            },
+            TwoFactorSettings::default(),
         ));
         let readiness_db = db.clone();
         let state = AppState {
             login,
             sessions: sessions.clone(),
+            two_factor,
             readiness: Arc::new(move || {
                 let db = readiness_db.clone();
                 Box::pin(async move { db.ping().await.map_err(|err| err.to_string()) })
@@ -99,6 +141,7 @@ impl TestApp {
             db,
             accounts,
             sessions,
+            clock: test_clock,
             path,
         }
     }
@@ -163,6 +206,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The current code of a base32 TOTP key, by the test clock.
+    pub fn totp_code(&self, key: &str) -> String {
+        let step = u64::try_from(self.clock.now().timestamp()).unwrap() / 30;
+        RfcTotp
+            .code(&base32_decode(key), TotpParams::default(), step)
+            .unwrap()
+    }
+
     /// Every row of every table, as text: equal fingerprints mean nothing changed.
     pub async fn fingerprint(&self) -> String {
         let connection = self.db.connection();
@@ -171,8 +222,10 @@ impl TestApp {
             "SELECT id, username, email, first_name, last_name, personal_number, password_hash, enabled, \
              failed_attempts, failure_window_started_at, locked_until, created_at, updated_at, last_login_at, \
              version FROM users ORDER BY id",
-            "SELECT id, user_id, kind, token_hash, created_at, expires_at, last_used_at, revoked_at \
+            "SELECT id, user_id, kind, token_hash, created_at, expires_at, last_used_at, revoked_at, attempts \
              FROM tokens ORDER BY id",
+            "SELECT user_id, sealed_secret, confirmed, last_used_step FROM user_totp ORDER BY user_id",
+            "SELECT id, user_id, code_hash, used_at FROM recovery_codes ORDER BY id",
         ] {
             let rows = connection
                 .query_all_raw(Statement::from_string(connection.get_database_backend(), query))
@@ -190,4 +243,9 @@ impl Drop for TestApp {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
     }
+}
+
+/// The secret of a base32 TOTP key, as an authenticator app reads it.
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    limen_crypto::base32::decode(text).unwrap_or_else(|| panic!("not base32: {text}"))
 }

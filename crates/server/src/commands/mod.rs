@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
 pub mod migrate;
+pub mod secrets;
 pub mod serve;
 pub mod user;

@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use limen_domain::model::{Password, User};
+use limen_domain::model::{Password, Role, User};
 use limen_domain::services::NewAccount;
 
 use crate::cli::UserCommand;
@@ -53,6 +53,17 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
         UserCommand::Unlock { username } => {
             accounts.unlock(&username).await?;
             println!("unlocked {username}");
+        }
+        UserCommand::ResetTwoFactor { username } => {
+            let user = accounts.find(&username).await?;
+            core.two_factor.reset(user.id).await?;
+            println!("removed the second factor of {username}");
+        }
+        UserCommand::SetRole { username, role } => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| CliError::Usage(format!("{role:?} is not a role; use user or support")))?;
+            accounts.set_role(&username, role).await?;
+            println!("{username} now has the role {}", role.as_str());
         }
     }
     core.database.close().await?;

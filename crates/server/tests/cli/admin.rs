@@ -14,6 +14,10 @@ fn every_command_has_help() {
         vec!["user", "disable", "--help"],
         vec!["user", "enable", "--help"],
         vec!["user", "unlock", "--help"],
+        vec!["user", "reset-2fa", "--help"],
+        vec!["user", "set-role", "--help"],
+        vec!["secrets", "--help"],
+        vec!["secrets", "rotate", "--help"],
     ] {
         let out = scratch.ok(&args, "");
         assert!(out.contains("Usage: limen"), "{args:?}: {out}");

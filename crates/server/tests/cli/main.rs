@@ -6,3 +6,4 @@
 mod admin;
 mod helpers;
 mod serve;
+mod two_factor;

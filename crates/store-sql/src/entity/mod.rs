@@ -1,4 +1,6 @@
 //! sea-orm entities of Limen's tables.
 
+pub mod recovery_code;
 pub mod token;
 pub mod user;
+pub mod user_totp;

@@ -21,6 +21,7 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
+    pub role: String,
     pub version: i64,
 }
 

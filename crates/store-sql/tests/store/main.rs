@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod engines;
+mod second_factors;
 mod tokens;
 mod users;

@@ -1,0 +1,183 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use limen_domain::ports::SecretCipher;
+use sha2::{Digest, Sha256};
+
+/// Prefix of secrets stored without encryption (no key configured).
+const PLAIN: &str = "plain:";
+/// Prefix of secrets sealed with XChaCha20-Poly1305: `xc1:<key id>:<nonce‖ciphertext>`.
+const SEALED: &str = "xc1:";
+
+/// One 256-bit key and its id (the first 8 hex digits of its SHA-256).
+struct Key {
+    id: String,
+    cipher: XChaCha20Poly1305,
+}
+
+impl Key {
+    fn new(bytes: &[u8; 32]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let id = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        Self {
+            id,
+            cipher: XChaCha20Poly1305::new(bytes.into()),
+        }
+    }
+}
+
+/// Seals secrets at rest with XChaCha20-Poly1305 under the current key; opens
+/// what earlier keys sealed too, so keys can be rotated without downtime. With no
+/// key configured, secrets are stored base64-encoded behind a `plain:` prefix and
+/// a warning is logged at start.
+pub struct SecretKeyring {
+    current: Option<Key>,
+    previous: Vec<Key>,
+}
+
+/// Parses a key given as base64 (standard or URL-safe) of exactly 32 bytes.
+pub fn parse_key(text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+        .map_err(|_| "a secrets key must be base64".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| format!("a secrets key must be 32 bytes, not {}", bytes.len()))
+}
+
+impl SecretKeyring {
+    /// A keyring sealing with `current` (if any) and opening with it and `previous`.
+    pub fn new(current: Option<[u8; 32]>, previous: &[[u8; 32]]) -> Self {
+        Self {
+            current: current.as_ref().map(Key::new),
+            previous: previous.iter().map(Key::new).collect(),
+        }
+    }
+
+    /// Whether secrets are sealed (a key is configured).
+    pub fn seals(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// Whether `sealed` is already sealed under the current key (rotation skips it).
+    pub fn is_current(&self, sealed: &str) -> bool {
+        match &self.current {
+            Some(key) => sealed
+                .strip_prefix(SEALED)
+                .is_some_and(|rest| rest.split_once(':').is_some_and(|(id, _)| id == key.id)),
+            None => sealed.starts_with(PLAIN),
+        }
+    }
+}
+
+impl SecretCipher for SecretKeyring {
+    fn seal(&self, secret: &[u8]) -> Result<String, String> {
+        let Some(key) = &self.current else {
+            return Ok(format!("{PLAIN}{}", URL_SAFE_NO_PAD.encode(secret)));
+        };
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|err| format!("no randomness for a nonce: {err}"))?;
+        let ciphertext = key
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), secret)
+            .map_err(|_| "sealing failed".to_owned())?;
+        let mut payload = nonce.to_vec();
+        payload.extend_from_slice(&ciphertext);
+        Ok(format!("{SEALED}{}:{}", key.id, URL_SAFE_NO_PAD.encode(payload)))
+    }
+
+    fn open(&self, sealed: &str) -> Result<Vec<u8>, String> {
+        if let Some(encoded) = sealed.strip_prefix(PLAIN) {
+            return URL_SAFE_NO_PAD
+                .decode(encoded)
+                .map_err(|_| "a plain secret is not valid base64".to_owned());
+        }
+        let (id, encoded) = sealed
+            .strip_prefix(SEALED)
+            .and_then(|rest| rest.split_once(':'))
+            .ok_or_else(|| "a stored secret has an unknown format".to_owned())?;
+        let key = self
+            .current
+            .iter()
+            .chain(&self.previous)
+            .find(|key| key.id == id)
+            .ok_or_else(|| format!("a stored secret is sealed with key {id}, which is not configured"))?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| "a sealed secret is not valid base64".to_owned())?;
+        if payload.len() < 24 {
+            return Err("a sealed secret is truncated".into());
+        }
+        let (nonce, ciphertext) = payload.split_at(24);
+        key.cipher
+            .decrypt(XNonce::from_slice(nonce), ciphertext)
+            .map_err(|_| format!("a secret sealed with key {id} failed authentication"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: [u8; 32] = [1; 32];
+    const NEW: [u8; 32] = [2; 32];
+
+    #[test]
+    fn sealed_secrets_open_and_do_not_show_the_secret() {
+        let keyring = SecretKeyring::new(Some(NEW), &[]);
+        let sealed = keyring.seal(b"totp secret").unwrap();
+        assert!(sealed.starts_with("xc1:"), "{sealed}");
+        assert!(!sealed.contains(&URL_SAFE_NO_PAD.encode(b"totp secret")));
+        assert_eq!(keyring.open(&sealed).unwrap(), b"totp secret");
+        assert_ne!(sealed, keyring.seal(b"totp secret").unwrap(), "nonces repeat");
+    }
+
+    #[test]
+    fn rotation_opens_old_secrets_and_seals_with_the_new_key() {
+        let old = SecretKeyring::new(Some(OLD), &[]);
+        let sealed_old = old.seal(b"s").unwrap();
+        let rotated = SecretKeyring::new(Some(NEW), &[OLD]);
+        assert_eq!(rotated.open(&sealed_old).unwrap(), b"s");
+        assert!(!rotated.is_current(&sealed_old));
+        let resealed = rotated.seal(b"s").unwrap();
+        assert!(rotated.is_current(&resealed));
+        let without_old = SecretKeyring::new(Some(NEW), &[]);
+        let err = without_old.open(&sealed_old).unwrap_err();
+        assert!(err.contains("not configured"), "{err}");
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let keyring = SecretKeyring::new(Some(NEW), &[]);
+        let sealed = keyring.seal(b"secret").unwrap();
+        let mut bytes = sealed.into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert!(keyring.open(&tampered).is_err());
+        assert!(keyring.open("xc1:nope").is_err());
+        assert!(keyring.open("garbage").is_err());
+    }
+
+    #[test]
+    fn without_a_key_secrets_are_stored_plain_and_still_readable_after_a_key_is_added() {
+        let plain = SecretKeyring::new(None, &[]);
+        assert!(!plain.seals());
+        let stored = plain.seal(b"s").unwrap();
+        assert!(stored.starts_with("plain:"));
+        let keyed = SecretKeyring::new(Some(NEW), &[]);
+        assert_eq!(keyed.open(&stored).unwrap(), b"s");
+        assert!(!keyed.is_current(&stored));
+    }
+
+    #[test]
+    fn keys_must_be_32_bytes_of_base64() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        assert_eq!(parse_key(&encoded).unwrap(), [7u8; 32]);
+        assert!(parse_key("c2hvcnQ=").unwrap_err().contains("32 bytes"));
+        assert!(parse_key("not base64 at all!").is_err());
+    }
+}
