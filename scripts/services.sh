@@ -55,7 +55,12 @@ ensure_oathtool() {
     command -v oathtool >/dev/null || apt_install oathtool
 }
 
-for service in postgres mysql oathtool; do
+ensure_aiosmtpd() {
+    python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+}
+
+for service in postgres mysql oathtool aiosmtpd; do
+
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

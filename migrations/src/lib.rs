@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_users;
 mod m20261122_000002_create_tokens;
 mod m20261122_000003_add_second_factors;
+mod m20261122_000004_add_token_attributes_and_keys;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_users::Migration),
             Box::new(m20261122_000002_create_tokens::Migration),
             Box::new(m20261122_000003_add_second_factors::Migration),
+            Box::new(m20261122_000004_add_token_attributes_and_keys::Migration),
         ]
     }
 

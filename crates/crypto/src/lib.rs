@@ -4,11 +4,14 @@
 
 mod argon;
 pub mod base32;
+mod keys;
 mod secrets;
 mod tokens;
 mod totp;
 
 pub use argon::{Argon2Config, Argon2Hasher};
+pub use keys::Ed25519Keys;
+
 pub use secrets::{SecretKeyring, parse_key};
 pub use tokens::RandomTokenMint;
 pub use totp::RfcTotp;

@@ -40,6 +40,18 @@ impl TokenMint for RandomTokenMint {
         )
     }
 
+    fn session_number(&self) -> i32 {
+        loop {
+            let mut bytes = [0u8; 4];
+            #[allow(clippy::expect_used)]
+            getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+            let number = i32::from_le_bytes(bytes);
+            if number != 0 {
+                return number;
+            }
+        }
+    }
+
     fn digest(&self, plaintext: &str) -> TokenHash {
         let digest = Sha256::digest(plaintext.as_bytes());
         let mut hex = String::with_capacity(digest.len() * 2);

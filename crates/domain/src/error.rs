@@ -11,6 +11,9 @@ pub enum UniqueField {
     Email,
     /// The personal number belongs to another user.
     PersonalNumber,
+    /// A token digest collided (astronomically rare for random tokens; expected
+    /// now and then for 32-bit session numbers, which are then drawn again).
+    Token,
 }
 
 /// What a store port can fail with; adapters translate their own errors into this.
@@ -90,6 +93,18 @@ pub enum DomainError {
     /// The personal number is already registered to another user.
     #[error("personal number is already registered")]
     PersonalNumberTaken,
+    /// This login path cannot complete a second factor, and the user has one.
+    #[error("this account requires a second factor, which this API cannot take")]
+    SecondFactorRequired,
+    /// The named token does not exist (administrative operations only).
+    #[error("no such token: {0}")]
+    UnknownToken(i64),
+    /// Too many failed attempts from this client; retry after a while.
+    #[error("too many attempts, retry later")]
+    TooManyAttempts,
+    /// The verification e-mail could not be sent; nothing was kept.
+    #[error("the e-mail could not be sent: {0}")]
+    MailUndeliverable(String),
     /// Password hashing is saturated; retry shortly.
     #[error("too busy to check passwords, retry shortly")]
     Busy,

@@ -39,11 +39,12 @@ pub fn request_token(req: &HttpRequest) -> Result<String, TokenError> {
     Err(TokenError::Missing)
 }
 
-/// The token of an `Authorization: Bearer` value; `None` for another scheme.
+/// The token of an `Authorization: Bearer` (or `BimPlus`, the `bimplus`
+/// dialect's scheme) value; `None` for another scheme.
 fn bearer(value: &str) -> Result<Option<String>, TokenError> {
     let value = value.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !(scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("bimplus")) {
         return Ok(None);
     }
     let token = rest.trim();
@@ -51,6 +52,53 @@ fn bearer(value: &str) -> Result<Option<String>, TokenError> {
         return Err(TokenError::Malformed);
     }
     Ok(Some(token.to_owned()))
+}
+
+/// `Authorization: Basic base64(user:password)`: the user and the password.
+pub fn basic_credentials(req: &HttpRequest) -> Result<(String, String), TokenError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(TokenError::Missing)?
+        .to_str()
+        .map_err(|_| TokenError::Malformed)?
+        .trim();
+    let (scheme, encoded) = value.split_once(' ').ok_or(TokenError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(TokenError::Missing);
+    }
+    let decoded = decode_pair(encoded.trim())?;
+    // RFC 7617: the user id cannot contain a colon; the password may.
+    let (user, password) = decoded.split_once(':').ok_or(TokenError::Malformed)?;
+    Ok((user.to_owned(), password.to_owned()))
+}
+
+/// `X-Auth-Token: base64(user:userToken)`: the user and the token. Tokens never
+/// contain a colon, so the last one separates them.
+pub fn x_auth_token(req: &HttpRequest) -> Result<(String, String), TokenError> {
+    let value = req
+        .headers()
+        .get("x-auth-token")
+        .ok_or(TokenError::Missing)?
+        .to_str()
+        .map_err(|_| TokenError::Malformed)?;
+    let decoded = decode_pair(value.trim())?;
+    let (user, token) = decoded.rsplit_once(':').ok_or(TokenError::Malformed)?;
+    if user.is_empty() || token.is_empty() {
+        return Err(TokenError::Malformed);
+    }
+    Ok((user.to_owned(), token.to_owned()))
+}
+
+/// Standard base64 (padding optional) of UTF-8 text.
+fn decode_pair(encoded: &str) -> Result<String, TokenError> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    let bytes = STANDARD
+        .decode(encoded)
+        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+        .map_err(|_| TokenError::Malformed)?;
+    String::from_utf8(bytes).map_err(|_| TokenError::Malformed)
 }
 
 fn query_token(query: &str) -> Result<Option<String>, TokenError> {
@@ -108,6 +156,34 @@ mod tests {
         assert_eq!(bearer("Bearer    "), Err(TokenError::Malformed));
         assert_eq!(bearer("Bearer a b"), Err(TokenError::Malformed));
         assert_eq!(query_token("access_token="), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn basic_and_x_auth_token_pairs_are_decoded() {
+        let req = TestRequest::default()
+            .insert_header((header::AUTHORIZATION, "Basic YW5uOnB3OndpdGg6Y29sb25z"))
+            .insert_header(("X-Auth-Token", "YW5uQGV4YW1wbGUuY29tOnRva2Vu"))
+            .to_http_request();
+        assert_eq!(
+            basic_credentials(&req),
+            Ok(("ann".into(), "pw:with:colons".into()))
+        );
+        assert_eq!(x_auth_token(&req), Ok(("ann@example.com".into(), "token".into())));
+    }
+
+    #[test]
+    fn bad_base64_and_missing_colons_are_malformed() {
+        for value in ["!!!", "YW5u", "Og=="] {
+            let req = TestRequest::default()
+                .insert_header(("X-Auth-Token", value))
+                .to_http_request();
+            assert_eq!(x_auth_token(&req), Err(TokenError::Malformed), "{value}");
+        }
+        let req = TestRequest::default()
+            .insert_header((header::AUTHORIZATION, "Basic"))
+            .to_http_request();
+        assert_eq!(basic_credentials(&req), Err(TokenError::Malformed));
+        assert_eq!(bearer("BimPlus abc"), Ok(Some("abc".into())));
     }
 
     #[test]

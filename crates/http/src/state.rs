@@ -3,7 +3,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::Duration;
-use limen_domain::services::{PasswordLogin, SessionService, TwoFactorService};
+use ipnet::IpNet;
+use limen_domain::services::{
+    ApiTokenService, NumericSessionService, PasswordLogin, RegistrationService, RememberMeService,
+    SessionService, TwoFactorService,
+};
 
 /// Answers whether the backends are reachable; `Err` carries the reason for logs.
 pub type ReadinessCheck =
@@ -27,20 +31,74 @@ impl Default for FlowSettings {
     }
 }
 
-/// Settings of the HTTP layer.
+/// The `tokens` dialect's numbers.
 #[derive(Debug, Clone, Copy)]
+pub struct TokensSettings {
+    /// Lifetime of a user token from `/auth/login` (the document is silent).
+    pub token_ttl: Duration,
+}
+
+impl Default for TokensSettings {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::days(1),
+        }
+    }
+}
+
+/// The `bimplus` dialect's numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct BimplusSettings {
+    /// Lifetime of an access token, reported as `expires_in` (documented: 28799).
+    pub access_ttl: Duration,
+}
+
+impl Default for BimplusSettings {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::seconds(28_799),
+        }
+    }
+}
+
+/// The `gradido` dialect's switches.
+#[derive(Debug, Clone, Default)]
+pub struct GradidoSettings {
+    /// The original's `unsecure.allow_passwort_via_json_request`: without it the
+    /// JSON login answers 403.
+    pub allow_password_via_json_request: bool,
+    /// The original's `unsecure.allow_cors_all`: `Access-Control-Allow-Origin: *`.
+    pub allow_cors_all: bool,
+    /// The `group_alias` reported for every user.
+    pub group_alias: String,
+}
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
 pub struct HttpSettings {
     /// Largest accepted request body; larger ones get 413 without being read.
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
     /// The `flow` dialect.
     pub flow: FlowSettings,
+    /// The `tokens` dialect.
+    pub tokens: TokensSettings,
+    /// The `bimplus` dialect.
+    pub bimplus: BimplusSettings,
+    /// The `gradido` dialect.
+    pub gradido: GradidoSettings,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            trusted_proxies: Vec::new(),
             flow: FlowSettings::default(),
+            tokens: TokensSettings::default(),
+            bimplus: BimplusSettings::default(),
+            gradido: GradidoSettings::default(),
         }
     }
 }
@@ -54,6 +112,15 @@ pub struct AppState {
     pub sessions: Arc<SessionService>,
     /// TOTP enrolment and the second login step.
     pub two_factor: Arc<TwoFactorService>,
+    /// Named user tokens (the `tokens` dialect).
+    pub api_tokens: Arc<ApiTokenService>,
+    /// Remember-me tokens (the `bimplus` dialect).
+    pub remember_me: Arc<RememberMeService>,
+    /// Numbered sessions (the `gradido` dialect).
+    pub numeric_sessions: Arc<NumericSessionService>,
+    /// Registration with e-mail verification.
+    pub registration: Arc<RegistrationService>,
+
     /// Backend reachability, for `/readyz`.
     pub readiness: ReadinessCheck,
     /// HTTP settings.

@@ -13,6 +13,8 @@ pub fn store_error(context: &str, err: DbErr) -> StoreError {
             Some(UniqueField::Email)
         } else if message.contains("personal_number") {
             Some(UniqueField::PersonalNumber)
+        } else if message.contains("token_hash") {
+            Some(UniqueField::Token)
         } else {
             None
         };

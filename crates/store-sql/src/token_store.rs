@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
-use limen_domain::model::{NewToken, TokenHash, TokenId, TokenKind, TokenRecord, UserId};
+use limen_domain::model::{NewToken, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord, UserId};
 use limen_domain::ports::TokenStore;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entity::token;
 use crate::errors::store_error;
@@ -37,6 +37,13 @@ fn to_domain(row: token::Model) -> Result<TokenRecord, StoreError> {
         last_used_at: from_micros_opt(row.last_used_at, "last_used_at")?,
         revoked_at: from_micros_opt(row.revoked_at, "revoked_at")?,
         attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+        attributes: TokenAttributes {
+            note: row.note,
+            client_id: row.client_id,
+            bound_address: row.bound_address,
+        },
+        enabled: row.enabled,
+        version: row.version,
     })
 }
 
@@ -52,6 +59,11 @@ impl TokenStore for SqlTokenStore {
             last_used_at: Set(None),
             revoked_at: Set(None),
             attempts: Set(0),
+            note: Set(new.attributes.note),
+            enabled: Set(true),
+            client_id: Set(new.attributes.client_id),
+            bound_address: Set(new.attributes.bound_address),
+            version: Set(0),
             ..Default::default()
         }
         .insert(&self.db)
@@ -77,6 +89,42 @@ impl TokenStore for SqlTokenStore {
             .exec(&self.db)
             .await
             .map_err(|err| store_error("recording token use", err))?;
+        Ok(())
+    }
+
+    async fn find_by_id(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        token::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(|err| store_error("reading a token", err))?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn list_for_user(&self, user: UserId, kind: TokenKind) -> Result<Vec<TokenRecord>, StoreError> {
+        token::Entity::find()
+            .filter(token::Column::UserId.eq(user.0))
+            .filter(token::Column::Kind.eq(kind.as_str()))
+            .order_by_desc(token::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|err| store_error("listing tokens", err))?
+            .into_iter()
+            .map(to_domain)
+            .collect()
+    }
+
+    async fn set_enabled(&self, id: TokenId, enabled: bool) -> Result<(), StoreError> {
+        let result = token::Entity::update_many()
+            .col_expr(token::Column::Enabled, Expr::value(enabled))
+            .col_expr(token::Column::Version, Expr::col(token::Column::Version).add(1))
+            .filter(token::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("enabling or disabling a token", err))?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 

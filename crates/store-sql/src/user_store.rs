@@ -87,6 +87,8 @@ fn to_domain(row: user::Model) -> Result<User, StoreError> {
         created_at: from_micros(row.created_at, "created_at")?,
         updated_at: from_micros(row.updated_at, "updated_at")?,
         last_login_at: from_micros_opt(row.last_login_at, "last_login_at")?,
+        email_verified_at: from_micros_opt(row.email_verified_at, "email_verified_at")?,
+        public_key: row.public_key,
         role: Role::parse(&row.role).ok_or_else(|| {
             StoreError::Unavailable(format!("user {} has an unknown role {:?}", row.id, row.role))
         })?,
@@ -136,6 +138,9 @@ impl UserStore for SqlUserStore {
             updated_at: Set(created),
             last_login_at: Set(None),
             role: Set(Role::User.as_str().to_owned()),
+            email_verified_at: Set(None),
+            public_key: Set(new.key_pair.as_ref().map(|pair| pair.public_hex.clone())),
+            sealed_private_key: Set(new.key_pair.map(|pair| pair.sealed_private)),
             version: Set(1),
             ..Default::default()
         }
@@ -171,6 +176,21 @@ impl UserStore for SqlUserStore {
         ];
         self.update_one(id, None, set, "enabling or disabling a user")
             .await
+    }
+
+    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let set = vec![(user::Column::EmailVerifiedAt, Expr::value(to_micros(at)))];
+        self.update_one(id, None, set, "marking an e-mail address verified")
+            .await
+    }
+
+    async fn delete(&self, id: UserId) -> Result<(), StoreError> {
+        // Foreign keys cascade to tokens and second factors.
+        user::Entity::delete_by_id(id.0)
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("deleting a user", err))?;
+        Ok(())
     }
 
     async fn set_role(&self, id: UserId, role: Role, at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -76,6 +76,27 @@ pub fn validate_new_password(password: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The stricter policy of self-registration: the length policy, plus at least
+/// one lower-case letter, one upper-case letter, one digit and one other character
+/// (the `gradido` document's example `123abcDE&` passes).
+pub fn validate_strong_password(password: &str) -> Result<(), DomainError> {
+    validate_new_password(password)?;
+    let has = |test: fn(char) -> bool| password.chars().any(test);
+    let kinds = [
+        has(char::is_lowercase),
+        has(char::is_uppercase),
+        has(|c| c.is_ascii_digit()),
+        has(|c| !c.is_alphanumeric()),
+    ];
+    if kinds.contains(&false) {
+        return Err(DomainError::InvalidInput(
+            "password must contain a lower-case letter, an upper-case letter, a digit and another character"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Trims an optional name; blank becomes `None`.
 pub fn clean_name(input: Option<&str>) -> Option<String> {
     input.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
@@ -124,6 +145,14 @@ mod tests {
         assert!(validate_new_password("1234567").is_err());
         assert!(validate_new_password("12345678").is_ok());
         assert!(validate_new_password(&"x".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn strong_passwords_need_four_kinds_of_character() {
+        assert!(validate_strong_password("123abcDE&").is_ok());
+        for weak in ["123abcDEF", "123abcde&", "123ABCDE&", "abcdefGH&", "1aB&"] {
+            assert!(validate_strong_password(weak).is_err(), "{weak}");
+        }
     }
 
     #[test]

@@ -9,10 +9,10 @@ mod user;
 
 pub use identifiers::{
     MAX_PASSWORD_CHARS, clean_name, normalize_identifier, validate_email, validate_new_password,
-    validate_username,
+    validate_strong_password, validate_username,
 };
 pub use password::Password;
 pub use personal_number::parse_personal_number;
 pub use second_factor::{StoredTotp, TotpAlgorithm, TotpParams, TotpProvisioning};
-pub use token::{IssuedToken, NewToken, TokenHash, TokenId, TokenKind, TokenRecord};
-pub use user::{LockState, NewUser, Role, User, UserId};
+pub use token::{IssuedToken, NewToken, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord};
+pub use user::{LockState, NewUser, Role, StoredKeyPair, User, UserId};

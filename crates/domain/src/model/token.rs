@@ -18,6 +18,13 @@ pub enum TokenKind {
     /// Proof that the password was right, good only for presenting the second
     /// factor (short-lived, a few attempts).
     PendingSecondFactor,
+    /// Long-lived, bound to a client id, exchanged for access tokens.
+    RememberMe,
+    /// A session named by a 32-bit number (the `gradido` dialect), bound to the
+    /// client address it was created from.
+    NumericSession,
+    /// The link of a verification e-mail.
+    EmailVerification,
 }
 
 impl TokenKind {
@@ -26,6 +33,9 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::PendingSecondFactor => "pending_second_factor",
+            TokenKind::RememberMe => "remember_me",
+            TokenKind::NumericSession => "numeric_session",
+            TokenKind::EmailVerification => "email_verification",
         }
     }
 
@@ -34,6 +44,9 @@ impl TokenKind {
         match name {
             "access" => Some(TokenKind::Access),
             "pending_second_factor" => Some(TokenKind::PendingSecondFactor),
+            "remember_me" => Some(TokenKind::RememberMe),
+            "numeric_session" => Some(TokenKind::NumericSession),
+            "email_verification" => Some(TokenKind::EmailVerification),
             _ => None,
         }
     }
@@ -60,13 +73,30 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Failed attempts made with it (second-factor codes).
     pub attempts: u32,
+    /// The optional attributes given at issue.
+    pub attributes: TokenAttributes,
+    /// A disabled token is refused until enabled again.
+    pub enabled: bool,
+    /// Incremented on every change of the token's own settings.
+    pub version: i64,
 }
 
 impl TokenRecord {
-    /// Whether the token may be used at `now`: not revoked and not expired.
+    /// Whether the token may be used at `now`: enabled, not revoked, not expired.
     pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.expires_at > now
+        self.enabled && self.revoked_at.is_none() && self.expires_at > now
     }
+}
+
+/// What a token may carry besides its owner and lifetime.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenAttributes {
+    /// A note for operators and API users ("CI deploy key").
+    pub note: Option<String>,
+    /// The client a remember-me token is bound to.
+    pub client_id: Option<String>,
+    /// The client address a numeric session is bound to.
+    pub bound_address: Option<String>,
 }
 
 /// What a store needs to record a freshly minted token.
@@ -82,6 +112,8 @@ pub struct NewToken {
     pub created_at: DateTime<Utc>,
     /// Expiry time.
     pub expires_at: DateTime<Utc>,
+    /// Note, client binding, address binding.
+    pub attributes: TokenAttributes,
 }
 
 /// A token just issued: the plaintext goes to the client once and is never stored.
@@ -119,8 +151,16 @@ mod tests {
             last_used_at: None,
             revoked_at: None,
             attempts: 0,
+            attributes: TokenAttributes::default(),
+            enabled: true,
+            version: 0,
         };
         assert!(record.is_live_at(now));
+        let disabled = TokenRecord {
+            enabled: false,
+            ..record.clone()
+        };
+        assert!(!disabled.is_live_at(now));
         assert!(!record.is_live_at(now + chrono::Duration::seconds(10)));
         let revoked = TokenRecord {
             revoked_at: Some(now),

@@ -84,8 +84,13 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// When the user last logged in successfully.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// When the user proved the e-mail address theirs (the verification link).
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Hex of the user's Ed25519 public key, generated at registration.
+    pub public_key: Option<String>,
     /// What the user may do beyond their own account.
     pub role: Role,
+
     /// Incremented on every write, for optimistic locking.
     pub version: i64,
 }
@@ -106,6 +111,15 @@ impl User {
     }
 }
 
+/// A key pair as stored: the public half in hex, the private half sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeyPair {
+    /// Hex of the 32-byte Ed25519 public key.
+    pub public_hex: String,
+    /// The private key, sealed by the `SecretCipher`.
+    pub sealed_private: String,
+}
+
 /// What a store needs to create a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
@@ -121,6 +135,8 @@ pub struct NewUser {
     pub personal_number: Option<String>,
     /// PHC-format hash of the initial password.
     pub password_hash: Option<String>,
+    /// The user's key pair, generated at registration (the `gradido` dialect).
+    pub key_pair: Option<StoredKeyPair>,
     /// Creation time, from the domain's clock.
     pub created_at: DateTime<Utc>,
 }
@@ -144,6 +160,8 @@ mod tests {
             created_at: now,
             updated_at: now,
             last_login_at: None,
+            email_verified_at: None,
+            public_key: None,
             role: Role::User,
             version: 1,
         }

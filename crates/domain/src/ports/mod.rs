@@ -2,6 +2,8 @@
 //! implement them; tests use the mockall doubles (`Mock*`).
 
 mod clock;
+mod key_pairs;
+mod mailer;
 mod password_hasher;
 mod second_factor_store;
 mod secret_cipher;
@@ -13,6 +15,12 @@ mod user_store;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
+pub use key_pairs::KeyPairGenerator;
+#[cfg(any(test, feature = "mocks"))]
+pub use key_pairs::MockKeyPairGenerator;
+#[cfg(any(test, feature = "mocks"))]
+pub use mailer::MockMailer;
+pub use mailer::{Mailer, OutgoingEmail};
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
 pub use password_hasher::{PasswordCheck, PasswordHasher};

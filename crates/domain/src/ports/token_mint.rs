@@ -10,6 +10,11 @@ pub trait TokenMint: Send + Sync {
     /// `ABCD-EFGH-IJKL-MNOP`.
     fn recovery_code(&self) -> String;
 
+    /// A random non-zero 32-bit session number (the `gradido` dialect's
+    /// `session_id`); guessable by design of that API, so its sessions are bound
+    /// to an address and wrong guesses are throttled.
+    fn session_number(&self) -> i32;
+
     /// The digest of a presented token, for lookup.
     fn digest(&self, plaintext: &str) -> TokenHash;
 }

@@ -30,6 +30,12 @@ pub trait UserStore: Send + Sync {
     /// Enables or disables the account.
     async fn set_enabled(&self, id: UserId, enabled: bool, at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Records that the user proved the e-mail address theirs.
+    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Deletes a user and everything of theirs (tokens, second factors).
+    async fn delete(&self, id: UserId) -> Result<(), StoreError>;
+
     /// Sets the user's role.
     async fn set_role(&self, id: UserId, role: Role, at: DateTime<Utc>) -> Result<(), StoreError>;
 

@@ -82,6 +82,8 @@ impl AccountService {
                 last_name: clean_name(account.last_name.as_deref()),
                 personal_number,
                 password_hash,
+                key_pair: None,
+
                 created_at: self.clock.now(),
             })
             .await?;

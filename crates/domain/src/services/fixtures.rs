@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::model::{LockState, Role, TokenHash, TokenId, TokenKind, TokenRecord, User, UserId};
+use crate::model::{
+    LockState, Role, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord, User, UserId,
+};
 
 /// The test clock's reading `minutes` after the epoch.
 pub fn at(minutes: i64) -> DateTime<Utc> {
@@ -24,6 +26,8 @@ pub fn user(id: i64, username: &str) -> User {
         created_at: at(0),
         updated_at: at(0),
         last_login_at: None,
+        email_verified_at: None,
+        public_key: None,
         role: Role::User,
         version: 1,
     }
@@ -41,5 +45,8 @@ pub fn token(id: i64, user: i64, expires_minute: i64) -> TokenRecord {
         last_used_at: None,
         revoked_at: None,
         attempts: 0,
+        attributes: TokenAttributes::default(),
+        enabled: true,
+        version: 0,
     }
 }

@@ -113,6 +113,26 @@ impl PasswordLogin {
         Ok(LoginOutcome::LoggedIn { user, token })
     }
 
+    /// A login for APIs that have no second step: the user, with the login
+    /// recorded, or `SecondFactorRequired` for users who have a second factor.
+    pub async fn login_single_step(
+        &self,
+        identifier: &str,
+        password: &Password,
+    ) -> Result<User, DomainError> {
+        let user = self.verify(identifier, password).await?;
+        let second_factor = self
+            .factors
+            .find_totp(user.id)
+            .await?
+            .is_some_and(|totp| totp.confirmed);
+        if second_factor {
+            return Err(DomainError::SecondFactorRequired);
+        }
+        self.users.record_login(user.id, self.clock.now()).await?;
+        Ok(user)
+    }
+
     /// The user whose credentials these are, without logging them in. Unknown
     /// users, users without a password and locked users cost one hash
     /// verification like everyone else; wrong passwords count towards the lock.

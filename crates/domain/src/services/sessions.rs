@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{IssuedToken, NewToken, TokenKind, TokenRecord, User, UserId};
+use crate::model::{IssuedToken, NewToken, TokenAttributes, TokenKind, TokenRecord, User, UserId};
 use crate::ports::{Clock, TokenMint, TokenStore, UserStore};
 
 /// A token longer than this cannot be one Limen issued; it is refused unhashed.
@@ -53,6 +53,17 @@ impl SessionService {
         kind: TokenKind,
         ttl: Duration,
     ) -> Result<IssuedToken, DomainError> {
+        self.issue_with(user, kind, ttl, TokenAttributes::default()).await
+    }
+
+    /// Mints a token with a note, a client binding or an address binding.
+    pub async fn issue_with(
+        &self,
+        user: UserId,
+        kind: TokenKind,
+        ttl: Duration,
+        attributes: TokenAttributes,
+    ) -> Result<IssuedToken, DomainError> {
         let now = self.clock.now();
         let (plaintext, hash) = self.mint.mint();
         let record = self
@@ -63,6 +74,7 @@ impl SessionService {
                 hash,
                 created_at: now,
                 expires_at: now + ttl,
+                attributes,
             })
             .await?;
         Ok(IssuedToken { plaintext, record })

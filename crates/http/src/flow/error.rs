@@ -127,6 +127,30 @@ impl From<DomainError> for FlowError {
             DomainError::UnknownUser(_) => {
                 Self::new(StatusCode::NOT_FOUND, "NotFoundError", "The user was not found.")
             }
+            DomainError::UnknownToken(_) => {
+                Self::new(StatusCode::NOT_FOUND, "NotFoundError", "The token was not found.")
+            }
+            DomainError::SecondFactorRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "UnauthorizedError",
+                "This account requires a second factor; log in with /authentication/login.",
+            ),
+            DomainError::TooManyAttempts => Self {
+                retry_after: Some(60),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequestsError",
+                    "Too many failed attempts from this address; retry later.",
+                )
+            },
+            DomainError::MailUndeliverable(cause) => {
+                tracing::error!(%cause, "e-mail could not be sent");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailableError",
+                    "The e-mail could not be sent; retry later.",
+                )
+            }
             DomainError::UsernameTaken | DomainError::EmailTaken | DomainError::PersonalNumberTaken => {
                 Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string())
             }

@@ -41,7 +41,7 @@ pub async fn login(
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(FlowError::bad_request("username and password are required."));
     };
-    let flow = state.settings.flow;
+    let flow = &state.settings.flow;
     let ttl = if request.remember_me.0 {
         flow.remember_me_ttl
     } else {

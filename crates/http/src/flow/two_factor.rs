@@ -112,7 +112,7 @@ pub async fn validate(
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request: ValidateRequest = decode(&req, &body)?;
     let code = required_code(request.token.as_deref())?;
-    let flow = state.settings.flow;
+    let flow = &state.settings.flow;
     let ttl = if request.remember_me.0 {
         flow.remember_me_ttl
     } else {

@@ -16,6 +16,11 @@ pub struct Model {
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub attempts: i32,
+    pub note: Option<String>,
+    pub enabled: bool,
+    pub client_id: Option<String>,
+    pub bound_address: Option<String>,
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

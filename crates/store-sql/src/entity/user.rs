@@ -22,6 +22,10 @@ pub struct Model {
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
     pub role: String,
+    pub email_verified_at: Option<i64>,
+    pub public_key: Option<String>,
+    pub sealed_private_key: Option<String>,
+
     pub version: i64,
 }
 

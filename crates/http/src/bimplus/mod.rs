@@ -1,0 +1,17 @@
+//! The `bimplus` dialect: the Bimplus authorization service's `/v2/authorize`
+//! with remember-me tokens (`docs/api/bimplus.md`).
+
+mod authorize;
+mod error;
+mod lenient_json;
+
+use actix_web::web;
+
+/// Registers the dialect's route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v2/authorize")
+            .route(web::post().to(authorize::authorize))
+            .default_service(web::to(error::method_not_allowed)),
+    );
+}

@@ -1,0 +1,112 @@
+//! The dialect's error answer: `{"message": "..."}`, as a Flask API answers.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use limen_domain::DomainError;
+use serde_json::json;
+
+use crate::credentials::TokenError;
+
+/// An error answer of the `tokens` dialect.
+#[derive(Debug)]
+pub struct TokensError {
+    status: StatusCode,
+    message: String,
+    challenge: bool,
+}
+
+impl TokensError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            challenge: false,
+        }
+    }
+
+    /// 401 for a failed `/auth/login`, with a Basic challenge.
+    pub fn login_failed(message: impl Into<String>) -> Self {
+        Self {
+            challenge: true,
+            ..Self::new(StatusCode::UNAUTHORIZED, message)
+        }
+    }
+
+    /// 406: the client accepts nothing Limen can produce.
+    pub fn not_acceptable() -> Self {
+        Self::new(StatusCode::NOT_ACCEPTABLE, "This server answers application/json only.")
+    }
+
+    fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Authorization failed.")
+    }
+}
+
+impl From<TokenError> for TokensError {
+    fn from(_: TokenError) -> Self {
+        Self::unauthorized()
+    }
+}
+
+impl From<DomainError> for TokensError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::InvalidCredentials | DomainError::InvalidToken | DomainError::AccountDisabled => {
+                Self::unauthorized()
+            }
+            DomainError::SecondFactorRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "This account requires a second factor; log in through an API that supports it.",
+            ),
+            DomainError::AccountLocked { until } => Self::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "The account is locked after too many failed attempts until {}.",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                ),
+            ),
+            DomainError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly."),
+            other => {
+                tracing::error!(cause = %other, "internal error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for TokensError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl ResponseError for TokensError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if self.challenge {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"limen\"")));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(1)));
+        }
+        if self.status == StatusCode::NOT_ACCEPTABLE {
+            return response.content_type("text/plain; charset=utf-8").body(self.message.clone());
+        }
+        response.json(json!({"message": self.message}))
+    }
+}
+
+/// 405 for other methods.
+pub async fn method_not_allowed() -> HttpResponse {
+    TokensError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for the requested URL.").error_response()
+}
+
+/// 404 under `/auth`.
+pub async fn not_found() -> HttpResponse {
+    TokensError::new(StatusCode::NOT_FOUND, "The requested URL was not found on the server.").error_response()
+}

@@ -1,0 +1,78 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use limen_domain::ports::{Mailer, OutgoingEmail};
+
+use crate::message::{build, sender};
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// No TLS: only for a relay on the same host or in tests.
+    None,
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the server
+    /// does not offer it.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// How to reach the SMTP server.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// Server host name.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Connection protection.
+    pub security: SmtpSecurity,
+    /// User name and password, when the server wants authentication.
+    pub credentials: Option<(String, String)>,
+    /// The sender address (`Name <address>` allowed).
+    pub from: String,
+    /// How long to wait for the server.
+    pub timeout: Duration,
+}
+
+/// Hands messages to an SMTP server with lettre.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpMailer {
+    /// Builds the transport; connections are made per message, from a pool.
+    pub fn new(config: &SmtpConfig) -> Result<Self, String> {
+        let mut builder = match config.security {
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
+            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
+                .map_err(|err| format!("cannot set up STARTTLS to {}: {err}", config.host))?,
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
+                .map_err(|err| format!("cannot set up TLS to {}: {err}", config.host))?,
+        };
+        builder = builder.port(config.port).timeout(Some(config.timeout));
+        if let Some((user, password)) = &config.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from: sender(&config.from)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, email: OutgoingEmail) -> Result<(), String> {
+        let message = build(&self.from, &email)?;
+        self.transport
+            .send(message)
+            .await
+            .map_err(|err| format!("the SMTP server did not take the message: {err}"))?;
+        tracing::info!("e-mail handed to the SMTP server");
+        Ok(())
+    }
+}
