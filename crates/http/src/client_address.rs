@@ -50,14 +50,20 @@ mod tests {
     fn the_header_is_ignored_from_untrusted_peers() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let req = request("203.0.113.5:1000", Some("1.2.3.4"));
-        assert_eq!(client_address(&req, &trusted), Some("203.0.113.5".parse().unwrap()));
+        assert_eq!(
+            client_address(&req, &trusted),
+            Some("203.0.113.5".parse().unwrap())
+        );
     }
 
     #[test]
     fn behind_trusted_proxies_the_rightmost_untrusted_address_is_the_client() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let req = request("10.0.0.2:1000", Some("6.6.6.6, 52.68.96.58, 10.0.0.9"));
-        assert_eq!(client_address(&req, &trusted), Some("52.68.96.58".parse().unwrap()));
+        assert_eq!(
+            client_address(&req, &trusted),
+            Some("52.68.96.58".parse().unwrap())
+        );
         let req = request("10.0.0.2:1000", None);
         assert_eq!(client_address(&req, &trusted), Some("10.0.0.2".parse().unwrap()));
     }

@@ -2,25 +2,32 @@
 //! requests, calls one domain service and renders its documented answers; the
 //! rules live in `limen-domain`.
 
+mod bimplus;
 mod body;
+mod client_address;
 mod credentials;
 mod flow;
+mod gradido;
 mod health;
 mod logging;
 mod state;
+mod tokens;
 
 pub use logging::RequestSpan;
-pub use state::{AppState, FlowSettings, HttpSettings, ReadinessCheck};
+pub use state::{AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, ReadinessCheck};
 
 use actix_web::web;
 
 /// Registers every route of every dialect, with `state` shared by all of them.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        let state = web::Data::new(state);
-        cfg.app_data(state)
+        let allow_cors_all = state.settings.gradido.allow_cors_all;
+        cfg.app_data(web::Data::new(state))
             .configure(health::routes)
             .configure(flow::routes)
+            .configure(tokens::routes)
+            .configure(bimplus::routes)
+            .configure(|cfg| gradido::routes(cfg, allow_cors_all))
             .default_service(web::to(health::not_found));
     }
 }

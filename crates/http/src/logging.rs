@@ -1,5 +1,6 @@
-//! Request spans that never record a query string: the `flow` dialect allows the
-//! token as `?access_token=`, and tokens must not reach the logs.
+//! Request spans that never record a query string or a path segment: the `flow`
+//! dialect allows the token as `?access_token=`, the verification link carries
+//! one in its path, and tokens must not reach the logs.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -7,7 +8,8 @@ use actix_web::{Error, HttpMessage};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
-/// The root span of every request: method, path (without query), request id, status.
+/// The root span of every request: method, route pattern (`/account/checkEmail/{code}`,
+/// never the values in it; the path itself for unknown routes), request id, status.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
@@ -17,10 +19,13 @@ impl RootSpanBuilder for RequestSpan {
             .get::<RequestId>()
             .map(ToString::to_string)
             .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| request.path().to_owned());
         tracing::info_span!(
             "request",
             method = %request.method(),
-            path = %request.path(),
+            route = %route,
             request_id = %request_id,
             status = tracing::field::Empty,
         )

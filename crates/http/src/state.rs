@@ -4,10 +4,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use ipnet::IpNet;
-use limen_domain::services::{
-    ApiTokenService, NumericSessionService, PasswordLogin, RegistrationService, RememberMeService,
-    SessionService, TwoFactorService,
-};
+use limen_domain::services::Services;
 
 /// Answers whether the backends are reachable; `Err` carries the reason for logs.
 pub type ReadinessCheck =
@@ -27,21 +24,6 @@ impl Default for FlowSettings {
         Self {
             token_ttl: Duration::hours(1),
             remember_me_ttl: Duration::weeks(1),
-        }
-    }
-}
-
-/// The `tokens` dialect's numbers.
-#[derive(Debug, Clone, Copy)]
-pub struct TokensSettings {
-    /// Lifetime of a user token from `/auth/login` (the document is silent).
-    pub token_ttl: Duration,
-}
-
-impl Default for TokensSettings {
-    fn default() -> Self {
-        Self {
-            token_ttl: Duration::days(1),
         }
     }
 }
@@ -82,8 +64,6 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     /// The `flow` dialect.
     pub flow: FlowSettings,
-    /// The `tokens` dialect.
-    pub tokens: TokensSettings,
     /// The `bimplus` dialect.
     pub bimplus: BimplusSettings,
     /// The `gradido` dialect.
@@ -96,7 +76,6 @@ impl Default for HttpSettings {
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             flow: FlowSettings::default(),
-            tokens: TokensSettings::default(),
             bimplus: BimplusSettings::default(),
             gradido: GradidoSettings::default(),
         }
@@ -106,21 +85,8 @@ impl Default for HttpSettings {
 /// What every handler can reach: the domain services and the settings.
 #[derive(Clone)]
 pub struct AppState {
-    /// Password login.
-    pub login: Arc<PasswordLogin>,
-    /// Token validation and logout.
-    pub sessions: Arc<SessionService>,
-    /// TOTP enrolment and the second login step.
-    pub two_factor: Arc<TwoFactorService>,
-    /// Named user tokens (the `tokens` dialect).
-    pub api_tokens: Arc<ApiTokenService>,
-    /// Remember-me tokens (the `bimplus` dialect).
-    pub remember_me: Arc<RememberMeService>,
-    /// Numbered sessions (the `gradido` dialect).
-    pub numeric_sessions: Arc<NumericSessionService>,
-    /// Registration with e-mail verification.
-    pub registration: Arc<RegistrationService>,
-
+    /// Every domain service.
+    pub services: Services,
     /// Backend reachability, for `/readyz`.
     pub readiness: ReadinessCheck,
     /// HTTP settings.

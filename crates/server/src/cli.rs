@@ -31,9 +31,51 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage named user tokens (the `tokens` dialect's API tokens).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Manage the key that seals secrets at rest.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+}
+
+/// `limen token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user and print it: it is shown only this once.
+    Create {
+        /// The owner's username.
+        #[arg(long, value_name = "USERNAME")]
+        user: String,
+        /// What the token is for ("CI deploy key").
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Lifetime, e.g. 90d, 12h, 1d12h (s, m, h, d, w); the default is
+        /// dialects.tokens.token_ttl_secs, the limit max_token_ttl_secs.
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
+        expires: Option<chrono::Duration>,
+    },
+    /// List a user's tokens: id, state, created, expires, last used, note.
+    List {
+        /// The owner's username.
+        #[arg(long, value_name = "USERNAME")]
+        user: String,
+    },
+    /// Refuse a token until it is enabled again.
+    Disable {
+        /// The token's id (from `limen token list`).
+        id: i64,
+    },
+    /// Accept a disabled token again.
+    Enable {
+        /// The token's id.
+        id: i64,
+    },
+    /// End a token for good.
+    Revoke {
+        /// The token's id.
+        id: i64,
+    },
 }
 
 /// `limen secrets …`.

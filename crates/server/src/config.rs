@@ -24,6 +24,9 @@ pub enum LogFormat {
 pub struct Config {
     /// Address and port to listen on.
     pub listen: String,
+    /// The base URL clients reach Limen at, for links in e-mails; `http://<listen>`
+    /// when unset.
+    pub public_url: Option<String>,
     /// Database URL: `sqlite://FILE?mode=rwc`, `postgres://…` or `mysql://…`.
     pub database_url: String,
     /// A file whose content (trimmed) replaces `database_url`, so that a password
@@ -50,6 +53,10 @@ pub struct Config {
     pub lockout: LockoutSection,
     /// TOTP two-factor authentication.
     pub two_factor: TwoFactorSection,
+    /// Outgoing e-mail.
+    pub mail: MailSection,
+    /// Self-registration.
+    pub registration: RegistrationSection,
     /// Settings of each dialect.
     pub dialects: DialectsSection,
 }
@@ -74,6 +81,8 @@ pub struct HttpSection {
     pub workers: usize,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[password]`.
@@ -132,12 +141,195 @@ impl Default for TwoFactorSection {
     }
 }
 
+/// How e-mail leaves Limen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Each message becomes an `.eml` file in `outbox_dir` (development).
+    Outbox,
+    /// Messages go to the SMTP server of `[mail.smtp]`.
+    Smtp,
+}
+
+/// `[mail]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSection {
+    /// `outbox` or `smtp`.
+    pub transport: MailTransport,
+    /// The sender, `Name <address>` or a bare address.
+    pub from: String,
+    /// Where the outbox transport writes messages.
+    pub outbox_dir: PathBuf,
+    /// `[mail.smtp]`.
+    pub smtp: SmtpSection,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurityName {
+    /// STARTTLS on a plain connection (port 587); required, not opportunistic.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS: only for a relay on the same host.
+    None,
+}
+
+/// `[mail.smtp]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSection {
+    /// Server host name.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub security: SmtpSecurityName,
+    /// User name, when the server wants authentication.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<String>,
+    /// A file holding the password.
+    pub password_file: Option<PathBuf>,
+    /// Seconds to wait for the server.
+    pub timeout_secs: u64,
+}
+
+/// `[registration]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationSection {
+    /// The link of the verification e-mail, `{token}` standing for the token;
+    /// `<public_url>/account/checkEmail/{token}` when unset.
+    pub verification_url: Option<String>,
+    /// Seconds the verification link works.
+    pub verification_ttl_secs: i64,
+    /// The service's name in e-mails.
+    pub site_name: String,
+    /// `en` or `de`.
+    pub language: String,
+}
+
+impl Default for RegistrationSection {
+    fn default() -> Self {
+        Self {
+            verification_url: None,
+            verification_ttl_secs: 24 * 3600,
+            site_name: "Limen".into(),
+            language: "en".into(),
+        }
+    }
+}
+
+impl Default for MailSection {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::Outbox,
+            from: "Limen <noreply@localhost>".into(),
+            outbox_dir: PathBuf::from("outbox"),
+            smtp: SmtpSection::default(),
+        }
+    }
+}
+
+impl Default for SmtpSection {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 587,
+            security: SmtpSecurityName::Starttls,
+            username: None,
+            password: None,
+            password_file: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
 /// `[dialects]`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DialectsSection {
     /// `[dialects.flow]`.
     pub flow: FlowSection,
+    /// `[dialects.tokens]`.
+    pub tokens: TokensSection,
+    /// `[dialects.bimplus]`.
+    pub bimplus: BimplusSection,
+    /// `[dialects.gradido]`.
+    pub gradido: GradidoSection,
+}
+
+/// `[dialects.tokens]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokensSection {
+    /// Seconds a token from `/auth/login` lives when the client names no expiry.
+    pub token_ttl_secs: i64,
+    /// The longest lifetime a client or `limen token create` may ask for.
+    pub max_token_ttl_secs: i64,
+}
+
+impl Default for TokensSection {
+    fn default() -> Self {
+        Self {
+            token_ttl_secs: 24 * 3600,
+            max_token_ttl_secs: 365 * 24 * 3600,
+        }
+    }
+}
+
+/// `[dialects.bimplus]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BimplusSection {
+    /// Seconds an access token lives (`expires_in`).
+    pub access_ttl_secs: i64,
+    /// Seconds a remember-me token lives (`remember_me_expires_in`).
+    pub remember_me_ttl_secs: i64,
+}
+
+impl Default for BimplusSection {
+    fn default() -> Self {
+        Self {
+            access_ttl_secs: 28_799,
+            remember_me_ttl_secs: 2_591_999,
+        }
+    }
+}
+
+/// `[dialects.gradido]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GradidoSection {
+    /// The original's `unsecure.allow_passwort_via_json_request`: without it,
+    /// `unsecureLogin` and `createUser` answer 403.
+    pub allow_password_via_json_request: bool,
+    /// The original's `unsecure.allow_cors_all`.
+    pub allow_cors_all: bool,
+    /// The `group_alias` reported for every user.
+    pub group_alias: String,
+    /// Seconds a session lives.
+    pub session_ttl_secs: i64,
+    /// Unknown session ids an address may present per window before it is refused.
+    pub max_wrong_session_ids: u32,
+    /// The window, in seconds.
+    pub wrong_session_window_secs: i64,
+}
+
+impl Default for GradidoSection {
+    fn default() -> Self {
+        Self {
+            allow_password_via_json_request: false,
+            allow_cors_all: false,
+            group_alias: String::new(),
+            session_ttl_secs: 15 * 60,
+            max_wrong_session_ids: 10,
+            wrong_session_window_secs: 15 * 60,
+        }
+    }
 }
 
 /// `[dialects.flow]`.
@@ -154,6 +346,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            public_url: None,
             database_url: "sqlite://limen.db?mode=rwc".into(),
             database_url_file: None,
             secrets_key: None,
@@ -166,6 +359,8 @@ impl Default for Config {
             password: PasswordSection::default(),
             lockout: LockoutSection::default(),
             two_factor: TwoFactorSection::default(),
+            mail: MailSection::default(),
+            registration: RegistrationSection::default(),
             dialects: DialectsSection::default(),
         }
     }
@@ -186,6 +381,7 @@ impl Default for HttpSection {
             max_body_bytes: 64 * 1024,
             workers: 0,
             shutdown_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -261,6 +457,15 @@ impl Config {
             })?;
             config.database_url = url.trim().to_owned();
         }
+        if let Some(path) = &config.mail.smtp.password_file {
+            let password = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!(
+                    "cannot read mail.smtp.password_file {}: {err}",
+                    path.display()
+                ))
+            })?;
+            config.mail.smtp.password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
+        }
         if let Some(path) = &config.secrets_key_file {
             let key = std::fs::read_to_string(path).map_err(|err| {
                 ConfigError::Invalid(format!("cannot read secrets_key_file {}: {err}", path.display()))
@@ -298,7 +503,93 @@ impl Config {
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");
         }
+        self.trusted_proxies()?;
+        let positive = [
+            (
+                "registration.verification_ttl_secs",
+                self.registration.verification_ttl_secs,
+            ),
+            (
+                "dialects.tokens.token_ttl_secs",
+                self.dialects.tokens.token_ttl_secs,
+            ),
+            (
+                "dialects.tokens.max_token_ttl_secs",
+                self.dialects.tokens.max_token_ttl_secs,
+            ),
+            (
+                "dialects.bimplus.access_ttl_secs",
+                self.dialects.bimplus.access_ttl_secs,
+            ),
+            (
+                "dialects.bimplus.remember_me_ttl_secs",
+                self.dialects.bimplus.remember_me_ttl_secs,
+            ),
+            (
+                "dialects.gradido.session_ttl_secs",
+                self.dialects.gradido.session_ttl_secs,
+            ),
+            (
+                "dialects.gradido.wrong_session_window_secs",
+                self.dialects.gradido.wrong_session_window_secs,
+            ),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, value)| *value <= 0) {
+            return Err(ConfigError::Invalid(format!("{key} must be positive")));
+        }
+        if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {
+            return invalid("dialects.tokens.token_ttl_secs must not exceed max_token_ttl_secs");
+        }
+        if limen_domain::services::EmailLanguage::parse(&self.registration.language).is_none() {
+            return invalid("registration.language must be en or de");
+        }
+        if let Some(url) = &self.registration.verification_url
+            && !url.contains("{token}")
+        {
+            return invalid("registration.verification_url must contain {token}");
+        }
+        let base = self.public_base_url();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return invalid("public_url must start with http:// or https://");
+        }
+        if self.mail.smtp.username.is_some() != self.mail.smtp.password.is_some() {
+            return invalid("mail.smtp.username and mail.smtp.password (or password_file) go together");
+        }
         Ok(())
+    }
+
+    /// The configured trusted proxies, parsed.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.http
+            .trusted_proxies
+            .iter()
+            .map(|text| {
+                let text = text.trim();
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "http.trusted_proxies: {text:?} is not an address or a CIDR range"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// The base URL of links to Limen, without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The verification link template.
+    pub fn verification_url(&self) -> String {
+        self.registration
+            .verification_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/account/checkEmail/{{token}}", self.public_base_url()))
     }
 }
 
@@ -321,6 +612,38 @@ mod tests {
         assert_eq!(config.password.memory_kib, 19_456);
         assert_eq!(config.lockout.max_failures, 5);
         assert_eq!(config.http.max_body_bytes, 65_536);
+        assert_eq!(config.dialects.bimplus.access_ttl_secs, 28_799);
+        assert!(!config.dialects.gradido.allow_password_via_json_request);
+        assert_eq!(
+            config.verification_url(),
+            "http://127.0.0.1:8080/account/checkEmail/{token}"
+        );
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        let mut config = Config::default();
+        config.http.trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "::1".into()];
+        let proxies = config.trusted_proxies().unwrap();
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[1].contains(&"192.0.2.1".parse::<std::net::IpAddr>().unwrap()));
+        config.http.trusted_proxies = vec!["proxy.example".into()];
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn the_public_url_names_the_verification_link() {
+        let mut config = Config::default();
+        config.public_url = Some("https://login.example.com/".into());
+        assert_eq!(
+            config.verification_url(),
+            "https://login.example.com/account/checkEmail/{token}"
+        );
+        config.registration.verification_url = Some("https://app.example.com/verify".into());
+        assert!(
+            config.validate().is_err(),
+            "a template without {{token}} is refused"
+        );
     }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod duration;
 mod error;
 mod logging;
 mod wiring;
@@ -41,6 +42,7 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::Serve(args) => commands::serve::run(config, args).await,
         Command::Migrate => commands::migrate::run(&config).await,
         Command::User(command) => commands::user::run(&config, command).await,
+        Command::Token(command) => commands::token::run(&config, command).await,
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
     }
 }

@@ -4,33 +4,28 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use limen_crypto::{Argon2Config, Argon2Hasher, RandomTokenMint, RfcTotp, SecretKeyring, parse_key};
+use limen_crypto::{
+    Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
+};
 use limen_domain::model::{TotpAlgorithm, TotpParams};
-use limen_domain::ports::{
-    Clock, PasswordHasher, SecondFactorStore, SystemClock, TokenMint, TokenStore, UserStore,
-};
+use limen_domain::ports::{Mailer, SystemClock};
 use limen_domain::services::{
-    AccountService, LockoutPolicy, LoginPolicy, PasswordLogin, SessionService, TwoFactorPorts,
-    TwoFactorService, TwoFactorSettings,
+    ApiTokenSettings, EmailLanguage, LockoutPolicy, LoginPolicy, NumericSessionSettings, Ports,
+    RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
-use limen_http::{AppState, FlowSettings, HttpSettings, ReadinessCheck};
+use limen_http::{AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, ReadinessCheck};
+use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_sql::{Database, DatabaseConfig};
 
-use crate::config::Config;
+use crate::config::{Config, MailTransport, SmtpSecurityName};
 use crate::error::CliError;
 
 /// The services over the configured backends.
 pub struct Core {
     /// The database pool.
     pub database: Database,
-    /// Account administration.
-    pub accounts: AccountService,
-    /// Token validation and logout.
-    pub sessions: Arc<SessionService>,
-    /// Password login.
-    pub login: Arc<PasswordLogin>,
-    /// TOTP two-factor authentication.
-    pub two_factor: Arc<TwoFactorService>,
+    /// Every domain service.
+    pub services: Services,
 }
 
 /// The keyring the configuration describes.
@@ -45,6 +40,74 @@ fn keyring(config: &Config) -> Result<SecretKeyring, CliError> {
     Ok(SecretKeyring::new(current, &previous))
 }
 
+/// The mailer `[mail]` names.
+fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, CliError> {
+    let mail = &config.mail;
+    let invalid = |err: String| CliError::Usage(format!("mail: {err}"));
+    Ok(match mail.transport {
+        MailTransport::Outbox => Arc::new(FileOutbox::new(&mail.outbox_dir, &mail.from).map_err(invalid)?),
+        MailTransport::Smtp => {
+            let smtp = &mail.smtp;
+            Arc::new(
+                SmtpMailer::new(&SmtpConfig {
+                    host: smtp.host.clone(),
+                    port: smtp.port,
+                    security: match smtp.security {
+                        SmtpSecurityName::Starttls => SmtpSecurity::StartTls,
+                        SmtpSecurityName::Tls => SmtpSecurity::Tls,
+                        SmtpSecurityName::None => SmtpSecurity::None,
+                    },
+                    credentials: smtp.username.clone().zip(smtp.password.clone()),
+                    from: mail.from.clone(),
+                    timeout: StdDuration::from_secs(smtp.timeout_secs),
+                })
+                .map_err(invalid)?,
+            )
+        }
+    })
+}
+
+/// The domain's settings from the configuration.
+fn settings(config: &Config) -> Settings {
+    let two_factor = &config.two_factor;
+    let gradido = &config.dialects.gradido;
+    Settings {
+        login: LoginPolicy {
+            lockout: LockoutPolicy {
+                max_failures: config.lockout.max_failures,
+                window: Duration::seconds(config.lockout.window_secs),
+                lock_for: Duration::seconds(config.lockout.lock_secs),
+            },
+            pending_second_factor_ttl: Duration::seconds(two_factor.pending_ttl_secs),
+        },
+        two_factor: TwoFactorSettings {
+            params: TotpParams {
+                algorithm: TotpAlgorithm::parse(&two_factor.algorithm).unwrap_or(TotpAlgorithm::Sha1),
+                digits: two_factor.digits,
+                period: two_factor.period_secs,
+            },
+            issuer: two_factor.issuer.clone(),
+            pending_ttl: Duration::seconds(two_factor.pending_ttl_secs),
+        },
+        registration: RegistrationSettings {
+            verification_url: config.verification_url(),
+            verification_ttl: Duration::seconds(config.registration.verification_ttl_secs),
+            site_name: config.registration.site_name.clone(),
+            language: EmailLanguage::parse(&config.registration.language).unwrap_or_default(),
+        },
+        api_tokens: ApiTokenSettings {
+            default_ttl: Duration::seconds(config.dialects.tokens.token_ttl_secs),
+            max_ttl: Duration::seconds(config.dialects.tokens.max_token_ttl_secs),
+        },
+        remember_me_ttl: Duration::seconds(config.dialects.bimplus.remember_me_ttl_secs),
+        numeric_sessions: NumericSessionSettings {
+            ttl: Duration::seconds(gradido.session_ttl_secs),
+            max_wrong_numbers: gradido.max_wrong_session_ids,
+            throttle_window: Duration::seconds(gradido.wrong_session_window_secs),
+        },
+    }
+}
+
 impl Core {
     /// Connects to the database, migrates it, and wires every service.
     pub async fn start(config: &Config) -> Result<Self, CliError> {
@@ -56,7 +119,7 @@ impl Core {
         .await?;
         database.migrate().await?;
         let password = &config.password;
-        let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(Argon2Config {
+        let hasher = Argon2Hasher::new(Argon2Config {
             memory_kib: password.memory_kib,
             iterations: password.iterations,
             parallelism: password.parallelism,
@@ -65,91 +128,56 @@ impl Core {
                 n => n,
             },
             max_queue: password.max_queue,
-        })?);
-        let users: Arc<dyn UserStore> = Arc::new(database.users());
-        let tokens: Arc<dyn TokenStore> = Arc::new(database.tokens());
-        let factors: Arc<dyn SecondFactorStore> = Arc::new(database.second_factors());
-        let mint: Arc<dyn TokenMint> = Arc::new(RandomTokenMint);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let sessions = Arc::new(SessionService::new(
-            users.clone(),
-            tokens.clone(),
-            mint.clone(),
-            clock.clone(),
-        ));
-        let two_factor_config = &config.two_factor;
-        let policy = LoginPolicy {
-            lockout: LockoutPolicy {
-                max_failures: config.lockout.max_failures,
-                window: Duration::seconds(config.lockout.window_secs),
-                lock_for: Duration::seconds(config.lockout.lock_secs),
-            },
-            pending_second_factor_ttl: Duration::seconds(two_factor_config.pending_ttl_secs),
-        };
-        let login = Arc::new(PasswordLogin::new(
-            users.clone(),
-            hasher.clone(),
-            clock.clone(),
-            sessions.clone(),
-            factors.clone(),
-            policy,
-        ));
+        })?;
         let cipher = keyring(config)?;
         if !cipher.seals() {
-            tracing::warn!("secrets_key is not set: TOTP secrets are stored unencrypted");
+            tracing::warn!("secrets_key is not set: TOTP secrets and private keys are stored unencrypted");
         }
-        let two_factor = Arc::new(TwoFactorService::new(
-            TwoFactorPorts {
-                users: users.clone(),
-                factors,
-                tokens: tokens.clone(),
-                totp: Arc::new(RfcTotp),
-                cipher: Arc::new(cipher),
-                mint,
-                clock: clock.clone(),
-                passwords: login.clone(),
-                sessions: sessions.clone(),
-            },
-            TwoFactorSettings {
-                params: TotpParams {
-                    algorithm: TotpAlgorithm::parse(&two_factor_config.algorithm)
-                        .unwrap_or(TotpAlgorithm::Sha1),
-                    digits: two_factor_config.digits,
-                    period: two_factor_config.period_secs,
-                },
-                issuer: two_factor_config.issuer.clone(),
-                pending_ttl: Duration::seconds(two_factor_config.pending_ttl_secs),
-            },
-        ));
-        let accounts = AccountService::new(users, tokens, hasher, clock);
+        let ports = Ports {
+            users: Arc::new(database.users()),
+            tokens: Arc::new(database.tokens()),
+            factors: Arc::new(database.second_factors()),
+            hasher: Arc::new(hasher),
+            mint: Arc::new(RandomTokenMint),
+            clock: Arc::new(SystemClock),
+            totp: Arc::new(RfcTotp),
+            cipher: Arc::new(cipher),
+            keys: Arc::new(Ed25519Keys),
+            mailer: mailer(config)?,
+        };
         Ok(Self {
             database,
-            accounts,
-            sessions,
-            login,
-            two_factor,
+            services: Services::new(ports, settings(config)),
         })
     }
 
     /// The state the HTTP layer shares between workers.
-    pub fn http_state(&self, config: &Config) -> AppState {
+    pub fn http_state(&self, config: &Config) -> Result<AppState, CliError> {
         let database = self.database.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
             let database = database.clone();
             Box::pin(async move { database.ping().await.map_err(|err| err.to_string()) })
         });
-        AppState {
-            login: self.login.clone(),
-            sessions: self.sessions.clone(),
-            two_factor: self.two_factor.clone(),
+        let gradido = &config.dialects.gradido;
+        Ok(AppState {
+            services: self.services.clone(),
             readiness,
             settings: HttpSettings {
                 max_body_bytes: config.http.max_body_bytes,
+                trusted_proxies: config.trusted_proxies()?,
                 flow: FlowSettings {
                     token_ttl: Duration::seconds(config.dialects.flow.token_ttl_secs),
                     remember_me_ttl: Duration::seconds(config.dialects.flow.remember_me_ttl_secs),
                 },
+                bimplus: BimplusSettings {
+                    access_ttl: Duration::seconds(config.dialects.bimplus.access_ttl_secs),
+                },
+                gradido: GradidoSettings {
+                    allow_password_via_json_request: gradido.allow_password_via_json_request,
+                    allow_cors_all: gradido.allow_cors_all,
+                    group_alias: gradido.group_alias.clone(),
+                },
             },
-        }
+        })
     }
 }

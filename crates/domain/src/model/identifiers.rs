@@ -97,9 +97,26 @@ pub fn validate_strong_password(password: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// Trims an optional name; blank becomes `None`.
-pub fn clean_name(input: Option<&str>) -> Option<String> {
-    input.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+/// Longest accepted first or last name, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Trims an optional name (blank becomes `None`) and refuses one that is too long
+/// or holds control characters.
+pub fn validate_name(field: &str, input: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(name) = input.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(DomainError::InvalidInput(format!(
+            "{field} must be at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(DomainError::InvalidInput(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(Some(name.to_owned()))
 }
 
 #[cfg(test)]
@@ -156,9 +173,15 @@ mod tests {
     }
 
     #[test]
-    fn blank_names_become_none() {
-        assert_eq!(clean_name(Some("  ")), None);
-        assert_eq!(clean_name(Some(" Ann ")).as_deref(), Some("Ann"));
-        assert_eq!(clean_name(None), None);
+    fn blank_names_become_none_and_bad_ones_are_refused() {
+        assert_eq!(validate_name("first name", Some("  ")).unwrap(), None);
+        assert_eq!(
+            validate_name("first name", Some(" Ann ")).unwrap().as_deref(),
+            Some("Ann")
+        );
+        assert_eq!(validate_name("first name", None).unwrap(), None);
+        assert!(validate_name("first name", Some(&"é".repeat(255))).is_ok());
+        assert!(validate_name("first name", Some(&"é".repeat(256))).is_err());
+        assert!(validate_name("last name", Some("a\u{0}b")).is_err());
     }
 }

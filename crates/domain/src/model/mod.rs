@@ -8,8 +8,8 @@ mod token;
 mod user;
 
 pub use identifiers::{
-    MAX_PASSWORD_CHARS, clean_name, normalize_identifier, validate_email, validate_new_password,
-    validate_strong_password, validate_username,
+    MAX_NAME_CHARS, MAX_PASSWORD_CHARS, normalize_identifier, validate_email, validate_name,
+    validate_new_password, validate_strong_password, validate_username,
 };
 pub use password::Password;
 pub use personal_number::parse_personal_number;

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use crate::error::{DomainError, StoreError};
 use crate::model::{
-    LockState, NewUser, Password, Role, User, clean_name, normalize_identifier, parse_personal_number,
-    validate_email, validate_new_password, validate_username,
+    LockState, NewUser, Password, Role, User, normalize_identifier, parse_personal_number, validate_email,
+    validate_name, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasswordHasher, TokenStore, UserStore};
 
@@ -52,6 +52,8 @@ impl AccountService {
     pub async fn create(&self, account: NewAccount) -> Result<User, DomainError> {
         let username = validate_username(&account.username)?;
         let email = validate_email(&account.email)?;
+        let first_name = validate_name("first name", account.first_name.as_deref())?;
+        let last_name = validate_name("last name", account.last_name.as_deref())?;
         let personal_number = match account.personal_number.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => Some(parse_personal_number(raw).ok_or_else(|| {
@@ -78,8 +80,8 @@ impl AccountService {
             .create(NewUser {
                 username,
                 email,
-                first_name: clean_name(account.first_name.as_deref()),
-                last_name: clean_name(account.last_name.as_deref()),
+                first_name,
+                last_name,
                 personal_number,
                 password_hash,
                 key_pair: None,

@@ -105,6 +105,11 @@ impl ApiTokenService {
                 "the note must be at most {MAX_NOTE_CHARS} characters"
             )));
         }
+        if note.is_some_and(|note| note.chars().any(char::is_control)) {
+            return Err(DomainError::InvalidInput(
+                "the note must not contain control characters".into(),
+            ));
+        }
         let ttl = match request.expires_at {
             None => self.settings.default_ttl,
             Some(at) => at - self.clock.now(),
@@ -284,6 +289,10 @@ mod tests {
         let refused = [
             TokenRequest {
                 note: Some("x".repeat(256)),
+                expires_at: None,
+            },
+            TokenRequest {
+                note: Some("two\nlines".into()),
                 expires_at: None,
             },
             TokenRequest {

@@ -4,7 +4,8 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    NewUser, Password, StoredKeyPair, TokenKind, User, clean_name, validate_email, validate_strong_password,
+    NewUser, Password, StoredKeyPair, TokenKind, User, validate_email, validate_name,
+    validate_strong_password,
 };
 use crate::ports::{
     Clock, KeyPairGenerator, Mailer, OutgoingEmail, PasswordHasher, SecretCipher, TokenMint, TokenStore,
@@ -140,6 +141,8 @@ impl RegistrationService {
     /// again, so that the address can register once the mail server is back.
     pub async fn register(&self, registration: Registration) -> Result<User, DomainError> {
         let email = validate_email(&registration.email)?;
+        let first_name = validate_name("first name", registration.first_name.as_deref())?;
+        let last_name = validate_name("last name", registration.last_name.as_deref())?;
         validate_strong_password(registration.password.expose())?;
         if self.users.find_by_email(&email).await?.is_some()
             || self.users.find_by_username(&email).await?.is_some()
@@ -154,8 +157,8 @@ impl RegistrationService {
             .create(NewUser {
                 username: email.clone(),
                 email: email.clone(),
-                first_name: clean_name(registration.first_name.as_deref()),
-                last_name: clean_name(registration.last_name.as_deref()),
+                first_name,
+                last_name,
                 personal_number: None,
                 password_hash: Some(password_hash),
                 key_pair: Some(StoredKeyPair {

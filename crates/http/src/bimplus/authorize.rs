@@ -35,7 +35,8 @@ pub async fn authorize(
         return Err(BimplusError::unsupported_media_type());
     }
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
-    let text = std::str::from_utf8(&body).map_err(|_| BimplusError::invalid_request("The body is not UTF-8."))?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| BimplusError::invalid_request("The body is not UTF-8."))?;
     let request: AuthorizeRequest = serde_json::from_str(&strip_trailing_commas(text))
         .map_err(|err| BimplusError::invalid_request(format!("invalid JSON body: {err}")))?;
     let access_ttl = state.settings.bimplus.access_ttl;
@@ -55,6 +56,7 @@ pub async fn authorize(
                 (false, _) => None,
             };
             let authorized = state
+                .services
                 .remember_me
                 .login(&user_id, &Password::new(password), access_ttl, remember_for)
                 .await?;
@@ -69,7 +71,7 @@ pub async fn authorize(
                 fields.insert("remember_me_token".into(), json!(token.plaintext));
                 fields.insert(
                     "remember_me_expires_in".into(),
-                    json!(state.remember_me.remember_ttl().num_seconds()),
+                    json!(state.services.remember_me.remember_ttl().num_seconds()),
                 );
             }
             answer
@@ -78,8 +80,14 @@ pub async fn authorize(
             let client_id = request
                 .client_id
                 .filter(|client| !client.trim().is_empty())
-                .ok_or_else(|| BimplusError::invalid_request("client_id is required with remember_me_token."))?;
-            let access = state.remember_me.exchange(&token, &client_id, access_ttl).await?;
+                .ok_or_else(|| {
+                    BimplusError::invalid_request("client_id is required with remember_me_token.")
+                })?;
+            let access = state
+                .services
+                .remember_me
+                .exchange(&token, &client_id, access_ttl)
+                .await?;
             json!({
                 "access_token": access.plaintext,
                 "expires_in": expires_in,

@@ -31,6 +31,15 @@ impl BimplusError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
+    /// 401 for a missing, unknown, expired or revoked access token.
+    pub fn invalid_access_token() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "The access token is missing, unknown, expired or revoked.",
+        )
+    }
+
     /// 415: not JSON.
     pub fn unsupported_media_type() -> Self {
         Self::new(
@@ -44,7 +53,11 @@ impl BimplusError {
 impl From<BodyError> for BimplusError {
     fn from(err: BodyError) -> Self {
         match err {
-            BodyError::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The body is too large."),
+            BodyError::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The body is too large.",
+            ),
             BodyError::Unreadable => Self::invalid_request("The body could not be read."),
         }
     }
@@ -53,9 +66,11 @@ impl From<BodyError> for BimplusError {
 impl From<DomainError> for BimplusError {
     fn from(err: DomainError) -> Self {
         match err {
-            DomainError::InvalidCredentials | DomainError::AccountDisabled => {
-                Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The user id or password is wrong.")
-            }
+            DomainError::InvalidCredentials | DomainError::AccountDisabled => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The user id or password is wrong.",
+            ),
             DomainError::InvalidToken => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_remember_me_token",
@@ -74,11 +89,19 @@ impl From<DomainError> for BimplusError {
                     until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 ),
             ),
-            DomainError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Too busy; retry shortly."),
+            DomainError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too busy; retry shortly.",
+            ),
             DomainError::InvalidInput(message) => Self::invalid_request(message),
             other => {
                 tracing::error!(cause = %other, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "An internal error occurred.")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "An internal error occurred.",
+                )
             }
         }
     }
@@ -106,5 +129,10 @@ impl ResponseError for BimplusError {
 
 /// 405 for other methods.
 pub async fn method_not_allowed() -> HttpResponse {
-    BimplusError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Use POST.").error_response()
+    BimplusError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Use POST, GET or DELETE.",
+    )
+    .error_response()
 }

@@ -2,11 +2,15 @@
 //! clients copy it: such commas are removed before parsing. Nothing else is
 //! relaxed.
 
-/// `text` without commas that directly precede (whitespace aside) a `}` or `]`,
-/// outside of strings.
+/// `text` without the commas that follow a value and directly precede (whitespace
+/// aside) a `}` or `]`, outside of strings. A comma after `{`, `[`, `:` or another
+/// comma is left alone, so `{,}` stays an error.
 pub fn strip_trailing_commas(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut pending_comma: Option<String> = None;
+    // A held comma and the whitespace after it, not yet known to be trailing.
+    let mut held: Option<String> = None;
+    // The last character outside whitespace written (a string counts as `"`).
+    let mut last: Option<char> = None;
     let mut in_string = false;
     let mut escaped = false;
     for c in text.chars() {
@@ -21,30 +25,36 @@ pub fn strip_trailing_commas(text: &str) -> String {
             }
             continue;
         }
-        if let Some(held) = pending_comma.as_mut() {
+        if let Some(pending) = held.as_mut() {
             if c.is_whitespace() {
-                held.push(c);
+                pending.push(c);
                 continue;
             }
-            let held = pending_comma.take().unwrap_or_default();
+            let pending = held.take().unwrap_or_default();
             if c == '}' || c == ']' {
                 // Drop the comma, keep the whitespace.
-                out.push_str(&held[1..]);
+                out.push_str(pending.get(1..).unwrap_or_default());
             } else {
-                out.push_str(&held);
+                out.push_str(&pending);
             }
         }
+        let follows_value = last.is_some_and(|prev| !matches!(prev, '{' | '[' | ',' | ':'));
         match c {
-            ',' => pending_comma = Some(String::from(",")),
-            '"' => {
-                in_string = true;
-                out.push(c);
+            ',' if follows_value => {
+                held = Some(String::from(","));
+                last = Some(',');
+                continue;
             }
-            _ => out.push(c),
+            '"' => in_string = true,
+            _ => {}
+        }
+        out.push(c);
+        if !c.is_whitespace() {
+            last = Some(c);
         }
     }
-    if let Some(held) = pending_comma {
-        out.push_str(&held);
+    if let Some(pending) = held {
+        out.push_str(&pending);
     }
     out
 }
@@ -67,13 +77,27 @@ mod tests {
     #[test]
     fn commas_inside_strings_and_between_values_stay() {
         let text = r#"{"a": "x,}", "b": [1, 2,], "c": "\",]"}"#;
-        assert_eq!(strip_trailing_commas(text), r#"{"a": "x,}", "b": [1, 2], "c": "\",]"}"#);
+        assert_eq!(
+            strip_trailing_commas(text),
+            r#"{"a": "x,}", "b": [1, 2], "c": "\",]"}"#
+        );
     }
 
     #[test]
     fn other_errors_remain_errors() {
-        for bad in ["{,}", "{\"a\":1,,}", "[,]", "{\"a\" 1}"] {
-            assert!(serde_json::from_str::<serde_json::Value>(&strip_trailing_commas(bad)).is_err(), "{bad}");
+        for bad in [
+            "{,}",
+            "{\"a\":1,,}",
+            "[,]",
+            "{\"a\" 1}",
+            "{\"a\":,}",
+            "[1,,]",
+            ",",
+        ] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&strip_trailing_commas(bad)).is_err(),
+                "{bad}"
+            );
         }
     }
 }

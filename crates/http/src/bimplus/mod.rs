@@ -4,6 +4,7 @@
 mod authorize;
 mod error;
 mod lenient_json;
+mod token;
 
 use actix_web::web;
 
@@ -12,6 +13,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v2/authorize")
             .route(web::post().to(authorize::authorize))
+            .route(web::get().to(token::info))
+            .route(web::delete().to(token::revoke))
             .default_service(web::to(error::method_not_allowed)),
     );
 }

@@ -48,6 +48,7 @@ pub async fn login(
         flow.token_ttl
     };
     let outcome = state
+        .services
         .login
         .login(&username, &Password::new(password), ttl)
         .await

@@ -26,10 +26,10 @@ pub async fn logout(
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request: LogoutRequest = decode(&req, &body)?;
     if request.all_sessions.0 {
-        let revoked = state.sessions.logout_everywhere(session.user.id).await?;
+        let revoked = state.services.sessions.logout_everywhere(session.user.id).await?;
         tracing::info!(user_id = %session.user.id, revoked, "logged out of all sessions");
     } else {
-        state.sessions.logout(&session).await?;
+        state.services.sessions.logout(&session).await?;
         tracing::info!(user_id = %session.user.id, "logged out");
     }
     Ok(HttpResponse::Ok().finish())

@@ -25,7 +25,7 @@ impl FromRequest for FlowSession {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| DomainError::Internal("application state is not registered".into()))?;
             let token = request_token(&req)?;
-            Ok(FlowSession(state.sessions.authenticate(&token).await?))
+            Ok(FlowSession(state.services.sessions.authenticate(&token).await?))
         })
     }
 }

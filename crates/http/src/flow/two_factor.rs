@@ -38,7 +38,7 @@ pub async fn enable(
         .map_err(|_| FlowError::not_found("The user was not found."))?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request: EnableRequest = decode(&req, &body)?;
-    let service = &state.two_factor;
+    let service = &state.services.two_factor;
     let caller = &session.user;
     let target = service.target(caller, UserId(id)).await?;
     let answer = match request.kind.as_deref().map(str::trim) {
@@ -119,6 +119,7 @@ pub async fn validate(
         flow.token_ttl
     };
     let issued = state
+        .services
         .two_factor
         .complete_login(&pending, code, ttl)
         .await

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use limen_domain::DomainError;
 use serde_json::json;
 
+use crate::body::BodyError;
 use crate::credentials::TokenError;
 
 /// An error answer of the `tokens` dialect.
@@ -14,6 +15,7 @@ pub struct TokensError {
     status: StatusCode,
     message: String,
     challenge: bool,
+    retry_after: Option<u64>,
 }
 
 impl TokensError {
@@ -22,6 +24,7 @@ impl TokensError {
             status,
             message: message.into(),
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -35,7 +38,23 @@ impl TokensError {
 
     /// 406: the client accepts nothing Limen can produce.
     pub fn not_acceptable() -> Self {
-        Self::new(StatusCode::NOT_ACCEPTABLE, "This server answers application/json only.")
+        Self::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "This server answers application/json only.",
+        )
+    }
+
+    /// 400: the body is unusable.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 415: a body that is not JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The body must be application/json.",
+        )
     }
 
     fn unauthorized() -> Self {
@@ -49,6 +68,15 @@ impl From<TokenError> for TokensError {
     }
 }
 
+impl From<BodyError> for TokensError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."),
+            BodyError::Unreadable => Self::bad_request("The request body could not be read."),
+        }
+    }
+}
+
 impl From<DomainError> for TokensError {
     fn from(err: DomainError) -> Self {
         match err {
@@ -59,14 +87,23 @@ impl From<DomainError> for TokensError {
                 StatusCode::UNAUTHORIZED,
                 "This account requires a second factor; log in through an API that supports it.",
             ),
-            DomainError::AccountLocked { until } => Self::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "The account is locked after too many failed attempts until {}.",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-                ),
-            ),
-            DomainError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly."),
+            // The document lists only 401 for a failed authorization; a lock is one,
+            // with the time it lifts in the message and in `Retry-After`.
+            DomainError::AccountLocked { until } => Self {
+                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
+                ..Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    format!(
+                        "The account is locked after too many failed attempts until {}.",
+                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                    ),
+                )
+            },
+            DomainError::Busy => Self {
+                retry_after: Some(1),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")
+            },
+            DomainError::InvalidInput(message) => Self::bad_request(message),
             other => {
                 tracing::error!(cause = %other, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
@@ -89,13 +126,18 @@ impl ResponseError for TokensError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if self.challenge {
-            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"limen\"")));
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"limen\""),
+            ));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(1)));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         if self.status == StatusCode::NOT_ACCEPTABLE {
-            return response.content_type("text/plain; charset=utf-8").body(self.message.clone());
+            return response
+                .content_type("text/plain; charset=utf-8")
+                .body(self.message.clone());
         }
         response.json(json!({"message": self.message}))
     }
@@ -103,10 +145,18 @@ impl ResponseError for TokensError {
 
 /// 405 for other methods.
 pub async fn method_not_allowed() -> HttpResponse {
-    TokensError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for the requested URL.").error_response()
+    TokensError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "The method is not allowed for the requested URL.",
+    )
+    .error_response()
 }
 
 /// 404 under `/auth`.
 pub async fn not_found() -> HttpResponse {
-    TokensError::new(StatusCode::NOT_FOUND, "The requested URL was not found on the server.").error_response()
+    TokensError::new(
+        StatusCode::NOT_FOUND,
+        "The requested URL was not found on the server.",
+    )
+    .error_response()
 }

@@ -44,7 +44,13 @@ mod tests {
 
     #[test]
     fn json_wildcards_and_no_header_are_acceptable() {
-        for value in [None, Some("application/json"), Some("*/*"), Some("text/html, application/*;q=0.5"), Some("Application/JSON; charset=utf-8")] {
+        for value in [
+            None,
+            Some("application/json"),
+            Some("*/*"),
+            Some("text/html, application/*;q=0.5"),
+            Some("Application/JSON; charset=utf-8"),
+        ] {
             assert!(accepts_json(&with_accept(value)), "{value:?}");
         }
     }

@@ -53,7 +53,7 @@ fn assert_error(answer: &Answer, status: u16, kind: &str) {
 /// Enrols `username` and returns (base32 key, recovery codes). The clock is then
 /// moved one step on, so the confirming code cannot be replayed by the caller.
 async fn enrol(app: &TestApp, username: &str) -> (String, Vec<String>) {
-    let user = app.accounts.find(username).await.unwrap();
+    let user = app.services.accounts.find(username).await.unwrap();
     let token = app.login(username).await;
     let started = enable(
         app,
@@ -336,7 +336,11 @@ async fn other_users_are_forbidden_and_support_staff_may_reset() {
     let ann = app.add_user("ann").await;
     app.add_user("bob").await;
     app.add_user("sue").await;
-    app.accounts.set_role("sue", Role::Support).await.unwrap();
+    app.services
+        .accounts
+        .set_role("sue", Role::Support)
+        .await
+        .unwrap();
     enrol(&app, "ann").await;
     let bob = app.login("bob").await;
     let sue = app.login("sue").await;

@@ -1,5 +1,6 @@
 //! A Limen app over a fresh SQLite database, and a client for it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::App;
@@ -9,16 +10,12 @@ use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::web::Bytes;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
-use limen_crypto::{Argon2Config, Argon2Hasher, RandomTokenMint, RfcTotp, SecretKeyring};
+use limen_crypto::{Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring};
 use limen_domain::model::{Password, TokenKind, TotpParams, User};
-use limen_domain::ports::{
-    Clock, PasswordHasher, SecondFactorStore, TokenMint, TokenStore, TotpGenerator, UserStore,
-};
-use limen_domain::services::{
-    AccountService, LoginPolicy, NewAccount, PasswordLogin, SessionService, TwoFactorPorts, TwoFactorService,
-    TwoFactorSettings,
-};
+use limen_domain::ports::{Clock, TokenMint, TokenStore, TotpGenerator};
+use limen_domain::services::{NewAccount, Ports, Services, Settings};
 use limen_http::{AppState, HttpSettings};
+use limen_mail::FileOutbox;
 use limen_store_sql::{Database, DatabaseConfig};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
@@ -41,14 +38,14 @@ impl Clock for TestClock {
     }
 }
 
-/// One app with its own database.
+/// One app with its own database and its own outbox folder.
 pub struct TestApp {
     pub state: AppState,
     pub db: Database,
-    pub accounts: AccountService,
-    pub sessions: Arc<SessionService>,
+    pub services: Services,
     pub clock: Arc<TestClock>,
-    path: std::path::PathBuf,
+    pub outbox: PathBuf,
+    path: PathBuf,
 }
 
 /// A response, read.
@@ -63,6 +60,10 @@ impl Answer {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|err| panic!("not JSON ({err}): {:?}", String::from_utf8_lossy(&self.body)))
     }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
 
 impl TestApp {
@@ -71,7 +72,14 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: HttpSettings) -> Self {
-        let path = std::env::temp_dir().join(format!("limen-http-{}.db", uuid::Uuid::new_v4().simple()));
+        Self::configured(settings, Settings::default()).await
+    }
+
+    /// An app with these HTTP and domain settings, over a fresh SQLite file.
+    pub async fn configured(settings: HttpSettings, domain: Settings) -> Self {
+        let id = uuid::Uuid::new_v4().simple();
+        let path = std::env::temp_dir().join(format!("limen-http-{id}.db"));
+        let outbox = std::env::temp_dir().join(format!("limen-http-outbox-{id}"));
         let db = Database::connect(&DatabaseConfig::new(format!(
             "sqlite://{}?mode=rwc",
             path.display()
@@ -79,69 +87,45 @@ impl TestApp {
         .await
         .unwrap();
         db.migrate().await.unwrap();
-        // Cheap argon2 parameters: these tests are about HTTP, not about cost.
-        let hasher: Arc<dyn PasswordHasher> = Arc::new(
-            Argon2Hasher::new(Argon2Config {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-                max_concurrent: 2,
-                max_queue: 64,
-            })
-            .unwrap(),
-        );
-        let users: Arc<dyn UserStore> = Arc::new(db.users());
-        let tokens: Arc<dyn TokenStore> = Arc::new(db.tokens());
-        let factors: Arc<dyn SecondFactorStore> = Arc::new(db.second_factors());
-        let mint: Arc<dyn TokenMint> = Arc::new(RandomTokenMint);
-        let test_clock = Arc::new(TestClock(std::sync::Mutex::new(Utc::now())));
-        let clock: Arc<dyn Clock> = test_clock.clone();
-        let sessions = Arc::new(SessionService::new(
-            users.clone(),
-            tokens.clone(),
-            mint.clone(),
-            clock.clone(),
-        ));
-        let login = Arc::new(PasswordLogin::new(
-            users.clone(),
-            hasher.clone(),
-            clock.clone(),
-            sessions.clone(),
-            factors.clone(),
-            LoginPolicy::default(),
-        ));
-        let two_factor = Arc::new(TwoFactorService::new(
-            TwoFactorPorts {
-                users: users.clone(),
-                factors,
-                tokens: tokens.clone(),
-                totp: Arc::new(RfcTotp),
-                cipher: Arc::new(SecretKeyring::new(Some([9; 32]), &[])),
-                mint,
-                clock: clock.clone(),
-                passwords: login.clone(),
-                sessions: sessions.clone(),
-            },
-            TwoFactorSettings::default(),
-        ));
+        let clock = Arc::new(TestClock(std::sync::Mutex::new(Utc::now())));
+        let ports = Ports {
+            users: Arc::new(db.users()),
+            tokens: Arc::new(db.tokens()),
+            factors: Arc::new(db.second_factors()),
+            // Cheap argon2 parameters: these tests are about HTTP, not about cost.
+            hasher: Arc::new(
+                Argon2Hasher::new(Argon2Config {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1,
+                    max_concurrent: 2,
+                    max_queue: 64,
+                })
+                .unwrap(),
+            ),
+            mint: Arc::new(RandomTokenMint),
+            clock: clock.clone(),
+            totp: Arc::new(RfcTotp),
+            cipher: Arc::new(SecretKeyring::new(Some([9; 32]), &[])),
+            keys: Arc::new(Ed25519Keys),
+            mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
+        };
+        let services = Services::new(ports, domain);
         let readiness_db = db.clone();
         let state = AppState {
-            login,
-            sessions: sessions.clone(),
-            two_factor,
+            services: services.clone(),
             readiness: Arc::new(move || {
                 let db = readiness_db.clone();
                 Box::pin(async move { db.ping().await.map_err(|err| err.to_string()) })
             }),
             settings,
         };
-        let accounts = AccountService::new(users, tokens, hasher, clock);
         Self {
             state,
             db,
-            accounts,
-            sessions,
-            clock: test_clock,
+            services,
+            clock,
+            outbox,
             path,
         }
     }
@@ -161,7 +145,8 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, username: &str) -> User {
-        self.accounts
+        self.services
+            .accounts
             .create(NewAccount {
                 username: username.into(),
                 email: format!("{username}@example.com"),
@@ -189,7 +174,8 @@ impl TestApp {
 
     /// A token issued directly, valid for `ttl` (negative: already expired).
     pub async fn issue(&self, user: &User, ttl: Duration) -> String {
-        self.sessions
+        self.services
+            .sessions
             .issue(user.id, TokenKind::Access, ttl)
             .await
             .unwrap()
@@ -237,11 +223,26 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The messages in the outbox, oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.outbox)
+            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        paths
+            .iter()
+            .map(|path| std::fs::read_to_string(path).unwrap())
+            .collect()
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
+        let _ = std::fs::remove_dir_all(&self.outbox);
     }
 }
 

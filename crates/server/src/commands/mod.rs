@@ -3,4 +3,5 @@
 pub mod migrate;
 pub mod secrets;
 pub mod serve;
+pub mod token;
 pub mod user;

@@ -15,7 +15,7 @@ pub async fn run(config: &Config, command: SecretsCommand) -> Result<(), CliErro
                 ));
             }
             let core = Core::start(config).await?;
-            let count = core.two_factor.reseal_all().await?;
+            let count = core.services.two_factor.reseal_all().await?;
             println!("re-sealed {count} secrets with the current key");
             core.database.close().await?;
         }

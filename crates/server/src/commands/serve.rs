@@ -17,7 +17,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
         config.listen = listen;
     }
     let core = Core::start(&config).await?;
-    let state = core.http_state(&config);
+    let state = core.http_state(&config)?;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())

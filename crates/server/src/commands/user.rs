@@ -13,7 +13,7 @@ use crate::wiring::Core;
 /// Runs one user command.
 pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> {
     let core = Core::start(config).await?;
-    let accounts = &core.accounts;
+    let accounts = &core.services.accounts;
     match command {
         UserCommand::Add(args) => {
             if !args.password_stdin {
@@ -56,7 +56,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
         }
         UserCommand::ResetTwoFactor { username } => {
             let user = accounts.find(&username).await?;
-            core.two_factor.reset(user.id).await?;
+            core.services.two_factor.reset(user.id).await?;
             println!("removed the second factor of {username}");
         }
         UserCommand::SetRole { username, role } => {

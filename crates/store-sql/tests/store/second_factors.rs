@@ -19,6 +19,7 @@ async fn user(users: &dyn UserStore, name: &str) -> UserId {
             last_name: None,
             personal_number: None,
             password_hash: None,
+            key_pair: None,
             created_at: at(0),
         })
         .await
@@ -190,6 +191,7 @@ async fn roles_and_token_attempts_are_stored() {
                 hash: TokenHash("p".repeat(64)),
                 created_at: at(0),
                 expires_at: at(300),
+                attributes: Default::default(),
             })
             .await
             .unwrap();

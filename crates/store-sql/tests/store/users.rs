@@ -1,8 +1,10 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use limen_domain::StoreError;
 use limen_domain::error::UniqueField;
-use limen_domain::model::{LockState, NewUser, UserId};
-use limen_domain::ports::UserStore;
+use limen_domain::model::{
+    LockState, NewToken, NewUser, StoredKeyPair, TokenAttributes, TokenHash, TokenKind, UserId,
+};
+use limen_domain::ports::{TokenStore, UserStore};
 
 use crate::engines;
 
@@ -19,6 +21,7 @@ fn new_user(name: &str) -> NewUser {
         last_name: Some("Andersson".into()),
         personal_number: None,
         password_hash: Some("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into()),
+        key_pair: None,
         created_at: at(0),
     }
 }
@@ -239,6 +242,80 @@ async fn times_before_the_epoch_and_far_ahead_survive() {
         let reread = users.find_by_id(ann.id).await.unwrap().unwrap();
         assert_eq!(reread.created_at, Utc.timestamp_opt(-86_400, 0).unwrap());
         assert_eq!(reread.last_login_at, Some(far), "{}", test.engine);
+        test.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_key_pair_and_a_long_email_username_are_stored() {
+    for test in engines::all().await {
+        let users = test.db.users();
+        // Registered users are named by their address, which may be 254 characters.
+        let long = format!("{}@example.com", "m".repeat(242));
+        let created = users
+            .create(NewUser {
+                username: long.clone(),
+                email: long.clone(),
+                key_pair: Some(StoredKeyPair {
+                    public_hex: "ab".repeat(32),
+                    sealed_private: format!("xc1:0123abcd:{}", "A".repeat(100)),
+                }),
+                ..new_user("ignored")
+            })
+            .await
+            .unwrap_or_else(|err| panic!("{}: {err}", test.engine));
+        assert_eq!(created.public_key.as_deref(), Some("ab".repeat(32).as_str()));
+        assert_eq!(
+            users.find_by_username(&long).await.unwrap().unwrap().id,
+            created.id
+        );
+        test.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn email_verification_is_recorded() {
+    for test in engines::all().await {
+        let users = test.db.users();
+        let ann = users.create(new_user("ann")).await.unwrap();
+        assert_eq!(ann.email_verified_at, None);
+        users.mark_email_verified(ann.id, at(5)).await.unwrap();
+        let found = users.find_by_id(ann.id).await.unwrap().unwrap();
+        assert_eq!(found.email_verified_at, Some(at(5)), "{}", test.engine);
+        assert_eq!(found.version, ann.version + 1);
+        assert!(matches!(
+            users.mark_email_verified(UserId(ann.id.0 + 99), at(5)).await,
+            Err(StoreError::NotFound)
+        ));
+        test.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_their_tokens_and_frees_the_address() {
+    for test in engines::all().await {
+        let (users, tokens) = (test.db.users(), test.db.tokens());
+        let ann = users.create(new_user("ann")).await.unwrap();
+        let issued = tokens
+            .issue(NewToken {
+                user_id: ann.id,
+                kind: TokenKind::EmailVerification,
+                hash: TokenHash("e".repeat(64)),
+                created_at: at(0),
+                expires_at: at(3600),
+                attributes: TokenAttributes::default(),
+            })
+            .await
+            .unwrap();
+        users.delete(ann.id).await.unwrap();
+        assert_eq!(users.find_by_id(ann.id).await.unwrap(), None);
+        assert_eq!(
+            tokens.find_by_id(issued.id).await.unwrap(),
+            None,
+            "{}",
+            test.engine
+        );
+        users.create(new_user("ann")).await.unwrap();
         test.drop_database().await;
     }
 }

@@ -1,0 +1,68 @@
+//! `POST /login_api/createUser`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use limen_domain::model::Password;
+use limen_domain::services::{Registration, RegistrationKind};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::GradidoError;
+use super::request::json_object;
+use crate::AppState;
+
+/// The documented body.
+#[derive(Debug, Deserialize)]
+struct CreateUserRequest {
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    #[serde(rename = "emailType")]
+    email_type: Option<i64>,
+    password: Option<String>,
+}
+
+/// The documented `emailType` values.
+fn registration_kind(email_type: Option<i64>) -> Result<RegistrationKind, GradidoError> {
+    match email_type {
+        None | Some(2) => Ok(RegistrationKind::SelfRegistered),
+        Some(5) => Ok(RegistrationKind::ByAdmin),
+        Some(other) => Err(GradidoError::bad_request(
+            "email type is invalid",
+            Some(format!(
+                "emailType {other} is not 2 (registered directly) or 5 (registered by an admin)"
+            )),
+        )),
+    }
+}
+
+/// Registers a user, generates their key pair and mails the verification link.
+pub async fn create_user(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, GradidoError> {
+    if !state.settings.gradido.allow_password_via_json_request {
+        return Err(GradidoError::password_requests_disabled());
+    }
+    let request: CreateUserRequest = json_object(&req, payload, &state).await?;
+    let kind = registration_kind(request.email_type)?;
+    let email = request
+        .email
+        .filter(|email| !email.trim().is_empty())
+        .ok_or_else(|| GradidoError::bad_request("no email given", None))?;
+    let password = request
+        .password
+        .ok_or_else(|| GradidoError::bad_request("no password given", None))?;
+    state
+        .services
+        .registration
+        .register(Registration {
+            email,
+            first_name: request.first_name,
+            last_name: request.last_name,
+            password: Password::new(password),
+            kind,
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"state": "success"})))
+}

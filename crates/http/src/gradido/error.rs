@@ -1,0 +1,160 @@
+//! The dialect's error answer, `{"state": "error", "msg": "...", "details": "..."}`,
+//! with the original's texts where it has them (see docs/api/gradido.md).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use limen_domain::DomainError;
+use serde_json::{Map, Value, json};
+
+use crate::body::BodyError;
+
+/// An error answer of the `gradido` dialect.
+#[derive(Debug)]
+pub struct GradidoError {
+    status: StatusCode,
+    state: &'static str,
+    msg: &'static str,
+    details: Option<String>,
+    retry_after: Option<u64>,
+}
+
+impl GradidoError {
+    fn new(status: StatusCode, state: &'static str, msg: &'static str) -> Self {
+        Self {
+            status,
+            state,
+            msg,
+            details: None,
+            retry_after: None,
+        }
+    }
+
+    fn with_details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+
+    /// 400 with `msg` and, when given, `details`.
+    pub fn bad_request(msg: &'static str, details: Option<String>) -> Self {
+        Self {
+            details,
+            ..Self::new(StatusCode::BAD_REQUEST, "error", msg)
+        }
+    }
+
+    /// 403: the operator has not allowed passwords in JSON requests.
+    pub fn password_requests_disabled() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "error",
+            "password via JSON request is not allowed",
+        )
+        .with_details("the server's [dialects.gradido] allow_password_via_json_request is off")
+    }
+
+    /// 404 for a path under `/login_api` that names no call.
+    pub fn unknown_call() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "error", "unknown call")
+    }
+
+    /// 405 for another method on a call.
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "error", "method not allowed").with_details("use POST")
+    }
+}
+
+impl From<BodyError> for GradidoError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "error", "body too large"),
+            BodyError::Unreadable => Self::bad_request("body unreadable", None),
+        }
+    }
+}
+
+impl From<DomainError> for GradidoError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            // One answer for an unknown address and a wrong password.
+            DomainError::InvalidCredentials => {
+                Self::new(StatusCode::UNAUTHORIZED, "error", "password incorrect")
+            }
+            DomainError::AccountDisabled => Self::new(StatusCode::FORBIDDEN, "disabled", "user is disabled"),
+            DomainError::AccountLocked { until } => Self {
+                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
+                ..Self::new(StatusCode::FORBIDDEN, "error", "account locked").with_details(format!(
+                    "too many failed attempts; try again after {}",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ))
+            },
+            DomainError::SecondFactorRequired => {
+                Self::new(StatusCode::FORBIDDEN, "error", "second factor required")
+                    .with_details("this account has two-factor authentication, which this API cannot take")
+            }
+            DomainError::InvalidToken => Self::new(StatusCode::UNAUTHORIZED, "error", "session not found"),
+            DomainError::TooManyAttempts => Self {
+                retry_after: Some(60),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "error", "too many attempts")
+                    .with_details("too many unknown session ids from this address; retry later")
+            },
+            DomainError::EmailTaken | DomainError::UsernameTaken => {
+                Self::new(StatusCode::CONFLICT, "exist", "user already exist")
+            }
+            DomainError::InvalidInput(details) => Self::bad_request("invalid input", Some(details)),
+            DomainError::MailUndeliverable(cause) => {
+                tracing::error!(%cause, "verification e-mail could not be sent");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "error",
+                    "email could not be sent",
+                )
+                .with_details("nothing was stored; retry later")
+            }
+            DomainError::Busy => Self {
+                retry_after: Some(1),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "error", "server busy")
+            },
+            other => {
+                tracing::error!(cause = %other, "internal error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "error", "internal error")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for GradidoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.state, self.msg)
+    }
+}
+
+impl ResponseError for GradidoError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        let mut body = Map::new();
+        body.insert("state".into(), json!(self.state));
+        body.insert("msg".into(), json!(self.msg));
+        if let Some(details) = &self.details {
+            body.insert("details".into(), json!(details));
+        }
+        response.json(Value::Object(body))
+    }
+}
+
+/// 404 under `/login_api`.
+pub async fn unknown_call() -> HttpResponse {
+    GradidoError::unknown_call().error_response()
+}
+
+/// 405 for other methods on a call.
+pub async fn method_not_allowed() -> HttpResponse {
+    GradidoError::method_not_allowed().error_response()
+}
