@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use crate::error::DomainError;
 use crate::model::{IssuedToken, NewToken, TokenAttributes, TokenKind, TokenRecord, User, UserId};
@@ -20,6 +20,15 @@ pub struct Session {
     pub user: User,
     /// The presented token's record.
     pub token: TokenRecord,
+    /// When the token was checked, by the service's clock.
+    pub checked_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// Whole seconds the token has left (0 once it has expired).
+    pub fn seconds_left(&self) -> i64 {
+        (self.token.expires_at - self.checked_at).num_seconds().max(0)
+    }
 }
 
 /// Issues, validates and revokes tokens.
@@ -83,6 +92,17 @@ impl SessionService {
     /// The session an access token stands for. Every failure (unknown, expired,
     /// revoked, wrong kind, owner gone or disabled) is the same `InvalidToken`.
     pub async fn authenticate(&self, plaintext: &str) -> Result<Session, DomainError> {
+        self.authenticate_owned_by(plaintext, |_| true).await
+    }
+
+    /// Like `authenticate`, for APIs that name the owner next to the token: a
+    /// token whose owner `is_owner` refuses is `InvalidToken`, and is not
+    /// recorded as used.
+    pub async fn authenticate_owned_by(
+        &self,
+        plaintext: &str,
+        is_owner: impl Fn(&User) -> bool,
+    ) -> Result<Session, DomainError> {
         if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
             return Err(DomainError::InvalidToken);
         }
@@ -97,7 +117,7 @@ impl SessionService {
             .users
             .find_by_id(token.user_id)
             .await?
-            .filter(|user| user.enabled)
+            .filter(|user| user.enabled && is_owner(user))
             .ok_or(DomainError::InvalidToken)?;
         let stale = token.last_used_at.is_none_or(|last| now - last >= TOUCH_INTERVAL);
         if stale {
@@ -106,7 +126,11 @@ impl SessionService {
                 tracing::warn!(error = %err, "could not record token use");
             }
         }
-        Ok(Session { user, token })
+        Ok(Session {
+            user,
+            token,
+            checked_at: now,
+        })
     }
 
     /// Revokes the session's own token.
@@ -310,7 +334,9 @@ mod tests {
         let session = Session {
             user: user(5, "ann"),
             token: token(9, 5, 60),
+            checked_at: at(3),
         };
+        assert_eq!(session.seconds_left(), 57 * 60);
         mocks.service().logout(&session).await.unwrap();
     }
 }

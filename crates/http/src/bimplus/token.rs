@@ -27,12 +27,9 @@ async fn session(req: &HttpRequest, state: &AppState) -> Result<Session, Bimplus
 /// Who the token belongs to and how long it has left.
 pub async fn info(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, BimplusError> {
     let session = session(&req, &state).await?;
-    let left = (session.token.expires_at - chrono::Utc::now())
-        .num_seconds()
-        .max(0);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({"user_id": session.user.email, "expires_in": left})))
+        .json(json!({"user_id": session.user.email, "expires_in": session.seconds_left()})))
 }
 
 /// Revokes the token at once.

@@ -40,9 +40,9 @@ fn negotiate(req: &HttpRequest) -> Result<(), TokensError> {
     }
 }
 
-/// The optional body of a login: what the new token should carry.
+/// The optional body of a login: what the new token should carry. Unknown fields
+/// are ignored.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct LoginRequest {
     note: Option<String>,
     #[serde(rename = "expirationTime")]

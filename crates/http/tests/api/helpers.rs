@@ -87,7 +87,10 @@ impl TestApp {
         .await
         .unwrap();
         db.migrate().await.unwrap();
-        let clock = Arc::new(TestClock(std::sync::Mutex::new(Utc::now())));
+        // Whole seconds, as stored times are whole microseconds: a remaining
+        // lifetime then comes out exact.
+        let start = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        let clock = Arc::new(TestClock(std::sync::Mutex::new(start)));
         let ports = Ports {
             users: Arc::new(db.users()),
             tokens: Arc::new(db.tokens()),
@@ -200,30 +203,56 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Every row of every table, as text: equal fingerprints mean nothing changed.
+    /// Every column of every row of every table, as text: equal fingerprints mean
+    /// nothing changed. Columns are read from the schema, so a new column is
+    /// covered without changing this.
     pub async fn fingerprint(&self) -> String {
         let connection = self.db.connection();
-        let mut out = String::new();
-        for query in [
-            "SELECT id, username, email, first_name, last_name, personal_number, password_hash, enabled, \
-             failed_attempts, failure_window_started_at, locked_until, created_at, updated_at, last_login_at, \
-             version FROM users ORDER BY id",
-            "SELECT id, user_id, kind, token_hash, created_at, expires_at, last_used_at, revoked_at, attempts \
-             FROM tokens ORDER BY id",
-            "SELECT user_id, sealed_secret, confirmed, last_used_step FROM user_totp ORDER BY user_id",
-            "SELECT id, user_id, code_hash, used_at FROM recovery_codes ORDER BY id",
-        ] {
-            let rows = connection
-                .query_all_raw(Statement::from_string(connection.get_database_backend(), query))
+        let backend = connection.get_database_backend();
+        let text = |sql: String| async move {
+            connection
+                .query_all_raw(Statement::from_string(backend, sql))
                 .await
-                .unwrap();
-            out.push_str(&format!("{rows:?}\n"));
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get_by_index::<String>(0).unwrap())
+                .collect::<Vec<String>>()
+        };
+        let tables = text(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'limen_migrations' ORDER BY name"
+                .into(),
+        )
+        .await;
+        assert!(tables.len() >= 4, "the schema has tables: {tables:?}");
+        let mut out = String::new();
+        for table in tables {
+            let columns = text(format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+            ))
+            .await;
+            let row = columns
+                .iter()
+                .map(|column| format!("COALESCE(CAST(\"{column}\" AS TEXT), '<null>')"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            let rows = text(format!("SELECT {row} FROM \"{table}\" ORDER BY rowid")).await;
+            out.push_str(&format!("{table} ({}):\n", columns.join("|")));
+            for line in rows {
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
         out
     }
 }
 
 impl TestApp {
+    /// The test clock's reading.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The messages in the outbox, oldest first.
     pub fn mails(&self) -> Vec<String> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.outbox)

@@ -3,7 +3,9 @@
 // Test helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bimplus;
 mod flow;
 mod flow_two_factor;
 mod health;
 mod helpers;
+mod tokens;
