@@ -29,6 +29,8 @@ pub async fn json_object<T: DeserializeOwned>(
             Some("the body must be a JSON object".into()),
         ));
     }
-    serde_json::from_value(value)
+    // Parsed again from the bytes: a `Value` keeps only the last of duplicate keys,
+    // the struct's own deserializer refuses them.
+    serde_json::from_slice(&body)
         .map_err(|err| GradidoError::bad_request("json exception", Some(err.to_string())))
 }

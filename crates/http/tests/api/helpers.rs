@@ -261,7 +261,7 @@ impl TestApp {
         paths.sort();
         paths
             .iter()
-            .map(|path| std::fs::read_to_string(path).unwrap())
+            .map(|path| decode_quoted_printable(&std::fs::read_to_string(path).unwrap()))
             .collect()
     }
 }
@@ -278,4 +278,30 @@ impl Drop for TestApp {
 /// The secret of a base32 TOTP key, as an authenticator app reads it.
 pub fn base32_decode(text: &str) -> Vec<u8> {
     limen_crypto::base32::decode(text).unwrap_or_else(|| panic!("not base32: {text}"))
+}
+
+/// A message as a mail client shows it: quoted-printable soft line breaks joined
+/// and `=XX` escapes decoded (headers pass through unchanged).
+pub fn decode_quoted_printable(message: &str) -> String {
+    let joined = message.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'=' && i + 2 < bytes.len())
+            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
 }

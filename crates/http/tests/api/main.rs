@@ -6,6 +6,7 @@
 mod bimplus;
 mod flow;
 mod flow_two_factor;
+mod gradido;
 mod health;
 mod helpers;
 mod tokens;
