@@ -55,12 +55,15 @@ ensure_oathtool() {
     command -v oathtool >/dev/null || apt_install oathtool
 }
 
-ensure_aiosmtpd() {
-    python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+ensure_openssl() {
+    command -v openssl >/dev/null || apt_install openssl
 }
 
-for service in postgres mysql oathtool aiosmtpd; do
+ensure_aiosmtpd() {
+    python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+}
 
+for service in postgres mysql oathtool openssl aiosmtpd; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """A real SMTP server for Limen's tests: aiosmtpd, writing every message it
-accepts into a folder (one .eml file each). With --user and --password it
-requires AUTH (PLAIN or LOGIN) with those credentials, over the plain
-connection. Prints "ready" once it listens; runs until killed."""
+accepts into a folder, as it arrived (NAME.eml) and as a mail client shows it
+(NAME.txt: To, From and Subject decoded, a blank line, the decoded body), so
+that tests read the text through an implementation of MIME other than the one
+that wrote it. With --user and --password it requires AUTH (PLAIN or LOGIN)
+with those credentials; with --tls starttls or implicit, and --cert and --key,
+it speaks TLS (STARTTLS required before MAIL, or TLS from the first byte).
+Prints "ready" once it listens; runs until killed."""
 
 import argparse
+import email
+import email.policy
 import pathlib
+import ssl
 import time
 import uuid
 import warnings
@@ -19,8 +26,14 @@ class Sink:
         self.folder = folder
 
     async def handle_DATA(self, server, session, envelope):
-        name = self.folder / f"{time.time_ns()}-{uuid.uuid4().hex}.eml"
-        name.write_bytes(envelope.original_content or envelope.content)
+        raw = envelope.original_content or envelope.content
+        stem = self.folder / f"{time.time_ns()}-{uuid.uuid4().hex}"
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        shown = "".join(f"{name}: {message[name]}\n" for name in ("To", "From", "Subject"))
+        shown += "\n" + message.get_content().replace("\r\n", "\n")
+        # The decoded text first, so a reader who sees the .eml sees both.
+        stem.with_suffix(".txt").write_text(shown, encoding="utf-8")
+        stem.with_suffix(".eml").write_bytes(raw)
         return "250 Message accepted"
 
 
@@ -30,6 +43,9 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
+    parser.add_argument("--cert", help="PEM certificate for --tls")
+    parser.add_argument("--key", help="PEM private key for --tls")
     args = parser.parse_args()
     folder = pathlib.Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,7 +64,17 @@ def main():
     warnings.simplefilter("ignore")
     options = {}
     if args.user:
-        options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; an implicit-TLS connection
+        # is encrypted from the first byte, so it need not ask.
+        options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=args.tls == "starttls")
+    if args.tls != "none":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        if args.tls == "starttls":
+            # STARTTLS is offered and required before any mail is taken.
+            options.update(tls_context=context, require_starttls=True)
+        else:
+            options.update(ssl_context=context)
     controller = Controller(Sink(folder), hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     print("ready", flush=True)

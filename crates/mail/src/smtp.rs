@@ -3,6 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use limen_domain::ports::{Mailer, OutgoingEmail};
 
@@ -23,7 +24,7 @@ pub enum SmtpSecurity {
 /// How to reach the SMTP server.
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
-    /// Server host name.
+    /// Server host name (also the name its certificate must carry).
     pub host: String,
     /// Server port.
     pub port: u16,
@@ -35,6 +36,8 @@ pub struct SmtpConfig {
     pub from: String,
     /// How long to wait for the server.
     pub timeout: Duration,
+    /// A PEM certificate to trust besides the public roots (an internal CA).
+    pub extra_root_pem: Option<Vec<u8>>,
 }
 
 /// Hands messages to an SMTP server with lettre.
@@ -46,14 +49,14 @@ pub struct SmtpMailer {
 impl SmtpMailer {
     /// Builds the transport; connections are made per message, from a pool.
     pub fn new(config: &SmtpConfig) -> Result<Self, String> {
-        let mut builder = match config.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
-            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
-                .map_err(|err| format!("cannot set up STARTTLS to {}: {err}", config.host))?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
-                .map_err(|err| format!("cannot set up TLS to {}: {err}", config.host))?,
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+            .port(config.port)
+            .timeout(Some(config.timeout));
+        builder = match config.security {
+            SmtpSecurity::None => builder,
+            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls_parameters(config)?)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls_parameters(config)?)),
         };
-        builder = builder.port(config.port).timeout(Some(config.timeout));
         if let Some((user, password)) = &config.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
@@ -62,6 +65,19 @@ impl SmtpMailer {
             from: sender(&config.from)?,
         })
     }
+}
+
+/// Certificate checks against the public roots, plus the configured extra root.
+fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, String> {
+    let mut builder = TlsParameters::builder(config.host.clone());
+    if let Some(pem) = &config.extra_root_pem {
+        let certificate = Certificate::from_pem(pem)
+            .map_err(|err| format!("the extra root certificate is not PEM: {err}"))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder
+        .build()
+        .map_err(|err| format!("cannot set up TLS to {}: {err}", config.host))
 }
 
 #[async_trait]

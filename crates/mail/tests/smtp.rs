@@ -1,16 +1,47 @@
 //! `SmtpMailer` against a real SMTP server (aiosmtpd, started here through
-//! `scripts/smtp_sink.py`). Without Python's aiosmtpd the tests say so and skip,
-//! except under `CI=true`.
+//! `scripts/smtp_sink.py`): plain with AUTH, STARTTLS and implicit TLS with a
+//! throw-away CA (`scripts/test_ca.sh`). Without Python's aiosmtpd or openssl
+//! the tests say so and skip, except under `CI=true`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use limen_domain::ports::{Mailer, OutgoingEmail};
 use limen_mail::{SmtpConfig, SmtpMailer, SmtpSecurity};
+
+fn scripts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!("limen-smtp-{name}-{}-{nanos}", std::process::id()))
+}
+
+/// Whether `program args` succeeds; otherwise a notice, or a failure under CI.
+fn available(what: &str, program: &str, args: &[&str]) -> bool {
+    let ok = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{what} is required when CI=true (scripts/test installs it)"
+        );
+        eprintln!("notice: {what} is missing; skipping this SMTP test");
+    }
+    ok
+}
 
 struct Sink {
     child: Child,
@@ -26,17 +57,39 @@ impl Drop for Sink {
     }
 }
 
-fn start_sink(auth: Option<(&str, &str)>) -> Option<Sink> {
-    let available = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "aiosmtpd is required when CI=true (scripts/test installs it)"
-        );
-        eprintln!("notice: Python's aiosmtpd is missing; skipping the SMTP test");
+/// A throw-away CA and server certificate: (folder, CA certificate PEM).
+struct Ca {
+    dir: PathBuf,
+}
+
+impl Ca {
+    fn new() -> Option<Self> {
+        if !available("openssl", "openssl", &["version"]) {
+            return None;
+        }
+        let dir = scratch("ca");
+        let status = Command::new("bash")
+            .arg(scripts().join("test_ca.sh"))
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "test_ca.sh failed");
+        Some(Self { dir })
+    }
+
+    fn pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("ca.pem")).unwrap()
+    }
+}
+
+impl Drop for Ca {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_sink(auth: Option<(&str, &str)>, tls: Option<(&str, &Path)>) -> Option<Sink> {
+    if !available("Python's aiosmtpd", "python3", &["-c", "import aiosmtpd"]) {
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -44,11 +97,10 @@ fn start_sink(auth: Option<(&str, &str)>) -> Option<Sink> {
         .local_addr()
         .unwrap()
         .port();
-    let dir = std::env::temp_dir().join(format!("limen-smtp-{}", uuid_like()));
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");
+    let dir = scratch("sink");
     let mut command = Command::new("python3");
     command
-        .arg(script)
+        .arg(scripts().join("smtp_sink.py"))
         .arg("--port")
         .arg(port.to_string())
         .arg("--dir")
@@ -56,6 +108,13 @@ fn start_sink(auth: Option<(&str, &str)>) -> Option<Sink> {
         .stdout(Stdio::piped());
     if let Some((user, password)) = auth {
         command.args(["--user", user, "--password", password]);
+    }
+    if let Some((mode, ca)) = tls {
+        command
+            .args(["--tls", mode, "--cert"])
+            .arg(ca.join("server.pem"))
+            .arg("--key")
+            .arg(ca.join("server.key"));
     }
     let mut child = command.spawn().unwrap();
     let mut line = String::new();
@@ -66,78 +125,126 @@ fn start_sink(auth: Option<(&str, &str)>) -> Option<Sink> {
     Some(Sink { child, port, dir })
 }
 
-fn uuid_like() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
-fn mailer(port: u16, credentials: Option<(&str, &str)>) -> SmtpMailer {
+fn mailer(
+    port: u16,
+    security: SmtpSecurity,
+    credentials: Option<(&str, &str)>,
+    ca: Option<&Ca>,
+) -> SmtpMailer {
     SmtpMailer::new(&SmtpConfig {
         host: "127.0.0.1".into(),
         port,
-        security: SmtpSecurity::None,
+        security,
         credentials: credentials.map(|(user, password)| (user.to_owned(), password.to_owned())),
         from: "Limen <noreply@limen.test>".into(),
         timeout: Duration::from_secs(10),
+        extra_root_pem: ca.map(Ca::pem),
     })
     .unwrap()
 }
 
+/// A message with a long link and German text: both need a transfer encoding.
 fn email() -> OutgoingEmail {
     OutgoingEmail {
         to: "max.musterman@gmail.de".into(),
-        subject: "Gradido: please confirm your e-mail address".into(),
-        body: "Open https://login.test/verify?token=abc123 to confirm.\n".into(),
+        subject: "Gradido: Bitte bestätige deine E-Mail-Adresse".into(),
+        body: format!(
+            "Hallo Max,\n\nbitte bestätige die Adresse:\n\nhttps://login.test/account/checkEmail/{}\n",
+            "Ab3_-x".repeat(8)
+        ),
     }
 }
 
+/// The messages the sink received, as a mail client shows them.
 fn received(sink: &Sink) -> Vec<String> {
     std::fs::read_dir(&sink.dir)
         .map(|entries| {
             entries
-                .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "txt"))
+                .map(|path| std::fs::read_to_string(path).unwrap())
                 .collect()
         })
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn an_authenticated_message_reaches_the_server_intact() {
-    let Some(sink) = start_sink(Some(("limen", "s3cret"))) else {
-        return;
-    };
-    mailer(sink.port, Some(("limen", "s3cret")))
-        .send(email())
-        .await
-        .unwrap();
-    let messages = received(&sink);
+fn assert_intact(sink: &Sink) {
+    let messages = received(sink);
     assert_eq!(messages.len(), 1);
     let message = &messages[0];
     assert!(message.contains("To: max.musterman@gmail.de"), "{message}");
     assert!(message.contains("From: Limen <noreply@limen.test>"), "{message}");
     assert!(
-        message.contains("Subject: Gradido: please confirm your e-mail address"),
+        message.contains("Subject: Gradido: Bitte bestätige deine E-Mail-Adresse"),
         "{message}"
     );
-    assert!(message.contains("token=abc123"), "{message}");
+    assert!(message.contains("bitte bestätige die Adresse:"), "{message}");
+    let link = format!("https://login.test/account/checkEmail/{}\n", "Ab3_-x".repeat(8));
+    assert!(message.contains(&link), "the link must survive intact: {message}");
+}
+
+#[tokio::test]
+async fn an_authenticated_plain_message_reaches_the_server_intact() {
+    let Some(sink) = start_sink(Some(("limen", "s3cret")), None) else {
+        return;
+    };
+    mailer(sink.port, SmtpSecurity::None, Some(("limen", "s3cret")), None)
+        .send(email())
+        .await
+        .unwrap();
+    assert_intact(&sink);
+}
+
+#[tokio::test]
+async fn starttls_and_implicit_tls_are_verified_against_the_configured_ca() {
+    let Some(ca) = Ca::new() else {
+        return;
+    };
+    for (mode, security) in [
+        ("starttls", SmtpSecurity::StartTls),
+        ("implicit", SmtpSecurity::Tls),
+    ] {
+        let Some(sink) = start_sink(Some(("limen", "s3cret")), Some((mode, &ca.dir))) else {
+            return;
+        };
+        mailer(sink.port, security, Some(("limen", "s3cret")), Some(&ca))
+            .send(email())
+            .await
+            .unwrap_or_else(|err| panic!("{mode}: {err}"));
+        assert_intact(&sink);
+        // Without the CA the server's certificate is not trusted, and nothing is sent.
+        let err = mailer(sink.port, security, Some(("limen", "s3cret")), None)
+            .send(email())
+            .await
+            .unwrap_err();
+        assert!(err.contains("SMTP server did not take"), "{mode}: {err}");
+        assert_eq!(received(&sink).len(), 1, "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn starttls_is_required_not_opportunistic() {
+    let Some(sink) = start_sink(None, None) else {
+        return;
+    };
+    // A server that offers no STARTTLS gets nothing rather than plain text.
+    let err = mailer(sink.port, SmtpSecurity::StartTls, None, None)
+        .send(email())
+        .await
+        .unwrap_err();
+    assert!(err.contains("SMTP server did not take"), "{err}");
+    assert!(received(&sink).is_empty());
 }
 
 #[tokio::test]
 async fn wrong_credentials_and_no_server_are_errors_not_silence() {
-    let Some(sink) = start_sink(Some(("limen", "s3cret"))) else {
+    let Some(sink) = start_sink(Some(("limen", "s3cret")), None) else {
         return;
     };
-    let err = mailer(sink.port, Some(("limen", "wrong")))
+    let err = mailer(sink.port, SmtpSecurity::None, Some(("limen", "wrong")), None)
         .send(email())
         .await
         .unwrap_err();
-
     assert!(err.contains("SMTP server did not take"), "{err}");
     assert!(received(&sink).is_empty());
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -145,5 +252,10 @@ async fn wrong_credentials_and_no_server_are_errors_not_silence() {
         .local_addr()
         .unwrap()
         .port();
-    assert!(mailer(closed, None).send(email()).await.is_err());
+    assert!(
+        mailer(closed, SmtpSecurity::None, None, None)
+            .send(email())
+            .await
+            .is_err()
+    );
 }

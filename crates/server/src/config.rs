@@ -195,6 +195,8 @@ pub struct SmtpSection {
     pub password_file: Option<PathBuf>,
     /// Seconds to wait for the server.
     pub timeout_secs: u64,
+    /// A PEM file with a CA certificate to trust besides the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[registration]`.
@@ -244,6 +246,7 @@ impl Default for SmtpSection {
             password: None,
             password_file: None,
             timeout_secs: 10,
+            ca_file: None,
         }
     }
 }
@@ -634,8 +637,10 @@ mod tests {
 
     #[test]
     fn the_public_url_names_the_verification_link() {
-        let mut config = Config::default();
-        config.public_url = Some("https://login.example.com/".into());
+        let mut config = Config {
+            public_url: Some("https://login.example.com/".into()),
+            ..Config::default()
+        };
         assert_eq!(
             config.verification_url(),
             "https://login.example.com/account/checkEmail/{token}"

@@ -48,6 +48,16 @@ fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, CliError> {
         MailTransport::Outbox => Arc::new(FileOutbox::new(&mail.outbox_dir, &mail.from).map_err(invalid)?),
         MailTransport::Smtp => {
             let smtp = &mail.smtp;
+            let extra_root_pem = smtp
+                .ca_file
+                .as_ref()
+                .map(|path| {
+                    std::fs::read(path).map_err(|source| CliError::Io {
+                        context: format!("cannot read mail.smtp.ca_file {}", path.display()),
+                        source,
+                    })
+                })
+                .transpose()?;
             Arc::new(
                 SmtpMailer::new(&SmtpConfig {
                     host: smtp.host.clone(),
@@ -60,6 +70,7 @@ fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, CliError> {
                     credentials: smtp.username.clone().zip(smtp.password.clone()),
                     from: mail.from.clone(),
                     timeout: StdDuration::from_secs(smtp.timeout_secs),
+                    extra_root_pem,
                 })
                 .map_err(invalid)?,
             )
