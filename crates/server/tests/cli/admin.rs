@@ -16,6 +16,12 @@ fn every_command_has_help() {
         vec!["user", "unlock", "--help"],
         vec!["user", "reset-2fa", "--help"],
         vec!["user", "set-role", "--help"],
+        vec!["token", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["token", "list", "--help"],
+        vec!["token", "disable", "--help"],
+        vec!["token", "enable", "--help"],
+        vec!["token", "revoke", "--help"],
         vec!["secrets", "--help"],
         vec!["secrets", "rotate", "--help"],
     ] {

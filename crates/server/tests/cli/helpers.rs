@@ -146,3 +146,77 @@ impl Drop for Server {
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
+
+/// A free port on 127.0.0.1 (free when asked; the caller binds it next).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real SMTP server (`scripts/smtp_sink.py`) keeping what it receives in a
+/// folder; `None`, with a notice, where Python's aiosmtpd is missing (never
+/// under `CI=true`).
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl SmtpSink {
+    pub fn start() -> Option<Self> {
+        let available = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !available {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "aiosmtpd is required when CI=true (scripts/test installs it)"
+            );
+            eprintln!("notice: Python's aiosmtpd is missing; skipping this e-mail test");
+            return None;
+        }
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("limen-cli-smtp-{}", uuid::Uuid::new_v4().simple()));
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string()])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+        Some(Self { child, port, dir })
+    }
+
+    /// The messages received so far, decoded as a mail client shows them.
+    pub fn messages(&self) -> Vec<String> {
+        std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .map(|entry| entry.unwrap().path())
+                    .filter(|path| path.extension().is_some_and(|ext| ext == "txt"))
+                    .map(|path| std::fs::read_to_string(path).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

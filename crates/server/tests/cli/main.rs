@@ -5,5 +5,7 @@
 
 mod admin;
 mod helpers;
+mod registration;
 mod serve;
+mod tokens;
 mod two_factor;
