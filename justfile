@@ -12,3 +12,7 @@ test *ARGS:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Benchmarks in release mode: prints a Markdown table, writes target/bench/{report.json,report.md,latency.png}.
+bench *ARGS:
+    ./scripts/bench {{ARGS}}

@@ -63,7 +63,8 @@ ensure_aiosmtpd() {
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
 }
 
-for service in postgres mysql oathtool openssl aiosmtpd; do
+# LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
+for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl aiosmtpd}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

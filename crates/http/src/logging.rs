@@ -38,7 +38,11 @@ impl RootSpanBuilder for RequestSpan {
         };
         span.record("status", status);
         span.in_scope(|| {
-            if status >= 500 {
+            // 503 is Limen shedding load (a full hash pool) or a backend being
+            // down: an operator should see it, but it is not a fault in Limen.
+            if status == 503 {
+                tracing::warn!(status, "request refused: overloaded or a backend is unavailable");
+            } else if status >= 500 {
                 tracing::error!(status, "request failed");
             } else {
                 tracing::info!(status, "request served");

@@ -9,7 +9,7 @@ mod time;
 mod token_store;
 mod user_store;
 
-pub use database::{Database, DatabaseConfig};
+pub use database::{Database, DatabaseConfig, redact};
 pub use second_factor_store::SqlSecondFactorStore;
 pub use token_store::SqlTokenStore;
 pub use user_store::SqlUserStore;

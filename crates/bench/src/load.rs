@@ -1,0 +1,188 @@
+//! The load generator: a fixed number of keep-alive HTTP/1.1 connections over
+//! loopback, each sending its next request as soon as the last one is answered,
+//! until a request count or a time bound is reached.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::stats::Summary;
+
+/// One request to send; the generator adds `Host`.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query.
+    pub path: String,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// Body (JSON when `headers` say so).
+    pub body: Bytes,
+}
+
+impl Call {
+    /// A GET of `path`.
+    pub fn get(path: &str) -> Self {
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A POST of a JSON body to `path`.
+    pub fn post_json(path: &str, body: &serde_json::Value) -> Self {
+        Self {
+            method: Method::POST,
+            path: path.into(),
+            headers: vec![("content-type", "application/json".into())],
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Builds the request with sequence number `n` (0, 1, 2, … across all connections).
+pub type CallSource = Arc<dyn Fn(u64) -> Call + Send + Sync>;
+
+/// How much load to apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    /// Concurrent connections, each with at most one request in flight.
+    pub connections: usize,
+    /// Requests to send in all, unless `time_bound` comes first.
+    pub requests: u64,
+    /// The run stops sending when this much time has passed.
+    pub time_bound: Duration,
+}
+
+/// Applies `load` to the server at `address` and summarises what came back.
+pub async fn drive(address: SocketAddr, load: Load, calls: CallSource) -> Summary {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + load.time_bound;
+    let workers: Vec<_> = (0..load.connections.max(1))
+        .map(|_| {
+            let next = next.clone();
+            let calls = calls.clone();
+            tokio::spawn(connection(address, next, load.requests, deadline, calls))
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut statuses = BTreeMap::new();
+    let mut transport_errors = 0;
+    for worker in workers {
+        // A worker never panics (it records failures instead); a join error
+        // would be a bug in the harness and is counted like a broken connection.
+        match worker.await {
+            Ok(result) => {
+                latencies.extend(result.latencies);
+                for (status, count) in result.statuses {
+                    *statuses.entry(status).or_insert(0) += count;
+                }
+                transport_errors += result.transport_errors;
+            }
+            Err(_) => transport_errors += 1,
+        }
+    }
+    Summary::new(latencies, statuses, transport_errors, started.elapsed())
+}
+
+#[derive(Default)]
+struct ConnectionResult {
+    latencies: Vec<Duration>,
+    statuses: BTreeMap<u16, u64>,
+    transport_errors: u64,
+}
+
+async fn connection(
+    address: SocketAddr,
+    next: Arc<AtomicU64>,
+    requests: u64,
+    deadline: Instant,
+    calls: CallSource,
+) -> ConnectionResult {
+    let mut result = ConnectionResult::default();
+    let host = address.to_string();
+    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
+    loop {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        if n >= requests {
+            break;
+        }
+        if sender.is_none() {
+            sender = open(address).await;
+            if sender.is_none() {
+                result.transport_errors += 1;
+                // The server is gone or refusing; do not spin.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        }
+        let Some(open_sender) = sender.as_mut() else {
+            continue;
+        };
+        let call = calls(n);
+        let mut builder = Request::builder()
+            .method(call.method)
+            .uri(call.path)
+            .header("host", &host);
+        for (name, value) in &call.headers {
+            builder = builder.header(*name, value);
+        }
+        let Ok(request) = builder.body(Full::new(call.body)) else {
+            result.transport_errors += 1;
+            continue;
+        };
+        let sent = Instant::now();
+        match exchange(open_sender, request).await {
+            Some(status) => {
+                result.latencies.push(sent.elapsed());
+                *result.statuses.entry(status).or_insert(0) += 1;
+            }
+            None => {
+                result.transport_errors += 1;
+                sender = None;
+            }
+        }
+    }
+    result
+}
+
+async fn open(address: SocketAddr) -> Option<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(address).await.ok()?;
+    stream.set_nodelay(true).ok()?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(connection);
+    Some(sender)
+}
+
+/// Sends one request and reads the whole answer; `None` when the connection failed.
+async fn exchange(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Option<u16> {
+    sender.ready().await.ok()?;
+    let response = sender.send_request(request).await.ok()?;
+    let status = response.status().as_u16();
+    response.into_body().collect().await.ok()?;
+    Some(status)
+}

@@ -1,0 +1,497 @@
+//! `limen-bench`: starts a Limen release build on fresh SQLite and PostgreSQL
+//! databases, seeds users and tokens, drives it over loopback and reports
+//! requests per second, latency percentiles and resident memory as a Markdown
+//! table, JSON and a PNG chart. `just bench` runs it; docs/performance.md
+//! explains the scenarios and what limits each figure.
+
+mod argon_rate;
+mod error;
+mod limen_process;
+mod load;
+mod report;
+mod scenarios;
+mod seed;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+use crate::error::BenchError;
+use crate::limen_process::{LimenProcess, resident_mib};
+use crate::load::{Load, drive};
+use crate::report::{MemoryReading, Report, Row};
+use crate::scenarios::{CHEAP_CONNECTIONS, LOGIN_CONNECTIONS, Plan, measure, ratio, row};
+use crate::seed::{BenchDatabase, HashParams, PASSWORD, SeededUser};
+
+/// Benchmarks a Limen build: token validation, logins against the argon2id
+/// limit, a login storm, a million users, memory.
+#[derive(Debug, Parser)]
+#[command(name = "limen-bench", version)]
+struct Args {
+    /// The `limen` binary to measure [default: the one next to this program].
+    #[arg(long)]
+    limen: Option<PathBuf>,
+    /// Where report.json, report.md and latency.png go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// A PostgreSQL server to create a throw-away database on; without it the
+    /// PostgreSQL and scale scenarios are skipped.
+    #[arg(long, env = "LIMEN_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// A run of seconds with tiny counts and cheap hashing: checks that every
+    /// scenario works, measures nothing worth reading.
+    #[arg(long)]
+    quick: bool,
+    /// argon2id memory cost, KiB [default: Limen's 19456; 1024 with --quick].
+    #[arg(long)]
+    memory_kib: Option<u32>,
+    /// argon2id passes [default: Limen's 2; 1 with --quick].
+    #[arg(long)]
+    iterations: Option<u32>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), BenchError> {
+    let limen = match args.limen.clone().or_else(limen_process::sibling_binary) {
+        Some(path) => path,
+        None => {
+            return Err(BenchError::Setup(
+                "no limen binary next to limen-bench; build it (cargo build --release -p limen) or pass --limen".into(),
+            ));
+        }
+    };
+    let plan = if args.quick { Plan::quick() } else { Plan::full() };
+    let params = HashParams {
+        memory_kib: args.memory_kib.unwrap_or(if args.quick { 1024 } else { 19_456 }),
+        iterations: args.iterations.unwrap_or(if args.quick { 1 } else { 2 }),
+        parallelism: 1,
+    };
+    let hash = params.hash_password()?;
+    progress(&format!("raw argon2id rate for {:?}", plan.argon_seconds));
+    let argon_rate = argon_rate::verifications_per_sec(params, &hash, plan.argon_seconds)?;
+
+    let mut run = Run {
+        limen,
+        plan,
+        params,
+        hash,
+        argon_rate,
+        rows: Vec::new(),
+        memory: Vec::new(),
+        baseline: Vec::new(),
+    };
+    let mut skipped = Vec::new();
+
+    let sqlite = BenchDatabase::sqlite(&args.out)?;
+    run.store(&sqlite, true).await?;
+    sqlite.drop_database().await?;
+
+    match &args.postgres_url {
+        Some(url) => {
+            let postgres = BenchDatabase::postgres(url).await?;
+            let outcome = run.store(&postgres, false).await;
+            postgres.drop_database().await?;
+            outcome?;
+        }
+        None => skipped.push(
+            "PostgreSQL and scale scenarios: no --postgres-url (or LIMEN_BENCH_POSTGRES_URL)".to_string(),
+        ),
+    }
+    skipped.push("Redis token store: Limen has none yet".to_string());
+
+    let report = Report {
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        quick: args.quick,
+        hash_params: params,
+        argon2_verifications_per_sec: argon_rate,
+        rows: run.rows,
+        memory: run.memory,
+        skipped,
+    };
+    report.write(&args.out)?;
+    println!("{}", report.markdown());
+    println!(
+        "raw figures: {}/report.json, chart: {}/latency.png",
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The state of one benchmark run.
+struct Run {
+    limen: PathBuf,
+    plan: Plan,
+    params: HashParams,
+    hash: String,
+    argon_rate: f64,
+    rows: Vec<Row>,
+    memory: Vec<MemoryReading>,
+    /// Baseline requests per second by connection count.
+    baseline: Vec<(usize, f64)>,
+}
+
+impl Run {
+    /// Every scenario on one store; the first store also runs the baseline,
+    /// the timing comparison and the idle memory reading, PostgreSQL the scale scenario.
+    async fn store(&mut self, db: &BenchDatabase, first: bool) -> Result<(), BenchError> {
+        let engine = db.engine;
+        progress(&format!("{engine}: seeding {} users and tokens", self.plan.users));
+        let users = Arc::new(db.seed(self.plan.users, &self.hash).await?);
+        let server = LimenProcess::start(&self.limen, &db.url, &self.params.settings()).await?;
+        if first {
+            self.memory.push(MemoryReading {
+                when: format!("idle, after start-up ({engine})"),
+                resident_mib: server.resident_mib()?,
+            });
+            self.baseline_runs(&server).await?;
+        }
+        self.validation_runs(&server, engine, &users).await?;
+        self.login_runs(&server, engine, &users).await?;
+        self.storm(&server, engine, &users).await?;
+        if first {
+            self.timing(&server, engine, &users).await?;
+        }
+        if engine == "postgres" {
+            self.scale(&server, db).await?;
+        }
+        server.stop().await
+    }
+
+    async fn baseline_runs(&mut self, server: &LimenProcess) -> Result<(), BenchError> {
+        for connections in CHEAP_CONNECTIONS {
+            progress(&format!("baseline at {connections} connections"));
+            let summary = measure(
+                server,
+                self.cheap(connections),
+                scenarios::baseline(),
+                &[200],
+                "baseline",
+            )
+            .await?;
+            self.baseline.push((connections, summary.requests_per_sec));
+            let mut row = row("2 baseline", "GET /healthz", "-", connections, summary);
+            row.charted = connections == 64;
+            self.rows.push(row);
+        }
+        Ok(())
+    }
+
+    async fn validation_runs(
+        &mut self,
+        server: &LimenProcess,
+        engine: &str,
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        for (request, calls) in [
+            (
+                "GET /authentication/user",
+                scenarios::flow_validation(users.clone()),
+            ),
+            ("POST /auth/bump", scenarios::tokens_bump(users.clone())),
+        ] {
+            for connections in CHEAP_CONNECTIONS {
+                progress(&format!("{engine}: {request} at {connections} connections"));
+                let sampler =
+                    (connections == 64 && request.starts_with("GET")).then(|| MemorySampler::start(server));
+                let summary =
+                    measure(server, self.cheap(connections), calls.clone(), &[200], request).await?;
+                if let Some(sampler) = sampler {
+                    self.memory.push(MemoryReading {
+                        when: format!("peak during {request} at 64 connections ({engine})"),
+                        resident_mib: sampler.stop().await,
+                    });
+                }
+                let baseline = self.baseline_at(connections);
+                let mut row = row("1 validation", request, engine, connections, summary);
+                row.ratio = ratio(row.summary.requests_per_sec, baseline, "of baseline req/s");
+                row.charted = connections == 64 && request.starts_with("GET");
+                self.rows.push(row);
+            }
+        }
+        Ok(())
+    }
+
+    async fn login_runs(
+        &mut self,
+        server: &LimenProcess,
+        engine: &str,
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        for connections in LOGIN_CONNECTIONS {
+            progress(&format!("{engine}: logins at {connections} connections"));
+            let load = Load {
+                connections,
+                requests: self.plan.logins.0,
+                time_bound: self.plan.logins.1,
+            };
+            let calls = scenarios::flow_login(users.clone(), PASSWORD);
+            let summary = measure(server, load, calls, &[200], "login").await?;
+            let mut row = row(
+                "3 login",
+                "POST /authentication/login",
+                engine,
+                connections,
+                summary,
+            );
+            row.ratio = ratio(
+                row.summary.requests_per_sec,
+                self.argon_rate,
+                "of raw argon2id rate",
+            );
+            row.charted = connections == 16;
+            self.rows.push(row);
+        }
+        Ok(())
+    }
+
+    async fn storm(
+        &mut self,
+        server: &LimenProcess,
+        engine: &str,
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        progress(&format!(
+            "{engine}: login storm of {} connections",
+            self.plan.storm_connections
+        ));
+        let storm_load = Load {
+            connections: self.plan.storm_connections,
+            requests: u64::MAX,
+            time_bound: self.plan.storm,
+        };
+        let storm = tokio::spawn(drive(
+            server.address,
+            storm_load,
+            scenarios::flow_login(users.clone(), PASSWORD),
+        ));
+        // Let the storm fill the hash pool and its queue before measuring.
+        tokio::time::sleep(self.plan.storm / 5).await;
+        let validation_load = Load {
+            connections: 16,
+            requests: u64::MAX,
+            time_bound: self.plan.storm * 3 / 5,
+        };
+        let validation = drive(
+            server.address,
+            validation_load,
+            scenarios::flow_validation(users.clone()),
+        )
+        .await;
+        let storm = storm
+            .await
+            .map_err(|err| BenchError::Setup(format!("the storm's load generator failed: {err}")))?;
+        if validation.unexpected(&[200]) > 0 || validation.requests == 0 {
+            return Err(BenchError::Setup(format!(
+                "validation during the storm: unexpected answers {:?}",
+                validation.statuses
+            )));
+        }
+        if storm.unexpected(&[200, 503]) > 0 || storm.count(200) == 0 {
+            return Err(BenchError::Setup(format!(
+                "logins during the storm: unexpected answers {:?}",
+                storm.statuses
+            )));
+        }
+        let quiet_p99 = self
+            .rows
+            .iter()
+            .find(|r| {
+                r.scenario == "1 validation"
+                    && r.store == engine
+                    && r.connections == 16
+                    && r.request.starts_with("GET")
+            })
+            .map_or(0.0, |r| r.summary.ms(99.0));
+        let mut during = row("4 storm", "GET /authentication/user", engine, 16, validation);
+        during.ratio = ratio(during.summary.ms(99.0), quiet_p99, "× p99 without storm");
+        during.note = format!("while {} connections log in", self.plan.storm_connections);
+        during.charted = engine == "sqlite";
+        self.rows.push(during);
+        let shed = storm.count(503);
+        let mut logins = row(
+            "4 storm",
+            "POST /authentication/login",
+            engine,
+            self.plan.storm_connections,
+            storm,
+        );
+        logins.ratio = ratio(
+            logins.summary.count(200) as f64 / logins.summary.seconds,
+            self.argon_rate,
+            "of raw argon2id rate",
+        );
+        logins.note = format!("{shed} shed at once with 503 + Retry-After");
+        self.rows.push(logins);
+        Ok(())
+    }
+
+    async fn timing(
+        &mut self,
+        server: &LimenProcess,
+        engine: &str,
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        progress(&format!("{engine}: wrong password against unknown user"));
+        let load = Load {
+            connections: 1,
+            requests: self.plan.timing,
+            time_bound: self.plan.logins.1,
+        };
+        let wrong = measure(
+            server,
+            load,
+            scenarios::flow_login(users.clone(), "wrong password"),
+            &[401],
+            "wrong password",
+        )
+        .await?;
+        let unknown = measure(
+            server,
+            load,
+            scenarios::flow_login_unknown(),
+            &[401],
+            "unknown user",
+        )
+        .await?;
+        let reference = wrong.ms(50.0);
+        let mut wrong_row = row("7 timing", "login, wrong password", engine, 1, wrong);
+        wrong_row.note = "an existing user".into();
+        let mut unknown_row = row("7 timing", "login, unknown user", engine, 1, unknown);
+        unknown_row.ratio = ratio(unknown_row.summary.ms(50.0), reference, "× p50 of wrong password");
+        unknown_row.note = "verifies the dummy hash".into();
+        self.rows.push(wrong_row);
+        self.rows.push(unknown_row);
+        Ok(())
+    }
+
+    async fn scale(&mut self, server: &LimenProcess, db: &BenchDatabase) -> Result<(), BenchError> {
+        progress(&format!("postgres: adding {} users and tokens", self.plan.bulk));
+        let started = Instant::now();
+        let bulk = db.add_bulk(self.plan.bulk).await?;
+        let seeded_in = started.elapsed();
+        let reference = |rows: &[Row], scenario: &str, connections: usize| {
+            rows.iter()
+                .find(|r| r.scenario == scenario && r.store == "postgres" && r.connections == connections)
+                .map_or(0.0, |r| r.summary.ms(99.0))
+        };
+        let total = bulk.count as usize + self.plan.users;
+        let summary = measure(
+            server,
+            self.cheap(16),
+            scenarios::bulk_validation(bulk),
+            &[200],
+            "validation at scale",
+        )
+        .await?;
+        let mut validation = row("5 scale", "GET /authentication/user", "postgres", 16, summary);
+        validation.ratio = ratio(
+            validation.summary.ms(99.0),
+            reference(&self.rows, "1 validation", 16),
+            "× p99 with 1,000 users",
+        );
+        validation.note = format!(
+            "{total} users and tokens (seeded in {:.0} s)",
+            seeded_in.as_secs_f64()
+        );
+        self.rows.push(validation);
+        let load = Load {
+            connections: 2,
+            requests: self.plan.logins.0 / 2,
+            time_bound: self.plan.logins.1,
+        };
+        let summary = measure(
+            server,
+            load,
+            scenarios::bulk_login(bulk),
+            &[200],
+            "login at scale",
+        )
+        .await?;
+        let mut login = row("5 scale", "POST /authentication/login", "postgres", 2, summary);
+        login.ratio = ratio(
+            login.summary.ms(99.0),
+            reference(&self.rows, "3 login", 2),
+            "× p99 with 1,000 users",
+        );
+        login.note = format!("{total} users");
+        self.rows.push(login);
+        self.memory.push(MemoryReading {
+            when: format!("after the scale scenario ({total} users, postgres)"),
+            resident_mib: server.resident_mib()?,
+        });
+        Ok(())
+    }
+
+    fn cheap(&self, connections: usize) -> Load {
+        Load {
+            connections,
+            requests: self.plan.cheap.0,
+            time_bound: self.plan.cheap.1,
+        }
+    }
+
+    fn baseline_at(&self, connections: usize) -> f64 {
+        self.baseline
+            .iter()
+            .find(|(c, _)| *c == connections)
+            .map_or(0.0, |(_, rps)| *rps)
+    }
+}
+
+/// Samples the server's resident memory every 20 ms until stopped; answers the peak.
+struct MemorySampler {
+    stop: tokio::sync::oneshot::Sender<()>,
+    peak: tokio::task::JoinHandle<f64>,
+}
+
+impl MemorySampler {
+    fn start(server: &LimenProcess) -> Self {
+        let pid = server.pid();
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let peak = tokio::spawn(async move {
+            let mut peak: f64 = 0.0;
+            loop {
+                if let Some(mib) = pid.and_then(|pid| resident_mib(pid).ok()) {
+                    peak = peak.max(mib);
+                }
+                tokio::select! {
+                    _ = &mut stopped => return peak,
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+            }
+        });
+        Self { stop, peak }
+    }
+
+    async fn stop(self) -> f64 {
+        let _ = self.stop.send(());
+        self.peak.await.unwrap_or(0.0)
+    }
+}
+
+fn progress(what: &str) {
+    eprintln!("bench: {what}");
+}

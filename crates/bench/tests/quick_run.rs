@@ -1,0 +1,113 @@
+//! Runs the harness's quick smoke run against the debug `limen` binary: every
+//! scenario must produce figures made only of expected answers. No figure is
+//! asserted; speed is reported by `just bench`, never tested.
+
+// Test code may fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::path::PathBuf;
+use std::process::Command;
+
+/// `target/<profile>/limen`, built alongside this test by `cargo nextest run --workspace`.
+fn limen_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("tests live in target/<profile>/deps");
+    let limen = profile_dir.join("limen");
+    assert!(
+        limen.exists(),
+        "{} is missing: build the workspace (cargo build -p limen) first",
+        limen.display()
+    );
+    limen
+}
+
+#[test]
+fn the_quick_run_measures_every_scenario() {
+    let out = std::env::temp_dir().join(format!("limen-bench-test-{}", std::process::id()));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_limen-bench"));
+    command
+        .arg("--quick")
+        .arg("--out")
+        .arg(&out)
+        .arg("--limen")
+        .arg(limen_binary());
+    let postgres = std::env::var("LIMEN_TEST_POSTGRES_URL").ok();
+    match &postgres {
+        Some(url) => {
+            command.arg("--postgres-url").arg(url);
+        }
+        None => eprintln!("notice: LIMEN_TEST_POSTGRES_URL is not set; the PostgreSQL scenarios are skipped"),
+    }
+    command.env_remove("LIMEN_BENCH_POSTGRES_URL");
+    let output = command.output().expect("limen-bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "limen-bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report.json written"))
+            .expect("JSON");
+    let rows = report["rows"].as_array().expect("rows");
+    let has = |scenario: &str, store: &str| {
+        rows.iter()
+            .any(|r| r["scenario"] == scenario && r["store"] == store)
+    };
+    assert!(has("2 baseline", "-"));
+    for scenario in ["1 validation", "3 login", "4 storm", "7 timing"] {
+        assert!(
+            has(scenario, "sqlite"),
+            "{scenario} on sqlite missing from\n{stdout}"
+        );
+    }
+    if postgres.is_some() {
+        for scenario in ["1 validation", "3 login", "4 storm", "5 scale"] {
+            assert!(
+                has(scenario, "postgres"),
+                "{scenario} on postgres missing from\n{stdout}"
+            );
+        }
+    }
+    for row in rows {
+        let summary = &row["summary"];
+        assert!(summary["requests"].as_u64().expect("requests") > 0, "{row}");
+        let statuses = summary["statuses"].as_object().expect("statuses");
+        let allowed: &[&str] = match row["scenario"].as_str() {
+            Some("7 timing") => &["401"],
+            Some("4 storm") => &["200", "503"],
+            _ => &["200"],
+        };
+        assert!(
+            statuses.keys().all(|status| allowed.contains(&status.as_str())),
+            "{row}"
+        );
+    }
+    let validation_64 = rows
+        .iter()
+        .find(|r| r["scenario"] == "1 validation" && r["connections"] == 64)
+        .expect("validation at 64 connections");
+    assert!(
+        validation_64["ratio"]["value"]
+            .as_f64()
+            .expect("a ratio to the baseline")
+            > 0.0
+    );
+    let memory = report["memory"].as_array().expect("memory");
+    assert!(
+        memory
+            .iter()
+            .all(|m| m["resident_mib"].as_f64().expect("MiB") > 1.0),
+        "{memory:?}"
+    );
+    assert!(
+        stdout.contains("| scenario | request | store |"),
+        "the Markdown table is printed"
+    );
+    let chart = std::fs::read(out.join("latency.png")).expect("chart written");
+    assert!(chart.starts_with(b"\x89PNG\r\n\x1a\n"), "latency.png is a PNG");
+    std::fs::remove_dir_all(&out).ok();
+}
