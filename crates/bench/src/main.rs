@@ -345,6 +345,10 @@ impl Run {
         );
         logins.note = format!("{shed} shed at once with 503 + Retry-After");
         self.rows.push(logins);
+        self.memory.push(MemoryReading {
+            when: format!("after the login storm ({engine})"),
+            resident_mib: server.resident_mib()?,
+        });
         Ok(())
     }
 

@@ -1,4 +1,5 @@
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -7,7 +8,8 @@ use async_trait::async_trait;
 use limen_domain::error::HashError;
 use limen_domain::model::Password;
 use limen_domain::ports::{PasswordCheck, PasswordHasher};
-use tokio::sync::Semaphore;
+use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
+use tokio::sync::{Semaphore, oneshot};
 
 /// Parameters of the argon2id hasher and of the pool it runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,10 @@ pub struct Argon2Config {
     /// Hashes allowed to wait for a slot; beyond that callers get `HashError::Busy`
     /// at once instead of piling up behind a login storm.
     pub max_queue: usize,
+    /// Nice value (0 to 19) of the hashing threads: above 0 the scheduler runs
+    /// request handling first, so token validation stays fast while logins
+    /// saturate the cores, and hashing still takes every idle cycle.
+    pub niceness: u8,
 }
 
 impl Default for Argon2Config {
@@ -33,17 +39,24 @@ impl Default for Argon2Config {
             parallelism: 1,
             max_concurrent: std::thread::available_parallelism().map_or(1, usize::from),
             max_queue: 64,
+            niceness: 10,
         }
     }
 }
 
-/// argon2id on tokio's blocking pool, bounded by a semaphore so that hashing
-/// never runs on an async worker and a login storm cannot take every thread.
+/// A unit of hashing work, run on one of the hashing threads.
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
+/// argon2id on dedicated, lower-priority threads, bounded by semaphores so that
+/// hashing never runs on an async worker and a login storm cannot take every
+/// thread. Dedicated threads also bound memory: each keeps at most one
+/// argon2 block (`memory_kib`) in its allocator arena, where tokio's blocking
+/// pool would grow threads, and arenas, without bound under a storm.
 pub struct Argon2Hasher {
-    argon: Argon2<'static>,
     params: Params,
     running: Arc<Semaphore>,
     admitted: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     dummy_hash: String,
 }
 
@@ -57,11 +70,12 @@ impl Argon2Hasher {
         getrandom::fill(&mut random).map_err(|err| HashError::Internal(err.to_string()))?;
         let dummy_hash = hash_with(&argon, &random)?;
         let concurrent = config.max_concurrent.max(1);
+        let jobs = spawn_threads(concurrent, &argon, config.niceness)?;
         Ok(Self {
-            argon,
             params,
             running: Arc::new(Semaphore::new(concurrent)),
             admitted: Arc::new(Semaphore::new(concurrent + config.max_queue)),
+            jobs,
             dummy_hash,
         })
     }
@@ -84,10 +98,16 @@ impl Argon2Hasher {
             .acquire_owned()
             .await
             .map_err(|_| HashError::Internal("hashing pool closed".into()))?;
-        let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || work(&argon))
+        let (answer, answered) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |argon| {
+                // The caller may have gone away (client disconnected); nothing to tell.
+                let _ = answer.send(work(argon));
+            }))
+            .map_err(|_| HashError::Internal("the hashing threads have stopped".into()))?;
+        answered
             .await
-            .map_err(|err| HashError::Internal(format!("hashing task failed: {err}")))?
+            .map_err(|_| HashError::Internal("a hashing job panicked".into()))?
     }
 
     fn is_current(&self, hash: &PasswordHash<'_>) -> bool {
@@ -98,6 +118,64 @@ impl Argon2Hasher {
         });
         hash.algorithm == argon2::ARGON2ID_IDENT && hash.version == Some(Version::V0x13.into()) && same_params
     }
+}
+
+/// Starts `count` threads that run jobs from one queue until the hasher is dropped.
+fn spawn_threads(
+    count: usize,
+    argon: &Argon2<'static>,
+    niceness: u8,
+) -> Result<mpsc::Sender<Job>, HashError> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    for index in 0..count {
+        let queue = queue.clone();
+        let argon = argon.clone();
+        std::thread::Builder::new()
+            .name(format!("limen-hash-{index}"))
+            .spawn(move || {
+                lower_priority(niceness);
+                loop {
+                    // A poisoned lock means another hashing thread panicked while
+                    // taking a job; the queue itself is intact.
+                    let next = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    let Ok(job) = next else { return };
+                    // A panicking job drops its answer channel (the caller gets an
+                    // error); the thread survives to run the next one.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&argon)));
+                }
+            })
+            .map_err(|err| HashError::Internal(format!("cannot start a hashing thread: {err}")))?;
+    }
+    Ok(jobs)
+}
+
+/// Sets the calling thread's nice value; a failure only costs latency, so it is logged.
+fn lower_priority(niceness: u8) {
+    if niceness == 0 {
+        return;
+    }
+    let outcome = ThreadPriorityValue::try_from(crossplatform_value(niceness))
+        .map_err(|err| err.to_string())
+        .and_then(|value| {
+            set_current_thread_priority(ThreadPriority::Crossplatform(value)).map_err(|err| err.to_string())
+        });
+    if let Err(err) = outcome {
+        tracing::warn!(%err, niceness, "cannot lower the priority of a hashing thread");
+    }
+}
+
+/// The thread-priority value that its Linux mapping (0..=99 onto nice 19..=-20,
+/// `trunc(39 * (1 - p / 99)) - 20`) turns into `niceness`; a test reads the
+/// resulting nice value back from /proc in case the crate changes its mapping.
+fn crossplatform_value(niceness: u8) -> u8 {
+    let wanted = i32::from(niceness.min(19));
+    (0..=99u8)
+        .find(|&p| (39.0 * (1.0 - f32::from(p) / 99.0)) as i32 - 20 <= wanted)
+        .unwrap_or(0)
 }
 
 fn hash_with(argon: &Argon2<'_>, password: &[u8]) -> Result<String, HashError> {
@@ -149,6 +227,7 @@ mod tests {
             parallelism: 1,
             max_concurrent,
             max_queue,
+            niceness: 10,
         })
         .unwrap()
     }
@@ -192,6 +271,7 @@ mod tests {
             parallelism: 1,
             max_concurrent: 1,
             max_queue: 1,
+            niceness: 0,
         })
         .unwrap();
         assert_eq!(
@@ -227,6 +307,34 @@ mod tests {
             (config.memory_kib, config.iterations, config.parallelism),
             (19_456, 2, 1)
         );
+    }
+
+    /// The nice value of the thread running this, from /proc (Linux).
+    fn own_niceness() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // Fields after the parenthesised command name; nice is field 19 of the whole line.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_named_threads_at_the_configured_niceness() {
+        let hasher = small(1, 1);
+        let (name, nice) = hasher
+            .run(|_| Ok((std::thread::current().name().map(String::from), own_niceness())))
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("limen-hash-0"));
+        // Raising niceness is always allowed; a caller already nicer than 10 is left as it is.
+        assert_eq!(nice, own_niceness().max(10));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_and_the_thread_survives() {
+        let hasher = small(1, 1);
+        let failed = hasher.run::<(), _>(|_| panic!("boom")).await;
+        assert!(matches!(failed, Err(HashError::Internal(_))));
+        assert!(hasher.hash(&Password::new("still works")).await.is_ok());
     }
 
     #[tokio::test]

@@ -99,6 +99,8 @@ pub struct PasswordSection {
     pub max_concurrent: usize,
     /// Hashes allowed to wait; more are refused with 503.
     pub max_queue: usize,
+    /// Nice value of the hashing threads (0 to 19); request handling runs first.
+    pub thread_niceness: u8,
 }
 
 /// `[lockout]`.
@@ -397,6 +399,7 @@ impl Default for PasswordSection {
             parallelism: 1,
             max_concurrent: 0,
             max_queue: 64,
+            thread_niceness: 10,
         }
     }
 }
@@ -483,6 +486,9 @@ impl Config {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
         if self.http.max_body_bytes == 0 {
             return invalid("http.max_body_bytes must be positive");
+        }
+        if self.password.thread_niceness > 19 {
+            return invalid("password.thread_niceness must be 0 to 19");
         }
         if self.lockout.window_secs <= 0 || self.lockout.lock_secs <= 0 {
             return invalid("lockout.window_secs and lockout.lock_secs must be positive");

@@ -139,6 +139,7 @@ impl Core {
                 n => n,
             },
             max_queue: password.max_queue,
+            niceness: password.thread_niceness,
         })?;
         let cipher = keyring(config)?;
         if !cipher.seals() {

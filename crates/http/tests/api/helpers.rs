@@ -103,6 +103,7 @@ impl TestApp {
                     parallelism: 1,
                     max_concurrent: 2,
                     max_queue: 64,
+                    niceness: 0,
                 })
                 .unwrap(),
             ),
