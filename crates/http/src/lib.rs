@@ -10,6 +10,8 @@ mod flow;
 mod gradido;
 mod health;
 mod logging;
+#[cfg(test)]
+mod parser_properties;
 mod state;
 mod tokens;
 

@@ -75,4 +75,20 @@ mod tests {
             assert_eq!(parse_personal_number(bad), None, "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_answered_and_what_is_accepted_is_canonical(input in "\\PC{0,20}") {
+            if let Some(number) = parse_personal_number(&input) {
+                proptest::prop_assert_eq!(number.len(), 12);
+                proptest::prop_assert!(number.bytes().all(|b| b.is_ascii_digit()));
+                proptest::prop_assert_eq!(parse_personal_number(&number), Some(number.clone()));
+            }
+        }
+
+        #[test]
+        fn near_misses_never_panic(prefix in "[0-9]{8}", sep in "[-+ é]", rest in "[0-9a]{4}") {
+            let _ = parse_personal_number(&format!("{prefix}{sep}{rest}"));
+        }
+    }
 }

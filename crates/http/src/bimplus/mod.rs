@@ -3,7 +3,7 @@
 
 mod authorize;
 mod error;
-mod lenient_json;
+pub(crate) mod lenient_json;
 mod token;
 
 use actix_web::web;
