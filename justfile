@@ -13,6 +13,15 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# schemathesis against a running Limen: 200 examples per operation, a new seed each run
+# (LIMEN_E2E_MAX_EXAMPLES, LIMEN_E2E_SEED); the test suite runs the same test with 20.
+e2e:
+    ./scripts/e2e
+
 # Benchmarks in release mode: prints a Markdown table, writes target/bench/{report.json,report.md,latency.png}.
 bench *ARGS:
     ./scripts/bench {{ARGS}}
+
+# Every fuzz target of the parsers of client input, SECONDS each (default 20): fuzz/, stable Rust.
+fuzz *ARGS:
+    ./scripts/fuzz {{ARGS}}

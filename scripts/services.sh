@@ -63,8 +63,13 @@ ensure_aiosmtpd() {
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
 }
 
+ensure_schemathesis() {
+    python3 -m schemathesis.cli --version >/dev/null 2>&1 ||
+        python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+}
+
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl aiosmtpd}; do
+for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl aiosmtpd schemathesis}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

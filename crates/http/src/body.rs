@@ -109,6 +109,25 @@ pub fn json_text(body: &[u8]) -> Result<&str, String> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LenientBool(pub bool);
 
+/// The spellings the deserializer accepts, as the description lists them; case
+/// and surrounding spaces do not matter.
+impl utoipa::PartialSchema for LenientBool {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["true", "false", "1", "0", "on", "off", "yes", "no", ""])),
+            )
+            .description(Some("A boolean, or one of its spellings in a form."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LenientBool {}
+
 impl<'de> serde::Deserialize<'de> for LenientBool {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(serde::Deserialize)]

@@ -1,33 +1,84 @@
-//! Liveness, readiness, and the answer for unknown routes.
+//! Liveness, readiness, this description, and the answer for unknown routes.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::openapi::{ServiceError, openapi_json_route};
 
-/// Registers `/healthz` and `/readyz`.
+/// Registers `/healthz`, `/readyz` and `/openapi.json`; other methods on them
+/// answer 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    for (path, route) in [
+        ("/healthz", web::get().to(healthz)),
+        ("/readyz", web::get().to(readyz)),
+        ("/openapi.json", web::get().to(openapi_json_route)),
+    ] {
+        cfg.service(
+            web::resource(path)
+                .route(route)
+                .default_service(web::to(method_not_allowed)),
+        );
+    }
+}
+
+/// The answer of `/healthz` and `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// `ok` (`/healthz`), `ready` or `unavailable` (`/readyz`).
+    status: &'static str,
 }
 
 /// The process is up and serving.
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "service",
+    responses((status = 200, description = "Serving; `status` is `ok`", body = Health)),
+)]
+pub(crate) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The backends answer; 503 while they do not, so a load balancer routes around this node.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "service",
+    responses(
+        (status = 200, description = "The backends answer; `status` is `ready`", body = Health),
+        (status = 503, description = "A backend does not answer; `status` is `unavailable`", body = Health),
+    ),
+)]
+pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match (state.readiness)().await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Ok(()) => HttpResponse::Ok().json(Health { status: "ready" }),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
+            HttpResponse::ServiceUnavailable().json(Health {
+                status: "unavailable",
+            })
         }
     }
 }
 
+/// Another method than GET on a service route.
+async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((actix_web::http::header::ALLOW, "GET"))
+        .json(ServiceError {
+            code: 405,
+            message: "only GET is allowed here",
+        })
+}
+
 /// No dialect has this route.
 pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({"code": 404, "message": "no such endpoint"}))
+    HttpResponse::NotFound().json(ServiceError {
+        code: 404,
+        message: "no such endpoint",
+    })
 }

@@ -7,15 +7,20 @@ mod body;
 mod client_address;
 mod credentials;
 mod flow;
+/// Entry points that feed raw bytes to the parsers of client input, for fuzzing.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod gradido;
 mod health;
 mod logging;
+mod openapi;
 #[cfg(test)]
 mod parser_properties;
 mod state;
 mod tokens;
 
 pub use logging::RequestSpan;
+pub use openapi::{openapi, openapi_json};
 pub use state::{AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, ReadinessCheck};
 
 use actix_web::web;

@@ -37,6 +37,12 @@ pub enum Command {
     /// Manage the key that seals secrets at rest.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Print the OpenAPI 3.1 description of every route (as `GET /openapi.json` serves it).
+    Openapi {
+        /// Write it to this file instead of standard output (docs/openapi.json in the repository).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// `limen token …`.

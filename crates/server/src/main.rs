@@ -44,5 +44,6 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::User(command) => commands::user::run(&config, command).await,
         Command::Token(command) => commands::token::run(&config, command).await,
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
+        Command::Openapi { output } => commands::openapi::run(output.as_deref()),
     }
 }

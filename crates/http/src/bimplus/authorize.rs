@@ -3,29 +3,93 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::error::BimplusError;
+use super::error::{BimplusError, ErrorBody};
 use super::lenient_json::strip_trailing_commas;
 use crate::AppState;
 use crate::body::{BodyKind, LenientBool, body_kind, read_limited};
 
 /// Both documented request shapes in one. `remeber_me_token` is the document's
 /// own misspelling, accepted because clients copy it.
-#[derive(Debug, Deserialize)]
-struct AuthorizeRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct AuthorizeRequest {
+    /// The user's e-mail address; with `password`.
     user_id: Option<String>,
     password: Option<String>,
+    /// The client the remember-me token is bound to.
     client_id: Option<String>,
+    /// Echoed back.
     application_id: Option<String>,
+    /// With a password: also issue a remember-me token for `client_id`.
     #[serde(default)]
     remember_me: LenientBool,
+    /// Instead of a password: a remember-me token of `client_id`
+    /// (`remeber_me_token`, the document's own spelling, is accepted too).
     #[serde(alias = "remeber_me_token")]
     remember_me_token: Option<String>,
 }
 
+/// What `POST /v2/authorize` answers, by grant.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Authorized {
+    /// For a password.
+    Password(PasswordGrant),
+    /// For a remember-me token.
+    RememberMe(RememberMeGrant),
+}
+
+/// The answer to a password.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordGrant {
+    access_token: String,
+    /// Seconds the access token lives (28799 by default).
+    expires_in: i64,
+    application_id: Option<String>,
+    client_id: Option<String>,
+    /// Whether a remember-me token was issued.
+    remember_me: bool,
+    /// With `remember_me`: the token for later logins of `client_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remember_me_token: Option<String>,
+    /// With `remember_me`: seconds the remember-me token lives (30 days by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remember_me_expires_in: Option<i64>,
+}
+
+/// The answer to a remember-me token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RememberMeGrant {
+    access_token: String,
+    expires_in: i64,
+    application_id: Option<String>,
+    client_id: String,
+    /// Always `BimPlus`: send the token as `Authorization: BimPlus <token>`.
+    token_type: &'static str,
+}
+
 /// Issues an access token for a password or for a remember-me token.
+#[utoipa::path(
+    post,
+    path = "/v2/authorize",
+    operation_id = "bimplus_authorize",
+    tag = "bimplus",
+    request_body(content = AuthorizeRequest, content_type = "application/json",
+        description = "user_id and password, or remember_me_token and client_id; a trailing comma is forgiven"),
+    responses(
+        (status = 200, description = "A new access token", body = Authorized),
+        (status = 400, description = "A field is missing or the body unusable", body = ErrorBody),
+        (status = 401, description = "Wrong credentials, or an unknown, expired or foreign remember-me token", body = ErrorBody),
+        (status = 403, description = "The account is locked", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
+    ),
+)]
 pub async fn authorize(
     req: HttpRequest,
     payload: web::Payload,
@@ -35,10 +99,7 @@ pub async fn authorize(
         return Err(BimplusError::unsupported_media_type());
     }
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
-    let text =
-        std::str::from_utf8(&body).map_err(|_| BimplusError::invalid_request("The body is not UTF-8."))?;
-    let request: AuthorizeRequest = serde_json::from_str(&strip_trailing_commas(text))
-        .map_err(|err| BimplusError::invalid_request(format!("invalid JSON body: {err}")))?;
+    let request = parse(&req, &body)?;
     let access_ttl = state.settings.bimplus.access_ttl;
     let expires_in = access_ttl.num_seconds();
     let answer = match (request.password, request.remember_me_token) {
@@ -60,21 +121,19 @@ pub async fn authorize(
                 .remember_me
                 .login(&user_id, &Password::new(password), access_ttl, remember_for)
                 .await?;
-            let mut answer = json!({
-                "access_token": authorized.access.plaintext,
-                "expires_in": expires_in,
-                "application_id": request.application_id,
-                "client_id": request.client_id,
-                "remember_me": authorized.remember_me.is_some(),
-            });
-            if let (Some(token), Value::Object(fields)) = (authorized.remember_me, &mut answer) {
-                fields.insert("remember_me_token".into(), json!(token.plaintext));
-                fields.insert(
-                    "remember_me_expires_in".into(),
-                    json!(state.services.remember_me.remember_ttl().num_seconds()),
-                );
-            }
-            answer
+            let remember_me_expires_in = authorized
+                .remember_me
+                .as_ref()
+                .map(|_| state.services.remember_me.remember_ttl().num_seconds());
+            Authorized::Password(PasswordGrant {
+                access_token: authorized.access.plaintext,
+                expires_in,
+                application_id: request.application_id,
+                client_id: request.client_id,
+                remember_me: authorized.remember_me.is_some(),
+                remember_me_token: authorized.remember_me.map(|token| token.plaintext),
+                remember_me_expires_in,
+            })
         }
         (None, Some(token)) => {
             let client_id = request
@@ -88,12 +147,12 @@ pub async fn authorize(
                 .remember_me
                 .exchange(&token, &client_id, access_ttl)
                 .await?;
-            json!({
-                "access_token": access.plaintext,
-                "expires_in": expires_in,
-                "application_id": request.application_id,
-                "client_id": client_id,
-                "token_type": "BimPlus",
+            Authorized::RememberMe(RememberMeGrant {
+                access_token: access.plaintext,
+                expires_in,
+                application_id: request.application_id,
+                client_id,
+                token_type: "BimPlus",
             })
         }
         (None, None) => {
@@ -105,4 +164,17 @@ pub async fn authorize(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(answer))
+}
+
+/// The body as `authorize` reads it: JSON (or no declared type), UTF-8, with the
+/// document's trailing commas forgiven. `authorize` also refuses another type
+/// before reading the body; the check is repeated here so the parse stands alone.
+pub(crate) fn parse(req: &HttpRequest, body: &[u8]) -> Result<AuthorizeRequest, BimplusError> {
+    if !matches!(body_kind(req), BodyKind::Json | BodyKind::Unspecified) {
+        return Err(BimplusError::unsupported_media_type());
+    }
+    let text =
+        std::str::from_utf8(body).map_err(|_| BimplusError::invalid_request("The body is not UTF-8."))?;
+    serde_json::from_str(&strip_trailing_commas(text))
+        .map_err(|err| BimplusError::invalid_request(format!("invalid JSON body: {err}")))
 }

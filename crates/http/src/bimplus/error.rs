@@ -5,9 +5,20 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use limen_domain::DomainError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::body::BodyError;
+
+/// The dialect's error body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BimplusError)]
+pub(crate) struct ErrorBody<'a> {
+    /// A code such as `invalid_credentials`.
+    error: &'a str,
+    /// What went wrong, for a person.
+    message: &'a str,
+}
 
 /// An error answer of the `bimplus` dialect.
 #[derive(Debug)]
@@ -123,7 +134,10 @@ impl ResponseError for BimplusError {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(1)));
         }
-        response.json(json!({"error": self.code, "message": self.message}))
+        response.json(ErrorBody {
+            error: self.code,
+            message: &self.message,
+        })
     }
 }
 

@@ -1,10 +1,10 @@
 //! The `bimplus` dialect: the Bimplus authorization service's `/v2/authorize`
 //! with remember-me tokens (`docs/api/bimplus.md`).
 
-mod authorize;
-mod error;
+pub(crate) mod authorize;
+pub(crate) mod error;
 pub(crate) mod lenient_json;
-mod token;
+pub(crate) mod token;
 
 use actix_web::web;
 

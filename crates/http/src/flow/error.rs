@@ -6,19 +6,27 @@ use actix_web::{HttpResponse, ResponseError};
 use chrono::Utc;
 use limen_domain::DomainError;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::body::BodyError;
 use crate::credentials::TokenError;
 
-/// The serialised error object, fields in the documented order.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The dialect's error object, fields in the documented order.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FlowError)]
+pub(crate) struct ErrorBody<'a> {
+    /// The error's class, such as `UnauthorizedError`.
     #[serde(rename = "type")]
     kind: &'a str,
+    /// The HTTP status again.
     code: u16,
+    /// Always 0: Limen has no error catalogue of its own.
     #[serde(rename = "errorNumber")]
     error_number: u32,
+    /// What went wrong, for a person.
     message: &'a str,
+    /// Always `null`.
+    #[schema(schema_with = crate::openapi::null)]
     data: (),
 }
 

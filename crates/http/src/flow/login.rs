@@ -4,21 +4,39 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
 use limen_domain::services::LoginOutcome;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::FlowError;
+use super::error::ErrorBody;
 use crate::AppState;
 use crate::body::{DecodeError, LenientBool, decode, read_limited};
 
 /// The documented form or JSON parameters. SAML redirect parameters are accepted
 /// and ignored: Limen has no SAML.
-#[derive(Debug, Deserialize)]
-struct LoginRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = FlowLoginRequest)]
+pub(crate) struct LoginRequest {
+    /// The username or the e-mail address.
+    #[schema(required = true)]
     username: Option<String>,
+    #[schema(required = true)]
     password: Option<String>,
+    /// A week's token instead of an hour's (both configurable).
     #[serde(rename = "rememberMe", default)]
     remember_me: LenientBool,
+}
+
+/// The documented `RestToken`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RestToken<'a> {
+    /// True when the token is a temporary one for `/authentication/2fa/validate`.
+    needs_second_token: bool,
+    /// Always 200.
+    status: u16,
+    /// The access token (or, with `needsSecondToken`, the temporary one).
+    token: &'a str,
 }
 
 impl From<DecodeError> for FlowError {
@@ -31,6 +49,25 @@ impl From<DecodeError> for FlowError {
 }
 
 /// Logs in with a username (or e-mail) and password and answers the token.
+#[utoipa::path(
+    post,
+    path = "/authentication/login",
+    operation_id = "flow_login",
+    tag = "flow",
+    request_body(content(
+        (LoginRequest = "application/json"),
+        (LoginRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Logged in, or a second factor is needed", body = RestToken),
+        (status = 400, description = "A parameter is missing or unusable", body = ErrorBody),
+        (status = 401, description = "Wrong username or password, or a disabled account", body = ErrorBody),
+        (status = 403, description = "The account is locked; `Retry-After` says for how long", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor form parameters", body = ErrorBody),
+        (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
+    ),
+)]
 pub async fn login(
     req: HttpRequest,
     payload: web::Payload,
@@ -64,9 +101,9 @@ pub async fn login(
 pub fn rest_token(needs_second_token: bool, token: &str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "needsSecondToken": needs_second_token,
-            "status": 200,
-            "token": token,
-        }))
+        .json(RestToken {
+            needs_second_token,
+            status: 200,
+            token,
+        })
 }

@@ -1,12 +1,12 @@
 //! The `flow` dialect: the Limecraft Flow platform's authentication API
 //! (`docs/api/flow.md`).
 
-mod error;
-mod login;
-mod logout;
-mod session;
-mod two_factor;
-mod user;
+pub(crate) mod error;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod session;
+pub(crate) mod two_factor;
+pub(crate) mod user;
 
 use actix_web::web;
 

@@ -3,10 +3,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::{Password, UserId};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::FlowError;
+use super::error::ErrorBody;
 use super::login::rest_token;
 use super::session::FlowSession;
 use crate::AppState;
@@ -16,15 +17,83 @@ use crate::credentials::request_token;
 /// The documented `TwoFactorAuthenticationEnableRequest`. The workflow fields
 /// (`redo`, `redoSingleTask`, `skipActiveWorkflowTest`, `waitForWorkflow`) are
 /// accepted and ignored: enrolment here runs no workflow.
-#[derive(Debug, Deserialize)]
-struct EnableRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct EnableRequest {
+    /// The caller's password; required to start enrolment.
     password: Option<String>,
+    /// `TWO_FA_AUTHENTICATOR` (start), `TWO_FA_AUTHENTICATOR_ENABLING` (confirm with
+    /// a code) or `TWO_FA_AUTHENTICATOR_DISABLING` (remove).
+    #[schema(required = true)]
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// The current code from the authenticator, to confirm or remove.
     token: Option<String>,
 }
 
+/// What `enable2fa` answers, by `type`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum EnableAnswer {
+    /// `TWO_FA_AUTHENTICATOR`: the secret to load into an authenticator.
+    Started(EnrolmentStarted),
+    /// `TWO_FA_AUTHENTICATOR_ENABLING`: enrolment confirmed.
+    Confirmed(EnrolmentConfirmed),
+    /// `TWO_FA_AUTHENTICATOR_DISABLING`: an empty object.
+    Disabled(EnrolmentRemoved),
+}
+
+/// The secret of a new enrolment.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct EnrolmentStarted {
+    /// The secret in Base32.
+    key: String,
+    /// A PNG of the `otpauth://` URI as a QR code, as a data URI.
+    qr: String,
+    hashing_algorithm: &'static str,
+    digits: u32,
+    period: u64,
+}
+
+/// A confirmed enrolment, with its single-use recovery codes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct EnrolmentConfirmed {
+    hashing_algorithm: &'static str,
+    digits: u32,
+    period: u64,
+    /// Shown once; each logs in once in place of a code.
+    recovery_codes: Vec<String>,
+}
+
+/// A removed enrolment: `{}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnrolmentRemoved {}
+
 /// Enrols, confirms or removes the authenticator of user `{id}`.
+#[utoipa::path(
+    post,
+    path = "/user/{id}/enable2fa",
+    operation_id = "flow_enable_2fa",
+    tag = "flow",
+    params(("id" = String, Path, description = "The user's numeric id; the caller's own, or any with the support role")),
+    security(("flowBearer" = []), ("flowQueryToken" = []), ("flowCookie" = [])),
+    request_body(content(
+        (EnableRequest = "application/json"),
+        (EnableRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Started, confirmed or removed, by `type`", body = EnableAnswer),
+        (status = 400, description = "A parameter is missing or unusable", body = ErrorBody),
+        (status = 401, description = "The token is missing or invalid, the password or the code is wrong", body = ErrorBody),
+        (status = 403, description = "The caller may not change this user's second factor", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "Two-factor authentication is already enabled", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor form parameters", body = ErrorBody),
+    ),
+)]
 pub async fn enable(
     FlowSession(session): FlowSession,
     path: web::Path<String>,
@@ -50,28 +119,28 @@ pub async fn enable(
                 .start_enrolment(caller, &target, &Password::new(password))
                 .await
                 .map_err(|err| FlowError::login_refused(&target.username, err))?;
-            json!({
-                "key": provisioning.key,
-                "qr": provisioning.qr_data_uri,
-                "hashingAlgorithm": provisioning.params.algorithm.as_str(),
-                "digits": provisioning.params.digits,
-                "period": provisioning.params.period,
+            EnableAnswer::Started(EnrolmentStarted {
+                key: provisioning.key,
+                qr: provisioning.qr_data_uri,
+                hashing_algorithm: provisioning.params.algorithm.as_str(),
+                digits: provisioning.params.digits,
+                period: provisioning.params.period,
             })
         }
         Some("TWO_FA_AUTHENTICATOR_ENABLING") => {
             let code = required_code(request.token.as_deref())?;
             let recovery_codes = service.confirm_enrolment(caller, &target, code).await?;
             let params = service.params();
-            json!({
-                "hashingAlgorithm": params.algorithm.as_str(),
-                "digits": params.digits,
-                "period": params.period,
-                "recoveryCodes": recovery_codes,
+            EnableAnswer::Confirmed(EnrolmentConfirmed {
+                hashing_algorithm: params.algorithm.as_str(),
+                digits: params.digits,
+                period: params.period,
+                recovery_codes,
             })
         }
         Some("TWO_FA_AUTHENTICATOR_DISABLING") => {
             service.disable(caller, &target, request.token.as_deref()).await?;
-            json!({})
+            EnableAnswer::Disabled(EnrolmentRemoved {})
         }
         Some(other @ ("PASSWORD" | "SAML" | "TWO_FA_EMAIL")) => {
             return Err(FlowError::bad_request(format!(
@@ -95,14 +164,36 @@ fn required_code(token: Option<&str>) -> Result<&str, FlowError> {
 }
 
 /// The documented `TokenAuthenticationRequest`.
-#[derive(Debug, Deserialize)]
-struct ValidateRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ValidateRequest {
+    /// The current code from the authenticator, or a recovery code.
+    #[schema(required = true)]
     token: Option<String>,
+    /// A week's token instead of an hour's.
     #[serde(rename = "rememberMe", default)]
     remember_me: LenientBool,
 }
 
 /// Exchanges the temporary token of a login plus a code for the final token.
+#[utoipa::path(
+    post,
+    path = "/authentication/2fa/validate",
+    operation_id = "flow_validate_2fa",
+    tag = "flow",
+    security(("flowBearer" = []), ("flowQueryToken" = []), ("flowCookie" = [])),
+    request_body(content(
+        (ValidateRequest = "application/json"),
+        (ValidateRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The final token", body = super::login::RestToken),
+        (status = 400, description = "The code is missing or the body unusable", body = ErrorBody),
+        (status = 401, description = "The temporary token or the code is invalid", body = ErrorBody),
+        (status = 403, description = "The account is locked", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor form parameters", body = ErrorBody),
+    ),
+)]
 pub async fn validate(
     req: HttpRequest,
     payload: web::Payload,

@@ -8,6 +8,18 @@ use limen_domain::DomainError;
 use crate::AppState;
 
 /// Marks the link's e-mail address as verified; the link works once.
+#[utoipa::path(
+    get,
+    path = "/account/checkEmail/{code}",
+    operation_id = "gradido_check_email",
+    tag = "gradido",
+    params(("code" = String, Path, description = "The code from the verification e-mail")),
+    responses(
+        (status = 200, description = "The address is confirmed: a small HTML page", body = String, content_type = "text/html"),
+        (status = 404, description = "The link is unknown, used or expired: a small HTML page", body = String, content_type = "text/html"),
+        (status = 500, description = "A backend failed: a small HTML page", body = String, content_type = "text/html"),
+    ),
+)]
 pub async fn check_email(code: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     match state.services.registration.verify_email(code.trim()).await {
         Ok(user) => page(

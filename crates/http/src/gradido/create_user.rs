@@ -4,20 +4,25 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
 use limen_domain::services::{Registration, RegistrationKind};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
-use super::error::GradidoError;
+use super::error::{ErrorBody, GradidoError};
 use super::request::json_object;
+use super::success::Succeeded;
 use crate::AppState;
 
 /// The documented body.
-#[derive(Debug, Deserialize)]
-struct CreateUserRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct CreateUserRequest {
+    #[schema(required = true)]
     email: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
+    /// 2 (registered directly, the default) or 5 (registered by an admin): which
+    /// verification e-mail is sent.
     #[serde(rename = "emailType")]
     email_type: Option<i64>,
+    #[schema(required = true)]
     password: Option<String>,
 }
 
@@ -36,6 +41,21 @@ fn registration_kind(email_type: Option<i64>) -> Result<RegistrationKind, Gradid
 }
 
 /// Registers a user, generates their key pair and mails the verification link.
+#[utoipa::path(
+    post,
+    path = "/login_api/createUser",
+    operation_id = "gradido_create_user",
+    tag = "gradido",
+    request_body(content = CreateUserRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Registered; the verification e-mail is sent", body = Succeeded),
+        (status = 400, description = "A field is missing or invalid, or the body is not a JSON object", body = ErrorBody),
+        (status = 403, description = "The operator does not allow passwords in JSON", body = ErrorBody),
+        (status = 409, description = "The e-mail address is taken", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 503, description = "The e-mail could not be sent (nothing was stored), or too busy", body = ErrorBody),
+    ),
+)]
 pub async fn create_user(
     req: HttpRequest,
     payload: web::Payload,
@@ -64,5 +84,5 @@ pub async fn create_user(
             kind,
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"state": "success"})))
+    Ok(HttpResponse::Ok().json(Succeeded::new()))
 }

@@ -5,9 +5,23 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use limen_domain::DomainError;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::body::BodyError;
+
+/// The dialect's error body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = GradidoError)]
+pub(crate) struct ErrorBody<'a> {
+    /// `error`, or a more specific state such as `exist` or `disabled`.
+    state: &'a str,
+    /// The original's message, such as `password incorrect`.
+    msg: &'a str,
+    /// More on the cause, when there is more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a str>,
+}
 
 /// An error answer of the `gradido` dialect.
 #[derive(Debug)]
@@ -139,13 +153,11 @@ impl ResponseError for GradidoError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
-        let mut body = Map::new();
-        body.insert("state".into(), json!(self.state));
-        body.insert("msg".into(), json!(self.msg));
-        if let Some(details) = &self.details {
-            body.insert("details".into(), json!(details));
-        }
-        response.json(Value::Object(body))
+        response.json(ErrorBody {
+            state: self.state,
+            msg: self.msg,
+            details: self.details.as_deref(),
+        })
     }
 }
 

@@ -3,25 +3,83 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::{Password, User};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::client_ip;
-use super::error::GradidoError;
+use super::error::{ErrorBody, GradidoError};
 use super::ident_hash::ident_hash;
 use super::request::json_object;
+use super::success::State;
 use crate::AppState;
 
 /// The documented body; `username` is accepted in place of `email`, as later
 /// versions of the original accept it.
-#[derive(Debug, Deserialize)]
-struct LoginRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = GradidoLoginRequest)]
+pub(crate) struct LoginRequest {
     email: Option<String>,
     username: Option<String>,
+    #[schema(required = true)]
     password: Option<String>,
 }
 
+/// The answer to a login.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LoggedIn {
+    /// Always `success`.
+    state: State,
+    /// The session's number, for `logout`.
+    session_id: i32,
+    /// The address the session is bound to.
+    #[serde(rename = "clientIP")]
+    client_ip: String,
+    user: GradidoUser,
+}
+
+/// The documented user object. Limen keeps no ledger (`balance` is 0), no
+/// roles of the original (`role` is `"none"`) and no separate username
+/// (`username` is `""`); a new session has had no errors (`errorCount` 0).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct GradidoUser {
+    /// Unix seconds.
+    created: i64,
+    disabled: bool,
+    email: String,
+    email_checked: bool,
+    first_name: String,
+    group_alias: String,
+    /// The original's 32-bit hash of the e-mail address.
+    ident_hash: u32,
+    last_name: String,
+    role: &'static str,
+    username: &'static str,
+    balance: i64,
+    id: i64,
+    #[serde(rename = "errorCount")]
+    error_count: u32,
+    /// The Ed25519 public key in hex; left out for users created outside
+    /// registration, who have no key pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_hex: Option<String>,
+}
+
 /// Logs in with e-mail and password and answers the session and the user.
+#[utoipa::path(
+    post,
+    path = "/login_api/unsecureLogin",
+    operation_id = "gradido_unsecure_login",
+    tag = "gradido",
+    request_body(content = LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in", body = LoggedIn),
+        (status = 400, description = "A field is missing or the body is not a JSON object", body = ErrorBody),
+        (status = 401, description = "Wrong e-mail address or password", body = ErrorBody),
+        (status = 403, description = "Disabled or locked account, or the operator does not allow passwords in JSON", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
+    ),
+)]
 pub async fn unsecure_login(
     req: HttpRequest,
     payload: web::Payload,
@@ -48,37 +106,31 @@ pub async fn unsecure_login(
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "state": "success",
-            "session_id": session.number,
-            "clientIP": address,
-            "user": user_object(&session.user, &settings.group_alias),
-        })))
+        .json(LoggedIn {
+            state: State::Success,
+            session_id: session.number,
+            user: GradidoUser::new(&session.user, &settings.group_alias),
+            client_ip: address,
+        }))
 }
 
-/// The documented user object. Limen keeps no ledger (`balance` is 0), no
-/// roles of the original (`role` is `"none"`) and no separate username
-/// (`username` is `""`); a new session has had no errors (`errorCount` 0).
-fn user_object(user: &User, group_alias: &str) -> Value {
-    let mut object = json!({
-        "created": user.created_at.timestamp(),
-        "disabled": !user.enabled,
-        "email": user.email,
-        "email_checked": user.email_verified_at.is_some(),
-        "first_name": user.first_name.as_deref().unwrap_or_default(),
-        "group_alias": group_alias,
-        "ident_hash": ident_hash(&user.email),
-        "last_name": user.last_name.as_deref().unwrap_or_default(),
-        "role": "none",
-        "username": "",
-        "balance": 0,
-        "id": user.id.0,
-        "errorCount": 0,
-    });
-    // Users created outside registration have no key pair; like the original,
-    // the field is then left out.
-    if let (Some(public), Value::Object(fields)) = (&user.public_key, &mut object) {
-        fields.insert("public_hex".into(), json!(public));
+impl GradidoUser {
+    fn new(user: &User, group_alias: &str) -> Self {
+        Self {
+            created: user.created_at.timestamp(),
+            disabled: !user.enabled,
+            email: user.email.clone(),
+            email_checked: user.email_verified_at.is_some(),
+            first_name: user.first_name.clone().unwrap_or_default(),
+            group_alias: group_alias.to_owned(),
+            ident_hash: ident_hash(&user.email),
+            last_name: user.last_name.clone().unwrap_or_default(),
+            role: "none",
+            username: "",
+            balance: 0,
+            id: user.id.0,
+            error_count: 0,
+            public_hex: user.public_key.clone(),
+        }
     }
-    object
 }

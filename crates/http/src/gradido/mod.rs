@@ -1,13 +1,14 @@
 //! The `gradido` dialect: the Gradido login server's JSON API under `/login_api`
 //! (`docs/api/gradido.md`).
 
-mod check_email;
-mod create_user;
-mod error;
-mod ident_hash;
-mod login;
-mod logout;
-mod request;
+pub(crate) mod check_email;
+pub(crate) mod create_user;
+pub(crate) mod error;
+pub(crate) mod ident_hash;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod request;
+pub(crate) mod success;
 
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, DefaultHeaders};

@@ -18,10 +18,16 @@ pub async fn json_object<T: DeserializeOwned>(
     state: &AppState,
 ) -> Result<T, GradidoError> {
     let body = read_limited(req, payload, state.settings.max_body_bytes).await?;
+    parse_json_object(&body)
+}
+
+/// The synchronous part of `json_object`: `body`, already read, as a JSON object
+/// into `T`, with the same answers for what is not one.
+pub(crate) fn parse_json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, GradidoError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(GradidoError::bad_request("empty body", None));
     }
-    let value: Value = serde_json::from_slice(&body)
+    let value: Value = serde_json::from_slice(body)
         .map_err(|err| GradidoError::bad_request("parameter format unknown", Some(err.to_string())))?;
     if !value.is_object() {
         return Err(GradidoError::bad_request(
@@ -31,6 +37,6 @@ pub async fn json_object<T: DeserializeOwned>(
     }
     // Parsed again from the bytes: a `Value` keeps only the last of duplicate keys,
     // the struct's own deserializer refuses them.
-    serde_json::from_slice(&body)
+    serde_json::from_slice(body)
         .map_err(|err| GradidoError::bad_request("json exception", Some(err.to_string())))
 }

@@ -4,10 +4,19 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use limen_domain::DomainError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::body::BodyError;
 use crate::credentials::TokenError;
+
+/// The dialect's error body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TokensError)]
+pub(crate) struct ErrorBody<'a> {
+    /// What went wrong, for a person.
+    message: &'a str,
+}
 
 /// An error answer of the `tokens` dialect.
 #[derive(Debug)]
@@ -139,7 +148,9 @@ impl ResponseError for TokensError {
                 .content_type("text/plain; charset=utf-8")
                 .body(self.message.clone());
         }
-        response.json(json!({"message": self.message}))
+        response.json(ErrorBody {
+            message: &self.message,
+        })
     }
 }
 

@@ -1,9 +1,9 @@
 //! The `tokens` dialect: the Flask API server's `/auth/*` API with user tokens
 //! (`docs/api/tokens.md`).
 
-mod error;
-mod handlers;
-mod negotiation;
+pub(crate) mod error;
+pub(crate) mod handlers;
+pub(crate) mod negotiation;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;

@@ -30,3 +30,14 @@ async fn unknown_routes_are_404_in_json() {
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["code"], 404);
 }
+
+#[actix_web::test]
+async fn other_methods_on_service_routes_are_405_in_json() {
+    let app = TestApp::new().await;
+    for path in ["/healthz", "/readyz", "/openapi.json"] {
+        let answer = app.send(TestRequest::post().uri(path)).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(answer.headers.get("allow").unwrap(), "GET");
+        assert_eq!(answer.json()["code"], 405);
+    }
+}

@@ -10,4 +10,5 @@ mod flow_two_factor;
 mod gradido;
 mod health;
 mod helpers;
+mod openapi;
 mod tokens;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod migrate;
+pub mod openapi;
 pub mod secrets;
 pub mod serve;
 pub mod token;

@@ -6,6 +6,7 @@
 mod admin;
 mod helpers;
 mod registration;
+mod schemathesis;
 mod serve;
 mod tokens;
 mod two_factor;
