@@ -1,11 +1,4 @@
-//! A `bimplus` request body; the first byte picks the `Content-Type` (see
-//! `limen_http::fuzzing::content_type_and_body`).
+//! The `bimplus_body` target: see `limen_http::fuzzing::bimplus_body` for what the input holds.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use limen_http::fuzzing::{bimplus_body, content_type_and_body};
-
-fuzz_target!(|data: &[u8]| {
-    let (content_type, body) = content_type_and_body(data);
-    bimplus_body(content_type, body);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| limen_http::fuzzing::bimplus_body(data));

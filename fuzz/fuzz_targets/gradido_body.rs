@@ -1,8 +1,4 @@
-//! A `gradido` request body (the dialect reads every body as JSON).
+//! The `gradido_body` target: see `limen_http::fuzzing::gradido_body` for what the input holds.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    limen_http::fuzzing::gradido_body(data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| limen_http::fuzzing::gradido_body(data));

@@ -1,6 +1,8 @@
-//! Entry points for the cargo-fuzz targets under `fuzz/`: each feeds raw bytes to
-//! the real parser of some client input, answers nothing, and asserts what that
-//! parser documents. Only built with the `fuzzing` feature.
+//! Entry points for the cargo-fuzz targets under `fuzz/`: each takes a target's
+//! raw input, feeds it to the real parser of some client input, and asserts what
+//! that parser documents. Built with the `fuzzing` feature for `fuzz/`, and in
+//! tests, which replay every committed seed (`fuzz/seeds/<target>/`) through the
+//! same entry point so that the targets cannot rot between fuzzing runs.
 
 use actix_web::HttpRequest;
 use actix_web::http::Uri;
@@ -21,8 +23,24 @@ use crate::gradido::request::parse_json_object;
 use crate::tokens::handlers::LoginRequest as TokensLogin;
 use crate::tokens::negotiation::accepts_json;
 
+/// A target's entry point: one input, which it may panic on only for a bug.
+pub type Target = fn(&[u8]);
+
+/// Every target: its name (the file under `fuzz/fuzz_targets/` and the folder of
+/// its seeds) and its entry point.
+pub const TARGETS: [(&str, Target); 8] = [
+    ("accept_header", accept_header),
+    ("bimplus_body", bimplus_body),
+    ("credentials", credentials),
+    ("flow_body", flow_body),
+    ("gradido_body", gradido_body),
+    ("lenient_json", lenient_json),
+    ("personal_number", personal_number),
+    ("tokens_body", tokens_body),
+];
+
 /// Splits input into `Content-Type` and body: byte 0 mod 4 is none, JSON, form, or the text up to `\n`.
-pub fn content_type_and_body(data: &[u8]) -> (Option<&[u8]>, &[u8]) {
+fn content_type_and_body(data: &[u8]) -> (Option<&[u8]>, &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return (None, data);
     };
@@ -46,8 +64,21 @@ fn request_with_type(content_type: Option<&[u8]>) -> Option<HttpRequest> {
     Some(request.to_http_request())
 }
 
+/// `Authorization`, `X-Auth-Token`, `Cookie` and the query string, one per line in
+/// that order (header values cannot hold a `\n`; an empty or missing line is an
+/// absent header), through the three credential parsers.
+pub fn credentials(data: &[u8]) {
+    let mut lines = data.splitn(4, |&b| b == b'\n');
+    let mut header = || lines.next().filter(|line| !line.is_empty());
+    let authorization = header();
+    let auth_token = header();
+    let cookie = header();
+    let query = lines.next().unwrap_or_default();
+    credential_headers(authorization, auth_token, cookie, query);
+}
+
 /// The three credential parsers on a request with these headers and query (invalid ones are skipped).
-pub fn credentials(
+fn credential_headers(
     authorization: Option<&[u8]>,
     auth_token: Option<&[u8]>,
     cookie: Option<&[u8]>,
@@ -79,8 +110,10 @@ pub fn credentials(
     let _ = x_auth_token(&request);
 }
 
-/// Decodes `body` into each `flow` request (login, logout, 2FA enable and validate).
-pub fn flow_body(content_type: Option<&[u8]>, body: &[u8]) {
+/// A body decoded into each `flow` request (login, logout, 2FA enable and
+/// validate); the first byte picks the `Content-Type` (`content_type_and_body`).
+pub fn flow_body(data: &[u8]) {
+    let (content_type, body) = content_type_and_body(data);
     let Some(request) = request_with_type(content_type) else {
         return;
     };
@@ -90,16 +123,20 @@ pub fn flow_body(content_type: Option<&[u8]>, body: &[u8]) {
     let _ = decode::<ValidateRequest>(&request, body);
 }
 
-/// Parses `body` as the `tokens` dialect's optional login body.
-pub fn tokens_body(content_type: Option<&[u8]>, body: &[u8]) {
+/// A body parsed as the `tokens` dialect's optional login body; the first byte
+/// picks the `Content-Type`.
+pub fn tokens_body(data: &[u8]) {
+    let (content_type, body) = content_type_and_body(data);
     let Some(request) = request_with_type(content_type) else {
         return;
     };
     let _ = TokensLogin::parse(&request, body);
 }
 
-/// Parses `body` as `POST /v2/authorize` of the `bimplus` dialect does.
-pub fn bimplus_body(content_type: Option<&[u8]>, body: &[u8]) {
+/// A body parsed as `POST /v2/authorize` of the `bimplus` dialect does; the first
+/// byte picks the `Content-Type`.
+pub fn bimplus_body(data: &[u8]) {
+    let (content_type, body) = content_type_and_body(data);
     let Some(request) = request_with_type(content_type) else {
         return;
     };
@@ -122,8 +159,12 @@ pub fn gradido_body(body: &[u8]) {
     }
 }
 
-/// Strips trailing commas; text that already parses as JSON must parse to the same value after.
-pub fn lenient_json(text: &str) {
+/// UTF-8 text through the trailing-comma stripper; text that already parses as
+/// JSON must parse to the same value after.
+pub fn lenient_json(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let stripped = strip_trailing_commas(text);
     if let Ok(value) = serde_json::from_str::<Value>(text) {
         assert_eq!(
@@ -134,8 +175,12 @@ pub fn lenient_json(text: &str) {
     }
 }
 
-/// Parses a personal number; what is accepted is twelve digits and parses to itself.
-pub fn personal_number(input: &str) {
+/// UTF-8 text as a personal number; what is accepted is twelve digits and
+/// parses to itself.
+pub fn personal_number(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Some(number) = limen_domain::model::parse_personal_number(input) {
         assert_eq!(number.len(), 12, "{number:?}");
         assert!(number.bytes().all(|b| b.is_ascii_digit()), "{number:?}");
@@ -146,11 +191,12 @@ pub fn personal_number(input: &str) {
     }
 }
 
-/// `accepts_json` with each valid value as an `Accept` header; with none it must accept JSON.
-pub fn accept_header<'a>(values: impl IntoIterator<Item = &'a [u8]>) {
+/// `Accept` header values, one per line (no input is no header), through
+/// `accepts_json`; with no header it must accept JSON.
+pub fn accept_header(data: &[u8]) {
     let mut request = TestRequest::default();
     let mut any = false;
-    for value in values {
+    for value in data.split(|&b| b == b'\n').filter(|_| !data.is_empty()) {
         if let Ok(value) = HeaderValue::from_bytes(value) {
             request = request.append_header((header::ACCEPT, value));
             any = true;
@@ -158,4 +204,47 @@ pub fn accept_header<'a>(values: impl IntoIterator<Item = &'a [u8]>) {
     }
     let accepted = accepts_json(&request.to_http_request());
     assert!(any || accepted, "no Accept header must accept JSON");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::TARGETS;
+
+    #[test]
+    fn every_committed_seed_passes_its_target() {
+        let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+        for (target, run) in TARGETS {
+            let folder = seeds.join(target);
+            let mut count = 0;
+            for entry in
+                std::fs::read_dir(&folder).unwrap_or_else(|err| panic!("{}: {err}", folder.display()))
+            {
+                let path = entry.unwrap().path();
+                run(&std::fs::read(&path).unwrap());
+                count += 1;
+            }
+            assert!(count > 0, "{target} has no seeds in {}", folder.display());
+        }
+    }
+
+    #[test]
+    fn every_target_has_a_fuzz_target_file() {
+        let targets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/fuzz_targets");
+        let mut files: Vec<String> = std::fs::read_dir(&targets)
+            .unwrap()
+            .map(|entry| {
+                entry
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_owned()
+            })
+            .collect();
+        files.sort();
+        let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, names);
+    }
 }

@@ -8,7 +8,7 @@ mod client_address;
 mod credentials;
 mod flow;
 /// Entry points that feed raw bytes to the parsers of client input, for fuzzing.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod gradido;
 mod health;

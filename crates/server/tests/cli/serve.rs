@@ -136,3 +136,32 @@ async fn with_no_arguments_it_serves_sqlite_in_the_working_directory_on_8080() {
     assert!(exists(&scratch.dir.join("limen.db")));
     assert!(server.terminate());
 }
+
+#[tokio::test]
+async fn the_openapi_command_prints_and_writes_what_the_server_serves() {
+    let scratch = Scratch::new();
+    let printed = scratch.ok(&["openapi"], "");
+    let file = scratch.dir.join("openapi.json");
+    scratch.ok(&["openapi", "--output", file.to_str().unwrap()], "");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), printed);
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let served = client()
+        .await
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(served, printed);
+    let description: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(description["openapi"], "3.1.0");
+    let unwritable = scratch.fails(&["openapi", "--output", "/nonexistent/dir/openapi.json"], "");
+    assert!(
+        unwritable.contains("writing /nonexistent/dir/openapi.json"),
+        "{unwritable}"
+    );
+}
