@@ -79,7 +79,24 @@ pub(crate) struct RememberMeGrant {
     operation_id = "bimplus_authorize",
     tag = "bimplus",
     request_body(content = AuthorizeRequest, content_type = "application/json",
-        description = "user_id and password, or remember_me_token and client_id; a trailing comma is forgiven"),
+        description = "user_id and password, or remember_me_token and client_id; a trailing comma is forgiven",
+        examples(
+            ("password" = (summary = "A password, asking for a remember-me token (the document's example)",
+                value = json!({
+                    "user_id": "test@bimplus.net",
+                    "password": "test",
+                    "remember_me": "true",
+                    "application_id": "0106c8baad467c08e26f026852cb7525",
+                    "client_id": "0864b512-1776-4a55-8ee5-2b19d7d9b7ea"
+                }))),
+            ("remember_me_token" = (summary = "A remember-me token, in the document's spelling",
+                value = json!({
+                    "remember_me": "true",
+                    "remeber_me_token": "b930e0179baf4f919caeab28328190a3",
+                    "application_id": "0106c8baad467c08e26f026852cb7525",
+                    "client_id": "0864b512-1776-4a55-8ee5-2b19d7d9b7ea"
+                }))),
+        )),
     responses(
         (status = 200, description = "A new access token", body = Authorized),
         (status = 400, description = "A field is missing or the body unusable", body = ErrorBody),

@@ -55,8 +55,10 @@ impl From<DecodeError> for FlowError {
     operation_id = "flow_login",
     tag = "flow",
     request_body(content(
-        (LoginRequest = "application/json"),
-        (LoginRequest = "application/x-www-form-urlencoded"),
+        (LoginRequest = "application/json",
+            example = json!({"username": "john.doe", "password": "mysecret123!"})),
+        (LoginRequest = "application/x-www-form-urlencoded",
+            example = json!({"username": "john.doe", "password": "mysecret123!", "rememberMe": "true"})),
     )),
     responses(
         (status = 200, description = "Logged in, or a second factor is needed", body = RestToken),

@@ -46,7 +46,9 @@ fn registration_kind(email_type: Option<i64>) -> Result<RegistrationKind, Gradid
     path = "/login_api/createUser",
     operation_id = "gradido_create_user",
     tag = "gradido",
-    request_body(content = CreateUserRequest, content_type = "application/json"),
+    request_body(content = CreateUserRequest, content_type = "application/json",
+        example = json!({"email": "max.musterman@gmail.de", "first_name": "Max", "last_name": "Musterman",
+                         "emailType": 2, "password": "123abcDE&"})),
     responses(
         (status = 200, description = "Registered; the verification e-mail is sent", body = Succeeded),
         (status = 400, description = "A field is missing or invalid, or the body is not a JSON object", body = ErrorBody),

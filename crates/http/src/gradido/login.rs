@@ -70,7 +70,8 @@ pub(crate) struct GradidoUser {
     path = "/login_api/unsecureLogin",
     operation_id = "gradido_unsecure_login",
     tag = "gradido",
-    request_body(content = LoginRequest, content_type = "application/json"),
+    request_body(content = LoginRequest, content_type = "application/json",
+        example = json!({"email": "max.musterman@gmail.de", "password": "123abcDE&"})),
     responses(
         (status = 200, description = "Logged in", body = LoggedIn),
         (status = 400, description = "A field is missing or the body is not a JSON object", body = ErrorBody),

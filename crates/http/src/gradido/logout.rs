@@ -25,7 +25,8 @@ pub(crate) struct LogoutRequest {
     path = "/login_api/logout",
     operation_id = "gradido_logout",
     tag = "gradido",
-    request_body(content = LogoutRequest, content_type = "application/json"),
+    request_body(content = LogoutRequest, content_type = "application/json",
+        example = json!({"session_id": -127182})),
     responses(
         (status = 200, description = "The session is ended", body = Succeeded),
         (status = 400, description = "session_id is missing or the body is not a JSON object", body = ErrorBody),

@@ -33,35 +33,57 @@ fn installed() -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
-/// Credentials for every security scheme of the description, each from a user
-/// of its own so that one dialect's "log out everywhere" leaves the others'
-/// tokens alone: schemathesis then reaches past the 401s.
-async fn credentials(scratch: &Scratch, base: &str) -> String {
-    for user in ["flow.user", "tokens.user", "bimplus.user"] {
-        scratch.ok(
-            &[
-                "user",
-                "add",
-                "--username",
-                user,
-                "--email",
-                &format!("{user}@example.com"),
-                "--password-stdin",
-            ],
-            &format!("{PASSWORD}\n"),
-        );
-    }
-    let http = reqwest::Client::new();
-    let flow: Value = http
+/// The users of the source documents' examples, which the description carries
+/// as request examples: schemathesis's first phase sends them as they are. (The
+/// bimplus example's password, `test`, is below Limen's minimum length, so that
+/// example is answered 401.)
+const EXAMPLE_USERS: [(&str, &str, &str); 2] = [
+    ("john.doe", "john@example.com", "mysecret123!"),
+    ("max.musterman", "max.musterman@gmail.de", "123abcDE&"),
+];
+
+fn add_user(scratch: &Scratch, username: &str, email: &str, password: &str) {
+    scratch.ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            username,
+            "--email",
+            email,
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    );
+}
+
+async fn flow_login(http: &reqwest::Client, base: &str, username: &str) -> String {
+    let answer: Value = http
         .post(format!("{base}/authentication/login"))
-        .json(&json!({"username": "flow.user", "password": PASSWORD}))
+        .json(&json!({"username": username, "password": PASSWORD}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let flow_token = flow["token"].as_str().unwrap().to_owned();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+/// Credentials for every security scheme of the description, each from a user
+/// of its own so that one dialect's "log out everywhere" leaves the others'
+/// tokens alone, and flow's logout with a user of its own: schemathesis then
+/// reaches past the 401s.
+async fn credentials(scratch: &Scratch, base: &str) -> String {
+    for (username, email, password) in EXAMPLE_USERS {
+        add_user(scratch, username, email, password);
+    }
+    for user in ["flow.user", "flow.logout", "tokens.user", "bimplus.user"] {
+        add_user(scratch, user, &format!("{user}@example.com"), PASSWORD);
+    }
+    let http = reqwest::Client::new();
+    let flow_token = flow_login(&http, base, "flow.user").await;
+    let logout_token = flow_login(&http, base, "flow.logout").await;
     let api_token = scratch.ok(
         &[
             "token",
@@ -90,7 +112,9 @@ async fn credentials(scratch: &Scratch, base: &str) -> String {
          [auth.openapi.flowCookie]\napi_key = \"{flow_token}\"\n\
          [auth.openapi.basic]\nusername = \"tokens.user\"\npassword = \"{PASSWORD}\"\n\
          [auth.openapi.xAuthToken]\napi_key = \"{x_auth_token}\"\n\
-         [auth.openapi.bimplusToken]\napi_key = \"BimPlus {bimplus_token}\"\n"
+         [auth.openapi.bimplusToken]\napi_key = \"BimPlus {bimplus_token}\"\n\
+         [[operations]]\ninclude-path = \"/authentication/logout\"\n\
+         headers = {{ Authorization = \"Bearer {logout_token}\" }}\n"
     )
 }
 
