@@ -133,14 +133,9 @@ pub fn tokens_body(data: &[u8]) {
     let _ = TokensLogin::parse(&request, body);
 }
 
-/// A body parsed as `POST /v2/authorize` of the `bimplus` dialect does; the first
-/// byte picks the `Content-Type`.
+/// A JSON body parsed as `POST /v2/authorize` of the `bimplus` dialect does.
 pub fn bimplus_body(data: &[u8]) {
-    let (content_type, body) = content_type_and_body(data);
-    let Some(request) = request_with_type(content_type) else {
-        return;
-    };
-    let _ = crate::bimplus::authorize::parse(&request, body);
+    let _ = crate::bimplus::authorize::parse(data);
 }
 
 /// Parses `body` as each `gradido` request; what any of them accepts is a JSON object.

@@ -116,7 +116,7 @@ pub async fn authorize(
         return Err(BimplusError::unsupported_media_type());
     }
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
-    let request = parse(&req, &body)?;
+    let request = parse(&body)?;
     let access_ttl = state.settings.bimplus.access_ttl;
     let expires_in = access_ttl.num_seconds();
     let answer = match (request.password, request.remember_me_token) {
@@ -183,13 +183,9 @@ pub async fn authorize(
         .json(answer))
 }
 
-/// The body as `authorize` reads it: JSON (or no declared type), UTF-8, with the
-/// document's trailing commas forgiven. `authorize` also refuses another type
-/// before reading the body; the check is repeated here so the parse stands alone.
-pub(crate) fn parse(req: &HttpRequest, body: &[u8]) -> Result<AuthorizeRequest, BimplusError> {
-    if !matches!(body_kind(req), BodyKind::Json | BodyKind::Unspecified) {
-        return Err(BimplusError::unsupported_media_type());
-    }
+/// The body as `authorize` reads it once its type is known to be JSON: UTF-8,
+/// with the document's trailing commas forgiven.
+pub(crate) fn parse(body: &[u8]) -> Result<AuthorizeRequest, BimplusError> {
     let text =
         std::str::from_utf8(body).map_err(|_| BimplusError::invalid_request("The body is not UTF-8."))?;
     serde_json::from_str(&strip_trailing_commas(text))
