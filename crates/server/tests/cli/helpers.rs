@@ -147,6 +147,19 @@ pub fn exists(path: &Path) -> bool {
     path.exists()
 }
 
+/// POSTs `body` as JSON and returns the JSON answer, whatever its status.
+pub async fn post_json(url: &str, body: &serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A free port on 127.0.0.1 (free when asked; the caller binds it next).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

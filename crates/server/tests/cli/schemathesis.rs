@@ -7,9 +7,9 @@ use std::process::Command;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Scratch, Server};
+use crate::helpers::{Scratch, Server, post_json};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -57,16 +57,12 @@ fn add_user(scratch: &Scratch, username: &str, email: &str, password: &str) {
     );
 }
 
-async fn flow_login(http: &reqwest::Client, base: &str, username: &str) -> String {
-    let answer: Value = http
-        .post(format!("{base}/authentication/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn flow_login(base: &str, username: &str) -> String {
+    let answer = post_json(
+        &format!("{base}/authentication/login"),
+        &json!({"username": username, "password": PASSWORD}),
+    )
+    .await;
     answer["token"].as_str().unwrap().to_owned()
 }
 
@@ -81,9 +77,8 @@ async fn credentials(scratch: &Scratch, base: &str) -> String {
     for user in ["flow.user", "flow.logout", "tokens.user", "bimplus.user"] {
         add_user(scratch, user, &format!("{user}@example.com"), PASSWORD);
     }
-    let http = reqwest::Client::new();
-    let flow_token = flow_login(&http, base, "flow.user").await;
-    let logout_token = flow_login(&http, base, "flow.logout").await;
+    let flow_token = flow_login(base, "flow.user").await;
+    let logout_token = flow_login(base, "flow.logout").await;
     let api_token = scratch.ok(
         &[
             "token",
@@ -96,15 +91,11 @@ async fn credentials(scratch: &Scratch, base: &str) -> String {
         "",
     );
     let x_auth_token = STANDARD.encode(format!("tokens.user:{}", api_token.trim()));
-    let bimplus: Value = http
-        .post(format!("{base}/v2/authorize"))
-        .json(&json!({"user_id": "bimplus.user@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bimplus = post_json(
+        &format!("{base}/v2/authorize"),
+        &json!({"user_id": "bimplus.user@example.com", "password": PASSWORD}),
+    )
+    .await;
     let bimplus_token = bimplus["access_token"].as_str().unwrap().to_owned();
     format!(
         "[auth.openapi.flowBearer]\nbearer = \"{flow_token}\"\n\

@@ -165,3 +165,66 @@ async fn the_openapi_command_prints_and_writes_what_the_server_serves() {
         "{unwritable}"
     );
 }
+
+/// Sends raw bytes to the server and returns its first line (empty if it closed).
+fn raw_status_line(base: &str, request: &[u8]) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let address = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The server may answer and close before reading all of a huge request.
+    let _ = stream.write_all(request);
+    let mut line = String::new();
+    let _ = BufReader::new(stream).read_line(&mut line);
+    line.trim_end().to_owned()
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_requests_on_the_wire_are_refused_and_serving_goes_on() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let huge_header = format!(
+        "POST /authentication/login HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\nContent-Length: 2\r\n\r\n{{}}",
+        "a".repeat(100 * 1024)
+    );
+    let many_headers = format!(
+        "GET /authentication/user HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..200).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()
+    );
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        // Past actix's 32 kB read buffer for the head: refused as malformed.
+        ("a 100 kB header", huge_header.into_bytes(), "HTTP/1.1 400"),
+        // More than the 96 headers actix parses.
+        ("200 headers", many_headers.into_bytes(), "HTTP/1.1 431"),
+        (
+            "a request line that is not HTTP",
+            b"\x00\xff\xfe GARBAGE\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+        ),
+        (
+            "a NUL byte in a header value",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+        ),
+    ];
+    let answers: Vec<String> = cases
+        .iter()
+        .map(|(what, request, _)| format!("{what}: {}", raw_status_line(&server.base, request)))
+        .collect();
+    for ((what, _, expected), answer) in cases.iter().zip(&answers) {
+        assert!(answer.starts_with(&format!("{what}: {expected}")), "{answers:#?}");
+    }
+    let health = client()
+        .await
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        server.terminate(),
+        "the server did not exit cleanly after bad requests"
+    );
+}
