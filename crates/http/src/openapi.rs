@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Serialize;
-use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -206,13 +206,17 @@ struct DialectErrors;
 impl Modify for DialectErrors {
     fn modify(&self, description: &mut Description) {
         for item in description.paths.paths.values_mut() {
-            for method in [HttpMethod::Get, HttpMethod::Post, HttpMethod::Delete] {
-                let operation = match method {
-                    HttpMethod::Get => item.get.as_mut(),
-                    HttpMethod::Post => item.post.as_mut(),
-                    _ => item.delete.as_mut(),
-                };
-                let Some(operation) = operation else { continue };
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
                 let error = match operation
                     .tags
                     .as_deref()
