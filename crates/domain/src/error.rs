@@ -22,9 +22,9 @@ pub enum StoreError {
     /// A unique constraint refused the write.
     #[error("{0:?} already exists")]
     Duplicate(UniqueField),
-    /// An optimistic-locking write found a newer version than expected.
-    #[error("the record was changed concurrently")]
-    Conflict,
+    /// The backend does not accept this write (a read-only directory).
+    #[error("the user directory is read-only")]
+    ReadOnly,
     /// The record to change does not exist.
     #[error("record not found")]
     NotFound,
@@ -99,9 +99,18 @@ pub enum DomainError {
     /// The named token does not exist (administrative operations only).
     #[error("no such token: {0}")]
     UnknownToken(i64),
-    /// Too many failed attempts from this client; retry after a while.
-    #[error("too many attempts, retry later")]
-    TooManyAttempts,
+    /// Too many failed attempts from this client; retry after `until`.
+    #[error("too many attempts, retry after {until}")]
+    TooManyAttempts {
+        /// When the client may try again.
+        until: DateTime<Utc>,
+    },
+    /// The user's directory does not accept this change (it is read-only).
+    #[error("the user directory does not allow this change")]
+    ReadOnlyDirectory,
+    /// The account's e-mail address must be verified before it can log in.
+    #[error("the e-mail address is not verified yet")]
+    EmailNotVerified,
     /// The verification e-mail could not be sent; nothing was kept.
     #[error("the e-mail could not be sent: {0}")]
     MailUndeliverable(String),
@@ -119,6 +128,7 @@ impl From<StoreError> for DomainError {
             StoreError::Duplicate(UniqueField::Username) => DomainError::UsernameTaken,
             StoreError::Duplicate(UniqueField::Email) => DomainError::EmailTaken,
             StoreError::Duplicate(UniqueField::PersonalNumber) => DomainError::PersonalNumberTaken,
+            StoreError::ReadOnly => DomainError::ReadOnlyDirectory,
             other => DomainError::Internal(other.to_string()),
         }
     }

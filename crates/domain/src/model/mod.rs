@@ -1,18 +1,25 @@
 //! The data the services reason about.
 
+mod client;
 mod identifiers;
 mod password;
 mod personal_number;
+mod rate;
 mod second_factor;
 mod token;
 mod user;
 
+pub use client::ClientAddress;
 pub use identifiers::{
     MAX_NAME_CHARS, MAX_PASSWORD_CHARS, normalize_identifier, validate_email, validate_name,
     validate_new_password, validate_strong_password, validate_username,
 };
 pub use password::Password;
 pub use personal_number::parse_personal_number;
+pub use rate::{Admission, RateRule, RateState};
 pub use second_factor::{StoredTotp, TotpAlgorithm, TotpParams, TotpProvisioning};
 pub use token::{IssuedToken, NewToken, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord};
-pub use user::{LockState, NewUser, Role, StoredKeyPair, User, UserId};
+pub use user::{
+    AccountPatch, AccountState, DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, Role, StoredKeyPair,
+    User, UserId,
+};

@@ -69,10 +69,8 @@ pub struct TokenRecord {
     pub expires_at: DateTime<Utc>,
     /// When it was last presented (coalesced, so it may lag by a minute).
     pub last_used_at: Option<DateTime<Utc>>,
-    /// When it was revoked, if it was.
+    /// When it was revoked (or consumed), if it was.
     pub revoked_at: Option<DateTime<Utc>>,
-    /// Failed attempts made with it (second-factor codes).
-    pub attempts: u32,
     /// The optional attributes given at issue.
     pub attributes: TokenAttributes,
     /// A disabled token is refused until enabled again.
@@ -97,6 +95,9 @@ pub struct TokenAttributes {
     pub client_id: Option<String>,
     /// The client address a numeric session is bound to.
     pub bound_address: Option<String>,
+    /// The digest of the remember-me token this access token was issued with or
+    /// exchanged for; ending the session ends that token too.
+    pub origin: Option<TokenHash>,
 }
 
 /// What a store needs to record a freshly minted token.
@@ -150,7 +151,6 @@ mod tests {
             expires_at: now + chrono::Duration::seconds(10),
             last_used_at: None,
             revoked_at: None,
-            attempts: 0,
             attributes: TokenAttributes::default(),
             enabled: true,
             version: 0,

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Utc};
 
-/// A user's numeric id, as the source documents show it.
+/// A user's numeric id in Limen, as the source documents show it. Assigned by
+/// Limen on first sight of a directory user; for Limen's own directory it equals
+/// the directory's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 
@@ -39,32 +41,15 @@ impl Role {
     }
 }
 
-/// Brute-force bookkeeping of one account.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LockState {
-    /// Failed password attempts inside the current window.
-    pub failed_attempts: u32,
-    /// When the current counting window opened (the first failure in it).
-    pub window_started_at: Option<DateTime<Utc>>,
-    /// The account refuses logins until this instant.
-    pub locked_until: Option<DateTime<Utc>>,
-}
-
-impl LockState {
-    /// Whether the account is locked at `now`.
-    pub fn is_locked_at(&self, now: DateTime<Utc>) -> bool {
-        self.locked_until.is_some_and(|until| until > now)
-    }
-}
-
-/// A user as the stores return it.
+/// A user as the customer's directory knows them: identity data that Limen reads
+/// and, where the directory allows it, writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// Stable numeric id.
-    pub id: UserId,
-    /// Unique login name, stored lower-case.
+pub struct DirectoryEntry {
+    /// The directory's own id of the user, as text whatever its type.
+    pub external_id: String,
+    /// Login name, normalised (trimmed, lower-case).
     pub username: String,
-    /// Unique e-mail address, stored lower-case.
+    /// E-mail address, normalised; empty when the directory has none.
     pub email: String,
     /// Given name.
     pub first_name: Option<String>,
@@ -72,16 +57,132 @@ pub struct User {
     pub last_name: Option<String>,
     /// Swedish personal number (12 digits), for BankID.
     pub personal_number: Option<String>,
-    /// PHC-format password hash; `None` for users who log in only through a provider.
+    /// Password hash in its stored format; `None` for users without a password.
     pub password_hash: Option<String>,
-    /// Disabled users cannot log in and their tokens stop working.
+    /// The directory's own notion of an active account.
     pub enabled: bool,
-    /// Brute-force bookkeeping.
-    pub lock: LockState,
-    /// When the user was created.
+    /// When the directory created the user, if it records that.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// What a directory needs to create a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDirectoryEntry {
+    /// Unique login name, already normalised.
+    pub username: String,
+    /// Unique e-mail address, already normalised.
+    pub email: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Swedish personal number, already validated.
+    pub personal_number: Option<String>,
+    /// Hash of the initial password.
+    pub password_hash: Option<String>,
+    /// Creation time, from the domain's clock.
     pub created_at: DateTime<Utc>,
-    /// When the profile (names, password, enabled) last changed.
-    pub updated_at: DateTime<Utc>,
+}
+
+/// Which writes a directory accepts. Reading is always possible; a read-only
+/// directory is normal (a customer's table, a CRM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DirectoryCapabilities {
+    /// New users can be created (registration, `limen user add`).
+    pub create: bool,
+    /// Password hashes can be replaced (password change, reset, rehash on login).
+    pub set_password_hash: bool,
+    /// Users can be deleted.
+    pub delete: bool,
+}
+
+impl DirectoryCapabilities {
+    /// Everything: Limen's own table.
+    pub const ALL: Self = Self {
+        create: true,
+        set_password_hash: true,
+        delete: true,
+    };
+    /// Nothing but reading.
+    pub const READ_ONLY: Self = Self {
+        create: false,
+        set_password_hash: false,
+        delete: false,
+    };
+}
+
+/// A key pair as stored: the public half in hex, the private half sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeyPair {
+    /// Hex of the 32-byte Ed25519 public key.
+    pub public_hex: String,
+    /// The private key, sealed by the `SecretCipher` with the user id as
+    /// associated data.
+    pub sealed_private: String,
+}
+
+/// What Limen owns about a user, whatever the directory: always in Limen's own
+/// database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    /// Limen's id of the user.
+    pub user_id: UserId,
+    /// The directory the user lives in.
+    pub directory: String,
+    /// The directory's id of the user.
+    pub external_id: String,
+    /// What the user may do beyond their own account.
+    pub role: Role,
+    /// An operator disabled the account in Limen (whatever the directory says).
+    pub disabled: bool,
+    /// When the user proved the e-mail address theirs.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// When the user last logged in successfully.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Hex of the user's Ed25519 public key, when one was generated.
+    pub public_key: Option<String>,
+    /// When Limen first saw the user.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A change to an account's state; `None` fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountPatch {
+    /// A new role.
+    pub role: Option<Role>,
+    /// Disable (true) or enable (false) the account in Limen.
+    pub disabled: Option<bool>,
+    /// Record that the e-mail address was verified at this time.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Store this key pair.
+    pub key_pair: Option<StoredKeyPair>,
+}
+
+/// A user as the services see one: the directory's entry joined with Limen's
+/// account state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Limen's id.
+    pub id: UserId,
+    /// The directory's id.
+    pub external_id: String,
+    /// Unique login name, lower-case.
+    pub username: String,
+    /// E-mail address, lower-case; empty when the directory has none.
+    pub email: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Swedish personal number (12 digits), for BankID.
+    pub personal_number: Option<String>,
+    /// Password hash; `None` for users who log in only through a provider.
+    pub password_hash: Option<String>,
+    /// Enabled in the directory and not disabled in Limen. Disabled users cannot
+    /// log in and their tokens stop working.
+    pub enabled: bool,
+    /// When the user was created (in the directory, else first seen by Limen).
+    pub created_at: DateTime<Utc>,
     /// When the user last logged in successfully.
     pub last_login_at: Option<DateTime<Utc>>,
     /// When the user proved the e-mail address theirs (the verification link).
@@ -90,12 +191,29 @@ pub struct User {
     pub public_key: Option<String>,
     /// What the user may do beyond their own account.
     pub role: Role,
-
-    /// Incremented on every write, for optimistic locking.
-    pub version: i64,
 }
 
 impl User {
+    /// Joins a directory entry with the account state Limen keeps for it.
+    pub fn assemble(entry: DirectoryEntry, account: AccountState) -> Self {
+        Self {
+            id: account.user_id,
+            external_id: entry.external_id,
+            username: entry.username,
+            email: entry.email,
+            first_name: entry.first_name,
+            last_name: entry.last_name,
+            personal_number: entry.personal_number,
+            password_hash: entry.password_hash,
+            enabled: entry.enabled && !account.disabled,
+            created_at: entry.created_at.unwrap_or(account.created_at),
+            last_login_at: account.last_login_at,
+            email_verified_at: account.email_verified_at,
+            public_key: account.public_key,
+            role: account.role,
+        }
+    }
+
     /// "First Last", or whichever part exists, or the username.
     pub fn full_name(&self) -> String {
         let parts: Vec<&str> = [self.first_name.as_deref(), self.last_name.as_deref()]
@@ -111,44 +229,13 @@ impl User {
     }
 }
 
-/// A key pair as stored: the public half in hex, the private half sealed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredKeyPair {
-    /// Hex of the 32-byte Ed25519 public key.
-    pub public_hex: String,
-    /// The private key, sealed by the `SecretCipher`.
-    pub sealed_private: String,
-}
-
-/// What a store needs to create a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewUser {
-    /// Unique login name, already normalised.
-    pub username: String,
-    /// Unique e-mail address, already normalised.
-    pub email: String,
-    /// Given name.
-    pub first_name: Option<String>,
-    /// Family name.
-    pub last_name: Option<String>,
-    /// Swedish personal number, already validated.
-    pub personal_number: Option<String>,
-    /// PHC-format hash of the initial password.
-    pub password_hash: Option<String>,
-    /// The user's key pair, generated at registration (the `gradido` dialect).
-    pub key_pair: Option<StoredKeyPair>,
-    /// Creation time, from the domain's clock.
-    pub created_at: DateTime<Utc>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn user(first: Option<&str>, last: Option<&str>) -> User {
-        let now = Utc::now();
-        User {
-            id: UserId(1),
+    fn entry(first: Option<&str>, last: Option<&str>) -> DirectoryEntry {
+        DirectoryEntry {
+            external_id: "7".into(),
             username: "jdoe".into(),
             email: "j@example.com".into(),
             first_name: first.map(Into::into),
@@ -156,36 +243,47 @@ mod tests {
             personal_number: None,
             password_hash: None,
             enabled: true,
-            lock: LockState::default(),
-            created_at: now,
-            updated_at: now,
-            last_login_at: None,
+            created_at: None,
+        }
+    }
+
+    fn account(disabled: bool) -> AccountState {
+        AccountState {
+            user_id: UserId(1),
+            directory: "limen".into(),
+            external_id: "7".into(),
+            role: Role::Support,
+            disabled,
             email_verified_at: None,
+            last_login_at: None,
             public_key: None,
-            role: Role::User,
-            version: 1,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }
 
     #[test]
     fn full_name_joins_the_parts_that_exist() {
+        let user = |first, last| User::assemble(entry(first, last), account(false));
         assert_eq!(user(Some("John"), Some("Doe")).full_name(), "John Doe");
         assert_eq!(user(None, Some("Doe")).full_name(), "Doe");
         assert_eq!(user(Some(""), None).full_name(), "jdoe");
     }
 
     #[test]
-    fn a_lock_in_the_past_is_no_lock() {
-        let now = Utc::now();
-        let lock = LockState {
-            locked_until: Some(now - chrono::Duration::seconds(1)),
-            ..LockState::default()
-        };
-        assert!(!lock.is_locked_at(now));
-        let lock = LockState {
-            locked_until: Some(now + chrono::Duration::seconds(1)),
-            ..LockState::default()
-        };
-        assert!(lock.is_locked_at(now));
+    fn a_user_is_enabled_only_if_both_the_directory_and_limen_say_so() {
+        assert!(User::assemble(entry(None, None), account(false)).enabled);
+        assert!(!User::assemble(entry(None, None), account(true)).enabled);
+        let mut off = entry(None, None);
+        off.enabled = false;
+        assert!(!User::assemble(off, account(false)).enabled);
+    }
+
+    #[test]
+    fn the_assembled_user_takes_limen_s_id_and_the_directory_s_identity() {
+        let user = User::assemble(entry(Some("Ann"), None), account(false));
+        assert_eq!(user.id, UserId(1));
+        assert_eq!(user.external_id, "7");
+        assert_eq!(user.role, Role::Support);
+        assert_eq!(user.created_at, DateTime::<Utc>::UNIX_EPOCH);
     }
 }

@@ -1,17 +1,23 @@
 //! The ports: what the domain needs from the outside world. Adapter crates
 //! implement them; tests use the mockall doubles (`Mock*`).
 
+mod account_states;
 mod clock;
 mod key_pairs;
 mod mailer;
 mod password_hasher;
+mod rate_limiter;
 mod second_factor_store;
 mod secret_cipher;
+mod session_tokens;
+mod token_catalog;
 mod token_mint;
-mod token_store;
 mod totp;
-mod user_store;
+mod user_directory;
 
+pub use account_states::AccountStates;
+#[cfg(any(test, feature = "mocks"))]
+pub use account_states::MockAccountStates;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
@@ -25,20 +31,26 @@ pub use mailer::{Mailer, OutgoingEmail};
 pub use password_hasher::MockPasswordHasher;
 pub use password_hasher::{PasswordCheck, PasswordHasher};
 #[cfg(any(test, feature = "mocks"))]
+pub use rate_limiter::MockRateLimiter;
+pub use rate_limiter::RateLimiter;
+#[cfg(any(test, feature = "mocks"))]
 pub use second_factor_store::MockSecondFactorStore;
 pub use second_factor_store::SecondFactorStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use secret_cipher::MockSecretCipher;
 pub use secret_cipher::SecretCipher;
 #[cfg(any(test, feature = "mocks"))]
+pub use session_tokens::MockSessionTokens;
+pub use session_tokens::SessionTokens;
+#[cfg(any(test, feature = "mocks"))]
+pub use token_catalog::MockTokenCatalog;
+pub use token_catalog::TokenCatalog;
+#[cfg(any(test, feature = "mocks"))]
 pub use token_mint::MockTokenMint;
 pub use token_mint::TokenMint;
-#[cfg(any(test, feature = "mocks"))]
-pub use token_store::MockTokenStore;
-pub use token_store::TokenStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use totp::MockTotpGenerator;
 pub use totp::TotpGenerator;
 #[cfg(any(test, feature = "mocks"))]
-pub use user_store::MockUserStore;
-pub use user_store::UserStore;
+pub use user_directory::MockUserDirectory;
+pub use user_directory::UserDirectory;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use crate::error::StoreError;
 use crate::model::{StoredTotp, UserId};
 
-/// Where second factors live. Separate from `UserStore` because they stay in
+/// Where second factors live. Separate from `UserDirectory` because they stay in
 /// Limen's own tables whatever the user backend is (a customer's user table or a
 /// CRM has no column for them).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

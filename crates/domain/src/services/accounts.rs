@@ -1,11 +1,17 @@
 use std::sync::Arc;
 
-use crate::error::{DomainError, StoreError};
+use chrono::{DateTime, Utc};
+
+use crate::error::DomainError;
 use crate::model::{
-    LockState, NewUser, Password, Role, User, normalize_identifier, parse_personal_number, validate_email,
-    validate_name, validate_new_password, validate_username,
+    AccountPatch, NewDirectoryEntry, Password, Role, User, parse_personal_number, validate_email, validate_name,
+    validate_new_password, validate_username,
 };
-use crate::ports::{Clock, PasswordHasher, TokenStore, UserStore};
+use crate::ports::{Clock, PasswordHasher, SecondFactorStore};
+use crate::services::{Attempts, SessionService, Users};
+
+/// Users fetched from the directory per page when listing.
+const LIST_PAGE: u32 = 500;
 
 /// What an operator (or a registration) supplies to create an account.
 #[derive(Debug, Clone, Default)]
@@ -24,32 +30,62 @@ pub struct NewAccount {
     pub password: Option<Password>,
 }
 
-/// Account administration: create, list, change password, enable, disable, unlock.
+/// A user with the lock Limen keeps, for operators.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    /// The user.
+    pub user: User,
+    /// The account refuses logins until then.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// Account administration: create, list, change password, enable, disable,
+/// unlock, set role, delete. Changes to identity data go to the directory (and
+/// are refused by a read-only one); changes to Limen's state go to the account.
 pub struct AccountService {
-    users: Arc<dyn UserStore>,
-    tokens: Arc<dyn TokenStore>,
+    users: Arc<Users>,
+    sessions: Arc<SessionService>,
+    factors: Arc<dyn SecondFactorStore>,
+    attempts: Arc<Attempts>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
 }
 
+/// The ports and services account administration works with.
+pub struct AccountPorts {
+    /// The directory and the accounts.
+    pub users: Arc<Users>,
+    /// Revocation of a user's tokens.
+    pub sessions: Arc<SessionService>,
+    /// Second factors, deleted with the user.
+    pub factors: Arc<dyn SecondFactorStore>,
+    /// Locks.
+    pub attempts: Arc<Attempts>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
 impl AccountService {
-    /// Wires the service to its ports.
-    pub fn new(
-        users: Arc<dyn UserStore>,
-        tokens: Arc<dyn TokenStore>,
-        hasher: Arc<dyn PasswordHasher>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Wires the service.
+    pub fn new(ports: AccountPorts) -> Self {
         Self {
-            users,
-            tokens,
-            hasher,
-            clock,
+            users: ports.users,
+            sessions: ports.sessions,
+            factors: ports.factors,
+            attempts: ports.attempts,
+            hasher: ports.hasher,
+            clock: ports.clock,
         }
     }
 
-    /// Validates and creates an account; nothing is written if any field is invalid.
+    /// Validates and creates an account; nothing is written if any field is
+    /// invalid or the directory is read-only.
     pub async fn create(&self, account: NewAccount) -> Result<User, DomainError> {
+        if !self.users.capabilities().create {
+            return Err(DomainError::ReadOnlyDirectory);
+        }
         let username = validate_username(&account.username)?;
         let email = validate_email(&account.email)?;
         let first_name = validate_name("first name", account.first_name.as_deref())?;
@@ -61,11 +97,12 @@ impl AccountService {
             })?),
         };
         // Checked first so that a clash on both answers deterministically; the
-        // store's unique indexes still settle races between concurrent creations.
-        if self.users.find_by_username(&username).await?.is_some() {
+        // directory's unique indexes still settle races between creations.
+        let directory = self.users.directory();
+        if directory.find_by_username(&username).await?.is_some() {
             return Err(DomainError::UsernameTaken);
         }
-        if self.users.find_by_email(&email).await?.is_some() {
+        if directory.find_by_email(&email).await?.is_some() {
             return Err(DomainError::EmailTaken);
         }
         let password_hash = match &account.password {
@@ -75,57 +112,81 @@ impl AccountService {
             }
             None => None,
         };
-        let user = self
-            .users
-            .create(NewUser {
+        let entry = directory
+            .create(NewDirectoryEntry {
                 username,
                 email,
                 first_name,
                 last_name,
                 personal_number,
                 password_hash,
-                key_pair: None,
-
                 created_at: self.clock.now(),
             })
             .await?;
+        let user = self.users.resolve(entry).await?;
         tracing::info!(user_id = %user.id, "user created");
         Ok(user)
     }
 
-    /// Every user, ordered by id.
-    pub async fn list(&self) -> Result<Vec<User>, DomainError> {
-        Ok(self.users.list().await?)
+    /// Every user of the directory with Limen's lock, in the directory's order.
+    pub async fn list(&self) -> Result<Vec<AccountSummary>, DomainError> {
+        let mut summaries = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.users.directory().list(after.clone(), LIST_PAGE).await?;
+            let full = page.len() == LIST_PAGE as usize;
+            after = page.last().map(|entry| entry.external_id.clone());
+            for entry in page {
+                let user = self.users.resolve(entry).await?;
+                let locked_until = self.attempts.account(user.id).blocked().await?;
+                summaries.push(AccountSummary { user, locked_until });
+            }
+            if !full {
+                return Ok(summaries);
+            }
+        }
     }
 
     /// The user with this username, or `UnknownUser`.
     pub async fn find(&self, username: &str) -> Result<User, DomainError> {
         self.users
-            .find_by_username(&normalize_identifier(username))
+            .by_username(username)
             .await?
             .ok_or_else(|| DomainError::UnknownUser(username.to_owned()))
     }
 
-    /// Sets a new password and ends every session of the user, since whoever
-    /// held the old password may hold one of them.
+    /// Sets a new password and ends every session and remember-me token of the
+    /// user, since whoever held the old password may hold one of them.
     pub async fn set_password(&self, username: &str, password: &Password) -> Result<(), DomainError> {
         validate_new_password(password.expose())?;
+        if !self.users.capabilities().set_password_hash {
+            return Err(DomainError::ReadOnlyDirectory);
+        }
         let user = self.find(username).await?;
         let hash = self.hasher.hash(password).await?;
-        let now = self.clock.now();
-        self.users.set_password_hash(user.id, &hash, now).await?;
-        self.tokens.revoke_all_for_user(user.id, now).await?;
+        self.users
+            .directory()
+            .set_password_hash(&user.external_id, &hash)
+            .await?;
+        self.sessions.logout_everywhere(user.id).await?;
         tracing::info!(user_id = %user.id, "password changed; sessions revoked");
         Ok(())
     }
 
-    /// Enables or disables an account; disabling also revokes its tokens.
+    /// Enables or disables an account in Limen (whatever the directory says);
+    /// disabling also revokes every token of the user.
     pub async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DomainError> {
         let user = self.find(username).await?;
-        let now = self.clock.now();
-        self.users.set_enabled(user.id, enabled, now).await?;
+        let patch = AccountPatch {
+            disabled: Some(!enabled),
+            ..AccountPatch::default()
+        };
+        self.users
+            .accounts()
+            .update(user.id, patch, self.clock.now())
+            .await?;
         if !enabled {
-            self.tokens.revoke_all_for_user(user.id, now).await?;
+            self.sessions.logout_everywhere(user.id).await?;
         }
         tracing::info!(user_id = %user.id, enabled, "account enabled state changed");
         Ok(())
@@ -134,238 +195,190 @@ impl AccountService {
     /// Gives the user a role.
     pub async fn set_role(&self, username: &str, role: Role) -> Result<(), DomainError> {
         let user = self.find(username).await?;
-        self.users.set_role(user.id, role, self.clock.now()).await?;
+        let patch = AccountPatch {
+            role: Some(role),
+            ..AccountPatch::default()
+        };
+        self.users
+            .accounts()
+            .update(user.id, patch, self.clock.now())
+            .await?;
         tracing::info!(user_id = %user.id, role = role.as_str(), "role changed");
         Ok(())
     }
 
     /// Lifts a brute-force lock and forgets the failure count.
     pub async fn unlock(&self, username: &str) -> Result<(), DomainError> {
-        let mut user = self.find(username).await?;
-        loop {
-            match self
-                .users
-                .update_lock_state(user.id, user.version, &LockState::default())
-                .await
-            {
-                Ok(()) => break,
-                Err(StoreError::Conflict) => user = self.find(username).await?,
-                Err(other) => return Err(other.into()),
-            }
-        }
+        let user = self.find(username).await?;
+        self.attempts.account(user.id).reset().await?;
         tracing::info!(user_id = %user.id, "account unlocked");
+        Ok(())
+    }
+
+    /// Deletes a user and everything Limen keeps of them, explicitly: tokens,
+    /// second factor, lock, account state, and the directory's entry.
+    pub async fn delete(&self, user: &User) -> Result<(), DomainError> {
+        if !self.users.capabilities().delete {
+            return Err(DomainError::ReadOnlyDirectory);
+        }
+        self.sessions.forget_user(user.id).await?;
+        self.factors.delete_totp(user.id).await?;
+        self.attempts.account(user.id).reset().await?;
+        self.users.accounts().delete(user.id).await?;
+        self.users.directory().delete(&user.external_id).await?;
+        tracing::info!(user_id = %user.id, "user deleted");
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
+    use chrono::Duration;
 
     use super::*;
-    use crate::error::UniqueField;
-    use crate::model::UserId;
-    use crate::ports::{MockClock, MockPasswordHasher, MockTokenStore, MockUserStore};
-    use crate::services::fixtures::{at, user};
+    use crate::model::TokenKind;
+    use crate::services::fixtures::World;
 
-    struct Mocks {
-        users: MockUserStore,
-        tokens: MockTokenStore,
-        hasher: MockPasswordHasher,
-    }
-
-    impl Mocks {
-        fn new() -> Self {
-            let mut users = MockUserStore::new();
-            users.expect_find_by_email().returning(|_| Ok(None));
-            let mut hasher = MockPasswordHasher::new();
-            hasher
-                .expect_hash()
-                .returning(|password| Ok(format!("argon2-of-{}", password.expose())));
-            Self {
-                users,
-                tokens: MockTokenStore::new(),
-                hasher,
-            }
-        }
-
-        fn service(self) -> AccountService {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(at(7));
-            AccountService::new(
-                Arc::new(self.users),
-                Arc::new(self.tokens),
-                Arc::new(self.hasher),
-                Arc::new(clock),
-            )
-        }
-    }
-
-    fn account() -> NewAccount {
+    fn new_account(username: &str) -> NewAccount {
         NewAccount {
-            username: " Ann ".into(),
-            email: "Ann@Example.com".into(),
+            username: format!(" {username} "),
+            email: format!("{username}@Example.com"),
             first_name: Some(" Ann ".into()),
-            last_name: Some("".into()),
-            personal_number: Some("19900101-2385".into()),
-            password: Some(Password::new("correct horse")),
+            last_name: None,
+            personal_number: Some("19900101-0017".into()),
+            password: Some(Password::new("long enough")),
         }
     }
 
     #[tokio::test]
-    async fn create_normalises_and_hashes_before_storing() {
-        let mut mocks = Mocks::new();
-        mocks.users.expect_find_by_username().returning(|_| Ok(None));
-        mocks
-            .users
-            .expect_create()
-            .withf(|new| {
-                new.username == "ann"
-                    && new.email == "ann@example.com"
-                    && new.first_name.as_deref() == Some("Ann")
-                    && new.last_name.is_none()
-                    && new.personal_number.as_deref() == Some("199001012385")
-                    && new.password_hash.as_deref() == Some("argon2-of-correct horse")
-                    && new.created_at == at(7)
-            })
-            .times(1)
-            .returning(|_| Ok(user(1, "ann")));
-        assert_eq!(mocks.service().create(account()).await.unwrap().id, UserId(1));
+    async fn create_normalises_hashes_and_links_the_new_user() {
+        let world = World::new();
+        let user = world.services().accounts.create(new_account("Ann")).await.unwrap();
+        assert_eq!(user.username, "ann");
+        assert_eq!(user.email, "ann@example.com");
+        assert_eq!(user.first_name.as_deref(), Some("Ann"));
+        assert_eq!(user.personal_number.as_deref(), Some("199001010017"));
+        assert_eq!(world.password_hash(&user.external_id), "hash:long enough:current");
+        assert_eq!(world.account(user.id).external_id, user.external_id);
     }
 
     #[tokio::test]
-    async fn invalid_fields_write_nothing() {
-        let cases = [
+    async fn invalid_fields_and_taken_names_write_nothing() {
+        let world = World::new();
+        world.add_user("ann");
+        let service = world.services().accounts;
+        for account in [
             NewAccount {
-                username: "a b".into(),
-                ..account()
+                email: "not an address".into(),
+                ..new_account("bob")
             },
             NewAccount {
-                email: "nope".into(),
-                ..account()
-            },
-            NewAccount {
-                personal_number: Some("199001012384".into()),
-                ..account()
+                personal_number: Some("19900101-0018".into()),
+                ..new_account("bob")
             },
             NewAccount {
                 password: Some(Password::new("short")),
-                ..account()
+                ..new_account("bob")
             },
-        ];
-        for case in cases {
-            let mut mocks = Mocks::new();
-            mocks.users.expect_find_by_username().returning(|_| Ok(None));
-            mocks.users.expect_create().never();
-            let err = mocks.service().create(case).await.unwrap_err();
-            assert!(matches!(err, DomainError::InvalidInput(_)), "{err:?}");
+        ] {
+            assert!(matches!(
+                service.create(account).await,
+                Err(DomainError::InvalidInput(_))
+            ));
         }
+        assert!(matches!(
+            service.create(new_account("ann")).await,
+            Err(DomainError::UsernameTaken)
+        ));
+        assert_eq!(world.directory_size(), 1);
+        assert!(world.hashes_made() == 0);
     }
 
     #[tokio::test]
-    async fn a_taken_username_is_reported_as_such() {
-        let mut mocks = Mocks::new();
-        mocks.users.expect_find_by_username().returning(|_| Ok(None));
-        mocks
-            .users
-            .expect_create()
-            .returning(|_| Err(StoreError::Duplicate(UniqueField::Username)));
-        let err = mocks.service().create(account()).await.unwrap_err();
-        assert!(matches!(err, DomainError::UsernameTaken));
+    async fn a_read_only_directory_refuses_creation_and_passwords_but_not_limen_s_own_state() {
+        let world = World::read_only();
+        let ann = world.add_user("ann");
+        let service = world.services().accounts;
+        assert!(matches!(
+            service.create(new_account("bob")).await,
+            Err(DomainError::ReadOnlyDirectory)
+        ));
+        assert!(matches!(
+            service.set_password("ann", &Password::new("long enough")).await,
+            Err(DomainError::ReadOnlyDirectory)
+        ));
+        service.set_role("ann", Role::Support).await.unwrap();
+        service.set_enabled("ann", false).await.unwrap();
+        assert!(world.account(ann.id).disabled);
+        assert_eq!(world.account(ann.id).role, Role::Support);
     }
 
     #[tokio::test]
-    async fn an_existing_username_is_refused_before_hashing_or_writing() {
-        let mut users = MockUserStore::new();
-        users
-            .expect_find_by_username()
-            .with(eq("ann"))
-            .returning(|_| Ok(Some(user(1, "ann"))));
-        users.expect_create().never();
-        let mut hasher = MockPasswordHasher::new();
-        hasher.expect_hash().never();
-        let mocks = Mocks {
-            users,
-            tokens: MockTokenStore::new(),
-            hasher,
-        };
-        let err = mocks.service().create(account()).await.unwrap_err();
-        assert!(matches!(err, DomainError::UsernameTaken));
-    }
-
-    #[tokio::test]
-    async fn a_new_password_revokes_every_session() {
-        let mut mocks = Mocks::new();
-        mocks
-            .users
-            .expect_find_by_username()
-            .with(eq("ann"))
-            .returning(|_| Ok(Some(user(4, "ann"))));
-        mocks
-            .users
-            .expect_set_password_hash()
-            .with(eq(UserId(4)), eq("argon2-of-new password"), eq(at(7)))
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        mocks
-            .tokens
-            .expect_revoke_all_for_user()
-            .with(eq(UserId(4)), eq(at(7)))
-            .times(1)
-            .returning(|_, _| Ok(2));
-        mocks
-            .service()
-            .set_password("ANN", &Password::new("new password"))
+    async fn a_new_password_revokes_every_token_of_the_user() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let access = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
+        let remember = sessions.issue(ann.id, TokenKind::RememberMe, Duration::days(30)).await.unwrap();
+        world
+            .services()
+            .accounts
+            .set_password("ann", &Password::new("brand new pw"))
             .await
             .unwrap();
+        assert!(world.token(&access.record.hash).revoked_at.is_some());
+        assert!(world.token(&remember.record.hash).revoked_at.is_some());
+        assert_eq!(world.password_hash(&ann.external_id), "hash:brand new pw:current");
     }
 
     #[tokio::test]
-    async fn unknown_users_are_named_in_the_error() {
-        let mut mocks = Mocks::new();
-        mocks.users.expect_find_by_username().returning(|_| Ok(None));
-        let err = mocks.service().set_enabled("ghost", false).await.unwrap_err();
-        assert!(matches!(err, DomainError::UnknownUser(name) if name == "ghost"));
+    async fn disabling_revokes_tokens_and_enabling_does_not_revive_them() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let access = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
+        let service = world.services().accounts;
+        service.set_enabled("ann", false).await.unwrap();
+        service.set_enabled("ann", true).await.unwrap();
+        assert!(sessions.authenticate(&access.plaintext).await.is_err());
+        assert!(!world.account(ann.id).disabled);
     }
 
     #[tokio::test]
-    async fn disabling_revokes_tokens_and_enabling_does_not() {
-        for enabled in [false, true] {
-            let mut mocks = Mocks::new();
-            mocks
-                .users
-                .expect_find_by_username()
-                .returning(|_| Ok(Some(user(4, "ann"))));
-            mocks
-                .users
-                .expect_set_enabled()
-                .with(eq(UserId(4)), eq(enabled), eq(at(7)))
-                .times(1)
-                .returning(|_, _, _| Ok(()));
-            mocks
-                .tokens
-                .expect_revoke_all_for_user()
-                .times(usize::from(!enabled))
-                .returning(|_, _| Ok(1));
-            mocks.service().set_enabled("ann", enabled).await.unwrap();
-        }
+    async fn unlock_lifts_an_active_lock_and_list_shows_it() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let key = format!("account:{}", ann.id);
+        world.block(&key, Duration::minutes(10));
+        let service = world.services().accounts;
+        let listed = service.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].locked_until.is_some());
+        service.unlock("ANN").await.unwrap();
+        assert!(!world.is_blocked(&key));
+        assert!(matches!(
+            service.unlock("nobody").await,
+            Err(DomainError::UnknownUser(name)) if name == "nobody"
+        ));
     }
 
     #[tokio::test]
-    async fn unlock_clears_the_lock_state_at_the_version_read() {
-        let mut mocks = Mocks::new();
-        mocks.users.expect_find_by_username().returning(|_| {
-            let mut ann = user(4, "ann");
-            ann.version = 9;
-            ann.lock.locked_until = Some(at(30));
-            Ok(Some(ann))
-        });
-        mocks
-            .users
-            .expect_update_lock_state()
-            .withf(|id, version, lock| *id == UserId(4) && *version == 9 && *lock == LockState::default())
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        mocks.service().unlock("ann").await.unwrap();
+    async fn delete_removes_tokens_second_factor_lock_account_and_entry() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        world.enrol_totp(ann.id);
+        world.block(&format!("account:{}", ann.id), Duration::minutes(10));
+        world
+            .services()
+            .sessions
+            .issue(ann.id, TokenKind::Access, Duration::hours(1))
+            .await
+            .unwrap();
+        world.services().accounts.delete(&ann).await.unwrap();
+        assert_eq!(world.tokens_of(ann.id), 0);
+        assert!(!world.has_totp(ann.id));
+        assert!(!world.is_blocked(&format!("account:{}", ann.id)));
+        assert!(!world.has_account(ann.id));
+        assert_eq!(world.directory_size(), 0);
     }
 }

@@ -4,10 +4,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    IssuedToken, Password, TokenAttributes, TokenId, TokenKind, TokenRecord, User, normalize_identifier,
+    ClientAddress, IssuedToken, Password, TokenAttributes, TokenId, TokenKind, TokenRecord, User,
+    normalize_identifier,
 };
-use crate::ports::{Clock, TokenStore, UserStore};
-use crate::services::{PasswordLogin, Session, SessionService};
+use crate::ports::{AccountStates, Clock, TokenCatalog};
+use crate::services::{Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, Session, SessionService, Users};
 
 /// Longest accepted token note.
 const MAX_NOTE_CHARS: usize = 255;
@@ -42,30 +43,41 @@ pub struct TokenRequest {
 /// Named user tokens, and the `tokens` dialect's rules: a token is presented with
 /// its owner's username (or e-mail address), and "bump" records a login.
 pub struct ApiTokenService {
-    users: Arc<dyn UserStore>,
-    tokens: Arc<dyn TokenStore>,
+    users: Arc<Users>,
+    accounts: Arc<dyn AccountStates>,
+    catalog: Arc<dyn TokenCatalog>,
     sessions: Arc<SessionService>,
     passwords: Arc<PasswordLogin>,
     clock: Arc<dyn Clock>,
     settings: ApiTokenSettings,
 }
 
+/// The ports and services the API token service works with.
+pub struct ApiTokenPorts {
+    /// Owners.
+    pub users: Arc<Users>,
+    /// Last-login records ("bump").
+    pub accounts: Arc<dyn AccountStates>,
+    /// Listing, lookup by id, enabling.
+    pub catalog: Arc<dyn TokenCatalog>,
+    /// Issue, validation, revocation.
+    pub sessions: Arc<SessionService>,
+    /// Password logins.
+    pub passwords: Arc<PasswordLogin>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
 impl ApiTokenService {
     /// Wires the service.
-    pub fn new(
-        users: Arc<dyn UserStore>,
-        tokens: Arc<dyn TokenStore>,
-        sessions: Arc<SessionService>,
-        passwords: Arc<PasswordLogin>,
-        clock: Arc<dyn Clock>,
-        settings: ApiTokenSettings,
-    ) -> Self {
+    pub fn new(ports: ApiTokenPorts, settings: ApiTokenSettings) -> Self {
         Self {
-            users,
-            tokens,
-            sessions,
-            passwords,
-            clock,
+            users: ports.users,
+            accounts: ports.accounts,
+            catalog: ports.catalog,
+            sessions: ports.sessions,
+            passwords: ports.passwords,
+            clock: ports.clock,
             settings,
         }
     }
@@ -76,19 +88,43 @@ impl ApiTokenService {
         &self,
         username: &str,
         password: &Password,
+        client: &ClientAddress,
         request: TokenRequest,
     ) -> Result<IssuedToken, DomainError> {
         // Checked before the password, so a bad request costs no hash.
         let (note, ttl) = self.validate(&request)?;
-        let user = self.passwords.login_single_step(username, password).await?;
-        self.issue(&user, note, ttl).await
+        let grant = Grant::Access { ttl, note };
+        match self
+            .passwords
+            .login(username, password, client, grant, SecondStep::Refuse)
+            .await?
+        {
+            LoginOutcome::LoggedIn {
+                granted: Granted::Access(token),
+                ..
+            } => Ok(token),
+            other => Err(DomainError::Internal(format!(
+                "a token login completed with an unexpected outcome: {other:?}"
+            ))),
+        }
     }
 
     /// Creates a named token for `username` (an operator's command).
     pub async fn create(&self, username: &str, request: TokenRequest) -> Result<IssuedToken, DomainError> {
         let (note, ttl) = self.validate(&request)?;
         let user = self.user(username).await?;
-        let issued = self.issue(&user, note, ttl).await?;
+        let issued = self
+            .sessions
+            .issue_with(
+                user.id,
+                TokenKind::Access,
+                ttl,
+                TokenAttributes {
+                    note,
+                    ..TokenAttributes::default()
+                },
+            )
+            .await?;
         tracing::info!(user_id = %user.id, token_id = issued.record.id.0, "API token created");
         Ok(issued)
     }
@@ -128,28 +164,9 @@ impl ApiTokenService {
         Ok((note.map(str::to_owned), ttl))
     }
 
-    async fn issue(
-        &self,
-        user: &User,
-        note: Option<String>,
-        ttl: Duration,
-    ) -> Result<IssuedToken, DomainError> {
-        self.sessions
-            .issue_with(
-                user.id,
-                TokenKind::Access,
-                ttl,
-                TokenAttributes {
-                    note,
-                    ..TokenAttributes::default()
-                },
-            )
-            .await
-    }
-
     async fn user(&self, username: &str) -> Result<User, DomainError> {
         self.users
-            .find_by_username(&normalize_identifier(username))
+            .by_username(username)
             .await?
             .ok_or_else(|| DomainError::UnknownUser(username.to_owned()))
     }
@@ -157,11 +174,11 @@ impl ApiTokenService {
     /// The access tokens of `username`, newest first.
     pub async fn list(&self, username: &str) -> Result<Vec<TokenRecord>, DomainError> {
         let user = self.user(username).await?;
-        Ok(self.tokens.list_for_user(user.id, TokenKind::Access).await?)
+        Ok(self.catalog.list_for_user(user.id, TokenKind::Access).await?)
     }
 
     async fn token(&self, id: TokenId) -> Result<TokenRecord, DomainError> {
-        self.tokens
+        self.catalog
             .find_by_id(id)
             .await?
             .filter(|token| token.kind == TokenKind::Access)
@@ -171,15 +188,15 @@ impl ApiTokenService {
     /// Enables or disables an access token.
     pub async fn set_enabled(&self, id: TokenId, enabled: bool) -> Result<(), DomainError> {
         self.token(id).await?;
-        self.tokens.set_enabled(id, enabled).await?;
+        self.catalog.set_enabled(id, enabled).await?;
         tracing::info!(token_id = id.0, enabled, "API token enabled state changed");
         Ok(())
     }
 
     /// Revokes an access token for good.
     pub async fn revoke(&self, id: TokenId) -> Result<(), DomainError> {
-        self.token(id).await?;
-        self.tokens.revoke(id, self.clock.now()).await?;
+        let token = self.token(id).await?;
+        self.sessions.revoke(&token.hash).await?;
         tracing::info!(token_id = id.0, "API token revoked");
         Ok(())
     }
@@ -189,184 +206,128 @@ impl ApiTokenService {
     pub async fn authenticate(&self, owner: &str, plaintext: &str) -> Result<Session, DomainError> {
         let owner = normalize_identifier(owner);
         self.sessions
-            .authenticate_owned_by(plaintext, |user| user.username == owner || user.email == owner)
+            .authenticate_owned_by(plaintext, |user| {
+                user.username == owner || (!user.email.is_empty() && user.email == owner)
+            })
             .await
     }
 
-    /// Records a login now ("bump") and returns its time.
+    /// Records a login now ("bump") and returns its time. It does not touch the
+    /// account's failure count: holding a token proves nothing about passwords.
     pub async fn bump(&self, session: &Session) -> Result<DateTime<Utc>, DomainError> {
         let now = self.clock.now();
-        self.users.record_login(session.user.id, now).await?;
+        self.accounts.record_login(session.user.id, now).await?;
         Ok(now)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
-
     use super::*;
-    use crate::model::TokenHash;
-    use crate::ports::{MockClock, MockTokenMint, MockTokenStore, MockUserStore};
-    use crate::services::fixtures::{at, token, user};
-
-    fn service(users: MockUserStore, tokens: MockTokenStore) -> ApiTokenService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(at(10));
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        let mut mint = MockTokenMint::new();
-        mint.expect_mint()
-            .return_const(("plain".to_owned(), TokenHash("digest".into())));
-        mint.expect_digest()
-            .returning(|plain| TokenHash(format!("digest-of-{plain}")));
-        let users: Arc<dyn UserStore> = Arc::new(users);
-        let tokens: Arc<dyn TokenStore> = Arc::new(tokens);
-        let sessions = Arc::new(SessionService::new(
-            users.clone(),
-            tokens.clone(),
-            Arc::new(mint),
-            clock.clone(),
-        ));
-        let mut hasher = crate::ports::MockPasswordHasher::new();
-        hasher.expect_dummy_hash().return_const("dummy".to_owned());
-        let mut factors = crate::ports::MockSecondFactorStore::new();
-        factors.expect_find_totp().returning(|_| Ok(None));
-        let passwords = Arc::new(PasswordLogin::new(
-            users.clone(),
-            Arc::new(hasher),
-            clock.clone(),
-            sessions.clone(),
-            Arc::new(factors),
-            crate::services::LoginPolicy::default(),
-        ));
-        ApiTokenService::new(
-            users,
-            tokens,
-            sessions,
-            passwords,
-            clock,
-            ApiTokenSettings::default(),
-        )
-    }
-
-    fn users_with_ann() -> MockUserStore {
-        let mut users = MockUserStore::new();
-        users
-            .expect_find_by_username()
-            .returning(|name| Ok((name == "ann").then(|| user(1, "ann"))));
-        users
-            .expect_find_by_id()
-            .returning(|id| Ok(Some(user(id.0, "ann"))));
-        users
-    }
+    use crate::services::fixtures::World;
 
     #[tokio::test]
-    async fn a_named_token_carries_its_trimmed_note() {
-        let mut tokens = MockTokenStore::new();
-        tokens
-            .expect_issue()
-            .withf(|new| new.attributes.note.as_deref() == Some("deploy key") && new.expires_at == at(70))
-            .times(1)
-            .returning(|_| Ok(token(5, 1, 70)));
-        let issued = service(users_with_ann(), tokens)
+    async fn a_named_token_carries_its_trimmed_note_and_lifetime() {
+        let world = World::new();
+        world.add_user("ann");
+        let issued = world
+            .services()
+            .api_tokens
             .create(
                 "ANN",
                 TokenRequest {
                     note: Some("  deploy key ".into()),
-                    expires_at: Some(at(70)),
+                    expires_at: Some(world.now() + Duration::days(2)),
                 },
             )
             .await
             .unwrap();
-        assert_eq!(issued.plaintext, "plain");
+        assert_eq!(issued.record.attributes.note.as_deref(), Some("deploy key"));
+        assert_eq!(issued.record.expires_at, world.now() + Duration::days(2));
     }
 
     #[tokio::test]
     async fn bad_notes_lifetimes_and_users_are_refused() {
-        let service = service(users_with_ann(), MockTokenStore::new());
-        let refused = [
+        let world = World::new();
+        world.add_user("ann");
+        let service = world.services().api_tokens;
+        let now = world.now();
+        for request in [
             TokenRequest {
                 note: Some("x".repeat(256)),
                 expires_at: None,
             },
             TokenRequest {
-                note: Some("two\nlines".into()),
+                note: Some("a\u{7}b".into()),
                 expires_at: None,
             },
             TokenRequest {
                 note: None,
-                expires_at: Some(at(10)),
+                expires_at: Some(now),
             },
             TokenRequest {
                 note: None,
-                expires_at: Some(at(10) + Duration::days(366)),
+                expires_at: Some(now + Duration::days(366)),
             },
-        ];
-        for request in refused {
-            assert!(
-                matches!(
-                    service.create("ann", request.clone()).await,
-                    Err(DomainError::InvalidInput(_))
-                ),
-                "{request:?}"
-            );
+        ] {
+            assert!(matches!(
+                service.create("ann", request).await,
+                Err(DomainError::InvalidInput(_))
+            ));
         }
         assert!(matches!(
-            service.create("ghost", TokenRequest::default()).await,
+            service.create("bob", TokenRequest::default()).await,
             Err(DomainError::UnknownUser(_))
         ));
     }
 
     #[tokio::test]
-    async fn a_token_presented_with_another_username_is_refused() {
-        let mut tokens = MockTokenStore::new();
-        tokens
-            .expect_find_by_hash()
-            .returning(|_| Ok(Some(token(5, 1, 70))));
-        // Used twice under a right name; the refusal records no use.
-        tokens.expect_touch().times(2).returning(|_, _| Ok(()));
-        let service = service(users_with_ann(), tokens);
-        assert!(service.authenticate("Ann", "plain").await.is_ok());
-        assert!(service.authenticate("ann@example.com", "plain").await.is_ok());
-        assert!(matches!(
-            service.authenticate("bob", "plain").await,
-            Err(DomainError::InvalidToken)
-        ));
+    async fn a_token_presented_with_another_username_is_refused_and_not_touched() {
+        let world = World::new();
+        world.add_user("ann");
+        world.add_user("bob");
+        let service = world.services().api_tokens;
+        let token = service.create("ann", TokenRequest::default()).await.unwrap();
+        assert!(service.authenticate("bob", &token.plaintext).await.is_err());
+        assert_eq!(world.touches(), 0);
+        assert!(service.authenticate("ann@example.com", &token.plaintext).await.is_ok());
     }
 
     #[tokio::test]
     async fn only_access_tokens_are_managed_here() {
-        let mut tokens = MockTokenStore::new();
-        tokens.expect_find_by_id().returning(|id| {
-            let mut record = token(id.0, 1, 70);
-            record.kind = TokenKind::RememberMe;
-            Ok(Some(record))
-        });
-        tokens.expect_set_enabled().never();
-        let err = service(users_with_ann(), tokens)
-            .set_enabled(TokenId(3), false)
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let pending = world
+            .services()
+            .sessions
+            .issue(ann.id, TokenKind::PendingSecondFactor, Duration::minutes(5))
             .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::UnknownToken(3)));
+            .unwrap();
+        let service = world.services().api_tokens;
+        assert!(matches!(
+            service.revoke(pending.record.id).await,
+            Err(DomainError::UnknownToken(_))
+        ));
+        let token = service.create("ann", TokenRequest::default()).await.unwrap();
+        service.set_enabled(token.record.id, false).await.unwrap();
+        assert!(service.authenticate("ann", &token.plaintext).await.is_err());
+        service.set_enabled(token.record.id, true).await.unwrap();
+        service.revoke(token.record.id).await.unwrap();
+        assert!(service.authenticate("ann", &token.plaintext).await.is_err());
     }
 
     #[tokio::test]
-    async fn bump_records_a_login_now() {
-        let mut users = users_with_ann();
-        users
-            .expect_record_login()
-            .with(eq(crate::model::UserId(1)), eq(at(10)))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let session = Session {
-            user: user(1, "ann"),
-            token: token(5, 1, 70),
-            checked_at: at(10),
-        };
-        let when = service(users, MockTokenStore::new())
-            .bump(&session)
-            .await
-            .unwrap();
-        assert_eq!(when, at(10));
+    async fn bump_records_a_login_and_leaves_a_lock_alone() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let service = world.services().api_tokens;
+        let token = service.create("ann", TokenRequest::default()).await.unwrap();
+        let key = format!("account:{}", ann.id);
+        world.set_failures(&key, 4);
+        world.block(&key, Duration::minutes(10));
+        let session = service.authenticate("ann", &token.plaintext).await.unwrap();
+        assert_eq!(service.bump(&session).await.unwrap(), world.now());
+        assert_eq!(world.account(ann.id).last_login_at, Some(world.now()));
+        assert!(world.is_blocked(&key));
     }
 }

@@ -1,52 +1,1016 @@
-//! Builders shared by the services' unit tests.
+//! A world for the services' unit tests: mockall doubles of every port, each
+//! answering from one shared in-memory state, so that a test states what
+//! happened ("the account is locked", "the token is revoked") instead of the
+//! order of port calls. The rate limiter applies `model::RateState`'s
+//! transitions, the reference the real adapters are tested against.
 
-use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
-    LockState, Role, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord, User, UserId,
+    AccountState, Admission, DirectoryCapabilities, DirectoryEntry, RateState, Role, StoredTotp, TokenHash,
+    TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
+};
+use crate::ports::{
+    MockAccountStates, MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher, MockRateLimiter,
+    MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
+    MockTotpGenerator, MockUserDirectory, OutgoingEmail, PasswordCheck,
+};
+use crate::services::{
+    AttemptRules, CompletionPolicy, EmailLanguage, Ports, RegistrationSettings, Services, Settings,
 };
 
-/// The test clock's reading `minutes` after the epoch.
-pub fn at(minutes: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::UNIX_EPOCH + Duration::minutes(minutes)
+#[derive(Default)]
+struct State {
+    now: DateTime<Utc>,
+    entries: Vec<DirectoryEntry>,
+    next_entry: u64,
+    accounts: HashMap<i64, AccountState>,
+    sealed_keys: HashMap<i64, String>,
+    next_account: i64,
+    tokens: HashMap<String, TokenRecord>,
+    next_token: i64,
+    token_lookups: usize,
+    touches: usize,
+    directory_lookups: usize,
+    limits: HashMap<String, RateState>,
+    totp: HashMap<i64, StoredTotp>,
+    recovery: HashMap<i64, Vec<(String, bool)>>,
+    verifications: Vec<String>,
+    hashes_made: usize,
+    hasher_busy: bool,
+    session_numbers: Vec<i32>,
+    mints: u64,
+    mails: Vec<OutgoingEmail>,
+    mail_fails: bool,
 }
 
-/// An enabled user with a password hash of `"hash-of-<username>"`.
-pub fn user(id: i64, username: &str) -> User {
-    User {
-        id: UserId(id),
-        username: username.into(),
-        email: format!("{username}@example.com"),
-        first_name: None,
-        last_name: None,
-        personal_number: None,
-        password_hash: Some(format!("hash-of-{username}")),
-        enabled: true,
-        lock: LockState::default(),
-        created_at: at(0),
-        updated_at: at(0),
-        last_login_at: None,
-        email_verified_at: None,
-        public_key: None,
+/// Shared state behind every double, and the settings of the services built.
+pub struct World {
+    state: Arc<Mutex<State>>,
+    settings: Mutex<Settings>,
+    read_only: bool,
+}
+
+fn new_account(state: &mut State, directory: &str, external_id: &str) -> AccountState {
+    state.next_account += 1;
+    let account = AccountState {
+        user_id: UserId(state.next_account),
+        directory: directory.to_owned(),
+        external_id: external_id.to_owned(),
         role: Role::User,
-        version: 1,
+        disabled: false,
+        email_verified_at: None,
+        last_login_at: None,
+        public_key: None,
+        created_at: state.now,
+    };
+    state.accounts.insert(state.next_account, account.clone());
+    account
+}
+
+impl World {
+    /// The hash every unknown user is verified against.
+    pub const DUMMY_HASH: &'static str = "hash:\u{0}no one's password:current";
+    /// The test directory's name.
+    pub const DIRECTORY: &'static str = "test";
+
+    /// A writable directory and the default rules.
+    pub fn new() -> Self {
+        Self::build(false, Settings::default())
+    }
+
+    /// A directory that refuses (panics at) every write.
+    pub fn read_only() -> Self {
+        Self::build(true, Settings::default())
+    }
+
+    /// Default rules but this completion policy.
+    pub fn with_policy(policy: CompletionPolicy) -> Self {
+        Self::build(
+            false,
+            Settings {
+                completion: policy,
+                ..Settings::default()
+            },
+        )
+    }
+
+    /// Default rules changed by `change`.
+    pub fn with_rules(change: impl FnOnce(&mut AttemptRules)) -> Self {
+        let mut settings = Settings::default();
+        change(&mut settings.attempts);
+        Self::build(false, settings)
+    }
+
+    fn build(read_only: bool, mut settings: Settings) -> Self {
+        settings.registration = RegistrationSettings {
+            verification_url: "https://login.example/verify?token={token}".into(),
+            verification_ttl: Duration::hours(24),
+            site_name: "Gradido".into(),
+            language: EmailLanguage::English,
+        };
+        let state = State {
+            now: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default(),
+            ..State::default()
+        };
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            settings: Mutex::new(settings),
+            read_only,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap()
+    }
+
+    /// The services over fresh doubles of the shared state.
+    pub fn services(&self) -> Services {
+        let settings = self.settings.lock().unwrap().clone();
+        Services::new(self.ports(), settings)
+    }
+
+    fn ports(&self) -> Ports {
+        Ports {
+            directory: Arc::new(self.directory()),
+            accounts: Arc::new(self.accounts()),
+            tokens: Arc::new(self.tokens()),
+            catalog: Arc::new(self.catalog()),
+            factors: Arc::new(self.factors()),
+            lockouts: Arc::new(self.limiter()),
+            throttles: Arc::new(self.limiter()),
+            hasher: Arc::new(self.hasher()),
+            mint: Arc::new(self.mint()),
+            clock: Arc::new(self.clock()),
+            totp: Arc::new(totp()),
+            cipher: Arc::new(cipher()),
+            keys: Arc::new(keys()),
+            mailer: Arc::new(self.mailer()),
+        }
+    }
+
+    fn clock(&self) -> MockClock {
+        let state = self.state.clone();
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(move || state.lock().unwrap().now);
+        clock
+    }
+
+    fn directory(&self) -> MockUserDirectory {
+        let mut directory = MockUserDirectory::new();
+        directory.expect_name().return_const(Self::DIRECTORY.to_owned());
+        directory.expect_capabilities().return_const(if self.read_only {
+            DirectoryCapabilities::READ_ONLY
+        } else {
+            DirectoryCapabilities::ALL
+        });
+        let find = |state: Arc<Mutex<State>>, matches: fn(&DirectoryEntry, &str) -> bool| {
+            move |key: &str| {
+                let mut state = state.lock().unwrap();
+                state.directory_lookups += 1;
+                Ok(state.entries.iter().find(|entry| matches(entry, key)).cloned())
+            }
+        };
+        directory
+            .expect_find_by_id()
+            .returning(find(self.state.clone(), |entry, key| entry.external_id == key));
+        directory
+            .expect_find_by_username()
+            .returning(find(self.state.clone(), |entry, key| entry.username == key));
+        directory
+            .expect_find_by_email()
+            .returning(find(self.state.clone(), |entry, key| entry.email == key));
+        directory
+            .expect_find_by_personal_number()
+            .returning(find(self.state.clone(), |entry, key| {
+                entry.personal_number.as_deref() == Some(key)
+            }));
+        let state = self.state.clone();
+        directory.expect_list().returning(move |after, limit| {
+            let state = state.lock().unwrap();
+            let mut entries: Vec<_> = state
+                .entries
+                .iter()
+                .filter(|entry| after.as_ref().is_none_or(|after| &entry.external_id > after))
+                .cloned()
+                .collect();
+            entries.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+            entries.truncate(limit as usize);
+            Ok(entries)
+        });
+        if self.read_only {
+            directory
+                .expect_create()
+                .returning(|_| panic!("a read-only directory was asked to create a user"));
+            directory
+                .expect_set_password_hash()
+                .returning(|_, _| panic!("a read-only directory was asked to store a hash"));
+            directory
+                .expect_delete()
+                .returning(|_| panic!("a read-only directory was asked to delete a user"));
+            return directory;
+        }
+        let state = self.state.clone();
+        directory.expect_create().returning(move |new| {
+            let mut state = state.lock().unwrap();
+            if state.entries.iter().any(|entry| entry.username == new.username) {
+                return Err(StoreError::Duplicate(UniqueField::Username));
+            }
+            if state.entries.iter().any(|entry| entry.email == new.email) {
+                return Err(StoreError::Duplicate(UniqueField::Email));
+            }
+            state.next_entry += 1;
+            let entry = DirectoryEntry {
+                external_id: format!("ext-{:03}", state.next_entry),
+                username: new.username,
+                email: new.email,
+                first_name: new.first_name,
+                last_name: new.last_name,
+                personal_number: new.personal_number,
+                password_hash: new.password_hash,
+                enabled: true,
+                created_at: Some(new.created_at),
+            };
+            state.entries.push(entry.clone());
+            Ok(entry)
+        });
+        let state = self.state.clone();
+        directory.expect_set_password_hash().returning(move |id, hash| {
+            let mut state = state.lock().unwrap();
+            let entry = state
+                .entries
+                .iter_mut()
+                .find(|entry| entry.external_id == id)
+                .ok_or(StoreError::NotFound)?;
+            entry.password_hash = Some(hash.to_owned());
+            Ok(())
+        });
+        let state = self.state.clone();
+        directory.expect_delete().returning(move |id| {
+            state.lock().unwrap().entries.retain(|entry| entry.external_id != id);
+            Ok(())
+        });
+        directory
+    }
+
+    fn accounts(&self) -> MockAccountStates {
+        let mut accounts = MockAccountStates::new();
+        let state = self.state.clone();
+        accounts.expect_link().returning(move |directory, external_id, _| {
+            let mut state = state.lock().unwrap();
+            let found = state
+                .accounts
+                .values()
+                .find(|account| account.directory == directory && account.external_id == external_id)
+                .cloned();
+            Ok(found.unwrap_or_else(|| new_account(&mut state, directory, external_id)))
+        });
+        let state = self.state.clone();
+        accounts
+            .expect_find()
+            .returning(move |id| Ok(state.lock().unwrap().accounts.get(&id.0).cloned()));
+        let state = self.state.clone();
+        accounts.expect_update().returning(move |id, patch, _| {
+            let mut state = state.lock().unwrap();
+            if let Some(pair) = &patch.key_pair {
+                state.sealed_keys.insert(id.0, pair.sealed_private.clone());
+            }
+            let account = state.accounts.get_mut(&id.0).ok_or(StoreError::NotFound)?;
+            if let Some(role) = patch.role {
+                account.role = role;
+            }
+            if let Some(disabled) = patch.disabled {
+                account.disabled = disabled;
+            }
+            if let Some(at) = patch.email_verified_at {
+                account.email_verified_at = Some(at);
+            }
+            if let Some(pair) = patch.key_pair {
+                account.public_key = Some(pair.public_hex);
+            }
+            Ok(())
+        });
+        let state = self.state.clone();
+        accounts.expect_record_login().returning(move |id, at| {
+            let mut state = state.lock().unwrap();
+            let account = state.accounts.get_mut(&id.0).ok_or(StoreError::NotFound)?;
+            account.last_login_at = Some(at);
+            Ok(())
+        });
+        let state = self.state.clone();
+        accounts.expect_delete().returning(move |id| {
+            let mut state = state.lock().unwrap();
+            state.accounts.remove(&id.0);
+            state.sealed_keys.remove(&id.0);
+            Ok(())
+        });
+        let state = self.state.clone();
+        accounts.expect_list_sealed_keys().returning(move || {
+            let state = state.lock().unwrap();
+            Ok(state
+                .sealed_keys
+                .iter()
+                .map(|(id, sealed)| (UserId(*id), sealed.clone()))
+                .collect())
+        });
+        let state = self.state.clone();
+        accounts.expect_replace_sealed_key().returning(move |id, old, new| {
+            let mut state = state.lock().unwrap();
+            match state.sealed_keys.get_mut(&id.0) {
+                Some(sealed) if sealed == old => {
+                    *sealed = new.to_owned();
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        });
+        accounts
+    }
+
+    fn tokens(&self) -> MockSessionTokens {
+        let mut tokens = MockSessionTokens::new();
+        let state = self.state.clone();
+        tokens.expect_issue().returning(move |new| {
+            let mut state = state.lock().unwrap();
+            if state.tokens.contains_key(&new.hash.0) {
+                return Err(StoreError::Duplicate(UniqueField::Token));
+            }
+            state.next_token += 1;
+            let record = TokenRecord {
+                id: TokenId(state.next_token),
+                user_id: new.user_id,
+                kind: new.kind,
+                hash: new.hash.clone(),
+                created_at: new.created_at,
+                expires_at: new.expires_at,
+                last_used_at: None,
+                revoked_at: None,
+                attributes: new.attributes,
+                enabled: true,
+                version: 0,
+            };
+            state.tokens.insert(new.hash.0, record.clone());
+            Ok(record)
+        });
+        let state = self.state.clone();
+        tokens.expect_find().returning(move |hash| {
+            let mut state = state.lock().unwrap();
+            state.token_lookups += 1;
+            Ok(state.tokens.get(&hash.0).cloned())
+        });
+        let state = self.state.clone();
+        tokens.expect_touch().returning(move |hash, at| {
+            let mut state = state.lock().unwrap();
+            state.touches += 1;
+            if let Some(token) = state.tokens.get_mut(&hash.0) {
+                token.last_used_at = Some(at);
+            }
+            Ok(())
+        });
+        let state = self.state.clone();
+        tokens.expect_revoke().returning(move |hash, at| {
+            let mut state = state.lock().unwrap();
+            match state.tokens.get_mut(&hash.0) {
+                Some(token) if token.revoked_at.is_none() => {
+                    token.revoked_at = Some(at);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        });
+        let state = self.state.clone();
+        tokens.expect_revoke_all_for_user().returning(move |user, except, at| {
+            let mut state = state.lock().unwrap();
+            let mut count = 0;
+            for token in state.tokens.values_mut() {
+                let kept = except.as_ref() == Some(&token.hash);
+                if token.user_id == user && token.revoked_at.is_none() && token.expires_at > at && !kept {
+                    token.revoked_at = Some(at);
+                    count += 1;
+                }
+            }
+            Ok(count)
+        });
+        let state = self.state.clone();
+        tokens.expect_consume().returning(move |hash, kind, at| {
+            let mut state = state.lock().unwrap();
+            match state.tokens.get_mut(&hash.0) {
+                Some(token) if token.kind == kind && token.is_live_at(at) => {
+                    token.revoked_at = Some(at);
+                    Ok(Some(token.clone()))
+                }
+                _ => Ok(None),
+            }
+        });
+        let state = self.state.clone();
+        tokens.expect_delete_all_for_user().returning(move |user| {
+            let mut state = state.lock().unwrap();
+            let before = state.tokens.len();
+            state.tokens.retain(|_, token| token.user_id != user);
+            Ok((before - state.tokens.len()) as u64)
+        });
+        tokens
+    }
+
+    fn catalog(&self) -> MockTokenCatalog {
+        let mut catalog = MockTokenCatalog::new();
+        let state = self.state.clone();
+        catalog.expect_list_for_user().returning(move |user, kind| {
+            let state = state.lock().unwrap();
+            let mut found: Vec<_> = state
+                .tokens
+                .values()
+                .filter(|token| token.user_id == user && token.kind == kind)
+                .cloned()
+                .collect();
+            found.sort_by_key(|token| std::cmp::Reverse(token.id.0));
+            Ok(found)
+        });
+        let state = self.state.clone();
+        catalog.expect_find_by_id().returning(move |id| {
+            let state = state.lock().unwrap();
+            Ok(state.tokens.values().find(|token| token.id == id).cloned())
+        });
+        let state = self.state.clone();
+        catalog.expect_set_enabled().returning(move |id, enabled| {
+            let mut state = state.lock().unwrap();
+            let token = state
+                .tokens
+                .values_mut()
+                .find(|token| token.id == id)
+                .ok_or(StoreError::NotFound)?;
+            token.enabled = enabled;
+            token.version += 1;
+            Ok(())
+        });
+        catalog
+    }
+
+    fn factors(&self) -> MockSecondFactorStore {
+        let mut factors = MockSecondFactorStore::new();
+        let state = self.state.clone();
+        factors
+            .expect_find_totp()
+            .returning(move |user| Ok(state.lock().unwrap().totp.get(&user.0).cloned()));
+        let state = self.state.clone();
+        factors.expect_put_pending_totp().returning(move |user, totp| {
+            state.lock().unwrap().totp.insert(user.0, totp.clone());
+            Ok(())
+        });
+        let state = self.state.clone();
+        factors.expect_confirm_totp().returning(move |user, step, hashes, _| {
+            let mut state = state.lock().unwrap();
+            let totp = state.totp.get_mut(&user.0).ok_or(StoreError::NotFound)?;
+            totp.confirmed = true;
+            totp.last_used_step = Some(step);
+            state
+                .recovery
+                .insert(user.0, hashes.into_iter().map(|hash| (hash, false)).collect());
+            Ok(())
+        });
+        let state = self.state.clone();
+        factors.expect_claim_totp_step().returning(move |user, step| {
+            let mut state = state.lock().unwrap();
+            let totp = state.totp.get_mut(&user.0).ok_or(StoreError::NotFound)?;
+            if totp.last_used_step.is_some_and(|last| step <= last) {
+                return Ok(false);
+            }
+            totp.last_used_step = Some(step);
+            Ok(true)
+        });
+        let state = self.state.clone();
+        factors.expect_delete_totp().returning(move |user| {
+            let mut state = state.lock().unwrap();
+            state.totp.remove(&user.0);
+            state.recovery.remove(&user.0);
+            Ok(())
+        });
+        let state = self.state.clone();
+        factors.expect_list_sealed_secrets().returning(move || {
+            let state = state.lock().unwrap();
+            Ok(state
+                .totp
+                .iter()
+                .map(|(id, totp)| (UserId(*id), totp.sealed_secret.clone()))
+                .collect())
+        });
+        let state = self.state.clone();
+        factors
+            .expect_replace_sealed_secret()
+            .returning(move |user, old, new| {
+                let mut state = state.lock().unwrap();
+                match state.totp.get_mut(&user.0) {
+                    Some(totp) if totp.sealed_secret == old => {
+                        totp.sealed_secret = new.to_owned();
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                }
+            });
+        let state = self.state.clone();
+        factors.expect_use_recovery_code().returning(move |user, hash, _| {
+            let mut state = state.lock().unwrap();
+            let codes = state.recovery.entry(user.0).or_default();
+            match codes.iter_mut().find(|(stored, used)| stored == hash && !*used) {
+                Some(code) => {
+                    code.1 = true;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        });
+        factors
+    }
+
+    fn limiter(&self) -> MockRateLimiter {
+        let mut limiter = MockRateLimiter::new();
+        let state = self.state.clone();
+        limiter.expect_admit().returning(move |key, rule, now| {
+            let mut state = state.lock().unwrap();
+            match RateState::admit(state.limits.get(key), rule, now) {
+                Ok(next) => {
+                    state.limits.insert(key.to_owned(), next);
+                    Ok(Admission::Admitted)
+                }
+                Err(until) => Ok(Admission::Refused { until }),
+            }
+        });
+        let state = self.state.clone();
+        limiter.expect_settle_failure().returning(move |key, rule, now| {
+            let mut state = state.lock().unwrap();
+            let Some(current) = state.limits.get(key).copied() else {
+                return Ok(None);
+            };
+            let (next, block) = current.settle_failure(rule, now);
+            state.limits.insert(key.to_owned(), next);
+            Ok(block)
+        });
+        let state = self.state.clone();
+        limiter.expect_refund().returning(move |key, rule, now| {
+            let mut state = state.lock().unwrap();
+            if let Some(current) = state.limits.get(key).copied() {
+                state.limits.insert(key.to_owned(), current.refund(rule, now));
+            }
+            Ok(())
+        });
+        let state = self.state.clone();
+        limiter.expect_clear().returning(move |key, now| {
+            let mut state = state.lock().unwrap();
+            match state.limits.get(key).and_then(|current| current.clear(now)) {
+                Some(kept) => state.limits.insert(key.to_owned(), kept),
+                None => state.limits.remove(key),
+            };
+            Ok(())
+        });
+        let state = self.state.clone();
+        limiter.expect_reset().returning(move |key| {
+            state.lock().unwrap().limits.remove(key);
+            Ok(())
+        });
+        let state = self.state.clone();
+        limiter
+            .expect_state()
+            .returning(move |key| Ok(state.lock().unwrap().limits.get(key).copied()));
+        limiter.expect_purge_expired().returning(|_| Ok(0));
+        limiter
+    }
+
+    fn hasher(&self) -> MockPasswordHasher {
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_dummy_hash().return_const(Self::DUMMY_HASH.to_owned());
+        let state = self.state.clone();
+        hasher.expect_hash().returning(move |password| {
+            state.lock().unwrap().hashes_made += 1;
+            Ok(format!("hash:{}:current", password.expose()))
+        });
+        let state = self.state.clone();
+        hasher.expect_verify().returning(move |password, hash| {
+            let mut state = state.lock().unwrap();
+            if state.hasher_busy {
+                return Err(HashError::Busy);
+            }
+            state.verifications.push(hash.to_owned());
+            let Some(rest) = hash.strip_prefix("hash:") else {
+                return Err(HashError::MalformedHash(hash.to_owned()));
+            };
+            let (right, version) = rest.rsplit_once(':').unwrap_or((rest, "current"));
+            Ok(if right == password.expose() {
+                PasswordCheck::Match {
+                    needs_rehash: version != "current",
+                }
+            } else {
+                PasswordCheck::Mismatch
+            })
+        });
+        hasher
+    }
+
+    fn mint(&self) -> MockTokenMint {
+        let mut mint = MockTokenMint::new();
+        let state = self.state.clone();
+        mint.expect_mint().returning(move || {
+            let mut state = state.lock().unwrap();
+            state.mints += 1;
+            let plaintext = format!("token-{}", state.mints);
+            let hash = TokenHash(format!("digest:{plaintext}"));
+            (plaintext, hash)
+        });
+        let state = self.state.clone();
+        mint.expect_recovery_code().returning(move || {
+            let mut state = state.lock().unwrap();
+            state.mints += 1;
+            format!("ABCD-EFGH-IJKL-{:04}", state.mints)
+        });
+        let state = self.state.clone();
+        mint.expect_session_number().returning(move || {
+            let mut state = state.lock().unwrap();
+            if state.session_numbers.is_empty() {
+                state.mints += 1;
+                i32::try_from(state.mints).unwrap_or(1)
+            } else {
+                state.session_numbers.remove(0)
+            }
+        });
+        mint.expect_digest()
+            .returning(|plaintext| TokenHash(format!("digest:{plaintext}")));
+        mint
+    }
+
+    fn mailer(&self) -> MockMailer {
+        let mut mailer = MockMailer::new();
+        let state = self.state.clone();
+        mailer.expect_send().returning(move |email| {
+            let mut state = state.lock().unwrap();
+            if state.mail_fails {
+                return Err("connection refused".into());
+            }
+            state.mails.push(email);
+            Ok(())
+        });
+        mailer
+    }
+
+    // Arranging the world.
+
+    /// A directory user `name` (password `pw-<name>`), linked to an account.
+    pub fn add_user(&self, name: &str) -> User {
+        let external_id = {
+            let mut state = self.lock();
+            state.next_entry += 1;
+            format!("ext-{:03}", state.next_entry)
+        };
+        let entry = self.add_directory_user(&external_id, name);
+        let mut state = self.lock();
+        let account = new_account(&mut state, Self::DIRECTORY, &external_id);
+        User::assemble(entry, account)
+    }
+
+    /// A directory user Limen has not seen yet.
+    pub fn add_directory_user(&self, external_id: &str, name: &str) -> DirectoryEntry {
+        let entry = DirectoryEntry {
+            external_id: external_id.to_owned(),
+            username: name.to_owned(),
+            email: format!("{name}@example.com"),
+            first_name: Some("Ann".into()),
+            last_name: None,
+            personal_number: None,
+            password_hash: Some(format!("hash:pw-{name}:current")),
+            enabled: true,
+            created_at: None,
+        };
+        self.lock().entries.push(entry.clone());
+        entry
+    }
+
+    /// Removes a user from the directory (not from Limen's accounts).
+    pub fn remove_directory_user(&self, external_id: &str) {
+        self.lock().entries.retain(|entry| entry.external_id != external_id);
+    }
+
+    /// Makes an account belong to another directory.
+    pub fn move_account_to_directory(&self, user: UserId, directory: &str) {
+        if let Some(account) = self.lock().accounts.get_mut(&user.0) {
+            account.directory = directory.to_owned();
+        }
+    }
+
+    /// Disables (or enables) the account in Limen.
+    pub fn set_disabled(&self, user: UserId, disabled: bool) {
+        if let Some(account) = self.lock().accounts.get_mut(&user.0) {
+            account.disabled = disabled;
+        }
+    }
+
+    /// Gives the account a role.
+    pub fn set_role(&self, user: UserId, role: Role) {
+        if let Some(account) = self.lock().accounts.get_mut(&user.0) {
+            account.role = role;
+        }
+    }
+
+    /// Marks the account's e-mail address verified now.
+    pub fn verify_email(&self, user: UserId) {
+        let mut state = self.lock();
+        let now = state.now;
+        if let Some(account) = state.accounts.get_mut(&user.0) {
+            account.email_verified_at = Some(now);
+        }
+    }
+
+    /// Removes the user's password hash.
+    pub fn clear_password(&self, external_id: &str) {
+        self.edit_entry(external_id, |entry| entry.password_hash = None);
+    }
+
+    /// Makes the user's hash one made with outdated parameters.
+    pub fn mark_outdated(&self, external_id: &str) {
+        self.edit_entry(external_id, |entry| {
+            if let Some(hash) = &mut entry.password_hash {
+                *hash = hash.replace(":current", ":outdated");
+            }
+        });
+    }
+
+    fn edit_entry(&self, external_id: &str, edit: impl FnOnce(&mut DirectoryEntry)) {
+        if let Some(entry) = self
+            .lock()
+            .entries
+            .iter_mut()
+            .find(|entry| entry.external_id == external_id)
+        {
+            edit(entry);
+        }
+    }
+
+    /// A confirmed TOTP enrolment (secret `secret`, no step used yet).
+    pub fn enrol_totp(&self, user: UserId) {
+        let mut state = self.lock();
+        let now = state.now;
+        state.totp.insert(
+            user.0,
+            StoredTotp {
+                sealed_secret: format!("sealed[user:{user}]:secret"),
+                params: TotpParams::default(),
+                confirmed: true,
+                last_used_step: None,
+                created_at: now,
+            },
+        );
+    }
+
+    /// Stores a sealed TOTP secret as it is (an unconfirmed enrolment).
+    pub fn put_sealed_secret(&self, user: UserId, sealed: &str) {
+        let mut state = self.lock();
+        let now = state.now;
+        state.totp.insert(
+            user.0,
+            StoredTotp {
+                sealed_secret: sealed.to_owned(),
+                params: TotpParams::default(),
+                confirmed: false,
+                last_used_step: None,
+                created_at: now,
+            },
+        );
+    }
+
+    /// Stores a sealed private key as it is.
+    pub fn put_sealed_key(&self, user: UserId, sealed: &str) {
+        self.lock().sealed_keys.insert(user.0, sealed.to_owned());
+    }
+
+    /// Sets a key's count in a window opened now.
+    pub fn set_failures(&self, key: &str, hits: u32) {
+        let mut state = self.lock();
+        let now = state.now;
+        let entry = state.limits.entry(key.to_owned()).or_insert(RateState {
+            hits: 0,
+            window_started_at: now,
+            blocked_until: None,
+        });
+        entry.hits = hits;
+        entry.window_started_at = now;
+    }
+
+    /// Blocks a key for `duration` from now.
+    pub fn block(&self, key: &str, duration: Duration) {
+        let mut state = self.lock();
+        let now = state.now;
+        let entry = state.limits.entry(key.to_owned()).or_insert(RateState {
+            hits: 0,
+            window_started_at: now,
+            blocked_until: None,
+        });
+        entry.blocked_until = Some(now + duration);
+    }
+
+    /// The next session numbers the mint draws.
+    pub fn next_session_numbers(&self, numbers: &[i32]) {
+        self.lock().session_numbers = numbers.to_vec();
+    }
+
+    /// Every verification fails with `Busy`.
+    pub fn hasher_is_busy(&self) {
+        self.lock().hasher_busy = true;
+    }
+
+    /// Every e-mail fails to send.
+    pub fn mail_fails(&self) {
+        self.lock().mail_fails = true;
+    }
+
+    /// The language of the next services' verification e-mails.
+    pub fn set_registration_language(&self, language: EmailLanguage) {
+        self.settings.lock().unwrap().registration.language = language;
+    }
+
+    /// Moves the clock.
+    pub fn advance(&self, by: Duration) {
+        self.lock().now += by;
+    }
+
+    // Reading the world.
+
+    /// Now, by the world's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.lock().now
+    }
+
+    /// The current 30-second TOTP step.
+    pub fn step(&self) -> u64 {
+        u64::try_from(self.now().timestamp()).unwrap_or(0) / 30
+    }
+
+    /// The digest the mint makes of `plaintext`.
+    pub fn digest(&self, plaintext: &str) -> TokenHash {
+        TokenHash(format!("digest:{plaintext}"))
+    }
+
+    /// The plaintext of a token the world's mint made.
+    pub fn plaintext_of(&self, hash: &TokenHash) -> String {
+        hash.0.trim_start_matches("digest:").to_owned()
+    }
+
+    /// The rate-limit key of an unknown name.
+    pub fn name_key(&self, name: &str) -> String {
+        format!("name:digest:login-name:{name}")
+    }
+
+    /// The rate-limit key of a pending token's codes.
+    pub fn second_factor_key(&self, pending: &str) -> String {
+        format!("second-factor:digest:{pending}")
+    }
+
+    /// A key's counted attempts (0 when it has no state).
+    pub fn failures(&self, key: &str) -> u32 {
+        self.lock().limits.get(key).map_or(0, |state| state.hits)
+    }
+
+    /// Whether a key is blocked now.
+    pub fn is_blocked(&self, key: &str) -> bool {
+        let state = self.lock();
+        state
+            .limits
+            .get(key)
+            .is_some_and(|limit| limit.blocked_at(state.now).is_some())
+    }
+
+    /// The stored token with this digest.
+    pub fn token(&self, hash: &TokenHash) -> TokenRecord {
+        self.lock().tokens.get(&hash.0).cloned().unwrap()
+    }
+
+    /// How many tokens of `user` are stored.
+    pub fn tokens_of(&self, user: UserId) -> usize {
+        self.lock().tokens.values().filter(|token| token.user_id == user).count()
+    }
+
+    /// Lookups of tokens by digest so far.
+    pub fn token_lookups(&self) -> usize {
+        self.lock().token_lookups
+    }
+
+    /// Last-use writes so far.
+    pub fn touches(&self) -> usize {
+        self.lock().touches
+    }
+
+    /// Lookups in the directory so far.
+    pub fn directory_lookups(&self) -> usize {
+        self.lock().directory_lookups
+    }
+
+    /// The hashes passwords were verified against, in order.
+    pub fn verifications(&self) -> Vec<String> {
+        self.lock().verifications.clone()
+    }
+
+    /// Hashes made so far.
+    pub fn hashes_made(&self) -> usize {
+        self.lock().hashes_made
+    }
+
+    /// The account with this id.
+    pub fn account(&self, user: UserId) -> AccountState {
+        self.lock().accounts.get(&user.0).cloned().unwrap()
+    }
+
+    /// Whether an account with this id exists.
+    pub fn has_account(&self, user: UserId) -> bool {
+        self.lock().accounts.contains_key(&user.0)
+    }
+
+    /// How many accounts exist.
+    pub fn account_count(&self) -> usize {
+        self.lock().accounts.len()
+    }
+
+    /// How many users the directory holds.
+    pub fn directory_size(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// The stored hash of a directory user.
+    pub fn password_hash(&self, external_id: &str) -> String {
+        self.lock()
+            .entries
+            .iter()
+            .find(|entry| entry.external_id == external_id)
+            .and_then(|entry| entry.password_hash.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the user has a TOTP enrolment.
+    pub fn has_totp(&self, user: UserId) -> bool {
+        self.lock().totp.contains_key(&user.0)
+    }
+
+    /// The user's stored sealed TOTP secret.
+    pub fn sealed_secret(&self, user: UserId) -> String {
+        self.lock().totp.get(&user.0).map(|totp| totp.sealed_secret.clone()).unwrap_or_default()
+    }
+
+    /// The user's stored sealed private key.
+    pub fn sealed_key(&self, user: UserId) -> String {
+        self.lock().sealed_keys.get(&user.0).cloned().unwrap_or_default()
+    }
+
+    /// The e-mails sent so far.
+    pub fn mails(&self) -> Vec<OutgoingEmail> {
+        self.lock().mails.clone()
     }
 }
 
-/// A live access token issued at minute 0 that expires at `expires_minute`.
-pub fn token(id: i64, user: i64, expires_minute: i64) -> TokenRecord {
-    TokenRecord {
-        id: TokenId(id),
-        user_id: UserId(user),
-        kind: TokenKind::Access,
-        hash: TokenHash(format!("hash-{id}")),
-        created_at: at(0),
-        expires_at: at(expires_minute),
-        last_used_at: None,
-        revoked_at: None,
-        attempts: 0,
-        attributes: TokenAttributes::default(),
-        enabled: true,
-        version: 0,
-    }
+fn totp() -> MockTotpGenerator {
+    let mut totp = MockTotpGenerator::new();
+    totp.expect_new_secret().returning(|| b"secret".to_vec());
+    totp.expect_code().returning(|secret, _, step| {
+        assert_eq!(secret, b"secret", "the secret was opened for its owner");
+        Ok(format!("{:06}", step % 1_000_000))
+    });
+    totp.expect_provisioning().returning(|_, params, issuer, account| {
+        Ok(TotpProvisioning {
+            key: "ONSWG4TFOQ".into(),
+            uri: format!("otpauth://totp/{issuer}:{account}"),
+            qr_data_uri: "data:image/png;base64,".into(),
+            params,
+        })
+    });
+    totp
+}
+
+/// Seals as `sealed[<context>]:<secret>`; opens that for the same context only,
+/// and `legacy:<secret>` (a form the current cipher no longer writes) anywhere.
+fn cipher() -> MockSecretCipher {
+    let mut cipher = MockSecretCipher::new();
+    cipher.expect_seal().returning(|secret, context| {
+        Ok(format!(
+            "sealed[{}]:{}",
+            String::from_utf8_lossy(context),
+            String::from_utf8_lossy(secret)
+        ))
+    });
+    cipher.expect_open().returning(|sealed, context| {
+        let prefix = format!("sealed[{}]:", String::from_utf8_lossy(context));
+        sealed
+            .strip_prefix(&prefix)
+            .or_else(|| sealed.strip_prefix("legacy:"))
+            .map(|secret| secret.as_bytes().to_vec())
+            .ok_or_else(|| format!("cannot open {sealed:?} for this context"))
+    });
+    cipher
+        .expect_is_current()
+        .returning(|sealed| sealed.starts_with("sealed["));
+    cipher
+}
+
+fn keys() -> MockKeyPairGenerator {
+    let mut keys = MockKeyPairGenerator::new();
+    keys.expect_generate()
+        .returning(|| ([0xab; 32], b"private-key".to_vec()));
+    keys
 }

@@ -1,32 +1,41 @@
 //! The use cases. Each service holds its rules and talks to the world only through ports.
+//!
+//! Every login runs the same pipeline: an identity provider (`PasswordLogin`,
+//! `RememberMeService::exchange`, the second step of `TwoFactorService`) proves
+//! who someone is and yields an `Authenticated`; `LoginCompletion` then applies
+//! every rule once and issues the dialect's token.
 
 mod accounts;
 mod api_tokens;
-mod lockout;
-mod login;
+mod attempts;
+mod hash_admission;
+mod login_completion;
 mod numeric_sessions;
+mod password_login;
 mod registration;
 mod remember_me;
 mod sessions;
-mod throttle;
 mod two_factor;
+mod users;
 mod wiring;
 
-pub use accounts::{AccountService, NewAccount};
-pub use api_tokens::{ApiTokenService, ApiTokenSettings, TokenRequest};
-pub use lockout::LockoutPolicy;
-pub use login::{LoginOutcome, LoginPolicy, PasswordLogin};
-pub use numeric_sessions::{NumericSession, NumericSessionService, NumericSessionSettings};
+pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
+pub use api_tokens::{ApiTokenPorts, ApiTokenService, ApiTokenSettings, TokenRequest};
+pub use attempts::{AttemptRules, Attempts, Counter};
+pub use hash_admission::{HashAdmission, HashTicket};
+pub use login_completion::{
+    AuthMethod, Authenticated, CompletionPolicy, Grant, Granted, LoginCompletion, LoginOutcome,
+    MAX_CLIENT_ID_CHARS, SecondStep, validate_client_id,
+};
+pub use numeric_sessions::{NumericSession, NumericSessionService};
+pub use password_login::PasswordLogin;
 pub use registration::{
-    EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService,
-    RegistrationSettings,
+    EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService, RegistrationSettings,
 };
-pub use remember_me::{Authorized, RememberMeService};
+pub use remember_me::{Authorized, RememberMeLifetimes, RememberMeService};
 pub use sessions::{Session, SessionService};
-pub use throttle::FailureThrottle;
-pub use two_factor::{
-    MAX_SECOND_FACTOR_ATTEMPTS, RECOVERY_CODES, TwoFactorPorts, TwoFactorService, TwoFactorSettings,
-};
+pub use two_factor::{RECOVERY_CODES, TwoFactorPorts, TwoFactorService, TwoFactorSettings};
+pub use users::Users;
 pub use wiring::{Ports, Services, Settings};
 
 #[cfg(test)]

@@ -4,14 +4,11 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    NewUser, Password, StoredKeyPair, TokenKind, User, validate_email, validate_name,
-    validate_strong_password,
+    AccountPatch, ClientAddress, NewDirectoryEntry, Password, StoredKeyPair, TokenKind, User, validate_email,
+    validate_name, validate_strong_password,
 };
-use crate::ports::{
-    Clock, KeyPairGenerator, Mailer, OutgoingEmail, PasswordHasher, SecretCipher, TokenMint, TokenStore,
-    UserStore,
-};
-use crate::services::SessionService;
+use crate::ports::{Clock, KeyPairGenerator, Mailer, OutgoingEmail, PasswordHasher, SecretCipher};
+use crate::services::{AccountService, HashAdmission, SessionService, Users};
 
 /// Who registered the account; it decides the text of the verification e-mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,39 +80,40 @@ impl Default for RegistrationSettings {
 }
 
 /// Self-registration with e-mail verification: creates the account with a fresh
-/// Ed25519 key pair (the private half sealed), and mails a single-use link.
+/// Ed25519 key pair (the private half sealed for the user), and mails a
+/// single-use link.
 pub struct RegistrationService {
-    users: Arc<dyn UserStore>,
-    tokens: Arc<dyn TokenStore>,
+    users: Arc<Users>,
+    accounts: Arc<AccountService>,
     hasher: Arc<dyn PasswordHasher>,
+    admission: Arc<HashAdmission>,
     keys: Arc<dyn KeyPairGenerator>,
     cipher: Arc<dyn SecretCipher>,
     mailer: Arc<dyn Mailer>,
-    mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
     sessions: Arc<SessionService>,
     settings: RegistrationSettings,
 }
 
-/// The ports registration works with.
+/// The ports and services registration works with.
 pub struct RegistrationPorts {
-    /// Users.
-    pub users: Arc<dyn UserStore>,
-    /// Verification tokens.
-    pub tokens: Arc<dyn TokenStore>,
+    /// The directory and the accounts.
+    pub users: Arc<Users>,
+    /// Removes an account whose e-mail could not be sent.
+    pub accounts: Arc<AccountService>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
+    /// Each address's share of the hashing queue.
+    pub admission: Arc<HashAdmission>,
     /// Key pairs.
     pub keys: Arc<dyn KeyPairGenerator>,
     /// Sealing of private keys.
     pub cipher: Arc<dyn SecretCipher>,
     /// The verification e-mail.
     pub mailer: Arc<dyn Mailer>,
-    /// Token digests.
-    pub mint: Arc<dyn TokenMint>,
     /// Now.
     pub clock: Arc<dyn Clock>,
-    /// Issues verification tokens.
+    /// Issues and spends verification tokens.
     pub sessions: Arc<SessionService>,
 }
 
@@ -124,12 +122,12 @@ impl RegistrationService {
     pub fn new(ports: RegistrationPorts, settings: RegistrationSettings) -> Self {
         Self {
             users: ports.users,
-            tokens: ports.tokens,
+            accounts: ports.accounts,
             hasher: ports.hasher,
+            admission: ports.admission,
             keys: ports.keys,
             cipher: ports.cipher,
             mailer: ports.mailer,
-            mint: ports.mint,
             clock: ports.clock,
             sessions: ports.sessions,
             settings,
@@ -139,43 +137,70 @@ impl RegistrationService {
     /// Registers an account and sends the verification e-mail. Invalid input
     /// writes nothing; if the e-mail cannot be handed over, the account is removed
     /// again, so that the address can register once the mail server is back.
-    pub async fn register(&self, registration: Registration) -> Result<User, DomainError> {
+    pub async fn register(&self, registration: Registration, client: &ClientAddress) -> Result<User, DomainError> {
         let email = validate_email(&registration.email)?;
         let first_name = validate_name("first name", registration.first_name.as_deref())?;
         let last_name = validate_name("last name", registration.last_name.as_deref())?;
         validate_strong_password(registration.password.expose())?;
-        if self.users.find_by_email(&email).await?.is_some()
-            || self.users.find_by_username(&email).await?.is_some()
-        {
+        if !self.users.capabilities().create {
+            return Err(DomainError::ReadOnlyDirectory);
+        }
+        let directory = self.users.directory();
+        if directory.find_by_email(&email).await?.is_some() || directory.find_by_username(&email).await?.is_some() {
             return Err(DomainError::EmailTaken);
         }
-        let password_hash = self.hasher.hash(&registration.password).await?;
-        let (public, private) = self.keys.generate();
-        let sealed_private = self.cipher.seal(&private).map_err(DomainError::Internal)?;
-        let user = self
-            .users
-            .create(NewUser {
+        let password_hash = {
+            let _ticket = self.admission.enter(client)?;
+            self.hasher.hash(&registration.password).await?
+        };
+        let entry = directory
+            .create(NewDirectoryEntry {
                 username: email.clone(),
-                email: email.clone(),
+                email,
                 first_name,
                 last_name,
                 personal_number: None,
                 password_hash: Some(password_hash),
-                key_pair: Some(StoredKeyPair {
-                    public_hex: public.iter().map(|b| format!("{b:02x}")).collect(),
-                    sealed_private,
-                }),
                 created_at: self.clock.now(),
             })
             .await?;
-        if let Err(err) = self.send_verification(&user, registration.kind).await {
-            if let Err(cleanup) = self.users.delete(user.id).await {
-                tracing::error!(user_id = %user.id, error = %cleanup, "could not remove a user whose verification e-mail failed");
+        let user = self.users.resolve(entry).await?;
+        let result = match self.store_key_pair(&user).await {
+            Ok(user) => self.send_verification(&user, registration.kind).await.map(|()| user),
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(user) => {
+                tracing::info!(user_id = %user.id, "user registered; verification e-mail sent");
+                Ok(user)
             }
-            return Err(err);
+            Err(err) => {
+                if let Err(cleanup) = self.accounts.delete(&user).await {
+                    tracing::error!(user_id = %user.id, error = %cleanup, "could not remove a user whose registration failed");
+                }
+                Err(err)
+            }
         }
-        tracing::info!(user_id = %user.id, "user registered; verification e-mail sent");
-        Ok(user)
+    }
+
+    /// Generates the user's key pair and stores it, the private half sealed for them.
+    async fn store_key_pair(&self, user: &User) -> Result<User, DomainError> {
+        let (public, private) = self.keys.generate();
+        let context = format!("user:{}", user.id).into_bytes();
+        let sealed_private = self.cipher.seal(&private, &context).map_err(DomainError::Internal)?;
+        let public_hex: String = public.iter().map(|b| format!("{b:02x}")).collect();
+        let patch = AccountPatch {
+            key_pair: Some(StoredKeyPair {
+                public_hex: public_hex.clone(),
+                sealed_private,
+            }),
+            ..AccountPatch::default()
+        };
+        self.users.accounts().update(user.id, patch, self.clock.now()).await?;
+        Ok(User {
+            public_key: Some(public_hex),
+            ..user.clone()
+        })
     }
 
     async fn send_verification(&self, user: &User, kind: RegistrationKind) -> Result<(), DomainError> {
@@ -202,19 +227,23 @@ impl RegistrationService {
             .map_err(DomainError::MailUndeliverable)
     }
 
-    /// Marks the e-mail address of the link's user as verified; the link works once.
+    /// Marks the e-mail address of the link's user as verified; the link works
+    /// once, even when opened twice at the same moment.
     pub async fn verify_email(&self, plaintext: &str) -> Result<User, DomainError> {
-        let now = self.clock.now();
         let token = self
-            .tokens
-            .find_by_hash(&self.mint.digest(plaintext))
-            .await?
-            .filter(|token| token.kind == TokenKind::EmailVerification && token.is_live_at(now))
-            .ok_or(DomainError::InvalidToken)?;
-        self.tokens.revoke(token.id, now).await?;
-        self.users.mark_email_verified(token.user_id, now).await?;
+            .sessions
+            .consume(plaintext, TokenKind::EmailVerification)
+            .await?;
+        let patch = AccountPatch {
+            email_verified_at: Some(self.clock.now()),
+            ..AccountPatch::default()
+        };
         self.users
-            .find_by_id(token.user_id)
+            .accounts()
+            .update(token.user_id, patch, self.clock.now())
+            .await?;
+        self.users
+            .by_id(token.user_id)
             .await?
             .ok_or(DomainError::InvalidToken)
     }
@@ -292,84 +321,7 @@ fn verification_email(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TokenHash;
-    use crate::ports::{
-        MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher, MockSecretCipher, MockTokenMint,
-        MockTokenStore, MockUserStore,
-    };
-    use crate::services::fixtures::{at, token, user};
-
-    struct Mocks {
-        users: MockUserStore,
-        tokens: MockTokenStore,
-        mailer: MockMailer,
-        language: EmailLanguage,
-    }
-
-    impl Mocks {
-        fn new() -> Self {
-            let mut users = MockUserStore::new();
-            users.expect_find_by_email().returning(|_| Ok(None));
-            users.expect_find_by_username().returning(|_| Ok(None));
-            let mut tokens = MockTokenStore::new();
-            tokens.expect_issue().returning(|new| {
-                let mut record = token(3, new.user_id.0, 60);
-                record.kind = new.kind;
-                Ok(record)
-            });
-            Self {
-                users,
-                tokens,
-                mailer: MockMailer::new(),
-                language: EmailLanguage::English,
-            }
-        }
-
-        fn service(self) -> RegistrationService {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(at(1));
-            let clock: Arc<dyn Clock> = Arc::new(clock);
-            let mut mint = MockTokenMint::new();
-            mint.expect_mint()
-                .return_const(("link-token".to_owned(), TokenHash("d".into())));
-            mint.expect_digest()
-                .returning(|plain| TokenHash(format!("digest-of-{plain}")));
-            let mint: Arc<dyn TokenMint> = Arc::new(mint);
-            let mut hasher = MockPasswordHasher::new();
-            hasher.expect_hash().returning(|_| Ok("argon2".into()));
-            let mut keys = MockKeyPairGenerator::new();
-            keys.expect_generate().returning(|| ([0xab; 32], vec![7; 32]));
-            let mut cipher = MockSecretCipher::new();
-            cipher.expect_seal().returning(|_| Ok("sealed-private".into()));
-            let users: Arc<dyn UserStore> = Arc::new(self.users);
-            let tokens: Arc<dyn TokenStore> = Arc::new(self.tokens);
-            let sessions = Arc::new(SessionService::new(
-                users.clone(),
-                tokens.clone(),
-                mint.clone(),
-                clock.clone(),
-            ));
-            RegistrationService::new(
-                RegistrationPorts {
-                    users,
-                    tokens,
-                    hasher: Arc::new(hasher),
-                    keys: Arc::new(keys),
-                    cipher: Arc::new(cipher),
-                    mailer: Arc::new(self.mailer),
-                    mint,
-                    clock,
-                    sessions,
-                },
-                RegistrationSettings {
-                    verification_url: "https://login.example/verify?token={token}".into(),
-                    verification_ttl: Duration::hours(24),
-                    site_name: "Gradido".into(),
-                    language: self.language,
-                },
-            )
-        }
-    }
+    use crate::services::fixtures::World;
 
     fn registration(kind: RegistrationKind) -> Registration {
         Registration {
@@ -381,8 +333,12 @@ mod tests {
         }
     }
 
+    fn client() -> ClientAddress {
+        ClientAddress::unknown()
+    }
+
     #[tokio::test]
-    async fn registration_stores_the_key_pair_and_mails_a_link_whose_text_follows_the_kind() {
+    async fn registration_stores_the_sealed_key_pair_and_mails_a_link_whose_text_follows_the_kind() {
         for (kind, phrase) in [
             (
                 RegistrationKind::SelfRegistered,
@@ -393,130 +349,97 @@ mod tests {
                 "an administrator of Gradido just registered an account for you",
             ),
         ] {
-            let mut mocks = Mocks::new();
-            mocks
-                .users
-                .expect_create()
-                .withf(|new| {
-                    new.username == "max.musterman@gmail.de"
-                        && new.key_pair.as_ref().is_some_and(|pair| {
-                            pair.public_hex == "ab".repeat(32) && pair.sealed_private == "sealed-private"
-                        })
-                })
-                .times(1)
-                .returning(|_| Ok(user(1, "max")));
-            mocks
-                .mailer
-                .expect_send()
-                .withf(move |email| {
-                    email
-                        .body
-                        .contains("https://login.example/verify?token=link-token")
-                        && email.body.contains(phrase)
-                })
-                .times(1)
-                .returning(|_| Ok(()));
-            mocks.service().register(registration(kind)).await.unwrap();
+            let world = World::new();
+            let user = world.services().registration.register(registration(kind), &client()).await.unwrap();
+            assert_eq!(user.username, "max.musterman@gmail.de");
+            assert_eq!(user.public_key.as_deref(), Some("ab".repeat(32).as_str()));
+            assert_eq!(world.sealed_key(user.id), format!("sealed[user:{}]:private-key", user.id));
+            let mails = world.mails();
+            assert_eq!(mails.len(), 1);
+            assert!(mails[0].body.contains(phrase), "{}", mails[0].body);
+            assert!(mails[0].body.contains("https://login.example/verify?token="));
         }
     }
 
     #[tokio::test]
     async fn the_german_email_greets_by_name_in_german() {
-        let mut mocks = Mocks::new();
-        mocks.language = EmailLanguage::German;
-        mocks.users.expect_create().returning(|new| {
-            let mut created = user(1, "max");
-            created.first_name = new.first_name;
-            created.last_name = new.last_name;
-            Ok(created)
-        });
-        mocks
-            .mailer
-            .expect_send()
-            .withf(|email| {
-                email.subject == "Gradido: Bitte bestätige deine E-Mail-Adresse"
-                    && email.body.starts_with("Hallo Max Musterman,")
-                    && email.body.contains("für dich angelegt")
-            })
-            .times(1)
-            .returning(|_| Ok(()));
-        mocks
-            .service()
-            .register(registration(RegistrationKind::ByAdmin))
+        let world = World::new();
+        world.set_registration_language(EmailLanguage::German);
+        world
+            .services()
+            .registration
+            .register(registration(RegistrationKind::ByAdmin), &client())
             .await
             .unwrap();
+        let mail = &world.mails()[0];
+        assert_eq!(mail.subject, "Gradido: Bitte bestätige deine E-Mail-Adresse");
+        assert!(mail.body.starts_with("Hallo Max Musterman,"));
+        assert!(mail.body.contains("für dich angelegt"));
     }
 
     #[tokio::test]
     async fn weak_passwords_bad_addresses_and_taken_addresses_write_nothing() {
+        let world = World::new();
+        world.add_user("max");
         let mut weak = registration(RegistrationKind::SelfRegistered);
         weak.password = Password::new("password");
         let mut bad = registration(RegistrationKind::SelfRegistered);
         bad.email = "max@".into();
+        let service = world.services().registration;
         for case in [weak, bad] {
-            let mut mocks = Mocks::new();
-            mocks.users.expect_create().never();
-            mocks.mailer.expect_send().never();
             assert!(matches!(
-                mocks.service().register(case).await,
+                service.register(case, &client()).await,
                 Err(DomainError::InvalidInput(_))
             ));
         }
-        let mut mocks = Mocks::new();
-        mocks.users = MockUserStore::new();
-        mocks
-            .users
-            .expect_find_by_email()
-            .returning(|_| Ok(Some(user(1, "max"))));
-        mocks.users.expect_create().never();
-        let err = mocks
-            .service()
-            .register(registration(RegistrationKind::SelfRegistered))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::EmailTaken));
+        let mut taken = registration(RegistrationKind::SelfRegistered);
+        taken.email = "MAX@example.com".into();
+        assert!(matches!(
+            service.register(taken, &client()).await,
+            Err(DomainError::EmailTaken)
+        ));
+        assert_eq!(world.directory_size(), 1);
+        assert!(world.mails().is_empty());
     }
 
     #[tokio::test]
     async fn an_undeliverable_email_removes_the_account_again() {
-        let mut mocks = Mocks::new();
-        mocks.users.expect_create().returning(|_| Ok(user(1, "max")));
-        mocks
-            .mailer
-            .expect_send()
-            .returning(|_| Err("connection refused".into()));
-        mocks
-            .users
-            .expect_delete()
-            .withf(|id| id.0 == 1)
-            .times(1)
-            .returning(|_| Ok(()));
-        let err = mocks
-            .service()
-            .register(registration(RegistrationKind::SelfRegistered))
+        let world = World::new();
+        world.mail_fails();
+        let err = world
+            .services()
+            .registration
+            .register(registration(RegistrationKind::SelfRegistered), &client())
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::MailUndeliverable(_)));
+        assert_eq!(world.directory_size(), 0);
+        assert_eq!(world.account_count(), 0);
     }
 
     #[tokio::test]
     async fn the_link_verifies_once() {
-        let mut mocks = Mocks::new();
-        mocks.tokens.expect_find_by_hash().returning(|_| {
-            let mut record = token(3, 1, 60);
-            record.kind = TokenKind::EmailVerification;
-            Ok(Some(record))
-        });
-        mocks.tokens.expect_revoke().times(1).returning(|_, _| Ok(()));
-        mocks
-            .users
-            .expect_mark_email_verified()
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks
-            .users
-            .expect_find_by_id()
-            .returning(|id| Ok(Some(user(id.0, "max"))));
-        mocks.service().verify_email("link-token").await.unwrap();
+        let world = World::new();
+        let user = world
+            .services()
+            .registration
+            .register(registration(RegistrationKind::SelfRegistered), &client())
+            .await
+            .unwrap();
+        let link = world.mails()[0].body.clone();
+        let token = link
+            .split("token=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .to_owned();
+        let service = world.services().registration;
+        let verified = service.verify_email(&token).await.unwrap();
+        assert_eq!(verified.id, user.id);
+        assert_eq!(verified.email_verified_at, Some(world.now()));
+        assert!(matches!(
+            service.verify_email(&token).await,
+            Err(DomainError::InvalidToken)
+        ));
     }
 }

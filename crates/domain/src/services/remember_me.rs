@@ -3,137 +3,151 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{IssuedToken, Password, TokenAttributes, TokenKind, User};
-use crate::ports::{Clock, TokenMint, TokenStore, UserStore};
-use crate::services::{PasswordLogin, SessionService};
+use crate::model::{ClientAddress, IssuedToken, Password, TokenKind};
+use crate::services::{
+    AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin, SecondStep,
+    SessionService, Users, validate_client_id,
+};
 
-/// The result of a password login that may also ask to be remembered.
+/// What a password login that may ask to be remembered handed out.
 #[derive(Debug, Clone)]
 pub struct Authorized {
     /// Who logged in.
-    pub user: User,
+    pub user: crate::model::User,
     /// The access token.
     pub access: IssuedToken,
     /// The remember-me token, when one was asked for.
     pub remember_me: Option<IssuedToken>,
 }
 
-/// Remember-me tokens: issued with a password login for one client id, and
-/// exchanged by that client for access tokens without the password. They are
-/// ordinary tokens of kind `RememberMe`, so "log out everywhere" and a password
-/// change (which revoke all of a user's tokens) end them too.
+/// The lifetimes a client of remember-me tokens asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RememberMeLifetimes {
+    /// Access tokens.
+    pub access: Duration,
+    /// Remember-me tokens.
+    pub remember_me: Duration,
+}
+
+/// The remember-me identity provider: a token issued with a password login for
+/// one client id, exchanged by that client for access tokens without the
+/// password. These tokens are ordinary tokens of kind `RememberMe`, so "log out
+/// everywhere", a password change, enabling a second factor and disabling the
+/// account end them too. They never stand in for a second factor.
 pub struct RememberMeService {
-    users: Arc<dyn UserStore>,
-    tokens: Arc<dyn TokenStore>,
-    mint: Arc<dyn TokenMint>,
-    clock: Arc<dyn Clock>,
+    users: Arc<Users>,
     passwords: Arc<PasswordLogin>,
     sessions: Arc<SessionService>,
-    remember_ttl: Duration,
+    completion: Arc<LoginCompletion>,
 }
 
 impl RememberMeService {
-    /// Wires the service; remember-me tokens live `remember_ttl`.
+    /// Wires the service.
     pub fn new(
-        users: Arc<dyn UserStore>,
-        tokens: Arc<dyn TokenStore>,
-        mint: Arc<dyn TokenMint>,
-        clock: Arc<dyn Clock>,
+        users: Arc<Users>,
         passwords: Arc<PasswordLogin>,
         sessions: Arc<SessionService>,
-        remember_ttl: Duration,
+        completion: Arc<LoginCompletion>,
     ) -> Self {
         Self {
             users,
-            tokens,
-            mint,
-            clock,
             passwords,
             sessions,
-            remember_ttl,
+            completion,
         }
     }
 
-    /// How long remember-me tokens live.
-    pub fn remember_ttl(&self) -> Duration {
-        self.remember_ttl
-    }
-
-    /// A password login; with `remember_for = Some(client_id)` also a remember-me
-    /// token bound to that client. Users with a second factor are refused: this
-    /// path has no step to present it.
+    /// A password login; with `remember_for = Some(client_id)` also a
+    /// remember-me token bound to that client. Users with a second factor are
+    /// refused: this path has no step to present it.
     pub async fn login(
         &self,
         identifier: &str,
         password: &Password,
-        access_ttl: Duration,
+        client: &ClientAddress,
+        lifetimes: RememberMeLifetimes,
         remember_for: Option<&str>,
     ) -> Result<Authorized, DomainError> {
-        let user = self.passwords.login_single_step(identifier, password).await?;
-        let access = self
-            .sessions
-            .issue(user.id, TokenKind::Access, access_ttl)
-            .await?;
-        let remember_me = match remember_for {
-            Some(client_id) => Some(
-                self.sessions
-                    .issue_with(
-                        user.id,
-                        TokenKind::RememberMe,
-                        self.remember_ttl,
-                        TokenAttributes {
-                            client_id: Some(client_id.to_owned()),
-                            ..TokenAttributes::default()
-                        },
-                    )
-                    .await?,
-            ),
-            None => None,
+        if let Some(client_id) = remember_for {
+            // Checked before the password, so a refused request writes nothing.
+            validate_client_id(client_id)?;
+        }
+        let grant = match remember_for {
+            Some(client_id) => Grant::AccessAndRememberMe {
+                ttl: lifetimes.access,
+                client_id: client_id.to_owned(),
+                remember_ttl: lifetimes.remember_me,
+            },
+            None => Grant::access(lifetimes.access),
         };
-        Ok(Authorized {
-            user,
-            access,
-            remember_me,
-        })
+        let outcome = self
+            .passwords
+            .login(identifier, password, client, grant, SecondStep::Refuse)
+            .await?;
+        match outcome {
+            LoginOutcome::LoggedIn {
+                user,
+                granted: Granted::Access(access),
+            } => Ok(Authorized {
+                user,
+                access,
+                remember_me: None,
+            }),
+            LoginOutcome::LoggedIn {
+                user,
+                granted: Granted::AccessAndRememberMe { access, remember_me },
+            } => Ok(Authorized {
+                user,
+                access,
+                remember_me: Some(remember_me),
+            }),
+            other => Err(DomainError::Internal(format!(
+                "a remember-me login completed with an unexpected outcome: {other:?}"
+            ))),
+        }
     }
 
     /// A fresh access token for a remember-me token presented by the client it
     /// was issued to. Another client id, an expired or revoked token, or a
-    /// disabled or locked user: `InvalidToken` (locked: `AccountLocked`).
+    /// vanished or disabled user: `InvalidToken`; a locked user: `AccountLocked`.
     pub async fn exchange(
         &self,
         plaintext: &str,
         client_id: &str,
         access_ttl: Duration,
     ) -> Result<IssuedToken, DomainError> {
-        let now = self.clock.now();
+        validate_client_id(client_id)?;
         let token = self
-            .tokens
-            .find_by_hash(&self.mint.digest(plaintext))
-            .await?
-            .filter(|token| {
-                token.kind == TokenKind::RememberMe
-                    && token.is_live_at(now)
-                    && token.attributes.client_id.as_deref() == Some(client_id)
-            })
-            .ok_or(DomainError::InvalidToken)?;
+            .sessions
+            .find_presented(plaintext, TokenKind::RememberMe)
+            .await?;
+        if token.attributes.client_id.as_deref() != Some(client_id) {
+            return Err(DomainError::InvalidToken);
+        }
         let user = self
             .users
-            .find_by_id(token.user_id)
+            .by_id(token.user_id)
             .await?
             .filter(|user| user.enabled)
             .ok_or(DomainError::InvalidToken)?;
-        if let Some(until) = user.lock.locked_until.filter(|_| user.lock.is_locked_at(now)) {
-            return Err(DomainError::AccountLocked { until });
-        }
-        if let Err(err) = self.tokens.touch(token.id, now).await {
-            tracing::warn!(error = %err, "could not record remember-me token use");
-        }
-        let access = self
-            .sessions
-            .issue(user.id, TokenKind::Access, access_ttl)
+        let authenticated = Authenticated {
+            user,
+            method: AuthMethod::RememberMe(token.hash.clone()),
+        };
+        let outcome = self
+            .completion
+            .complete(authenticated, Grant::access(access_ttl), SecondStep::Refuse)
             .await?;
-        tracing::info!(user_id = %user.id, token_id = access.record.id.0, "remember-me exchange");
+        let LoginOutcome::LoggedIn {
+            granted: Granted::Access(access),
+            ..
+        } = outcome
+        else {
+            return Err(DomainError::Internal(
+                "a remember-me exchange completed without an access token".into(),
+            ));
+        };
+        self.sessions.touch_if_stale(&token, access.record.created_at).await;
         Ok(access)
     }
 }
@@ -141,147 +155,108 @@ impl RememberMeService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TokenHash;
-    use crate::ports::{
-        MockClock, MockPasswordHasher, MockSecondFactorStore, MockTokenMint, MockTokenStore, MockUserStore,
-        PasswordCheck,
+    use crate::services::fixtures::World;
+
+    const LIFETIMES: RememberMeLifetimes = RememberMeLifetimes {
+        access: Duration::hours(8),
+        remember_me: Duration::days(30),
     };
-    use crate::services::LoginPolicy;
-    use crate::services::fixtures::{at, token, user};
 
-    fn service(users: MockUserStore, tokens: MockTokenStore) -> RememberMeService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(at(10));
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        let mut mint = MockTokenMint::new();
-        mint.expect_mint()
-            .return_const(("plain".to_owned(), TokenHash("digest".into())));
-        mint.expect_digest()
-            .returning(|plain| TokenHash(format!("digest-of-{plain}")));
-        let mint: Arc<dyn TokenMint> = Arc::new(mint);
-        let mut hasher = MockPasswordHasher::new();
-        hasher.expect_dummy_hash().return_const("dummy".to_owned());
-        hasher.expect_verify().returning(|password, _| {
-            Ok(if password.expose() == "right" {
-                PasswordCheck::Match { needs_rehash: false }
-            } else {
-                PasswordCheck::Mismatch
-            })
-        });
-        let mut factors = MockSecondFactorStore::new();
-        factors.expect_find_totp().returning(|_| Ok(None));
-        let users: Arc<dyn UserStore> = Arc::new(users);
-        let tokens: Arc<dyn TokenStore> = Arc::new(tokens);
-        let sessions = Arc::new(SessionService::new(
-            users.clone(),
-            tokens.clone(),
-            mint.clone(),
-            clock.clone(),
-        ));
-        let passwords = Arc::new(PasswordLogin::new(
-            users.clone(),
-            Arc::new(hasher),
-            clock.clone(),
-            sessions.clone(),
-            Arc::new(factors),
-            LoginPolicy::default(),
-        ));
-        RememberMeService::new(
-            users,
-            tokens,
-            mint,
-            clock,
-            passwords,
-            sessions,
-            Duration::days(30),
-        )
+    fn client() -> ClientAddress {
+        ClientAddress::unknown()
     }
 
-    fn users() -> MockUserStore {
-        let mut users = MockUserStore::new();
-        users.expect_find_by_username().returning(|_| Ok(None));
-        users
-            .expect_find_by_email()
-            .returning(|email| Ok((email == "ann@example.com").then(|| user(1, "ann"))));
-        users
-            .expect_find_by_id()
-            .returning(|id| Ok(Some(user(id.0, "ann"))));
-        users.expect_record_login().returning(|_, _| Ok(()));
-        users
-    }
-
-    fn remember_token(client: &str) -> crate::model::TokenRecord {
-        let mut record = token(7, 1, 60 * 24 * 30);
-        record.kind = TokenKind::RememberMe;
-        record.attributes.client_id = Some(client.to_owned());
-        record
+    async fn remembered(world: &World) -> Authorized {
+        world
+            .services()
+            .remember_me
+            .login("ann", &Password::new("pw-ann"), &client(), LIFETIMES, Some("client-a"))
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn remember_me_issues_a_second_token_bound_to_the_client() {
-        let mut tokens = MockTokenStore::new();
-        tokens
-            .expect_issue()
-            .withf(|new| new.kind == TokenKind::Access)
-            .times(1)
-            .returning(|_| Ok(token(1, 1, 70)));
-        tokens
-            .expect_issue()
-            .withf(|new| {
-                new.kind == TokenKind::RememberMe
-                    && new.attributes.client_id.as_deref() == Some("client-a")
-                    && new.expires_at == at(10) + Duration::days(30)
-            })
-            .times(1)
-            .returning(|_| Ok(remember_token("client-a")));
-        let authorized = service(users(), tokens)
-            .login(
-                "ann@example.com",
-                &Password::new("right"),
-                Duration::hours(8),
-                Some("client-a"),
-            )
-            .await
-            .unwrap();
-        assert!(authorized.remember_me.is_some());
+        let world = World::new();
+        world.add_user("ann");
+        let authorized = remembered(&world).await;
+        let remember = authorized.remember_me.unwrap();
+        assert_eq!(remember.record.kind, TokenKind::RememberMe);
+        assert_eq!(remember.record.expires_at, world.now() + Duration::days(30));
+        assert_eq!(remember.record.attributes.client_id.as_deref(), Some("client-a"));
     }
 
     #[tokio::test]
-    async fn the_token_is_exchanged_only_by_its_client() {
-        for (client, ok) in [("client-a", true), ("client-b", false)] {
-            let mut tokens = MockTokenStore::new();
-            tokens
-                .expect_find_by_hash()
-                .returning(|_| Ok(Some(remember_token("client-a"))));
-            tokens.expect_touch().returning(|_, _| Ok(()));
-            tokens
-                .expect_issue()
-                .withf(|new| new.kind == TokenKind::Access)
-                .times(usize::from(ok))
-                .returning(|_| Ok(token(2, 1, 70)));
-            let result = service(users(), tokens)
-                .exchange("r", client, Duration::hours(8))
-                .await;
-            assert_eq!(result.is_ok(), ok, "{client}: {result:?}");
-        }
+    async fn the_token_is_exchanged_only_by_its_client_and_the_session_remembers_its_origin() {
+        let world = World::new();
+        world.add_user("ann");
+        let remember = remembered(&world).await.remember_me.unwrap();
+        let service = world.services().remember_me;
+        assert!(matches!(
+            service.exchange(&remember.plaintext, "client-b", Duration::hours(8)).await,
+            Err(DomainError::InvalidToken)
+        ));
+        let access = service
+            .exchange(&remember.plaintext, "client-a", Duration::hours(8))
+            .await
+            .unwrap();
+        assert_eq!(access.record.attributes.origin, Some(remember.record.hash));
     }
 
     #[tokio::test]
     async fn access_tokens_and_revoked_tokens_are_not_remember_me_tokens() {
-        for record in [token(7, 1, 1000), {
-            let mut revoked = remember_token("client-a");
-            revoked.revoked_at = Some(at(5));
-            revoked
-        }] {
-            let mut tokens = MockTokenStore::new();
-            tokens
-                .expect_find_by_hash()
-                .returning(move |_| Ok(Some(record.clone())));
-            tokens.expect_issue().never();
-            let result = service(users(), tokens)
-                .exchange("r", "client-a", Duration::hours(8))
-                .await;
-            assert!(matches!(result, Err(DomainError::InvalidToken)));
-        }
+        let world = World::new();
+        world.add_user("ann");
+        let authorized = remembered(&world).await;
+        let service = world.services().remember_me;
+        assert!(
+            service
+                .exchange(&authorized.access.plaintext, "client-a", Duration::hours(8))
+                .await
+                .is_err()
+        );
+        let remember = authorized.remember_me.unwrap();
+        world.services().sessions.revoke(&remember.record.hash).await.unwrap();
+        assert!(
+            service
+                .exchange(&remember.plaintext, "client-a", Duration::hours(8))
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_exchange_for_a_user_with_a_second_factor_is_refused() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let remember = remembered(&world).await.remember_me.unwrap();
+        world.enrol_totp(ann.id);
+        let err = world
+            .services()
+            .remember_me
+            .exchange(&remember.plaintext, "client-a", Duration::hours(8))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::SecondFactorRequired));
+    }
+
+    #[tokio::test]
+    async fn a_client_id_longer_than_the_column_is_refused_before_the_password_is_checked() {
+        let world = World::new();
+        world.add_user("ann");
+        let err = world
+            .services()
+            .remember_me
+            .login(
+                "ann",
+                &Password::new("pw-ann"),
+                &client(),
+                LIFETIMES,
+                Some(&"c".repeat(256)),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::InvalidInput(_)));
+        assert!(world.verifications().is_empty());
     }
 }

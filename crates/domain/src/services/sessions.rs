@@ -2,16 +2,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::error::DomainError;
-use crate::model::{IssuedToken, NewToken, TokenAttributes, TokenKind, TokenRecord, User, UserId};
-use crate::ports::{Clock, TokenMint, TokenStore, UserStore};
+use crate::error::{DomainError, StoreError, UniqueField};
+use crate::model::{
+    ClientAddress, IssuedToken, NewToken, TokenAttributes, TokenHash, TokenKind, TokenRecord, User, UserId,
+};
+use crate::ports::{Clock, SessionTokens, TokenMint};
+use crate::services::Users;
 
 /// A token longer than this cannot be one Limen issued; it is refused unhashed.
 const MAX_TOKEN_CHARS: usize = 512;
 
 /// How stale `last_used_at` may get before a request writes it again. Coalescing
-/// keeps token validation to one read on the hot path.
+/// keeps token validation to reads on the hot path.
 const TOUCH_INTERVAL: Duration = Duration::seconds(60);
+
+/// How often a colliding session number is drawn again.
+const NUMBER_DRAWS: usize = 8;
 
 /// An authenticated request: the token presented and the user it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +37,10 @@ impl Session {
     }
 }
 
-/// Issues, validates and revokes tokens.
+/// Issues, validates, consumes and revokes tokens.
 pub struct SessionService {
-    users: Arc<dyn UserStore>,
-    tokens: Arc<dyn TokenStore>,
+    users: Arc<Users>,
+    tokens: Arc<dyn SessionTokens>,
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
 }
@@ -42,8 +48,8 @@ pub struct SessionService {
 impl SessionService {
     /// Wires the service to its ports.
     pub fn new(
-        users: Arc<dyn UserStore>,
-        tokens: Arc<dyn TokenStore>,
+        users: Arc<Users>,
+        tokens: Arc<dyn SessionTokens>,
         mint: Arc<dyn TokenMint>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -55,17 +61,17 @@ impl SessionService {
         }
     }
 
+    /// The digest under which `plaintext` is stored.
+    pub fn digest(&self, plaintext: &str) -> TokenHash {
+        self.mint.digest(plaintext)
+    }
+
     /// Mints a token of `kind` for `user`, valid for `ttl` from now.
-    pub async fn issue(
-        &self,
-        user: UserId,
-        kind: TokenKind,
-        ttl: Duration,
-    ) -> Result<IssuedToken, DomainError> {
+    pub async fn issue(&self, user: UserId, kind: TokenKind, ttl: Duration) -> Result<IssuedToken, DomainError> {
         self.issue_with(user, kind, ttl, TokenAttributes::default()).await
     }
 
-    /// Mints a token with a note, a client binding or an address binding.
+    /// Mints a token with a note, a client binding, an address binding or an origin.
     pub async fn issue_with(
         &self,
         user: UserId,
@@ -89,6 +95,78 @@ impl SessionService {
         Ok(IssuedToken { plaintext, record })
     }
 
+    /// The digest a session number is stored under.
+    pub fn number_digest(&self, number: i32) -> TokenHash {
+        self.mint.digest(&format!("numeric-session:{number}"))
+    }
+
+    /// Opens a session named by a random 32-bit number, bound to `client`'s
+    /// address; a number already in use is drawn again.
+    pub async fn issue_numbered(
+        &self,
+        user: UserId,
+        ttl: Duration,
+        client: &ClientAddress,
+    ) -> Result<i32, DomainError> {
+        let now = self.clock.now();
+        for _ in 0..NUMBER_DRAWS {
+            let number = self.mint.session_number();
+            let issued = self
+                .tokens
+                .issue(NewToken {
+                    user_id: user,
+                    kind: TokenKind::NumericSession,
+                    hash: self.number_digest(number),
+                    created_at: now,
+                    expires_at: now + ttl,
+                    attributes: TokenAttributes {
+                        bound_address: Some(client.as_text()),
+                        ..TokenAttributes::default()
+                    },
+                })
+                .await;
+            match issued {
+                Ok(_) => return Ok(number),
+                Err(StoreError::Duplicate(UniqueField::Token)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(DomainError::Internal(
+            "no free session number after repeated draws".into(),
+        ))
+    }
+
+    /// The live token of `kind` stored under `hash`, or `InvalidToken`: the one
+    /// place that checks kind and liveness.
+    pub async fn find_live(&self, hash: &TokenHash, kind: TokenKind) -> Result<TokenRecord, DomainError> {
+        let now = self.clock.now();
+        self.tokens
+            .find(hash)
+            .await?
+            .filter(|token| token.kind == kind && token.is_live_at(now))
+            .ok_or(DomainError::InvalidToken)
+    }
+
+    /// The live token of `kind` a client presented, or `InvalidToken`.
+    pub async fn find_presented(&self, plaintext: &str, kind: TokenKind) -> Result<TokenRecord, DomainError> {
+        if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
+            return Err(DomainError::InvalidToken);
+        }
+        self.find_live(&self.mint.digest(plaintext), kind).await
+    }
+
+    /// Spends a single-use token: of concurrent calls with the same token, one
+    /// gets its record and the others `InvalidToken`.
+    pub async fn consume(&self, plaintext: &str, kind: TokenKind) -> Result<TokenRecord, DomainError> {
+        if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
+            return Err(DomainError::InvalidToken);
+        }
+        self.tokens
+            .consume(&self.mint.digest(plaintext), kind, self.clock.now())
+            .await?
+            .ok_or(DomainError::InvalidToken)
+    }
+
     /// The session an access token stands for. Every failure (unknown, expired,
     /// revoked, wrong kind, owner gone or disabled) is the same `InvalidToken`.
     pub async fn authenticate(&self, plaintext: &str) -> Result<Session, DomainError> {
@@ -103,29 +181,15 @@ impl SessionService {
         plaintext: &str,
         is_owner: impl Fn(&User) -> bool,
     ) -> Result<Session, DomainError> {
-        if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
-            return Err(DomainError::InvalidToken);
-        }
-        let now = self.clock.now();
-        let token = self
-            .tokens
-            .find_by_hash(&self.mint.digest(plaintext))
-            .await?
-            .filter(|token| token.kind == TokenKind::Access && token.is_live_at(now))
-            .ok_or(DomainError::InvalidToken)?;
+        let token = self.find_presented(plaintext, TokenKind::Access).await?;
         let user = self
             .users
-            .find_by_id(token.user_id)
+            .by_id(token.user_id)
             .await?
             .filter(|user| user.enabled && is_owner(user))
             .ok_or(DomainError::InvalidToken)?;
-        let stale = token.last_used_at.is_none_or(|last| now - last >= TOUCH_INTERVAL);
-        if stale {
-            // A lost last-use update is not worth failing the request for.
-            if let Err(err) = self.tokens.touch(token.id, now).await {
-                tracing::warn!(error = %err, "could not record token use");
-            }
-        }
+        let now = self.clock.now();
+        self.touch_if_stale(&token, now).await;
         Ok(Session {
             user,
             token,
@@ -133,210 +197,200 @@ impl SessionService {
         })
     }
 
-    /// Revokes the session's own token.
+    /// Records a token's use unless it was recorded within the last minute.
+    pub async fn touch_if_stale(&self, token: &TokenRecord, now: DateTime<Utc>) {
+        let stale = token.last_used_at.is_none_or(|last| now - last >= TOUCH_INTERVAL);
+        if stale {
+            // A lost last-use update is not worth failing the request for.
+            if let Err(err) = self.tokens.touch(&token.hash, now).await {
+                tracing::warn!(error = %err, "could not record token use");
+            }
+        }
+    }
+
+    /// Ends the session: its own token, and the remember-me token it was issued
+    /// with or exchanged for, so that logging out of a client ends the client's
+    /// "remember me" too.
     pub async fn logout(&self, session: &Session) -> Result<(), DomainError> {
-        self.tokens.revoke(session.token.id, self.clock.now()).await?;
+        let now = self.clock.now();
+        self.tokens.revoke(&session.token.hash, now).await?;
+        if let Some(origin) = &session.token.attributes.origin {
+            self.tokens.revoke(origin, now).await?;
+        }
         Ok(())
     }
 
-    /// Revokes every token of the user, on every node (they share the store).
+    /// Revokes one token by its digest.
+    pub async fn revoke(&self, hash: &TokenHash) -> Result<bool, DomainError> {
+        Ok(self.tokens.revoke(hash, self.clock.now()).await?)
+    }
+
+    /// Revokes every token of the user, of every kind, on every node (they
+    /// share the store): sessions, remember-me tokens, pending logins, links.
     pub async fn logout_everywhere(&self, user: UserId) -> Result<u64, DomainError> {
-        Ok(self.tokens.revoke_all_for_user(user, self.clock.now()).await?)
+        Ok(self
+            .tokens
+            .revoke_all_for_user(user, None, self.clock.now())
+            .await?)
+    }
+
+    /// Revokes every token of the user except the one of `keep` (the caller's
+    /// own session, after a change made from it).
+    pub async fn logout_others(&self, user: UserId, keep: &TokenHash) -> Result<u64, DomainError> {
+        Ok(self
+            .tokens
+            .revoke_all_for_user(user, Some(keep.clone()), self.clock.now())
+            .await?)
+    }
+
+    /// Deletes every token of a user who is being deleted.
+    pub async fn forget_user(&self, user: UserId) -> Result<u64, DomainError> {
+        Ok(self.tokens.delete_all_for_user(user).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
-
     use super::*;
-    use crate::model::{TokenHash, TokenId};
-    use crate::ports::{MockClock, MockTokenMint, MockTokenStore, MockUserStore};
-    use crate::services::fixtures::{at, token, user};
+    use crate::services::fixtures::World;
 
-    struct Mocks {
-        users: MockUserStore,
-        tokens: MockTokenStore,
-        mint: MockTokenMint,
-        clock: MockClock,
-    }
-
-    impl Mocks {
-        fn new(now_minutes: i64) -> Self {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(at(now_minutes));
-            let mut mint = MockTokenMint::new();
-            mint.expect_digest()
-                .returning(|plain| TokenHash(format!("digest-of-{plain}")));
-            Self {
-                users: MockUserStore::new(),
-                tokens: MockTokenStore::new(),
-                mint,
-                clock,
-            }
-        }
-
-        fn service(self) -> SessionService {
-            SessionService::new(
-                Arc::new(self.users),
-                Arc::new(self.tokens),
-                Arc::new(self.mint),
-                Arc::new(self.clock),
-            )
-        }
+    #[tokio::test]
+    async fn an_issued_access_token_authenticates_and_stores_only_its_digest() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let issued = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        assert_ne!(issued.record.hash.0, issued.plaintext);
+        assert_eq!(issued.record.hash, world.digest(&issued.plaintext));
+        let session = sessions.authenticate(&issued.plaintext).await.unwrap();
+        assert_eq!(session.user.username, "ann");
+        assert_eq!(session.seconds_left(), 3600);
     }
 
     #[tokio::test]
-    async fn issue_stores_only_the_digest_and_the_expiry() {
-        let mut mocks = Mocks::new(0);
-        mocks
-            .mint
-            .expect_mint()
-            .return_const(("secret".to_owned(), TokenHash("digest".into())));
-        mocks
-            .tokens
-            .expect_issue()
-            .withf(|new| new.hash.0 == "digest" && new.expires_at == at(60) && new.created_at == at(0))
-            .returning(|new| {
-                let mut record = token(7, new.user_id.0, 60);
-                record.hash = new.hash;
-                Ok(record)
-            });
-        let issued = mocks
-            .service()
-            .issue(UserId(7), TokenKind::Access, Duration::minutes(60))
+    async fn expired_revoked_foreign_kind_and_unknown_tokens_are_refused() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let expired = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(1)).await.unwrap();
+        let revoked = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        let pending = sessions
+            .issue(ann.id, TokenKind::PendingSecondFactor, Duration::minutes(5))
             .await
             .unwrap();
-        assert_eq!(issued.plaintext, "secret");
-        assert_eq!(issued.record.hash.0, "digest");
-    }
-
-    #[tokio::test]
-    async fn a_live_token_of_an_enabled_user_authenticates() {
-        let mut mocks = Mocks::new(10);
-        mocks
-            .tokens
-            .expect_find_by_hash()
-            .with(eq(TokenHash("digest-of-abc".into())))
-            .returning(|_| {
-                let mut record = token(1, 5, 60);
-                record.last_used_at = Some(at(10) - Duration::seconds(59));
-                Ok(Some(record))
-            });
-        mocks
-            .users
-            .expect_find_by_id()
-            .with(eq(UserId(5)))
-            .returning(|id| Ok(Some(user(id.0, "ann"))));
-        mocks.tokens.expect_touch().never();
-        let session = mocks.service().authenticate("abc").await.unwrap();
-        assert_eq!(session.user.username, "ann");
-        assert_eq!(session.token.id, TokenId(1));
-    }
-
-    #[tokio::test]
-    async fn last_use_is_written_at_most_once_a_minute() {
-        let mut mocks = Mocks::new(10);
-        mocks.tokens.expect_find_by_hash().returning(|_| {
-            let mut record = token(1, 5, 60);
-            record.last_used_at = Some(at(9));
-            Ok(Some(record))
-        });
-        mocks
-            .users
-            .expect_find_by_id()
-            .returning(|id| Ok(Some(user(id.0, "ann"))));
-        mocks
-            .tokens
-            .expect_touch()
-            .with(eq(TokenId(1)), eq(at(10)))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks.service().authenticate("abc").await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn expired_revoked_and_unknown_tokens_are_refused() {
-        for case in ["expired", "revoked", "unknown"] {
-            let mut mocks = Mocks::new(100);
-            mocks.tokens.expect_find_by_hash().returning(move |_| {
-                Ok(match case {
-                    "expired" => Some(token(1, 5, 100)),
-                    "revoked" => {
-                        let mut record = token(1, 5, 1000);
-                        record.revoked_at = Some(at(50));
-                        Some(record)
-                    }
-                    _ => None,
-                })
-            });
-            mocks.users.expect_find_by_id().never();
-            let err = mocks.service().authenticate("abc").await.unwrap_err();
-            assert!(matches!(err, DomainError::InvalidToken), "{case}: {err:?}");
+        sessions.revoke(&revoked.record.hash).await.unwrap();
+        world.advance(Duration::minutes(1));
+        for plaintext in [&expired.plaintext, &revoked.plaintext, &pending.plaintext, "unknown"] {
+            let err = sessions.authenticate(plaintext).await.unwrap_err();
+            assert!(matches!(err, DomainError::InvalidToken), "{plaintext}: {err:?}");
         }
     }
 
     #[tokio::test]
-    async fn a_disabled_or_deleted_owner_invalidates_the_token() {
-        for enabled in [Some(false), None] {
-            let mut mocks = Mocks::new(0);
-            mocks
-                .tokens
-                .expect_find_by_hash()
-                .returning(|_| Ok(Some(token(1, 5, 60))));
-            mocks.users.expect_find_by_id().returning(move |id| {
-                Ok(enabled.map(|enabled| {
-                    let mut found = user(id.0, "ann");
-                    found.enabled = enabled;
-                    found
-                }))
-            });
-            let err = mocks.service().authenticate("abc").await.unwrap_err();
-            assert!(matches!(err, DomainError::InvalidToken));
-        }
+    async fn a_disabled_or_vanished_owner_invalidates_the_token() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let token = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        world.set_disabled(ann.id, true);
+        assert!(sessions.authenticate(&token.plaintext).await.is_err());
+        world.set_disabled(ann.id, false);
+        assert!(sessions.authenticate(&token.plaintext).await.is_ok());
+        world.remove_directory_user(&ann.external_id);
+        assert!(sessions.authenticate(&token.plaintext).await.is_err());
     }
 
     #[tokio::test]
     async fn empty_and_oversized_tokens_never_reach_the_store() {
-        let mut mocks = Mocks::new(0);
-        mocks.tokens.expect_find_by_hash().never();
-        let service = mocks.service();
+        let world = World::new();
+        let sessions = world.services().sessions;
         for bad in [String::new(), "x".repeat(MAX_TOKEN_CHARS + 1)] {
             assert!(matches!(
-                service.authenticate(&bad).await,
+                sessions.authenticate(&bad).await,
                 Err(DomainError::InvalidToken)
             ));
         }
+        assert_eq!(world.token_lookups(), 0);
     }
 
     #[tokio::test]
-    async fn logout_everywhere_revokes_all_tokens_of_the_user() {
-        let mut mocks = Mocks::new(3);
-        mocks
-            .tokens
-            .expect_revoke_all_for_user()
-            .with(eq(UserId(5)), eq(at(3)))
-            .times(1)
-            .returning(|_, _| Ok(4));
-        assert_eq!(mocks.service().logout_everywhere(UserId(5)).await.unwrap(), 4);
+    async fn last_use_is_written_at_most_once_a_minute() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let token = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        sessions.authenticate(&token.plaintext).await.unwrap();
+        world.advance(Duration::seconds(59));
+        sessions.authenticate(&token.plaintext).await.unwrap();
+        assert_eq!(world.touches(), 1);
+        world.advance(Duration::seconds(1));
+        sessions.authenticate(&token.plaintext).await.unwrap();
+        assert_eq!(world.touches(), 2);
     }
 
     #[tokio::test]
-    async fn logout_revokes_only_the_presented_token() {
-        let mut mocks = Mocks::new(3);
-        mocks
-            .tokens
-            .expect_revoke()
-            .with(eq(TokenId(9)), eq(at(3)))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks.tokens.expect_revoke_all_for_user().never();
-        let session = Session {
-            user: user(5, "ann"),
-            token: token(9, 5, 60),
-            checked_at: at(3),
-        };
-        assert_eq!(session.seconds_left(), 57 * 60);
-        mocks.service().logout(&session).await.unwrap();
+    async fn a_consumed_token_works_once() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let link = sessions
+            .issue(ann.id, TokenKind::EmailVerification, Duration::minutes(60))
+            .await
+            .unwrap();
+        assert!(matches!(
+            sessions.consume(&link.plaintext, TokenKind::Access).await,
+            Err(DomainError::InvalidToken)
+        ));
+        assert_eq!(
+            sessions
+                .consume(&link.plaintext, TokenKind::EmailVerification)
+                .await
+                .unwrap()
+                .user_id,
+            ann.id
+        );
+        assert!(sessions.consume(&link.plaintext, TokenKind::EmailVerification).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn logout_ends_the_token_and_its_origin_and_logout_others_keeps_one() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        let remember = sessions.issue(ann.id, TokenKind::RememberMe, Duration::days(30)).await.unwrap();
+        let access = sessions
+            .issue_with(
+                ann.id,
+                TokenKind::Access,
+                Duration::hours(1),
+                TokenAttributes {
+                    origin: Some(remember.record.hash.clone()),
+                    ..TokenAttributes::default()
+                },
+            )
+            .await
+            .unwrap();
+        let session = sessions.authenticate(&access.plaintext).await.unwrap();
+        sessions.logout(&session).await.unwrap();
+        assert!(world.token(&remember.record.hash).revoked_at.is_some());
+
+        let kept = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
+        let other = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
+        assert_eq!(sessions.logout_others(ann.id, &kept.record.hash).await.unwrap(), 1);
+        assert!(sessions.authenticate(&kept.plaintext).await.is_ok());
+        assert!(sessions.authenticate(&other.plaintext).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_colliding_session_number_is_drawn_again() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let sessions = world.services().sessions;
+        world.next_session_numbers(&[7, 7, 8]);
+        let client = ClientAddress::new("192.0.2.1".parse().unwrap());
+        assert_eq!(sessions.issue_numbered(ann.id, Duration::minutes(15), &client).await.unwrap(), 7);
+        assert_eq!(sessions.issue_numbered(ann.id, Duration::minutes(15), &client).await.unwrap(), 8);
+        let record = world.token(&sessions.number_digest(8));
+        assert_eq!(record.attributes.bound_address.as_deref(), Some("192.0.2.1"));
     }
 }

@@ -3,17 +3,15 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{
-    IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User, UserId,
+use crate::model::{ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User, UserId};
+use crate::ports::{AccountStates, Clock, SecondFactorStore, SecretCipher, TokenMint, TotpGenerator};
+use crate::services::{
+    Attempts, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin, SecondStep,
+    Session, SessionService, Users,
 };
-use crate::ports::{Clock, SecondFactorStore, SecretCipher, TokenMint, TokenStore, TotpGenerator, UserStore};
-use crate::services::{PasswordLogin, SessionService};
 
 /// Recovery codes handed out when two-factor authentication is enabled.
 pub const RECOVERY_CODES: usize = 10;
-
-/// Failed codes a pending second-factor token survives.
-pub const MAX_SECOND_FACTOR_ATTEMPTS: u32 = 5;
 
 /// Accepted clock skew, in time steps either side of now.
 const SKEW_STEPS: u64 = 1;
@@ -41,26 +39,28 @@ impl Default for TwoFactorSettings {
 
 /// TOTP enrolment, confirmation, removal, and the second step of a login.
 pub struct TwoFactorService {
-    users: Arc<dyn UserStore>,
+    users: Arc<Users>,
+    accounts: Arc<dyn AccountStates>,
     factors: Arc<dyn SecondFactorStore>,
-    tokens: Arc<dyn TokenStore>,
     totp: Arc<dyn TotpGenerator>,
     cipher: Arc<dyn SecretCipher>,
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
+    attempts: Arc<Attempts>,
     passwords: Arc<PasswordLogin>,
     sessions: Arc<SessionService>,
+    completion: Arc<LoginCompletion>,
     settings: TwoFactorSettings,
 }
 
 /// The ports and services the two-factor service works with.
 pub struct TwoFactorPorts {
-    /// Users, for the enabled check at the second step.
-    pub users: Arc<dyn UserStore>,
+    /// Users, for the second step and support staff.
+    pub users: Arc<Users>,
+    /// Sealed private keys, re-sealed with the TOTP secrets.
+    pub accounts: Arc<dyn AccountStates>,
     /// Enrolments and recovery codes.
     pub factors: Arc<dyn SecondFactorStore>,
-    /// Pending tokens.
-    pub tokens: Arc<dyn TokenStore>,
     /// RFC 6238 arithmetic.
     pub totp: Arc<dyn TotpGenerator>,
     /// Sealing of secrets at rest.
@@ -69,10 +69,19 @@ pub struct TwoFactorPorts {
     pub mint: Arc<dyn TokenMint>,
     /// Now.
     pub clock: Arc<dyn Clock>,
-    /// Re-checks the password before enrolment.
+    /// Counted code attempts.
+    pub attempts: Arc<Attempts>,
+    /// Re-checks the password before changes.
     pub passwords: Arc<PasswordLogin>,
-    /// Issues the final token.
+    /// Pending tokens and revocation.
     pub sessions: Arc<SessionService>,
+    /// Completes the login after the second step.
+    pub completion: Arc<LoginCompletion>,
+}
+
+/// The context sealed secrets are bound to: their owner.
+fn seal_context(user: UserId) -> Vec<u8> {
+    format!("user:{user}").into_bytes()
 }
 
 impl TwoFactorService {
@@ -80,14 +89,16 @@ impl TwoFactorService {
     pub fn new(ports: TwoFactorPorts, settings: TwoFactorSettings) -> Self {
         Self {
             users: ports.users,
+            accounts: ports.accounts,
             factors: ports.factors,
-            tokens: ports.tokens,
             totp: ports.totp,
             cipher: ports.cipher,
             mint: ports.mint,
             clock: ports.clock,
+            attempts: ports.attempts,
             passwords: ports.passwords,
             sessions: ports.sessions,
+            completion: ports.completion,
             settings,
         }
     }
@@ -95,6 +106,11 @@ impl TwoFactorService {
     /// The TOTP parameters of new enrolments.
     pub fn params(&self) -> TotpParams {
         self.settings.params
+    }
+
+    /// How long the pending token of a password step lasts.
+    pub fn pending_ttl(&self) -> Duration {
+        self.settings.pending_ttl
     }
 
     /// Whether the user must present a second factor at login.
@@ -119,7 +135,7 @@ impl TwoFactorService {
             ));
         }
         self.users
-            .find_by_id(target)
+            .by_id(target)
             .await?
             .ok_or_else(|| DomainError::UnknownUser(target.to_string()))
     }
@@ -132,14 +148,18 @@ impl TwoFactorService {
         caller: &User,
         user: &User,
         password: &Password,
+        client: &ClientAddress,
     ) -> Result<TotpProvisioning, DomainError> {
         only_self(caller, user)?;
-        self.passwords.verify(&user.username, password).await?;
+        self.passwords.confirm(user, password, client).await?;
         if self.is_enabled(user.id).await? {
             return Err(DomainError::SecondFactorAlreadyEnabled);
         }
         let secret = self.totp.new_secret();
-        let sealed_secret = self.cipher.seal(&secret).map_err(DomainError::Internal)?;
+        let sealed_secret = self
+            .cipher
+            .seal(&secret, &seal_context(user.id))
+            .map_err(DomainError::Internal)?;
         self.factors
             .put_pending_totp(
                 user.id,
@@ -152,20 +172,18 @@ impl TwoFactorService {
                 },
             )
             .await?;
+        let account = if user.email.is_empty() { &user.username } else { &user.email };
         self.totp
-            .provisioning(&secret, self.settings.params, &self.settings.issuer, &user.email)
+            .provisioning(&secret, self.settings.params, &self.settings.issuer, account)
             .map_err(DomainError::Internal)
     }
 
     /// Confirms a started enrolment with a current code; only now is two-factor
-    /// active. Returns the recovery codes, which are stored only as digests.
-    pub async fn confirm_enrolment(
-        &self,
-        caller: &User,
-        user: &User,
-        code: &str,
-    ) -> Result<Vec<String>, DomainError> {
-        only_self(caller, user)?;
+    /// active. Every other session and remember-me token of the user ends, since
+    /// they were opened with the password alone. Returns the recovery codes,
+    /// which are stored only as digests.
+    pub async fn confirm_enrolment(&self, session: &Session, user: &User, code: &str) -> Result<Vec<String>, DomainError> {
+        only_self(&session.user, user)?;
         let totp = match self.factors.find_totp(user.id).await? {
             Some(totp) if totp.confirmed => return Err(DomainError::SecondFactorAlreadyEnabled),
             Some(totp) => totp,
@@ -176,23 +194,34 @@ impl TwoFactorService {
             }
         };
         let step = self
-            .matching_step(&totp, code)?
+            .matching_step(user.id, &totp, code)?
             .ok_or(DomainError::InvalidSecondFactor)?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| self.mint.recovery_code()).collect();
         let hashes = codes.iter().map(|code| self.recovery_digest(code)).collect();
         self.factors
             .confirm_totp(user.id, step, hashes, self.clock.now())
             .await?;
-        tracing::info!(user_id = %user.id, "two-factor authentication enabled");
+        let ended = self.sessions.logout_others(user.id, &session.token.hash).await?;
+        tracing::info!(user_id = %user.id, ended, "two-factor authentication enabled; other sessions ended");
         Ok(codes)
     }
 
-    /// Turns two-factor off: users themselves with a current code (or a recovery
-    /// code); support staff (already authorised by `target`) without one.
-    pub async fn disable(&self, caller: &User, user: &User, code: Option<&str>) -> Result<(), DomainError> {
+    /// Turns two-factor off. Users themselves need their password and a current
+    /// code (or a recovery code), both counted like login attempts; support
+    /// staff (already authorised by `target`) need neither.
+    pub async fn disable(
+        &self,
+        caller: &User,
+        user: &User,
+        password: Option<&Password>,
+        code: Option<&str>,
+        client: &ClientAddress,
+    ) -> Result<(), DomainError> {
         if caller.id != user.id {
             return self.reset(user.id).await;
         }
+        let password =
+            password.ok_or_else(|| DomainError::InvalidInput("the password is required".into()))?;
         let code = code.ok_or_else(|| DomainError::InvalidInput("a current code is required".into()))?;
         let totp = self
             .factors
@@ -202,9 +231,18 @@ impl TwoFactorService {
             .ok_or(DomainError::SecondFactorNotEnrolled(
                 "two-factor authentication is not enabled",
             ))?;
-        if !self.check(user.id, &totp, code).await? {
-            return Err(DomainError::InvalidSecondFactor);
+        self.passwords.confirm(user, password, client).await?;
+        let account = self.attempts.account(user.id);
+        if let Err(until) = account.admit().await? {
+            return Err(DomainError::AccountLocked { until });
         }
+        if !self.check(user.id, &totp, code).await.unwrap_or(false) {
+            return Err(match account.fail().await? {
+                Some(until) => DomainError::AccountLocked { until },
+                None => DomainError::InvalidSecondFactor,
+            });
+        }
+        account.refund().await?;
         self.factors.delete_totp(user.id).await?;
         tracing::info!(user_id = %user.id, "two-factor authentication disabled");
         Ok(())
@@ -217,81 +255,126 @@ impl TwoFactorService {
         Ok(())
     }
 
-    /// Re-seals every stored secret with the cipher's current key (key rotation);
-    /// returns how many were re-sealed.
-    pub async fn reseal_all(&self) -> Result<usize, DomainError> {
+    /// Re-seals stored secrets (TOTP secrets and private keys) with the cipher's
+    /// current key and form, bound to their owner; with `only_outdated`, those
+    /// already current are left alone. Returns how many were re-sealed.
+    pub async fn reseal(&self, only_outdated: bool) -> Result<usize, DomainError> {
         let mut resealed = 0;
         for (user, sealed) in self.factors.list_sealed_secrets().await? {
-            let secret = self.cipher.open(&sealed).map_err(DomainError::Internal)?;
-            let fresh = self.cipher.seal(&secret).map_err(DomainError::Internal)?;
+            if only_outdated && self.cipher.is_current(&sealed) {
+                continue;
+            }
+            let fresh = self.resealed(user, &sealed)?;
             if self.factors.replace_sealed_secret(user, &sealed, &fresh).await? {
                 resealed += 1;
             }
         }
-        tracing::info!(resealed, "second-factor secrets re-sealed");
+        for (user, sealed) in self.accounts.list_sealed_keys().await? {
+            if only_outdated && self.cipher.is_current(&sealed) {
+                continue;
+            }
+            let fresh = self.resealed(user, &sealed)?;
+            if self.accounts.replace_sealed_key(user, &sealed, &fresh).await? {
+                resealed += 1;
+            }
+        }
+        if resealed > 0 {
+            tracing::info!(resealed, "secrets re-sealed");
+        }
         Ok(resealed)
     }
 
+    fn resealed(&self, user: UserId, sealed: &str) -> Result<String, DomainError> {
+        let context = seal_context(user);
+        let secret = self
+            .cipher
+            .open(sealed, &context)
+            .map_err(|err| DomainError::Internal(format!("cannot open a secret of user {user}: {err}")))?;
+        self.cipher.seal(&secret, &context).map_err(DomainError::Internal)
+    }
+
     /// The second step of a login: the pending token and a code (or a recovery
-    /// code) give an access token valid for `ttl`. Each wrong code counts against
-    /// the pending token, which dies at the fifth.
+    /// code) complete it with `grant`. Each code is counted before it is checked,
+    /// against the pending token and against the account, so parallel guesses
+    /// cannot outrun either limit; a pending token that reaches its limit ends.
     pub async fn complete_login(
         &self,
         pending: &str,
         code: &str,
-        ttl: Duration,
+        grant: Grant,
     ) -> Result<IssuedToken, DomainError> {
-        let now = self.clock.now();
         let token = self
-            .tokens
-            .find_by_hash(&self.mint.digest(pending))
-            .await?
-            .filter(|token| {
-                token.kind == TokenKind::PendingSecondFactor
-                    && token.is_live_at(now)
-                    && token.attempts < MAX_SECOND_FACTOR_ATTEMPTS
-            })
-            .ok_or(DomainError::InvalidToken)?;
+            .sessions
+            .find_presented(pending, TokenKind::PendingSecondFactor)
+            .await?;
         let user = self
             .users
-            .find_by_id(token.user_id)
+            .by_id(token.user_id)
             .await?
-            .filter(|user| user.enabled)
             .ok_or(DomainError::InvalidToken)?;
-        if let Some(until) = user.lock.locked_until.filter(|_| user.lock.is_locked_at(now)) {
+        let per_token = self.attempts.second_factor_token(&token.hash);
+        if per_token.admit().await?.is_err() {
+            self.sessions.revoke(&token.hash).await?;
+            return Err(DomainError::InvalidToken);
+        }
+        let account = self.attempts.account(user.id);
+        if let Err(until) = account.admit().await? {
+            per_token.refund().await?;
             return Err(DomainError::AccountLocked { until });
         }
-        let totp = self
-            .factors
-            .find_totp(user.id)
-            .await?
-            .filter(|totp| totp.confirmed)
-            .ok_or(DomainError::InvalidToken)?;
+        let totp = match self.factors.find_totp(user.id).await? {
+            Some(totp) if totp.confirmed => totp,
+            _ => {
+                per_token.refund().await?;
+                account.refund().await?;
+                return Err(DomainError::InvalidToken);
+            }
+        };
         let accepted = match self.check(user.id, &totp, code).await {
             Ok(accepted) => accepted,
             Err(DomainError::InvalidInput(_)) => false,
-            Err(other) => return Err(other),
-        };
-        if !accepted {
-            let attempts = self.tokens.record_failed_attempt(token.id).await?;
-            // Wrong codes also count towards the account's lock, so that logging
-            // in again for a fresh pending token does not buy more guesses.
-            let verdict = self.passwords.record_failure(user).await?;
-            if attempts >= MAX_SECOND_FACTOR_ATTEMPTS || matches!(verdict, DomainError::AccountLocked { .. })
-            {
-                self.tokens.revoke(token.id, now).await?;
-                tracing::warn!(user_id = %token.user_id, "pending login ended after repeated wrong codes");
+            Err(other) => {
+                per_token.refund().await?;
+                account.refund().await?;
+                return Err(other);
             }
-            return Err(match verdict {
-                DomainError::AccountLocked { until } => DomainError::AccountLocked { until },
-                _ => DomainError::InvalidSecondFactor,
+        };
+        tracing::info!(user_id = %user.id, accepted, "second-factor code checked");
+        if !accepted {
+            let token_spent = per_token.fail().await?;
+            let locked = account.fail().await?;
+            if token_spent.is_some() || locked.is_some() {
+                self.sessions.revoke(&token.hash).await?;
+                tracing::warn!(user_id = %user.id, "pending login ended after repeated wrong codes");
+            }
+            return Err(match locked {
+                Some(until) => DomainError::AccountLocked { until },
+                None => DomainError::InvalidSecondFactor,
             });
         }
-        self.tokens.revoke(token.id, now).await?;
-        self.users.record_login(user.id, now).await?;
-        let issued = self.sessions.issue(user.id, TokenKind::Access, ttl).await?;
-        tracing::info!(user_id = %user.id, token_id = issued.record.id.0, "second factor accepted");
-        Ok(issued)
+        per_token.refund().await?;
+        // Only one completion per pending token, whatever runs in parallel.
+        if self.sessions.consume(pending, TokenKind::PendingSecondFactor).await.is_err() {
+            account.refund().await?;
+            return Err(DomainError::InvalidToken);
+        }
+        let authenticated = Authenticated {
+            user,
+            method: AuthMethod::PasswordAndSecondFactor,
+        };
+        match self
+            .completion
+            .complete(authenticated, grant, SecondStep::Refuse)
+            .await?
+        {
+            LoginOutcome::LoggedIn {
+                granted: Granted::Access(issued),
+                ..
+            } => Ok(issued),
+            other => Err(DomainError::Internal(format!(
+                "a second-factor login completed with an unexpected outcome: {other:?}"
+            ))),
+        }
     }
 
     /// Accepts a current TOTP code once (claiming its step on every node) or an
@@ -304,7 +387,7 @@ impl TwoFactorService {
                 .use_recovery_code(user, &digest, self.clock.now())
                 .await?);
         }
-        match self.matching_step(totp, code)? {
+        match self.matching_step(user, totp, code)? {
             Some(step) => Ok(self.factors.claim_totp_step(user, step).await?),
             None => Ok(false),
         }
@@ -312,7 +395,7 @@ impl TwoFactorService {
 
     /// The time step within the allowed skew whose code is `code`, later than the
     /// last used step.
-    fn matching_step(&self, totp: &StoredTotp, code: &str) -> Result<Option<u64>, DomainError> {
+    fn matching_step(&self, user: UserId, totp: &StoredTotp, code: &str) -> Result<Option<u64>, DomainError> {
         let code = code.trim();
         let digits = usize::try_from(totp.params.digits).unwrap_or(usize::MAX);
         if code.len() != digits || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -322,7 +405,7 @@ impl TwoFactorService {
         }
         let secret = self
             .cipher
-            .open(&totp.sealed_secret)
+            .open(&totp.sealed_secret, &seal_context(user))
             .map_err(DomainError::Internal)?;
         let now = u64::try_from(self.clock.now().timestamp()).unwrap_or(0);
         let current = now / totp.params.period.max(1);
@@ -375,555 +458,345 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
-
     use super::*;
-    use crate::model::{LockState, TokenHash, TotpAlgorithm};
-    use crate::ports::{
-        MockClock, MockPasswordHasher, MockSecondFactorStore, MockSecretCipher, MockTokenMint,
-        MockTokenStore, MockTotpGenerator, MockUserStore, PasswordCheck,
-    };
-    use crate::services::fixtures::{at, token, user};
-    use crate::services::{LoginPolicy, PasswordLogin, SessionService};
+    use crate::model::TotpAlgorithm;
+    use crate::services::fixtures::World;
 
-    /// `at(100)` is 6000 s after the epoch: step 200 of 30 s.
-    const NOW_STEP: u64 = 200;
+    fn client() -> ClientAddress {
+        ClientAddress::unknown()
+    }
 
-    /// The fake generator's code for a step: its number, zero-padded.
+    /// The world's fake generator: a step's code is its number's last six digits.
     fn code(step: u64) -> String {
-        format!("{step:06}")
+        format!("{:06}", step % 1_000_000)
     }
 
-    fn stored(confirmed: bool, last_used_step: Option<u64>) -> StoredTotp {
-        StoredTotp {
-            sealed_secret: "sealed:secret".into(),
-            params: TotpParams::default(),
-            confirmed,
-            last_used_step,
-            created_at: at(0),
-        }
+    async fn session_of(world: &World, user: &User) -> Session {
+        let token = world
+            .services()
+            .sessions
+            .issue(user.id, TokenKind::Access, Duration::hours(1))
+            .await
+            .unwrap();
+        world.services().sessions.authenticate(&token.plaintext).await.unwrap()
     }
 
-    struct Mocks {
-        users: MockUserStore,
-        factors: MockSecondFactorStore,
-        tokens: MockTokenStore,
-        hasher: MockPasswordHasher,
+    /// Enrols and confirms `user` through the service; returns the recovery codes.
+    async fn enabled(world: &World, user: &User) -> Vec<String> {
+        let service = world.services().two_factor;
+        service
+            .start_enrolment(user, user, &Password::new(&format!("pw-{}", user.username)), &client())
+            .await
+            .unwrap();
+        let session = session_of(world, user).await;
+        let codes = service
+            .confirm_enrolment(&session, user, &code(world.step()))
+            .await
+            .unwrap();
+        world.advance(Duration::seconds(30));
+        codes
     }
 
-    impl Mocks {
-        fn new() -> Self {
-            let mut users = MockUserStore::new();
-            users
-                .expect_find_by_id()
-                .returning(|id| Ok(Some(user(id.0, "ann"))));
-            users
-                .expect_find_by_username()
-                .returning(|name| Ok(Some(user(1, name))));
-            let mut hasher = MockPasswordHasher::new();
-            hasher.expect_dummy_hash().return_const("dummy".to_owned());
-            hasher.expect_verify().returning(|password, _| {
-                Ok(if password.expose() == "right" {
-                    PasswordCheck::Match { needs_rehash: false }
-                } else {
-                    PasswordCheck::Mismatch
-                })
-            });
-            Self {
-                users,
-                factors: MockSecondFactorStore::new(),
-                tokens: MockTokenStore::new(),
-                hasher,
-            }
-        }
-
-        fn service(self) -> TwoFactorService {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(at(100));
-            let clock: Arc<dyn Clock> = Arc::new(clock);
-            let mut mint = MockTokenMint::new();
-            mint.expect_digest()
-                .returning(|plain| TokenHash(format!("digest-of-{plain}")));
-            mint.expect_mint()
-                .return_const(("fresh".to_owned(), TokenHash("digest-of-fresh".into())));
-            let counter = std::sync::atomic::AtomicUsize::new(0);
-            mint.expect_recovery_code().returning(move || {
-                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                format!("ABCD-EFGH-IJKL-{n:04}")
-            });
-            let mint: Arc<dyn TokenMint> = Arc::new(mint);
-            let mut totp = MockTotpGenerator::new();
-            totp.expect_new_secret().returning(|| b"secret".to_vec());
-            totp.expect_code().returning(|secret, _, step| {
-                assert_eq!(secret, b"secret");
-                Ok(code(step))
-            });
-            totp.expect_provisioning()
-                .returning(|_, params, issuer, account| {
-                    Ok(TotpProvisioning {
-                        key: "ONSWG4TFOQ".into(),
-                        uri: format!("otpauth://totp/{issuer}:{account}"),
-                        qr_data_uri: "data:image/png;base64,".into(),
-                        params,
-                    })
-                });
-            let mut cipher = MockSecretCipher::new();
-            cipher
-                .expect_seal()
-                .returning(|secret| Ok(format!("sealed:{}", String::from_utf8_lossy(secret))));
-            cipher.expect_open().returning(|sealed| {
-                sealed
-                    .strip_prefix("sealed:")
-                    .map(|s| s.as_bytes().to_vec())
-                    .ok_or_else(|| "cannot open".to_owned())
-            });
-            let users: Arc<dyn UserStore> = Arc::new(self.users);
-            let tokens: Arc<dyn TokenStore> = Arc::new(self.tokens);
-            let factors: Arc<dyn SecondFactorStore> = Arc::new(self.factors);
-            let sessions = Arc::new(SessionService::new(
-                users.clone(),
-                tokens.clone(),
-                mint.clone(),
-                clock.clone(),
-            ));
-            let passwords = Arc::new(PasswordLogin::new(
-                users.clone(),
-                Arc::new(self.hasher),
-                clock.clone(),
-                sessions.clone(),
-                factors.clone(),
-                LoginPolicy::default(),
-            ));
-            TwoFactorService::new(
-                TwoFactorPorts {
-                    users,
-                    factors,
-                    tokens,
-                    totp: Arc::new(totp),
-                    cipher: Arc::new(cipher),
-                    mint,
-                    clock,
-                    passwords,
-                    sessions,
+    async fn pending(world: &World, user: &User) -> String {
+        let outcome = world
+            .services()
+            .password_login
+            .login(
+                &user.username,
+                &Password::new(&format!("pw-{}", user.username)),
+                &client(),
+                Grant::access(Duration::hours(1)),
+                SecondStep::Pending {
+                    ttl: Duration::minutes(5),
                 },
-                TwoFactorSettings::default(),
             )
+            .await
+            .unwrap();
+        match outcome {
+            LoginOutcome::SecondFactorRequired { pending, .. } => pending.plaintext,
+            other => panic!("{other:?}"),
         }
-    }
-
-    fn pending_token() -> crate::model::TokenRecord {
-        let mut record = token(9, 1, 105);
-        record.kind = TokenKind::PendingSecondFactor;
-        record
     }
 
     #[tokio::test]
-    async fn enrolment_rechecks_the_password_and_stores_a_sealed_unconfirmed_secret() {
-        let mut mocks = Mocks::new();
-        mocks.factors.expect_find_totp().returning(|_| Ok(None));
-        mocks
-            .factors
-            .expect_put_pending_totp()
-            .withf(|id, totp| *id == UserId(1) && totp.sealed_secret == "sealed:secret" && !totp.confirmed)
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let provisioning = mocks
-            .service()
-            .start_enrolment(&user(1, "ann"), &user(1, "ann"), &Password::new("right"))
+    async fn enrolment_rechecks_the_password_and_stores_a_secret_sealed_for_the_user() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let service = world.services().two_factor;
+        assert!(matches!(
+            service
+                .start_enrolment(&ann, &ann, &Password::new("wrong"), &client())
+                .await,
+            Err(DomainError::InvalidCredentials)
+        ));
+        assert!(!world.has_totp(ann.id));
+        let provisioning = service
+            .start_enrolment(&ann, &ann, &Password::new("pw-ann"), &client())
             .await
             .unwrap();
         assert_eq!(provisioning.params.algorithm, TotpAlgorithm::Sha1);
-        assert_eq!(provisioning.uri, "otpauth://totp/Limen:ann@example.com");
+        assert_eq!(world.sealed_secret(ann.id), format!("sealed[user:{}]:secret", ann.id));
+        assert!(!service.is_enabled(ann.id).await.unwrap());
     }
 
     #[tokio::test]
-    async fn enrolment_with_a_wrong_password_stores_nothing() {
-        let mut mocks = Mocks::new();
-        mocks.users.expect_update_lock_state().returning(|_, _, _| Ok(()));
-        mocks.factors.expect_put_pending_totp().never();
-        let err = mocks
-            .service()
-            .start_enrolment(&user(1, "ann"), &user(1, "ann"), &Password::new("wrong"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::InvalidCredentials), "{err:?}");
-    }
-
-    #[tokio::test]
-    async fn enrolment_is_refused_while_two_factor_is_active() {
-        let mut mocks = Mocks::new();
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(true, None))));
-        mocks.factors.expect_put_pending_totp().never();
-        let err = mocks
-            .service()
-            .start_enrolment(&user(1, "ann"), &user(1, "ann"), &Password::new("right"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::SecondFactorAlreadyEnabled));
-    }
-
-    #[tokio::test]
-    async fn confirming_with_a_current_code_activates_and_yields_ten_recovery_codes() {
-        let mut mocks = Mocks::new();
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(false, None))));
-        mocks
-            .factors
-            .expect_confirm_totp()
-            .withf(|id, step, hashes, _| {
-                *id == UserId(1)
-                    && *step == NOW_STEP
-                    && hashes.len() == RECOVERY_CODES
-                    && hashes[0] == "digest-of-ABCDEFGHIJKL0000"
-            })
-            .times(1)
-            .returning(|_, _, _, _| Ok(()));
-        let codes = mocks
-            .service()
-            .confirm_enrolment(&user(1, "ann"), &user(1, "ann"), &code(NOW_STEP))
+    async fn confirming_activates_yields_recovery_codes_and_ends_other_sessions() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let service = world.services().two_factor;
+        service
+            .start_enrolment(&ann, &ann, &Password::new("pw-ann"), &client())
             .await
             .unwrap();
-        assert_eq!(codes.len(), 10);
-        assert_eq!(codes[0], "ABCD-EFGH-IJKL-0000");
+        let kept = session_of(&world, &ann).await;
+        let other = session_of(&world, &ann).await;
+        let remember = world
+            .services()
+            .sessions
+            .issue(ann.id, TokenKind::RememberMe, Duration::days(30))
+            .await
+            .unwrap();
+        assert!(matches!(
+            service.confirm_enrolment(&kept, &ann, "000000").await,
+            Err(DomainError::InvalidSecondFactor)
+        ));
+        let codes = service
+            .confirm_enrolment(&kept, &ann, &code(world.step()))
+            .await
+            .unwrap();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        assert!(service.is_enabled(ann.id).await.unwrap());
+        assert!(world.token(&kept.token.hash).revoked_at.is_none());
+        assert!(world.token(&other.token.hash).revoked_at.is_some());
+        assert!(world.token(&remember.record.hash).revoked_at.is_some());
     }
 
     #[tokio::test]
     async fn one_step_of_skew_either_way_is_accepted_and_two_are_not() {
-        for (step, accepted) in [
-            (NOW_STEP - 1, true),
-            (NOW_STEP + 1, true),
-            (NOW_STEP - 2, false),
-            (NOW_STEP + 2, false),
-        ] {
-            let mut mocks = Mocks::new();
-            mocks
-                .factors
-                .expect_find_totp()
-                .returning(|_| Ok(Some(stored(false, None))));
-            mocks
-                .factors
-                .expect_confirm_totp()
-                .with(
-                    eq(UserId(1)),
-                    eq(step),
-                    mockall::predicate::always(),
-                    mockall::predicate::always(),
-                )
-                .times(usize::from(accepted))
-                .returning(|_, _, _, _| Ok(()));
-            let result = mocks
-                .service()
-                .confirm_enrolment(&user(1, "ann"), &user(1, "ann"), &code(step))
-                .await;
-            assert_eq!(result.is_ok(), accepted, "step {step}: {result:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_wrong_code_leaves_two_factor_off() {
-        let mut mocks = Mocks::new();
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(false, None))));
-        mocks.factors.expect_confirm_totp().never();
-        let err = mocks
-            .service()
-            .confirm_enrolment(&user(1, "ann"), &user(1, "ann"), "999999")
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::InvalidSecondFactor));
-    }
-
-    #[tokio::test]
-    async fn codes_of_the_wrong_shape_are_invalid_input() {
-        for bad in ["12345a", "1234567", "12345", "", " 12 34 "] {
-            let mut mocks = Mocks::new();
-            mocks
-                .factors
-                .expect_find_totp()
-                .returning(|_| Ok(Some(stored(false, None))));
-            let err = mocks
-                .service()
-                .confirm_enrolment(&user(1, "ann"), &user(1, "ann"), bad)
+        for (offset, ok) in [(-1i64, true), (1, true), (-2, false), (2, false)] {
+            let world = World::new();
+            let ann = world.add_user("ann");
+            let service = world.services().two_factor;
+            service
+                .start_enrolment(&ann, &ann, &Password::new("pw-ann"), &client())
                 .await
-                .unwrap_err();
-            assert!(matches!(err, DomainError::InvalidInput(_)), "{bad:?}: {err:?}");
+                .unwrap();
+            let session = session_of(&world, &ann).await;
+            let step = world.step().checked_add_signed(offset).unwrap();
+            let result = service.confirm_enrolment(&session, &ann, &code(step)).await;
+            assert_eq!(result.is_ok(), ok, "offset {offset}: {result:?}");
         }
     }
 
     #[tokio::test]
-    async fn confirming_without_a_started_enrolment_is_refused() {
-        let mut mocks = Mocks::new();
-        mocks.factors.expect_find_totp().returning(|_| Ok(None));
-        let err = mocks
-            .service()
-            .confirm_enrolment(&user(1, "ann"), &user(1, "ann"), &code(NOW_STEP))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::SecondFactorNotEnrolled(_)));
-    }
-
-    #[tokio::test]
-    async fn the_second_step_exchanges_the_pending_token_for_an_access_token() {
-        let mut mocks = Mocks::new();
-        mocks
-            .tokens
-            .expect_find_by_hash()
-            .with(eq(TokenHash("digest-of-pending".into())))
-            .returning(|_| Ok(Some(pending_token())));
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(true, Some(NOW_STEP - 5)))));
-        mocks
-            .factors
-            .expect_claim_totp_step()
-            .with(eq(UserId(1)), eq(NOW_STEP))
-            .times(1)
-            .returning(|_, _| Ok(true));
-        mocks
-            .tokens
-            .expect_revoke()
-            .with(eq(crate::model::TokenId(9)), eq(at(100)))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks
-            .users
-            .expect_record_login()
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks
-            .tokens
-            .expect_issue()
-            .withf(|new| new.kind == TokenKind::Access && new.expires_at == at(160))
-            .times(1)
-            .returning(|_| Ok(token(10, 1, 160)));
-        let issued = mocks
-            .service()
-            .complete_login("pending", &code(NOW_STEP), Duration::minutes(60))
+    async fn codes_of_the_wrong_shape_are_invalid_input_and_confirming_needs_an_enrolment() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let service = world.services().two_factor;
+        let session = session_of(&world, &ann).await;
+        assert!(matches!(
+            service.confirm_enrolment(&session, &ann, "123456").await,
+            Err(DomainError::SecondFactorNotEnrolled(_))
+        ));
+        service
+            .start_enrolment(&ann, &ann, &Password::new("pw-ann"), &client())
             .await
             .unwrap();
-        assert_eq!(issued.plaintext, "fresh");
+        for bad in ["12345", "1234567", "12a456"] {
+            assert!(matches!(
+                service.confirm_enrolment(&session, &ann, bad).await,
+                Err(DomainError::InvalidInput(_))
+            ));
+        }
     }
 
     #[tokio::test]
-    async fn a_code_already_used_is_refused_and_counted() {
-        // Either the stored last step already covers it, or another node claimed it first.
-        for (last_used, claim) in [(Some(NOW_STEP), true), (Some(NOW_STEP - 5), false)] {
-            let mut mocks = Mocks::new();
-            mocks
-                .tokens
-                .expect_find_by_hash()
-                .returning(|_| Ok(Some(pending_token())));
-            mocks
-                .factors
-                .expect_find_totp()
-                .returning(move |_| Ok(Some(stored(true, last_used))));
-            mocks
-                .factors
-                .expect_claim_totp_step()
-                .returning(move |_, _| Ok(claim));
-            mocks
-                .tokens
-                .expect_record_failed_attempt()
-                .times(1)
-                .returning(|_| Ok(1));
-            mocks
-                .users
-                .expect_update_lock_state()
-                .times(1)
-                .returning(|_, _, _| Ok(()));
-            mocks.tokens.expect_issue().never();
-            let err = mocks
-                .service()
-                .complete_login("pending", &code(NOW_STEP), Duration::minutes(60))
-                .await
-                .unwrap_err();
-            assert!(matches!(err, DomainError::InvalidSecondFactor), "{err:?}");
-        }
+    async fn the_second_step_completes_the_login_once_and_clears_the_count() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        enabled(&world, &ann).await;
+        let token = pending(&world, &ann).await;
+        let service = world.services().two_factor;
+        let issued = service
+            .complete_login(&token, &code(world.step()), Grant::access(Duration::hours(1)))
+            .await
+            .unwrap();
+        assert_eq!(issued.record.kind, TokenKind::Access);
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 0);
+        assert_eq!(world.account(ann.id).last_login_at, Some(world.now()));
+        world.advance(Duration::seconds(30));
+        assert!(matches!(
+            service
+                .complete_login(&token, &code(world.step()), Grant::access(Duration::hours(1)))
+                .await,
+            Err(DomainError::InvalidToken)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_used_code_is_refused_and_counted_against_token_and_account() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        enabled(&world, &ann).await;
+        let service = world.services().two_factor;
+        let first = pending(&world, &ann).await;
+        let step = world.step();
+        service
+            .complete_login(&first, &code(step), Grant::access(Duration::hours(1)))
+            .await
+            .unwrap();
+        let second = pending(&world, &ann).await;
+        assert!(matches!(
+            service
+                .complete_login(&second, &code(step), Grant::access(Duration::hours(1)))
+                .await,
+            Err(DomainError::InvalidSecondFactor)
+        ));
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 1);
+        assert_eq!(world.failures(&world.second_factor_key(&second)), 1);
     }
 
     #[tokio::test]
     async fn the_fifth_wrong_code_ends_the_pending_token() {
-        let mut mocks = Mocks::new();
-        mocks
-            .tokens
-            .expect_find_by_hash()
-            .returning(|_| Ok(Some(pending_token())));
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(true, None))));
-        mocks.tokens.expect_record_failed_attempt().returning(|_| Ok(5));
-        mocks.users.expect_update_lock_state().returning(|_, _, _| Ok(()));
-        mocks
-            .tokens
-            .expect_revoke()
-            .with(eq(crate::model::TokenId(9)), eq(at(100)))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let err = mocks
-            .service()
-            .complete_login("pending", "000000", Duration::minutes(60))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::InvalidSecondFactor));
-    }
-
-    #[tokio::test]
-    async fn a_spent_pending_token_or_an_access_token_is_not_accepted() {
-        for record in [
-            {
-                let mut spent = pending_token();
-                spent.attempts = MAX_SECOND_FACTOR_ATTEMPTS;
-                spent
-            },
-            token(9, 1, 105),
-        ] {
-            let mut mocks = Mocks::new();
-            mocks
-                .tokens
-                .expect_find_by_hash()
-                .returning(move |_| Ok(Some(record.clone())));
-            mocks.factors.expect_find_totp().never();
-            let err = mocks
-                .service()
-                .complete_login("pending", &code(NOW_STEP), Duration::minutes(60))
-                .await
-                .unwrap_err();
-            assert!(matches!(err, DomainError::InvalidToken));
+        let world = World::with_rules(|rules| rules.account_lockout.limit = 100);
+        let ann = world.add_user("ann");
+        enabled(&world, &ann).await;
+        let service = world.services().two_factor;
+        let token = pending(&world, &ann).await;
+        for _ in 0..5 {
+            assert!(matches!(
+                service
+                    .complete_login(&token, "999999", Grant::access(Duration::hours(1)))
+                    .await,
+                Err(DomainError::InvalidSecondFactor)
+            ));
         }
+        assert!(matches!(
+            service
+                .complete_login(&token, &code(world.step()), Grant::access(Duration::hours(1)))
+                .await,
+            Err(DomainError::InvalidToken)
+        ));
     }
 
     #[tokio::test]
-    async fn a_recovery_code_works_in_place_of_a_code_in_any_spelling() {
-        let mut mocks = Mocks::new();
-        mocks
-            .tokens
-            .expect_find_by_hash()
-            .returning(|_| Ok(Some(pending_token())));
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(true, None))));
-        mocks
-            .factors
-            .expect_use_recovery_code()
-            .withf(|id, digest, _| *id == UserId(1) && digest == "digest-of-ABCDEFGHIJKL0003")
-            .times(1)
-            .returning(|_, _, _| Ok(true));
-        mocks.factors.expect_claim_totp_step().never();
-        mocks.tokens.expect_revoke().returning(|_, _| Ok(()));
-        mocks.users.expect_record_login().returning(|_, _| Ok(()));
-        mocks.tokens.expect_issue().returning(|_| Ok(token(10, 1, 160)));
-        mocks
-            .service()
-            .complete_login("pending", "abcd efgh-ijkl-0003", Duration::minutes(60))
+    async fn wrong_codes_lock_the_account_and_a_fresh_password_step_buys_no_more_guesses() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        enabled(&world, &ann).await;
+        let service = world.services().two_factor;
+        let mut last = Ok(());
+        for _ in 0..5 {
+            let token = pending(&world, &ann).await;
+            last = service
+                .complete_login(&token, "999999", Grant::access(Duration::hours(1)))
+                .await
+                .map(|_| ());
+        }
+        assert!(matches!(last, Err(DomainError::AccountLocked { .. })), "{last:?}");
+        assert!(world.is_blocked(&format!("account:{}", ann.id)));
+    }
+
+    #[tokio::test]
+    async fn a_recovery_code_works_once_in_any_spelling() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let codes = enabled(&world, &ann).await;
+        let service = world.services().two_factor;
+        let spelled = codes[0].to_lowercase().replace('-', "");
+        let token = pending(&world, &ann).await;
+        service
+            .complete_login(&token, &spelled, Grant::access(Duration::hours(1)))
             .await
             .unwrap();
+        let token = pending(&world, &ann).await;
+        assert!(matches!(
+            service
+                .complete_login(&token, &codes[0], Grant::access(Duration::hours(1)))
+                .await,
+            Err(DomainError::InvalidSecondFactor)
+        ));
     }
 
     #[tokio::test]
-    async fn a_locked_account_cannot_finish_a_pending_login() {
-        let mut mocks = Mocks::new();
-        mocks.users = MockUserStore::new();
-        mocks.users.expect_find_by_id().returning(|id| {
-            let mut locked = user(id.0, "ann");
-            locked.lock = LockState {
-                locked_until: Some(at(110)),
-                ..LockState::default()
-            };
-            Ok(Some(locked))
-        });
-        mocks
-            .tokens
-            .expect_find_by_hash()
-            .returning(|_| Ok(Some(pending_token())));
-        mocks.tokens.expect_issue().never();
-        let err = mocks
-            .service()
-            .complete_login("pending", &code(NOW_STEP), Duration::minutes(60))
+    async fn an_access_token_is_no_pending_token() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        enabled(&world, &ann).await;
+        let access = session_of(&world, &ann).await;
+        let plaintext = world.plaintext_of(&access.token.hash);
+        assert!(matches!(
+            world
+                .services()
+                .two_factor
+                .complete_login(&plaintext, &code(world.step()), Grant::access(Duration::hours(1)))
+                .await,
+            Err(DomainError::InvalidToken)
+        ));
+    }
+
+    #[tokio::test]
+    async fn disabling_needs_the_password_and_a_code_and_counts_wrong_codes() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        enabled(&world, &ann).await;
+        let service = world.services().two_factor;
+        let password = Password::new("pw-ann");
+        assert!(matches!(
+            service.disable(&ann, &ann, None, Some(&code(world.step())), &client()).await,
+            Err(DomainError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            service
+                .disable(&ann, &ann, Some(&Password::new("wrong")), Some(&code(world.step())), &client())
+                .await,
+            Err(DomainError::InvalidCredentials)
+        ));
+        assert!(matches!(
+            service.disable(&ann, &ann, Some(&password), Some("999999"), &client()).await,
+            Err(DomainError::InvalidSecondFactor)
+        ));
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 2);
+        service
+            .disable(&ann, &ann, Some(&password), Some(&code(world.step())), &client())
             .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::AccountLocked { .. }));
+            .unwrap();
+        assert!(!world.has_totp(ann.id));
     }
 
     #[tokio::test]
     async fn support_staff_reset_others_without_a_code_and_others_are_forbidden() {
-        let mut support = user(2, "sue");
-        support.role = Role::Support;
-        let mut mocks = Mocks::new();
-        mocks
-            .factors
-            .expect_delete_totp()
-            .with(eq(UserId(1)))
-            .times(1)
-            .returning(|_| Ok(()));
-        let service = mocks.service();
-        let target = service.target(&support, UserId(1)).await.unwrap();
-        service.disable(&support, &target, None).await.unwrap();
-        let err = service.target(&user(3, "bob"), UserId(1)).await.unwrap_err();
-        assert!(matches!(err, DomainError::Forbidden(_)));
-        let err = service
-            .start_enrolment(&support, &target, &Password::new("right"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DomainError::Forbidden(_)));
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let bob = world.add_user("bob");
+        enabled(&world, &ann).await;
+        let service = world.services().two_factor;
+        assert!(matches!(
+            service.target(&bob, ann.id).await,
+            Err(DomainError::Forbidden(_))
+        ));
+        world.set_role(bob.id, Role::Support);
+        let support = world.services().users.by_id(bob.id).await.unwrap().unwrap();
+        let target = service.target(&support, ann.id).await.unwrap();
+        service.disable(&support, &target, None, None, &client()).await.unwrap();
+        assert!(!world.has_totp(ann.id));
+        assert!(matches!(
+            service.target(&support, UserId(999)).await,
+            Err(DomainError::UnknownUser(_))
+        ));
     }
 
     #[tokio::test]
-    async fn support_staff_get_not_found_for_unknown_ids() {
-        let mut support = user(2, "sue");
-        support.role = Role::Support;
-        let mut mocks = Mocks::new();
-        mocks.users = MockUserStore::new();
-        mocks.users.expect_find_by_id().returning(|_| Ok(None));
-        let err = mocks.service().target(&support, UserId(99)).await.unwrap_err();
-        assert!(matches!(err, DomainError::UnknownUser(_)));
-    }
-
-    #[tokio::test]
-    async fn reseal_opens_and_seals_every_secret() {
-        let mut mocks = Mocks::new();
-        mocks.factors.expect_list_sealed_secrets().returning(|| {
-            Ok(vec![
-                (UserId(1), "sealed:secret".into()),
-                (UserId(2), "sealed:secret".into()),
-            ])
-        });
-        mocks
-            .factors
-            .expect_replace_sealed_secret()
-            .withf(|_, old, new| old == "sealed:secret" && new == "sealed:secret")
-            .times(2)
-            .returning(|_, _, _| Ok(true));
-        assert_eq!(mocks.service().reseal_all().await.unwrap(), 2);
-    }
-
-    #[tokio::test]
-    async fn disabling_needs_a_valid_code_and_removes_everything() {
-        let mut mocks = Mocks::new();
-        mocks
-            .factors
-            .expect_find_totp()
-            .returning(|_| Ok(Some(stored(true, None))));
-        mocks.factors.expect_claim_totp_step().returning(|_, _| Ok(true));
-        mocks
-            .factors
-            .expect_delete_totp()
-            .with(eq(UserId(1)))
-            .times(1)
-            .returning(|_| Ok(()));
-        mocks
-            .service()
-            .disable(&user(1, "ann"), &user(1, "ann"), Some(&code(NOW_STEP)))
-            .await
-            .unwrap();
+    async fn resealing_binds_every_secret_to_its_owner() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        world.put_sealed_secret(ann.id, "legacy:secret");
+        world.put_sealed_key(ann.id, "legacy:private");
+        let service = world.services().two_factor;
+        assert_eq!(service.reseal(true).await.unwrap(), 2);
+        assert_eq!(world.sealed_secret(ann.id), format!("sealed[user:{}]:secret", ann.id));
+        assert_eq!(world.sealed_key(ann.id), format!("sealed[user:{}]:private", ann.id));
+        assert_eq!(service.reseal(true).await.unwrap(), 0, "current ones are skipped");
+        assert_eq!(service.reseal(false).await.unwrap(), 2);
     }
 }

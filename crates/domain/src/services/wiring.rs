@@ -3,27 +3,34 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
-
 use crate::ports::{
-    Clock, KeyPairGenerator, Mailer, PasswordHasher, SecondFactorStore, SecretCipher, TokenMint, TokenStore,
-    TotpGenerator, UserStore,
+    AccountStates, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter, SecondFactorStore, SecretCipher,
+    SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
-    AccountService, ApiTokenService, ApiTokenSettings, LoginPolicy, NumericSessionService,
-    NumericSessionSettings, PasswordLogin, RegistrationPorts, RegistrationService, RegistrationSettings,
-    RememberMeService, SessionService, TwoFactorPorts, TwoFactorService, TwoFactorSettings,
+    AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
+    CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService, PasswordLogin, RegistrationPorts,
+    RegistrationService, RegistrationSettings, RememberMeService, SessionService, TwoFactorPorts, TwoFactorService,
+    TwoFactorSettings, Users,
 };
 
 /// Every adapter the services talk to.
 #[derive(Clone)]
 pub struct Ports {
-    /// Where users live.
-    pub users: Arc<dyn UserStore>,
-    /// Where tokens live.
-    pub tokens: Arc<dyn TokenStore>,
-    /// Where second factors live.
+    /// The customer's users.
+    pub directory: Arc<dyn UserDirectory>,
+    /// What Limen keeps about each user.
+    pub accounts: Arc<dyn AccountStates>,
+    /// Tokens on the hot path.
+    pub tokens: Arc<dyn SessionTokens>,
+    /// Operators' view of tokens.
+    pub catalog: Arc<dyn TokenCatalog>,
+    /// Second factors.
     pub factors: Arc<dyn SecondFactorStore>,
+    /// Account lockouts: always Limen's database, shared by every node.
+    pub lockouts: Arc<dyn RateLimiter>,
+    /// Per-address throttles: the configured backend.
+    pub throttles: Arc<dyn RateLimiter>,
     /// argon2id.
     pub hasher: Arc<dyn PasswordHasher>,
     /// Random tokens and their digests.
@@ -40,33 +47,34 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
 }
 
-/// The numbers and texts of every rule.
+/// The numbers and texts of every rule. Lifetimes that a dialect documents (an
+/// hour for `flow`, 28799 seconds for `bimplus`) are the dialects' settings and
+/// are passed in with each request; these are Limen's own.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Password login and lockout.
-    pub login: LoginPolicy,
+    /// Lockouts and throttles.
+    pub attempts: AttemptRules,
+    /// Password hashes one client address may have in flight on a node (0: no bound).
+    pub hash_queue_per_address: usize,
+    /// What a login needs besides an identity.
+    pub completion: CompletionPolicy,
     /// TOTP enrolment and the second step.
     pub two_factor: TwoFactorSettings,
     /// Self-registration and its e-mail.
     pub registration: RegistrationSettings,
     /// Named user tokens.
     pub api_tokens: ApiTokenSettings,
-    /// How long a remember-me token lives.
-    pub remember_me_ttl: Duration,
-    /// Numbered sessions.
-    pub numeric_sessions: NumericSessionSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            login: LoginPolicy::default(),
+            attempts: AttemptRules::default(),
+            hash_queue_per_address: 8,
+            completion: CompletionPolicy::default(),
             two_factor: TwoFactorSettings::default(),
             registration: RegistrationSettings::default(),
             api_tokens: ApiTokenSettings::default(),
-            // 30 days less a second: what the `bimplus` document reports.
-            remember_me_ttl: Duration::seconds(2_591_999),
-            numeric_sessions: NumericSessionSettings::default(),
         }
     }
 }
@@ -74,8 +82,14 @@ impl Default for Settings {
 /// Every service, wired to the same ports.
 #[derive(Clone)]
 pub struct Services {
-    /// Password login.
-    pub login: Arc<PasswordLogin>,
+    /// Directory users joined with Limen's account state.
+    pub users: Arc<Users>,
+    /// Counted attempts.
+    pub attempts: Arc<Attempts>,
+    /// The rules every login passes.
+    pub completion: Arc<LoginCompletion>,
+    /// The password identity provider.
+    pub password_login: Arc<PasswordLogin>,
     /// Token issue, validation and logout.
     pub sessions: Arc<SessionService>,
     /// TOTP enrolment and the second login step.
@@ -95,80 +109,105 @@ pub struct Services {
 impl Services {
     /// Builds every service over `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
+        let users = Arc::new(Users::new(
+            ports.directory.clone(),
+            ports.accounts.clone(),
+            ports.clock.clone(),
+        ));
+        let attempts = Arc::new(Attempts::new(
+            ports.lockouts.clone(),
+            ports.throttles.clone(),
+            ports.mint.clone(),
+            ports.clock.clone(),
+            settings.attempts,
+        ));
+        let admission = Arc::new(HashAdmission::new(settings.hash_queue_per_address));
         let sessions = Arc::new(SessionService::new(
-            ports.users.clone(),
+            users.clone(),
             ports.tokens.clone(),
             ports.mint.clone(),
             ports.clock.clone(),
         ));
-        let login = Arc::new(PasswordLogin::new(
-            ports.users.clone(),
-            ports.hasher.clone(),
-            ports.clock.clone(),
-            sessions.clone(),
+        let completion = Arc::new(LoginCompletion::new(
+            ports.accounts.clone(),
             ports.factors.clone(),
-            settings.login,
+            attempts.clone(),
+            sessions.clone(),
+            ports.clock.clone(),
+            settings.completion,
+        ));
+        let password_login = Arc::new(PasswordLogin::new(
+            users.clone(),
+            ports.hasher.clone(),
+            attempts.clone(),
+            admission.clone(),
+            completion.clone(),
         ));
         let two_factor = Arc::new(TwoFactorService::new(
             TwoFactorPorts {
-                users: ports.users.clone(),
+                users: users.clone(),
+                accounts: ports.accounts.clone(),
                 factors: ports.factors.clone(),
-                tokens: ports.tokens.clone(),
                 totp: ports.totp.clone(),
                 cipher: ports.cipher.clone(),
                 mint: ports.mint.clone(),
                 clock: ports.clock.clone(),
-                passwords: login.clone(),
+                attempts: attempts.clone(),
+                passwords: password_login.clone(),
                 sessions: sessions.clone(),
+                completion: completion.clone(),
             },
             settings.two_factor,
         ));
-        let accounts = Arc::new(AccountService::new(
-            ports.users.clone(),
-            ports.tokens.clone(),
-            ports.hasher.clone(),
-            ports.clock.clone(),
-        ));
+        let accounts = Arc::new(AccountService::new(AccountPorts {
+            users: users.clone(),
+            sessions: sessions.clone(),
+            factors: ports.factors.clone(),
+            attempts: attempts.clone(),
+            hasher: ports.hasher.clone(),
+            clock: ports.clock.clone(),
+        }));
         let api_tokens = Arc::new(ApiTokenService::new(
-            ports.users.clone(),
-            ports.tokens.clone(),
-            sessions.clone(),
-            login.clone(),
-            ports.clock.clone(),
+            ApiTokenPorts {
+                users: users.clone(),
+                accounts: ports.accounts.clone(),
+                catalog: ports.catalog.clone(),
+                sessions: sessions.clone(),
+                passwords: password_login.clone(),
+                clock: ports.clock.clone(),
+            },
             settings.api_tokens,
         ));
         let remember_me = Arc::new(RememberMeService::new(
-            ports.users.clone(),
-            ports.tokens.clone(),
-            ports.mint.clone(),
-            ports.clock.clone(),
-            login.clone(),
+            users.clone(),
+            password_login.clone(),
             sessions.clone(),
-            settings.remember_me_ttl,
+            completion.clone(),
         ));
         let numeric_sessions = Arc::new(NumericSessionService::new(
-            ports.tokens.clone(),
-            ports.mint.clone(),
-            ports.clock.clone(),
-            login.clone(),
-            settings.numeric_sessions,
+            password_login.clone(),
+            sessions.clone(),
+            attempts.clone(),
         ));
         let registration = Arc::new(RegistrationService::new(
             RegistrationPorts {
-                users: ports.users,
-                tokens: ports.tokens,
+                users: users.clone(),
+                accounts: accounts.clone(),
                 hasher: ports.hasher,
+                admission,
                 keys: ports.keys,
                 cipher: ports.cipher,
                 mailer: ports.mailer,
-                mint: ports.mint,
                 clock: ports.clock,
                 sessions: sessions.clone(),
             },
             settings.registration,
         ));
         Self {
-            login,
+            users,
+            attempts,
+            completion,
+            password_login,
             sessions,
             two_factor,
             accounts,

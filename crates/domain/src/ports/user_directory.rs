@@ -1,0 +1,46 @@
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry};
+
+/// The customer's users: identity data (names, e-mail, personal number, password
+/// hash, enabled) wherever it lives: Limen's own table, a customer's table, a CRM.
+/// Limen's own state about a user is not here but in `AccountStates`, so a
+/// read-only directory is a first-class backend: logins never write to it except
+/// for an optional rehash when `capabilities().set_password_hash` allows it.
+/// Lookups take normalised (trimmed, lower-case) usernames and addresses.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// The directory's stable name, under which its users are linked to Limen ids.
+    fn name(&self) -> &str;
+
+    /// Which writes the directory accepts.
+    fn capabilities(&self) -> DirectoryCapabilities;
+
+    /// The user with this directory id.
+    async fn find_by_id(&self, external_id: &str) -> Result<Option<DirectoryEntry>, StoreError>;
+
+    /// The user with this username.
+    async fn find_by_username(&self, username: &str) -> Result<Option<DirectoryEntry>, StoreError>;
+
+    /// The user with this e-mail address.
+    async fn find_by_email(&self, email: &str) -> Result<Option<DirectoryEntry>, StoreError>;
+
+    /// The user with this 12-digit personal number.
+    async fn find_by_personal_number(&self, personal_number: &str)
+    -> Result<Option<DirectoryEntry>, StoreError>;
+
+    /// Creates a user: `Duplicate` for a taken username or e-mail, `ReadOnly`
+    /// without the `create` capability.
+    async fn create(&self, entry: NewDirectoryEntry) -> Result<DirectoryEntry, StoreError>;
+
+    /// Replaces the password hash; `ReadOnly` without the capability.
+    async fn set_password_hash(&self, external_id: &str, hash: &str) -> Result<(), StoreError>;
+
+    /// Deletes the user; `ReadOnly` without the capability.
+    async fn delete(&self, external_id: &str) -> Result<(), StoreError>;
+
+    /// Users in id order after `after` (exclusive), at most `limit`, for operators.
+    async fn list(&self, after: Option<String>, limit: u32) -> Result<Vec<DirectoryEntry>, StoreError>;
+}

@@ -1,0 +1,152 @@
+use std::sync::Arc;
+
+use crate::error::DomainError;
+use crate::model::{DirectoryCapabilities, DirectoryEntry, User, UserId, normalize_identifier};
+use crate::ports::{AccountStates, Clock, UserDirectory};
+
+/// Users as the services see them: the directory's entry joined with the
+/// account state Limen keeps, linked to a Limen id on first sight.
+pub struct Users {
+    directory: Arc<dyn UserDirectory>,
+    accounts: Arc<dyn AccountStates>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Users {
+    /// Joins `directory` with `accounts`.
+    pub fn new(directory: Arc<dyn UserDirectory>, accounts: Arc<dyn AccountStates>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            directory,
+            accounts,
+            clock,
+        }
+    }
+
+    /// The directory users live in.
+    pub fn directory(&self) -> &dyn UserDirectory {
+        self.directory.as_ref()
+    }
+
+    /// Which writes the directory accepts.
+    pub fn capabilities(&self) -> DirectoryCapabilities {
+        self.directory.capabilities()
+    }
+
+    /// Limen's account state store.
+    pub fn accounts(&self) -> &dyn AccountStates {
+        self.accounts.as_ref()
+    }
+
+    /// Links a directory entry to its account (creating the account on first
+    /// sight) and joins the two.
+    pub async fn resolve(&self, entry: DirectoryEntry) -> Result<User, DomainError> {
+        let account = self
+            .accounts
+            .link(self.directory.name(), &entry.external_id, self.clock.now())
+            .await?;
+        Ok(User::assemble(entry, account))
+    }
+
+    /// The user with this Limen id, if the account exists, belongs to the
+    /// configured directory, and the directory still has the user.
+    pub async fn by_id(&self, id: UserId) -> Result<Option<User>, DomainError> {
+        let Some(account) = self.accounts.find(id).await? else {
+            return Ok(None);
+        };
+        if account.directory != self.directory.name() {
+            // An account of a directory that is no longer configured.
+            return Ok(None);
+        }
+        let entry = self.directory.find_by_id(&account.external_id).await?;
+        Ok(entry.map(|entry| User::assemble(entry, account)))
+    }
+
+    /// The user a login names: by username, or by e-mail address when the
+    /// identifier looks like one. `identifier` is normalised here.
+    pub async fn by_login(&self, identifier: &str) -> Result<Option<User>, DomainError> {
+        let key = normalize_identifier(identifier);
+        if key.is_empty() {
+            return Ok(None);
+        }
+        let mut entry = self.directory.find_by_username(&key).await?;
+        if entry.is_none() && key.contains('@') {
+            entry = self.directory.find_by_email(&key).await?;
+        }
+        match entry {
+            Some(entry) => Ok(Some(self.resolve(entry).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The user with exactly this username (normalised here).
+    pub async fn by_username(&self, username: &str) -> Result<Option<User>, DomainError> {
+        let key = normalize_identifier(username);
+        if key.is_empty() {
+            return Ok(None);
+        }
+        match self.directory.find_by_username(&key).await? {
+            Some(entry) => Ok(Some(self.resolve(entry).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The user with this e-mail address (normalised here).
+    pub async fn by_email(&self, email: &str) -> Result<Option<User>, DomainError> {
+        let key = normalize_identifier(email);
+        if key.is_empty() {
+            return Ok(None);
+        }
+        match self.directory.find_by_email(&key).await? {
+            Some(entry) => Ok(Some(self.resolve(entry).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The user with this 12-digit personal number.
+    pub async fn by_personal_number(&self, personal_number: &str) -> Result<Option<User>, DomainError> {
+        match self.directory.find_by_personal_number(personal_number).await? {
+            Some(entry) => Ok(Some(self.resolve(entry).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::services::fixtures::World;
+
+    #[tokio::test]
+    async fn a_directory_user_gets_a_limen_id_on_first_sight_and_keeps_it() {
+        let world = World::new();
+        world.add_directory_user("ext-a", "ann");
+        let users = world.services().users;
+        let first = users.by_login("ANN").await.unwrap().unwrap();
+        let again = users.by_login("ann@example.com").await.unwrap().unwrap();
+        assert_eq!(first.id, again.id);
+        assert_eq!(first.external_id, "ext-a");
+        assert_eq!(users.by_id(first.id).await.unwrap().unwrap().username, "ann");
+    }
+
+    #[tokio::test]
+    async fn an_e_mail_lookup_happens_only_for_identifiers_with_an_at() {
+        let world = World::new();
+        world.add_directory_user("1", "ann");
+        let users = world.services().users;
+        assert!(users.by_login("ann@example.com").await.unwrap().is_some());
+        assert!(users.by_login("nobody").await.unwrap().is_none());
+        assert!(users.by_login("   ").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_account_of_another_directory_or_a_vanished_user_is_no_user() {
+        let world = World::new();
+        world.add_directory_user("1", "ann");
+        let users = world.services().users;
+        let ann = users.by_login("ann").await.unwrap().unwrap();
+        world.remove_directory_user("1");
+        assert!(users.by_id(ann.id).await.unwrap().is_none());
+        world.add_directory_user("1", "ann");
+        world.move_account_to_directory(ann.id, "former");
+        assert!(users.by_id(ann.id).await.unwrap().is_none());
+    }
+}
