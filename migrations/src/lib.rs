@@ -13,6 +13,7 @@ mod m20261122_000001_create_users;
 mod m20261122_000002_create_tokens;
 mod m20261122_000003_add_second_factors;
 mod m20261122_000004_add_token_attributes_and_keys;
+mod m20261130_000005_split_accounts;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_tokens::Migration),
             Box::new(m20261122_000003_add_second_factors::Migration),
             Box::new(m20261122_000004_add_token_attributes_and_keys::Migration),
+            Box::new(m20261130_000005_split_accounts::Migration),
         ]
     }
 

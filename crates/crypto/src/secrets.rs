@@ -1,14 +1,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use limen_domain::ports::SecretCipher;
 use sha2::{Digest, Sha256};
 
 /// Prefix of secrets stored without encryption (no key configured).
 const PLAIN: &str = "plain:";
-/// Prefix of secrets sealed with XChaCha20-Poly1305: `xc1:<key id>:<nonce‖ciphertext>`.
-const SEALED: &str = "xc1:";
+/// Prefix of secrets sealed with XChaCha20-Poly1305 and bound to their owner as
+/// associated data: `xc2:<key id>:<nonce‖ciphertext>`.
+const SEALED: &str = "xc2:";
+/// Prefix of secrets sealed before they were bound to an owner. Still opened, so
+/// that `limen serve` can re-seal them in the current form at start.
+const LEGACY_SEALED: &str = "xc1:";
 
 /// One 256-bit key and its id (the first 8 hex digits of its SHA-256).
 struct Key {
@@ -27,10 +31,11 @@ impl Key {
     }
 }
 
-/// Seals secrets at rest with XChaCha20-Poly1305 under the current key; opens
-/// what earlier keys sealed too, so keys can be rotated without downtime. With no
-/// key configured, secrets are stored base64-encoded behind a `plain:` prefix and
-/// a warning is logged at start.
+/// Seals secrets at rest with XChaCha20-Poly1305 under the current key, with the
+/// caller's context (the owner) as associated data, so a sealed secret copied
+/// into another user's row fails to open; opens what earlier keys sealed too, so
+/// keys can be rotated without downtime. With no key configured, secrets are
+/// stored base64-encoded behind a `plain:` prefix and a warning is logged at start.
 pub struct SecretKeyring {
     current: Option<Key>,
     previous: Vec<Key>,
@@ -62,8 +67,10 @@ impl SecretKeyring {
         self.current.is_some()
     }
 
-    /// Whether `sealed` is already sealed under the current key (rotation skips it).
-    pub fn is_current(&self, sealed: &str) -> bool {
+}
+
+impl SecretCipher for SecretKeyring {
+    fn is_current(&self, sealed: &str) -> bool {
         match &self.current {
             Some(key) => sealed
                 .strip_prefix(SEALED)
@@ -71,10 +78,8 @@ impl SecretKeyring {
             None => sealed.starts_with(PLAIN),
         }
     }
-}
 
-impl SecretCipher for SecretKeyring {
-    fn seal(&self, secret: &[u8]) -> Result<String, String> {
+    fn seal(&self, secret: &[u8], context: &[u8]) -> Result<String, String> {
         let Some(key) = &self.current else {
             return Ok(format!("{PLAIN}{}", URL_SAFE_NO_PAD.encode(secret)));
         };
@@ -82,22 +87,32 @@ impl SecretCipher for SecretKeyring {
         getrandom::fill(&mut nonce).map_err(|err| format!("no randomness for a nonce: {err}"))?;
         let ciphertext = key
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), secret)
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: secret,
+                    aad: context,
+                },
+            )
             .map_err(|_| "sealing failed".to_owned())?;
         let mut payload = nonce.to_vec();
         payload.extend_from_slice(&ciphertext);
         Ok(format!("{SEALED}{}:{}", key.id, URL_SAFE_NO_PAD.encode(payload)))
     }
 
-    fn open(&self, sealed: &str) -> Result<Vec<u8>, String> {
+    fn open(&self, sealed: &str, context: &[u8]) -> Result<Vec<u8>, String> {
         if let Some(encoded) = sealed.strip_prefix(PLAIN) {
             return URL_SAFE_NO_PAD
                 .decode(encoded)
                 .map_err(|_| "a plain secret is not valid base64".to_owned());
         }
-        let (id, encoded) = sealed
-            .strip_prefix(SEALED)
-            .and_then(|rest| rest.split_once(':'))
+        let (rest, aad) = match (sealed.strip_prefix(SEALED), sealed.strip_prefix(LEGACY_SEALED)) {
+            (Some(rest), _) => (rest, context),
+            (None, Some(rest)) => (rest, &[][..]),
+            (None, None) => return Err("a stored secret has an unknown format".to_owned()),
+        };
+        let (id, encoded) = rest
+            .split_once(':')
             .ok_or_else(|| "a stored secret has an unknown format".to_owned())?;
         let key = self
             .current
@@ -113,8 +128,8 @@ impl SecretCipher for SecretKeyring {
         }
         let (nonce, ciphertext) = payload.split_at(24);
         key.cipher
-            .decrypt(XNonce::from_slice(nonce), ciphertext)
-            .map_err(|_| format!("a secret sealed with key {id} failed authentication"))
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
+            .map_err(|_| format!("a secret sealed with key {id} failed authentication (tampered, or another owner's)"))
     }
 }
 
@@ -124,52 +139,74 @@ mod tests {
 
     const OLD: [u8; 32] = [1; 32];
     const NEW: [u8; 32] = [2; 32];
+    const ANN: &[u8] = b"user:1";
+    const BOB: &[u8] = b"user:2";
 
     #[test]
-    fn sealed_secrets_open_and_do_not_show_the_secret() {
+    fn sealed_secrets_open_for_their_owner_and_do_not_show_the_secret() {
         let keyring = SecretKeyring::new(Some(NEW), &[]);
-        let sealed = keyring.seal(b"totp secret").unwrap();
-        assert!(sealed.starts_with("xc1:"), "{sealed}");
+        let sealed = keyring.seal(b"totp secret", ANN).unwrap();
+        assert!(sealed.starts_with("xc2:"), "{sealed}");
         assert!(!sealed.contains(&URL_SAFE_NO_PAD.encode(b"totp secret")));
-        assert_eq!(keyring.open(&sealed).unwrap(), b"totp secret");
-        assert_ne!(sealed, keyring.seal(b"totp secret").unwrap(), "nonces repeat");
+        assert_eq!(keyring.open(&sealed, ANN).unwrap(), b"totp secret");
+        assert_ne!(sealed, keyring.seal(b"totp secret", ANN).unwrap(), "nonces repeat");
+    }
+
+    #[test]
+    fn a_secret_copied_to_another_owner_does_not_open() {
+        let keyring = SecretKeyring::new(Some(NEW), &[]);
+        let sealed = keyring.seal(b"totp secret", ANN).unwrap();
+        let err = keyring.open(&sealed, BOB).unwrap_err();
+        assert!(err.contains("failed authentication"), "{err}");
+    }
+
+    #[test]
+    fn secrets_sealed_before_owners_were_bound_still_open_but_are_not_current() {
+        let keyring = SecretKeyring::new(Some(NEW), &[]);
+        let key = Key::new(&NEW);
+        let nonce = [3u8; 24];
+        let mut payload = nonce.to_vec();
+        payload.extend(key.cipher.encrypt(XNonce::from_slice(&nonce), &b"old"[..]).unwrap());
+        let legacy = format!("xc1:{}:{}", key.id, URL_SAFE_NO_PAD.encode(payload));
+        assert_eq!(keyring.open(&legacy, ANN).unwrap(), b"old");
+        assert!(!keyring.is_current(&legacy));
     }
 
     #[test]
     fn rotation_opens_old_secrets_and_seals_with_the_new_key() {
         let old = SecretKeyring::new(Some(OLD), &[]);
-        let sealed_old = old.seal(b"s").unwrap();
+        let sealed_old = old.seal(b"s", ANN).unwrap();
         let rotated = SecretKeyring::new(Some(NEW), &[OLD]);
-        assert_eq!(rotated.open(&sealed_old).unwrap(), b"s");
+        assert_eq!(rotated.open(&sealed_old, ANN).unwrap(), b"s");
         assert!(!rotated.is_current(&sealed_old));
-        let resealed = rotated.seal(b"s").unwrap();
+        let resealed = rotated.seal(b"s", ANN).unwrap();
         assert!(rotated.is_current(&resealed));
         let without_old = SecretKeyring::new(Some(NEW), &[]);
-        let err = without_old.open(&sealed_old).unwrap_err();
+        let err = without_old.open(&sealed_old, ANN).unwrap_err();
         assert!(err.contains("not configured"), "{err}");
     }
 
     #[test]
     fn tampering_is_detected() {
         let keyring = SecretKeyring::new(Some(NEW), &[]);
-        let sealed = keyring.seal(b"secret").unwrap();
+        let sealed = keyring.seal(b"secret", ANN).unwrap();
         let mut bytes = sealed.into_bytes();
         let last = bytes.len() - 2;
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
-        assert!(keyring.open(&tampered).is_err());
-        assert!(keyring.open("xc1:nope").is_err());
-        assert!(keyring.open("garbage").is_err());
+        assert!(keyring.open(&tampered, ANN).is_err());
+        assert!(keyring.open("xc2:nope", ANN).is_err());
+        assert!(keyring.open("garbage", ANN).is_err());
     }
 
     #[test]
     fn without_a_key_secrets_are_stored_plain_and_still_readable_after_a_key_is_added() {
         let plain = SecretKeyring::new(None, &[]);
         assert!(!plain.seals());
-        let stored = plain.seal(b"s").unwrap();
+        let stored = plain.seal(b"s", ANN).unwrap();
         assert!(stored.starts_with("plain:"));
         let keyed = SecretKeyring::new(Some(NEW), &[]);
-        assert_eq!(keyed.open(&stored).unwrap(), b"s");
+        assert_eq!(keyed.open(&stored, ANN).unwrap(), b"s");
         assert!(!keyed.is_current(&stored));
     }
 

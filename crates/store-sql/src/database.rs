@@ -4,7 +4,7 @@ use limen_domain::StoreError;
 use limen_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
-use crate::{SqlSecondFactorStore, SqlTokenStore, SqlUserStore};
+use crate::{SqlAccountStates, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore, SqlUserDirectory};
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -87,12 +87,27 @@ impl Database {
         &self.connection
     }
 
-    /// The user store over this database.
-    pub fn users(&self) -> SqlUserStore {
-        SqlUserStore::new(self.connection.clone())
+    /// Limen's own user directory over this database.
+    pub fn directory(&self) -> SqlUserDirectory {
+        SqlUserDirectory::new(self.connection.clone())
     }
 
-    /// The token store over this database.
+    /// The account states over this database.
+    pub fn accounts(&self) -> SqlAccountStates {
+        SqlAccountStates::new(self.connection.clone())
+    }
+
+    /// Counted attempts over this database.
+    pub fn rate_limiter(&self) -> SqlRateLimiter {
+        SqlRateLimiter::new(self.connection.clone())
+    }
+
+    /// Whether this is an SQLite database (one file, one node).
+    pub fn is_sqlite(&self) -> bool {
+        self.connection.get_database_backend() == DatabaseBackend::Sqlite
+    }
+
+    /// The token store (session tokens and catalog) over this database.
     pub fn tokens(&self) -> SqlTokenStore {
         SqlTokenStore::new(self.connection.clone())
     }

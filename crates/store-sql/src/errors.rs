@@ -24,3 +24,8 @@ pub fn store_error(context: &str, err: DbErr) -> StoreError {
     }
     StoreError::Unavailable(format!("{context}: {err}"))
 }
+
+/// Whether the error is a unique-key violation (of any index).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

@@ -1,15 +1,22 @@
-//! Limen's own tables as `UserStore` and `TokenStore`, on SQLite, PostgreSQL and
-//! MySQL/MariaDB through sea-orm. The engine is chosen by the database URL.
+//! Limen's own tables as adapters of the domain's ports, on SQLite, PostgreSQL
+//! and MySQL/MariaDB through sea-orm; the engine is chosen by the database URL.
+//! `SqlUserDirectory` is Limen's own user directory; the others hold what Limen
+//! owns whatever the directory is: accounts, tokens, second factors and counted
+//! attempts.
 
+mod account_states;
 mod database;
 mod entity;
 mod errors;
+mod rate_limiter;
 mod second_factor_store;
 mod time;
 mod token_store;
-mod user_store;
+mod user_directory;
 
+pub use account_states::SqlAccountStates;
 pub use database::{Database, DatabaseConfig, redact};
+pub use rate_limiter::SqlRateLimiter;
 pub use second_factor_store::SqlSecondFactorStore;
 pub use token_store::SqlTokenStore;
-pub use user_store::SqlUserStore;
+pub use user_directory::{LIMEN_DIRECTORY, SqlUserDirectory};

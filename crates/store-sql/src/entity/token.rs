@@ -15,12 +15,12 @@ pub struct Model {
     pub expires_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
-    pub attempts: i32,
     pub note: Option<String>,
     pub enabled: bool,
     pub client_id: Option<String>,
     pub bound_address: Option<String>,
     pub version: i64,
+    pub origin_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,4 @@
-//! The `users` table.
+//! The `users` table: Limen's own user directory.
 
 use sea_orm::entity::prelude::*;
 
@@ -6,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
-    #[sea_orm(primary_key)]
+    #[sea_orm(primary_key, auto_increment = false)]
     pub id: i64,
     pub username: String,
     pub email: String,
@@ -15,18 +15,8 @@ pub struct Model {
     pub personal_number: Option<String>,
     pub password_hash: Option<String>,
     pub enabled: bool,
-    pub failed_attempts: i32,
-    pub failure_window_started_at: Option<i64>,
-    pub locked_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
-    pub last_login_at: Option<i64>,
-    pub role: String,
-    pub email_verified_at: Option<i64>,
-    pub public_key: Option<String>,
-    pub sealed_private_key: Option<String>,
-
-    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -71,7 +71,7 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
-async fn server_db(engine: &'static str, admin_url: String) -> TestDb {
+async fn server_db(engine: &'static str, admin_url: String, migrate: bool) -> TestDb {
     let name = format!("limen_test_{}", uuid::Uuid::new_v4().simple());
     let admin = sea_orm::Database::connect(admin_url.as_str())
         .await
@@ -84,7 +84,9 @@ async fn server_db(engine: &'static str, admin_url: String) -> TestDb {
     let db = Database::connect(&DatabaseConfig::new(with_database(&admin_url, &name)))
         .await
         .unwrap();
-    db.migrate().await.unwrap();
+    if migrate {
+        db.migrate().await.unwrap();
+    }
     TestDb {
         engine,
         db,
@@ -94,6 +96,15 @@ async fn server_db(engine: &'static str, admin_url: String) -> TestDb {
 
 /// A migrated database on every configured engine: SQLite always.
 pub async fn all() -> Vec<TestDb> {
+    open_all(true).await
+}
+
+/// An empty database, without Limen's schema, on every configured engine.
+pub async fn all_unmigrated() -> Vec<TestDb> {
+    open_all(false).await
+}
+
+async fn open_all(migrate: bool) -> Vec<TestDb> {
     let path = std::env::temp_dir().join(format!("limen-test-{}.db", uuid::Uuid::new_v4().simple()));
     let sqlite = Database::connect(&DatabaseConfig::new(format!(
         "sqlite://{}?mode=rwc",
@@ -101,17 +112,19 @@ pub async fn all() -> Vec<TestDb> {
     )))
     .await
     .unwrap();
-    sqlite.migrate().await.unwrap();
+    if migrate {
+        sqlite.migrate().await.unwrap();
+    }
     let mut dbs = vec![TestDb {
         engine: "sqlite",
         db: sqlite,
         cleanup: Cleanup::File(path),
     }];
     if let Some(url) = server_url("LIMEN_TEST_POSTGRES_URL", "PostgreSQL") {
-        dbs.push(server_db("postgres", url).await);
+        dbs.push(server_db("postgres", url, migrate).await);
     }
     if let Some(url) = server_url("LIMEN_TEST_MYSQL_URL", "MySQL") {
-        dbs.push(server_db("mysql", url).await);
+        dbs.push(server_db("mysql", url, migrate).await);
     }
     dbs
 }

@@ -5,7 +5,10 @@
 // Test helpers outside #[test] functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
+mod directory;
 mod engines;
+mod rate_limits;
 mod second_factors;
 mod tokens;
-mod users;
+mod upgrade;

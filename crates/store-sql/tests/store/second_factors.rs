@@ -1,8 +1,6 @@
 use chrono::{DateTime, TimeZone, Utc};
-use limen_domain::model::{
-    NewToken, NewUser, Role, StoredTotp, TokenHash, TokenKind, TotpAlgorithm, TotpParams, UserId,
-};
-use limen_domain::ports::{SecondFactorStore, TokenStore, UserStore};
+use limen_domain::model::{NewDirectoryEntry, StoredTotp, TotpAlgorithm, TotpParams, UserId};
+use limen_domain::ports::{SecondFactorStore, UserDirectory};
 
 use crate::engines;
 
@@ -10,21 +8,20 @@ fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
 }
 
-async fn user(users: &dyn UserStore, name: &str) -> UserId {
-    users
-        .create(NewUser {
+async fn user(users: &dyn UserDirectory, name: &str) -> UserId {
+    let entry = users
+        .create(NewDirectoryEntry {
             username: name.into(),
             email: format!("{name}@example.com"),
             first_name: None,
             last_name: None,
             personal_number: None,
             password_hash: None,
-            key_pair: None,
             created_at: at(0),
         })
         .await
-        .unwrap()
-        .id
+        .unwrap();
+    UserId(entry.external_id.parse().unwrap())
 }
 
 fn pending(secret: &str) -> StoredTotp {
@@ -44,7 +41,7 @@ fn pending(secret: &str) -> StoredTotp {
 #[tokio::test]
 async fn an_enrolment_is_stored_replaced_confirmed_and_deleted() {
     for test in engines::all().await {
-        let (users, factors) = (test.db.users(), test.db.second_factors());
+        let (users, factors) = (test.db.directory(), test.db.second_factors());
         let ann = user(&users, "ann").await;
         assert_eq!(factors.find_totp(ann).await.unwrap(), None);
         factors.put_pending_totp(ann, &pending("first")).await.unwrap();
@@ -75,7 +72,7 @@ async fn an_enrolment_is_stored_replaced_confirmed_and_deleted() {
 #[tokio::test]
 async fn a_step_is_claimed_once_and_never_an_earlier_one() {
     for test in engines::all().await {
-        let (users, factors) = (test.db.users(), test.db.second_factors());
+        let (users, factors) = (test.db.directory(), test.db.second_factors());
         let ann = user(&users, "ann").await;
         factors.put_pending_totp(ann, &pending("s")).await.unwrap();
         factors.confirm_totp(ann, 100, vec![], at(2)).await.unwrap();
@@ -103,7 +100,7 @@ async fn a_step_is_claimed_once_and_never_an_earlier_one() {
 #[tokio::test]
 async fn recovery_codes_work_once_and_only_for_their_user() {
     for test in engines::all().await {
-        let (users, factors) = (test.db.users(), test.db.second_factors());
+        let (users, factors) = (test.db.directory(), test.db.second_factors());
         let ann = user(&users, "ann").await;
         let bob = user(&users, "bob").await;
         factors.put_pending_totp(ann, &pending("s")).await.unwrap();
@@ -150,7 +147,7 @@ async fn recovery_codes_work_once_and_only_for_their_user() {
 #[tokio::test]
 async fn sealed_secrets_are_listed_and_replaced_only_when_unchanged() {
     for test in engines::all().await {
-        let (users, factors) = (test.db.users(), test.db.second_factors());
+        let (users, factors) = (test.db.directory(), test.db.second_factors());
         let ann = user(&users, "ann").await;
         factors.put_pending_totp(ann, &pending("old")).await.unwrap();
         assert_eq!(
@@ -167,45 +164,6 @@ async fn sealed_secrets_are_listed_and_replaced_only_when_unchanged() {
             factors.find_totp(ann).await.unwrap().unwrap().sealed_secret,
             "new"
         );
-        test.drop_database().await;
-    }
-}
-
-#[tokio::test]
-async fn roles_and_token_attempts_are_stored() {
-    for test in engines::all().await {
-        let (users, tokens) = (test.db.users(), test.db.tokens());
-        let ann = user(&users, "ann").await;
-        assert_eq!(users.find_by_id(ann).await.unwrap().unwrap().role, Role::User);
-        users.set_role(ann, Role::Support, at(5)).await.unwrap();
-        assert_eq!(
-            users.find_by_id(ann).await.unwrap().unwrap().role,
-            Role::Support,
-            "{}",
-            test.engine
-        );
-        let issued = tokens
-            .issue(NewToken {
-                user_id: ann,
-                kind: TokenKind::PendingSecondFactor,
-                hash: TokenHash("p".repeat(64)),
-                created_at: at(0),
-                expires_at: at(300),
-                attributes: Default::default(),
-            })
-            .await
-            .unwrap();
-        assert_eq!(issued.attempts, 0);
-        assert_eq!(tokens.record_failed_attempt(issued.id).await.unwrap(), 1);
-        assert_eq!(
-            tokens.record_failed_attempt(issued.id).await.unwrap(),
-            2,
-            "{}",
-            test.engine
-        );
-        let found = tokens.find_by_hash(&issued.hash).await.unwrap().unwrap();
-        assert_eq!(found.kind, TokenKind::PendingSecondFactor);
-        assert_eq!(found.attempts, 2);
         test.drop_database().await;
     }
 }
