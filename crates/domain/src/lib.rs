@@ -2,6 +2,8 @@
 //! that hold every login rule. No I/O happens here; adapters are passed in as
 //! `Arc<dyn Port>` so the rules are unit-tested with mocks.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod model;
 pub mod ports;
