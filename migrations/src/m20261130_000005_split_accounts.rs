@@ -38,6 +38,7 @@ enum Accounts {
     SealedPrivateKey,
     CreatedAt,
     UpdatedAt,
+    Version,
 }
 
 #[derive(DeriveIden)]
@@ -153,6 +154,7 @@ fn accounts_table() -> TableCreateStatement {
         .col(ColumnDef::new(Accounts::SealedPrivateKey).string_len(255).null())
         .col(ColumnDef::new(Accounts::CreatedAt).big_integer().not_null())
         .col(ColumnDef::new(Accounts::UpdatedAt).big_integer().not_null())
+        .col(ColumnDef::new(Accounts::Version).big_integer().not_null().default(1))
         .to_owned()
 }
 
@@ -293,9 +295,9 @@ impl MigrationTrait for Migration {
         };
         db.execute_unprepared(&format!(
             "INSERT INTO accounts (id, directory, external_id, role, disabled, email_verified_at, \
-             last_login_at, public_key, sealed_private_key, created_at, updated_at) \
+             last_login_at, public_key, sealed_private_key, created_at, updated_at, version) \
              SELECT id, 'limen', {id_text}, role, NOT enabled, email_verified_at, last_login_at, \
-             public_key, sealed_private_key, created_at, updated_at FROM users"
+             public_key, sealed_private_key, created_at, updated_at, version FROM users"
         ))
         .await?;
         if backend == DatabaseBackend::Postgres {

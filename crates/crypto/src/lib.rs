@@ -12,6 +12,6 @@ mod totp;
 pub use argon::{Argon2Config, Argon2Hasher};
 pub use keys::Ed25519Keys;
 
-pub use secrets::{SecretKeyring, parse_key};
+pub use secrets::{SecretKeyring, generate_key, parse_key};
 pub use tokens::RandomTokenMint;
 pub use totp::RfcTotp;

@@ -53,6 +53,13 @@ pub fn parse_key(text: &str) -> Result<[u8; 32], String> {
         .map_err(|bytes: Vec<u8>| format!("a secrets key must be 32 bytes, not {}", bytes.len()))
 }
 
+/// A fresh key: base64 of 32 bytes from the operating system's random source.
+pub fn generate_key() -> Result<String, String> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|err| format!("no randomness for a key: {err}"))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(key))
+}
+
 impl SecretKeyring {
     /// A keyring sealing with `current` (if any) and opening with it and `previous`.
     pub fn new(current: Option<[u8; 32]>, previous: &[[u8; 32]]) -> Self {

@@ -4,6 +4,12 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use ipnet::IpNet;
+use limen_domain::model::ClientAddress;
+
+/// The client as the domain counts attempts of and binds sessions to.
+pub fn client(req: &HttpRequest, trusted: &[IpNet]) -> ClientAddress {
+    ClientAddress(client_address(req, trusted))
+}
 
 /// The address the request came from. When the peer is one of `trusted`
 /// proxies, the right-most address of `X-Forwarded-For` that is not itself a

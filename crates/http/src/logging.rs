@@ -9,7 +9,7 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 /// The root span of every request: method, route pattern (`/account/checkEmail/{code}`,
-/// never the values in it; the path itself for unknown routes), request id, status.
+/// never the values in it; `(no route)` for paths that match none), request id, status.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
@@ -19,9 +19,10 @@ impl RootSpanBuilder for RequestSpan {
             .get::<RequestId>()
             .map(ToString::to_string)
             .unwrap_or_default();
+        // A path that matches no route is not logged: it may carry a token.
         let route = request
             .match_pattern()
-            .unwrap_or_else(|| request.path().to_owned());
+            .unwrap_or_else(|| "(no route)".to_owned());
         tracing::info_span!(
             "request",
             method = %request.method(),

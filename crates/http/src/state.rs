@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use ipnet::IpNet;
+use limen_domain::model::ClientAddress;
 use limen_domain::services::Services;
 
 /// Answers whether the backends are reachable; `Err` carries the reason for logs.
@@ -33,18 +34,22 @@ impl Default for FlowSettings {
 pub struct BimplusSettings {
     /// Lifetime of an access token, reported as `expires_in` (documented: 28799).
     pub access_ttl: Duration,
+    /// Lifetime of a remember-me token, reported as `remember_me_expires_in`
+    /// (documented: 2591999, 30 days less a second).
+    pub remember_me_ttl: Duration,
 }
 
 impl Default for BimplusSettings {
     fn default() -> Self {
         Self {
             access_ttl: Duration::seconds(28_799),
+            remember_me_ttl: Duration::seconds(2_591_999),
         }
     }
 }
 
 /// The `gradido` dialect's switches.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct GradidoSettings {
     /// The original's `unsecure.allow_passwort_via_json_request`: without it the
     /// JSON login answers 403.
@@ -53,6 +58,19 @@ pub struct GradidoSettings {
     pub allow_cors_all: bool,
     /// The `group_alias` reported for every user.
     pub group_alias: String,
+    /// How long a session lives.
+    pub session_ttl: Duration,
+}
+
+impl Default for GradidoSettings {
+    fn default() -> Self {
+        Self {
+            allow_password_via_json_request: false,
+            allow_cors_all: false,
+            group_alias: String::new(),
+            session_ttl: Duration::minutes(15),
+        }
+    }
 }
 
 /// Settings of the HTTP layer.
@@ -91,4 +109,11 @@ pub struct AppState {
     pub readiness: ReadinessCheck,
     /// HTTP settings.
     pub settings: HttpSettings,
+}
+
+impl AppState {
+    /// The client of `req`: the peer, or the client a trusted proxy names.
+    pub fn client(&self, req: &actix_web::HttpRequest) -> ClientAddress {
+        crate::client_address::client(req, &self.settings.trusted_proxies)
+    }
 }

@@ -39,12 +39,20 @@ pub struct Config {
     pub secrets_key_file: Option<PathBuf>,
     /// Earlier keys, still used to open what they sealed (key rotation).
     pub previous_secrets_keys: Vec<String>,
+    /// Lets `serve` run on PostgreSQL or MySQL without `secrets_key`, storing
+    /// TOTP secrets and private keys unencrypted. On SQLite a key is generated
+    /// beside the database file instead.
+    pub allow_unsealed_secrets: bool,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Log filter (`info`, `limen=debug,warn`, …); `RUST_LOG` overrides it.
     pub log_level: String,
     /// Connection pool settings.
     pub database: DatabaseSection,
+    /// Where users live.
+    pub users: UsersSection,
+    /// Per-address throttles.
+    pub rate_limit: RateLimitSection,
     /// HTTP server settings.
     pub http: HttpSection,
     /// argon2id parameters and hashing pool.
@@ -69,6 +77,66 @@ pub struct DatabaseSection {
     pub max_connections: u32,
     /// Seconds to wait for a pooled connection.
     pub acquire_timeout_secs: u64,
+}
+
+/// Where users live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UsersBackend {
+    /// Limen's own `users` table in its database.
+    Limen,
+}
+
+/// `[users]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UsersSection {
+    /// Which directory holds the users.
+    pub backend: UsersBackend,
+}
+
+impl Default for UsersSection {
+    fn default() -> Self {
+        Self {
+            backend: UsersBackend::Limen,
+        }
+    }
+}
+
+/// Where per-address throttles count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitBackend {
+    /// This process's memory: one node only.
+    Memory,
+    /// Limen's database, shared by every node.
+    Sql,
+}
+
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSection {
+    /// `memory` or `sql`. Account lockouts are always in the database.
+    pub backend: RateLimitBackend,
+    /// Failed logins one client address (IPv6: one /64) may make per window
+    /// before it is refused for a window; 0 disables the throttle.
+    pub login_failures_per_address: u32,
+    /// The window, in seconds.
+    pub login_window_secs: i64,
+    /// Most addresses the memory backend keeps before dropping the oldest.
+    pub memory_max_keys: usize,
+}
+
+impl Default for RateLimitSection {
+    fn default() -> Self {
+        Self {
+            backend: RateLimitBackend::Memory,
+            login_failures_per_address: 100,
+            login_window_secs: 15 * 60,
+            memory_max_keys: 100_000,
+        }
+    }
 }
 
 /// `[http]`.
@@ -99,6 +167,9 @@ pub struct PasswordSection {
     pub max_concurrent: usize,
     /// Hashes allowed to wait; more are refused with 503.
     pub max_queue: usize,
+    /// Hashes one client address may have queued or running at once; more
+    /// are refused with 503. 0 means no bound.
+    pub max_queue_per_address: usize,
     /// Nice value of the hashing threads (0 to 19); request handling runs first.
     pub thread_niceness: u8,
 }
@@ -214,6 +285,9 @@ pub struct RegistrationSection {
     pub site_name: String,
     /// `en` or `de`.
     pub language: String,
+    /// Refuse logins until the e-mail address is verified (the original
+    /// `gradido` server lets unverified users log in).
+    pub require_verified_email: bool,
 }
 
 impl Default for RegistrationSection {
@@ -223,6 +297,7 @@ impl Default for RegistrationSection {
             verification_ttl_secs: 24 * 3600,
             site_name: "Limen".into(),
             language: "en".into(),
+            require_verified_email: false,
         }
     }
 }
@@ -357,9 +432,12 @@ impl Default for Config {
             secrets_key: None,
             secrets_key_file: None,
             previous_secrets_keys: Vec::new(),
+            allow_unsealed_secrets: false,
             log_format: LogFormat::Text,
             log_level: "info".into(),
             database: DatabaseSection::default(),
+            users: UsersSection::default(),
+            rate_limit: RateLimitSection::default(),
             http: HttpSection::default(),
             password: PasswordSection::default(),
             lockout: LockoutSection::default(),
@@ -399,6 +477,7 @@ impl Default for PasswordSection {
             parallelism: 1,
             max_concurrent: 0,
             max_queue: 64,
+            max_queue_per_address: 8,
             thread_niceness: 10,
         }
     }
@@ -508,6 +587,9 @@ impl Config {
         for key in self.secrets_key.iter().chain(&self.previous_secrets_keys) {
             limen_crypto::parse_key(key)
                 .map_err(|err| ConfigError::Invalid(format!("secrets key: {err}")))?;
+        }
+        if self.rate_limit.login_window_secs <= 0 {
+            return invalid("rate_limit.login_window_secs must be positive");
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
 use limen_domain::model::{AccountPatch, AccountState, Role, UserId};
 use limen_domain::ports::AccountStates;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::entity::account;
@@ -47,6 +47,8 @@ fn to_domain(row: account::Model) -> Result<AccountState, StoreError> {
         last_login_at: from_micros_opt(row.last_login_at, "last_login_at")?,
         public_key: row.public_key,
         created_at: from_micros(row.created_at, "created_at")?,
+        updated_at: from_micros(row.updated_at, "updated_at")?,
+        version: row.version,
     })
 }
 
@@ -68,6 +70,7 @@ impl AccountStates for SqlAccountStates {
             sealed_private_key: Set(None),
             created_at: Set(created),
             updated_at: Set(created),
+            version: Set(1),
             ..Default::default()
         }
         .insert(&self.db)
@@ -95,6 +98,7 @@ impl AccountStates for SqlAccountStates {
     async fn update(&self, user: UserId, patch: AccountPatch, at: DateTime<Utc>) -> Result<(), StoreError> {
         let mut update = account::Entity::update_many()
             .col_expr(account::Column::UpdatedAt, Expr::value(to_micros(at)))
+            .col_expr(account::Column::Version, Expr::col(account::Column::Version).add(1))
             .filter(account::Column::Id.eq(user.0));
         if let Some(role) = patch.role {
             update = update.col_expr(account::Column::Role, Expr::value(role.as_str()));
@@ -123,6 +127,7 @@ impl AccountStates for SqlAccountStates {
     async fn record_login(&self, user: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
         account::Entity::update_many()
             .col_expr(account::Column::LastLoginAt, Expr::value(to_micros(at)))
+            .col_expr(account::Column::Version, Expr::col(account::Column::Version).add(1))
             .filter(account::Column::Id.eq(user.0))
             .exec(&self.db)
             .await

@@ -116,6 +116,7 @@ impl UserDirectory for SqlUserDirectory {
             sealed_private_key: Set(None),
             created_at: Set(created),
             updated_at: Set(created),
+            version: Set(1),
             ..Default::default()
         }
         .insert(&txn)

@@ -143,6 +143,11 @@ pub struct AccountState {
     pub public_key: Option<String>,
     /// When Limen first saw the user.
     pub created_at: DateTime<Utc>,
+    /// When Limen last changed the account (role, enabled state, password,
+    /// verification).
+    pub updated_at: DateTime<Utc>,
+    /// Grows with every change of the account and every login.
+    pub version: i64,
 }
 
 /// A change to an account's state; `None` fields stay as they are.
@@ -191,6 +196,10 @@ pub struct User {
     pub public_key: Option<String>,
     /// What the user may do beyond their own account.
     pub role: Role,
+    /// When Limen last changed the account.
+    pub updated_at: DateTime<Utc>,
+    /// Grows with every change of the account and every login.
+    pub version: i64,
 }
 
 impl User {
@@ -211,6 +220,8 @@ impl User {
             email_verified_at: account.email_verified_at,
             public_key: account.public_key,
             role: account.role,
+            updated_at: account.updated_at,
+            version: account.version,
         }
     }
 
@@ -258,6 +269,8 @@ mod tests {
             last_login_at: None,
             public_key: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            version: 1,
         }
     }
 

@@ -168,6 +168,11 @@ impl AccountService {
             .directory()
             .set_password_hash(&user.external_id, &hash)
             .await?;
+        // The account records the change (lastUpdated, version) whatever the directory keeps.
+        self.users
+            .accounts()
+            .update(user.id, AccountPatch::default(), self.clock.now())
+            .await?;
         self.sessions.logout_everywhere(user.id).await?;
         tracing::info!(user_id = %user.id, "password changed; sessions revoked");
         Ok(())

@@ -67,6 +67,8 @@ fn new_account(state: &mut State, directory: &str, external_id: &str) -> Account
         last_login_at: None,
         public_key: None,
         created_at: state.now,
+        updated_at: state.now,
+        version: 1,
     };
     state.accounts.insert(state.next_account, account.clone());
     account
@@ -274,12 +276,14 @@ impl World {
             .expect_find()
             .returning(move |id| Ok(state.lock().unwrap().accounts.get(&id.0).cloned()));
         let state = self.state.clone();
-        accounts.expect_update().returning(move |id, patch, _| {
+        accounts.expect_update().returning(move |id, patch, at| {
             let mut state = state.lock().unwrap();
             if let Some(pair) = &patch.key_pair {
                 state.sealed_keys.insert(id.0, pair.sealed_private.clone());
             }
             let account = state.accounts.get_mut(&id.0).ok_or(StoreError::NotFound)?;
+            account.updated_at = at;
+            account.version += 1;
             if let Some(role) = patch.role {
                 account.role = role;
             }
@@ -299,6 +303,7 @@ impl World {
             let mut state = state.lock().unwrap();
             let account = state.accounts.get_mut(&id.0).ok_or(StoreError::NotFound)?;
             account.last_login_at = Some(at);
+            account.version += 1;
             Ok(())
         });
         let state = self.state.clone();

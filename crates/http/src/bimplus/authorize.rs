@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
+use limen_domain::services::RememberMeLifetimes;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -104,6 +105,7 @@ pub(crate) struct RememberMeGrant {
         (status = 403, description = "The account is locked", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 429, description = "Too many failed logins from this address; retry after `Retry-After`", body = ErrorBody),
         (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
     ),
 )]
@@ -133,15 +135,19 @@ pub async fn authorize(
                 }
                 (false, _) => None,
             };
+            let lifetimes = RememberMeLifetimes {
+                access: access_ttl,
+                remember_me: state.settings.bimplus.remember_me_ttl,
+            };
             let authorized = state
                 .services
                 .remember_me
-                .login(&user_id, &Password::new(password), access_ttl, remember_for)
+                .login(&user_id, &Password::new(password), &state.client(&req), lifetimes, remember_for)
                 .await?;
             let remember_me_expires_in = authorized
                 .remember_me
                 .as_ref()
-                .map(|_| state.services.remember_me.remember_ttl().num_seconds());
+                .map(|token| (token.record.expires_at - token.record.created_at).num_seconds());
             Authorized::Password(PasswordGrant {
                 access_token: authorized.access.plaintext,
                 expires_in,

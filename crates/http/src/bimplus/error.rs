@@ -100,6 +100,19 @@ impl From<DomainError> for BimplusError {
                     until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 ),
             ),
+            DomainError::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "The e-mail address of this account is not verified yet.",
+            ),
+            DomainError::TooManyAttempts { until } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!(
+                    "Too many failed logins from this address; retry after {}.",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            ),
             DomainError::Busy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

@@ -94,9 +94,8 @@ impl FlowError {
                 format!("{username} was not authorized, the account is disabled."),
             ),
             DomainError::AccountLocked { until } => {
-                let seconds = (until - Utc::now()).num_seconds().max(1);
                 Self {
-                    retry_after: u64::try_from(seconds).ok(),
+                    retry_after: Some(seconds_until(until)),
                     ..Self::new(
                         StatusCode::FORBIDDEN,
                         "ForbiddenError",
@@ -110,6 +109,11 @@ impl FlowError {
             other => other.into(),
         }
     }
+}
+
+/// Whole seconds from now until `until`, at least one: a `Retry-After` value.
+pub(crate) fn seconds_until(until: chrono::DateTime<Utc>) -> u64 {
+    u64::try_from((until - Utc::now()).num_seconds().max(1)).unwrap_or(1)
 }
 
 impl From<DomainError> for FlowError {
@@ -143,14 +147,24 @@ impl From<DomainError> for FlowError {
                 "UnauthorizedError",
                 "This account requires a second factor; log in with /authentication/login.",
             ),
-            DomainError::TooManyAttempts => Self {
-                retry_after: Some(60),
+            DomainError::TooManyAttempts { until } => Self {
+                retry_after: Some(seconds_until(until)),
                 ..Self::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "TooManyRequestsError",
                     "Too many failed attempts from this address; retry later.",
                 )
             },
+            DomainError::ReadOnlyDirectory => Self::new(
+                StatusCode::FORBIDDEN,
+                "ForbiddenError",
+                "The user directory does not allow this change.",
+            ),
+            DomainError::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                "ForbiddenError",
+                "The e-mail address of this account is not verified yet; follow the link in the verification e-mail.",
+            ),
             DomainError::MailUndeliverable(cause) => {
                 tracing::error!(%cause, "e-mail could not be sent");
                 Self::new(

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
-use limen_domain::services::LoginOutcome;
+use limen_domain::services::{Grant, Granted, LoginOutcome, SecondStep};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -65,6 +65,7 @@ impl From<DecodeError> for FlowError {
         (status = 400, description = "A parameter is missing or unusable", body = ErrorBody),
         (status = 401, description = "Wrong username or password, or a disabled account", body = ErrorBody),
         (status = 403, description = "The account is locked; `Retry-After` says for how long", body = ErrorBody),
+        (status = 429, description = "Too many failed logins from this address; `Retry-After` says for how long", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "Neither JSON nor form parameters", body = ErrorBody),
         (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
@@ -86,17 +87,26 @@ pub async fn login(
     } else {
         flow.token_ttl
     };
-    let outcome = state
-        .services
-        .login
-        .login(&username, &Password::new(password), ttl)
+    let services = &state.services;
+    let second = SecondStep::Pending {
+        ttl: services.two_factor.pending_ttl(),
+    };
+    let outcome = services
+        .password_login
+        .login(&username, &Password::new(password), &state.client(&req), Grant::access(ttl), second)
         .await
         .map_err(|err| FlowError::login_refused(&username, err))?;
-    let (needs_second_token, token) = match outcome {
-        LoginOutcome::LoggedIn { token, .. } => (false, token),
-        LoginOutcome::SecondFactorRequired { pending, .. } => (true, pending),
-    };
-    Ok(rest_token(needs_second_token, &token.plaintext))
+    match outcome {
+        LoginOutcome::LoggedIn {
+            granted: Granted::Access(token),
+            ..
+        } => Ok(rest_token(false, &token.plaintext)),
+        LoginOutcome::SecondFactorRequired { pending, .. } => Ok(rest_token(true, &pending.plaintext)),
+        LoginOutcome::LoggedIn { .. } => Err(limen_domain::DomainError::Internal(
+            "a flow login was granted something other than an access token".into(),
+        )
+        .into()),
+    }
 }
 
 /// The documented `RestToken` answer.

@@ -2,7 +2,9 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use limen_domain::DomainError;
 use limen_domain::model::{Password, UserId};
+use limen_domain::services::Grant;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,7 +21,8 @@ use crate::credentials::request_token;
 /// accepted and ignored: enrolment here runs no workflow.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct EnableRequest {
-    /// The caller's password; required to start enrolment.
+    /// The caller's password; required to start an enrolment and to remove
+    /// one's own second factor.
     password: Option<String>,
     /// `TWO_FA_AUTHENTICATOR` (start), `TWO_FA_AUTHENTICATOR_ENABLING` (confirm with
     /// a code) or `TWO_FA_AUTHENTICATOR_DISABLING` (remove).
@@ -87,11 +90,12 @@ pub(crate) struct EnrolmentRemoved {}
         (status = 200, description = "Started, confirmed or removed, by `type`", body = EnableAnswer),
         (status = 400, description = "A parameter is missing or unusable", body = ErrorBody),
         (status = 401, description = "The token is missing or invalid, the password or the code is wrong", body = ErrorBody),
-        (status = 403, description = "The caller may not change this user's second factor", body = ErrorBody),
+        (status = 403, description = "The caller may not change this user's second factor, or the account is locked", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "Two-factor authentication is already enabled", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "Neither JSON nor form parameters", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this address", body = ErrorBody),
     ),
 )]
 pub async fn enable(
@@ -116,7 +120,7 @@ pub async fn enable(
                 FlowError::bad_request("password is required to enable two-factor authentication.")
             })?;
             let provisioning = service
-                .start_enrolment(caller, &target, &Password::new(password))
+                .start_enrolment(caller, &target, &Password::new(password), &state.client(&req))
                 .await
                 .map_err(|err| FlowError::login_refused(&target.username, err))?;
             EnableAnswer::Started(EnrolmentStarted {
@@ -129,7 +133,7 @@ pub async fn enable(
         }
         Some("TWO_FA_AUTHENTICATOR_ENABLING") => {
             let code = required_code(request.token.as_deref())?;
-            let recovery_codes = service.confirm_enrolment(caller, &target, code).await?;
+            let recovery_codes = service.confirm_enrolment(&session, &target, code).await?;
             let params = service.params();
             EnableAnswer::Confirmed(EnrolmentConfirmed {
                 hashing_algorithm: params.algorithm.as_str(),
@@ -139,7 +143,22 @@ pub async fn enable(
             })
         }
         Some("TWO_FA_AUTHENTICATOR_DISABLING") => {
-            service.disable(caller, &target, request.token.as_deref()).await?;
+            let password = request.password.map(Password::new);
+            service
+                .disable(
+                    caller,
+                    &target,
+                    password.as_ref(),
+                    request.token.as_deref(),
+                    &state.client(&req),
+                )
+                .await
+                .map_err(|err| match err {
+                    refused @ (DomainError::InvalidCredentials | DomainError::AccountLocked { .. }) => {
+                        FlowError::login_refused(&target.username, refused)
+                    }
+                    other => other.into(),
+                })?;
             EnableAnswer::Disabled(EnrolmentRemoved {})
         }
         Some(other @ ("PASSWORD" | "SAML" | "TWO_FA_EMAIL")) => {
@@ -212,10 +231,10 @@ pub async fn validate(
     let issued = state
         .services
         .two_factor
-        .complete_login(&pending, code, ttl)
+        .complete_login(&pending, code, Grant::access(ttl))
         .await
         .map_err(|err| match err {
-            locked @ limen_domain::DomainError::AccountLocked { .. } => {
+            locked @ DomainError::AccountLocked { .. } => {
                 FlowError::login_refused("the account", locked)
             }
             other => other.into(),

@@ -52,7 +52,7 @@ fn registration_kind(email_type: Option<i64>) -> Result<RegistrationKind, Gradid
     responses(
         (status = 200, description = "Registered; the verification e-mail is sent", body = Succeeded),
         (status = 400, description = "A field is missing or invalid, or the body is not a JSON object", body = ErrorBody),
-        (status = 403, description = "The operator does not allow passwords in JSON", body = ErrorBody),
+        (status = 403, description = "The operator does not allow passwords in JSON, or the user directory is read-only", body = ErrorBody),
         (status = 409, description = "The e-mail address is taken", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 503, description = "The e-mail could not be sent (nothing was stored), or too busy", body = ErrorBody),
@@ -78,13 +78,16 @@ pub async fn create_user(
     state
         .services
         .registration
-        .register(Registration {
-            email,
-            first_name: request.first_name,
-            last_name: request.last_name,
-            password: Password::new(password),
-            kind,
-        })
+        .register(
+            Registration {
+                email,
+                first_name: request.first_name,
+                last_name: request.last_name,
+                password: Password::new(password),
+                kind,
+            },
+            &state.client(&req),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Succeeded::new()))
 }

@@ -107,11 +107,15 @@ impl From<DomainError> for GradidoError {
                     .with_details("this account has two-factor authentication, which this API cannot take")
             }
             DomainError::InvalidToken => Self::new(StatusCode::UNAUTHORIZED, "error", "session not found"),
-            DomainError::TooManyAttempts => Self {
-                retry_after: Some(60),
+            DomainError::TooManyAttempts { until } => Self {
+                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "error", "too many attempts")
-                    .with_details("too many unknown session ids from this address; retry later")
+                    .with_details("too many failed attempts from this address; retry later")
             },
+            DomainError::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "error", "email not checked")
+                .with_details("confirm the e-mail address with the link in the verification e-mail first"),
+            DomainError::ReadOnlyDirectory => Self::new(StatusCode::FORBIDDEN, "error", "registration disabled")
+                .with_details("this server's user directory does not take new users"),
             DomainError::EmailTaken | DomainError::UsernameTaken => {
                 Self::new(StatusCode::CONFLICT, "exist", "user already exist")
             }

@@ -78,6 +78,7 @@ pub(crate) struct GradidoUser {
         (status = 401, description = "Wrong e-mail address or password", body = ErrorBody),
         (status = 403, description = "Disabled or locked account, or the operator does not allow passwords in JSON", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "Too many failed logins from this address; retry after `Retry-After`", body = ErrorBody),
         (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
     ),
 )]
@@ -99,11 +100,11 @@ pub async fn unsecure_login(
     let password = request
         .password
         .ok_or_else(|| GradidoError::bad_request("no password given", None))?;
-    let address = client_ip(&req, &state);
+    let client = state.client(&req);
     let session = state
         .services
         .numeric_sessions
-        .login(&identifier, &Password::new(password), &address)
+        .login(&identifier, &Password::new(password), &client, settings.session_ttl)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -111,7 +112,7 @@ pub async fn unsecure_login(
             state: State::Success,
             session_id: session.number,
             user: GradidoUser::new(&session.user, &settings.group_alias),
-            client_ip: address,
+            client_ip: client_ip(&client),
         }))
 }
 

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client_ip;
 use super::error::{ErrorBody, GradidoError};
 use super::request::json_object;
 use super::success::Succeeded;
@@ -44,7 +43,10 @@ pub async fn logout(
     let number = request
         .session_id
         .ok_or_else(|| GradidoError::bad_request("no session_id given", None))?;
-    let address = client_ip(&req, &state);
-    state.services.numeric_sessions.logout(number, &address).await?;
+    state
+        .services
+        .numeric_sessions
+        .logout(number, &state.client(&req))
+        .await?;
     Ok(HttpResponse::Ok().json(Succeeded::new()))
 }

@@ -12,10 +12,10 @@ pub(crate) mod success;
 
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, DefaultHeaders};
-use actix_web::{HttpRequest, HttpResponse, Resource, Route, web};
+use actix_web::{HttpResponse, Resource, Route, web};
+use limen_domain::model::ClientAddress;
 
 use crate::AppState;
-use crate::client_address::client_address;
 
 /// The headers the original's `unsecure.allow_cors_all` adds to every answer.
 const ALLOWED_HEADERS: &str = "Access-Control-Allow-Headers, Origin, Accept, X-Requested-With, Content-Type, \
@@ -60,8 +60,7 @@ async fn preflight(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// The caller's address as `clientIP` reports it and sessions are bound to.
-fn client_ip(req: &HttpRequest, state: &AppState) -> String {
-    client_address(req, &state.settings.trusted_proxies)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+/// The caller's address as `clientIP` reports it.
+fn client_ip(client: &ClientAddress) -> String {
+    client.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }

@@ -108,6 +108,17 @@ impl From<DomainError> for TokensError {
                     ),
                 )
             },
+            DomainError::EmailNotVerified => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "The e-mail address of this account is not verified yet.",
+            ),
+            DomainError::TooManyAttempts { until } => Self {
+                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed attempts from this address; retry later.",
+                )
+            },
             DomainError::Busy => Self {
                 retry_after: Some(1),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")

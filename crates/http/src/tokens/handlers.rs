@@ -131,6 +131,7 @@ impl LoginRequest {
         (status = 406, description = "The client accepts no JSON", body = String, content_type = "text/plain"),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "A body that is not JSON", body = ErrorBody),
+        (status = 429, description = "Too many failed logins from this address; retry after `Retry-After`", body = ErrorBody),
         (status = 503, description = "Too many logins at once; retry after `Retry-After`", body = ErrorBody),
     ),
 )]
@@ -147,7 +148,7 @@ pub async fn login(
     let issued = state
         .services
         .api_tokens
-        .login(&username, &Password::new(password), request)
+        .login(&username, &Password::new(password), &state.client(&req), request)
         .await
         .map_err(|err| match err {
             DomainError::InvalidCredentials | DomainError::AccountDisabled => {

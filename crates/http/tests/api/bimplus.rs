@@ -207,7 +207,7 @@ async fn access_tokens_work_with_the_bimplus_scheme_and_bearer() {
 }
 
 #[actix_web::test]
-async fn delete_revokes_the_access_token_at_once() {
+async fn delete_revokes_the_access_token_and_the_remember_me_token_it_came_with() {
     let app = TestApp::new().await;
     let ann = app.add_user("ann").await;
     let (access, remember) = remembered(&app, &ann.email).await;
@@ -222,9 +222,12 @@ async fn delete_revokes_the_access_token_at_once() {
         StatusCode::UNAUTHORIZED,
         "invalid_token",
     );
-    // The remember-me token is not an access token and outlives it.
-    let answer = app.send(authorize(&remember_request(&remember, CLIENT))).await;
-    assert_eq!(answer.status, StatusCode::OK);
+    // Logging out of the client ends its "remember me" too.
+    assert_error(
+        &app.send(authorize(&remember_request(&remember, CLIENT))).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_remember_me_token",
+    );
     assert_error(
         &app.send(TestRequest::get().uri("/v2/authorize")).await,
         StatusCode::UNAUTHORIZED,
@@ -333,7 +336,8 @@ async fn wrong_credentials_and_second_factor_users_are_refused() {
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
     );
-    assert_ne!(app.fingerprint().await, before, "the wrong password was counted");
+    assert_eq!(app.fingerprint().await, before, "nothing but counts changed");
+    assert_eq!(app.failures(&ann).await, 1, "the wrong password was counted");
     enrol(&app, "ann").await;
     let answer = app.send(authorize(&password_request(&ann.email, "true"))).await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "second_factor_required");

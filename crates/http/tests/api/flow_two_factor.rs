@@ -326,6 +326,30 @@ async fn disabling_with_a_code_turns_the_second_step_off() {
         json!({"type": "TWO_FA_AUTHENTICATOR_DISABLING", "token": app.totp_code(&key)}),
     )
     .await;
+    assert_error(&answer, 400, "BadRequestError");
+    let answer = enable(
+        &app,
+        &token,
+        ann.id.0,
+        json!({"type": "TWO_FA_AUTHENTICATOR_DISABLING", "password": "wrong password", "token": app.totp_code(&key)}),
+    )
+    .await;
+    assert_error(&answer, 401, "UnauthorizedError");
+    let answer = enable(
+        &app,
+        &token,
+        ann.id.0,
+        json!({"type": "TWO_FA_AUTHENTICATOR_DISABLING", "password": PASSWORD, "token": "000000"}),
+    )
+    .await;
+    assert_error(&answer, 401, "UnauthorizedError");
+    let answer = enable(
+        &app,
+        &token,
+        ann.id.0,
+        json!({"type": "TWO_FA_AUTHENTICATOR_DISABLING", "password": PASSWORD, "token": app.totp_code(&key)}),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
     assert_eq!(login_answer(&app, "ann").await["needsSecondToken"], false);
 }

@@ -23,6 +23,7 @@ fn settings(allow: bool, cors: bool) -> HttpSettings {
             allow_password_via_json_request: allow,
             allow_cors_all: cors,
             group_alias: "gdd1".into(),
+            ..GradidoSettings::default()
         },
         ..HttpSettings::default()
     }
@@ -102,7 +103,7 @@ async fn the_documented_registration_creates_the_user_with_keys_and_mails_the_li
     );
     let rows = app.fingerprint().await;
     assert!(
-        rows.contains("|xc1:"),
+        rows.contains("|xc2:"),
         "the private key is sealed at rest: {rows}"
     );
     let mails = app.mails();

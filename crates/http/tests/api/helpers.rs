@@ -11,12 +11,18 @@ use actix_web::web::Bytes;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use limen_crypto::{Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring};
-use limen_domain::model::{Password, TokenKind, TotpParams, User};
-use limen_domain::ports::{Clock, TokenMint, TokenStore, TotpGenerator};
+use limen_domain::StoreError;
+use limen_domain::model::{
+    DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, Password, TokenKind, TotpParams, User,
+};
+use limen_domain::ports::{
+    Clock, PasswordHasher, RateLimiter, SessionTokens, TokenMint, TotpGenerator, UserDirectory,
+};
 use limen_domain::services::{NewAccount, Ports, Services, Settings};
 use limen_http::{AppState, HttpSettings};
 use limen_mail::FileOutbox;
-use limen_store_sql::{Database, DatabaseConfig};
+use limen_store_memory::MemoryRateLimiter;
+use limen_store_sql::{Database, DatabaseConfig, SqlUserDirectory};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 
@@ -38,6 +44,53 @@ impl Clock for TestClock {
     }
 }
 
+/// A customer's directory Limen may only read: reads go to Limen's own table,
+/// which the test fills beforehand; any write fails the test.
+pub struct ReadOnlyDirectory(pub SqlUserDirectory);
+
+#[async_trait::async_trait]
+impl UserDirectory for ReadOnlyDirectory {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn capabilities(&self) -> DirectoryCapabilities {
+        DirectoryCapabilities::READ_ONLY
+    }
+
+    async fn find_by_id(&self, external_id: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        self.0.find_by_id(external_id).await
+    }
+
+    async fn find_by_username(&self, username: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        self.0.find_by_username(username).await
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        self.0.find_by_email(email).await
+    }
+
+    async fn find_by_personal_number(&self, number: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        self.0.find_by_personal_number(number).await
+    }
+
+    async fn create(&self, _: NewDirectoryEntry) -> Result<DirectoryEntry, StoreError> {
+        panic!("Limen tried to create a user in a read-only directory")
+    }
+
+    async fn set_password_hash(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        panic!("Limen tried to write a password hash into a read-only directory")
+    }
+
+    async fn delete(&self, _: &str) -> Result<(), StoreError> {
+        panic!("Limen tried to delete a user from a read-only directory")
+    }
+
+    async fn list(&self, after: Option<String>, limit: u32) -> Result<Vec<DirectoryEntry>, StoreError> {
+        self.0.list(after, limit).await
+    }
+}
+
 /// One app with its own database and its own outbox folder.
 pub struct TestApp {
     pub state: AppState,
@@ -45,6 +98,8 @@ pub struct TestApp {
     pub services: Services,
     pub clock: Arc<TestClock>,
     pub outbox: PathBuf,
+    hasher: Arc<Argon2Hasher>,
+    read_only: bool,
     path: PathBuf,
 }
 
@@ -75,8 +130,17 @@ impl TestApp {
         Self::configured(settings, Settings::default()).await
     }
 
+    /// An app whose user directory is read-only (its users are made by the test).
+    pub async fn over_read_only_directory(settings: HttpSettings) -> Self {
+        Self::build(settings, Settings::default(), true).await
+    }
+
     /// An app with these HTTP and domain settings, over a fresh SQLite file.
     pub async fn configured(settings: HttpSettings, domain: Settings) -> Self {
+        Self::build(settings, domain, false).await
+    }
+
+    async fn build(settings: HttpSettings, domain: Settings, read_only: bool) -> Self {
         let id = uuid::Uuid::new_v4().simple();
         let path = std::env::temp_dir().join(format!("limen-http-{id}.db"));
         let outbox = std::env::temp_dir().join(format!("limen-http-outbox-{id}"));
@@ -91,22 +155,32 @@ impl TestApp {
         // lifetime then comes out exact.
         let start = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
         let clock = Arc::new(TestClock(std::sync::Mutex::new(start)));
+        // Cheap argon2 parameters: these tests are about HTTP, not about cost.
+        let hasher = Arc::new(
+            Argon2Hasher::new(Argon2Config {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+                max_concurrent: 2,
+                max_queue: 64,
+                niceness: 0,
+            })
+            .unwrap(),
+        );
+        let directory: Arc<dyn UserDirectory> = if read_only {
+            Arc::new(ReadOnlyDirectory(db.directory()))
+        } else {
+            Arc::new(db.directory())
+        };
         let ports = Ports {
-            users: Arc::new(db.users()),
+            directory,
+            accounts: Arc::new(db.accounts()),
             tokens: Arc::new(db.tokens()),
+            catalog: Arc::new(db.tokens()),
             factors: Arc::new(db.second_factors()),
-            // Cheap argon2 parameters: these tests are about HTTP, not about cost.
-            hasher: Arc::new(
-                Argon2Hasher::new(Argon2Config {
-                    memory_kib: 64,
-                    iterations: 1,
-                    parallelism: 1,
-                    max_concurrent: 2,
-                    max_queue: 64,
-                    niceness: 0,
-                })
-                .unwrap(),
-            ),
+            lockouts: Arc::new(db.rate_limiter()),
+            throttles: Arc::new(MemoryRateLimiter::default()),
+            hasher: hasher.clone(),
             mint: Arc::new(RandomTokenMint),
             clock: clock.clone(),
             totp: Arc::new(RfcTotp),
@@ -130,6 +204,8 @@ impl TestApp {
             services,
             clock,
             outbox,
+            hasher,
+            read_only,
             path,
         }
     }
@@ -149,6 +225,24 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, username: &str) -> User {
+        if self.read_only {
+            // The customer's data, there before Limen: written past Limen.
+            let entry = self
+                .db
+                .directory()
+                .create(NewDirectoryEntry {
+                    username: username.into(),
+                    email: format!("{username}@example.com"),
+                    first_name: Some("Ann".into()),
+                    last_name: Some("Andersson".into()),
+                    personal_number: None,
+                    password_hash: Some(self.hasher.hash(&Password::new(PASSWORD)).await.unwrap()),
+                    created_at: self.clock.now(),
+                })
+                .await
+                .unwrap();
+            return self.services.users.resolve(entry).await.unwrap();
+        }
         self.services
             .accounts
             .create(NewAccount {
@@ -186,11 +280,21 @@ impl TestApp {
             .plaintext
     }
 
+    /// Failed attempts counted against the user's account now.
+    pub async fn failures(&self, user: &User) -> u32 {
+        self.db
+            .rate_limiter()
+            .state(&format!("account:{}", user.id))
+            .await
+            .unwrap()
+            .map_or(0, |state| state.hits)
+    }
+
     /// The stored record of a token.
     pub async fn token_record(&self, plaintext: &str) -> limen_domain::model::TokenRecord {
         self.db
             .tokens()
-            .find_by_hash(&RandomTokenMint.digest(plaintext))
+            .find(&RandomTokenMint.digest(plaintext))
             .await
             .unwrap()
             .unwrap()
@@ -206,7 +310,8 @@ impl TestApp {
 
     /// Every column of every row of every table, as text: equal fingerprints mean
     /// nothing changed. Columns are read from the schema, so a new column is
-    /// covered without changing this.
+    /// covered without changing this. Counted attempts (`rate_limits`) are left
+    /// out: counting a failed login is what a refused login is meant to change.
     pub async fn fingerprint(&self) -> String {
         let connection = self.db.connection();
         let backend = connection.get_database_backend();
@@ -221,7 +326,7 @@ impl TestApp {
         };
         let tables = text(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name <> 'limen_migrations' ORDER BY name"
+             AND name NOT IN ('limen_migrations', 'rate_limits') ORDER BY name"
                 .into(),
         )
         .await;

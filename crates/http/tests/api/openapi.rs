@@ -48,6 +48,7 @@ async fn open_app() -> TestApp {
             allow_password_via_json_request: true,
             allow_cors_all: true,
             group_alias: "limen".into(),
+            ..GradidoSettings::default()
         },
         ..HttpSettings::default()
     })

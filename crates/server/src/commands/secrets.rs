@@ -3,7 +3,7 @@
 use crate::cli::SecretsCommand;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::wiring::Core;
+use crate::wiring::{Core, Purpose};
 
 /// Runs one secrets command.
 pub async fn run(config: &Config, command: SecretsCommand) -> Result<(), CliError> {
@@ -14,8 +14,8 @@ pub async fn run(config: &Config, command: SecretsCommand) -> Result<(), CliErro
                     "set secrets_key (the new key) before rotating; keep the old one in previous_secrets_keys".into(),
                 ));
             }
-            let core = Core::start(config).await?;
-            let count = core.services.two_factor.reseal_all().await?;
+            let core = Core::start(config, Purpose::Administer).await?;
+            let count = core.services.two_factor.reseal(false).await?;
             println!("re-sealed {count} secrets with the current key");
             core.database.close().await?;
         }

@@ -7,11 +7,11 @@ use limen_domain::services::TokenRequest;
 use crate::cli::TokenCommand;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::wiring::Core;
+use crate::wiring::{Core, Purpose};
 
 /// Runs one token command.
 pub async fn run(config: &Config, command: TokenCommand) -> Result<(), CliError> {
-    let core = Core::start(config).await?;
+    let core = Core::start(config, Purpose::Administer).await?;
     let tokens = &core.services.api_tokens;
     match command {
         TokenCommand::Create { user, note, expires } => {

@@ -2,17 +2,17 @@
 
 use std::io::BufRead;
 
-use limen_domain::model::{Password, Role, User};
-use limen_domain::services::NewAccount;
+use limen_domain::model::{Password, Role};
+use limen_domain::services::{AccountSummary, NewAccount};
 
 use crate::cli::UserCommand;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::wiring::Core;
+use crate::wiring::{Core, Purpose};
 
 /// Runs one user command.
 pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> {
-    let core = Core::start(config).await?;
+    let core = Core::start(config, Purpose::Administer).await?;
     let accounts = &core.services.accounts;
     match command {
         UserCommand::Add(args) => {
@@ -34,8 +34,9 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             println!("created user {} with id {}", user.username, user.id);
         }
         UserCommand::List => {
-            for user in accounts.list().await? {
-                println!("{}", list_line(&user));
+            let now = chrono::Utc::now();
+            for summary in accounts.list().await? {
+                println!("{}", list_line(&summary, now));
             }
         }
         UserCommand::Passwd { username, .. } => {
@@ -71,10 +72,11 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
 }
 
 /// `id username email state`, where state is `enabled`, `disabled` or `locked`.
-fn list_line(user: &User) -> String {
+fn list_line(summary: &AccountSummary, now: chrono::DateTime<chrono::Utc>) -> String {
+    let user = &summary.user;
     let state = if !user.enabled {
         "disabled"
-    } else if user.lock.is_locked_at(chrono::Utc::now()) {
+    } else if summary.locked_until.is_some_and(|until| until > now) {
         "locked"
     } else {
         "enabled"

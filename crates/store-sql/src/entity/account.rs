@@ -18,6 +18,7 @@ pub struct Model {
     pub sealed_private_key: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
