@@ -8,8 +8,8 @@ use argon2::password_hash::{PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{Duration as TimeDelta, Utc};
 use limen_crypto::RandomTokenMint;
-use limen_domain::model::{NewToken, NewUser, TokenAttributes, TokenKind};
-use limen_domain::ports::{TokenMint, TokenStore, UserStore};
+use limen_domain::model::{NewDirectoryEntry, NewToken, TokenAttributes, TokenKind, UserId};
+use limen_domain::ports::{SessionTokens, TokenMint, UserDirectory};
 use limen_store_sql::{Database, DatabaseConfig};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -52,6 +52,13 @@ impl HashParams {
             ("LIMEN_PASSWORD__MEMORY_KIB", self.memory_kib.to_string()),
             ("LIMEN_PASSWORD__ITERATIONS", self.iterations.to_string()),
             ("LIMEN_PASSWORD__PARALLELISM", self.parallelism.to_string()),
+            // The load generator is one address standing for many clients: the
+            // per-address share of the hash queue and the per-address throttle
+            // of failed logins would measure themselves, not Limen's capacity.
+            ("LIMEN_PASSWORD__MAX_QUEUE_PER_ADDRESS", "0".into()),
+            ("LIMEN_RATE_LIMIT__LOGIN_FAILURES_PER_ADDRESS", "0".into()),
+            // A server database needs a key for secrets at rest; none are sealed here.
+            ("LIMEN_ALLOW_UNSEALED_SECRETS", "true".into()),
         ]
     }
 }
@@ -113,30 +120,36 @@ impl BenchDatabase {
     pub async fn seed(&self, count: usize, hash: &str) -> Result<Vec<SeededUser>, BenchError> {
         let db = connect(&self.url).await?;
         db.migrate().await.map_err(BenchError::store("migrating"))?;
-        let users = db.users();
+        let users = db.directory();
         let tokens = db.tokens();
         let mint = RandomTokenMint;
         let now = Utc::now();
         let mut seeded = Vec::with_capacity(count);
         for i in 0..count {
             let username = format!("bench{i}");
-            let user = users
-                .create(NewUser {
+            let entry = users
+                .create(NewDirectoryEntry {
                     username: username.clone(),
                     email: format!("{username}@bench.invalid"),
                     first_name: Some("Bench".into()),
                     last_name: Some(format!("User {i}")),
                     personal_number: None,
                     password_hash: Some(hash.to_string()),
-                    key_pair: None,
                     created_at: now,
                 })
                 .await
                 .map_err(BenchError::store(format!("creating {username}")))?;
+            // Limen's own directory: the directory id is the Limen id.
+            let user_id = UserId(
+                entry
+                    .external_id
+                    .parse()
+                    .map_err(|_| BenchError::Setup(format!("{username} got a non-numeric id")))?,
+            );
             let (token, digest) = mint.mint();
             tokens
                 .issue(NewToken {
-                    user_id: user.id,
+                    user_id,
                     kind: TokenKind::Access,
                     hash: digest,
                     created_at: now,
@@ -158,26 +171,40 @@ impl BenchDatabase {
     pub async fn add_bulk(&self, count: u64) -> Result<BulkUsers, BenchError> {
         let db = connect(&self.url).await?;
         let connection = db.connection();
+        // Ids come from `accounts`, as for every user of Limen's own directory.
         execute(
             connection,
             &format!(
-                "INSERT INTO users (username, email, first_name, last_name, password_hash, enabled, \
-                 failed_attempts, created_at, updated_at, version, role) \
-                 SELECT 'bulk' || g, 'bulk' || g || '@bench.invalid', t.first_name, t.last_name, \
-                 t.password_hash, TRUE, 0, t.created_at, t.updated_at, 0, t.role \
+                "INSERT INTO accounts (directory, external_id, role, disabled, created_at, updated_at, version) \
+                 SELECT 'limen', 'bulk:' || g, 'user', FALSE, t.created_at, t.updated_at, 1 \
                  FROM generate_series(1, {count}) AS g, users AS t WHERE t.username = 'bench0'"
             ),
         )
         .await?;
         execute(
             connection,
-            "INSERT INTO tokens (user_id, kind, token_hash, created_at, expires_at, enabled, version, attempts) \
+            "INSERT INTO users (id, username, email, first_name, last_name, password_hash, enabled, \
+             created_at, updated_at) \
+             SELECT a.id, 'bulk' || a.id, 'bulk' || a.id || '@bench.invalid', t.first_name, t.last_name, \
+             t.password_hash, TRUE, t.created_at, t.updated_at \
+             FROM accounts AS a, users AS t WHERE a.external_id LIKE 'bulk:%' AND t.username = 'bench0'",
+        )
+        .await?;
+        execute(
+            connection,
+            "UPDATE accounts SET external_id = id::text WHERE external_id LIKE 'bulk:%'",
+        )
+        .await?;
+        execute(
+            connection,
+            "INSERT INTO tokens (user_id, kind, token_hash, created_at, expires_at, enabled, version) \
              SELECT u.id, t.kind, encode(sha256(convert_to('bulk' || lpad(u.id::text, 39, '0'), 'UTF8')), 'hex'), \
-             t.created_at, t.expires_at, TRUE, 0, 0 \
+             t.created_at, t.expires_at, TRUE, 0 \
              FROM users AS u, (SELECT kind, created_at, expires_at FROM tokens LIMIT 1) AS t \
              WHERE u.username LIKE 'bulk%'",
         )
         .await?;
+        execute(connection, "ANALYZE accounts").await?;
         execute(connection, "ANALYZE users").await?;
         execute(connection, "ANALYZE tokens").await?;
         let row = connection

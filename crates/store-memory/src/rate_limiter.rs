@@ -4,7 +4,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
-use limen_domain::model::{Admission, RateRule, RateState};
+use limen_domain::model::{Admission, Block, RateRule, RateState};
 use limen_domain::ports::RateLimiter;
 
 /// Keys kept by default before the oldest are dropped.
@@ -110,7 +110,7 @@ impl RateLimiter for MemoryRateLimiter {
         key: &str,
         rule: &RateRule,
         now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+    ) -> Result<Option<Block>, StoreError> {
         let mut entries = self.lock();
         let Some(current) = entries.get(key).copied() else {
             return Ok(None);

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
-use limen_domain::model::{Admission, RateRule, RateState};
+use limen_domain::model::{Admission, Block, RateRule, RateState};
 use limen_domain::ports::RateLimiter;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
@@ -115,7 +115,7 @@ impl RateLimiter for SqlRateLimiter {
         key: &str,
         rule: &RateRule,
         now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+    ) -> Result<Option<Block>, StoreError> {
         let now_us = to_micros(now);
         let until = now + rule.block_for;
         let until_us = to_micros(until);
@@ -141,10 +141,12 @@ impl RateLimiter for SqlRateLimiter {
             .await
             .map_err(|err| store_error("settling a failed attempt", err))?;
         if blocked.rows_affected > 0 {
-            return Ok(Some(until));
+            return Ok(Some(Block { until, started: true }));
         }
         match self.row(key).await? {
-            Some(row) => Ok(to_state(row)?.blocked_at(now)),
+            Some(row) => Ok(to_state(row)?
+                .blocked_at(now)
+                .map(|until| Block { until, started: false })),
             None => Ok(None),
         }
     }

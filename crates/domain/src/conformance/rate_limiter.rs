@@ -162,9 +162,16 @@ pub async fn holds_under_parallel_attempts(limiter: &dyn RateLimiter, engine: &s
         .count();
     assert_eq!(admitted, 5, "{engine}");
     let failures = (0..5).map(|_| limiter.settle_failure("account:1", &rule, at(1)));
-    for failure in join_all(failures).await {
-        assert_eq!(failure.unwrap(), Some(at(1) + Duration::minutes(15)), "{engine}");
-    }
+    let blocks: Vec<_> = join_all(failures).await.into_iter().map(|failure| failure.unwrap()).collect();
+    assert!(
+        blocks.iter().all(|block| block.is_some_and(|block| block.until == at(1) + Duration::minutes(15))),
+        "{engine}: {blocks:?}"
+    );
+    assert_eq!(
+        blocks.iter().flatten().filter(|block| block.started).count(),
+        1,
+        "{engine}: one failure starts the block"
+    );
     assert_eq!(
         limiter.admit("account:1", &rule, at(2)).await.unwrap(),
         Admission::Refused {

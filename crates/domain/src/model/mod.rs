@@ -16,7 +16,7 @@ pub use identifiers::{
 };
 pub use password::Password;
 pub use personal_number::parse_personal_number;
-pub use rate::{Admission, RateRule, RateState};
+pub use rate::{Admission, Block, RateRule, RateState};
 pub use second_factor::{StoredTotp, TotpAlgorithm, TotpParams, TotpProvisioning};
 pub use token::{IssuedToken, NewToken, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord};
 pub use user::{

@@ -42,6 +42,15 @@ pub struct RateState {
     pub blocked_until: Option<DateTime<Utc>>,
 }
 
+/// A key's block after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    /// The key is refused until then.
+    pub until: DateTime<Utc>,
+    /// This failure started the block (rather than finding it in force).
+    pub started: bool,
+}
+
 /// Whether an attempt may go ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -96,9 +105,9 @@ impl RateState {
     /// attempts the key is blocked for `block_for` and its count starts afresh.
     /// Returns the next state and the block in force, if any. An active block is
     /// never shortened.
-    pub fn settle_failure(&self, rule: &RateRule, now: DateTime<Utc>) -> (Self, Option<DateTime<Utc>>) {
+    pub fn settle_failure(&self, rule: &RateRule, now: DateTime<Utc>) -> (Self, Option<Block>) {
         if let Some(until) = self.blocked_at(now) {
-            return (*self, Some(until));
+            return (*self, Some(Block { until, started: false }));
         }
         if self.window_open(rule, now) && self.hits >= rule.limit {
             let until = now + rule.block_for;
@@ -107,7 +116,7 @@ impl RateState {
                 blocked_until: Some(until),
                 ..*self
             };
-            return (next, Some(until));
+            return (next, Some(Block { until, started: true }));
         }
         (*self, None)
     }
@@ -175,11 +184,23 @@ mod tests {
             state = RateState::admit(Some(&state), &rule, at(second)).unwrap();
         }
         let (after_first, block) = state.settle_failure(&rule, at(10));
-        assert_eq!(block, Some(at(60)));
+        assert_eq!(
+            block,
+            Some(Block {
+                until: at(60),
+                started: true
+            })
+        );
         assert_eq!(after_first.hits, 0);
         // Late failures of attempts admitted earlier neither lift nor extend it.
         let (after_late, block) = after_first.settle_failure(&rule, at(20));
-        assert_eq!(block, Some(at(60)));
+        assert_eq!(
+            block,
+            Some(Block {
+                until: at(60),
+                started: false
+            })
+        );
         assert_eq!(after_late, after_first);
         assert_eq!(RateState::admit(Some(&after_late), &rule, at(59)), Err(at(60)));
         let next = RateState::admit(Some(&after_late), &rule, at(60)).unwrap();

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::model::{Admission, RateRule, RateState};
+use crate::model::{Admission, Block, RateRule, RateState};
 
 /// Counted attempts per key: account lockouts, per-address login throttles,
 /// attempts at a second-factor code. Each method is one atomic step of the
@@ -15,13 +15,10 @@ pub trait RateLimiter: Send + Sync {
     async fn admit(&self, key: &str, rule: &RateRule, now: DateTime<Utc>) -> Result<Admission, StoreError>;
 
     /// Records that an admitted attempt failed (`RateState::settle_failure`);
-    /// returns the block in force afterwards, if any.
-    async fn settle_failure(
-        &self,
-        key: &str,
-        rule: &RateRule,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// returns the block in force afterwards, if any, and whether this failure
+    /// started it.
+    async fn settle_failure(&self, key: &str, rule: &RateRule, now: DateTime<Utc>)
+    -> Result<Option<Block>, StoreError>;
 
     /// Takes back an admitted attempt that succeeded (`RateState::refund`).
     async fn refund(&self, key: &str, rule: &RateRule, now: DateTime<Utc>) -> Result<(), StoreError>;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
-use crate::model::{Admission, ClientAddress, RateRule, RateState, TokenHash, UserId};
+use crate::model::{Admission, Block, ClientAddress, RateRule, RateState, TokenHash, UserId};
 use crate::ports::{Clock, RateLimiter, TokenMint};
 
 /// The limits on counted attempts.
@@ -82,7 +82,7 @@ impl Counter<'_> {
     }
 
     /// Settles an admitted attempt that failed; the block in force, if any.
-    pub async fn fail(&self) -> Result<Option<DateTime<Utc>>, DomainError> {
+    pub async fn fail(&self) -> Result<Option<Block>, DomainError> {
         if !self.rule.is_enabled() {
             return Ok(None);
         }

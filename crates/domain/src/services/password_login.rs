@@ -117,11 +117,11 @@ impl PasswordLogin {
                     None => tracing::info!("password rejected: unknown user"),
                 }
                 match locked {
-                    Some(until) => {
-                        if let Some(user) = &user {
-                            tracing::warn!(user_id = %user.id, %until, "account locked after repeated failures");
+                    Some(block) => {
+                        if let (Some(user), true) = (&user, block.started) {
+                            tracing::warn!(user_id = %user.id, until = %block.until, "account locked after repeated failures");
                         }
-                        Err(DomainError::AccountLocked { until })
+                        Err(DomainError::AccountLocked { until: block.until })
                     }
                     None => Err(DomainError::InvalidCredentials),
                 }

@@ -238,7 +238,7 @@ impl TwoFactorService {
         }
         if !self.check(user.id, &totp, code).await.unwrap_or(false) {
             return Err(match account.fail().await? {
-                Some(until) => DomainError::AccountLocked { until },
+                Some(block) => DomainError::AccountLocked { until: block.until },
                 None => DomainError::InvalidSecondFactor,
             });
         }
@@ -348,7 +348,7 @@ impl TwoFactorService {
                 tracing::warn!(user_id = %user.id, "pending login ended after repeated wrong codes");
             }
             return Err(match locked {
-                Some(until) => DomainError::AccountLocked { until },
+                Some(block) => DomainError::AccountLocked { until: block.until },
                 None => DomainError::InvalidSecondFactor,
             });
         }

@@ -233,3 +233,50 @@ impl Drop for SmtpSink {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A throw-away database on the PostgreSQL server `LIMEN_TEST_POSTGRES_URL`
+/// names; `None`, with a notice, without one (never under `CI=true`).
+pub struct Postgres {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Postgres {
+    pub async fn create() -> Option<Self> {
+        let admin = match std::env::var("LIMEN_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "LIMEN_TEST_POSTGRES_URL must be set when CI=true"
+                );
+                eprintln!("notice: LIMEN_TEST_POSTGRES_URL is not set; skipping this PostgreSQL test");
+                return None;
+            }
+        };
+        let name = format!("limen_test_{}", uuid::Uuid::new_v4().simple());
+        let connection = sea_orm::Database::connect(admin.as_str()).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(&connection, &format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+        Some(Self {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
+    }
+
+    pub async fn drop_database(self) {
+        if let Ok(connection) = sea_orm::Database::connect(self.admin.as_str()).await {
+            let _ = sea_orm::ConnectionTrait::execute_unprepared(
+                &connection,
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            )
+            .await;
+            let _ = connection.close().await;
+        }
+    }
+}

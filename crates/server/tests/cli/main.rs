@@ -5,6 +5,7 @@
 
 mod admin;
 mod helpers;
+mod races;
 mod registration;
 mod schemathesis;
 mod serve;
