@@ -10,5 +10,7 @@ mod flow_two_factor;
 mod gradido;
 mod health;
 mod helpers;
+mod login_rules;
 mod openapi;
+mod read_only_directory;
 mod tokens;
