@@ -154,7 +154,12 @@ fn accounts_table() -> TableCreateStatement {
         .col(ColumnDef::new(Accounts::SealedPrivateKey).string_len(255).null())
         .col(ColumnDef::new(Accounts::CreatedAt).big_integer().not_null())
         .col(ColumnDef::new(Accounts::UpdatedAt).big_integer().not_null())
-        .col(ColumnDef::new(Accounts::Version).big_integer().not_null().default(1))
+        .col(
+            ColumnDef::new(Accounts::Version)
+                .big_integer()
+                .not_null()
+                .default(1),
+        )
         .to_owned()
 }
 
@@ -168,7 +173,11 @@ fn rate_limits_table() -> TableCreateStatement {
                 .primary_key(),
         )
         .col(ColumnDef::new(RateLimits::Hits).integer().not_null())
-        .col(ColumnDef::new(RateLimits::WindowStartedAt).big_integer().not_null())
+        .col(
+            ColumnDef::new(RateLimits::WindowStartedAt)
+                .big_integer()
+                .not_null(),
+        )
         .col(ColumnDef::new(RateLimits::BlockedUntil).big_integer().null())
         .col(ColumnDef::new(RateLimits::ExpiresAt).big_integer().not_null())
         .to_owned()
@@ -196,7 +205,12 @@ fn tokens_table(name: impl IntoIden) -> TableCreateStatement {
         .col(ColumnDef::new(Tokens::Enabled).boolean().not_null().default(true))
         .col(ColumnDef::new(Tokens::ClientId).string_len(255).null())
         .col(ColumnDef::new(Tokens::BoundAddress).string_len(64).null())
-        .col(ColumnDef::new(Tokens::Version).big_integer().not_null().default(0))
+        .col(
+            ColumnDef::new(Tokens::Version)
+                .big_integer()
+                .not_null()
+                .default(0),
+        )
         .col(ColumnDef::new(Tokens::OriginHash).string_len(64).null())
         .to_owned()
 }
@@ -333,7 +347,14 @@ impl MigrationTrait for Migration {
         .await?;
 
         if backend == DatabaseBackend::Sqlite {
-            rebuild_sqlite(manager, "tokens", tokens_table(TokensNew::Table), "tokens_new", TOKEN_COLUMNS).await?;
+            rebuild_sqlite(
+                manager,
+                "tokens",
+                tokens_table(TokensNew::Table),
+                "tokens_new",
+                TOKEN_COLUMNS,
+            )
+            .await?;
             rebuild_sqlite(
                 manager,
                 "user_totp",

@@ -73,7 +73,6 @@ impl SecretKeyring {
     pub fn seals(&self) -> bool {
         self.current.is_some()
     }
-
 }
 
 impl SecretCipher for SecretKeyring {
@@ -136,7 +135,9 @@ impl SecretCipher for SecretKeyring {
         let (nonce, ciphertext) = payload.split_at(24);
         key.cipher
             .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
-            .map_err(|_| format!("a secret sealed with key {id} failed authentication (tampered, or another owner's)"))
+            .map_err(|_| {
+                format!("a secret sealed with key {id} failed authentication (tampered, or another owner's)")
+            })
     }
 }
 
@@ -156,7 +157,11 @@ mod tests {
         assert!(sealed.starts_with("xc2:"), "{sealed}");
         assert!(!sealed.contains(&URL_SAFE_NO_PAD.encode(b"totp secret")));
         assert_eq!(keyring.open(&sealed, ANN).unwrap(), b"totp secret");
-        assert_ne!(sealed, keyring.seal(b"totp secret", ANN).unwrap(), "nonces repeat");
+        assert_ne!(
+            sealed,
+            keyring.seal(b"totp secret", ANN).unwrap(),
+            "nonces repeat"
+        );
     }
 
     #[test]
@@ -173,7 +178,11 @@ mod tests {
         let key = Key::new(&NEW);
         let nonce = [3u8; 24];
         let mut payload = nonce.to_vec();
-        payload.extend(key.cipher.encrypt(XNonce::from_slice(&nonce), &b"old"[..]).unwrap());
+        payload.extend(
+            key.cipher
+                .encrypt(XNonce::from_slice(&nonce), &b"old"[..])
+                .unwrap(),
+        );
         let legacy = format!("xc1:{}:{}", key.id, URL_SAFE_NO_PAD.encode(payload));
         assert_eq!(keyring.open(&legacy, ANN).unwrap(), b"old");
         assert!(!keyring.is_current(&legacy));

@@ -20,9 +20,7 @@ impl RootSpanBuilder for RequestSpan {
             .map(ToString::to_string)
             .unwrap_or_default();
         // A path that matches no route is not logged: it may carry a token.
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "(no route)".to_owned());
+        let route = request.match_pattern().unwrap_or_else(|| "(no route)".to_owned());
         tracing::info_span!(
             "request",
             method = %request.method(),

@@ -27,11 +27,17 @@ pub fn read_or_create(path: &Path) -> Result<String, CliError> {
         .create_new(true)
         .mode(0o600)
         .open(&temporary)
-        .map_err(io(format!("cannot create the secrets key file {}", temporary.display())))?;
+        .map_err(io(format!(
+            "cannot create the secrets key file {}",
+            temporary.display()
+        )))?;
     let key = generate()?;
     file.write_all(format!("{key}\n").as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(io(format!("cannot write the secrets key file {}", temporary.display())))?;
+        .map_err(io(format!(
+            "cannot write the secrets key file {}",
+            temporary.display()
+        )))?;
     let linked = fs::hard_link(&temporary, path);
     let _ = fs::remove_file(&temporary);
     match linked {

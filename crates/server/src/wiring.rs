@@ -51,7 +51,9 @@ pub struct Core {
 /// The key file generated beside an SQLite database, or `None` for a server
 /// database or an in-memory one.
 fn sqlite_key_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return None;

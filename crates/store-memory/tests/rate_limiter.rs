@@ -36,9 +36,18 @@ async fn the_map_stays_bounded_and_drops_what_expires_soonest_first() {
     assert_eq!(early, Admission::Admitted);
     for n in 0..1000 {
         let now = start + Duration::seconds(n + 1);
-        limiter.admit(&format!("10.0.{}.{}", n / 256, n % 256), &rule, now).await.unwrap();
+        limiter
+            .admit(&format!("10.0.{}.{}", n / 256, n % 256), &rule, now)
+            .await
+            .unwrap();
         assert!(limiter.len() <= 100, "{} keys after {n}", limiter.len());
     }
-    assert!(limiter.state("early").await.unwrap().is_none(), "the soonest to expire went first");
-    assert!(limiter.state("10.0.3.231").await.unwrap().is_some(), "the latest is kept");
+    assert!(
+        limiter.state("early").await.unwrap().is_none(),
+        "the soonest to expire went first"
+    );
+    assert!(
+        limiter.state("10.0.3.231").await.unwrap().is_some(),
+        "the latest is kept"
+    );
 }

@@ -4,7 +4,9 @@ use limen_domain::StoreError;
 use limen_domain::model::{AccountPatch, AccountState, Role, UserId};
 use limen_domain::ports::AccountStates;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::entity::account;
 use crate::errors::{is_unique_violation, store_error};
@@ -22,7 +24,11 @@ impl SqlAccountStates {
         Self { db }
     }
 
-    async fn find_link(&self, directory: &str, external_id: &str) -> Result<Option<AccountState>, StoreError> {
+    async fn find_link(
+        &self,
+        directory: &str,
+        external_id: &str,
+    ) -> Result<Option<AccountState>, StoreError> {
         account::Entity::find()
             .filter(account::Column::Directory.eq(directory))
             .filter(account::Column::ExternalId.eq(external_id))
@@ -54,7 +60,12 @@ fn to_domain(row: account::Model) -> Result<AccountState, StoreError> {
 
 #[async_trait]
 impl AccountStates for SqlAccountStates {
-    async fn link(&self, directory: &str, external_id: &str, at: DateTime<Utc>) -> Result<AccountState, StoreError> {
+    async fn link(
+        &self,
+        directory: &str,
+        external_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AccountState, StoreError> {
         if let Some(found) = self.find_link(directory, external_id).await? {
             return Ok(found);
         }
@@ -98,7 +109,10 @@ impl AccountStates for SqlAccountStates {
     async fn update(&self, user: UserId, patch: AccountPatch, at: DateTime<Utc>) -> Result<(), StoreError> {
         let mut update = account::Entity::update_many()
             .col_expr(account::Column::UpdatedAt, Expr::value(to_micros(at)))
-            .col_expr(account::Column::Version, Expr::col(account::Column::Version).add(1))
+            .col_expr(
+                account::Column::Version,
+                Expr::col(account::Column::Version).add(1),
+            )
             .filter(account::Column::Id.eq(user.0));
         if let Some(role) = patch.role {
             update = update.col_expr(account::Column::Role, Expr::value(role.as_str()));
@@ -112,7 +126,10 @@ impl AccountStates for SqlAccountStates {
         if let Some(pair) = patch.key_pair {
             update = update
                 .col_expr(account::Column::PublicKey, Expr::value(pair.public_hex))
-                .col_expr(account::Column::SealedPrivateKey, Expr::value(pair.sealed_private));
+                .col_expr(
+                    account::Column::SealedPrivateKey,
+                    Expr::value(pair.sealed_private),
+                );
         }
         let result = update
             .exec(&self.db)
@@ -127,7 +144,10 @@ impl AccountStates for SqlAccountStates {
     async fn record_login(&self, user: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
         account::Entity::update_many()
             .col_expr(account::Column::LastLoginAt, Expr::value(to_micros(at)))
-            .col_expr(account::Column::Version, Expr::col(account::Column::Version).add(1))
+            .col_expr(
+                account::Column::Version,
+                Expr::col(account::Column::Version).add(1),
+            )
             .filter(account::Column::Id.eq(user.0))
             .exec(&self.db)
             .await

@@ -74,7 +74,9 @@ impl RateLimiter for SqlRateLimiter {
         let admitted = rate_limit::Entity::update_many()
             .col_expr(
                 Column::Hits,
-                Expr::case(window_closed(), 1).finally(Expr::col(Column::Hits).add(1)).into(),
+                Expr::case(window_closed(), 1)
+                    .finally(Expr::col(Column::Hits).add(1))
+                    .into(),
             )
             .col_expr(
                 Column::ExpiresAt,
@@ -123,9 +125,12 @@ impl RateLimiter for SqlRateLimiter {
         let blocked = rate_limit::Entity::update_many()
             .col_expr(
                 Column::ExpiresAt,
-                Expr::case(Expr::col(Column::ExpiresAt).gt(until_us), Expr::col(Column::ExpiresAt))
-                    .finally(until_us)
-                    .into(),
+                Expr::case(
+                    Expr::col(Column::ExpiresAt).gt(until_us),
+                    Expr::col(Column::ExpiresAt),
+                )
+                .finally(until_us)
+                .into(),
             )
             .col_expr(Column::Hits, Expr::value(0))
             .col_expr(Column::BlockedUntil, Expr::value(until_us))
@@ -144,9 +149,10 @@ impl RateLimiter for SqlRateLimiter {
             return Ok(Some(Block { until, started: true }));
         }
         match self.row(key).await? {
-            Some(row) => Ok(to_state(row)?
-                .blocked_at(now)
-                .map(|until| Block { until, started: false })),
+            Some(row) => Ok(to_state(row)?.blocked_at(now).map(|until| Block {
+                until,
+                started: false,
+            })),
             None => Ok(None),
         }
     }

@@ -4,8 +4,8 @@ use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEnt
 use limen_domain::ports::UserDirectory;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 
 use crate::entity::{account, user};
@@ -29,7 +29,12 @@ impl SqlUserDirectory {
         Self { db }
     }
 
-    async fn find_one(&self, column: user::Column, value: &str, context: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+    async fn find_one(
+        &self,
+        column: user::Column,
+        value: &str,
+        context: &str,
+    ) -> Result<Option<DirectoryEntry>, StoreError> {
         user::Entity::find()
             .filter(column.eq(value))
             .one(&self.db)
@@ -91,7 +96,10 @@ impl UserDirectory for SqlUserDirectory {
             .await
     }
 
-    async fn find_by_personal_number(&self, personal_number: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+    async fn find_by_personal_number(
+        &self,
+        personal_number: &str,
+    ) -> Result<Option<DirectoryEntry>, StoreError> {
         self.find_one(
             user::Column::PersonalNumber,
             personal_number,

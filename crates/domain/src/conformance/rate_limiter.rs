@@ -1,8 +1,8 @@
 //! `RateLimiter`: every transition as `model::RateState` computes it, and
 //! admissions that hold under parallel requests.
 
-use std::collections::HashMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::collections::HashMap;
 
 use futures_util::future::join_all;
 
@@ -29,7 +29,12 @@ enum Step {
 }
 
 /// The model's answer to one step, as an adapter must give it.
-fn reference(states: &mut HashMap<&'static str, RateState>, key: &'static str, step: Step, now: DateTime<Utc>) -> String {
+fn reference(
+    states: &mut HashMap<&'static str, RateState>,
+    key: &'static str,
+    step: Step,
+    now: DateTime<Utc>,
+) -> String {
     let current = states.get(key).copied();
     match step {
         Step::Admit => match RateState::admit(current.as_ref(), &RULE, now) {
@@ -87,7 +92,10 @@ async fn run(limiter: &dyn RateLimiter, key: &str, step: Step, now: DateTime<Utc
 }
 
 /// What matters of a state at `now`: the count, the window, the block in force.
-fn shown(state: Option<RateState>, now: DateTime<Utc>) -> Option<(u32, DateTime<Utc>, Option<DateTime<Utc>>)> {
+fn shown(
+    state: Option<RateState>,
+    now: DateTime<Utc>,
+) -> Option<(u32, DateTime<Utc>, Option<DateTime<Utc>>)> {
     state.map(|state| (state.hits, state.window_started_at, state.blocked_at(now)))
 }
 
@@ -162,9 +170,15 @@ pub async fn holds_under_parallel_attempts(limiter: &dyn RateLimiter, engine: &s
         .count();
     assert_eq!(admitted, 5, "{engine}");
     let failures = (0..5).map(|_| limiter.settle_failure("account:1", &rule, at(1)));
-    let blocks: Vec<_> = join_all(failures).await.into_iter().map(|failure| failure.unwrap()).collect();
+    let blocks: Vec<_> = join_all(failures)
+        .await
+        .into_iter()
+        .map(|failure| failure.unwrap())
+        .collect();
     assert!(
-        blocks.iter().all(|block| block.is_some_and(|block| block.until == at(1) + Duration::minutes(15))),
+        blocks
+            .iter()
+            .all(|block| block.is_some_and(|block| block.until == at(1) + Duration::minutes(15))),
         "{engine}: {blocks:?}"
     );
     assert_eq!(

@@ -107,7 +107,13 @@ impl RateState {
     /// never shortened.
     pub fn settle_failure(&self, rule: &RateRule, now: DateTime<Utc>) -> (Self, Option<Block>) {
         if let Some(until) = self.blocked_at(now) {
-            return (*self, Some(Block { until, started: false }));
+            return (
+                *self,
+                Some(Block {
+                    until,
+                    started: false,
+                }),
+            );
         }
         if self.window_open(rule, now) && self.hits >= rule.limit {
             let until = now + rule.block_for;
@@ -246,7 +252,10 @@ mod tests {
             window_started_at: at(0),
             blocked_until: Some(at(30)),
         };
-        assert_eq!(blocked.clear(at(1)).map(|s| (s.hits, s.blocked_until)), Some((0, Some(at(30)))));
+        assert_eq!(
+            blocked.clear(at(1)).map(|s| (s.hits, s.blocked_until)),
+            Some((0, Some(at(30))))
+        );
         assert_eq!(blocked.clear(at(30)), None);
     }
 

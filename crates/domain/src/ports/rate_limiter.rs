@@ -17,8 +17,12 @@ pub trait RateLimiter: Send + Sync {
     /// Records that an admitted attempt failed (`RateState::settle_failure`);
     /// returns the block in force afterwards, if any, and whether this failure
     /// started it.
-    async fn settle_failure(&self, key: &str, rule: &RateRule, now: DateTime<Utc>)
-    -> Result<Option<Block>, StoreError>;
+    async fn settle_failure(
+        &self,
+        key: &str,
+        rule: &RateRule,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Block>, StoreError>;
 
     /// Takes back an admitted attempt that succeeded (`RateState::refund`).
     async fn refund(&self, key: &str, rule: &RateRule, now: DateTime<Utc>) -> Result<(), StoreError>;

@@ -28,8 +28,10 @@ pub trait UserDirectory: Send + Sync {
     async fn find_by_email(&self, email: &str) -> Result<Option<DirectoryEntry>, StoreError>;
 
     /// The user with this 12-digit personal number.
-    async fn find_by_personal_number(&self, personal_number: &str)
-    -> Result<Option<DirectoryEntry>, StoreError>;
+    async fn find_by_personal_number(
+        &self,
+        personal_number: &str,
+    ) -> Result<Option<DirectoryEntry>, StoreError>;
 
     /// Creates a user: `Duplicate` for a taken username or e-mail, `ReadOnly`
     /// without the `create` capability.

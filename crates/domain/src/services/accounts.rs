@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, NewDirectoryEntry, Password, Role, User, parse_personal_number, validate_email, validate_name,
-    validate_new_password, validate_username,
+    AccountPatch, NewDirectoryEntry, Password, Role, User, parse_personal_number, validate_email,
+    validate_name, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasswordHasher, SecondFactorStore};
 use crate::services::{Attempts, SessionService, Users};
@@ -258,7 +258,12 @@ mod tests {
     #[tokio::test]
     async fn create_normalises_hashes_and_links_the_new_user() {
         let world = World::new();
-        let user = world.services().accounts.create(new_account("Ann")).await.unwrap();
+        let user = world
+            .services()
+            .accounts
+            .create(new_account("Ann"))
+            .await
+            .unwrap();
         assert_eq!(user.username, "ann");
         assert_eq!(user.email, "ann@example.com");
         assert_eq!(user.first_name.as_deref(), Some("Ann"));
@@ -323,8 +328,14 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let access = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
-        let remember = sessions.issue(ann.id, TokenKind::RememberMe, Duration::days(30)).await.unwrap();
+        let access = sessions
+            .issue(ann.id, TokenKind::Access, Duration::hours(1))
+            .await
+            .unwrap();
+        let remember = sessions
+            .issue(ann.id, TokenKind::RememberMe, Duration::days(30))
+            .await
+            .unwrap();
         world
             .services()
             .accounts
@@ -341,7 +352,10 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let access = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
+        let access = sessions
+            .issue(ann.id, TokenKind::Access, Duration::hours(1))
+            .await
+            .unwrap();
         let service = world.services().accounts;
         service.set_enabled("ann", false).await.unwrap();
         service.set_enabled("ann", true).await.unwrap();

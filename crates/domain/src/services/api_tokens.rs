@@ -8,7 +8,9 @@ use crate::model::{
     normalize_identifier,
 };
 use crate::ports::{AccountStates, Clock, TokenCatalog};
-use crate::services::{Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, Session, SessionService, Users};
+use crate::services::{
+    Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, Session, SessionService, Users,
+};
 
 /// Longest accepted token note.
 const MAX_NOTE_CHARS: usize = 255;
@@ -290,7 +292,12 @@ mod tests {
         let token = service.create("ann", TokenRequest::default()).await.unwrap();
         assert!(service.authenticate("bob", &token.plaintext).await.is_err());
         assert_eq!(world.touches(), 0);
-        assert!(service.authenticate("ann@example.com", &token.plaintext).await.is_ok());
+        assert!(
+            service
+                .authenticate("ann@example.com", &token.plaintext)
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

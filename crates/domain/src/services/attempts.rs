@@ -75,7 +75,11 @@ impl Counter<'_> {
         if !self.rule.is_enabled() {
             return Ok(Ok(()));
         }
-        match self.limiter.admit(&self.key, &self.rule, self.clock.now()).await? {
+        match self
+            .limiter
+            .admit(&self.key, &self.rule, self.clock.now())
+            .await?
+        {
             Admission::Admitted => Ok(Ok(())),
             Admission::Refused { until } => Ok(Err(until)),
         }
@@ -95,7 +99,9 @@ impl Counter<'_> {
     /// Takes back an admitted attempt that succeeded.
     pub async fn refund(&self) -> Result<(), DomainError> {
         if self.rule.is_enabled() {
-            self.limiter.refund(&self.key, &self.rule, self.clock.now()).await?;
+            self.limiter
+                .refund(&self.key, &self.rule, self.clock.now())
+                .await?;
         }
         Ok(())
     }
@@ -166,7 +172,11 @@ impl Attempts {
 
     /// The lockout of a known account.
     pub fn account(&self, user: UserId) -> Counter<'_> {
-        self.counter(&self.lockouts, self.rules.account_lockout, format!("account:{user}"))
+        self.counter(
+            &self.lockouts,
+            self.rules.account_lockout,
+            format!("account:{user}"),
+        )
     }
 
     /// The lockout of a name no directory user has, under the same rule as an
@@ -174,7 +184,11 @@ impl Attempts {
     /// Names are kept only as digests: people type passwords into name fields.
     pub fn unknown_name(&self, normalized: &str) -> Counter<'_> {
         let digest = self.mint.digest(&format!("login-name:{normalized}"));
-        self.counter(&self.lockouts, self.rules.account_lockout, format!("name:{}", digest.0))
+        self.counter(
+            &self.lockouts,
+            self.rules.account_lockout,
+            format!("name:{}", digest.0),
+        )
     }
 
     /// The codes presented with one pending second-factor token.

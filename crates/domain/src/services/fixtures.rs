@@ -116,7 +116,10 @@ impl World {
             language: EmailLanguage::English,
         };
         let state = State {
-            now: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default(),
+            now: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
             ..State::default()
         };
         Self {
@@ -253,7 +256,11 @@ impl World {
         });
         let state = self.state.clone();
         directory.expect_delete().returning(move |id| {
-            state.lock().unwrap().entries.retain(|entry| entry.external_id != id);
+            state
+                .lock()
+                .unwrap()
+                .entries
+                .retain(|entry| entry.external_id != id);
             Ok(())
         });
         directory
@@ -262,15 +269,17 @@ impl World {
     fn accounts(&self) -> MockAccountStates {
         let mut accounts = MockAccountStates::new();
         let state = self.state.clone();
-        accounts.expect_link().returning(move |directory, external_id, _| {
-            let mut state = state.lock().unwrap();
-            let found = state
-                .accounts
-                .values()
-                .find(|account| account.directory == directory && account.external_id == external_id)
-                .cloned();
-            Ok(found.unwrap_or_else(|| new_account(&mut state, directory, external_id)))
-        });
+        accounts
+            .expect_link()
+            .returning(move |directory, external_id, _| {
+                let mut state = state.lock().unwrap();
+                let found = state
+                    .accounts
+                    .values()
+                    .find(|account| account.directory == directory && account.external_id == external_id)
+                    .cloned();
+                Ok(found.unwrap_or_else(|| new_account(&mut state, directory, external_id)))
+            });
         let state = self.state.clone();
         accounts
             .expect_find()
@@ -323,16 +332,18 @@ impl World {
                 .collect())
         });
         let state = self.state.clone();
-        accounts.expect_replace_sealed_key().returning(move |id, old, new| {
-            let mut state = state.lock().unwrap();
-            match state.sealed_keys.get_mut(&id.0) {
-                Some(sealed) if sealed == old => {
-                    *sealed = new.to_owned();
-                    Ok(true)
+        accounts
+            .expect_replace_sealed_key()
+            .returning(move |id, old, new| {
+                let mut state = state.lock().unwrap();
+                match state.sealed_keys.get_mut(&id.0) {
+                    Some(sealed) if sealed == old => {
+                        *sealed = new.to_owned();
+                        Ok(true)
+                    }
+                    _ => Ok(false),
                 }
-                _ => Ok(false),
-            }
-        });
+            });
         accounts
     }
 
@@ -388,18 +399,20 @@ impl World {
             }
         });
         let state = self.state.clone();
-        tokens.expect_revoke_all_for_user().returning(move |user, except, at| {
-            let mut state = state.lock().unwrap();
-            let mut count = 0;
-            for token in state.tokens.values_mut() {
-                let kept = except.as_ref() == Some(&token.hash);
-                if token.user_id == user && token.revoked_at.is_none() && token.expires_at > at && !kept {
-                    token.revoked_at = Some(at);
-                    count += 1;
+        tokens
+            .expect_revoke_all_for_user()
+            .returning(move |user, except, at| {
+                let mut state = state.lock().unwrap();
+                let mut count = 0;
+                for token in state.tokens.values_mut() {
+                    let kept = except.as_ref() == Some(&token.hash);
+                    if token.user_id == user && token.revoked_at.is_none() && token.expires_at > at && !kept {
+                        token.revoked_at = Some(at);
+                        count += 1;
+                    }
                 }
-            }
-            Ok(count)
-        });
+                Ok(count)
+            });
         let state = self.state.clone();
         tokens.expect_consume().returning(move |hash, kind, at| {
             let mut state = state.lock().unwrap();
@@ -467,16 +480,18 @@ impl World {
             Ok(())
         });
         let state = self.state.clone();
-        factors.expect_confirm_totp().returning(move |user, step, hashes, _| {
-            let mut state = state.lock().unwrap();
-            let totp = state.totp.get_mut(&user.0).ok_or(StoreError::NotFound)?;
-            totp.confirmed = true;
-            totp.last_used_step = Some(step);
-            state
-                .recovery
-                .insert(user.0, hashes.into_iter().map(|hash| (hash, false)).collect());
-            Ok(())
-        });
+        factors
+            .expect_confirm_totp()
+            .returning(move |user, step, hashes, _| {
+                let mut state = state.lock().unwrap();
+                let totp = state.totp.get_mut(&user.0).ok_or(StoreError::NotFound)?;
+                totp.confirmed = true;
+                totp.last_used_step = Some(step);
+                state
+                    .recovery
+                    .insert(user.0, hashes.into_iter().map(|hash| (hash, false)).collect());
+                Ok(())
+            });
         let state = self.state.clone();
         factors.expect_claim_totp_step().returning(move |user, step| {
             let mut state = state.lock().unwrap();
@@ -517,17 +532,19 @@ impl World {
                 }
             });
         let state = self.state.clone();
-        factors.expect_use_recovery_code().returning(move |user, hash, _| {
-            let mut state = state.lock().unwrap();
-            let codes = state.recovery.entry(user.0).or_default();
-            match codes.iter_mut().find(|(stored, used)| stored == hash && !*used) {
-                Some(code) => {
-                    code.1 = true;
-                    Ok(true)
+        factors
+            .expect_use_recovery_code()
+            .returning(move |user, hash, _| {
+                let mut state = state.lock().unwrap();
+                let codes = state.recovery.entry(user.0).or_default();
+                match codes.iter_mut().find(|(stored, used)| stored == hash && !*used) {
+                    Some(code) => {
+                        code.1 = true;
+                        Ok(true)
+                    }
+                    None => Ok(false),
                 }
-                None => Ok(false),
-            }
-        });
+            });
         factors
     }
 
@@ -586,7 +603,9 @@ impl World {
 
     fn hasher(&self) -> MockPasswordHasher {
         let mut hasher = MockPasswordHasher::new();
-        hasher.expect_dummy_hash().return_const(Self::DUMMY_HASH.to_owned());
+        hasher
+            .expect_dummy_hash()
+            .return_const(Self::DUMMY_HASH.to_owned());
         let state = self.state.clone();
         hasher.expect_hash().returning(move |password| {
             state.lock().unwrap().hashes_made += 1;
@@ -693,7 +712,9 @@ impl World {
 
     /// Removes a user from the directory (not from Limen's accounts).
     pub fn remove_directory_user(&self, external_id: &str) {
-        self.lock().entries.retain(|entry| entry.external_id != external_id);
+        self.lock()
+            .entries
+            .retain(|entry| entry.external_id != external_id);
     }
 
     /// Makes an account belong to another directory.
@@ -891,7 +912,11 @@ impl World {
 
     /// How many tokens of `user` are stored.
     pub fn tokens_of(&self, user: UserId) -> usize {
-        self.lock().tokens.values().filter(|token| token.user_id == user).count()
+        self.lock()
+            .tokens
+            .values()
+            .filter(|token| token.user_id == user)
+            .count()
     }
 
     /// Lookups of tokens by digest so far.
@@ -956,7 +981,11 @@ impl World {
 
     /// The user's stored sealed TOTP secret.
     pub fn sealed_secret(&self, user: UserId) -> String {
-        self.lock().totp.get(&user.0).map(|totp| totp.sealed_secret.clone()).unwrap_or_default()
+        self.lock()
+            .totp
+            .get(&user.0)
+            .map(|totp| totp.sealed_secret.clone())
+            .unwrap_or_default()
     }
 
     /// The user's stored sealed private key.
@@ -977,14 +1006,15 @@ fn totp() -> MockTotpGenerator {
         assert_eq!(secret, b"secret", "the secret was opened for its owner");
         Ok(format!("{:06}", step % 1_000_000))
     });
-    totp.expect_provisioning().returning(|_, params, issuer, account| {
-        Ok(TotpProvisioning {
-            key: "ONSWG4TFOQ".into(),
-            uri: format!("otpauth://totp/{issuer}:{account}"),
-            qr_data_uri: "data:image/png;base64,".into(),
-            params,
-        })
-    });
+    totp.expect_provisioning()
+        .returning(|_, params, issuer, account| {
+            Ok(TotpProvisioning {
+                key: "ONSWG4TFOQ".into(),
+                uri: format!("otpauth://totp/{issuer}:{account}"),
+                qr_data_uri: "data:image/png;base64,".into(),
+                params,
+            })
+        });
     totp
 }
 

@@ -83,7 +83,10 @@ mod tests {
             admission.enter(&client("192.0.2.1")),
             Err(DomainError::Busy)
         ));
-        assert!(admission.enter(&client("192.0.2.2")).is_ok(), "other addresses are not affected");
+        assert!(
+            admission.enter(&client("192.0.2.2")).is_ok(),
+            "other addresses are not affected"
+        );
         drop(first);
         assert!(admission.enter(&client("192.0.2.1")).is_ok());
     }

@@ -109,7 +109,7 @@ pub enum Granted {
         /// The access token.
         access: IssuedToken,
         /// The remember-me token.
-        remember_me: IssuedToken,
+        remember_me: Box<IssuedToken>,
     },
     /// The number of a numbered session.
     NumberedSession(i32),
@@ -198,7 +198,12 @@ impl LoginCompletion {
         outcome
     }
 
-    async fn decide(&self, auth: Authenticated, grant: Grant, second: SecondStep) -> Result<LoginOutcome, DomainError> {
+    async fn decide(
+        &self,
+        auth: Authenticated,
+        grant: Grant,
+        second: SecondStep,
+    ) -> Result<LoginOutcome, DomainError> {
         let Authenticated { user, method } = auth;
         if !user.enabled {
             return Err(DomainError::AccountDisabled);
@@ -243,7 +248,12 @@ impl LoginCompletion {
             .is_some_and(|totp| totp.confirmed))
     }
 
-    async fn issue(&self, user: &User, grant: Grant, origin: Option<TokenHash>) -> Result<Granted, DomainError> {
+    async fn issue(
+        &self,
+        user: &User,
+        grant: Grant,
+        origin: Option<TokenHash>,
+    ) -> Result<Granted, DomainError> {
         match grant {
             Grant::Access { ttl, note } => {
                 let attributes = TokenAttributes {
@@ -286,7 +296,10 @@ impl LoginCompletion {
                         },
                     )
                     .await?;
-                Ok(Granted::AccessAndRememberMe { access, remember_me })
+                Ok(Granted::AccessAndRememberMe {
+                    access,
+                    remember_me: Box::new(remember_me),
+                })
             }
             Grant::NumberedSession { ttl, client } => {
                 let number = self.sessions.issue_numbered(user.id, ttl, &client).await?;
@@ -331,10 +344,18 @@ mod tests {
         let outcome = world
             .services()
             .completion
-            .complete(password(ann.clone()), Grant::access(Duration::hours(1)), SecondStep::Refuse)
+            .complete(
+                password(ann.clone()),
+                Grant::access(Duration::hours(1)),
+                SecondStep::Refuse,
+            )
             .await
             .unwrap();
-        let LoginOutcome::LoggedIn { granted: Granted::Access(token), .. } = outcome else {
+        let LoginOutcome::LoggedIn {
+            granted: Granted::Access(token),
+            ..
+        } = outcome
+        else {
             panic!("{outcome:?}");
         };
         assert_eq!(token.record.expires_at, world.now() + Duration::hours(1));
@@ -352,11 +373,19 @@ mod tests {
         let err = world
             .services()
             .completion
-            .complete(password(ann.clone()), Grant::access(Duration::hours(1)), SecondStep::Refuse)
+            .complete(
+                password(ann.clone()),
+                Grant::access(Duration::hours(1)),
+                SecondStep::Refuse,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::AccountDisabled));
-        assert_eq!(world.failures(&format!("account:{}", ann.id)), 2, "the attempt is given back");
+        assert_eq!(
+            world.failures(&format!("account:{}", ann.id)),
+            2,
+            "the attempt is given back"
+        );
         assert_eq!(world.account(ann.id).last_login_at, None);
     }
 
@@ -382,7 +411,11 @@ mod tests {
         assert_eq!(pending.record.kind, TokenKind::PendingSecondFactor);
         assert_eq!(world.account(ann.id).last_login_at, None);
         let err = completion
-            .complete(password(ann), Grant::access(Duration::hours(1)), SecondStep::Refuse)
+            .complete(
+                password(ann),
+                Grant::access(Duration::hours(1)),
+                SecondStep::Refuse,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::SecondFactorRequired));
@@ -440,7 +473,11 @@ mod tests {
         let ann = world.add_user("ann");
         let completion = world.services().completion;
         let err = completion
-            .complete(password(ann.clone()), Grant::access(Duration::hours(1)), SecondStep::Refuse)
+            .complete(
+                password(ann.clone()),
+                Grant::access(Duration::hours(1)),
+                SecondStep::Refuse,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::EmailNotVerified));
@@ -448,7 +485,11 @@ mod tests {
         let ann = world.services().users.by_id(ann.id).await.unwrap().unwrap();
         assert!(
             completion
-                .complete(password(ann), Grant::access(Duration::hours(1)), SecondStep::Refuse)
+                .complete(
+                    password(ann),
+                    Grant::access(Duration::hours(1)),
+                    SecondStep::Refuse
+                )
                 .await
                 .is_ok()
         );
@@ -479,7 +520,10 @@ mod tests {
         else {
             panic!("{outcome:?}");
         };
-        assert_eq!(remember_me.record.attributes.client_id.as_deref(), Some("client-1"));
+        assert_eq!(
+            remember_me.record.attributes.client_id.as_deref(),
+            Some("client-1")
+        );
         assert_eq!(access.record.attributes.origin, Some(remember_me.record.hash));
     }
 

@@ -30,7 +30,8 @@ pub use login_completion::{
 pub use numeric_sessions::{NumericSession, NumericSessionService};
 pub use password_login::PasswordLogin;
 pub use registration::{
-    EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService, RegistrationSettings,
+    EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService,
+    RegistrationSettings,
 };
 pub use remember_me::{Authorized, RememberMeLifetimes, RememberMeService};
 pub use sessions::{Session, SessionService};

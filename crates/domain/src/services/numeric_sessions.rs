@@ -27,7 +27,11 @@ pub struct NumericSessionService {
 
 impl NumericSessionService {
     /// Wires the service.
-    pub fn new(passwords: Arc<PasswordLogin>, sessions: Arc<SessionService>, attempts: Arc<Attempts>) -> Self {
+    pub fn new(
+        passwords: Arc<PasswordLogin>,
+        sessions: Arc<SessionService>,
+        attempts: Arc<Attempts>,
+    ) -> Self {
         Self {
             passwords,
             sessions,
@@ -98,7 +102,12 @@ mod tests {
         world.add_user("ann");
         let service = world.services().numeric_sessions;
         let session = service
-            .login("ann@example.com", &Password::new("pw-ann"), &from("192.0.2.1"), Duration::minutes(15))
+            .login(
+                "ann@example.com",
+                &Password::new("pw-ann"),
+                &from("192.0.2.1"),
+                Duration::minutes(15),
+            )
             .await
             .unwrap();
         assert!(matches!(

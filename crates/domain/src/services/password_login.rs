@@ -4,7 +4,8 @@ use crate::error::DomainError;
 use crate::model::{ClientAddress, Password, User, normalize_identifier};
 use crate::ports::{PasswordCheck, PasswordHasher};
 use crate::services::{
-    Attempts, AuthMethod, Authenticated, Grant, HashAdmission, LoginCompletion, LoginOutcome, SecondStep, Users,
+    Attempts, AuthMethod, Authenticated, Grant, HashAdmission, LoginCompletion, LoginOutcome, SecondStep,
+    Users,
 };
 
 /// The password identity provider: proves who someone is by a username (or
@@ -131,7 +132,12 @@ impl PasswordLogin {
 
     /// Re-checks the password of a user who is already logged in, before a
     /// sensitive change; counted like a login attempt.
-    pub async fn confirm(&self, user: &User, password: &Password, client: &ClientAddress) -> Result<(), DomainError> {
+    pub async fn confirm(
+        &self,
+        user: &User,
+        password: &Password,
+        client: &ClientAddress,
+    ) -> Result<(), DomainError> {
         let authenticated = self.authenticate(&user.username, password, client).await?;
         // The check is not a login: the attempt is given back, the count stands.
         self.attempts.account(authenticated.user.id).refund().await?;
@@ -217,7 +223,9 @@ mod tests {
             ));
         }
         let err = login(&world, "ann", "wrong").await.unwrap_err();
-        assert!(matches!(err, DomainError::AccountLocked { until } if until == world.now() + Duration::minutes(15)));
+        assert!(
+            matches!(err, DomainError::AccountLocked { until } if until == world.now() + Duration::minutes(15))
+        );
         // Locked: even the right password is refused, and costs no hash at all.
         let before = world.verifications().len();
         assert!(matches!(
@@ -330,9 +338,17 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let service = world.services().password_login;
-        service.confirm(&ann, &Password::new("pw-ann"), &client()).await.unwrap();
+        service
+            .confirm(&ann, &Password::new("pw-ann"), &client())
+            .await
+            .unwrap();
         assert_eq!(world.failures(&format!("account:{}", ann.id)), 0);
-        assert!(service.confirm(&ann, &Password::new("nope"), &client()).await.is_err());
+        assert!(
+            service
+                .confirm(&ann, &Password::new("nope"), &client())
+                .await
+                .is_err()
+        );
         assert_eq!(world.failures(&format!("account:{}", ann.id)), 1);
     }
 }

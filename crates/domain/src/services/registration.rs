@@ -137,7 +137,11 @@ impl RegistrationService {
     /// Registers an account and sends the verification e-mail. Invalid input
     /// writes nothing; if the e-mail cannot be handed over, the account is removed
     /// again, so that the address can register once the mail server is back.
-    pub async fn register(&self, registration: Registration, client: &ClientAddress) -> Result<User, DomainError> {
+    pub async fn register(
+        &self,
+        registration: Registration,
+        client: &ClientAddress,
+    ) -> Result<User, DomainError> {
         let email = validate_email(&registration.email)?;
         let first_name = validate_name("first name", registration.first_name.as_deref())?;
         let last_name = validate_name("last name", registration.last_name.as_deref())?;
@@ -146,7 +150,9 @@ impl RegistrationService {
             return Err(DomainError::ReadOnlyDirectory);
         }
         let directory = self.users.directory();
-        if directory.find_by_email(&email).await?.is_some() || directory.find_by_username(&email).await?.is_some() {
+        if directory.find_by_email(&email).await?.is_some()
+            || directory.find_by_username(&email).await?.is_some()
+        {
             return Err(DomainError::EmailTaken);
         }
         let password_hash = {
@@ -166,7 +172,10 @@ impl RegistrationService {
             .await?;
         let user = self.users.resolve(entry).await?;
         let result = match self.store_key_pair(&user).await {
-            Ok(user) => self.send_verification(&user, registration.kind).await.map(|()| user),
+            Ok(user) => self
+                .send_verification(&user, registration.kind)
+                .await
+                .map(|()| user),
             Err(err) => Err(err),
         };
         match result {
@@ -187,7 +196,10 @@ impl RegistrationService {
     async fn store_key_pair(&self, user: &User) -> Result<User, DomainError> {
         let (public, private) = self.keys.generate();
         let context = format!("user:{}", user.id).into_bytes();
-        let sealed_private = self.cipher.seal(&private, &context).map_err(DomainError::Internal)?;
+        let sealed_private = self
+            .cipher
+            .seal(&private, &context)
+            .map_err(DomainError::Internal)?;
         let public_hex: String = public.iter().map(|b| format!("{b:02x}")).collect();
         let patch = AccountPatch {
             key_pair: Some(StoredKeyPair {
@@ -196,7 +208,10 @@ impl RegistrationService {
             }),
             ..AccountPatch::default()
         };
-        self.users.accounts().update(user.id, patch, self.clock.now()).await?;
+        self.users
+            .accounts()
+            .update(user.id, patch, self.clock.now())
+            .await?;
         Ok(User {
             public_key: Some(public_hex),
             ..user.clone()
@@ -350,10 +365,18 @@ mod tests {
             ),
         ] {
             let world = World::new();
-            let user = world.services().registration.register(registration(kind), &client()).await.unwrap();
+            let user = world
+                .services()
+                .registration
+                .register(registration(kind), &client())
+                .await
+                .unwrap();
             assert_eq!(user.username, "max.musterman@gmail.de");
             assert_eq!(user.public_key.as_deref(), Some("ab".repeat(32).as_str()));
-            assert_eq!(world.sealed_key(user.id), format!("sealed[user:{}]:private-key", user.id));
+            assert_eq!(
+                world.sealed_key(user.id),
+                format!("sealed[user:{}]:private-key", user.id)
+            );
             let mails = world.mails();
             assert_eq!(mails.len(), 1);
             assert!(mails[0].body.contains(phrase), "{}", mails[0].body);

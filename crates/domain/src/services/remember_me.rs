@@ -99,7 +99,7 @@ impl RememberMeService {
             } => Ok(Authorized {
                 user,
                 access,
-                remember_me: Some(remember_me),
+                remember_me: Some(*remember_me),
             }),
             other => Err(DomainError::Internal(format!(
                 "a remember-me login completed with an unexpected outcome: {other:?}"
@@ -147,7 +147,9 @@ impl RememberMeService {
                 "a remember-me exchange completed without an access token".into(),
             ));
         };
-        self.sessions.touch_if_stale(&token, access.record.created_at).await;
+        self.sessions
+            .touch_if_stale(&token, access.record.created_at)
+            .await;
         Ok(access)
     }
 }
@@ -170,7 +172,13 @@ mod tests {
         world
             .services()
             .remember_me
-            .login("ann", &Password::new("pw-ann"), &client(), LIFETIMES, Some("client-a"))
+            .login(
+                "ann",
+                &Password::new("pw-ann"),
+                &client(),
+                LIFETIMES,
+                Some("client-a"),
+            )
             .await
             .unwrap()
     }
@@ -193,7 +201,9 @@ mod tests {
         let remember = remembered(&world).await.remember_me.unwrap();
         let service = world.services().remember_me;
         assert!(matches!(
-            service.exchange(&remember.plaintext, "client-b", Duration::hours(8)).await,
+            service
+                .exchange(&remember.plaintext, "client-b", Duration::hours(8))
+                .await,
             Err(DomainError::InvalidToken)
         ));
         let access = service
@@ -216,7 +226,12 @@ mod tests {
                 .is_err()
         );
         let remember = authorized.remember_me.unwrap();
-        world.services().sessions.revoke(&remember.record.hash).await.unwrap();
+        world
+            .services()
+            .sessions
+            .revoke(&remember.record.hash)
+            .await
+            .unwrap();
         assert!(
             service
                 .exchange(&remember.plaintext, "client-a", Duration::hours(8))

@@ -67,7 +67,12 @@ impl SessionService {
     }
 
     /// Mints a token of `kind` for `user`, valid for `ttl` from now.
-    pub async fn issue(&self, user: UserId, kind: TokenKind, ttl: Duration) -> Result<IssuedToken, DomainError> {
+    pub async fn issue(
+        &self,
+        user: UserId,
+        kind: TokenKind,
+        ttl: Duration,
+    ) -> Result<IssuedToken, DomainError> {
         self.issue_with(user, kind, ttl, TokenAttributes::default()).await
     }
 
@@ -259,7 +264,10 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let issued = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        let issued = sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
         assert_ne!(issued.record.hash.0, issued.plaintext);
         assert_eq!(issued.record.hash, world.digest(&issued.plaintext));
         let session = sessions.authenticate(&issued.plaintext).await.unwrap();
@@ -272,15 +280,26 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let expired = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(1)).await.unwrap();
-        let revoked = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        let expired = sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(1))
+            .await
+            .unwrap();
+        let revoked = sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
         let pending = sessions
             .issue(ann.id, TokenKind::PendingSecondFactor, Duration::minutes(5))
             .await
             .unwrap();
         sessions.revoke(&revoked.record.hash).await.unwrap();
         world.advance(Duration::minutes(1));
-        for plaintext in [&expired.plaintext, &revoked.plaintext, &pending.plaintext, "unknown"] {
+        for plaintext in [
+            &expired.plaintext,
+            &revoked.plaintext,
+            &pending.plaintext,
+            "unknown",
+        ] {
             let err = sessions.authenticate(plaintext).await.unwrap_err();
             assert!(matches!(err, DomainError::InvalidToken), "{plaintext}: {err:?}");
         }
@@ -291,7 +310,10 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let token = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        let token = sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
         world.set_disabled(ann.id, true);
         assert!(sessions.authenticate(&token.plaintext).await.is_err());
         world.set_disabled(ann.id, false);
@@ -318,7 +340,10 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let token = sessions.issue(ann.id, TokenKind::Access, Duration::minutes(60)).await.unwrap();
+        let token = sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
         sessions.authenticate(&token.plaintext).await.unwrap();
         world.advance(Duration::seconds(59));
         sessions.authenticate(&token.plaintext).await.unwrap();
@@ -349,7 +374,12 @@ mod tests {
                 .user_id,
             ann.id
         );
-        assert!(sessions.consume(&link.plaintext, TokenKind::EmailVerification).await.is_err());
+        assert!(
+            sessions
+                .consume(&link.plaintext, TokenKind::EmailVerification)
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
@@ -357,7 +387,10 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let sessions = world.services().sessions;
-        let remember = sessions.issue(ann.id, TokenKind::RememberMe, Duration::days(30)).await.unwrap();
+        let remember = sessions
+            .issue(ann.id, TokenKind::RememberMe, Duration::days(30))
+            .await
+            .unwrap();
         let access = sessions
             .issue_with(
                 ann.id,
@@ -374,9 +407,18 @@ mod tests {
         sessions.logout(&session).await.unwrap();
         assert!(world.token(&remember.record.hash).revoked_at.is_some());
 
-        let kept = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
-        let other = sessions.issue(ann.id, TokenKind::Access, Duration::hours(1)).await.unwrap();
-        assert_eq!(sessions.logout_others(ann.id, &kept.record.hash).await.unwrap(), 1);
+        let kept = sessions
+            .issue(ann.id, TokenKind::Access, Duration::hours(1))
+            .await
+            .unwrap();
+        let other = sessions
+            .issue(ann.id, TokenKind::Access, Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            sessions.logout_others(ann.id, &kept.record.hash).await.unwrap(),
+            1
+        );
         assert!(sessions.authenticate(&kept.plaintext).await.is_ok());
         assert!(sessions.authenticate(&other.plaintext).await.is_err());
     }
@@ -388,8 +430,20 @@ mod tests {
         let sessions = world.services().sessions;
         world.next_session_numbers(&[7, 7, 8]);
         let client = ClientAddress::new("192.0.2.1".parse().unwrap());
-        assert_eq!(sessions.issue_numbered(ann.id, Duration::minutes(15), &client).await.unwrap(), 7);
-        assert_eq!(sessions.issue_numbered(ann.id, Duration::minutes(15), &client).await.unwrap(), 8);
+        assert_eq!(
+            sessions
+                .issue_numbered(ann.id, Duration::minutes(15), &client)
+                .await
+                .unwrap(),
+            7
+        );
+        assert_eq!(
+            sessions
+                .issue_numbered(ann.id, Duration::minutes(15), &client)
+                .await
+                .unwrap(),
+            8
+        );
         let record = world.token(&sessions.number_digest(8));
         assert_eq!(record.attributes.bound_address.as_deref(), Some("192.0.2.1"));
     }

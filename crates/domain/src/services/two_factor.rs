@@ -3,11 +3,14 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User, UserId};
+use crate::model::{
+    ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User,
+    UserId,
+};
 use crate::ports::{AccountStates, Clock, SecondFactorStore, SecretCipher, TokenMint, TotpGenerator};
 use crate::services::{
-    Attempts, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin, SecondStep,
-    Session, SessionService, Users,
+    Attempts, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin,
+    SecondStep, Session, SessionService, Users,
 };
 
 /// Recovery codes handed out when two-factor authentication is enabled.
@@ -172,7 +175,11 @@ impl TwoFactorService {
                 },
             )
             .await?;
-        let account = if user.email.is_empty() { &user.username } else { &user.email };
+        let account = if user.email.is_empty() {
+            &user.username
+        } else {
+            &user.email
+        };
         self.totp
             .provisioning(&secret, self.settings.params, &self.settings.issuer, account)
             .map_err(DomainError::Internal)
@@ -182,7 +189,12 @@ impl TwoFactorService {
     /// active. Every other session and remember-me token of the user ends, since
     /// they were opened with the password alone. Returns the recovery codes,
     /// which are stored only as digests.
-    pub async fn confirm_enrolment(&self, session: &Session, user: &User, code: &str) -> Result<Vec<String>, DomainError> {
+    pub async fn confirm_enrolment(
+        &self,
+        session: &Session,
+        user: &User,
+        code: &str,
+    ) -> Result<Vec<String>, DomainError> {
         only_self(&session.user, user)?;
         let totp = match self.factors.find_totp(user.id).await? {
             Some(totp) if totp.confirmed => return Err(DomainError::SecondFactorAlreadyEnabled),
@@ -354,7 +366,12 @@ impl TwoFactorService {
         }
         per_token.refund().await?;
         // Only one completion per pending token, whatever runs in parallel.
-        if self.sessions.consume(pending, TokenKind::PendingSecondFactor).await.is_err() {
+        if self
+            .sessions
+            .consume(pending, TokenKind::PendingSecondFactor)
+            .await
+            .is_err()
+        {
             account.refund().await?;
             return Err(DomainError::InvalidToken);
         }
@@ -478,14 +495,24 @@ mod tests {
             .issue(user.id, TokenKind::Access, Duration::hours(1))
             .await
             .unwrap();
-        world.services().sessions.authenticate(&token.plaintext).await.unwrap()
+        world
+            .services()
+            .sessions
+            .authenticate(&token.plaintext)
+            .await
+            .unwrap()
     }
 
     /// Enrols and confirms `user` through the service; returns the recovery codes.
     async fn enabled(world: &World, user: &User) -> Vec<String> {
         let service = world.services().two_factor;
         service
-            .start_enrolment(user, user, &Password::new(&format!("pw-{}", user.username)), &client())
+            .start_enrolment(
+                user,
+                user,
+                &Password::new(format!("pw-{}", user.username)),
+                &client(),
+            )
             .await
             .unwrap();
         let session = session_of(world, user).await;
@@ -503,7 +530,7 @@ mod tests {
             .password_login
             .login(
                 &user.username,
-                &Password::new(&format!("pw-{}", user.username)),
+                &Password::new(format!("pw-{}", user.username)),
                 &client(),
                 Grant::access(Duration::hours(1)),
                 SecondStep::Pending {
@@ -535,7 +562,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(provisioning.params.algorithm, TotpAlgorithm::Sha1);
-        assert_eq!(world.sealed_secret(ann.id), format!("sealed[user:{}]:secret", ann.id));
+        assert_eq!(
+            world.sealed_secret(ann.id),
+            format!("sealed[user:{}]:secret", ann.id)
+        );
         assert!(!service.is_enabled(ann.id).await.unwrap());
     }
 
@@ -743,17 +773,27 @@ mod tests {
         let service = world.services().two_factor;
         let password = Password::new("pw-ann");
         assert!(matches!(
-            service.disable(&ann, &ann, None, Some(&code(world.step())), &client()).await,
+            service
+                .disable(&ann, &ann, None, Some(&code(world.step())), &client())
+                .await,
             Err(DomainError::InvalidInput(_))
         ));
         assert!(matches!(
             service
-                .disable(&ann, &ann, Some(&Password::new("wrong")), Some(&code(world.step())), &client())
+                .disable(
+                    &ann,
+                    &ann,
+                    Some(&Password::new("wrong")),
+                    Some(&code(world.step())),
+                    &client()
+                )
                 .await,
             Err(DomainError::InvalidCredentials)
         ));
         assert!(matches!(
-            service.disable(&ann, &ann, Some(&password), Some("999999"), &client()).await,
+            service
+                .disable(&ann, &ann, Some(&password), Some("999999"), &client())
+                .await,
             Err(DomainError::InvalidSecondFactor)
         ));
         assert_eq!(world.failures(&format!("account:{}", ann.id)), 2);
@@ -778,7 +818,10 @@ mod tests {
         world.set_role(bob.id, Role::Support);
         let support = world.services().users.by_id(bob.id).await.unwrap().unwrap();
         let target = service.target(&support, ann.id).await.unwrap();
-        service.disable(&support, &target, None, None, &client()).await.unwrap();
+        service
+            .disable(&support, &target, None, None, &client())
+            .await
+            .unwrap();
         assert!(!world.has_totp(ann.id));
         assert!(matches!(
             service.target(&support, UserId(999)).await,
@@ -794,8 +837,14 @@ mod tests {
         world.put_sealed_key(ann.id, "legacy:private");
         let service = world.services().two_factor;
         assert_eq!(service.reseal(true).await.unwrap(), 2);
-        assert_eq!(world.sealed_secret(ann.id), format!("sealed[user:{}]:secret", ann.id));
-        assert_eq!(world.sealed_key(ann.id), format!("sealed[user:{}]:private", ann.id));
+        assert_eq!(
+            world.sealed_secret(ann.id),
+            format!("sealed[user:{}]:secret", ann.id)
+        );
+        assert_eq!(
+            world.sealed_key(ann.id),
+            format!("sealed[user:{}]:private", ann.id)
+        );
         assert_eq!(service.reseal(true).await.unwrap(), 0, "current ones are skipped");
         assert_eq!(service.reseal(false).await.unwrap(), 2);
     }

@@ -14,7 +14,11 @@ pub struct Users {
 
 impl Users {
     /// Joins `directory` with `accounts`.
-    pub fn new(directory: Arc<dyn UserDirectory>, accounts: Arc<dyn AccountStates>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        directory: Arc<dyn UserDirectory>,
+        accounts: Arc<dyn AccountStates>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             directory,
             accounts,

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AccountStates, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter, SecondFactorStore, SecretCipher,
-    SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
+    AccountStates, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter, SecondFactorStore,
+    SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
-    CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService, PasswordLogin, RegistrationPorts,
-    RegistrationService, RegistrationSettings, RememberMeService, SessionService, TwoFactorPorts, TwoFactorService,
-    TwoFactorSettings, Users,
+    CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService, PasswordLogin,
+    RegistrationPorts, RegistrationService, RegistrationSettings, RememberMeService, SessionService,
+    TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users,
 };
 
 /// Every adapter the services talk to.

@@ -142,7 +142,13 @@ pub async fn authorize(
             let authorized = state
                 .services
                 .remember_me
-                .login(&user_id, &Password::new(password), &state.client(&req), lifetimes, remember_for)
+                .login(
+                    &user_id,
+                    &Password::new(password),
+                    &state.client(&req),
+                    lifetimes,
+                    remember_for,
+                )
                 .await?;
             let remember_me_expires_in = authorized
                 .remember_me

@@ -93,19 +93,17 @@ impl FlowError {
                 "UnauthorizedError",
                 format!("{username} was not authorized, the account is disabled."),
             ),
-            DomainError::AccountLocked { until } => {
-                Self {
-                    retry_after: Some(seconds_until(until)),
-                    ..Self::new(
-                        StatusCode::FORBIDDEN,
-                        "ForbiddenError",
-                        format!(
-                            "{username} is locked after too many failed login attempts; try again after {}.",
-                            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                        ),
-                    )
-                }
-            }
+            DomainError::AccountLocked { until } => Self {
+                retry_after: Some(seconds_until(until)),
+                ..Self::new(
+                    StatusCode::FORBIDDEN,
+                    "ForbiddenError",
+                    format!(
+                        "{username} is locked after too many failed login attempts; try again after {}.",
+                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                )
+            },
             other => other.into(),
         }
     }

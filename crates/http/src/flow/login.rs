@@ -93,7 +93,13 @@ pub async fn login(
     };
     let outcome = services
         .password_login
-        .login(&username, &Password::new(password), &state.client(&req), Grant::access(ttl), second)
+        .login(
+            &username,
+            &Password::new(password),
+            &state.client(&req),
+            Grant::access(ttl),
+            second,
+        )
         .await
         .map_err(|err| FlowError::login_refused(&username, err))?;
     match outcome {

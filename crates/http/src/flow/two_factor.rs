@@ -234,9 +234,7 @@ pub async fn validate(
         .complete_login(&pending, code, Grant::access(ttl))
         .await
         .map_err(|err| match err {
-            locked @ DomainError::AccountLocked { .. } => {
-                FlowError::login_refused("the account", locked)
-            }
+            locked @ DomainError::AccountLocked { .. } => FlowError::login_refused("the account", locked),
             other => other.into(),
         })?;
     Ok(rest_token(false, &issued.plaintext))

@@ -114,8 +114,10 @@ impl From<DomainError> for GradidoError {
             },
             DomainError::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "error", "email not checked")
                 .with_details("confirm the e-mail address with the link in the verification e-mail first"),
-            DomainError::ReadOnlyDirectory => Self::new(StatusCode::FORBIDDEN, "error", "registration disabled")
-                .with_details("this server's user directory does not take new users"),
+            DomainError::ReadOnlyDirectory => {
+                Self::new(StatusCode::FORBIDDEN, "error", "registration disabled")
+                    .with_details("this server's user directory does not take new users")
+            }
             DomainError::EmailTaken | DomainError::UsernameTaken => {
                 Self::new(StatusCode::CONFLICT, "exist", "user already exist")
             }

@@ -104,7 +104,12 @@ pub async fn unsecure_login(
     let session = state
         .services
         .numeric_sessions
-        .login(&identifier, &Password::new(password), &client, settings.session_ttl)
+        .login(
+            &identifier,
+            &Password::new(password),
+            &client,
+            settings.session_ttl,
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -37,9 +37,21 @@ async fn an_address_with_too_many_failed_logins_gets_429_in_every_dialect() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     }
     let refused = app.send(flow_login("ann", PASSWORD, "192.0.2.7:4001")).await;
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.text());
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text()
+    );
     assert_eq!(refused.json()["type"], "TooManyRequestsError");
-    let retry: u64 = refused.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    let retry: u64 = refused
+        .headers
+        .get(header::RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     let bimplus = app
         .send(
@@ -63,10 +75,15 @@ async fn an_ipv6_client_is_counted_per_64() {
     let app = throttled_app(2).await;
     app.add_user("ann").await;
     app.send(flow_login("a", "x", "[2001:db8:1:2::1]:4000")).await;
-    app.send(flow_login("b", "x", "[2001:db8:1:2:ffff::9]:4000")).await;
-    let refused = app.send(flow_login("ann", PASSWORD, "[2001:db8:1:2::77]:4000")).await;
+    app.send(flow_login("b", "x", "[2001:db8:1:2:ffff::9]:4000"))
+        .await;
+    let refused = app
+        .send(flow_login("ann", PASSWORD, "[2001:db8:1:2::77]:4000"))
+        .await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
-    let other = app.send(flow_login("ann", PASSWORD, "[2001:db8:1:3::1]:4000")).await;
+    let other = app
+        .send(flow_login("ann", PASSWORD, "[2001:db8:1:3::1]:4000"))
+        .await;
     assert_eq!(other.status, StatusCode::OK);
 }
 
@@ -84,7 +101,12 @@ async fn a_name_nobody_has_locks_like_an_account_so_the_answer_tells_nothing() {
         assert_eq!(fifth.status, StatusCode::FORBIDDEN, "{name}: {}", fifth.text());
         let after = app.send(flow_login(name, "wrong", "192.0.2.9:1")).await;
         assert_eq!(after.status, StatusCode::FORBIDDEN);
-        answers.push(after.json()["message"].as_str().unwrap().replacen(name, "NAME", 1));
+        answers.push(
+            after.json()["message"]
+                .as_str()
+                .unwrap()
+                .replacen(name, "NAME", 1),
+        );
     }
     assert_eq!(answers[0], answers[1], "the lock answer is the same for both");
 }
@@ -150,7 +172,10 @@ async fn a_remember_me_token_never_stands_in_for_a_second_factor() {
         )
         .await
         .unwrap();
-    factors.confirm_totp(ann.id, 1, Vec::new(), app.clock_now()).await.unwrap();
+    factors
+        .confirm_totp(ann.id, 1, Vec::new(), app.clock_now())
+        .await
+        .unwrap();
     let answer = app
         .send(TestRequest::post().uri("/v2/authorize").set_json(json!({
             "remember_me": "true", "remember_me_token": remember, "client_id": "c1"
@@ -232,7 +257,10 @@ async fn with_verified_addresses_required_a_registered_user_logs_in_only_after_t
     let mail = app.mails().pop().unwrap();
     let code = mail
         .split_whitespace()
-        .find_map(|word| word.split_once("/account/checkEmail/").map(|(_, code)| code.to_owned()))
+        .find_map(|word| {
+            word.split_once("/account/checkEmail/")
+                .map(|(_, code)| code.to_owned())
+        })
         .unwrap();
     let opened = app
         .send(TestRequest::get().uri(&format!("/account/checkEmail/{code}")))

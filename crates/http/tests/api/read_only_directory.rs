@@ -84,7 +84,13 @@ async fn an_outdated_hash_is_verified_and_left_as_it_is() {
         .unwrap();
     let answer = app.send(flow_login("old", "password")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-    let stored = app.db.directory().find_by_id(&entry.external_id).await.unwrap().unwrap();
+    let stored = app
+        .db
+        .directory()
+        .find_by_id(&entry.external_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.password_hash, Some(outdated));
 }
 

@@ -27,7 +27,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
             tracing::info!(resealed, "secrets sealed in the current form");
         }
     }
-    let purge = actix_web::rt::spawn(purge_expired_attempts(core.lockouts.clone(), core.throttles.clone()));
+    let purge = actix_web::rt::spawn(purge_expired_attempts(
+        core.lockouts.clone(),
+        core.throttles.clone(),
+    ));
     let state = core.http_state(&config)?;
     let mut server = HttpServer::new(move || {
         App::new()

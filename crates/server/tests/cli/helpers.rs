@@ -55,6 +55,21 @@ impl Scratch {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// Runs with extra environment variables and expects success; returns stdout.
+    pub fn ok_with(&self, env: &[(&str, &str)], args: &[&str], stdin: &str) -> String {
+        let mut command = self.command();
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = run_with(command, args, stdin);
+        assert!(
+            output.status.success(),
+            "limen {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     /// Runs and expects failure; returns stderr.
     pub fn fails(&self, args: &[&str], stdin: &str) -> String {
         let output = self.run(args, stdin);

@@ -53,7 +53,11 @@ fn add_user(scratch: &Scratch, database: &Postgres, name: &str) {
         ],
         &format!("{PASSWORD}\n"),
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn http() -> reqwest::Client {
@@ -78,7 +82,13 @@ async fn login(http: &reqwest::Client, base: &str, name: &str, password: &str) -
 /// Log lines whose message is exactly `message`.
 fn logged(server: &Server, message: &str) -> usize {
     let needle = format!("\"message\":\"{message}\"");
-    server.log.lock().unwrap().lines().filter(|line| line.contains(&needle)).count()
+    server
+        .log
+        .lock()
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains(&needle))
+        .count()
 }
 
 #[tokio::test]
@@ -104,7 +114,10 @@ async fn a_hundred_parallel_wrong_passwords_get_exactly_the_allowed_checks_and_l
     );
     assert!(statuses.iter().filter(|status| **status == 403).count() >= 95);
     let (status, body) = login(&http, &server.base, "ann", PASSWORD).await;
-    assert_eq!(status, 403, "the right password after the storm is refused: {body}");
+    assert_eq!(
+        status, 403,
+        "the right password after the storm is refused: {body}"
+    );
     assert_eq!(
         logged(&server, "password rejected"),
         5,
@@ -263,7 +276,10 @@ async fn a_verification_link_opened_fifty_times_at_once_works_once() {
         .replace("=\n", "");
     let path = mail
         .split_whitespace()
-        .find_map(|word| word.split_once("/account/checkEmail/").map(|(_, code)| code.to_owned()))
+        .find_map(|word| {
+            word.split_once("/account/checkEmail/")
+                .map(|(_, code)| code.to_owned())
+        })
         .unwrap();
     let link = format!("{}/account/checkEmail/{path}", server.base);
     let opened = (0..50).map(|_| {
@@ -272,8 +288,16 @@ async fn a_verification_link_opened_fifty_times_at_once_works_once() {
         async move { http.get(link).send().await.unwrap().status().as_u16() }
     });
     let statuses = join_all(opened).await;
-    assert_eq!(statuses.iter().filter(|status| **status == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|status| **status == 404).count(), 49, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 404).count(),
+        49,
+        "{statuses:?}"
+    );
     assert!(server.terminate());
     database.drop_database().await;
 }

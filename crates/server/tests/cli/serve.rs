@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Scratch, Server, exists};
+use crate::helpers::{Postgres, Scratch, Server, exists};
 
 async fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -87,10 +87,19 @@ async fn tokens_in_the_query_string_never_reach_the_log() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 401);
+    // A path that matches no route may carry a token too.
+    let stray = client()
+        .await
+        .get(format!("{}/authentication/{secret}-in-a-path", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 404);
     let log = server.log.clone();
     assert!(server.terminate());
     let log = log.lock().unwrap().clone();
     assert!(log.contains("/authentication/user"), "{log}");
+    assert!(log.contains("(no route)"), "{log}");
     assert!(!log.contains(secret), "{log}");
 }
 
@@ -134,7 +143,43 @@ async fn with_no_arguments_it_serves_sqlite_in_the_working_directory_on_8080() {
         .unwrap();
     assert_eq!(health.status(), 200);
     assert!(exists(&scratch.dir.join("limen.db")));
+    // No secrets_key configured: one was generated beside the database, for its owner only.
+    let key = scratch.dir.join("limen.db.secrets-key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 44);
     assert!(server.terminate());
+}
+
+#[tokio::test]
+async fn on_postgresql_it_refuses_to_serve_without_a_secrets_key_unless_told_to() {
+    let Some(database) = Postgres::create().await else {
+        return;
+    };
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_DATABASE_URL", &database.url);
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("secrets_key is not set"), "{stderr}");
+    assert!(stderr.contains("allow_unsealed_secrets"), "{stderr}");
+    // Administration does not seal anything: it runs.
+    scratch.ok_with(
+        &[("LIMEN_DATABASE_URL", database.url.as_str())],
+        &["user", "list"],
+        "",
+    );
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_DATABASE_URL", &database.url)
+        .env("LIMEN_ALLOW_UNSEALED_SECRETS", "true");
+    let server = Server::start(command);
+    assert!(server.terminate());
+    database.drop_database().await;
 }
 
 #[tokio::test]

@@ -48,7 +48,11 @@ async fn ids_of_limen_s_own_users_and_of_other_directories_never_collide() {
         let ann = directory.create(new_entry("ann")).await.unwrap();
         let external = accounts.link("crm", "42", at(1)).await.unwrap();
         let bob = directory.create(new_entry("bob")).await.unwrap();
-        let mut ids = vec![ann.external_id.clone(), external.user_id.0.to_string(), bob.external_id.clone()];
+        let mut ids = vec![
+            ann.external_id.clone(),
+            external.user_id.0.to_string(),
+            bob.external_id.clone(),
+        ];
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 3, "{}: {ids:?}", test.engine);
@@ -91,7 +95,9 @@ async fn patches_change_only_what_they_name_and_logins_are_recorded() {
         assert_eq!(account.email_verified_at, Some(at(2)));
         assert_eq!(account.last_login_at, Some(at(3)));
         assert!(matches!(
-            accounts.update(UserId(987_654), AccountPatch::default(), at(4)).await,
+            accounts
+                .update(UserId(987_654), AccountPatch::default(), at(4))
+                .await,
             Err(StoreError::NotFound)
         ));
         accounts.delete(id).await.unwrap();
@@ -131,7 +137,12 @@ async fn key_pairs_are_stored_listed_and_resealed_only_when_unchanged() {
             test.engine
         );
         assert!(!accounts.replace_sealed_key(id, "stale", "new").await.unwrap());
-        assert!(accounts.replace_sealed_key(id, "sealed-old", "sealed-new").await.unwrap());
+        assert!(
+            accounts
+                .replace_sealed_key(id, "sealed-old", "sealed-new")
+                .await
+                .unwrap()
+        );
         assert_eq!(accounts.list_sealed_keys().await.unwrap()[0].1, "sealed-new");
         test.drop_database().await;
     }

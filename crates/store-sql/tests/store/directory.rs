@@ -55,7 +55,12 @@ async fn created_users_are_found_by_every_key_and_share_their_id_with_their_acco
             .link(directory.name(), &created.external_id, at(1))
             .await
             .unwrap();
-        assert_eq!(account.user_id.0.to_string(), created.external_id, "{}", test.engine);
+        assert_eq!(
+            account.user_id.0.to_string(),
+            created.external_id,
+            "{}",
+            test.engine
+        );
         assert_eq!(account.created_at, at(0), "the account was made with the user");
         test.drop_database().await;
     }
@@ -146,7 +151,13 @@ async fn hashes_are_replaced_users_deleted_and_lists_paged_in_id_order() {
         }
         directory.set_password_hash(&ids[0], "$new$hash").await.unwrap();
         assert_eq!(
-            directory.find_by_id(&ids[0]).await.unwrap().unwrap().password_hash.as_deref(),
+            directory
+                .find_by_id(&ids[0])
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash
+                .as_deref(),
             Some("$new$hash")
         );
         assert!(matches!(
@@ -154,11 +165,25 @@ async fn hashes_are_replaced_users_deleted_and_lists_paged_in_id_order() {
             Err(StoreError::NotFound)
         ));
         let first = directory.list(None, 2).await.unwrap();
-        assert_eq!(first.iter().map(|e| e.username.as_str()).collect::<Vec<_>>(), ["ann", "bob"]);
-        let rest = directory.list(Some(first[1].external_id.clone()), 2).await.unwrap();
-        assert_eq!(rest.iter().map(|e| e.username.as_str()).collect::<Vec<_>>(), ["cid"]);
+        assert_eq!(
+            first.iter().map(|e| e.username.as_str()).collect::<Vec<_>>(),
+            ["ann", "bob"]
+        );
+        let rest = directory
+            .list(Some(first[1].external_id.clone()), 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            rest.iter().map(|e| e.username.as_str()).collect::<Vec<_>>(),
+            ["cid"]
+        );
         directory.delete(&ids[1]).await.unwrap();
-        assert_eq!(directory.find_by_id(&ids[1]).await.unwrap(), None, "{}", test.engine);
+        assert_eq!(
+            directory.find_by_id(&ids[1]).await.unwrap(),
+            None,
+            "{}",
+            test.engine
+        );
         assert_eq!(directory.list(None, 10).await.unwrap().len(), 2);
         let _ = UserId(0);
         test.drop_database().await;

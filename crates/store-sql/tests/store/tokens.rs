@@ -51,7 +51,10 @@ async fn issued_tokens_are_found_by_their_digest_with_every_attribute() {
         assert_eq!(found.as_ref(), Some(&issued), "{}", test.engine);
         assert_eq!(tokens.find(&hash("b")).await.unwrap(), None);
         let err = tokens.issue(token(8, "a", 10)).await.unwrap_err();
-        assert!(matches!(err, StoreError::Duplicate(UniqueField::Token)), "{err:?}");
+        assert!(
+            matches!(err, StoreError::Duplicate(UniqueField::Token)),
+            "{err:?}"
+        );
         test.drop_database().await;
     }
 }
@@ -62,9 +65,15 @@ async fn touch_and_revoke_are_recorded() {
         let tokens = test.db.tokens();
         let issued = tokens.issue(token(7, "a", 3600)).await.unwrap();
         tokens.touch(&issued.hash, at(10)).await.unwrap();
-        assert_eq!(tokens.find(&issued.hash).await.unwrap().unwrap().last_used_at, Some(at(10)));
+        assert_eq!(
+            tokens.find(&issued.hash).await.unwrap().unwrap().last_used_at,
+            Some(at(10))
+        );
         assert!(tokens.revoke(&issued.hash, at(20)).await.unwrap());
-        assert!(!tokens.revoke(&issued.hash, at(30)).await.unwrap(), "already revoked");
+        assert!(
+            !tokens.revoke(&issued.hash, at(30)).await.unwrap(),
+            "already revoked"
+        );
         let revoked = tokens.find(&issued.hash).await.unwrap().unwrap();
         assert_eq!(revoked.revoked_at, Some(at(20)), "{}", test.engine);
         assert!(!revoked.is_live_at(at(21)));
@@ -84,10 +93,33 @@ async fn logout_everywhere_revokes_live_tokens_of_one_user_but_the_one_kept() {
             .revoke_all_for_user(UserId(1), Some(kept.hash.clone()), at(10))
             .await
             .unwrap();
-        assert_eq!(revoked, 1, "{}: the expired one and the kept one stay", test.engine);
-        assert!(tokens.find(&kept.hash).await.unwrap().unwrap().revoked_at.is_none());
-        assert!(tokens.find(&hash("d")).await.unwrap().unwrap().revoked_at.is_none());
-        assert_eq!(tokens.revoke_all_for_user(UserId(1), None, at(11)).await.unwrap(), 1);
+        assert_eq!(
+            revoked, 1,
+            "{}: the expired one and the kept one stay",
+            test.engine
+        );
+        assert!(
+            tokens
+                .find(&kept.hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+        assert!(
+            tokens
+                .find(&hash("d"))
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+        assert_eq!(
+            tokens.revoke_all_for_user(UserId(1), None, at(11)).await.unwrap(),
+            1
+        );
         assert_eq!(tokens.delete_all_for_user(UserId(1)).await.unwrap(), 3);
         assert_eq!(tokens.find(&kept.hash).await.unwrap(), None);
         test.drop_database().await;
@@ -104,13 +136,20 @@ async fn a_token_is_consumed_once_whatever_runs_in_parallel() {
         };
         tokens.issue(link).await.unwrap();
         assert_eq!(
-            tokens.consume(&hash("e"), TokenKind::Access, at(1)).await.unwrap(),
+            tokens
+                .consume(&hash("e"), TokenKind::Access, at(1))
+                .await
+                .unwrap(),
             None,
             "the wrong kind consumes nothing"
         );
         let attempts = (0..50).map(|_| {
             let tokens = tokens.clone();
-            tokio::spawn(async move { tokens.consume(&hash("e"), TokenKind::EmailVerification, at(2)).await })
+            tokio::spawn(async move {
+                tokens
+                    .consume(&hash("e"), TokenKind::EmailVerification, at(2))
+                    .await
+            })
         });
         let mut won = 0;
         for attempt in attempts {
@@ -125,7 +164,10 @@ async fn a_token_is_consumed_once_whatever_runs_in_parallel() {
         };
         tokens.issue(expired).await.unwrap();
         assert_eq!(
-            tokens.consume(&hash("f"), TokenKind::EmailVerification, at(5)).await.unwrap(),
+            tokens
+                .consume(&hash("f"), TokenKind::EmailVerification, at(5))
+                .await
+                .unwrap(),
             None
         );
         test.drop_database().await;
@@ -152,14 +194,19 @@ async fn the_catalog_lists_finds_by_id_and_disables() {
             "{}: newest first, one kind",
             test.engine
         );
-        assert_eq!(tokens.find_by_id(first.id).await.unwrap().unwrap().hash, first.hash);
+        assert_eq!(
+            tokens.find_by_id(first.id).await.unwrap().unwrap().hash,
+            first.hash
+        );
         tokens.set_enabled(first.id, false).await.unwrap();
         let disabled = tokens.find(&first.hash).await.unwrap().unwrap();
         assert!(!disabled.enabled);
         assert_eq!(disabled.version, 1);
         assert!(!disabled.is_live_at(at(1)));
         assert!(matches!(
-            tokens.set_enabled(limen_domain::model::TokenId(999_999), true).await,
+            tokens
+                .set_enabled(limen_domain::model::TokenId(999_999), true)
+                .await,
             Err(StoreError::NotFound)
         ));
         test.drop_database().await;

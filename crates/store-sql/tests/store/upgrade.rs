@@ -71,18 +71,33 @@ async fn users_tokens_locks_and_second_factors_survive_the_split() {
                 .await
                 .unwrap_or_else(|err| panic!("{}: {err}\n{statement}", test.engine));
         }
-        test.db.migrate().await.unwrap_or_else(|err| panic!("{}: {err}", test.engine));
+        test.db
+            .migrate()
+            .await
+            .unwrap_or_else(|err| panic!("{}: {err}", test.engine));
         assert!(test.db.pending_migrations().await.unwrap().is_empty());
 
         let (directory, accounts) = (test.db.directory(), test.db.accounts());
         let ann = accounts.find(UserId(1)).await.unwrap().unwrap();
-        assert_eq!((ann.directory.as_str(), ann.external_id.as_str()), ("limen", "1"), "{}", test.engine);
+        assert_eq!(
+            (ann.directory.as_str(), ann.external_id.as_str()),
+            ("limen", "1"),
+            "{}",
+            test.engine
+        );
         assert_eq!(ann.role, Role::Support);
         assert_eq!(ann.email_verified_at, Some(at(2)));
         assert_eq!(ann.public_key.as_deref(), Some("ab".repeat(32).as_str()));
-        assert_eq!(accounts.list_sealed_keys().await.unwrap(), vec![(UserId(1), "xc1:key:sealed".to_owned())]);
+        assert_eq!(
+            accounts.list_sealed_keys().await.unwrap(),
+            vec![(UserId(1), "xc1:key:sealed".to_owned())]
+        );
         let bob = accounts.find(UserId(2)).await.unwrap().unwrap();
-        assert!(bob.disabled, "{}: Limen's disabled flag moved to the account", test.engine);
+        assert!(
+            bob.disabled,
+            "{}: Limen's disabled flag moved to the account",
+            test.engine
+        );
         assert_eq!(bob.last_login_at, Some(at(7)));
         let bob_entry = directory.find_by_id("2").await.unwrap().unwrap();
         assert!(bob_entry.enabled, "the directory's own flag is left on");
@@ -91,7 +106,12 @@ async fn users_tokens_locks_and_second_factors_survive_the_split() {
         assert_eq!(ann_entry.password_hash.as_deref(), Some("$argon2id$old"));
 
         let lock = test.db.rate_limiter().state("account:1").await.unwrap().unwrap();
-        assert_eq!(lock.blocked_at(at(10)), Some(at(1_000_000)), "{}: the active lock stays", test.engine);
+        assert_eq!(
+            lock.blocked_at(at(10)),
+            Some(at(1_000_000)),
+            "{}: the active lock stays",
+            test.engine
+        );
         assert!(test.db.rate_limiter().state("account:2").await.unwrap().is_none());
 
         let tokens = test.db.tokens();
@@ -99,8 +119,21 @@ async fn users_tokens_locks_and_second_factors_survive_the_split() {
         assert_eq!(token.attributes.note.as_deref(), Some("deploy"));
         assert_eq!(token.attributes.origin, None);
         let factors = test.db.second_factors();
-        assert_eq!(factors.find_totp(UserId(1)).await.unwrap().unwrap().last_used_step, Some(10));
-        assert!(factors.use_recovery_code(UserId(1), &"r".repeat(64), at(9)).await.unwrap());
+        assert_eq!(
+            factors
+                .find_totp(UserId(1))
+                .await
+                .unwrap()
+                .unwrap()
+                .last_used_step,
+            Some(10)
+        );
+        assert!(
+            factors
+                .use_recovery_code(UserId(1), &"r".repeat(64), at(9))
+                .await
+                .unwrap()
+        );
 
         // No foreign key ties tokens or second factors to Limen's own table any more.
         tokens
@@ -128,7 +161,10 @@ async fn users_tokens_locks_and_second_factors_survive_the_split() {
             .await
             .unwrap_or_else(|err| panic!("{}: {err}", test.engine));
         assert_eq!(new.external_id, "3", "{}", test.engine);
-        assert_eq!(accounts.link("crm", "x", at(21)).await.unwrap().user_id, UserId(4));
+        assert_eq!(
+            accounts.link("crm", "x", at(21)).await.unwrap().user_id,
+            UserId(4)
+        );
         test.drop_database().await;
     }
 }
