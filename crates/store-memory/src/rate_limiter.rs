@@ -101,7 +101,7 @@ impl RateLimiter for MemoryRateLimiter {
                 entries.insert(key.to_owned(), entry(next, rule));
                 Ok(Admission::Admitted)
             }
-            Err(until) => Ok(Admission::Refused { until }),
+            Err(refused) => Ok(refused),
         }
     }
 

@@ -107,8 +107,9 @@ impl RateLimiter for SqlRateLimiter {
             Some(row) => to_state(row)?.blocked_at(now),
             None => None,
         };
-        Ok(Admission::Refused {
-            until: blocked.unwrap_or(now + rule.block_for),
+        Ok(match blocked {
+            Some(until) => Admission::Blocked { until },
+            None => Admission::Full,
         })
     }
 

@@ -31,16 +31,6 @@ impl SqlTokenStore {
             .map(to_domain)
             .transpose()
     }
-
-    /// Deletes tokens that expired before `cutoff`; returns how many.
-    pub async fn purge_expired(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
-        let result = token::Entity::delete_many()
-            .filter(token::Column::ExpiresAt.lt(to_micros(cutoff)))
-            .exec(&self.db)
-            .await
-            .map_err(|err| store_error("purging expired tokens", err))?;
-        Ok(result.rows_affected)
-    }
 }
 
 fn to_domain(row: token::Model) -> Result<TokenRecord, StoreError> {

@@ -42,7 +42,7 @@ fn reference(
                 states.insert(key, next);
                 format!("{:?}", Admission::Admitted)
             }
-            Err(until) => format!("{:?}", Admission::Refused { until }),
+            Err(refused) => format!("{refused:?}"),
         },
         Step::Fail => {
             let block = current.and_then(|state| {
@@ -188,7 +188,7 @@ pub async fn holds_under_parallel_attempts(limiter: &dyn RateLimiter, engine: &s
     );
     assert_eq!(
         limiter.admit("account:1", &rule, at(2)).await.unwrap(),
-        Admission::Refused {
+        Admission::Blocked {
             until: at(1) + Duration::minutes(15)
         },
         "{engine}"

@@ -56,11 +56,15 @@ pub struct Block {
 pub enum Admission {
     /// Counted; check it, then settle or refund it.
     Admitted,
-    /// Refused without a check; the key is (or is about to be) blocked until then.
-    Refused {
+    /// Refused without a check: the key is blocked until then.
+    Blocked {
         /// When to try again.
         until: DateTime<Utc>,
     },
+    /// Refused without a check: the window's count is full of attempts still
+    /// being checked. Transient: they settle within moments, and right ones are
+    /// given back, so the caller should try again shortly.
+    Full,
 }
 
 impl RateState {
@@ -73,10 +77,10 @@ impl RateState {
         self.blocked_until.filter(|until| *until > now)
     }
 
-    /// Counts one attempt at `now`: the next state, or the refusal. A key whose
-    /// window is full but not yet blocked (its last admitted attempts are still
-    /// being checked) is refused too.
-    pub fn admit(state: Option<&Self>, rule: &RateRule, now: DateTime<Utc>) -> Result<Self, DateTime<Utc>> {
+    /// Counts one attempt at `now`: the next state, or the refusal (`Blocked`,
+    /// or `Full` for a window whose admitted attempts are all still being
+    /// checked).
+    pub fn admit(state: Option<&Self>, rule: &RateRule, now: DateTime<Utc>) -> Result<Self, Admission> {
         let fresh = Self {
             hits: 1,
             window_started_at: now,
@@ -86,13 +90,13 @@ impl RateState {
             return Ok(fresh);
         };
         if let Some(until) = state.blocked_at(now) {
-            return Err(until);
+            return Err(Admission::Blocked { until });
         }
         if !state.window_open(rule, now) {
             return Ok(fresh);
         }
         if state.hits >= rule.limit {
-            return Err(now + rule.block_for);
+            return Err(Admission::Full);
         }
         Ok(Self {
             hits: state.hits + 1,
@@ -179,7 +183,7 @@ mod tests {
         state = RateState::admit(Some(&state), &rule, at(1)).unwrap();
         state = RateState::admit(Some(&state), &rule, at(2)).unwrap();
         assert_eq!(state.hits, 3);
-        assert_eq!(RateState::admit(Some(&state), &rule, at(3)), Err(at(53)));
+        assert_eq!(RateState::admit(Some(&state), &rule, at(3)), Err(Admission::Full));
     }
 
     #[test]
@@ -208,7 +212,10 @@ mod tests {
             })
         );
         assert_eq!(after_late, after_first);
-        assert_eq!(RateState::admit(Some(&after_late), &rule, at(59)), Err(at(60)));
+        assert_eq!(
+            RateState::admit(Some(&after_late), &rule, at(59)),
+            Err(Admission::Blocked { until: at(60) })
+        );
         let next = RateState::admit(Some(&after_late), &rule, at(60)).unwrap();
         assert_eq!(next.hits, 1);
     }

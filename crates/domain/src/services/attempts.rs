@@ -70,19 +70,15 @@ pub struct Counter<'a> {
 }
 
 impl Counter<'_> {
-    /// Counts an attempt before its check; `Err(until)` when it is refused.
-    pub async fn admit(&self) -> Result<Result<(), DateTime<Utc>>, DomainError> {
+    /// Counts an attempt before its check.
+    pub async fn admit(&self) -> Result<Admission, DomainError> {
         if !self.rule.is_enabled() {
-            return Ok(Ok(()));
+            return Ok(Admission::Admitted);
         }
-        match self
+        Ok(self
             .limiter
             .admit(&self.key, &self.rule, self.clock.now())
-            .await?
-        {
-            Admission::Admitted => Ok(Ok(())),
-            Admission::Refused { until } => Ok(Err(until)),
-        }
+            .await?)
     }
 
     /// Settles an admitted attempt that failed; the block in force, if any.

@@ -558,7 +558,7 @@ impl World {
                     state.limits.insert(key.to_owned(), next);
                     Ok(Admission::Admitted)
                 }
-                Err(until) => Ok(Admission::Refused { until }),
+                Err(refused) => Ok(refused),
             }
         });
         let state = self.state.clone();

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{ClientAddress, Password, TokenKind, User};
+use crate::model::{Admission, ClientAddress, Password, TokenKind, User};
 use crate::services::{Attempts, Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, SessionService};
 
 /// A session named by a number, as the `gradido` dialect has them.
@@ -68,8 +68,10 @@ impl NumericSessionService {
     /// numbers, and numbers of sessions bound elsewhere, count against the address.
     pub async fn logout(&self, number: i32, client: &ClientAddress) -> Result<(), DomainError> {
         let counter = self.attempts.session_numbers(client);
-        if let Err(until) = counter.admit().await? {
-            return Err(DomainError::TooManyAttempts { until });
+        match counter.admit().await? {
+            Admission::Admitted => {}
+            Admission::Blocked { until } => return Err(DomainError::TooManyAttempts { until }),
+            Admission::Full => return Err(DomainError::Busy),
         }
         let found = self
             .sessions

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use crate::error::DomainError;
-use crate::model::{ClientAddress, Password, User, normalize_identifier};
+use crate::model::{Admission, ClientAddress, Password, User, normalize_identifier};
 use crate::ports::{PasswordCheck, PasswordHasher};
 use crate::services::{
     Attempts, AuthMethod, Authenticated, Grant, HashAdmission, LoginCompletion, LoginOutcome, SecondStep,
@@ -64,9 +64,13 @@ impl PasswordLogin {
         client: &ClientAddress,
     ) -> Result<Authenticated, DomainError> {
         let address = self.attempts.login_address(client);
-        if let Err(until) = address.admit().await? {
-            tracing::warn!(client = %client.throttle_key(), "login refused: too many failures from this address");
-            return Err(DomainError::TooManyAttempts { until });
+        match address.admit().await? {
+            Admission::Admitted => {}
+            Admission::Blocked { until } => {
+                tracing::warn!(client = %client.throttle_key(), "login refused: too many failures from this address");
+                return Err(DomainError::TooManyAttempts { until });
+            }
+            Admission::Full => return Err(DomainError::Busy),
         }
         let ticket = match self.admission.enter(client) {
             Ok(ticket) => ticket,
@@ -81,9 +85,19 @@ impl PasswordLogin {
             Some(user) => self.attempts.account(user.id),
             None => self.attempts.unknown_name(&name),
         };
-        if let Err(until) = account.admit().await? {
-            address.fail().await?;
-            return Err(DomainError::AccountLocked { until });
+        match account.admit().await? {
+            Admission::Admitted => {}
+            Admission::Blocked { until } => {
+                address.fail().await?;
+                return Err(DomainError::AccountLocked { until });
+            }
+            // As many attempts of this account as may be are being checked
+            // right now: this one waits for them to settle (a right password
+            // is given back within moments).
+            Admission::Full => {
+                address.refund().await?;
+                return Err(DomainError::Busy);
+            }
         }
         let stored = user.as_ref().and_then(|user| user.password_hash.clone());
         let dummy = stored.is_none();
@@ -234,6 +248,19 @@ mod tests {
         ));
         assert_eq!(world.verifications().len(), before);
         assert!(world.is_blocked(&format!("account:{}", ann.id)));
+    }
+
+    #[tokio::test]
+    async fn while_the_allowed_attempts_are_being_checked_another_one_waits_uncounted() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        // Five attempts admitted and not yet settled: as many as may be checked.
+        world.set_failures(&format!("account:{}", ann.id), 5);
+        let err = login(&world, "ann", "pw-ann").await.unwrap_err();
+        assert!(matches!(err, DomainError::Busy), "{err:?}");
+        assert!(world.verifications().is_empty());
+        assert_eq!(world.failures("login:192.0.2.9"), 0, "the address's attempt is given back");
+        assert!(!world.is_blocked(&format!("account:{}", ann.id)));
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User,
+    Admission, ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User,
     UserId,
 };
 use crate::ports::{AccountStates, Clock, SecondFactorStore, SecretCipher, TokenMint, TotpGenerator};
@@ -245,8 +245,10 @@ impl TwoFactorService {
             ))?;
         self.passwords.confirm(user, password, client).await?;
         let account = self.attempts.account(user.id);
-        if let Err(until) = account.admit().await? {
-            return Err(DomainError::AccountLocked { until });
+        match account.admit().await? {
+            Admission::Admitted => {}
+            Admission::Blocked { until } => return Err(DomainError::AccountLocked { until }),
+            Admission::Full => return Err(DomainError::Busy),
         }
         if !self.check(user.id, &totp, code).await.unwrap_or(false) {
             return Err(match account.fail().await? {
@@ -325,14 +327,25 @@ impl TwoFactorService {
             .await?
             .ok_or(DomainError::InvalidToken)?;
         let per_token = self.attempts.second_factor_token(&token.hash);
-        if per_token.admit().await?.is_err() {
-            self.sessions.revoke(&token.hash).await?;
-            return Err(DomainError::InvalidToken);
+        match per_token.admit().await? {
+            Admission::Admitted => {}
+            Admission::Blocked { .. } => {
+                self.sessions.revoke(&token.hash).await?;
+                return Err(DomainError::InvalidToken);
+            }
+            Admission::Full => return Err(DomainError::Busy),
         }
         let account = self.attempts.account(user.id);
-        if let Err(until) = account.admit().await? {
-            per_token.refund().await?;
-            return Err(DomainError::AccountLocked { until });
+        match account.admit().await? {
+            Admission::Admitted => {}
+            Admission::Blocked { until } => {
+                per_token.refund().await?;
+                return Err(DomainError::AccountLocked { until });
+            }
+            Admission::Full => {
+                per_token.refund().await?;
+                return Err(DomainError::Busy);
+            }
         }
         let totp = match self.factors.find_totp(user.id).await? {
             Some(totp) if totp.confirmed => totp,

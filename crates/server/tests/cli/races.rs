@@ -106,13 +106,14 @@ async fn a_hundred_parallel_wrong_passwords_get_exactly_the_allowed_checks_and_l
         async move { login(&http, &base, "ann", &format!("guess {n}")).await.0 }
     });
     let statuses = join_all(guesses).await;
-    // Which answer an admitted guess gets depends on how the five interleave
-    // (the first to fail may find the count full and lock); each is a refusal.
+    // Five guesses are admitted; which answer each gets depends on how they
+    // interleave (the first to fail may find the count full and lock). The rest
+    // find five guesses being checked (503, retry shortly) or the lock (403).
     assert!(
-        statuses.iter().all(|status| matches!(status, 401 | 403)),
+        statuses.iter().all(|status| matches!(status, 401 | 403 | 503)),
         "{statuses:?}"
     );
-    assert!(statuses.iter().filter(|status| **status == 403).count() >= 95);
+    assert!(statuses.iter().filter(|status| **status == 401).count() <= 4, "{statuses:?}");
     let (status, body) = login(&http, &server.base, "ann", PASSWORD).await;
     assert_eq!(
         status, 403,
@@ -150,10 +151,9 @@ async fn parallel_guesses_at_unknown_names_lock_like_an_account() {
     });
     let statuses = join_all(guesses).await;
     assert!(
-        statuses.iter().all(|status| matches!(status, 401 | 403)),
+        statuses.iter().all(|status| matches!(status, 401 | 403 | 503)),
         "{statuses:?}"
     );
-    assert!(statuses.iter().filter(|status| **status == 403).count() >= 35);
     assert_eq!(logged(&server, "password rejected: unknown user"), 5);
     let (status, _) = login(&http, &server.base, "nobody", "another guess").await;
     assert_eq!(status, 403, "the name is locked like an account");
@@ -228,7 +228,7 @@ async fn two_hundred_parallel_codes_on_one_pending_login_get_at_most_five_checks
     let checked = logged(&server, "second-factor code checked");
     assert!((1..=5).contains(&checked), "{checked} codes reached the check");
     assert!(
-        answers.iter().all(|(status, _)| matches!(status, 401 | 403)),
+        answers.iter().all(|(status, _)| matches!(status, 401 | 403 | 503)),
         "every guess is refused: {answers:?}"
     );
     // The pending login is spent: not even the right code completes it now.

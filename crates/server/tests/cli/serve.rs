@@ -178,6 +178,13 @@ async fn on_postgresql_it_refuses_to_serve_without_a_secrets_key_unless_told_to(
         .env("LIMEN_DATABASE_URL", &database.url)
         .env("LIMEN_ALLOW_UNSEALED_SECRETS", "true");
     let server = Server::start(command);
+    let ready = client()
+        .await
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
     assert!(server.terminate());
     database.drop_database().await;
 }
