@@ -14,6 +14,7 @@ mod m20261122_000002_create_tokens;
 mod m20261122_000003_add_second_factors;
 mod m20261122_000004_add_token_attributes_and_keys;
 mod m20261130_000005_split_accounts;
+mod m20261130_000006_add_token_payload;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_add_second_factors::Migration),
             Box::new(m20261122_000004_add_token_attributes_and_keys::Migration),
             Box::new(m20261130_000005_split_accounts::Migration),
+            Box::new(m20261130_000006_add_token_payload::Migration),
         ]
     }
 

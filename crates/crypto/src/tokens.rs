@@ -52,6 +52,24 @@ impl TokenMint for RandomTokenMint {
         }
     }
 
+    fn uuid(&self) -> String {
+        let mut bytes = [0u8; 16];
+        #[allow(clippy::expect_used)]
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        // RFC 9562 version 4: the version nibble and the variant bits.
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
     fn digest(&self, plaintext: &str) -> TokenHash {
         let digest = Sha256::digest(plaintext.as_bytes());
         let mut hex = String::with_capacity(digest.len() * 2);
@@ -107,6 +125,18 @@ mod tests {
             );
         }
         assert_ne!(code, RandomTokenMint.recovery_code());
+    }
+
+    #[test]
+    fn uuids_are_version_4_in_the_canonical_form() {
+        let uuid = RandomTokenMint.uuid();
+        assert_eq!(uuid.len(), 36, "{uuid}");
+        let groups: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(groups[2].starts_with('4'), "{uuid}");
+        assert!(matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{uuid}");
+        assert!(uuid.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_ne!(uuid, RandomTokenMint.uuid());
     }
 
     #[test]

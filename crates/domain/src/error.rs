@@ -111,6 +111,19 @@ pub enum DomainError {
     /// The account's e-mail address must be verified before it can log in.
     #[error("the e-mail address is not verified yet")]
     EmailNotVerified,
+    /// BankID refused a new order: one for the person is already running.
+    #[error("a BankID identification for this personal number is already in progress")]
+    BankIdInProgress,
+    /// BankID identified a person no user has the personal number of.
+    #[error("no user has this personal number")]
+    NoUserForPersonalNumber,
+    /// The feature is switched off in this server's configuration.
+    #[error("{0} is not enabled on this server")]
+    NotEnabled(&'static str),
+    /// A service Limen depends on (BankID, an identity provider, a directory)
+    /// could not be reached or failed; the message is for logs.
+    #[error("a service Limen depends on is unavailable: {0}")]
+    Unavailable(String),
     /// The verification e-mail could not be sent; nothing was kept.
     #[error("the e-mail could not be sent: {0}")]
     MailUndeliverable(String),

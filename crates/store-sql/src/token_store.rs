@@ -51,6 +51,7 @@ fn to_domain(row: token::Model) -> Result<TokenRecord, StoreError> {
             client_id: row.client_id,
             bound_address: row.bound_address,
             origin: row.origin_hash.map(TokenHash),
+            payload: row.payload,
         },
         enabled: row.enabled,
         version: row.version,
@@ -74,6 +75,7 @@ impl SessionTokens for SqlTokenStore {
             bound_address: Set(new.attributes.bound_address),
             version: Set(0),
             origin_hash: Set(new.attributes.origin.map(|origin| origin.0)),
+            payload: Set(new.attributes.payload),
             ..Default::default()
         }
         .insert(&self.db)

@@ -1,5 +1,6 @@
 //! The data the services reason about.
 
+mod bankid;
 mod client;
 mod identifiers;
 mod password;
@@ -9,6 +10,7 @@ mod second_factor;
 mod token;
 mod user;
 
+pub use bankid::{BankIdCollect, BankIdError, BankIdOrder, BankIdStatus, UserMessage};
 pub use client::ClientAddress;
 pub use identifiers::{
     MAX_NAME_CHARS, MAX_PASSWORD_CHARS, normalize_identifier, validate_email, validate_name,

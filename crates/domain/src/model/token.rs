@@ -25,6 +25,11 @@ pub enum TokenKind {
     NumericSession,
     /// The link of a verification e-mail.
     EmailVerification,
+    /// A password reset token, mailed to the user (single use).
+    PasswordReset,
+    /// A BankID order in progress, named by an unguessable transaction id
+    /// (single use: consumed by the collect that completes it).
+    BankIdOrder,
 }
 
 impl TokenKind {
@@ -36,6 +41,8 @@ impl TokenKind {
             TokenKind::RememberMe => "remember_me",
             TokenKind::NumericSession => "numeric_session",
             TokenKind::EmailVerification => "email_verification",
+            TokenKind::PasswordReset => "password_reset",
+            TokenKind::BankIdOrder => "bankid_order",
         }
     }
 
@@ -47,6 +54,8 @@ impl TokenKind {
             "remember_me" => Some(TokenKind::RememberMe),
             "numeric_session" => Some(TokenKind::NumericSession),
             "email_verification" => Some(TokenKind::EmailVerification),
+            "password_reset" => Some(TokenKind::PasswordReset),
+            "bankid_order" => Some(TokenKind::BankIdOrder),
             _ => None,
         }
     }
@@ -98,6 +107,8 @@ pub struct TokenAttributes {
     /// The digest of the remember-me token this access token was issued with or
     /// exchanged for; ending the session ends that token too.
     pub origin: Option<TokenHash>,
+    /// What a single-use record carries (a BankID order's references), sealed.
+    pub payload: Option<String>,
 }
 
 /// What a store needs to record a freshly minted token.

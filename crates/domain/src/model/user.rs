@@ -6,6 +6,12 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 
+impl UserId {
+    /// The owner of a record not yet bound to any user (a BankID order before
+    /// it completes); no user has it, since Limen's ids start at 1.
+    pub const NONE: UserId = UserId(0);
+}
+
 impl std::fmt::Display for UserId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

@@ -2,6 +2,7 @@
 //! implement them; tests use the mockall doubles (`Mock*`).
 
 mod account_states;
+mod bankid;
 mod clock;
 mod key_pairs;
 mod mailer;
@@ -16,6 +17,9 @@ mod totp;
 mod user_directory;
 
 pub use account_states::AccountStates;
+pub use bankid::BankIdProvider;
+#[cfg(any(test, feature = "mocks"))]
+pub use bankid::MockBankIdProvider;
 #[cfg(any(test, feature = "mocks"))]
 pub use account_states::MockAccountStates;
 #[cfg(any(test, feature = "mocks"))]

@@ -15,6 +15,10 @@ pub trait TokenMint: Send + Sync {
     /// to an address and wrong guesses are throttled.
     fn session_number(&self) -> i32;
 
+    /// A random UUID (version 4), for APIs whose documents show one (122
+    /// random bits; used only for short-lived, single-use tokens).
+    fn uuid(&self) -> String;
+
     /// The digest of a presented token, for lookup.
     fn digest(&self, plaintext: &str) -> TokenHash;
 }

@@ -205,6 +205,22 @@ impl Attempts {
         )
     }
 
+    /// Requests for `purpose` naming one user (by a digest of the name), under
+    /// the caller's rule, on the throttles' backend.
+    pub fn requests_by_name(&self, purpose: &str, normalized: &str, rule: RateRule) -> Counter<'_> {
+        let digest = self.mint.digest(&format!("{purpose}-name:{normalized}"));
+        self.counter(&self.throttles, rule, format!("{purpose}-name:{}", digest.0))
+    }
+
+    /// Requests for `purpose` from one client address, under the caller's rule.
+    pub fn requests_by_address(&self, purpose: &str, client: &ClientAddress, rule: RateRule) -> Counter<'_> {
+        self.counter(
+            &self.throttles,
+            rule,
+            format!("{purpose}-address:{}", client.throttle_key()),
+        )
+    }
+
     /// Unknown session numbers presented from one client address.
     pub fn session_numbers(&self, client: &ClientAddress) -> Counter<'_> {
         self.counter(

@@ -11,11 +11,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
-    AccountState, Admission, DirectoryCapabilities, DirectoryEntry, RateState, Role, StoredTotp, TokenHash,
+    AccountState, Admission, BankIdCollect, BankIdError, BankIdOrder, DirectoryCapabilities, DirectoryEntry, RateState, Role, StoredTotp, TokenHash,
     TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
 };
 use crate::ports::{
-    MockAccountStates, MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher, MockRateLimiter,
+    MockAccountStates, MockBankIdProvider, MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher, MockRateLimiter,
     MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
     MockTotpGenerator, MockUserDirectory, OutgoingEmail, PasswordCheck,
 };
@@ -46,6 +46,9 @@ struct State {
     mints: u64,
     mails: Vec<OutgoingEmail>,
     mail_fails: bool,
+    bankid_started: Vec<(String, String)>,
+    bankid_script: Vec<BankIdCollect>,
+    bankid_start_error: Option<BankIdError>,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -155,6 +158,7 @@ impl World {
             cipher: Arc::new(cipher()),
             keys: Arc::new(keys()),
             mailer: Arc::new(self.mailer()),
+            bankid: Some(Arc::new(self.bankid())),
         }
     }
 
@@ -659,9 +663,52 @@ impl World {
                 state.session_numbers.remove(0)
             }
         });
+        let state = self.state.clone();
+        mint.expect_uuid().returning(move || {
+            let mut state = state.lock().unwrap();
+            state.mints += 1;
+            format!("00000000-0000-4000-8000-{:012}", state.mints)
+        });
         mint.expect_digest()
             .returning(|plaintext| TokenHash(format!("digest:{plaintext}")));
         mint
+    }
+
+    /// A BankID whose orders are numbered (`order-1`, `qr-token-1`, …) and
+    /// whose collects follow the script (pending `outstandingTransaction` when
+    /// it runs out); its QR codes show their HMAC's inputs.
+    fn bankid(&self) -> MockBankIdProvider {
+        let mut bankid = MockBankIdProvider::new();
+        let state = self.state.clone();
+        bankid.expect_start().returning(move |number, ip| {
+            let mut state = state.lock().unwrap();
+            if let Some(err) = state.bankid_start_error.take() {
+                return Err(err);
+            }
+            state.bankid_started.push((number.to_owned(), ip.to_owned()));
+            let n = state.bankid_started.len();
+            Ok(BankIdOrder {
+                order_ref: format!("order-{n}"),
+                auto_start_token: format!("auto-{n}"),
+                qr_start_token: format!("qr-token-{n}"),
+                qr_start_secret: format!("qr-secret-{n}"),
+            })
+        });
+        let state = self.state.clone();
+        bankid.expect_collect().returning(move |_| {
+            let mut state = state.lock().unwrap();
+            if state.bankid_script.is_empty() {
+                return Ok(BankIdCollect::Pending {
+                    hint: "outstandingTransaction".into(),
+                });
+            }
+            Ok(state.bankid_script.remove(0))
+        });
+        bankid.expect_cancel().returning(|_| Ok(()));
+        bankid.expect_animated_qr().returning(|order, seconds| {
+            format!("bankid.{}.{seconds}.hmac({})", order.qr_start_token, order.qr_start_secret)
+        });
+        bankid
     }
 
     fn mailer(&self) -> MockMailer {
@@ -708,6 +755,33 @@ impl World {
         };
         self.lock().entries.push(entry.clone());
         entry
+    }
+
+    /// A user with a personal number.
+    pub fn add_user_with_personal_number(&self, name: &str, personal_number: &str) -> User {
+        let user = self.add_user(name);
+        self.edit_entry(&user.external_id, |entry| {
+            entry.personal_number = Some(personal_number.to_owned());
+        });
+        User {
+            personal_number: Some(personal_number.to_owned()),
+            ..user
+        }
+    }
+
+    /// What BankID's collects answer, in order.
+    pub fn bankid_script(&self, script: &[BankIdCollect]) {
+        self.lock().bankid_script = script.to_vec();
+    }
+
+    /// The next start fails so.
+    pub fn bankid_start_fails(&self, err: BankIdError) {
+        self.lock().bankid_start_error = Some(err);
+    }
+
+    /// The (personal number, end user address) of every start BankID saw.
+    pub fn bankid_started(&self) -> Vec<(String, String)> {
+        self.lock().bankid_started.clone()
     }
 
     /// Removes a user from the directory (not from Limen's accounts).

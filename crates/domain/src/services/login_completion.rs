@@ -23,6 +23,9 @@ pub enum AuthMethod {
     PasswordAndSecondFactor,
     /// A remember-me token, stored under this digest.
     RememberMe(TokenHash),
+    /// Swedish BankID: possession of the BankID and its security code, two
+    /// factors in themselves.
+    BankId,
 }
 
 impl AuthMethod {
@@ -32,7 +35,13 @@ impl AuthMethod {
             AuthMethod::Password => "password",
             AuthMethod::PasswordAndSecondFactor => "password+totp",
             AuthMethod::RememberMe(_) => "remember-me",
+            AuthMethod::BankId => "bankid",
         }
+    }
+
+    /// Whether the user's own second factor must still be presented.
+    fn needs_second_factor(&self) -> bool {
+        !matches!(self, AuthMethod::PasswordAndSecondFactor | AuthMethod::BankId)
     }
 
     /// Whether the attempt was counted against the account's lockout (and so
@@ -217,7 +226,7 @@ impl LoginCompletion {
         if self.policy.require_verified_email && user.email_verified_at.is_none() {
             return Err(DomainError::EmailNotVerified);
         }
-        if method != AuthMethod::PasswordAndSecondFactor && self.has_second_factor(&user).await? {
+        if method.needs_second_factor() && self.has_second_factor(&user).await? {
             return match (&method, second) {
                 (AuthMethod::Password, SecondStep::Pending { ttl }) => {
                     let pending = self

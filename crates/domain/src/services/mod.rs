@@ -8,10 +8,12 @@
 mod accounts;
 mod api_tokens;
 mod attempts;
+mod bankid_login;
 mod hash_admission;
 mod login_completion;
 mod numeric_sessions;
 mod password_login;
+mod password_reset;
 mod registration;
 mod remember_me;
 mod sessions;
@@ -22,6 +24,7 @@ mod wiring;
 pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
 pub use api_tokens::{ApiTokenPorts, ApiTokenService, ApiTokenSettings, TokenRequest};
 pub use attempts::{AttemptRules, Attempts, Counter};
+pub use bankid_login::{BankIdLogin, BankIdPorts, BankIdProgress, BankIdStarted, ORDER_TTL};
 pub use hash_admission::{HashAdmission, HashTicket};
 pub use login_completion::{
     AuthMethod, Authenticated, CompletionPolicy, Grant, Granted, LoginCompletion, LoginOutcome,
@@ -29,6 +32,7 @@ pub use login_completion::{
 };
 pub use numeric_sessions::{NumericSession, NumericSessionService};
 pub use password_login::PasswordLogin;
+pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};
 pub use registration::{
     EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService,
     RegistrationSettings,

@@ -100,6 +100,54 @@ impl SessionService {
         Ok(IssuedToken { plaintext, record })
     }
 
+    /// Records a token under a digest the caller minted (single-use records
+    /// whose name is handed out separately).
+    pub async fn store(
+        &self,
+        user: UserId,
+        kind: TokenKind,
+        hash: TokenHash,
+        ttl: Duration,
+        attributes: TokenAttributes,
+    ) -> Result<TokenRecord, DomainError> {
+        let now = self.clock.now();
+        Ok(self
+            .tokens
+            .issue(NewToken {
+                user_id: user,
+                kind,
+                hash,
+                created_at: now,
+                expires_at: now + ttl,
+                attributes,
+            })
+            .await?)
+    }
+
+    /// Mints a token whose plaintext is a random UUID (version 4), for APIs
+    /// whose documents show one.
+    pub async fn issue_uuid(
+        &self,
+        user: UserId,
+        kind: TokenKind,
+        ttl: Duration,
+    ) -> Result<IssuedToken, DomainError> {
+        let now = self.clock.now();
+        let plaintext = self.mint.uuid();
+        let record = self
+            .tokens
+            .issue(NewToken {
+                user_id: user,
+                kind,
+                hash: self.mint.digest(&plaintext),
+                created_at: now,
+                expires_at: now + ttl,
+                attributes: TokenAttributes::default(),
+            })
+            .await?;
+        Ok(IssuedToken { plaintext, record })
+    }
+
     /// The digest a session number is stored under.
     pub fn number_digest(&self, number: i32) -> TokenHash {
         self.mint.digest(&format!("numeric-session:{number}"))

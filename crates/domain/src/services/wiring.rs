@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AccountStates, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter, SecondFactorStore,
+    AccountStates, BankIdProvider, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter, SecondFactorStore,
     SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
-    CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService, PasswordLogin,
+    BankIdLogin, BankIdPorts, CompletionPolicy, PasswordResetPorts, PasswordResetService, PasswordResetSettings, HashAdmission, LoginCompletion, NumericSessionService, PasswordLogin,
     RegistrationPorts, RegistrationService, RegistrationSettings, RememberMeService, SessionService,
     TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users,
 };
@@ -45,6 +45,8 @@ pub struct Ports {
     pub keys: Arc<dyn KeyPairGenerator>,
     /// Outgoing e-mail.
     pub mailer: Arc<dyn Mailer>,
+    /// Swedish BankID, or its simulator; `None` when BankID is off.
+    pub bankid: Option<Arc<dyn BankIdProvider>>,
 }
 
 /// The numbers and texts of every rule. Lifetimes that a dialect documents (an
@@ -64,6 +66,8 @@ pub struct Settings {
     pub registration: RegistrationSettings,
     /// Named user tokens.
     pub api_tokens: ApiTokenSettings,
+    /// Password reset by e-mail.
+    pub password_reset: PasswordResetSettings,
 }
 
 impl Default for Settings {
@@ -75,6 +79,7 @@ impl Default for Settings {
             two_factor: TwoFactorSettings::default(),
             registration: RegistrationSettings::default(),
             api_tokens: ApiTokenSettings::default(),
+            password_reset: PasswordResetSettings::default(),
         }
     }
 }
@@ -104,6 +109,10 @@ pub struct Services {
     pub numeric_sessions: Arc<NumericSessionService>,
     /// Registration with e-mail verification.
     pub registration: Arc<RegistrationService>,
+    /// Password reset by e-mail.
+    pub password_reset: Arc<PasswordResetService>,
+    /// The BankID identity provider.
+    pub bankid: Arc<BankIdLogin>,
 }
 
 impl Services {
@@ -189,6 +198,27 @@ impl Services {
             sessions.clone(),
             attempts.clone(),
         ));
+        let password_reset = Arc::new(PasswordResetService::new(
+            PasswordResetPorts {
+                users: users.clone(),
+                sessions: sessions.clone(),
+                attempts: attempts.clone(),
+                hasher: ports.hasher.clone(),
+                admission: admission.clone(),
+                mailer: ports.mailer.clone(),
+                clock: ports.clock.clone(),
+            },
+            settings.password_reset,
+        ));
+        let bankid = Arc::new(BankIdLogin::new(BankIdPorts {
+            provider: ports.bankid,
+            users: users.clone(),
+            sessions: sessions.clone(),
+            completion: completion.clone(),
+            cipher: ports.cipher.clone(),
+            mint: ports.mint.clone(),
+            clock: ports.clock.clone(),
+        }));
         let registration = Arc::new(RegistrationService::new(
             RegistrationPorts {
                 users: users.clone(),
@@ -215,6 +245,8 @@ impl Services {
             remember_me,
             numeric_sessions,
             registration,
+            password_reset,
+            bankid,
         }
     }
 }

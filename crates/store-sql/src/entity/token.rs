@@ -21,6 +21,7 @@ pub struct Model {
     pub bound_address: Option<String>,
     pub version: i64,
     pub origin_hash: Option<String>,
+    pub payload: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
