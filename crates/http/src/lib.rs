@@ -12,6 +12,7 @@ mod flow;
 pub mod fuzzing;
 mod gradido;
 mod health;
+mod lime;
 mod logging;
 mod openapi;
 #[cfg(test)]
@@ -21,7 +22,10 @@ mod tokens;
 
 pub use logging::RequestSpan;
 pub use openapi::{openapi, openapi_json};
-pub use state::{AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, ReadinessCheck};
+pub use lime::{UserField, UserFields};
+pub use state::{
+    AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck,
+};
 
 use actix_web::web;
 
@@ -35,6 +39,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(tokens::routes)
             .configure(bimplus::routes)
             .configure(|cfg| gradido::routes(cfg, allow_cors_all))
+            .configure(lime::routes)
             .default_service(web::to(health::not_found));
     }
 }

@@ -15,7 +15,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{Content, OpenApi as Description, Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::{bimplus, flow, gradido, health, tokens};
+use crate::{bimplus, flow, gradido, health, lime, tokens};
 
 /// Every route, by dialect.
 #[derive(OpenApi)]
@@ -46,6 +46,12 @@ use crate::{bimplus, flow, gradido, health, tokens};
         gradido::create_user::create_user,
         gradido::logout::logout,
         gradido::check_email::check_email,
+        lime::login::login,
+        lime::collect::collect,
+        lime::reset::request,
+        lime::reset::reset,
+        lime::demo::page,
+        lime::demo::qr,
     ),
     components(schemas(ServiceError)),
     modifiers(&SecuritySchemes, &CorsPreflights, &DialectErrors),
@@ -55,6 +61,7 @@ use crate::{bimplus, flow, gradido, health, tokens};
         (name = "tokens", description = "The Flask API server's `/auth/*` API with user tokens (docs/api/tokens.md)"),
         (name = "bimplus", description = "The Bimplus authorization service's `/v2/authorize` (docs/api/bimplus.md)"),
         (name = "gradido", description = "The Gradido login server's `/login_api/*` JSON API (docs/api/gradido.md)"),
+        (name = "lime", description = "The Lime CRM login add-on: password and BankID login, password reset (docs/api/lime.md)"),
     ),
 )]
 struct ApiDescription;
@@ -144,6 +151,14 @@ impl Modify for SecuritySchemes {
                 ))),
             ),
             (
+                "limeApiKey",
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "X-API-Key",
+                    "lime: one of `[dialects.lime] api_keys`, when the operator configures any (the header's \
+                     name is `api_key_header`)",
+                ))),
+            ),
+            (
                 "bimplusToken",
                 SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",
@@ -227,6 +242,7 @@ impl Modify for DialectErrors {
                     Some("tokens") => "TokensError",
                     Some("bimplus") => "BimplusError",
                     Some("gradido") => "GradidoError",
+                    Some("lime") => "LimeError",
                     _ => "ServiceError",
                 };
                 operation

@@ -73,6 +73,33 @@ impl Default for GradidoSettings {
     }
 }
 
+/// The `lime` dialect's settings.
+#[derive(Debug, Clone)]
+pub struct LimeSettings {
+    /// When not empty, every `lime` endpoint requires one of these keys.
+    pub api_keys: Vec<String>,
+    /// The header that carries the key.
+    pub api_key_header: String,
+    /// Lifetime of the access token a login hands out.
+    pub token_ttl: Duration,
+    /// Which user field fills each key of the answers' `user` object.
+    pub user_fields: crate::UserFields,
+    /// Whether `GET /bankid/demo/` serves its page (BankID is the simulator).
+    pub bankid_demo: bool,
+}
+
+impl Default for LimeSettings {
+    fn default() -> Self {
+        Self {
+            api_keys: Vec::new(),
+            api_key_header: "X-API-Key".into(),
+            token_ttl: Duration::hours(1),
+            user_fields: crate::UserFields::default(),
+            bankid_demo: false,
+        }
+    }
+}
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -86,6 +113,8 @@ pub struct HttpSettings {
     pub bimplus: BimplusSettings,
     /// The `gradido` dialect.
     pub gradido: GradidoSettings,
+    /// The `lime` dialect.
+    pub lime: LimeSettings,
 }
 
 impl Default for HttpSettings {
@@ -96,6 +125,7 @@ impl Default for HttpSettings {
             flow: FlowSettings::default(),
             bimplus: BimplusSettings::default(),
             gradido: GradidoSettings::default(),
+            lime: LimeSettings::default(),
         }
     }
 }

@@ -37,6 +37,10 @@ pub enum Command {
     /// Manage the key that seals secrets at rest.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Run a BankID Relying Party API v6 simulator over HTTPS with mutual TLS, for a
+    /// Limen (or another relying party) in `bankid.mode = "test"` to use; its
+    /// outcomes come from `[bankid.simulator]`. Never for production.
+    BankidSimulator(SimulatorArgs),
     /// Print the OpenAPI 3.1 description of every route (as `GET /openapi.json` serves it).
     Openapi {
         /// Write it to this file instead of standard output (docs/openapi.json in the repository).
@@ -87,9 +91,22 @@ pub enum TokenCommand {
 /// `limen secrets …`.
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
-    /// Re-seal every stored TOTP secret with the current `secrets_key` (run after
-    /// moving the old key to `previous_secrets_keys`).
+    /// Re-seal every stored TOTP secret and private key with the current
+    /// `secrets_key` (run after moving the old key to `previous_secrets_keys`).
     Rotate,
+}
+
+/// Options of `bankid-simulator`.
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
+    pub listen: String,
+    /// Where to write the certificates made for this run: `ca.pem` (the CA to
+    /// trust, `bankid.ca_file`) and `client.pem` (the relying party's
+    /// certificate and key, `bankid.certificate_file`).
+    #[arg(long, value_name = "DIR")]
+    pub certificates_dir: PathBuf,
 }
 
 /// Options of `serve`.

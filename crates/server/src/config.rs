@@ -67,6 +67,8 @@ pub struct Config {
     pub registration: RegistrationSection,
     /// Settings of each dialect.
     pub dialects: DialectsSection,
+    /// Swedish BankID.
+    pub bankid: BankIdSection,
 }
 
 /// `[database]`.
@@ -340,6 +342,136 @@ pub struct DialectsSection {
     pub bimplus: BimplusSection,
     /// `[dialects.gradido]`.
     pub gradido: GradidoSection,
+    /// `[dialects.lime]`.
+    pub lime: LimeSection,
+}
+
+/// `[dialects.lime]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimeSection {
+    /// When not empty, every `lime` endpoint requires one of these keys (secrets).
+    pub api_keys: Vec<String>,
+    /// A file with more keys, one per line.
+    pub api_keys_file: Option<PathBuf>,
+    /// The header that carries the key.
+    pub api_key_header: String,
+    /// Seconds the access token of a `lime` login lives.
+    pub token_ttl_secs: i64,
+    /// Seconds a password reset token works.
+    pub reset_token_ttl_secs: i64,
+    /// The link in the reset e-mail, `{token}` standing for the token; without
+    /// it the e-mail carries the token.
+    pub reset_url: Option<String>,
+    /// Reset requests one username may make per hour.
+    pub reset_requests_per_username: u32,
+    /// Reset requests one client address may make per hour.
+    pub reset_requests_per_address: u32,
+    /// Which user field fills each key of the answers' `user` object; empty
+    /// means the document's `_id`, `firstname`, `lastname`, `email`.
+    pub user_fields: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for LimeSection {
+    fn default() -> Self {
+        Self {
+            api_keys: Vec::new(),
+            api_keys_file: None,
+            api_key_header: "X-API-Key".into(),
+            token_ttl_secs: 3600,
+            reset_token_ttl_secs: 3600,
+            reset_url: None,
+            reset_requests_per_username: 3,
+            reset_requests_per_address: 20,
+            user_fields: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// Where BankID is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BankIdMode {
+    /// No BankID login.
+    Off,
+    /// Limen's simulator, started inside the server: anyone may "identify" as
+    /// any personal number. For development only.
+    Simulator,
+    /// BankID's test service.
+    Test,
+    /// BankID.
+    Production,
+}
+
+/// `[bankid]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankIdSection {
+    /// `off`, `simulator`, `test` or `production`.
+    pub mode: BankIdMode,
+    /// The API's base URL; the mode's BankID service by default.
+    pub endpoint: Option<String>,
+    /// The relying party's certificate: PEM (certificate and unencrypted key)
+    /// or PKCS#12.
+    pub certificate_file: Option<PathBuf>,
+    /// The PKCS#12 file's password.
+    pub certificate_password: Option<String>,
+    /// A file holding that password.
+    pub certificate_password_file: Option<PathBuf>,
+    /// PEM of the CA BankID's server certificate chains to (pinned).
+    pub ca_file: Option<PathBuf>,
+    /// Seconds one call to BankID may take.
+    pub timeout_secs: u64,
+    /// How often a call failing for a passing reason is tried again.
+    pub retries: u32,
+    /// `[bankid.simulator]`.
+    pub simulator: BankIdSimulatorSection,
+}
+
+impl Default for BankIdSection {
+    fn default() -> Self {
+        Self {
+            mode: BankIdMode::Off,
+            endpoint: None,
+            certificate_file: None,
+            certificate_password: None,
+            certificate_password_file: None,
+            ca_file: None,
+            timeout_secs: 10,
+            retries: 2,
+            simulator: BankIdSimulatorSection::default(),
+        }
+    }
+}
+
+/// `[bankid.simulator]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankIdSimulatorSection {
+    /// The outcome of orders for personal numbers without one of their own:
+    /// `complete`, `user_cancel`, `expired`, `start_failed`,
+    /// `certificate_error`, `already_in_progress`, optionally `:N` pending collects.
+    pub default_outcome: String,
+    /// Pending collects before the outcome, unless an outcome says `:N`.
+    pub pending_collects: u32,
+    /// Outcomes per personal number.
+    pub outcomes: std::collections::BTreeMap<String, String>,
+    /// The given name completed orders report.
+    pub given_name: String,
+    /// The surname completed orders report.
+    pub surname: String,
+}
+
+impl Default for BankIdSimulatorSection {
+    fn default() -> Self {
+        Self {
+            default_outcome: "complete".into(),
+            pending_collects: 3,
+            outcomes: std::collections::BTreeMap::new(),
+            given_name: "Test".into(),
+            surname: "Testsson".into(),
+        }
+    }
 }
 
 /// `[dialects.tokens]`.
@@ -445,6 +577,7 @@ impl Default for Config {
             mail: MailSection::default(),
             registration: RegistrationSection::default(),
             dialects: DialectsSection::default(),
+            bankid: BankIdSection::default(),
         }
     }
 }
@@ -551,6 +684,29 @@ impl Config {
             })?;
             config.mail.smtp.password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
         }
+        if let Some(path) = &config.dialects.lime.api_keys_file {
+            let keys = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!(
+                    "cannot read dialects.lime.api_keys_file {}: {err}",
+                    path.display()
+                ))
+            })?;
+            config.dialects.lime.api_keys.extend(
+                keys.lines()
+                    .map(str::trim)
+                    .filter(|key| !key.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if let Some(path) = &config.bankid.certificate_password_file {
+            let password = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!(
+                    "cannot read bankid.certificate_password_file {}: {err}",
+                    path.display()
+                ))
+            })?;
+            config.bankid.certificate_password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
+        }
         if let Some(path) = &config.secrets_key_file {
             let key = std::fs::read_to_string(path).map_err(|err| {
                 ConfigError::Invalid(format!("cannot read secrets_key_file {}: {err}", path.display()))
@@ -628,6 +784,8 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value <= 0) {
             return Err(ConfigError::Invalid(format!("{key} must be positive")));
         }
+        self.validate_lime()?;
+        self.validate_bankid()?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {
             return invalid("dialects.tokens.token_ttl_secs must not exceed max_token_ttl_secs");
         }
@@ -645,6 +803,71 @@ impl Config {
         }
         if self.mail.smtp.username.is_some() != self.mail.smtp.password.is_some() {
             return invalid("mail.smtp.username and mail.smtp.password (or password_file) go together");
+        }
+        Ok(())
+    }
+
+    fn validate_lime(&self) -> Result<(), ConfigError> {
+        let lime = &self.dialects.lime;
+        let invalid = |message: String| Err(ConfigError::Invalid(message));
+        if lime.token_ttl_secs <= 0 || lime.reset_token_ttl_secs <= 0 {
+            return invalid("dialects.lime.token_ttl_secs and reset_token_ttl_secs must be positive".into());
+        }
+        if actix_web::http::header::HeaderName::from_bytes(lime.api_key_header.as_bytes()).is_err() {
+            return invalid(format!(
+                "dialects.lime.api_key_header {:?} is not a header name",
+                lime.api_key_header
+            ));
+        }
+        if let Some(url) = &lime.reset_url
+            && !url.contains("{token}")
+        {
+            return invalid("dialects.lime.reset_url must contain {token}".into());
+        }
+        for (key, field) in &lime.user_fields {
+            if key.is_empty() {
+                return invalid("dialects.lime.user_fields: a key must not be empty".into());
+            }
+            if limen_http::UserField::parse(field).is_none() {
+                return invalid(format!(
+                    "dialects.lime.user_fields.{key}: {field:?} is not a user field; use one of {}",
+                    limen_http::UserField::NAMES.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_bankid(&self) -> Result<(), ConfigError> {
+        let bankid = &self.bankid;
+        let invalid = |message: String| Err(ConfigError::Invalid(message));
+        let simulator = &bankid.simulator;
+        limen_bankid::simulator::Outcome::parse(&simulator.default_outcome, simulator.pending_collects)
+            .map_err(|err| ConfigError::Invalid(format!("bankid.simulator.default_outcome: {err}")))?;
+        let today = chrono::Utc::now().date_naive();
+        for (number, outcome) in &simulator.outcomes {
+            if limen_domain::model::parse_personal_number(number, today).is_none() {
+                return invalid(format!(
+                    "bankid.simulator.outcomes: {number:?} is not a valid personal number"
+                ));
+            }
+            limen_bankid::simulator::Outcome::parse(outcome, simulator.pending_collects)
+                .map_err(|err| ConfigError::Invalid(format!("bankid.simulator.outcomes.{number}: {err}")))?;
+        }
+        if matches!(bankid.mode, BankIdMode::Test | BankIdMode::Production) {
+            if bankid.certificate_file.is_none() {
+                return invalid("bankid.certificate_file is required in test and production mode".into());
+            }
+            if bankid.ca_file.is_none() {
+                return invalid(
+                    "bankid.ca_file is required in test and production mode: the CA BankID's server \
+                     certificate chains to (see docs/bankid.md)"
+                        .into(),
+                );
+            }
+        }
+        if bankid.timeout_secs == 0 {
+            return invalid("bankid.timeout_secs must be positive".into());
         }
         Ok(())
     }

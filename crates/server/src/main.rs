@@ -45,6 +45,7 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::User(command) => commands::user::run(&config, command).await,
         Command::Token(command) => commands::token::run(&config, command).await,
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
+        Command::BankidSimulator(args) => commands::bankid_simulator::run(&config, args).await,
         Command::Openapi { output } => commands::openapi::run(output.as_deref()),
     }
 }

@@ -10,17 +10,22 @@ use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
-use limen_domain::ports::{Mailer, RateLimiter, SystemClock, UserDirectory};
+use limen_bankid::simulator::{Outcome, RunningSimulator, SimulatorCertificates, SimulatorScript};
+use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity, PRODUCTION_ENDPOINT, TEST_ENDPOINT};
+use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SystemClock, UserDirectory};
 use limen_domain::services::{
-    ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, Ports, RegistrationSettings, Services,
-    Settings, TwoFactorSettings,
+    ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, PasswordResetSettings, Ports,
+    RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
-use limen_http::{AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, ReadinessCheck};
+use limen_http::{
+    AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck, UserField,
+    UserFields,
+};
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_memory::MemoryRateLimiter;
 use limen_store_sql::{Database, DatabaseConfig};
 
-use crate::config::{Config, MailTransport, RateLimitBackend, SmtpSecurityName, UsersBackend};
+use crate::config::{BankIdMode, Config, MailTransport, RateLimitBackend, SmtpSecurityName, UsersBackend};
 use crate::error::CliError;
 use crate::keyfile;
 
@@ -42,6 +47,8 @@ pub struct Core {
     pub lockouts: Arc<dyn RateLimiter>,
     /// Per-address throttles (the configured backend), for purging.
     pub throttles: Arc<dyn RateLimiter>,
+    /// The BankID simulator this process runs, in simulator mode.
+    pub simulator: Option<RunningSimulator>,
     /// Whether secrets are sealed with a key.
     pub seals_secrets: bool,
     /// Every domain service.
@@ -190,7 +197,140 @@ fn settings(config: &Config) -> Settings {
             default_ttl: Duration::seconds(config.dialects.tokens.token_ttl_secs),
             max_ttl: Duration::seconds(config.dialects.tokens.max_token_ttl_secs),
         },
+        password_reset: {
+            let lime = &config.dialects.lime;
+            let hour = Duration::hours(1);
+            PasswordResetSettings {
+                ttl: Duration::seconds(lime.reset_token_ttl_secs),
+                reset_url: lime.reset_url.clone(),
+                site_name: config.registration.site_name.clone(),
+                language: EmailLanguage::parse(&config.registration.language).unwrap_or_default(),
+                per_username: RateRule {
+                    limit: lime.reset_requests_per_username,
+                    window: hour,
+                    block_for: hour,
+                },
+                per_address: RateRule {
+                    limit: lime.reset_requests_per_address,
+                    window: hour,
+                    block_for: hour,
+                },
+            }
+        },
     }
+}
+
+/// The file's bytes, or an error naming the configuration key.
+fn read_file(key: &str, path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::Io {
+        context: format!("cannot read {key} {}", path.display()),
+        source,
+    })
+}
+
+/// The simulator's script from `[bankid.simulator]` (validated with the configuration).
+pub fn simulator_script(config: &Config) -> Result<SimulatorScript, CliError> {
+    let section = &config.bankid.simulator;
+    let parse = |text: &str| {
+        Outcome::parse(text, section.pending_collects).map_err(|err| CliError::Usage(format!("bankid.simulator: {err}")))
+    };
+    let today = chrono::Utc::now().date_naive();
+    let mut by_personal_number = std::collections::HashMap::new();
+    for (number, outcome) in &section.outcomes {
+        let number = limen_domain::model::parse_personal_number(number, today)
+            .ok_or_else(|| CliError::Usage(format!("bankid.simulator.outcomes: {number:?} is no personal number")))?;
+        by_personal_number.insert(number, parse(outcome)?);
+    }
+    Ok(SimulatorScript {
+        default: parse(&section.default_outcome)?,
+        by_personal_number,
+        given_name: section.given_name.clone(),
+        surname: section.surname.clone(),
+        maintenance_answers: 0,
+    })
+}
+
+/// BankID as `[bankid]` describes it: nothing, the simulator started here and
+/// reached over mutual TLS like the real service, or BankID's test or
+/// production service.
+async fn bankid(
+    config: &Config,
+    purpose: Purpose,
+) -> Result<(Option<Arc<dyn BankIdProvider>>, Option<RunningSimulator>), CliError> {
+    let section = &config.bankid;
+    let invalid = |err: limen_bankid::BankIdConfigError| CliError::Usage(format!("bankid: {err}"));
+    let timeout = StdDuration::from_secs(section.timeout_secs);
+    match section.mode {
+        BankIdMode::Off => Ok((None, None)),
+        // Administration never talks to BankID: no simulator to start for it.
+        BankIdMode::Simulator if purpose == Purpose::Administer => Ok((None, None)),
+        BankIdMode::Simulator => {
+            let certificates = SimulatorCertificates::generate().map_err(invalid)?;
+            let running =
+                limen_bankid::simulator::start("127.0.0.1:0", simulator_script(config)?, certificates).map_err(invalid)?;
+            let client = BankIdClient::new(&BankIdClientConfig {
+                endpoint: running.endpoint(),
+                identity: ClientIdentity::Pem(running.certificates.client_identity_pem()),
+                ca_pem: running.certificates.ca_pem.clone().into_bytes(),
+                timeout,
+                retries: section.retries,
+            })
+            .map_err(invalid)?;
+            tracing::warn!(
+                endpoint = %running.endpoint(),
+                "BankID is the simulator: anyone can identify as any personal number; never use this in production"
+            );
+            Ok((Some(Arc::new(client)), Some(running)))
+        }
+        BankIdMode::Test | BankIdMode::Production => {
+            let certificate_path = section
+                .certificate_file
+                .as_deref()
+                .ok_or_else(|| CliError::Usage("bankid.certificate_file is required".into()))?;
+            let certificate = read_file("bankid.certificate_file", certificate_path)?;
+            let identity = if certificate.starts_with(b"-----") || String::from_utf8_lossy(&certificate).contains("-----BEGIN") {
+                ClientIdentity::Pem(certificate)
+            } else {
+                ClientIdentity::Pkcs12 {
+                    der: certificate,
+                    password: section.certificate_password.clone().unwrap_or_default(),
+                }
+            };
+            let ca_path = section
+                .ca_file
+                .as_deref()
+                .ok_or_else(|| CliError::Usage("bankid.ca_file is required".into()))?;
+            let endpoint = section.endpoint.clone().unwrap_or_else(|| {
+                if section.mode == BankIdMode::Test { TEST_ENDPOINT } else { PRODUCTION_ENDPOINT }.to_owned()
+            });
+            let client = BankIdClient::new(&BankIdClientConfig {
+                endpoint,
+                identity,
+                ca_pem: read_file("bankid.ca_file", ca_path)?,
+                timeout,
+                retries: section.retries,
+            })
+            .map_err(invalid)?;
+            Ok((Some(Arc::new(client)), None))
+        }
+    }
+}
+
+/// The `user` object of `lime` answers, as configured.
+fn lime_user_fields(config: &Config) -> Result<UserFields, CliError> {
+    let fields = &config.dialects.lime.user_fields;
+    if fields.is_empty() {
+        return Ok(UserFields::default());
+    }
+    fields
+        .iter()
+        .map(|(key, name)| {
+            UserField::parse(name)
+                .map(|field| (key.clone(), field))
+                .ok_or_else(|| CliError::Usage(format!("dialects.lime.user_fields.{key}: {name:?} is no user field")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(UserFields)
 }
 
 impl Core {
@@ -230,6 +370,7 @@ impl Core {
             RateLimitBackend::Sql => lockouts.clone(),
         };
         let tokens = Arc::new(database.tokens());
+        let (bankid, simulator) = bankid(config, purpose).await?;
         let ports = Ports {
             directory,
             accounts: Arc::new(database.accounts()),
@@ -245,11 +386,13 @@ impl Core {
             cipher: Arc::new(cipher),
             keys: Arc::new(Ed25519Keys),
             mailer: mailer(config)?,
+            bankid,
         };
         Ok(Self {
             database,
             lockouts,
             throttles,
+            simulator,
             seals_secrets,
             services: Services::new(ports, settings(config)),
         })
@@ -283,6 +426,13 @@ impl Core {
                     allow_cors_all: gradido.allow_cors_all,
                     group_alias: gradido.group_alias.clone(),
                     session_ttl: Duration::seconds(gradido.session_ttl_secs),
+                },
+                lime: LimeSettings {
+                    api_keys: config.dialects.lime.api_keys.clone(),
+                    api_key_header: config.dialects.lime.api_key_header.clone(),
+                    token_ttl: Duration::seconds(config.dialects.lime.token_ttl_secs),
+                    user_fields: lime_user_fields(config)?,
+                    bankid_demo: config.bankid.mode == BankIdMode::Simulator,
                 },
             },
         })

@@ -116,6 +116,10 @@ impl PasswordResetService {
     /// Checks the throttles of a request for `username` from `client`; the rest
     /// of the request may then run where its duration cannot be observed.
     pub async fn admit_request(&self, username: &str, client: &ClientAddress) -> Result<(), DomainError> {
+        let name = normalize_identifier(username);
+        if name.is_empty() || name.chars().count() > 254 || name.chars().any(char::is_control) {
+            return Err(DomainError::InvalidInput("username is not a username".into()));
+        }
         self.count(
             self.attempts
                 .requests_by_address("reset", client, self.settings.per_address),
@@ -123,7 +127,7 @@ impl PasswordResetService {
         .await?;
         self.count(self.attempts.requests_by_name(
             "reset",
-            &normalize_identifier(username),
+            &name,
             self.settings.per_username,
         ))
         .await

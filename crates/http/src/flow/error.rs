@@ -182,6 +182,21 @@ impl From<DomainError> for FlowError {
                     "The server is too busy to check passwords; retry shortly.",
                 )
             },
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(%cause, "a service Limen depends on is unavailable");
+                Self {
+                    retry_after: Some(5),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "ServiceUnavailableError",
+                        "A service this server depends on is unavailable; retry shortly.",
+                    )
+                }
+            }
+            DomainError::NotEnabled(what) => Self::bad_request(format!("{what} is not enabled on this server.")),
+            DomainError::BankIdInProgress | DomainError::NoUserForPersonalNumber => {
+                Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string())
+            }
             DomainError::Internal(cause) => {
                 // Logged once here with its cause; the client gets a generic message.
                 tracing::error!(%cause, "internal error");

@@ -24,6 +24,8 @@ enum Shape {
     Bimplus,
     /// `{"state":"error","msg"}`.
     Gradido,
+    /// `{"success":false,"error"}`.
+    Lime,
 }
 
 impl Shape {
@@ -34,6 +36,7 @@ impl Shape {
             Shape::Tokens => body.get("message").is_some_and(Value::is_string),
             Shape::Bimplus => has("error") && has("message"),
             Shape::Gradido => body["state"] == "error" && body.get("msg").is_some_and(Value::is_string),
+            Shape::Lime => body["success"] == false && body.get("error").is_some_and(Value::is_string),
         }
     }
 }
@@ -48,6 +51,9 @@ struct Endpoint {
     credentials: Vec<(&'static str, String)>,
     /// The header that carries credentials, for the oversized-header cases.
     credential_header: Option<&'static str>,
+    /// Cases whose request is, for this endpoint, a valid one (a username with
+    /// quotes in it is a username): they may succeed, and still change no row.
+    valid_cases: &'static [&'static str],
 }
 
 /// Every string field any dialect reads, set to `value`.
@@ -58,7 +64,8 @@ fn every_field(value: &str) -> String {
         "client_id": value, "application_id": value, "remember_me": value,
         "remember_me_token": value, "remeber_me_token": value, "token": value,
         "secondToken": value, "code": value, "note": value, "expirationTime": value,
-        "allSessions": value, "rememberMe": value,
+        "allSessions": value, "rememberMe": value, "type": value, "personal_number": value,
+        "transaction_id": value, "new_password": value,
     })
     .to_string()
 }
@@ -145,6 +152,7 @@ async fn endpoints(app: &TestApp) -> (Vec<Endpoint>, String) {
             takes_body,
             credentials,
             credential_header: header,
+            valid_cases: &[],
         }
     };
     let endpoints = vec![
@@ -234,6 +242,13 @@ async fn endpoints(app: &TestApp) -> (Vec<Endpoint>, String) {
         ),
         ep(&post, "/login_api/createUser", Shape::Gradido, true, vec![], None),
         ep(&post, "/login_api/logout", Shape::Gradido, true, vec![], None),
+        ep(&post, "/login/", Shape::Lime, true, vec![], None),
+        ep(&post, "/bankid/collect/", Shape::Lime, true, vec![], None),
+        Endpoint {
+            valid_cases: &["SQL injection"],
+            ..ep(&post, "/reset/request/", Shape::Lime, true, vec![], None)
+        },
+        ep(&post, "/reset/", Shape::Lime, true, vec![], None),
     ];
     (endpoints, flow_token)
 }
@@ -297,6 +312,9 @@ async fn no_bad_input_gets_past_a_4xx_or_changes_a_row() {
             let answer = app.send(request).await;
             checked += 1;
             let what = format!("{} {} with {name}", endpoint.method, endpoint.path);
+            if answer.status.is_success() && endpoint.valid_cases.contains(&name.as_str()) {
+                continue;
+            }
             if !answer.status.is_client_error() {
                 failures.push(format!(
                     "{what}: status {} {}",

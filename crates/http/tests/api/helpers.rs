@@ -21,6 +21,8 @@ use limen_domain::ports::{
 use limen_domain::services::{NewAccount, Ports, Services, Settings};
 use limen_http::{AppState, HttpSettings};
 use limen_mail::FileOutbox;
+use limen_bankid::simulator::{SimulatorCertificates, SimulatorScript};
+use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity};
 use limen_store_memory::MemoryRateLimiter;
 use limen_store_sql::{Database, DatabaseConfig, SqlUserDirectory};
 use sea_orm::{ConnectionTrait, Statement};
@@ -100,6 +102,8 @@ pub struct TestApp {
     pub outbox: PathBuf,
     hasher: Arc<Argon2Hasher>,
     read_only: bool,
+    /// Kept so that the simulator serves as long as the app.
+    _bankid_simulator: Option<limen_bankid::simulator::RunningSimulator>,
     path: PathBuf,
 }
 
@@ -140,7 +144,34 @@ impl TestApp {
         Self::build(settings, domain, false).await
     }
 
+    /// An app whose BankID is a simulator following `script`, reached over
+    /// HTTPS with mutual TLS like the real service.
+    pub async fn with_bankid(settings: HttpSettings, script: SimulatorScript) -> Self {
+        let certificates = SimulatorCertificates::generate().unwrap();
+        let running = limen_bankid::simulator::start("127.0.0.1:0", script, certificates).unwrap();
+        let client = BankIdClient::new(&BankIdClientConfig {
+            endpoint: running.endpoint(),
+            identity: ClientIdentity::Pem(running.certificates.client_identity_pem()),
+            ca_pem: running.certificates.ca_pem.clone().into_bytes(),
+            timeout: std::time::Duration::from_secs(10),
+            retries: 0,
+        })
+        .unwrap();
+        let mut app = Self::assemble(settings, Settings::default(), false, Some(Arc::new(client))).await;
+        app._bankid_simulator = Some(running);
+        app
+    }
+
     async fn build(settings: HttpSettings, domain: Settings, read_only: bool) -> Self {
+        Self::assemble(settings, domain, read_only, None).await
+    }
+
+    async fn assemble(
+        settings: HttpSettings,
+        domain: Settings,
+        read_only: bool,
+        bankid: Option<Arc<dyn limen_domain::ports::BankIdProvider>>,
+    ) -> Self {
         let id = uuid::Uuid::new_v4().simple();
         let path = std::env::temp_dir().join(format!("limen-http-{id}.db"));
         let outbox = std::env::temp_dir().join(format!("limen-http-outbox-{id}"));
@@ -187,6 +218,7 @@ impl TestApp {
             cipher: Arc::new(SecretKeyring::new(Some([9; 32]), &[])),
             keys: Arc::new(Ed25519Keys),
             mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
+            bankid,
         };
         let services = Services::new(ports, domain);
         let readiness_db = db.clone();
@@ -206,6 +238,7 @@ impl TestApp {
             outbox,
             hasher,
             read_only,
+            _bankid_simulator: None,
             path,
         }
     }

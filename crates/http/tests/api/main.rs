@@ -10,6 +10,7 @@ mod flow_two_factor;
 mod gradido;
 mod health;
 mod helpers;
+mod lime;
 mod login_rules;
 mod openapi;
 mod read_only_directory;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bankid_simulator;
 pub mod migrate;
 pub mod openapi;
 pub mod secrets;

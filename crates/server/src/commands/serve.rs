@@ -57,6 +57,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     })?;
     tracing::info!("shut down");
     purge.abort();
+    if let Some(simulator) = core.simulator {
+        simulator.stop().await;
+    }
     core.database.close().await?;
     Ok(())
 }
