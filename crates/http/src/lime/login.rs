@@ -82,7 +82,7 @@ pub(crate) enum LoginAnswer {
     security((), ("limeApiKey" = [])),
     request_body(content(
         (LoginRequest = "application/json",
-            example = json!({"type": "limecrm", "username": "test", "password": "mysecret123!"})),
+            example = json!({"type": "limecrm", "username": "john.doe", "password": "mysecret123!"})),
         (LoginRequest = "application/x-www-form-urlencoded",
             example = json!({"type": "bankid", "personal_number": "199908072391"})),
     )),

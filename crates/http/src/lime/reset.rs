@@ -40,7 +40,7 @@ pub(crate) struct ResetRequested {
     tag = "lime",
     security((), ("limeApiKey" = [])),
     request_body(content(
-        (ResetRequest = "application/json", example = json!({"username": "test"})),
+        (ResetRequest = "application/json", example = json!({"username": "john.doe"})),
         (ResetRequest = "application/x-www-form-urlencoded"),
     )),
     responses(

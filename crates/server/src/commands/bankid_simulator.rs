@@ -44,9 +44,13 @@ pub async fn run(config: &Config, args: SimulatorArgs) -> Result<(), CliError> {
         true,
     )?;
     let running = simulator::start(&args.listen, simulator_script(config)?, certificates).map_err(invalid)?;
-    println!("BankID simulator listening: {}", running.endpoint());
-    println!("bankid.ca_file = {:?}", ca.display().to_string());
-    println!("bankid.certificate_file = {:?}", client.display().to_string());
+    // Whoever reads these may stop reading: the simulator serves on regardless.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "BankID simulator listening: {}", running.endpoint());
+    let _ = writeln!(out, "bankid.ca_file = {:?}", ca.display().to_string());
+    let _ = writeln!(out, "bankid.certificate_file = {:?}", client.display().to_string());
+    let _ = out.flush();
+    drop(out);
     wait_for_shutdown().await?;
     running.stop().await;
     Ok(())

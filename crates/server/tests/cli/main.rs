@@ -5,6 +5,7 @@
 
 mod admin;
 mod helpers;
+mod lime;
 mod races;
 mod registration;
 mod schemathesis;

@@ -104,10 +104,14 @@ async fn credentials(scratch: &Scratch, base: &str) -> String {
          [auth.openapi.basic]\nusername = \"tokens.user\"\npassword = \"{PASSWORD}\"\n\
          [auth.openapi.xAuthToken]\napi_key = \"{x_auth_token}\"\n\
          [auth.openapi.bimplusToken]\napi_key = \"BimPlus {bimplus_token}\"\n\
+         [auth.openapi.limeApiKey]\napi_key = \"{LIME_API_KEY}\"\n\
          [[operations]]\ninclude-path = \"/authentication/logout\"\n\
          headers = {{ Authorization = \"Bearer {logout_token}\" }}\n"
     )
 }
+
+/// The `lime` dialect's API key in this test.
+const LIME_API_KEY: &str = "schemathesis-lime-key";
 
 #[tokio::test]
 async fn no_answer_is_a_server_error_or_off_its_description() {
@@ -127,7 +131,9 @@ async fn no_answer_is_a_server_error_or_off_its_description() {
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("LIMEN_DIALECTS__GRADIDO__ALLOW_PASSWORD_VIA_JSON_REQUEST", "true")
-        .env("LIMEN_DIALECTS__GRADIDO__ALLOW_CORS_ALL", "true");
+        .env("LIMEN_DIALECTS__GRADIDO__ALLOW_CORS_ALL", "true")
+        .env("LIMEN_DIALECTS__LIME__API_KEYS", format!("[\"{LIME_API_KEY}\"]"))
+        .env("LIMEN_BANKID__MODE", "simulator");
     let server = Server::start(command);
     let config = scratch.dir.join("schemathesis.toml");
     std::fs::write(&config, credentials(&scratch, &server.base).await).unwrap();
