@@ -59,6 +59,11 @@ ensure_openssl() {
     command -v openssl >/dev/null || apt_install openssl
 }
 
+ensure_chromium() { # the BankID demo page in a real browser, and zbarimg to read its QR code
+    { command -v chromium || command -v chromium-browser; } >/dev/null && command -v zbarimg >/dev/null ||
+        apt_install chromium zbar-tools
+}
+
 ensure_aiosmtpd() {
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
 }
@@ -69,7 +74,7 @@ ensure_schemathesis() {
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl aiosmtpd schemathesis}; do
+for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl chromium aiosmtpd schemathesis}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

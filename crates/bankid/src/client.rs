@@ -57,8 +57,9 @@ enum CallError {
 impl BankIdClient {
     /// A client for `config`; fails on an unusable certificate or CA.
     pub fn new(config: &BankIdClientConfig) -> Result<Self, BankIdConfigError> {
-        let identity = reqwest::Identity::from_pem(&config.identity.to_pem()?)
-            .map_err(|err| BankIdConfigError::Identity(format!("the client certificate is unusable: {err}")))?;
+        let identity = reqwest::Identity::from_pem(&config.identity.to_pem()?).map_err(|err| {
+            BankIdConfigError::Identity(format!("the client certificate is unusable: {err}"))
+        })?;
         let ca = reqwest::Certificate::from_pem(&config.ca_pem)
             .map_err(|err| BankIdConfigError::Ca(format!("the CA certificate is unusable: {err}")))?;
         let http = reqwest::Client::builder()
@@ -152,7 +153,9 @@ impl BankIdClient {
 fn passing(err: &CallError) -> bool {
     match err {
         CallError::Transport(_) => true,
-        CallError::Answer { code, .. } => matches!(code.as_str(), "requestTimeout" | "maintenance" | "internalError"),
+        CallError::Answer { code, .. } => {
+            matches!(code.as_str(), "requestTimeout" | "maintenance" | "internalError")
+        }
     }
 }
 
@@ -164,7 +167,11 @@ fn passing_for_start(err: &CallError) -> bool {
 
 fn summary(err: &CallError) -> String {
     match err {
-        CallError::Answer { status, code, details } => format!("{status} {code}: {details}"),
+        CallError::Answer {
+            status,
+            code,
+            details,
+        } => format!("{status} {code}: {details}"),
         CallError::Transport(reason) => reason.clone(),
     }
 }
@@ -175,12 +182,20 @@ fn classify(method: &str, err: CallError) -> BankIdError {
         CallError::Answer { code, details, .. } if code == "invalidParameters" || code == "notFound" => {
             BankIdError::Refused(format!("{code}: {details}"))
         }
-        CallError::Answer { status, code, details } if code == "unauthorized" || status == StatusCode::UNAUTHORIZED => {
+        CallError::Answer {
+            status,
+            code,
+            details,
+        } if code == "unauthorized" || status == StatusCode::UNAUTHORIZED => {
             // The relying party's certificate or agreement: an operator must act.
             tracing::error!(method, %details, "BankID refused Limen's client certificate ({code})");
             BankIdError::Unavailable(format!("{method}: BankID refused the relying party certificate"))
         }
-        CallError::Answer { status, code, details } => {
+        CallError::Answer {
+            status,
+            code,
+            details,
+        } => {
             tracing::warn!(method, %status, %code, %details, "BankID failed");
             BankIdError::Unavailable(format!("{method}: {status} {code}"))
         }

@@ -27,7 +27,12 @@ fn script() -> SimulatorScript {
 }
 
 fn running() -> RunningSimulator {
-    simulator::start("127.0.0.1:0", script(), SimulatorCertificates::generate().unwrap()).unwrap()
+    simulator::start(
+        "127.0.0.1:0",
+        script(),
+        SimulatorCertificates::generate().unwrap(),
+    )
+    .unwrap()
 }
 
 fn config(simulator: &RunningSimulator, identity: ClientIdentity) -> BankIdClientConfig {
@@ -55,7 +60,11 @@ async fn an_order_walks_from_waiting_to_complete_and_is_then_forgotten() {
     loop {
         match client.collect(&order.order_ref).await.unwrap() {
             BankIdCollect::Pending { hint } => hints.push(hint),
-            BankIdCollect::Complete { personal_number, given_name, surname } => {
+            BankIdCollect::Complete {
+                personal_number,
+                given_name,
+                surname,
+            } => {
                 assert_eq!(personal_number, ANN);
                 assert_eq!((given_name.as_str(), surname.as_str()), ("Test", "Testsson"));
                 break;
@@ -83,13 +92,17 @@ async fn every_failure_ending_reaches_the_client_as_its_hint_code() {
         ("certificate_error", "certificateErr", "190001019876"),
     ];
     for (outcome, _, number) in numbers {
-        by_personal_number.insert(number.to_owned(), Outcome::parse(&format!("{outcome}:0"), 0).unwrap());
+        by_personal_number.insert(
+            number.to_owned(),
+            Outcome::parse(&format!("{outcome}:0"), 0).unwrap(),
+        );
     }
     let script = SimulatorScript {
         by_personal_number,
         ..SimulatorScript::default()
     };
-    let simulator = simulator::start("127.0.0.1:0", script, SimulatorCertificates::generate().unwrap()).unwrap();
+    let simulator =
+        simulator::start("127.0.0.1:0", script, SimulatorCertificates::generate().unwrap()).unwrap();
     let client = client(&simulator);
     for (_, hint, number) in numbers {
         let order = client.start(number, "203.0.113.7").await.unwrap();
@@ -156,18 +169,26 @@ async fn maintenance_is_tried_again_with_a_pause_and_reported_when_it_lasts() {
         maintenance_answers: 2,
         ..SimulatorScript::default()
     };
-    let simulator = simulator::start("127.0.0.1:0", script, SimulatorCertificates::generate().unwrap()).unwrap();
+    let simulator =
+        simulator::start("127.0.0.1:0", script, SimulatorCertificates::generate().unwrap()).unwrap();
     let patient = BankIdClient::new(&BankIdClientConfig {
         retries: 2,
-        ..config(&simulator, ClientIdentity::Pem(simulator.certificates.client_identity_pem()))
+        ..config(
+            &simulator,
+            ClientIdentity::Pem(simulator.certificates.client_identity_pem()),
+        )
     })
     .unwrap();
-    assert!(patient.start(ANN, "203.0.113.7").await.is_ok(), "the third try gets through");
+    assert!(
+        patient.start(ANN, "203.0.113.7").await.is_ok(),
+        "the third try gets through"
+    );
     let script = SimulatorScript {
         maintenance_answers: 5,
         ..SimulatorScript::default()
     };
-    let simulator = simulator::start("127.0.0.1:0", script, SimulatorCertificates::generate().unwrap()).unwrap();
+    let simulator =
+        simulator::start("127.0.0.1:0", script, SimulatorCertificates::generate().unwrap()).unwrap();
     let impatient = client(&simulator);
     assert!(matches!(
         impatient.start(ANN, "203.0.113.7").await,
@@ -180,11 +201,18 @@ async fn maintenance_is_tried_again_with_a_pause_and_reported_when_it_lasts() {
 async fn a_client_without_the_right_certificate_gets_no_handshake() {
     let simulator = running();
     let stranger = SimulatorCertificates::generate().unwrap();
-    let foreign = BankIdClient::new(&config(&simulator, ClientIdentity::Pem(stranger.client_identity_pem()))).unwrap();
+    let foreign = BankIdClient::new(&config(
+        &simulator,
+        ClientIdentity::Pem(stranger.client_identity_pem()),
+    ))
+    .unwrap();
     let err = foreign.start(ANN, "203.0.113.7").await.unwrap_err();
     assert!(matches!(err, BankIdError::Unavailable(_)), "{err:?}");
     // And a client that trusts another CA does not talk to the simulator either.
-    let mut pinned_elsewhere = config(&simulator, ClientIdentity::Pem(simulator.certificates.client_identity_pem()));
+    let mut pinned_elsewhere = config(
+        &simulator,
+        ClientIdentity::Pem(simulator.certificates.client_identity_pem()),
+    );
     pinned_elsewhere.ca_pem = stranger.ca_pem.clone().into_bytes();
     let misled = BankIdClient::new(&pinned_elsewhere).unwrap();
     assert!(matches!(
@@ -195,7 +223,9 @@ async fn a_client_without_the_right_certificate_gets_no_handshake() {
     let bare = reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(simulator.certificates.ca_pem.as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(simulator.certificates.ca_pem.as_bytes()).unwrap(),
+        )
         .build()
         .unwrap();
     assert!(
@@ -248,15 +278,25 @@ async fn the_api_s_connectivity_check_and_unknown_paths_answer_as_bankid_does() 
     let http = reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(simulator.certificates.ca_pem.as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(simulator.certificates.ca_pem.as_bytes()).unwrap(),
+        )
         .identity(identity)
         .build()
         .unwrap();
-    let get = http.get(format!("{}auth", simulator.endpoint())).send().await.unwrap();
+    let get = http
+        .get(format!("{}auth", simulator.endpoint()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), 405);
     let body: serde_json::Value = get.json().await.unwrap();
     assert_eq!(body["errorCode"], "methodNotAllowed");
-    let missing = http.post(format!("{}sign/no", simulator.endpoint())).send().await.unwrap();
+    let missing = http
+        .post(format!("{}sign/no", simulator.endpoint()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let form = http
         .post(format!("{}auth", simulator.endpoint()))

@@ -2,6 +2,7 @@
 //! requests, calls one domain service and renders its documented answers; the
 //! rules live in `limen-domain`.
 
+mod background;
 mod bimplus;
 mod body;
 mod client_address;
@@ -20,9 +21,10 @@ mod parser_properties;
 mod state;
 mod tokens;
 
+pub use background::Background;
+pub use lime::{UserField, UserFields};
 pub use logging::RequestSpan;
 pub use openapi::{openapi, openapi_json};
-pub use lime::{UserField, UserFields};
 pub use state::{
     AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck,
 };

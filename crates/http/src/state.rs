@@ -139,6 +139,8 @@ pub struct AppState {
     pub readiness: ReadinessCheck,
     /// HTTP settings.
     pub settings: HttpSettings,
+    /// Work left running after an answer (a password-reset e-mail).
+    pub background: crate::Background,
 }
 
 impl AppState {

@@ -124,7 +124,10 @@ pub struct RateLimitSection {
     /// Failed logins one client address (IPv6: one /64) may make per window
     /// before it is refused for a window; 0 disables the throttle.
     pub login_failures_per_address: u32,
-    /// The window, in seconds.
+    /// BankID identifications one client address may start per window and
+    /// not complete; 0 disables the throttle.
+    pub bankid_starts_per_address: u32,
+    /// The window of both, in seconds.
     pub login_window_secs: i64,
     /// Most addresses the memory backend keeps before dropping the oldest.
     pub memory_max_keys: usize,
@@ -135,6 +138,7 @@ impl Default for RateLimitSection {
         Self {
             backend: RateLimitBackend::Memory,
             login_failures_per_address: 100,
+            bankid_starts_per_address: 50,
             login_window_secs: 15 * 60,
             memory_max_keys: 100_000,
         }

@@ -6,20 +6,20 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
+use limen_bankid::simulator::{Outcome, RunningSimulator, SimulatorCertificates, SimulatorScript};
+use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity, PRODUCTION_ENDPOINT, TEST_ENDPOINT};
 use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
-use limen_bankid::simulator::{Outcome, RunningSimulator, SimulatorCertificates, SimulatorScript};
-use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity, PRODUCTION_ENDPOINT, TEST_ENDPOINT};
 use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SystemClock, UserDirectory};
 use limen_domain::services::{
     ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, PasswordResetSettings, Ports,
     RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
 use limen_http::{
-    AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck, UserField,
-    UserFields,
+    AppState, Background, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
+    ReadinessCheck, UserField, UserFields,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_memory::MemoryRateLimiter;
@@ -168,6 +168,11 @@ fn settings(config: &Config) -> Settings {
                 block_for: pending_ttl,
                 ..AttemptRules::default().second_factor_token
             },
+            bankid_starts: RateRule {
+                limit: rate_limit.bankid_starts_per_address,
+                window: Duration::seconds(rate_limit.login_window_secs),
+                block_for: Duration::seconds(rate_limit.login_window_secs),
+            },
             session_numbers: RateRule {
                 limit: gradido.max_wrong_session_ids,
                 window: Duration::seconds(gradido.wrong_session_window_secs),
@@ -232,13 +237,17 @@ fn read_file(key: &str, path: &std::path::Path) -> Result<Vec<u8>, CliError> {
 pub fn simulator_script(config: &Config) -> Result<SimulatorScript, CliError> {
     let section = &config.bankid.simulator;
     let parse = |text: &str| {
-        Outcome::parse(text, section.pending_collects).map_err(|err| CliError::Usage(format!("bankid.simulator: {err}")))
+        Outcome::parse(text, section.pending_collects)
+            .map_err(|err| CliError::Usage(format!("bankid.simulator: {err}")))
     };
     let today = chrono::Utc::now().date_naive();
     let mut by_personal_number = std::collections::HashMap::new();
     for (number, outcome) in &section.outcomes {
-        let number = limen_domain::model::parse_personal_number(number, today)
-            .ok_or_else(|| CliError::Usage(format!("bankid.simulator.outcomes: {number:?} is no personal number")))?;
+        let number = limen_domain::model::parse_personal_number(number, today).ok_or_else(|| {
+            CliError::Usage(format!(
+                "bankid.simulator.outcomes: {number:?} is no personal number"
+            ))
+        })?;
         by_personal_number.insert(number, parse(outcome)?);
     }
     Ok(SimulatorScript {
@@ -267,7 +276,8 @@ async fn bankid(
         BankIdMode::Simulator => {
             let certificates = SimulatorCertificates::generate().map_err(invalid)?;
             let running =
-                limen_bankid::simulator::start("127.0.0.1:0", simulator_script(config)?, certificates).map_err(invalid)?;
+                limen_bankid::simulator::start("127.0.0.1:0", simulator_script(config)?, certificates)
+                    .map_err(invalid)?;
             let client = BankIdClient::new(&BankIdClientConfig {
                 endpoint: running.endpoint(),
                 identity: ClientIdentity::Pem(running.certificates.client_identity_pem()),
@@ -288,7 +298,9 @@ async fn bankid(
                 .as_deref()
                 .ok_or_else(|| CliError::Usage("bankid.certificate_file is required".into()))?;
             let certificate = read_file("bankid.certificate_file", certificate_path)?;
-            let identity = if certificate.starts_with(b"-----") || String::from_utf8_lossy(&certificate).contains("-----BEGIN") {
+            let identity = if certificate.starts_with(b"-----")
+                || String::from_utf8_lossy(&certificate).contains("-----BEGIN")
+            {
                 ClientIdentity::Pem(certificate)
             } else {
                 ClientIdentity::Pkcs12 {
@@ -301,7 +313,12 @@ async fn bankid(
                 .as_deref()
                 .ok_or_else(|| CliError::Usage("bankid.ca_file is required".into()))?;
             let endpoint = section.endpoint.clone().unwrap_or_else(|| {
-                if section.mode == BankIdMode::Test { TEST_ENDPOINT } else { PRODUCTION_ENDPOINT }.to_owned()
+                if section.mode == BankIdMode::Test {
+                    TEST_ENDPOINT
+                } else {
+                    PRODUCTION_ENDPOINT
+                }
+                .to_owned()
             });
             let client = BankIdClient::new(&BankIdClientConfig {
                 endpoint,
@@ -327,7 +344,11 @@ fn lime_user_fields(config: &Config) -> Result<UserFields, CliError> {
         .map(|(key, name)| {
             UserField::parse(name)
                 .map(|field| (key.clone(), field))
-                .ok_or_else(|| CliError::Usage(format!("dialects.lime.user_fields.{key}: {name:?} is no user field")))
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "dialects.lime.user_fields.{key}: {name:?} is no user field"
+                    ))
+                })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(UserFields)
@@ -399,7 +420,7 @@ impl Core {
     }
 
     /// The state the HTTP layer shares between workers.
-    pub fn http_state(&self, config: &Config) -> Result<AppState, CliError> {
+    pub fn http_state(&self, config: &Config, background: Background) -> Result<AppState, CliError> {
         let database = self.database.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
             let database = database.clone();
@@ -435,6 +456,7 @@ impl Core {
                     bankid_demo: config.bankid.mode == BankIdMode::Simulator,
                 },
             },
+            background,
         })
     }
 }

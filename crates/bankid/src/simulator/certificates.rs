@@ -53,16 +53,21 @@ impl SimulatorCertificates {
 
         let server_key = KeyPair::generate().map_err(failed)?;
         let mut server_params =
-            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]).map_err(failed)?;
+            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
+                .map_err(failed)?;
         server_params.distinguished_name = named("localhost");
         server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let server = server_params.signed_by(&server_key, &ca, &ca_key).map_err(failed)?;
+        let server = server_params
+            .signed_by(&server_key, &ca, &ca_key)
+            .map_err(failed)?;
 
         let client_key = KeyPair::generate().map_err(failed)?;
         let mut client_params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
         client_params.distinguished_name = named("Limen relying party");
         client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let client = client_params.signed_by(&client_key, &ca, &ca_key).map_err(failed)?;
+        let client = client_params
+            .signed_by(&client_key, &ca, &ca_key)
+            .map_err(failed)?;
 
         Ok(Self {
             ca_pem: ca.pem(),

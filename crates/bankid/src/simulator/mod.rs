@@ -26,7 +26,8 @@ pub use outcomes::{Ending, Outcome, SimulatorScript};
 
 use crate::BankIdConfigError;
 use crate::wire::{
-    AuthRequest, AuthResponse, CollectResponse, CompletedUser, CompletionData, Device, ErrorResponse, OrderRequest,
+    AuthRequest, AuthResponse, CollectResponse, CompletedUser, CompletionData, Device, ErrorResponse,
+    OrderRequest,
 };
 
 struct Order {
@@ -56,7 +57,13 @@ impl Simulator {
         self.maintenance_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
             .ok()
-            .map(|_| error(StatusCode::SERVICE_UNAVAILABLE, "maintenance", "Service unavailable"))
+            .map(|_| {
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "maintenance",
+                    "Service unavailable",
+                )
+            })
     }
 
     fn orders(&self) -> std::sync::MutexGuard<'_, Orders> {
@@ -94,21 +101,26 @@ fn error(status: StatusCode, code: &str, details: &str) -> HttpResponse {
 }
 
 /// The body as `T`, or the answer BankID gives for a body it cannot use.
-fn body<T: DeserializeOwned>(req: &HttpRequest, bytes: &Bytes) -> Result<T, HttpResponse> {
+fn body<T: DeserializeOwned>(req: &HttpRequest, bytes: &Bytes) -> Result<T, Box<HttpResponse>> {
     let json = req
         .headers()
         .get("content-type")
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"));
     if !json {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupportedMediaType",
             "Content-Type must be application/json",
-        ));
+        )));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|err| error(StatusCode::BAD_REQUEST, "invalidParameters", &format!("Invalid body: {err}")))
+    serde_json::from_slice(bytes).map_err(|err| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalidParameters",
+            &format!("Invalid body: {err}"),
+        ))
+    })
 }
 
 async fn auth(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>) -> HttpResponse {
@@ -117,12 +129,15 @@ async fn auth(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>) -
     }
     let request: AuthRequest = match body(&req, &bytes) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     if request.end_user_ip.trim().is_empty() {
         return error(StatusCode::BAD_REQUEST, "invalidParameters", "Invalid endUserIp");
     }
-    let Some(personal_number) = request.requirement.and_then(|requirement| requirement.personal_number) else {
+    let Some(personal_number) = request
+        .requirement
+        .and_then(|requirement| requirement.personal_number)
+    else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalidParameters",
@@ -130,19 +145,31 @@ async fn auth(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>) -
         );
     };
     if personal_number.len() != 12 || !personal_number.bytes().all(|b| b.is_ascii_digit()) {
-        return error(StatusCode::BAD_REQUEST, "invalidParameters", "Invalid personalNumber");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalidParameters",
+            "Invalid personalNumber",
+        );
     }
     let outcome = simulator.script.outcome(&personal_number);
     let mut orders = simulator.orders();
     if outcome.ending == Ending::AlreadyInProgress {
-        return error(StatusCode::BAD_REQUEST, "alreadyInProgress", "Order already in progress for pno");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "alreadyInProgress",
+            "Order already in progress for pno",
+        );
     }
     if let Some(running) = orders.running.remove(&personal_number) {
         // As BankID does: the running order is cancelled, and this one refused.
         if let Some(order) = orders.by_ref.get_mut(&running) {
             order.cancelled = true;
         }
-        return error(StatusCode::BAD_REQUEST, "alreadyInProgress", "Order already in progress for pno");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "alreadyInProgress",
+            "Order already in progress for pno",
+        );
     }
     let order_ref = uuid::Uuid::new_v4().to_string();
     orders.running.insert(personal_number.clone(), order_ref.clone());
@@ -170,7 +197,7 @@ async fn collect(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>
     }
     let request: OrderRequest = match body(&req, &bytes) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let mut orders = simulator.orders();
     let Some(order) = orders.by_ref.get_mut(&request.order_ref) else {
@@ -234,7 +261,7 @@ async fn collect(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>
 async fn cancel(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>) -> HttpResponse {
     let request: OrderRequest = match body(&req, &bytes) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let mut orders = simulator.orders();
     match orders.by_ref.remove(&request.order_ref) {
@@ -249,7 +276,11 @@ async fn cancel(req: HttpRequest, bytes: Bytes, simulator: web::Data<Simulator>)
 }
 
 async fn method_not_allowed() -> HttpResponse {
-    error(StatusCode::METHOD_NOT_ALLOWED, "methodNotAllowed", "Method not allowed")
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "methodNotAllowed",
+        "Method not allowed",
+    )
 }
 
 async fn not_found() -> HttpResponse {
@@ -270,9 +301,10 @@ fn tls_config(certificates: &SimulatorCertificates) -> Result<rustls::ServerConf
             .add(ca.map_err(pem_error("CA"))?)
             .map_err(|err| BankIdConfigError::Ca(format!("the simulator's CA is unusable: {err}")))?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|err| BankIdConfigError::Ca(format!("cannot check client certificates: {err}")))?;
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|err| BankIdConfigError::Ca(format!("cannot check client certificates: {err}")))?;
     let chain = CertificateDer::pem_slice_iter(certificates.server_cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(pem_error("server certificate"))?;
@@ -326,11 +358,10 @@ pub fn start(
     .disable_signals()
     .bind_rustls_0_23(listen, tls)
     .map_err(|err| BankIdConfigError::Endpoint(format!("the simulator cannot listen on {listen}: {err}")))?;
-    let address = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or_else(|| BankIdConfigError::Endpoint(format!("the simulator got no address for {listen}")))?;
+    let address =
+        server.addrs().first().copied().ok_or_else(|| {
+            BankIdConfigError::Endpoint(format!("the simulator got no address for {listen}"))
+        })?;
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);

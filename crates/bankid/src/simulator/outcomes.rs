@@ -141,7 +141,10 @@ mod tests {
                 pending_collects: 3
             })
         );
-        assert_eq!(Outcome::parse("user_cancel:0", 3).map(|o| o.pending_collects), Ok(0));
+        assert_eq!(
+            Outcome::parse("user_cancel:0", 3).map(|o| o.pending_collects),
+            Ok(0)
+        );
         assert!(Outcome::parse("explode", 3).is_err());
         assert!(Outcome::parse("complete:x", 3).is_err());
     }
@@ -150,6 +153,14 @@ mod tests {
     fn pending_collects_walk_from_waiting_to_the_security_code() {
         let outcome = Outcome::parse("complete:4", 0).unwrap();
         let hints: Vec<_> = (0..4).map(|n| outcome.pending_hint(n)).collect();
-        assert_eq!(hints, ["outstandingTransaction", "outstandingTransaction", "started", "userSign"]);
+        assert_eq!(
+            hints,
+            [
+                "outstandingTransaction",
+                "outstandingTransaction",
+                "started",
+                "userSign"
+            ]
+        );
     }
 }

@@ -222,7 +222,10 @@ mod tests {
 
     #[test]
     fn documented_hints_keep_the_add_on_s_names_and_unknown_ones_are_tolerated() {
-        assert_eq!(BankIdStatus::pending("outstandingTransaction").name, "OUTSTANDING_TRANSACTION");
+        assert_eq!(
+            BankIdStatus::pending("outstandingTransaction").name,
+            "OUTSTANDING_TRANSACTION"
+        );
         assert_eq!(BankIdStatus::pending("noClient").name, "NO_CLIENT");
         assert_eq!(BankIdStatus::pending("started").name, "STARTED");
         assert_eq!(BankIdStatus::pending("userSign").message.code, "RFA9");

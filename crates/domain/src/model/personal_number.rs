@@ -21,7 +21,10 @@ pub fn parse_personal_number(input: &str, today: NaiveDate) -> Option<String> {
             if !matches!(separator, b'-' | b'+') {
                 return None;
             }
-            (format!("{}{}", &text[..split], &text[split + 1..]), separator == b'+')
+            (
+                format!("{}{}", &text[..split], &text[split + 1..]),
+                separator == b'+',
+            )
         }
         _ => return None,
     };

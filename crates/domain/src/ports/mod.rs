@@ -17,11 +17,11 @@ mod totp;
 mod user_directory;
 
 pub use account_states::AccountStates;
+#[cfg(any(test, feature = "mocks"))]
+pub use account_states::MockAccountStates;
 pub use bankid::BankIdProvider;
 #[cfg(any(test, feature = "mocks"))]
 pub use bankid::MockBankIdProvider;
-#[cfg(any(test, feature = "mocks"))]
-pub use account_states::MockAccountStates;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};

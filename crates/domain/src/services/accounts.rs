@@ -92,9 +92,11 @@ impl AccountService {
         let last_name = validate_name("last name", account.last_name.as_deref())?;
         let personal_number = match account.personal_number.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(raw) => Some(parse_personal_number(raw, self.clock.now().date_naive()).ok_or_else(|| {
-                DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
-            })?),
+            Some(raw) => Some(
+                parse_personal_number(raw, self.clock.now().date_naive()).ok_or_else(|| {
+                    DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
+                })?,
+            ),
         };
         // Checked first so that a clash on both answers deterministically; the
         // directory's unique indexes still settle races between creations.

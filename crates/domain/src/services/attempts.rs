@@ -18,6 +18,8 @@ pub struct AttemptRules {
     pub second_factor_token: RateRule,
     /// Unknown session numbers presented per client address (`gradido`).
     pub session_numbers: RateRule,
+    /// BankID identifications started per client address and not completed.
+    pub bankid_starts: RateRule,
 }
 
 impl Default for AttemptRules {
@@ -42,6 +44,13 @@ impl Default for AttemptRules {
             },
             session_numbers: RateRule {
                 limit: 10,
+                window: minutes(15),
+                block_for: minutes(15),
+            },
+            // Each start costs a request to BankID; completed ones are given
+            // back, so only abandoned and failed ones use this up.
+            bankid_starts: RateRule {
+                limit: 50,
                 window: minutes(15),
                 block_for: minutes(15),
             },
@@ -132,6 +141,25 @@ impl Counter<'_> {
     pub async fn reset(&self) -> Result<(), DomainError> {
         Ok(self.limiter.reset(&self.key).await?)
     }
+
+    /// Counts a request that is spent whatever it achieves (a mail sent, an
+    /// order started): `TooManyAttempts` once the window's requests are used.
+    /// A `refund` later gives it back.
+    pub async fn spend(&self) -> Result<(), DomainError> {
+        match self.admit().await? {
+            Admission::Admitted => {
+                // Settled at once as a failure, so that the request that uses
+                // up the window blocks the key.
+                self.fail().await?;
+                Ok(())
+            }
+            Admission::Blocked { until } => Err(DomainError::TooManyAttempts { until }),
+            // Only for a moment, while parallel requests settle.
+            Admission::Full => Err(DomainError::TooManyAttempts {
+                until: self.clock.now() + chrono::Duration::minutes(1),
+            }),
+        }
+    }
 }
 
 impl Attempts {
@@ -218,6 +246,15 @@ impl Attempts {
             &self.throttles,
             rule,
             format!("{purpose}-address:{}", client.throttle_key()),
+        )
+    }
+
+    /// BankID identifications started from one client address.
+    pub fn bankid_starts(&self, client: &ClientAddress) -> Counter<'_> {
+        self.counter(
+            &self.throttles,
+            self.rules.bankid_starts,
+            format!("bankid-start:{}", client.throttle_key()),
         )
     }
 

@@ -9,7 +9,8 @@ use crate::model::{
 };
 use crate::ports::{BankIdProvider, Clock, SecretCipher, TokenMint};
 use crate::services::{
-    AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, SecondStep, SessionService, Users,
+    Attempts, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, SecondStep,
+    SessionService, Users,
 };
 
 /// How long an order can be collected: longer than BankID keeps one (about three
@@ -47,8 +48,8 @@ pub enum BankIdProgress {
     },
     /// The person identified themselves and is logged in.
     Complete {
-        /// Who.
-        user: User,
+        /// Who (boxed: a user is large beside the other answers).
+        user: Box<User>,
         /// What they got.
         granted: Granted,
     },
@@ -67,6 +68,7 @@ pub struct BankIdLogin {
     users: Arc<Users>,
     sessions: Arc<SessionService>,
     completion: Arc<LoginCompletion>,
+    attempts: Arc<Attempts>,
     cipher: Arc<dyn SecretCipher>,
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
@@ -82,6 +84,8 @@ pub struct BankIdPorts {
     pub sessions: Arc<SessionService>,
     /// The rules of every login.
     pub completion: Arc<LoginCompletion>,
+    /// Starts per client address.
+    pub attempts: Arc<Attempts>,
     /// Seals an order's references.
     pub cipher: Arc<dyn SecretCipher>,
     /// Transaction ids.
@@ -98,6 +102,7 @@ impl BankIdLogin {
             users: ports.users,
             sessions: ports.sessions,
             completion: ports.completion,
+            attempts: ports.attempts,
             cipher: ports.cipher,
             mint: ports.mint,
             clock: ports.clock,
@@ -113,13 +118,21 @@ impl BankIdLogin {
     /// Starts an identification of `personal_number` (any form
     /// `parse_personal_number` accepts; a bad one is refused before BankID is
     /// asked) from `client`'s address.
-    pub async fn start(&self, personal_number: &str, client: &ClientAddress) -> Result<BankIdStarted, DomainError> {
-        let number = parse_personal_number(personal_number, self.clock.now().date_naive()).ok_or_else(|| {
-            DomainError::InvalidInput("personal_number is not a valid Swedish personal number".into())
-        })?;
+    pub async fn start(
+        &self,
+        personal_number: &str,
+        client: &ClientAddress,
+    ) -> Result<BankIdStarted, DomainError> {
+        let number =
+            parse_personal_number(personal_number, self.clock.now().date_naive()).ok_or_else(|| {
+                DomainError::InvalidInput("personal_number is not a valid Swedish personal number".into())
+            })?;
         // BankID wants the end user's address; without one, this host's.
-        let end_user_ip = client.0.map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_string());
+        let end_user_ip = client
+            .0
+            .map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_string());
         let provider = self.provider()?;
+        self.attempts.bankid_starts(client).spend().await?;
         let order = provider
             .start(&number, &end_user_ip)
             .await
@@ -137,6 +150,8 @@ impl BankIdLogin {
                 ORDER_TTL,
                 TokenAttributes {
                     payload: Some(payload),
+                    // Whose start to give back when the order completes.
+                    bound_address: client.0.map(|ip| ip.to_string()),
                     ..TokenAttributes::default()
                 },
             )
@@ -163,15 +178,26 @@ impl BankIdLogin {
             .payload
             .as_deref()
             .ok_or_else(|| DomainError::Internal("a BankID order has no references".into()))?;
-        let order = decode(&self.cipher.open(sealed, ORDER_CONTEXT).map_err(DomainError::Internal)?)?;
+        let order = decode(
+            &self
+                .cipher
+                .open(sealed, ORDER_CONTEXT)
+                .map_err(DomainError::Internal)?,
+        )?;
         let collected = match provider.collect(&order.order_ref).await {
             Ok(collected) => collected,
-            // BankID refuses collecting an order it no longer knows: it expired.
+            // BankID refuses collecting an order it no longer knows: it
+            // expired, or a concurrent collect has just completed it. The record
+            // is left alone (it expires by itself), so that a completing collect
+            // can still spend it; once spent, the answer is `InvalidToken`.
             Err(BankIdError::Refused(reason)) => {
                 tracing::info!(%reason, "BankID no longer knows the order");
-                BankIdCollect::Failed {
-                    hint: "expiredTransaction".into(),
-                }
+                self.sessions
+                    .find_presented(transaction_id, TokenKind::BankIdOrder)
+                    .await?;
+                return Ok(BankIdProgress::Failed {
+                    status: BankIdStatus::failed("expiredTransaction"),
+                });
             }
             Err(other) => return Err(provider_error(other)),
         };
@@ -185,7 +211,10 @@ impl BankIdLogin {
             }
             BankIdCollect::Failed { hint } => {
                 // Spent: a failed order cannot complete any more.
-                let _ = self.sessions.consume(transaction_id, TokenKind::BankIdOrder).await;
+                let _ = self
+                    .sessions
+                    .consume(transaction_id, TokenKind::BankIdOrder)
+                    .await;
                 tracing::info!(%hint, "BankID order failed");
                 Ok(BankIdProgress::Failed {
                     status: BankIdStatus::failed(&hint),
@@ -201,6 +230,14 @@ impl BankIdLogin {
                     .by_personal_number(&personal_number)
                     .await?
                     .ok_or(DomainError::NoUserForPersonalNumber)?;
+                let started_from = ClientAddress(
+                    record
+                        .attributes
+                        .bound_address
+                        .as_deref()
+                        .and_then(|ip| ip.parse().ok()),
+                );
+                self.attempts.bankid_starts(&started_from).refund().await?;
                 let authenticated = Authenticated {
                     user,
                     method: AuthMethod::BankId,
@@ -210,7 +247,10 @@ impl BankIdLogin {
                     .complete(authenticated, grant, SecondStep::Refuse)
                     .await?
                 {
-                    LoginOutcome::LoggedIn { user, granted } => Ok(BankIdProgress::Complete { user, granted }),
+                    LoginOutcome::LoggedIn { user, granted } => Ok(BankIdProgress::Complete {
+                        user: Box::new(user),
+                        granted,
+                    }),
                     LoginOutcome::SecondFactorRequired { .. } => Err(DomainError::Internal(
                         "a BankID login asked for a second factor".into(),
                     )),
@@ -223,7 +263,9 @@ impl BankIdLogin {
 fn provider_error(err: BankIdError) -> DomainError {
     match err {
         BankIdError::AlreadyInProgress => DomainError::BankIdInProgress,
-        BankIdError::Refused(reason) => DomainError::Internal(format!("BankID refused the request: {reason}")),
+        BankIdError::Refused(reason) => {
+            DomainError::Internal(format!("BankID refused the request: {reason}"))
+        }
         BankIdError::Unavailable(reason) => DomainError::Unavailable(format!("BankID: {reason}")),
     }
 }
@@ -282,7 +324,10 @@ mod tests {
     async fn a_start_normalises_the_number_and_keeps_bankid_s_references_to_itself() {
         let world = World::new();
         let started = started(&world).await;
-        assert_eq!(world.bankid_started(), vec![(NUMBER.to_owned(), "203.0.113.7".to_owned())]);
+        assert_eq!(
+            world.bankid_started(),
+            vec![(NUMBER.to_owned(), "203.0.113.7".to_owned())]
+        );
         assert_eq!(started.auto_start_token, "auto-1");
         assert_eq!(started.qr, "bankid.qr-token-1.0.hmac(qr-secret-1)");
         assert!(!started.transaction_id.contains("order-1"));
@@ -291,6 +336,41 @@ mod tests {
         assert_eq!(record.expires_at, world.now() + ORDER_TTL);
         let payload = record.attributes.payload.unwrap();
         assert!(payload.starts_with("sealed[bankid-order]:"), "{payload}");
+    }
+
+    #[tokio::test]
+    async fn starts_are_counted_per_address_and_a_completed_one_is_given_back() {
+        let world = World::with_rules(|rules| rules.bankid_starts.limit = 2);
+        world.add_user_with_personal_number("ann", NUMBER);
+        world.bankid_script(&[BankIdCollect::Complete {
+            personal_number: NUMBER.into(),
+            given_name: "Ann".into(),
+            surname: "Andersson".into(),
+        }]);
+        let completed = started(&world).await;
+        assert!(matches!(
+            collect(&world, &completed.transaction_id).await,
+            Ok(BankIdProgress::Complete { .. })
+        ));
+        started(&world).await;
+        started(&world).await;
+        let refused = world
+            .services()
+            .bankid
+            .start(NUMBER, &client())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, DomainError::TooManyAttempts { .. }),
+            "{refused:?}"
+        );
+        assert_eq!(
+            world.bankid_started().len(),
+            3,
+            "the refused start never reached BankID"
+        );
+        let elsewhere = ClientAddress::new("198.51.100.1".parse().unwrap());
+        world.services().bankid.start(NUMBER, &elsewhere).await.unwrap();
     }
 
     #[tokio::test]
@@ -311,7 +391,8 @@ mod tests {
         }]);
         let started = started(&world).await;
         world.advance(Duration::seconds(3));
-        let BankIdProgress::Pending { status, qr } = collect(&world, &started.transaction_id).await.unwrap() else {
+        let BankIdProgress::Pending { status, qr } = collect(&world, &started.transaction_id).await.unwrap()
+        else {
             panic!("pending expected");
         };
         assert_eq!(status.name, "USER_SIGN");
@@ -330,7 +411,8 @@ mod tests {
             surname: "Andersson".into(),
         }]);
         let started = started(&world).await;
-        let BankIdProgress::Complete { user, granted } = collect(&world, &started.transaction_id).await.unwrap()
+        let BankIdProgress::Complete { user, granted } =
+            collect(&world, &started.transaction_id).await.unwrap()
         else {
             panic!("complete expected");
         };
@@ -363,13 +445,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_order_bankid_no_longer_knows_is_expired_but_not_spent_by_that_collect() {
+        // A collect racing the one that completed the order finds BankID
+        // refusing it; it must not spend the order before the winner does.
+        let world = World::new();
+        world.add_user_with_personal_number("ann", NUMBER);
+        world.bankid_script(&[BankIdCollect::Complete {
+            personal_number: NUMBER.into(),
+            given_name: "Ann".into(),
+            surname: "Andersson".into(),
+        }]);
+        let started = started(&world).await;
+        world.bankid_collect_fails(BankIdError::Refused("invalidParameters: no such order".into()));
+        let BankIdProgress::Failed { status } = collect(&world, &started.transaction_id).await.unwrap()
+        else {
+            panic!("failed expected");
+        };
+        assert_eq!(status.name, "EXPIRED_TRANSACTION");
+        assert!(matches!(
+            collect(&world, &started.transaction_id).await,
+            Ok(BankIdProgress::Complete { .. })
+        ));
+        world.bankid_collect_fails(BankIdError::Refused("invalidParameters: no such order".into()));
+        assert!(matches!(
+            collect(&world, &started.transaction_id).await,
+            Err(DomainError::InvalidToken)
+        ));
+    }
+
+    #[tokio::test]
     async fn a_failed_order_is_reported_and_spent() {
         let world = World::new();
         world.bankid_script(&[BankIdCollect::Failed {
             hint: "userCancel".into(),
         }]);
         let started = started(&world).await;
-        let BankIdProgress::Failed { status } = collect(&world, &started.transaction_id).await.unwrap() else {
+        let BankIdProgress::Failed { status } = collect(&world, &started.transaction_id).await.unwrap()
+        else {
             panic!("failed expected");
         };
         assert_eq!(status.name, "USER_CANCEL");

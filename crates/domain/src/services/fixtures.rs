@@ -11,13 +11,13 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
-    AccountState, Admission, BankIdCollect, BankIdError, BankIdOrder, DirectoryCapabilities, DirectoryEntry, RateState, Role, StoredTotp, TokenHash,
-    TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
+    AccountState, Admission, BankIdCollect, BankIdError, BankIdOrder, DirectoryCapabilities, DirectoryEntry,
+    RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
 };
 use crate::ports::{
-    MockAccountStates, MockBankIdProvider, MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher, MockRateLimiter,
-    MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
-    MockTotpGenerator, MockUserDirectory, OutgoingEmail, PasswordCheck,
+    MockAccountStates, MockBankIdProvider, MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher,
+    MockRateLimiter, MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog,
+    MockTokenMint, MockTotpGenerator, MockUserDirectory, OutgoingEmail, PasswordCheck,
 };
 use crate::services::{
     AttemptRules, CompletionPolicy, EmailLanguage, Ports, RegistrationSettings, Services, Settings,
@@ -49,6 +49,7 @@ struct State {
     bankid_started: Vec<(String, String)>,
     bankid_script: Vec<BankIdCollect>,
     bankid_start_error: Option<BankIdError>,
+    bankid_collect_error: Option<BankIdError>,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -697,6 +698,9 @@ impl World {
         let state = self.state.clone();
         bankid.expect_collect().returning(move |_| {
             let mut state = state.lock().unwrap();
+            if let Some(err) = state.bankid_collect_error.take() {
+                return Err(err);
+            }
             if state.bankid_script.is_empty() {
                 return Ok(BankIdCollect::Pending {
                     hint: "outstandingTransaction".into(),
@@ -706,7 +710,10 @@ impl World {
         });
         bankid.expect_cancel().returning(|_| Ok(()));
         bankid.expect_animated_qr().returning(|order, seconds| {
-            format!("bankid.{}.{seconds}.hmac({})", order.qr_start_token, order.qr_start_secret)
+            format!(
+                "bankid.{}.{seconds}.hmac({})",
+                order.qr_start_token, order.qr_start_secret
+            )
         });
         bankid
     }
@@ -777,6 +784,11 @@ impl World {
     /// The next start fails so.
     pub fn bankid_start_fails(&self, err: BankIdError) {
         self.lock().bankid_start_error = Some(err);
+    }
+
+    /// The next collect fails so.
+    pub fn bankid_collect_fails(&self, err: BankIdError) {
+        self.lock().bankid_collect_error = Some(err);
     }
 
     /// The (personal number, end user address) of every start BankID saw.

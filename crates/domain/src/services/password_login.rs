@@ -259,7 +259,11 @@ mod tests {
         let err = login(&world, "ann", "pw-ann").await.unwrap_err();
         assert!(matches!(err, DomainError::Busy), "{err:?}");
         assert!(world.verifications().is_empty());
-        assert_eq!(world.failures("login:192.0.2.9"), 0, "the address's attempt is given back");
+        assert_eq!(
+            world.failures("login:192.0.2.9"),
+            0,
+            "the address's attempt is given back"
+        );
         assert!(!world.is_blocked(&format!("account:{}", ann.id)));
     }
 

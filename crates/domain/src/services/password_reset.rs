@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, Admission, ClientAddress, Password, RateRule, TokenKind, User, normalize_identifier,
+    AccountPatch, ClientAddress, Password, RateRule, TokenKind, User, normalize_identifier,
     validate_new_password,
 };
 use crate::ports::{Clock, Mailer, OutgoingEmail, PasswordHasher};
@@ -97,22 +97,6 @@ impl PasswordResetService {
         }
     }
 
-    /// Counts one request against `key` under `rule`; `TooManyAttempts` past it.
-    async fn count(&self, key: crate::services::Counter<'_>) -> Result<(), DomainError> {
-        match key.admit().await? {
-            Admission::Admitted => {
-                // Every request is spent: settling it as a failure blocks the
-                // key once the window's requests are used up.
-                key.fail().await?;
-                Ok(())
-            }
-            Admission::Blocked { until } => Err(DomainError::TooManyAttempts { until }),
-            Admission::Full => Err(DomainError::TooManyAttempts {
-                until: self.clock.now() + Duration::minutes(1),
-            }),
-        }
-    }
-
     /// Checks the throttles of a request for `username` from `client`; the rest
     /// of the request may then run where its duration cannot be observed.
     pub async fn admit_request(&self, username: &str, client: &ClientAddress) -> Result<(), DomainError> {
@@ -120,17 +104,14 @@ impl PasswordResetService {
         if name.is_empty() || name.chars().count() > 254 || name.chars().any(char::is_control) {
             return Err(DomainError::InvalidInput("username is not a username".into()));
         }
-        self.count(
-            self.attempts
-                .requests_by_address("reset", client, self.settings.per_address),
-        )
-        .await?;
-        self.count(self.attempts.requests_by_name(
-            "reset",
-            &name,
-            self.settings.per_username,
-        ))
-        .await
+        self.attempts
+            .requests_by_address("reset", client, self.settings.per_address)
+            .spend()
+            .await?;
+        self.attempts
+            .requests_by_name("reset", &name, self.settings.per_username)
+            .spend()
+            .await
     }
 
     /// Issues a reset token for `username` and mails it. Returns the token,
@@ -161,7 +142,9 @@ impl PasswordResetService {
             .await;
         match sent {
             Ok(()) => tracing::info!(user_id = %user.id, "password reset token mailed"),
-            Err(cause) => tracing::error!(user_id = %user.id, %cause, "the password reset e-mail could not be sent"),
+            Err(cause) => {
+                tracing::error!(user_id = %user.id, %cause, "the password reset e-mail could not be sent")
+            }
         }
         Ok(Some(token.plaintext))
     }
@@ -273,7 +256,10 @@ mod tests {
             .reset(&token, "ann", &Password::new("a new password"), &client())
             .await
             .unwrap();
-        assert_eq!(world.password_hash(&ann.external_id), "hash:a new password:current");
+        assert_eq!(
+            world.password_hash(&ann.external_id),
+            "hash:a new password:current"
+        );
         assert!(world.token(&session.record.hash).revoked_at.is_some());
         assert!(!world.is_blocked(&format!("account:{}", ann.id)));
         assert!(matches!(
@@ -300,7 +286,9 @@ mod tests {
         let service = world.services().password_reset;
         let token = service.request("ann").await.unwrap().unwrap();
         assert!(matches!(
-            service.reset(&token, "bob", &Password::new("a new password"), &client()).await,
+            service
+                .reset(&token, "bob", &Password::new("a new password"), &client())
+                .await,
             Err(DomainError::InvalidToken)
         ));
         assert!(
@@ -318,12 +306,16 @@ mod tests {
         let service = world.services().password_reset;
         let token = service.request("ann").await.unwrap().unwrap();
         assert!(matches!(
-            service.reset(&token, "ann", &Password::new("short"), &client()).await,
+            service
+                .reset(&token, "ann", &Password::new("short"), &client())
+                .await,
             Err(DomainError::InvalidInput(_))
         ));
         world.advance(Duration::minutes(61));
         assert!(matches!(
-            service.reset(&token, "ann", &Password::new("long enough now"), &client()).await,
+            service
+                .reset(&token, "ann", &Password::new("long enough now"), &client())
+                .await,
             Err(DomainError::InvalidToken)
         ));
         assert_eq!(world.password_hash(&ann.external_id), "hash:pw-ann:current");
@@ -355,7 +347,9 @@ mod tests {
         let service = world.services().password_reset;
         assert_eq!(service.request("ann").await.unwrap(), None);
         assert!(matches!(
-            service.reset("x", "ann", &Password::new("long enough now"), &client()).await,
+            service
+                .reset("x", "ann", &Password::new("long enough now"), &client())
+                .await,
             Err(DomainError::ReadOnlyDirectory)
         ));
     }

@@ -4,8 +4,8 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    Admission, ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User,
-    UserId,
+    Admission, ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams,
+    TotpProvisioning, User, UserId,
 };
 use crate::ports::{AccountStates, Clock, SecondFactorStore, SecretCipher, TokenMint, TotpGenerator};
 use crate::services::{

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AccountStates, BankIdProvider, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter, SecondFactorStore,
-    SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
+    AccountStates, BankIdProvider, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter,
+    SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
-    BankIdLogin, BankIdPorts, CompletionPolicy, PasswordResetPorts, PasswordResetService, PasswordResetSettings, HashAdmission, LoginCompletion, NumericSessionService, PasswordLogin,
-    RegistrationPorts, RegistrationService, RegistrationSettings, RememberMeService, SessionService,
-    TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users,
+    BankIdLogin, BankIdPorts, CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService,
+    PasswordLogin, PasswordResetPorts, PasswordResetService, PasswordResetSettings, RegistrationPorts,
+    RegistrationService, RegistrationSettings, RememberMeService, SessionService, TwoFactorPorts,
+    TwoFactorService, TwoFactorSettings, Users,
 };
 
 /// Every adapter the services talk to.
@@ -215,6 +216,7 @@ impl Services {
             users: users.clone(),
             sessions: sessions.clone(),
             completion: completion.clone(),
+            attempts: attempts.clone(),
             cipher: ports.cipher.clone(),
             mint: ports.mint.clone(),
             clock: ports.clock.clone(),

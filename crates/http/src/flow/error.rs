@@ -193,7 +193,9 @@ impl From<DomainError> for FlowError {
                     )
                 }
             }
-            DomainError::NotEnabled(what) => Self::bad_request(format!("{what} is not enabled on this server.")),
+            DomainError::NotEnabled(what) => {
+                Self::bad_request(format!("{what} is not enabled on this server."))
+            }
             DomainError::BankIdInProgress | DomainError::NoUserForPersonalNumber => {
                 Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string())
             }

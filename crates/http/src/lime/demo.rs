@@ -67,7 +67,8 @@ pub async fn qr(state: web::Data<AppState>, query: Option<web::Query<QrQuery>>) 
         return not_here();
     }
     let Some(query) = query.filter(|query| !query.data.is_empty() && query.data.len() <= MAX_QR_TEXT) else {
-        return LimeError::bad_request(format!("data must be 1 to {MAX_QR_TEXT} characters.")).error_response();
+        return LimeError::bad_request(format!("data must be 1 to {MAX_QR_TEXT} characters."))
+            .error_response();
     };
     match QrCode::encode_text(&query.data, QrCodeEcc::Medium) {
         Ok(code) => HttpResponse::Ok()
@@ -175,7 +176,10 @@ mod tests {
         let code = QrCode::encode_text("bankid.token.0.code", QrCodeEcc::Medium).unwrap();
         let image = svg(&code);
         let size = code.size() + 8;
-        assert!(image.contains(&format!("viewBox=\"0 0 {size} {size}\"")), "{image}");
+        assert!(
+            image.contains(&format!("viewBox=\"0 0 {size} {size}\"")),
+            "{image}"
+        );
         let dark = (0..code.size())
             .flat_map(|y| (0..code.size()).map(move |x| (x, y)))
             .filter(|&(x, y)| code.get_module(x, y))

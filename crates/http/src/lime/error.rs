@@ -114,16 +114,19 @@ impl From<DomainError> for LimeError {
             },
             DomainError::InvalidInput(message) => Self::bad_request(message),
             DomainError::InvalidToken => Self::new(StatusCode::NOT_FOUND, "Unknown, expired or finished."),
-            DomainError::NoUserForPersonalNumber => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "No user has this personal number.",
-            ),
-            DomainError::BankIdInProgress => Self::bankid(StatusCode::CONFLICT, BankIdStatus::ALREADY_IN_PROGRESS),
+            DomainError::NoUserForPersonalNumber => {
+                Self::new(StatusCode::UNAUTHORIZED, "No user has this personal number.")
+            }
+            DomainError::BankIdInProgress => {
+                Self::bankid(StatusCode::CONFLICT, BankIdStatus::ALREADY_IN_PROGRESS)
+            }
             DomainError::ReadOnlyDirectory => Self::new(
                 StatusCode::FORBIDDEN,
                 "The user directory does not allow changing passwords.",
             ),
-            DomainError::NotEnabled(what) => Self::bad_request(format!("{what} is not enabled on this server.")),
+            DomainError::NotEnabled(what) => {
+                Self::bad_request(format!("{what} is not enabled on this server."))
+            }
             DomainError::Busy => Self {
                 retry_after: Some(1),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")
@@ -193,5 +196,9 @@ impl ResponseError for LimeError {
 
 /// 405 in the dialect's shape, for other methods on its routes.
 pub async fn method_not_allowed() -> HttpResponse {
-    LimeError::new(StatusCode::METHOD_NOT_ALLOWED, "This method is not allowed on this endpoint.").error_response()
+    LimeError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This method is not allowed on this endpoint.",
+    )
+    .error_response()
 }

@@ -133,7 +133,11 @@ pub async fn login(
         .json(answer))
 }
 
-async fn password_login(req: &HttpRequest, state: &AppState, request: LoginRequest) -> Result<LoginAnswer, LimeError> {
+async fn password_login(
+    req: &HttpRequest,
+    state: &AppState,
+    request: LoginRequest,
+) -> Result<LoginAnswer, LimeError> {
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(LimeError::bad_request(
             "username and password are required with type limecrm.",

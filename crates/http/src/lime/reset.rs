@@ -71,7 +71,7 @@ pub async fn request(
     } else {
         // The rest runs after the answer: its duration (a lookup, an e-mail)
         // would tell a known username from an unknown one.
-        actix_web::rt::spawn(async move {
+        state.background.spawn(async move {
             if let Err(err) = service.request(&username).await {
                 tracing::error!(error = %err, "a password reset request failed");
             }
@@ -140,14 +140,22 @@ pub async fn reset(
     api_key::verified(&req, &state)?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request: ResetPassword = decode(&req, &body)?;
-    let (Some(token), Some(username), Some(new_password)) = (request.token, request.username, request.new_password)
+    let (Some(token), Some(username), Some(new_password)) =
+        (request.token, request.username, request.new_password)
     else {
-        return Err(LimeError::bad_request("token, username and new_password are required."));
+        return Err(LimeError::bad_request(
+            "token, username and new_password are required.",
+        ));
     };
     state
         .services
         .password_reset
-        .reset(token.trim(), &username, &Password::new(new_password), &state.client(&req))
+        .reset(
+            token.trim(),
+            &username,
+            &Password::new(new_password),
+            &state.client(&req),
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

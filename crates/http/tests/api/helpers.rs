@@ -10,6 +10,8 @@ use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::web::Bytes;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
+use limen_bankid::simulator::{SimulatorCertificates, SimulatorScript};
+use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity};
 use limen_crypto::{Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring};
 use limen_domain::StoreError;
 use limen_domain::model::{
@@ -21,8 +23,6 @@ use limen_domain::ports::{
 use limen_domain::services::{NewAccount, Ports, Services, Settings};
 use limen_http::{AppState, HttpSettings};
 use limen_mail::FileOutbox;
-use limen_bankid::simulator::{SimulatorCertificates, SimulatorScript};
-use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity};
 use limen_store_memory::MemoryRateLimiter;
 use limen_store_sql::{Database, DatabaseConfig, SqlUserDirectory};
 use sea_orm::{ConnectionTrait, Statement};
@@ -146,7 +146,7 @@ impl TestApp {
 
     /// An app whose BankID is a simulator following `script`, reached over
     /// HTTPS with mutual TLS like the real service.
-    pub async fn with_bankid(settings: HttpSettings, script: SimulatorScript) -> Self {
+    pub async fn with_bankid(settings: HttpSettings, domain: Settings, script: SimulatorScript) -> Self {
         let certificates = SimulatorCertificates::generate().unwrap();
         let running = limen_bankid::simulator::start("127.0.0.1:0", script, certificates).unwrap();
         let client = BankIdClient::new(&BankIdClientConfig {
@@ -157,7 +157,7 @@ impl TestApp {
             retries: 0,
         })
         .unwrap();
-        let mut app = Self::assemble(settings, Settings::default(), false, Some(Arc::new(client))).await;
+        let mut app = Self::assemble(settings, domain, false, Some(Arc::new(client))).await;
         app._bankid_simulator = Some(running);
         app
     }
@@ -229,6 +229,7 @@ impl TestApp {
                 Box::pin(async move { db.ping().await.map_err(|err| err.to_string()) })
             }),
             settings,
+            background: limen_http::Background::new(),
         };
         Self {
             state,

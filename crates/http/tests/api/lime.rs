@@ -8,6 +8,7 @@ use actix_web::test::TestRequest;
 use limen_bankid::simulator::{Outcome, SimulatorScript};
 use limen_domain::model::NewDirectoryEntry;
 use limen_domain::ports::UserDirectory;
+use limen_domain::services::Settings;
 use limen_http::{HttpSettings, LimeSettings, UserField, UserFields};
 use serde_json::{Value, json};
 
@@ -91,7 +92,10 @@ async fn the_document_s_password_login_answers_the_user_and_a_token() {
             TestRequest::post()
                 .uri("/login/")
                 .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-                .set_payload(format!("type=limecrm&username=ann&password={}", PASSWORD.replace(' ', "+"))),
+                .set_payload(format!(
+                    "type=limecrm&username=ann&password={}",
+                    PASSWORD.replace(' ', "+")
+                )),
         )
         .await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text());
@@ -102,21 +106,39 @@ async fn a_wrong_password_and_an_unknown_user_get_one_answer_and_bad_requests_a_
     let app = TestApp::new().await;
     app.add_user("ann").await;
     let wrong = app
-        .send(post("/login/", json!({"type": "limecrm", "username": "ann", "password": "nope"})))
+        .send(post(
+            "/login/",
+            json!({"type": "limecrm", "username": "ann", "password": "nope"}),
+        ))
         .await;
     let unknown = app
-        .send(post("/login/", json!({"type": "limecrm", "username": "bob", "password": "nope"})))
+        .send(post(
+            "/login/",
+            json!({"type": "limecrm", "username": "bob", "password": "nope"}),
+        ))
         .await;
     assert_eq!(
         assert_failure(&wrong, StatusCode::UNAUTHORIZED),
         assert_failure(&unknown, StatusCode::UNAUTHORIZED)
     );
     for (body, status) in [
-        (json!({"type": "ldap", "username": "ann", "password": PASSWORD}), StatusCode::BAD_REQUEST),
-        (json!({"username": "ann", "password": PASSWORD}), StatusCode::BAD_REQUEST),
-        (json!({"type": "limecrm", "username": "ann"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"type": "ldap", "username": "ann", "password": PASSWORD}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"username": "ann", "password": PASSWORD}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"type": "limecrm", "username": "ann"}),
+            StatusCode::BAD_REQUEST,
+        ),
         (json!({"type": "bankid"}), StatusCode::BAD_REQUEST),
-        (json!({"type": "bankid", "personal_number": ANN_NUMBER}), StatusCode::BAD_REQUEST),
+        (
+            json!({"type": "bankid", "personal_number": ANN_NUMBER}),
+            StatusCode::BAD_REQUEST,
+        ),
         (json!({"type": 7}), StatusCode::BAD_REQUEST),
     ] {
         assert_failure(&app.send(post("/login/", body.clone())).await, status);
@@ -129,7 +151,10 @@ async fn a_user_with_a_second_factor_is_refused_a_password_login_here() {
     app.add_user("ann").await;
     enrol(&app, "ann").await;
     let answer = app
-        .send(post("/login/", json!({"type": "limecrm", "username": "ann", "password": PASSWORD})))
+        .send(post(
+            "/login/",
+            json!({"type": "limecrm", "username": "ann", "password": PASSWORD}),
+        ))
         .await;
     let body = assert_failure(&answer, StatusCode::FORBIDDEN);
     assert!(body["error"].as_str().unwrap().contains("BankID"), "{body}");
@@ -147,7 +172,10 @@ async fn the_user_object_has_the_keys_the_operator_configures() {
     let app = TestApp::with_settings(settings).await;
     let ann = app.add_user("ann").await;
     let body = app
-        .send(post("/login/", json!({"type": "limecrm", "username": "ann", "password": PASSWORD})))
+        .send(post(
+            "/login/",
+            json!({"type": "limecrm", "username": "ann", "password": PASSWORD}),
+        ))
         .await
         .json();
     assert_eq!(
@@ -184,12 +212,15 @@ async fn with_api_keys_configured_every_endpoint_wants_one() {
 }
 
 async fn bankid_app() -> TestApp {
-    TestApp::with_bankid(HttpSettings::default(), script()).await
+    TestApp::with_bankid(HttpSettings::default(), Settings::default(), script()).await
 }
 
 async fn start(app: &TestApp, number: &str) -> Answer {
-    app.send(post("/login/", json!({"type": "bankid", "personal_number": number})))
-        .await
+    app.send(post(
+        "/login/",
+        json!({"type": "bankid", "personal_number": number}),
+    ))
+    .await
 }
 
 async fn collect(app: &TestApp, transaction: &str) -> Answer {
@@ -209,7 +240,10 @@ async fn a_bankid_login_walks_through_its_statuses_to_the_user_and_a_token() {
     assert_eq!(transaction.len(), 43, "256 random bits, never BankID's orderRef");
     assert_eq!(started["autoStartToken"].as_str().unwrap().len(), 36);
     let first_qr = started["qr"].as_str().unwrap();
-    assert!(first_qr.starts_with("bankid.") && first_qr.split('.').nth(2) == Some("0"), "{first_qr}");
+    assert!(
+        first_qr.starts_with("bankid.") && first_qr.split('.').nth(2) == Some("0"),
+        "{first_qr}"
+    );
     let mut statuses = Vec::new();
     let done = loop {
         let body = collect(&app, &transaction).await.json();
@@ -222,7 +256,10 @@ async fn a_bankid_login_walks_through_its_statuses_to_the_user_and_a_token() {
         assert!(body["qr"].as_str().unwrap().starts_with("bankid."));
         app.clock.advance(1);
     };
-    assert_eq!(statuses, ["OUTSTANDING_TRANSACTION", "STARTED", "USER_SIGN", "COMPLETE"]);
+    assert_eq!(
+        statuses,
+        ["OUTSTANDING_TRANSACTION", "STARTED", "USER_SIGN", "COMPLETE"]
+    );
     assert_eq!(done["success"], true);
     assert_eq!(done["user"]["firstname"], "Ann");
     assert!(done["token"].is_string());
@@ -239,7 +276,11 @@ async fn the_qr_code_moves_with_the_seconds_since_the_start() {
     let body = collect(&app, transaction).await.json();
     let qr = body["qr"].as_str().unwrap();
     let first = started["qr"].as_str().unwrap();
-    assert_eq!(qr.split('.').nth(1), first.split('.').nth(1), "the same qrStartToken");
+    assert_eq!(
+        qr.split('.').nth(1),
+        first.split('.').nth(1),
+        "the same qrStartToken"
+    );
     assert_eq!(qr.split('.').nth(2), Some("5"));
     assert_ne!(qr.split('.').nth(3), first.split('.').nth(3));
 }
@@ -251,7 +292,10 @@ async fn a_cancelled_identification_is_a_failure_with_its_message_and_spends_the
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(collect(&app, &transaction).await.json()["progressStatus"], "USER_SIGN");
+    assert_eq!(
+        collect(&app, &transaction).await.json()["progressStatus"],
+        "USER_SIGN"
+    );
     let answer = collect(&app, &transaction).await;
     assert_eq!(answer.status, StatusCode::OK);
     let body = answer.json();
@@ -260,6 +304,30 @@ async fn a_cancelled_identification_is_a_failure_with_its_message_and_spends_the
     assert_eq!(body["message"]["code"], "RFA6");
     assert_eq!(body["message"]["sv"], "Åtgärden avbruten.");
     assert_failure(&collect(&app, &transaction).await, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn unfinished_bankid_starts_are_limited_per_address() {
+    let mut domain = Settings::default();
+    domain.attempts.bankid_starts.limit = 2;
+    let app = TestApp::with_bankid(HttpSettings::default(), domain, script()).await;
+    with_ann_number(&app).await;
+    // A completed identification gives its start back.
+    let completed = start(&app, "199908072391").await;
+    let transaction = completed.json()["transaction_id"].as_str().unwrap().to_owned();
+    let mut finished = collect(&app, &transaction).await;
+    while finished.json()["progressStatus"] != "COMPLETE" {
+        assert_eq!(finished.status, StatusCode::OK, "{}", finished.text());
+        finished = collect(&app, &transaction).await;
+    }
+    // Abandoned ones (of other people: one person's second start would be
+    // refused by BankID as already in progress) use the limit up.
+    for number in ["198001011231", "198001011249"] {
+        assert_eq!(start(&app, number).await.status, StatusCode::OK);
+    }
+    let refused = start(&app, "198001011256").await;
+    let body = assert_failure(&refused, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers.get(header::RETRY_AFTER).is_some(), "{body}");
 }
 
 #[actix_web::test]
@@ -296,10 +364,13 @@ async fn bad_personal_numbers_and_unknown_transactions_are_refused_before_bankid
 #[actix_web::test]
 async fn the_demo_page_exists_only_with_the_simulator() {
     let app = TestApp::new().await;
-    assert_failure(&app.send(TestRequest::get().uri("/bankid/demo/")).await, StatusCode::NOT_FOUND);
+    assert_failure(
+        &app.send(TestRequest::get().uri("/bankid/demo/")).await,
+        StatusCode::NOT_FOUND,
+    );
     let mut settings = HttpSettings::default();
     settings.lime.bankid_demo = true;
-    let app = TestApp::with_bankid(settings, script()).await;
+    let app = TestApp::with_bankid(settings, Settings::default(), script()).await;
     let page = app.send(TestRequest::get().uri("/bankid/demo/")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("/bankid/collect/"));
@@ -311,7 +382,8 @@ async fn the_demo_page_exists_only_with_the_simulator() {
     assert!(qr.text().starts_with("<svg"));
     let long = "x".repeat(600);
     assert_failure(
-        &app.send(TestRequest::get().uri(&format!("/bankid/demo/qr.svg?data={long}"))).await,
+        &app.send(TestRequest::get().uri(&format!("/bankid/demo/qr.svg?data={long}")))
+            .await,
         StatusCode::BAD_REQUEST,
     );
 }
@@ -338,7 +410,9 @@ async fn a_password_reset_mails_a_token_that_sets_a_new_password_once() {
     let app = TestApp::new().await;
     app.add_user("ann").await;
     let session = app.login("ann").await;
-    let answer = app.send(post("/reset/request/", json!({"username": "ann"}))).await;
+    let answer = app
+        .send(post("/reset/request/", json!({"username": "ann"})))
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json(), json!({"msg": "Reset token set"}));
     let token = mailed_token(&app).await;
@@ -346,7 +420,12 @@ async fn a_password_reset_mails_a_token_that_sets_a_new_password_once() {
     let answer = app.send(post("/reset/", reset.clone())).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     assert_eq!(answer.json(), json!({"msg": "Password updated"}));
-    let login = |password: &str| post("/login/", json!({"type": "limecrm", "username": "ann", "password": password}));
+    let login = |password: &str| {
+        post(
+            "/login/",
+            json!({"type": "limecrm", "username": "ann", "password": password}),
+        )
+    };
     assert_eq!(app.send(login("a brand new secret")).await.status, StatusCode::OK);
     assert_eq!(app.send(login(PASSWORD)).await.status, StatusCode::UNAUTHORIZED);
     let old_session = app
@@ -356,14 +435,20 @@ async fn a_password_reset_mails_a_token_that_sets_a_new_password_once() {
                 .insert_header((header::AUTHORIZATION, format!("Bearer {session}"))),
         )
         .await;
-    assert_eq!(old_session.status, StatusCode::UNAUTHORIZED, "every session ended");
+    assert_eq!(
+        old_session.status,
+        StatusCode::UNAUTHORIZED,
+        "every session ended"
+    );
     assert_failure(&app.send(post("/reset/", reset)).await, StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]
 async fn an_unknown_username_gets_the_same_answer_and_no_mail() {
     let app = TestApp::new().await;
-    let answer = app.send(post("/reset/request/", json!({"username": "nobody"}))).await;
+    let answer = app
+        .send(post("/reset/request/", json!({"username": "nobody"})))
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json(), json!({"msg": "Reset token set"}));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -397,7 +482,8 @@ async fn a_foreign_or_malformed_reset_changes_nothing() {
     let app = TestApp::new().await;
     app.add_user("ann").await;
     app.add_user("bob").await;
-    app.send(post("/reset/request/", json!({"username": "ann"}))).await;
+    app.send(post("/reset/request/", json!({"username": "ann"})))
+        .await;
     let token = mailed_token(&app).await;
     let before = app.fingerprint().await;
     let foreign = json!({"token": token, "username": "bob", "new_password": "a brand new secret"});
@@ -405,7 +491,8 @@ async fn a_foreign_or_malformed_reset_changes_nothing() {
     let short = json!({"token": token, "username": "ann", "new_password": "short"});
     assert_failure(&app.send(post("/reset/", short)).await, StatusCode::BAD_REQUEST);
     assert_failure(
-        &app.send(post("/reset/", json!({"token": token, "username": "ann"}))).await,
+        &app.send(post("/reset/", json!({"token": token, "username": "ann"})))
+            .await,
         StatusCode::BAD_REQUEST,
     );
     assert_eq!(app.fingerprint().await, before);
@@ -417,10 +504,14 @@ async fn a_foreign_or_malformed_reset_changes_nothing() {
 async fn reset_requests_are_throttled_per_username() {
     let app = TestApp::new().await;
     for _ in 0..3 {
-        let answer = app.send(post("/reset/request/", json!({"username": "ann"}))).await;
+        let answer = app
+            .send(post("/reset/request/", json!({"username": "ann"})))
+            .await;
         assert_eq!(answer.status, StatusCode::OK);
     }
-    let refused = app.send(post("/reset/request/", json!({"username": "ANN"}))).await;
+    let refused = app
+        .send(post("/reset/request/", json!({"username": "ANN"})))
+        .await;
     assert_failure(&refused, StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers.get(header::RETRY_AFTER).is_some());
 }

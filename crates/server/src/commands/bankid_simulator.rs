@@ -48,7 +48,11 @@ pub async fn run(config: &Config, args: SimulatorArgs) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "BankID simulator listening: {}", running.endpoint());
     let _ = writeln!(out, "bankid.ca_file = {:?}", ca.display().to_string());
-    let _ = writeln!(out, "bankid.certificate_file = {:?}", client.display().to_string());
+    let _ = writeln!(
+        out,
+        "bankid.certificate_file = {:?}",
+        client.display().to_string()
+    );
     let _ = out.flush();
     drop(out);
     wait_for_shutdown().await?;
@@ -57,12 +61,13 @@ pub async fn run(config: &Config, args: SimulatorArgs) -> Result<(), CliError> {
 }
 
 async fn wait_for_shutdown() -> Result<(), CliError> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|source| {
-        CliError::Io {
-            context: "cannot listen for SIGTERM".into(),
-            source,
-        }
-    })?;
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|source| {
+            CliError::Io {
+                context: "cannot listen for SIGTERM".into(),
+                source,
+            }
+        })?;
     tokio::select! {
         _ = terminate.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer};
 use limen_domain::ports::RateLimiter;
-use limen_http::RequestSpan;
+use limen_http::{Background, RequestSpan};
 use tracing_actix_web::TracingLogger;
 
 use crate::cli::ServeArgs;
@@ -31,7 +31,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
         core.lockouts.clone(),
         core.throttles.clone(),
     ));
-    let state = core.http_state(&config)?;
+    let background = Background::new();
+    let state = core.http_state(&config, background.clone())?;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
@@ -43,18 +44,32 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     }
     let server = server
         .client_request_timeout(Duration::from_secs(10))
+        // Limen stops the server itself (`shut_down_on_signal`), so that work
+        // left running after an answer finishes before the workers stop.
+        .disable_signals()
         .bind(&config.listen)
         .map_err(|source| CliError::Io {
             context: format!("cannot listen on {}", config.listen),
             source,
         })?;
+    // Installed before the address is announced: a SIGTERM from then on is
+    // a graceful shutdown.
+    let signals = Signals::install()?;
     for address in server.addrs() {
         tracing::info!("listening on http://{address}");
     }
-    server.run().await.map_err(|source| CliError::Io {
+    let server = server.run();
+    let shutdown = actix_web::rt::spawn(shut_down_on_signal(
+        signals,
+        server.handle(),
+        background,
+        Duration::from_secs(config.http.shutdown_timeout_secs),
+    ));
+    server.await.map_err(|source| CliError::Io {
         context: "server failed".into(),
         source,
     })?;
+    shutdown.abort();
     tracing::info!("shut down");
     purge.abort();
     if let Some(simulator) = core.simulator {
@@ -62,6 +77,59 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     }
     core.database.close().await?;
     Ok(())
+}
+
+/// On SIGTERM or Ctrl-C: stops accepting connections, lets work left running
+/// after answers finish (up to `timeout`), then stops the server, which gives
+/// in-flight requests up to `shutdown_timeout_secs` as well.
+async fn shut_down_on_signal(
+    mut signals: Signals,
+    server: actix_web::dev::ServerHandle,
+    background: Background,
+    timeout: Duration,
+) {
+    let signal = signals.next().await;
+    tracing::info!(signal, "stopping: no new connections; finishing work in flight");
+    server.pause().await;
+    let abandoned = background.finish(timeout).await;
+    if abandoned > 0 {
+        tracing::warn!(
+            abandoned,
+            "work still running after an answer was abandoned at shutdown"
+        );
+    }
+    server.stop(true).await;
+}
+
+/// The signals that stop `serve`.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Replaces the default handlers (which would end the process at once).
+    fn install() -> Result<Self, CliError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind| {
+            signal(kind).map_err(|source| CliError::Io {
+                context: "cannot install the signal handlers".into(),
+                source,
+            })
+        };
+        Ok(Self {
+            terminate: install(SignalKind::terminate())?,
+            interrupt: install(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the next one to arrive.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
 }
 
 /// How often counted attempts whose window closed and whose block ended are forgotten.

@@ -51,10 +51,18 @@ async fn a_password_reset_arrives_by_smtp_and_sets_the_new_password() {
         .env("LIMEN_MAIL__SMTP__PORT", sink.port.to_string())
         .env("LIMEN_MAIL__SMTP__SECURITY", "none")
         .env("LIMEN_REGISTRATION__SITE_NAME", "Lime portal")
-        .env("LIMEN_DIALECTS__LIME__RESET_URL", "https://portal.example/reset?token={token}");
+        .env(
+            "LIMEN_DIALECTS__LIME__RESET_URL",
+            "https://portal.example/reset?token={token}",
+        );
     let server = Server::start(command);
     let http = reqwest::Client::new();
-    let (status, body) = post(&http, format!("{}/reset/request/", server.base), json!({"username": "ann"})).await;
+    let (status, body) = post(
+        &http,
+        format!("{}/reset/request/", server.base),
+        json!({"username": "ann"}),
+    )
+    .await;
     assert_eq!((status, body), (200, json!({"msg": "Reset token set"})));
     // The e-mail is sent after the answer; wait for the sink to have it.
     let mut messages = sink.messages();
@@ -67,7 +75,10 @@ async fn a_password_reset_arrives_by_smtp_and_sets_the_new_password() {
     }
     let message = messages.first().expect("the reset e-mail arrived");
     assert!(message.contains("To: ann@example.com"), "{message}");
-    assert!(message.contains("Subject: Lime portal: reset your password"), "{message}");
+    assert!(
+        message.contains("Subject: Lime portal: reset your password"),
+        "{message}"
+    );
     let token = message
         .split_whitespace()
         .find_map(|word| word.strip_prefix("https://portal.example/reset?token="))
@@ -83,7 +94,10 @@ async fn a_password_reset_arrives_by_smtp_and_sets_the_new_password() {
     assert_eq!(status, 200, "{body}");
     let log = server.log.clone();
     assert!(server.terminate());
-    assert!(!log.lock().unwrap().contains(&token), "the reset token reached the log");
+    assert!(
+        !log.lock().unwrap().contains(&token),
+        "the reset token reached the log"
+    );
 }
 
 /// `limen bankid-simulator` as its own process; the certificates it made.
@@ -112,7 +126,9 @@ fn simulator_process(scratch: &Scratch, certificates: &std::path::Path) -> Simul
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let endpoint = line
         .trim()
         .strip_prefix("BankID simulator listening: ")
@@ -128,7 +144,9 @@ async fn bankid_in_test_mode_reaches_a_separate_simulator_over_mutual_tls() {
     let certificates = scratch.dir.join("bankid");
     let simulator = simulator_process(&scratch, &certificates);
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(certificates.join("client.pem")).unwrap().permissions(),
+        &std::fs::metadata(certificates.join("client.pem"))
+            .unwrap()
+            .permissions(),
     );
     assert_eq!(mode & 0o777, 0o600, "the client key is kept private");
     let mut command = scratch.command();
@@ -148,7 +166,13 @@ async fn bankid_in_test_mode_reaches_a_separate_simulator_over_mutual_tls() {
     .await;
     assert_eq!(status, 200, "{started}");
     let transaction = started["transaction_id"].as_str().unwrap().to_owned();
-    let collect = || post(&http, format!("{}/bankid/collect/", server.base), json!({"transaction_id": transaction}));
+    let collect = || {
+        post(
+            &http,
+            format!("{}/bankid/collect/", server.base),
+            json!({"transaction_id": transaction}),
+        )
+    };
     let (_, pending) = collect().await;
     assert_eq!(pending["progressStatus"], "USER_SIGN", "{pending}");
     let (status, done) = collect().await;
@@ -170,7 +194,10 @@ async fn bankid_in_test_mode_reaches_a_separate_simulator_over_mutual_tls() {
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("LIMEN_BANKID__MODE", "test")
-        .env("LIMEN_BANKID__ENDPOINT", format!("https://localhost:{}/rp/v6.0/", free_port()))
+        .env(
+            "LIMEN_BANKID__ENDPOINT",
+            format!("https://localhost:{}/rp/v6.0/", free_port()),
+        )
         .env("LIMEN_BANKID__RETRIES", "0")
         .env("LIMEN_BANKID__CERTIFICATE_FILE", certificates.join("client.pem"))
         .env("LIMEN_BANKID__CA_FILE", certificates.join("ca.pem"));

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod bankid_demo;
 mod helpers;
 mod lime;
+mod lime_races;
 mod races;
 mod registration;
 mod schemathesis;

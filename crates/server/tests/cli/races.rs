@@ -11,14 +11,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Postgres, Scratch, Server};
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 const SECRETS_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 /// A server on `database` that lets a hundred parallel requests of one
 /// address reach the account rules: the per-address throttle and the
 /// per-address share of the hash queue are opened wide, so that what the test
 /// sees is the account's lockout alone.
-fn server_on(scratch: &Scratch, database: &Postgres, extra: &[(&str, &str)]) -> Server {
+pub fn server_on(scratch: &Scratch, database: &Postgres, extra: &[(&str, &str)]) -> Server {
     let mut command = scratch.command();
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -36,23 +36,27 @@ fn server_on(scratch: &Scratch, database: &Postgres, extra: &[(&str, &str)]) -> 
 }
 
 fn add_user(scratch: &Scratch, database: &Postgres, name: &str) {
+    add_user_with(scratch, database, name, &[]);
+}
+
+/// Adds `name` with the test password and `extra` arguments of `limen user add`.
+pub fn add_user_with(scratch: &Scratch, database: &Postgres, name: &str, extra: &[&str]) {
     let mut command = scratch.command();
     command
         .env("LIMEN_DATABASE_URL", &database.url)
         .env("LIMEN_SECRETS_KEY", SECRETS_KEY);
-    let output = crate::helpers::run_with(
-        command,
-        &[
-            "user",
-            "add",
-            "--username",
-            name,
-            "--email",
-            &format!("{name}@example.com"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    let email = format!("{name}@example.com");
+    let mut args = vec![
+        "user",
+        "add",
+        "--username",
+        name,
+        "--email",
+        &email,
+        "--password-stdin",
+    ];
+    args.extend_from_slice(extra);
+    let output = crate::helpers::run_with(command, &args, &format!("{PASSWORD}\n"));
     assert!(
         output.status.success(),
         "{}",
@@ -60,7 +64,7 @@ fn add_user(scratch: &Scratch, database: &Postgres, name: &str) {
     );
 }
 
-fn http() -> reqwest::Client {
+pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .pool_max_idle_per_host(256)
@@ -113,7 +117,10 @@ async fn a_hundred_parallel_wrong_passwords_get_exactly_the_allowed_checks_and_l
         statuses.iter().all(|status| matches!(status, 401 | 403 | 503)),
         "{statuses:?}"
     );
-    assert!(statuses.iter().filter(|status| **status == 401).count() <= 4, "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|status| **status == 401).count() <= 4,
+        "{statuses:?}"
+    );
     let (status, body) = login(&http, &server.base, "ann", PASSWORD).await;
     assert_eq!(
         status, 403,
@@ -228,7 +235,9 @@ async fn two_hundred_parallel_codes_on_one_pending_login_get_at_most_five_checks
     let checked = logged(&server, "second-factor code checked");
     assert!((1..=5).contains(&checked), "{checked} codes reached the check");
     assert!(
-        answers.iter().all(|(status, _)| matches!(status, 401 | 403 | 503)),
+        answers
+            .iter()
+            .all(|(status, _)| matches!(status, 401 | 403 | 503)),
         "every guess is refused: {answers:?}"
     );
     // The pending login is spent: not even the right code completes it now.

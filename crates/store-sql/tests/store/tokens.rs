@@ -38,6 +38,8 @@ async fn issued_tokens_are_found_by_their_digest_with_every_attribute() {
                     client_id: Some("0864b512-1776-4a55-8ee5-2b19d7d9b7ea".into()),
                     bound_address: Some("2001:db8::1".into()),
                     origin: Some(hash("o")),
+                    // A sealed BankID order is a few hundred characters.
+                    payload: Some(format!("xc2:{}", "s".repeat(600))),
                 },
                 ..token(7, "a", 3600)
             })
@@ -46,6 +48,7 @@ async fn issued_tokens_are_found_by_their_digest_with_every_attribute() {
         assert_eq!(issued.user_id, UserId(7));
         assert_eq!(issued.expires_at, at(3600), "{}", test.engine);
         assert_eq!(issued.attributes.origin, Some(hash("o")));
+        assert_eq!(issued.attributes.payload.as_deref().map(str::len), Some(604));
         assert!(issued.enabled);
         let found = tokens.find(&issued.hash).await.unwrap();
         assert_eq!(found.as_ref(), Some(&issued), "{}", test.engine);
