@@ -117,6 +117,21 @@ pub enum DomainError {
     /// BankID identified a person no user has the personal number of.
     #[error("no user has this personal number")]
     NoUserForPersonalNumber,
+    /// An identity provider vouched for someone no user matches (and none may
+    /// be created).
+    #[error("no user matches the identity")]
+    NoMatchingUser,
+    /// No OpenID provider has the requested id.
+    #[error("no such OpenID provider")]
+    UnknownProvider,
+    /// The OpenID provider answered the login with this error code
+    /// (`access_denied`, …).
+    #[error("the identity provider refused: {0}")]
+    ProviderDenied(String),
+    /// The OpenID provider's answer did not hold: a refused code or an ID
+    /// token that failed verification.
+    #[error("{0}")]
+    OpenIdRefused(crate::model::OpenIdError),
     /// The feature is switched off in this server's configuration.
     #[error("{0} is not enabled on this server")]
     NotEnabled(&'static str),

@@ -222,6 +222,7 @@ fn settings(config: &Config) -> Settings {
                 },
             }
         },
+        openid: Default::default(),
     }
 }
 
@@ -408,6 +409,7 @@ impl Core {
             keys: Arc::new(Ed25519Keys),
             mailer: mailer(config)?,
             bankid,
+            openid: Default::default(),
         };
         Ok(Self {
             database,

@@ -30,6 +30,9 @@ pub enum TokenKind {
     /// A BankID order in progress, named by an unguessable transaction id
     /// (single use: consumed by the collect that completes it).
     BankIdOrder,
+    /// An OpenID login waiting for the provider's callback, named by the
+    /// `state` sent to the provider (single use: consumed by the callback).
+    OpenIdState,
 }
 
 impl TokenKind {
@@ -43,6 +46,7 @@ impl TokenKind {
             TokenKind::EmailVerification => "email_verification",
             TokenKind::PasswordReset => "password_reset",
             TokenKind::BankIdOrder => "bankid_order",
+            TokenKind::OpenIdState => "openid_state",
         }
     }
 
@@ -56,6 +60,7 @@ impl TokenKind {
             "email_verification" => Some(TokenKind::EmailVerification),
             "password_reset" => Some(TokenKind::PasswordReset),
             "bankid_order" => Some(TokenKind::BankIdOrder),
+            "openid_state" => Some(TokenKind::OpenIdState),
             _ => None,
         }
     }

@@ -6,7 +6,9 @@ mod bankid;
 mod clock;
 mod key_pairs;
 mod mailer;
+mod openid;
 mod password_hasher;
+mod payload_signer;
 mod rate_limiter;
 mod second_factor_store;
 mod secret_cipher;
@@ -32,8 +34,14 @@ pub use key_pairs::MockKeyPairGenerator;
 pub use mailer::MockMailer;
 pub use mailer::{Mailer, OutgoingEmail};
 #[cfg(any(test, feature = "mocks"))]
+pub use openid::MockOpenIdProvider;
+pub use openid::OpenIdProvider;
+#[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
 pub use password_hasher::{PasswordCheck, PasswordHasher};
+#[cfg(any(test, feature = "mocks"))]
+pub use payload_signer::MockPayloadSigner;
+pub use payload_signer::PayloadSigner;
 #[cfg(any(test, feature = "mocks"))]
 pub use rate_limiter::MockRateLimiter;
 pub use rate_limiter::RateLimiter;

@@ -4,7 +4,7 @@
 //! order of port calls. The rate limiter applies `model::RateState`'s
 //! transitions, the reference the real adapters are tested against.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -12,15 +12,18 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
     AccountState, Admission, BankIdCollect, BankIdError, BankIdOrder, DirectoryCapabilities, DirectoryEntry,
-    RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
+    OpenIdError, OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord,
+    TotpParams, TotpProvisioning, User, UserId,
 };
 use crate::ports::{
-    MockAccountStates, MockBankIdProvider, MockClock, MockKeyPairGenerator, MockMailer, MockPasswordHasher,
-    MockRateLimiter, MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog,
-    MockTokenMint, MockTotpGenerator, MockUserDirectory, OutgoingEmail, PasswordCheck,
+    MockAccountStates, MockBankIdProvider, MockClock, MockKeyPairGenerator, MockMailer, MockOpenIdProvider,
+    MockPasswordHasher, MockRateLimiter, MockSecondFactorStore, MockSecretCipher, MockSessionTokens,
+    MockTokenCatalog, MockTokenMint, MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail,
+    PasswordCheck,
 };
 use crate::services::{
-    AttemptRules, CompletionPolicy, EmailLanguage, Ports, RegistrationSettings, Services, Settings,
+    AttemptRules, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings, Ports,
+    RegistrationSettings, Services, Settings,
 };
 
 #[derive(Default)]
@@ -50,6 +53,9 @@ struct State {
     bankid_script: Vec<BankIdCollect>,
     bankid_start_error: Option<BankIdError>,
     bankid_collect_error: Option<BankIdError>,
+    openid_requests: usize,
+    openid_answer: Option<Result<OpenIdIdentity, OpenIdError>>,
+    openid_exchanges: Vec<(String, String, String, String)>,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -103,6 +109,32 @@ impl World {
                 ..Settings::default()
             },
         )
+    }
+
+    /// The consumers OpenID logins may return to.
+    pub const CONSUMERS: [&'static str; 2] = ["https://portal.example/back", "https://other.example/cb"];
+
+    /// Default rules and these OpenID providers (the first is the default).
+    pub fn with_openid(providers: Vec<OpenIdProviderPolicy>) -> Self {
+        Self::build(
+            false,
+            Settings {
+                openid: OpenIdSettings {
+                    providers,
+                    consumer_urls: Self::CONSUMERS.iter().map(|url| (*url).to_owned()).collect(),
+                },
+                ..Settings::default()
+            },
+        )
+    }
+
+    /// A directory that refuses every write, and these OpenID providers.
+    pub fn read_only_with_openid(providers: Vec<OpenIdProviderPolicy>) -> Self {
+        let world = Self::with_openid(providers);
+        Self {
+            read_only: true,
+            ..world
+        }
     }
 
     /// Default rules changed by `change`.
@@ -160,6 +192,7 @@ impl World {
             keys: Arc::new(keys()),
             mailer: Arc::new(self.mailer()),
             bankid: Some(Arc::new(self.bankid())),
+            openid: self.openid(),
         }
     }
 
@@ -718,6 +751,48 @@ impl World {
         bankid
     }
 
+    /// One double per configured OpenID provider: authorization requests
+    /// are numbered, exchanges are recorded and answered as scripted
+    /// (`openid_answers`), a refused code when nothing is.
+    fn openid(&self) -> BTreeMap<String, Arc<dyn OpenIdProvider>> {
+        let settings = self.settings.lock().unwrap();
+        let mut providers: BTreeMap<String, Arc<dyn OpenIdProvider>> = BTreeMap::new();
+        for policy in &settings.openid.providers {
+            let mut provider = MockOpenIdProvider::new();
+            let (state, id) = (self.state.clone(), policy.id.clone());
+            provider
+                .expect_authorization_request()
+                .returning(move |own_state| {
+                    let mut state = state.lock().unwrap();
+                    state.openid_requests += 1;
+                    let n = state.openid_requests;
+                    Ok(OpenIdRequest {
+                        url: format!("https://{id}.test/auth?state={own_state}"),
+                        nonce: format!("nonce-{n}"),
+                        pkce_verifier: format!("verifier-{n}"),
+                    })
+                });
+            let (state, id) = (self.state.clone(), policy.id.clone());
+            provider
+                .expect_identify()
+                .returning(move |code, nonce, verifier| {
+                    let mut state = state.lock().unwrap();
+                    state.openid_exchanges.push((
+                        id.clone(),
+                        code.to_owned(),
+                        nonce.to_owned(),
+                        verifier.to_owned(),
+                    ));
+                    state
+                        .openid_answer
+                        .clone()
+                        .unwrap_or_else(|| Err(OpenIdError::CodeRefused("nothing scripted".into())))
+                });
+            providers.insert(policy.id.clone(), Arc::new(provider));
+        }
+        providers
+    }
+
     fn mailer(&self) -> MockMailer {
         let mut mailer = MockMailer::new();
         let state = self.state.clone();
@@ -784,6 +859,16 @@ impl World {
     /// The next start fails so.
     pub fn bankid_start_fails(&self, err: BankIdError) {
         self.lock().bankid_start_error = Some(err);
+    }
+
+    /// What every OpenID code exchange answers from now on.
+    pub fn openid_answers(&self, answer: Result<OpenIdIdentity, OpenIdError>) {
+        self.lock().openid_answer = Some(answer);
+    }
+
+    /// Every OpenID code exchange: (provider, code, nonce, PKCE verifier).
+    pub fn openid_exchanges(&self) -> Vec<(String, String, String, String)> {
+        self.lock().openid_exchanges.clone()
     }
 
     /// The next collect fails so.

@@ -26,6 +26,12 @@ pub enum AuthMethod {
     /// Swedish BankID: possession of the BankID and its security code, two
     /// factors in themselves.
     BankId,
+    /// An OpenID Connect provider; `second_factor` when the operator vouches
+    /// that the provider asks for one itself.
+    OpenId {
+        /// The provider authenticates with a second factor.
+        second_factor: bool,
+    },
 }
 
 impl AuthMethod {
@@ -36,12 +42,18 @@ impl AuthMethod {
             AuthMethod::PasswordAndSecondFactor => "password+totp",
             AuthMethod::RememberMe(_) => "remember-me",
             AuthMethod::BankId => "bankid",
+            AuthMethod::OpenId { .. } => "openid",
         }
     }
 
     /// Whether the user's own second factor must still be presented.
     fn needs_second_factor(&self) -> bool {
-        !matches!(self, AuthMethod::PasswordAndSecondFactor | AuthMethod::BankId)
+        !matches!(
+            self,
+            AuthMethod::PasswordAndSecondFactor
+                | AuthMethod::BankId
+                | AuthMethod::OpenId { second_factor: true }
+        )
     }
 
     /// Whether the attempt was counted against the account's lockout (and so

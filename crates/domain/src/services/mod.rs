@@ -12,6 +12,7 @@ mod bankid_login;
 mod hash_admission;
 mod login_completion;
 mod numeric_sessions;
+mod openid_login;
 mod password_login;
 mod password_reset;
 mod registration;
@@ -31,6 +32,10 @@ pub use login_completion::{
     MAX_CLIENT_ID_CHARS, SecondStep, validate_client_id,
 };
 pub use numeric_sessions::{NumericSession, NumericSessionService};
+pub use openid_login::{
+    IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn, OpenIdLogin,
+    OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, STATE_TTL,
+};
 pub use password_login::PasswordLogin;
 pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};
 pub use registration::{

@@ -1,18 +1,20 @@
 //! The service graph, built once from the ports, so that the server and every test
 //! that drives the HTTP API wire the services the same way.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::ports::{
-    AccountStates, BankIdProvider, Clock, KeyPairGenerator, Mailer, PasswordHasher, RateLimiter,
-    SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
+    AccountStates, BankIdProvider, Clock, KeyPairGenerator, Mailer, OpenIdProvider, PasswordHasher,
+    RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator,
+    UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
     BankIdLogin, BankIdPorts, CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService,
-    PasswordLogin, PasswordResetPorts, PasswordResetService, PasswordResetSettings, RegistrationPorts,
-    RegistrationService, RegistrationSettings, RememberMeService, SessionService, TwoFactorPorts,
-    TwoFactorService, TwoFactorSettings, Users,
+    OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordResetPorts, PasswordResetService,
+    PasswordResetSettings, RegistrationPorts, RegistrationService, RegistrationSettings, RememberMeService,
+    SessionService, TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users,
 };
 
 /// Every adapter the services talk to.
@@ -48,6 +50,8 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
     /// Swedish BankID, or its simulator; `None` when BankID is off.
     pub bankid: Option<Arc<dyn BankIdProvider>>,
+    /// OpenID Connect providers by id (none when OpenID login is off).
+    pub openid: BTreeMap<String, Arc<dyn OpenIdProvider>>,
 }
 
 /// The numbers and texts of every rule. Lifetimes that a dialect documents (an
@@ -69,6 +73,8 @@ pub struct Settings {
     pub api_tokens: ApiTokenSettings,
     /// Password reset by e-mail.
     pub password_reset: PasswordResetSettings,
+    /// OpenID login: providers' policies and the allowed consumers.
+    pub openid: OpenIdSettings,
 }
 
 impl Default for Settings {
@@ -81,6 +87,7 @@ impl Default for Settings {
             registration: RegistrationSettings::default(),
             api_tokens: ApiTokenSettings::default(),
             password_reset: PasswordResetSettings::default(),
+            openid: OpenIdSettings::default(),
         }
     }
 }
@@ -114,6 +121,8 @@ pub struct Services {
     pub password_reset: Arc<PasswordResetService>,
     /// The BankID identity provider.
     pub bankid: Arc<BankIdLogin>,
+    /// The OpenID Connect identity provider.
+    pub openid: Arc<OpenIdLogin>,
 }
 
 impl Services {
@@ -221,6 +230,19 @@ impl Services {
             mint: ports.mint.clone(),
             clock: ports.clock.clone(),
         }));
+        let openid = Arc::new(OpenIdLogin::new(
+            OpenIdPorts {
+                providers: ports.openid,
+                users: users.clone(),
+                accounts: accounts.clone(),
+                sessions: sessions.clone(),
+                completion: completion.clone(),
+                cipher: ports.cipher.clone(),
+                mint: ports.mint.clone(),
+                clock: ports.clock.clone(),
+            },
+            settings.openid,
+        ));
         let registration = Arc::new(RegistrationService::new(
             RegistrationPorts {
                 users: users.clone(),
@@ -249,6 +271,7 @@ impl Services {
             registration,
             password_reset,
             bankid,
+            openid,
         }
     }
 }

@@ -196,9 +196,13 @@ impl From<DomainError> for FlowError {
             DomainError::NotEnabled(what) => {
                 Self::bad_request(format!("{what} is not enabled on this server."))
             }
-            DomainError::BankIdInProgress | DomainError::NoUserForPersonalNumber => {
-                Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string())
-            }
+            // Outcomes of identity providers flow has no route for.
+            DomainError::BankIdInProgress
+            | DomainError::NoUserForPersonalNumber
+            | DomainError::NoMatchingUser
+            | DomainError::UnknownProvider
+            | DomainError::ProviderDenied(_)
+            | DomainError::OpenIdRefused(_) => Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string()),
             DomainError::Internal(cause) => {
                 // Logged once here with its cause; the client gets a generic message.
                 tracing::error!(%cause, "internal error");

@@ -219,6 +219,7 @@ impl TestApp {
             keys: Arc::new(Ed25519Keys),
             mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
             bankid,
+            openid: Default::default(),
         };
         let services = Services::new(ports, domain);
         let readiness_db = db.clone();

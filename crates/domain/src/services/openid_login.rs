@@ -1,0 +1,787 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::error::DomainError;
+use crate::model::{AccountPatch, OpenIdError, OpenIdIdentity, TokenAttributes, TokenKind, User, UserId};
+use crate::ports::{Clock, OpenIdProvider, SecretCipher, TokenMint};
+use crate::services::{
+    AccountService, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, NewAccount,
+    SecondStep, SessionService, Users,
+};
+
+/// How long an OpenID login may take between the redirect to the provider
+/// and its callback.
+pub const STATE_TTL: Duration = Duration::minutes(10);
+
+/// The context a waiting login's record is sealed with.
+const STATE_CONTEXT: &[u8] = b"openid-state";
+
+/// The longest `state` a consumer may pass (it comes back in the payload).
+pub const MAX_CONSUMER_STATE_CHARS: usize = 512;
+
+/// Which field of a directory user the identifying claim is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityMatch {
+    /// The user's e-mail address.
+    Email,
+    /// The user's username.
+    Username,
+}
+
+/// What Limen does with one provider's identities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIdProviderPolicy {
+    /// The provider's id in `?provider=`.
+    pub id: String,
+    /// The claim that identifies the user (`email`, `sub`, `preferred_username`, …).
+    pub claim: String,
+    /// The user field the claim is compared with.
+    pub match_by: IdentityMatch,
+    /// Matching by e-mail needs `email_verified: true` from the provider:
+    /// otherwise anyone who types a victim's address into their account at
+    /// the provider would log in as the victim.
+    pub require_verified_email: bool,
+    /// Create a user on first login when none matches (directory permitting).
+    pub create_users: bool,
+    /// The provider asks for a second factor itself, so Limen's own is not
+    /// asked again.
+    pub second_factor: bool,
+}
+
+/// Settings of OpenID login.
+#[derive(Debug, Clone, Default)]
+pub struct OpenIdSettings {
+    /// Every provider's policy; the first is the default.
+    pub providers: Vec<OpenIdProviderPolicy>,
+    /// The consumers the browser may be sent back to; the first is the default.
+    pub consumer_urls: Vec<String>,
+}
+
+/// Where the browser goes back to, and the consumer's own `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIdConsumer {
+    /// One of the allowed consumer URLs.
+    pub url: String,
+    /// The consumer's `state`, when known.
+    pub state: Option<String>,
+}
+
+/// A completed OpenID login.
+#[derive(Debug, Clone)]
+pub struct OpenIdLoggedIn {
+    /// Where to send the browser.
+    pub consumer: OpenIdConsumer,
+    /// Who logged in.
+    pub user: Box<User>,
+    /// What they got.
+    pub granted: Granted,
+}
+
+/// A failed OpenID login, with the consumer to tell.
+#[derive(Debug)]
+pub struct OpenIdFailed {
+    /// The login's consumer, or the default one when the login is unknown.
+    pub consumer: OpenIdConsumer,
+    /// Why.
+    pub error: DomainError,
+}
+
+/// The OpenID Connect identity provider: sends the browser to a provider with
+/// a single-use server-side record of the login (state, nonce, PKCE verifier,
+/// consumer), and on the provider's callback exchanges the code, maps the
+/// verified identity to a directory user (creating one if allowed) and logs
+/// them in through `LoginCompletion`.
+pub struct OpenIdLogin {
+    providers: BTreeMap<String, Arc<dyn OpenIdProvider>>,
+    users: Arc<Users>,
+    accounts: Arc<AccountService>,
+    sessions: Arc<SessionService>,
+    completion: Arc<LoginCompletion>,
+    cipher: Arc<dyn SecretCipher>,
+    mint: Arc<dyn TokenMint>,
+    clock: Arc<dyn Clock>,
+    settings: OpenIdSettings,
+}
+
+/// The ports and services OpenID login works with.
+pub struct OpenIdPorts {
+    /// Each configured provider by id.
+    pub providers: BTreeMap<String, Arc<dyn OpenIdProvider>>,
+    /// Lookup of the identified user.
+    pub users: Arc<Users>,
+    /// Creation of users on first login.
+    pub accounts: Arc<AccountService>,
+    /// Waiting logins as single-use records.
+    pub sessions: Arc<SessionService>,
+    /// The rules of every login.
+    pub completion: Arc<LoginCompletion>,
+    /// Seals a waiting login's nonce and verifier.
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Limen's `state` for the provider.
+    pub mint: Arc<dyn TokenMint>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl OpenIdLogin {
+    /// Wires the service.
+    pub fn new(ports: OpenIdPorts, settings: OpenIdSettings) -> Self {
+        Self {
+            providers: ports.providers,
+            users: ports.users,
+            accounts: ports.accounts,
+            sessions: ports.sessions,
+            completion: ports.completion,
+            cipher: ports.cipher,
+            mint: ports.mint,
+            clock: ports.clock,
+            settings,
+        }
+    }
+
+    /// Whether any provider is configured.
+    pub fn is_enabled(&self) -> bool {
+        !self.settings.providers.is_empty() && !self.settings.consumer_urls.is_empty()
+    }
+
+    /// The consumer a login will return to: `redirect` when it is on the
+    /// allow-list (compared exactly), the first allowed URL without one.
+    /// A URL off the list is refused: Limen never redirects there.
+    pub fn consumer(
+        &self,
+        redirect: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<OpenIdConsumer, DomainError> {
+        if !self.is_enabled() {
+            return Err(DomainError::NotEnabled("OpenID login"));
+        }
+        let url = match redirect {
+            None => &self.settings.consumer_urls[0],
+            Some(wanted) => self
+                .settings
+                .consumer_urls
+                .iter()
+                .find(|allowed| allowed.as_str() == wanted)
+                .ok_or(DomainError::Forbidden(
+                    "the redirect URL is not an allowed consumer",
+                ))?,
+        };
+        Ok(OpenIdConsumer {
+            url: url.clone(),
+            state: state.map(str::to_owned),
+        })
+    }
+
+    /// Starts a login at `provider` (the default without one) for `consumer`;
+    /// the URL to send the browser to.
+    pub async fn begin(
+        &self,
+        consumer: &OpenIdConsumer,
+        provider: Option<&str>,
+    ) -> Result<String, DomainError> {
+        let state = consumer
+            .state
+            .as_deref()
+            .ok_or_else(|| DomainError::InvalidInput("state is required".into()))?;
+        if state.is_empty()
+            || state.chars().count() > MAX_CONSUMER_STATE_CHARS
+            || state.chars().any(char::is_control)
+        {
+            return Err(DomainError::InvalidInput(format!(
+                "state must be 1 to {MAX_CONSUMER_STATE_CHARS} characters without control characters"
+            )));
+        }
+        let policy = match provider {
+            None => self.settings.providers.first(),
+            Some(id) => self.settings.providers.iter().find(|policy| policy.id == id),
+        }
+        .ok_or(DomainError::UnknownProvider)?;
+        let port = self.port(&policy.id)?;
+        let (own_state, hash) = self.mint.mint();
+        let request = port
+            .authorization_request(&own_state)
+            .await
+            .map_err(from_provider)?;
+        let waiting = Waiting {
+            provider: policy.id.clone(),
+            consumer_url: consumer.url.clone(),
+            consumer_state: state.to_owned(),
+            nonce: request.nonce,
+            pkce_verifier: request.pkce_verifier,
+        };
+        let payload = self
+            .cipher
+            .seal(waiting.encode().as_bytes(), STATE_CONTEXT)
+            .map_err(DomainError::Internal)?;
+        self.sessions
+            .store(
+                UserId::NONE,
+                TokenKind::OpenIdState,
+                hash,
+                STATE_TTL,
+                TokenAttributes {
+                    payload: Some(payload),
+                    ..TokenAttributes::default()
+                },
+            )
+            .await?;
+        tracing::info!(provider = %policy.id, "OpenID login started");
+        Ok(request.url)
+    }
+
+    /// Finishes the login the provider's callback names by `state`: spends
+    /// the waiting record first (a replayed callback finds nothing), then takes
+    /// the provider's `error`, or exchanges `code` and logs the user in with
+    /// `grant`.
+    pub async fn complete(
+        &self,
+        state: Option<&str>,
+        code: Option<&str>,
+        provider_error: Option<&str>,
+        grant: Grant,
+    ) -> Result<OpenIdLoggedIn, OpenIdFailed> {
+        let default_consumer = || OpenIdConsumer {
+            url: self.settings.consumer_urls.first().cloned().unwrap_or_default(),
+            state: None,
+        };
+        let waiting = match self.take_waiting(state).await {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                return Err(OpenIdFailed {
+                    consumer: default_consumer(),
+                    error,
+                });
+            }
+        };
+        let consumer = OpenIdConsumer {
+            url: waiting.consumer_url.clone(),
+            state: Some(waiting.consumer_state.clone()),
+        };
+        match self.log_in(&waiting, code, provider_error, grant).await {
+            Ok((user, granted)) => Ok(OpenIdLoggedIn {
+                consumer,
+                user: Box::new(user),
+                granted,
+            }),
+            Err(error) => {
+                tracing::info!(provider = %waiting.provider, %error, "OpenID login refused");
+                Err(OpenIdFailed { consumer, error })
+            }
+        }
+    }
+
+    async fn take_waiting(&self, state: Option<&str>) -> Result<Waiting, DomainError> {
+        let state = state.ok_or(DomainError::InvalidToken)?;
+        let record = self.sessions.consume(state, TokenKind::OpenIdState).await?;
+        let sealed = record
+            .attributes
+            .payload
+            .as_deref()
+            .ok_or_else(|| DomainError::Internal("a waiting OpenID login has no record".into()))?;
+        let opened = self
+            .cipher
+            .open(sealed, STATE_CONTEXT)
+            .map_err(DomainError::Internal)?;
+        Waiting::decode(&opened)
+    }
+
+    async fn log_in(
+        &self,
+        waiting: &Waiting,
+        code: Option<&str>,
+        provider_error: Option<&str>,
+        grant: Grant,
+    ) -> Result<(User, Granted), DomainError> {
+        if let Some(error) = provider_error {
+            return Err(DomainError::ProviderDenied(sanitize_error_code(error)));
+        }
+        let code = code
+            .filter(|code| !code.is_empty())
+            .ok_or_else(|| DomainError::InvalidInput("code is required".into()))?;
+        let policy = self
+            .settings
+            .providers
+            .iter()
+            .find(|policy| policy.id == waiting.provider)
+            .ok_or(DomainError::UnknownProvider)?;
+        let identity = self
+            .port(&policy.id)?
+            .identify(code, &waiting.nonce, &waiting.pkce_verifier)
+            .await
+            .map_err(from_provider)?;
+        let user = self.user_for(policy, &identity).await?;
+        let authenticated = Authenticated {
+            user,
+            method: AuthMethod::OpenId {
+                second_factor: policy.second_factor,
+            },
+        };
+        match self
+            .completion
+            .complete(authenticated, grant, SecondStep::Refuse)
+            .await?
+        {
+            LoginOutcome::LoggedIn { user, granted } => {
+                tracing::info!(provider = %policy.id, user_id = %user.id, "OpenID login");
+                Ok((user, granted))
+            }
+            LoginOutcome::SecondFactorRequired { .. } => Err(DomainError::SecondFactorRequired),
+        }
+    }
+
+    /// The directory user `identity` stands for, created when the policy and
+    /// the directory allow it.
+    async fn user_for(
+        &self,
+        policy: &OpenIdProviderPolicy,
+        identity: &OpenIdIdentity,
+    ) -> Result<User, DomainError> {
+        let Some(value) = identity.claim(&policy.claim) else {
+            tracing::warn!(provider = %policy.id, claim = %policy.claim, "the provider sent no identifying claim");
+            return Err(DomainError::NoMatchingUser);
+        };
+        let verified_email = identity.claim("email_verified") == Some("true");
+        if policy.match_by == IdentityMatch::Email && policy.require_verified_email && !verified_email {
+            return Err(DomainError::EmailNotVerified);
+        }
+        if let Some(user) = self.find(policy.match_by, value).await? {
+            return Ok(user);
+        }
+        if !policy.create_users || !self.users.directory().capabilities().create {
+            return Err(DomainError::NoMatchingUser);
+        }
+        let email = identity.claim("email").ok_or(DomainError::NoMatchingUser)?;
+        let username = match policy.match_by {
+            IdentityMatch::Username => value,
+            IdentityMatch::Email => identity.claim("preferred_username").unwrap_or(email),
+        };
+        let created = self
+            .accounts
+            .create(NewAccount {
+                username: username.to_owned(),
+                email: email.to_owned(),
+                first_name: identity.claim("given_name").map(str::to_owned),
+                last_name: identity.claim("family_name").map(str::to_owned),
+                personal_number: None,
+                password: None,
+            })
+            .await;
+        let user = match created {
+            Ok(user) => user,
+            // A concurrent first login created the user a moment ago.
+            Err(DomainError::UsernameTaken | DomainError::EmailTaken) => self
+                .find(policy.match_by, value)
+                .await?
+                .ok_or(DomainError::NoMatchingUser)?,
+            Err(DomainError::InvalidInput(reason)) => {
+                tracing::warn!(provider = %policy.id, %reason, "cannot create a user from the provider's claims");
+                return Err(DomainError::NoMatchingUser);
+            }
+            Err(other) => return Err(other),
+        };
+        if verified_email && user.email_verified_at.is_none() {
+            let patch = AccountPatch {
+                email_verified_at: Some(self.clock.now()),
+                ..AccountPatch::default()
+            };
+            self.users
+                .accounts()
+                .update(user.id, patch, self.clock.now())
+                .await?;
+        }
+        tracing::info!(provider = %policy.id, user_id = %user.id, "user created on first OpenID login");
+        Ok(self.users.by_id(user.id).await?.unwrap_or(user))
+    }
+
+    async fn find(&self, by: IdentityMatch, value: &str) -> Result<Option<User>, DomainError> {
+        match by {
+            IdentityMatch::Email => self.users.by_email(value).await,
+            IdentityMatch::Username => self.users.by_username(value).await,
+        }
+    }
+
+    fn port(&self, id: &str) -> Result<&dyn OpenIdProvider, DomainError> {
+        self.providers
+            .get(id)
+            .map(Arc::as_ref)
+            .ok_or_else(|| DomainError::Internal(format!("OpenID provider {id} has a policy but no adapter")))
+    }
+}
+
+fn from_provider(err: OpenIdError) -> DomainError {
+    match err {
+        OpenIdError::Unavailable(reason) => DomainError::Unavailable(format!("OpenID provider: {reason}")),
+        refused => DomainError::OpenIdRefused(refused),
+    }
+}
+
+/// A provider's `error` as it may travel on: an OAuth error code is
+/// `[\x20-\x7e]` without `"` and `\`; anything else is replaced.
+fn sanitize_error_code(code: &str) -> String {
+    let clean: String = code
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() { "unknown".into() } else { clean }
+}
+
+/// A login waiting for its callback, as sealed in its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Waiting {
+    provider: String,
+    consumer_url: String,
+    consumer_state: String,
+    nonce: String,
+    pkce_verifier: String,
+}
+
+impl Waiting {
+    /// One field per line: none may hold a line break (URLs and provider ids
+    /// are configuration, the consumer's state is checked for control
+    /// characters, nonce and verifier are base64url).
+    fn encode(&self) -> String {
+        [
+            self.provider.as_str(),
+            &self.consumer_url,
+            &self.consumer_state,
+            &self.nonce,
+            &self.pkce_verifier,
+        ]
+        .join("\n")
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, DomainError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| DomainError::Internal("a waiting OpenID login is not UTF-8".into()))?;
+        let fields: Vec<&str> = text.split('\n').collect();
+        let [provider, consumer_url, consumer_state, nonce, pkce_verifier] = fields[..] else {
+            return Err(DomainError::Internal(
+                "a waiting OpenID login is malformed".into(),
+            ));
+        };
+        Ok(Self {
+            provider: provider.to_owned(),
+            consumer_url: consumer_url.to_owned(),
+            consumer_state: consumer_state.to_owned(),
+            nonce: nonce.to_owned(),
+            pkce_verifier: pkce_verifier.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::fixtures::World;
+
+    fn policy(id: &str) -> OpenIdProviderPolicy {
+        OpenIdProviderPolicy {
+            id: id.into(),
+            claim: "email".into(),
+            match_by: IdentityMatch::Email,
+            require_verified_email: true,
+            create_users: false,
+            second_factor: false,
+        }
+    }
+
+    fn identity(claims: &[(&str, &str)]) -> OpenIdIdentity {
+        OpenIdIdentity {
+            subject: "subject-1".into(),
+            claims: claims
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn ann_verified() -> OpenIdIdentity {
+        identity(&[("email", "ann@example.com"), ("email_verified", "true")])
+    }
+
+    fn consumer(world: &World, state: &str) -> OpenIdConsumer {
+        world.services().openid.consumer(None, Some(state)).unwrap()
+    }
+
+    /// Starts a login at `provider` and returns Limen's own state from the URL.
+    async fn begin(world: &World, provider: Option<&str>) -> String {
+        let url = world
+            .services()
+            .openid
+            .begin(&consumer(world, "consumer-state"), provider)
+            .await
+            .unwrap();
+        url.split("state=").nth(1).unwrap().to_owned()
+    }
+
+    async fn complete(world: &World, state: &str) -> Result<OpenIdLoggedIn, OpenIdFailed> {
+        world
+            .services()
+            .openid
+            .complete(
+                Some(state),
+                Some("code-1"),
+                None,
+                Grant::access(Duration::hours(1)),
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn consumers_come_only_from_the_allow_list() {
+        let world = World::with_openid(vec![policy("idp")]);
+        let openid = world.services().openid;
+        assert_eq!(openid.consumer(None, None).unwrap().url, World::CONSUMERS[0]);
+        assert_eq!(
+            openid.consumer(Some(World::CONSUMERS[1]), None).unwrap().url,
+            World::CONSUMERS[1]
+        );
+        for foreign in ["https://evil.example/back", "https://portal.example/back/", ""] {
+            assert!(matches!(
+                openid.consumer(Some(foreign), None),
+                Err(DomainError::Forbidden(_))
+            ));
+        }
+        let off = World::new().services().openid;
+        assert!(matches!(
+            off.consumer(None, None),
+            Err(DomainError::NotEnabled(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_login_starts_with_its_own_state_and_keeps_the_rest_sealed() {
+        let world = World::with_openid(vec![policy("idp"), policy("other")]);
+        let own_state = begin(&world, None).await;
+        assert_ne!(own_state, "consumer-state");
+        let record = world.token(&world.digest(&own_state));
+        assert_eq!(record.kind, TokenKind::OpenIdState);
+        assert_eq!(record.expires_at, world.now() + STATE_TTL);
+        let sealed = record.attributes.payload.unwrap();
+        assert!(sealed.starts_with("sealed[openid-state]:"), "{sealed}");
+        let second = world
+            .services()
+            .openid
+            .begin(&consumer(&world, "s"), Some("other"))
+            .await
+            .unwrap();
+        assert!(second.starts_with("https://other.test/auth?"), "{second}");
+    }
+
+    #[tokio::test]
+    async fn unknown_providers_and_bad_states_are_refused() {
+        let world = World::with_openid(vec![policy("idp")]);
+        let openid = world.services().openid;
+        assert!(matches!(
+            openid.begin(&consumer(&world, "s"), Some("nope")).await,
+            Err(DomainError::UnknownProvider)
+        ));
+        for state in [None, Some(""), Some("a\nb"), Some(&*"s".repeat(513))] {
+            let consumer = openid.consumer(None, state).unwrap();
+            assert!(matches!(
+                openid.begin(&consumer, None).await,
+                Err(DomainError::InvalidInput(_))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_verified_identity_logs_its_user_in_once() {
+        let world = World::with_openid(vec![policy("idp")]);
+        let ann = world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        let own_state = begin(&world, None).await;
+        let logged_in = complete(&world, &own_state).await.unwrap();
+        assert_eq!(logged_in.user.id, ann.id);
+        assert_eq!(logged_in.consumer.url, World::CONSUMERS[0]);
+        assert_eq!(logged_in.consumer.state.as_deref(), Some("consumer-state"));
+        assert!(matches!(logged_in.granted, Granted::Access(_)));
+        assert_eq!(
+            world.openid_exchanges(),
+            vec![(
+                "idp".to_owned(),
+                "code-1".to_owned(),
+                "nonce-1".to_owned(),
+                "verifier-1".to_owned()
+            )]
+        );
+        let replay = complete(&world, &own_state).await.unwrap_err();
+        assert!(matches!(replay.error, DomainError::InvalidToken));
+        assert_eq!(replay.consumer.url, World::CONSUMERS[0]);
+        assert_eq!(
+            replay.consumer.state, None,
+            "an unknown login's consumer state is unknown"
+        );
+        assert_eq!(
+            world.openid_exchanges().len(),
+            1,
+            "a replay never reaches the provider"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_provider_error_spends_the_login_and_travels_sanitised() {
+        let world = World::with_openid(vec![policy("idp")]);
+        let own_state = begin(&world, None).await;
+        let failed = world
+            .services()
+            .openid
+            .complete(
+                Some(&own_state),
+                None,
+                Some("access_denied\"><script>"),
+                Grant::access(Duration::hours(1)),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&failed.error, DomainError::ProviderDenied(code) if code == "access_denied___script_"),
+            "{:?}",
+            failed.error
+        );
+        assert_eq!(failed.consumer.state.as_deref(), Some("consumer-state"));
+        assert!(world.openid_exchanges().is_empty());
+        assert!(matches!(
+            complete(&world, &own_state).await.unwrap_err().error,
+            DomainError::InvalidToken
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_code_or_token_and_an_unreachable_provider_are_told_apart() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.openid_answers(Err(OpenIdError::InvalidIdToken("nonce mismatch".into())));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(
+            failed.error,
+            DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(_))
+        ));
+        world.openid_answers(Err(OpenIdError::Unavailable("connection refused".into())));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(failed.error, DomainError::Unavailable(_)));
+    }
+
+    #[tokio::test]
+    async fn an_unverified_e_mail_address_matches_nobody() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.add_user("ann");
+        world.openid_answers(Ok(identity(&[("email", "ann@example.com")])));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(failed.error, DomainError::EmailNotVerified));
+        world.openid_answers(Ok(identity(&[
+            ("email", "ann@example.com"),
+            ("email_verified", "false"),
+        ])));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(failed.error, DomainError::EmailNotVerified));
+    }
+
+    #[tokio::test]
+    async fn the_configured_claim_can_match_usernames() {
+        let world = World::with_openid(vec![OpenIdProviderPolicy {
+            claim: "preferred_username".into(),
+            match_by: IdentityMatch::Username,
+            ..policy("idp")
+        }]);
+        let ann = world.add_user("ann");
+        world.openid_answers(Ok(identity(&[("preferred_username", "ann")])));
+        let logged_in = complete(&world, &begin(&world, None).await).await.unwrap();
+        assert_eq!(logged_in.user.id, ann.id);
+        world.openid_answers(Ok(identity(&[("email", "ann@example.com")])));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(
+            matches!(failed.error, DomainError::NoMatchingUser),
+            "the claim is missing"
+        );
+    }
+
+    #[tokio::test]
+    async fn nobody_is_created_unless_the_policy_and_the_directory_allow_it() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.openid_answers(Ok(identity(&[
+            ("email", "bo@example.com"),
+            ("email_verified", "true"),
+        ])));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(failed.error, DomainError::NoMatchingUser));
+        assert_eq!(world.directory_size(), 0);
+
+        let creating = vec![OpenIdProviderPolicy {
+            create_users: true,
+            ..policy("idp")
+        }];
+        let read_only = World::read_only_with_openid(creating.clone());
+        read_only.openid_answers(Ok(ann_verified()));
+        let failed = complete(&read_only, &begin(&read_only, None).await)
+            .await
+            .unwrap_err();
+        assert!(matches!(failed.error, DomainError::NoMatchingUser));
+    }
+
+    #[tokio::test]
+    async fn a_first_login_creates_the_user_from_the_claims_when_allowed() {
+        let world = World::with_openid(vec![OpenIdProviderPolicy {
+            create_users: true,
+            ..policy("idp")
+        }]);
+        world.openid_answers(Ok(identity(&[
+            ("email", "bo@example.com"),
+            ("email_verified", "true"),
+            ("preferred_username", "bo"),
+            ("given_name", "Bo"),
+            ("family_name", "Ek"),
+        ])));
+        let logged_in = complete(&world, &begin(&world, None).await).await.unwrap();
+        let user = logged_in.user;
+        assert_eq!(
+            (user.username.as_str(), user.email.as_str()),
+            ("bo", "bo@example.com")
+        );
+        assert_eq!(user.first_name.as_deref(), Some("Bo"));
+        assert_eq!(user.last_name.as_deref(), Some("Ek"));
+        assert_eq!(user.email_verified_at, Some(world.now()));
+        assert!(world.password_hash(&user.external_id).is_empty(), "no password");
+        let again = complete(&world, &begin(&world, None).await).await.unwrap();
+        assert_eq!(again.user.id, user.id, "the second login finds the user");
+        assert_eq!(world.directory_size(), 1);
+    }
+
+    #[tokio::test]
+    async fn limen_s_own_second_factor_is_asked_unless_the_provider_vouches_for_one() {
+        let world = World::with_openid(vec![
+            policy("idp"),
+            OpenIdProviderPolicy {
+                second_factor: true,
+                ..policy("mfa")
+            },
+        ]);
+        let ann = world.add_user("ann");
+        world.enrol_totp(ann.id);
+        world.openid_answers(Ok(ann_verified()));
+        let failed = complete(&world, &begin(&world, Some("idp")).await)
+            .await
+            .unwrap_err();
+        assert!(matches!(failed.error, DomainError::SecondFactorRequired));
+        let logged_in = complete(&world, &begin(&world, Some("mfa")).await).await.unwrap();
+        assert_eq!(logged_in.user.id, ann.id);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_user_is_refused() {
+        let world = World::with_openid(vec![policy("idp")]);
+        let ann = world.add_user("ann");
+        world.set_disabled(ann.id, true);
+        world.openid_answers(Ok(ann_verified()));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(failed.error, DomainError::AccountDisabled));
+    }
+}
