@@ -4,12 +4,14 @@
 
 mod argon;
 pub mod base32;
+mod jws;
 mod keys;
 mod secrets;
 mod tokens;
 mod totp;
 
 pub use argon::{Argon2Config, Argon2Hasher};
+pub use jws::{EdDsaSigner, Hs256Signer, MIN_HS256_KEY_BYTES};
 pub use keys::Ed25519Keys;
 
 pub use secrets::{SecretKeyring, generate_key, parse_key};
