@@ -1,0 +1,127 @@
+//! The claims Limen reads, and the client type that keeps custom ones.
+
+use std::collections::BTreeMap;
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, Client, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenClaims,
+    IdTokenFields, StandardErrorResponse, StandardTokenResponse, UserInfoClaims,
+};
+use serde::{Deserialize, Serialize};
+
+/// Claims beyond the standard ones (a custom identifying claim, `oid`, …),
+/// kept as the provider sent them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraClaims {
+    #[serde(flatten)]
+    claims: BTreeMap<String, serde_json::Value>,
+}
+
+impl AdditionalClaims for ExtraClaims {}
+
+type IdTokenFieldsWithExtras = IdTokenFields<
+    ExtraClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+
+/// The token endpoint's answer, with the ID token's custom claims kept.
+pub type TokenAnswer = StandardTokenResponse<IdTokenFieldsWithExtras, CoreTokenType>;
+
+/// A client made from discovered metadata: authorization endpoint known,
+/// token and userinfo endpoints as the provider declares them.
+pub type RelyingParty = Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenAnswer,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// The string and boolean claims of a verified ID token, by name.
+pub fn from_id_token(claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim>) -> BTreeMap<String, String> {
+    let mut found = flatten(&claims.additional_claims().claims);
+    standard(
+        &mut found,
+        claims.email().map(|email| email.as_str()),
+        claims.email_verified(),
+        claims.preferred_username().map(|name| name.as_str()),
+        claims.given_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+        claims.family_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+        claims.name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+    );
+    found
+}
+
+/// The string and boolean claims of a userinfo answer, by name.
+pub fn from_userinfo(claims: &UserInfoClaims<ExtraClaims, CoreGenderClaim>) -> BTreeMap<String, String> {
+    let mut found = flatten(&claims.additional_claims().claims);
+    standard(
+        &mut found,
+        claims.email().map(|email| email.as_str()),
+        claims.email_verified(),
+        claims.preferred_username().map(|name| name.as_str()),
+        claims.given_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+        claims.family_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+        claims.name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+    );
+    found
+}
+
+fn standard(
+    found: &mut BTreeMap<String, String>,
+    email: Option<&str>,
+    email_verified: Option<bool>,
+    preferred_username: Option<&str>,
+    given_name: Option<&str>,
+    family_name: Option<&str>,
+    name: Option<&str>,
+) {
+    let pairs = [
+        ("email", email.map(str::to_owned)),
+        ("email_verified", email_verified.map(|verified| verified.to_string())),
+        ("preferred_username", preferred_username.map(str::to_owned)),
+        ("given_name", given_name.map(str::to_owned)),
+        ("family_name", family_name.map(str::to_owned)),
+        ("name", name.map(str::to_owned)),
+    ];
+    for (key, value) in pairs {
+        if let Some(value) = value {
+            found.insert(key.to_owned(), value);
+        }
+    }
+}
+
+/// Strings, booleans and numbers as text; arrays and objects are left out.
+fn flatten(claims: &BTreeMap<String, serde_json::Value>) -> BTreeMap<String, String> {
+    claims
+        .iter()
+        .filter_map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Bool(flag) => flag.to_string(),
+                serde_json::Value::Number(number) => number.to_string(),
+                _ => return None,
+            };
+            Some((name.clone(), text))
+        })
+        .collect()
+}
