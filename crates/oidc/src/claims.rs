@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken, CoreRevocationErrorResponse,
-    CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, Client, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenClaims,
-    IdTokenFields, StandardErrorResponse, StandardTokenResponse, UserInfoClaims,
+    AdditionalClaims, Client, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdTokenClaims, IdTokenFields, StandardErrorResponse, StandardTokenResponse, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 
@@ -64,9 +64,18 @@ pub fn from_id_token(claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim>) -> BT
         claims.email().map(|email| email.as_str()),
         claims.email_verified(),
         claims.preferred_username().map(|name| name.as_str()),
-        claims.given_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
-        claims.family_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
-        claims.name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+        claims
+            .given_name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
+        claims
+            .family_name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
+        claims
+            .name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
     );
     found
 }
@@ -79,9 +88,18 @@ pub fn from_userinfo(claims: &UserInfoClaims<ExtraClaims, CoreGenderClaim>) -> B
         claims.email().map(|email| email.as_str()),
         claims.email_verified(),
         claims.preferred_username().map(|name| name.as_str()),
-        claims.given_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
-        claims.family_name().and_then(|name| name.get(None)).map(|name| name.as_str()),
-        claims.name().and_then(|name| name.get(None)).map(|name| name.as_str()),
+        claims
+            .given_name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
+        claims
+            .family_name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
+        claims
+            .name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
     );
     found
 }
@@ -97,7 +115,10 @@ fn standard(
 ) {
     let pairs = [
         ("email", email.map(str::to_owned)),
-        ("email_verified", email_verified.map(|verified| verified.to_string())),
+        (
+            "email_verified",
+            email_verified.map(|verified| verified.to_string()),
+        ),
         ("preferred_username", preferred_username.map(str::to_owned)),
         ("given_name", given_name.map(str::to_owned)),
         ("family_name", family_name.map(str::to_owned)),

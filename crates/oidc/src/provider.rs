@@ -5,11 +5,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use limen_domain::model::{OpenIdError, OpenIdIdentity, OpenIdRequest};
 use limen_domain::ports::OpenIdProvider;
-use openidconnect::core::{CoreAuthenticationFlow, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
-    Scope, SignatureVerificationError, TokenResponse, UserInfoClaims,
+    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, SignatureVerificationError, TokenResponse, UserInfoClaims,
 };
 use tokio::sync::RwLock;
 
@@ -18,8 +20,9 @@ use crate::claims::{self, ExtraClaims, RelyingParty, TokenAnswer};
 /// How long discovered metadata is used before it is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 
-/// The least time between two key-set fetches for unknown key ids, so that
-/// tokens naming keys nobody has cannot make Limen hammer the provider.
+/// The least time between two key-set fetches for unknown key ids (after the
+/// first), so that tokens naming keys nobody has cannot make Limen hammer the
+/// provider.
 const MIN_KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// How Limen is registered with one provider.
@@ -48,7 +51,10 @@ impl std::fmt::Debug for OidcConfig {
         f.debug_struct("OidcConfig")
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("redirect_uri", &self.redirect_uri)
             .field("scopes", &self.scopes)
             .field("userinfo", &self.userinfo)
@@ -82,7 +88,8 @@ pub struct OidcProvider {
 struct Discovered {
     metadata: CoreProviderMetadata,
     fetched_at: Instant,
-    keys_fetched_at: Instant,
+    /// The last fetch of the key set for an unknown key id.
+    keys_refreshed_at: Option<Instant>,
 }
 
 impl OidcProvider {
@@ -90,7 +97,8 @@ impl OidcProvider {
     pub fn new(config: OidcConfig) -> Result<Self, OidcError> {
         // Byte for byte as configured: a parsed-and-printed URL may gain a
         // trailing slash and no longer match the discovery document.
-        let issuer = IssuerUrl::new(config.issuer.clone()).map_err(|err| OidcError::Url("issuer", err.to_string()))?;
+        let issuer =
+            IssuerUrl::new(config.issuer.clone()).map_err(|err| OidcError::Url("issuer", err.to_string()))?;
         let redirect = RedirectUrl::new(config.redirect_uri.clone())
             .map_err(|err| OidcError::Url("redirect URI", err.to_string()))?;
         let mut builder = reqwest::Client::builder()
@@ -98,13 +106,15 @@ impl OidcProvider {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout);
         if let Some(pem) = &config.ca_pem {
-            for certificate in
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|err| OidcError::Client(err.to_string()))?
+            for certificate in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|err| OidcError::Client(err.to_string()))?
             {
                 builder = builder.add_root_certificate(certificate);
             }
         }
-        let http = builder.build().map_err(|err| OidcError::Client(err.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|err| OidcError::Client(err.to_string()))?;
         Ok(Self {
             config,
             issuer,
@@ -131,11 +141,10 @@ impl OidcProvider {
         match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
             Ok(metadata) => {
                 tracing::info!(issuer = %self.config.issuer, "OpenID provider discovered");
-                let now = Instant::now();
                 *slot = Some(Discovered {
                     metadata: metadata.clone(),
-                    fetched_at: now,
-                    keys_fetched_at: now,
+                    fetched_at: Instant::now(),
+                    keys_refreshed_at: None,
                 });
                 Ok(metadata)
             }
@@ -146,7 +155,10 @@ impl OidcProvider {
                         tracing::warn!(issuer = %self.config.issuer, %cause, "OpenID discovery failed; using the previous metadata");
                         Ok(stale.metadata.clone())
                     }
-                    None => Err(OpenIdError::Unavailable(format!("discovery of {}: {cause}", self.config.issuer))),
+                    None => Err(OpenIdError::Unavailable(format!(
+                        "discovery of {}: {cause}",
+                        self.config.issuer
+                    ))),
                 }
             }
         }
@@ -159,7 +171,10 @@ impl OidcProvider {
         let Some(current) = slot.as_mut() else {
             return Ok(false);
         };
-        if current.keys_fetched_at.elapsed() < MIN_KEY_REFRESH_INTERVAL {
+        if current
+            .keys_refreshed_at
+            .is_some_and(|at| at.elapsed() < MIN_KEY_REFRESH_INTERVAL)
+        {
             return Ok(false);
         }
         let keys = JsonWebKeySet::fetch_async(current.metadata.jwks_uri(), &self.http)
@@ -167,7 +182,7 @@ impl OidcProvider {
             .map_err(|err| OpenIdError::Unavailable(format!("the key set: {}", error_chain(&err))))?;
         tracing::info!(issuer = %self.config.issuer, "OpenID provider's keys fetched again");
         current.metadata = current.metadata.clone().set_jwks(keys);
-        current.keys_fetched_at = Instant::now();
+        current.keys_refreshed_at = Some(Instant::now());
         Ok(true)
     }
 
@@ -224,7 +239,10 @@ impl OidcProvider {
                 ));
             }
         }
-        Ok((claims.subject().as_str().to_owned(), claims::from_id_token(claims)))
+        Ok((
+            claims.subject().as_str().to_owned(),
+            claims::from_id_token(claims),
+        ))
     }
 }
 
@@ -241,7 +259,12 @@ impl OpenIdProvider for OidcProvider {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
-        for scope in self.config.scopes.iter().filter(|scope| scope.as_str() != "openid") {
+        for scope in self
+            .config
+            .scopes
+            .iter()
+            .filter(|scope| scope.as_str() != "openid")
+        {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, _, nonce) = request.url();
@@ -252,12 +275,19 @@ impl OpenIdProvider for OidcProvider {
         })
     }
 
-    async fn identify(&self, code: &str, nonce: &str, pkce_verifier: &str) -> Result<OpenIdIdentity, OpenIdError> {
+    async fn identify(
+        &self,
+        code: &str,
+        nonce: &str,
+        pkce_verifier: &str,
+    ) -> Result<OpenIdIdentity, OpenIdError> {
         let metadata = self.metadata().await?;
         let client = self.client(metadata.clone());
         let answer: TokenAnswer = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .map_err(|err| OpenIdError::Unavailable(format!("the provider declares no token endpoint: {err}")))?
+            .map_err(|err| {
+                OpenIdError::Unavailable(format!("the provider declares no token endpoint: {err}"))
+            })?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .request_async(&self.http)
             .await
@@ -268,9 +298,9 @@ impl OpenIdProvider for OidcProvider {
                 other => OpenIdError::Unavailable(format!("the token endpoint: {}", error_chain(&other))),
             })?;
         let verified = match self.verify(&client, &metadata, &answer, nonce) {
-            Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
-                if self.refresh_keys().await? =>
-            {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) if self.refresh_keys().await? => {
                 // The provider rotated its keys since they were fetched.
                 let metadata = self.metadata().await?;
                 let client = self.client(metadata.clone());
@@ -285,7 +315,9 @@ impl OpenIdProvider for OidcProvider {
                     answer.access_token().clone(),
                     Some(openidconnect::SubjectIdentifier::new(subject.clone())),
                 )
-                .map_err(|err| OpenIdError::Unavailable(format!("the provider declares no userinfo endpoint: {err}")))?;
+                .map_err(|err| {
+                    OpenIdError::Unavailable(format!("the provider declares no userinfo endpoint: {err}"))
+                })?;
             let info: UserInfoClaims<ExtraClaims, CoreGenderClaim> = request
                 .request_async(&self.http)
                 .await

@@ -50,7 +50,9 @@ impl TestProvider {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "Node and scripts/oidc-provider/node_modules are required when CI=true (scripts/services.sh installs them)"
             );
-            eprintln!("notice: Node or oidc-provider missing (run scripts/services.sh); skipping the OpenID provider test");
+            eprintln!(
+                "notice: Node or oidc-provider missing (run scripts/services.sh); skipping the OpenID provider test"
+            );
             return None;
         }
         let clients_json = clients
@@ -124,7 +126,12 @@ pub async fn log_in(authorization_url: &str, answer: Answer<'_>) -> String {
         }
         if let Some(uid) = interaction(&url, &origin) {
             let next = match (answer, page(&browser, &url).await.contains("name=\"login\"")) {
-                (Answer::Cancel, _) => browser.get(format!("{origin}/interaction/{uid}/abort")).send().await,
+                (Answer::Cancel, _) => {
+                    browser
+                        .get(format!("{origin}/interaction/{uid}/abort"))
+                        .send()
+                        .await
+                }
                 (Answer::LogIn(login), true) => {
                     browser
                         .post(format!("{origin}/interaction/{uid}"))
@@ -144,14 +151,22 @@ pub async fn log_in(authorization_url: &str, answer: Answer<'_>) -> String {
             url = location(&origin, &next);
             continue;
         }
-        let answer = browser.get(&url).send().await.unwrap_or_else(|err| panic!("{err}"));
+        let answer = browser
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
         url = location(&origin, &answer);
     }
     panic!("the provider's login did not end in a redirect to the client: last at {url}")
 }
 
 async fn page(browser: &reqwest::Client, url: &str) -> String {
-    let answer = browser.get(url).send().await.unwrap_or_else(|err| panic!("{err}"));
+    let answer = browser
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
     answer.text().await.unwrap_or_default()
 }
 
@@ -169,7 +184,11 @@ fn interaction(url: &str, origin: &str) -> Option<String> {
 }
 
 fn location(origin: &str, answer: &reqwest::Response) -> String {
-    let Some(location) = answer.headers().get("location").and_then(|value| value.to_str().ok()) else {
+    let Some(location) = answer
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+    else {
         panic!("expected a redirect, got {} at {}", answer.status(), answer.url())
     };
     if location.starts_with('/') {

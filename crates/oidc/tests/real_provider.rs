@@ -56,7 +56,11 @@ async fn the_authorization_request_carries_state_nonce_and_an_s256_challenge() {
     };
     let rp = relying_party(&provider.issuer, false);
     let request = rp.authorization_request("limen-state-1").await.unwrap();
-    assert!(request.url.starts_with(&format!("{}/auth?", provider.issuer)), "{}", request.url);
+    assert!(
+        request.url.starts_with(&format!("{}/auth?", provider.issuer)),
+        "{}",
+        request.url
+    );
     for (name, expected) in [
         ("response_type", Some("code")),
         ("client_id", Some("limen")),
@@ -71,7 +75,10 @@ async fn the_authorization_request_carries_state_nonce_and_an_s256_challenge() {
     assert_eq!(scope.split(' ').filter(|s| *s == "openid").count(), 1, "{scope}");
     assert!(scope.contains("email") && scope.contains("profile"), "{scope}");
     assert!(request.pkce_verifier.len() >= 43);
-    assert!(!request.url.contains(&request.pkce_verifier), "the verifier stays here");
+    assert!(
+        !request.url.contains(&request.pkce_verifier),
+        "the verifier stays here"
+    );
 }
 
 #[tokio::test]
@@ -104,7 +111,11 @@ async fn without_userinfo_only_the_id_token_s_claims_count() {
         .await
         .unwrap();
     assert_eq!(identity.subject, "ann");
-    assert_eq!(identity.claim("email"), None, "oidc-provider keeps it for userinfo");
+    assert_eq!(
+        identity.claim("email"),
+        None,
+        "oidc-provider keeps it for userinfo"
+    );
 
     let Some(generous) = start("{}", true) else {
         return;
@@ -143,7 +154,11 @@ async fn a_code_works_once_and_only_with_its_verifier() {
     let rp = relying_party(&provider.issuer, false);
     let (request, code) = code_for(&rp, "ann").await;
     let err = rp
-        .identify(&code, &request.nonce, "a-verifier-that-is-long-enough-to-be-plausible-0123456789")
+        .identify(
+            &code,
+            &request.nonce,
+            "a-verifier-that-is-long-enough-to-be-plausible-0123456789",
+        )
         .await
         .unwrap_err();
     assert_eq!(err, OpenIdError::CodeRefused("invalid_grant".into()));
