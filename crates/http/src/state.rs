@@ -86,6 +86,8 @@ pub struct LimeSettings {
     pub user_fields: crate::UserFields,
     /// Whether `GET /bankid/demo/` serves its page (BankID is the simulator).
     pub bankid_demo: bool,
+    /// How long a consumer may accept an OpenID login's payload.
+    pub openid_payload_ttl: Duration,
 }
 
 impl Default for LimeSettings {
@@ -96,6 +98,7 @@ impl Default for LimeSettings {
             token_ttl: Duration::hours(1),
             user_fields: crate::UserFields::default(),
             bankid_demo: false,
+            openid_payload_ttl: Duration::minutes(2),
         }
     }
 }
@@ -141,6 +144,8 @@ pub struct AppState {
     pub settings: HttpSettings,
     /// Work left running after an answer (a password-reset e-mail).
     pub background: crate::Background,
+    /// Signs OpenID logins' payloads for consumers; `None` when OpenID login is off.
+    pub payload_signer: Option<std::sync::Arc<dyn limen_domain::ports::PayloadSigner>>,
 }
 
 impl AppState {

@@ -33,8 +33,8 @@ pub use login_completion::{
 };
 pub use numeric_sessions::{NumericSession, NumericSessionService};
 pub use openid_login::{
-    IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn, OpenIdLogin,
-    OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, STATE_TTL,
+    IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn,
+    OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, STATE_TTL,
 };
 pub use password_login::PasswordLogin;
 pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};

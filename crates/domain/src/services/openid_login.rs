@@ -35,6 +35,8 @@ pub enum IdentityMatch {
 pub struct OpenIdProviderPolicy {
     /// The provider's id in `?provider=`.
     pub id: String,
+    /// Its issuer, which a callback's `iss` parameter (RFC 9207) must name.
+    pub issuer: String,
     /// The claim that identifies the user (`email`, `sub`, `preferred_username`, …).
     pub claim: String,
     /// The user field the claim is compared with.
@@ -66,6 +68,19 @@ pub struct OpenIdConsumer {
     pub url: String,
     /// The consumer's `state`, when known.
     pub state: Option<String>,
+}
+
+/// What the provider's callback carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenIdCallback<'a> {
+    /// Limen's own state, naming the waiting login.
+    pub state: Option<&'a str>,
+    /// The authorization code.
+    pub code: Option<&'a str>,
+    /// The provider's error code, instead of a code.
+    pub error: Option<&'a str>,
+    /// The issuer the callback says it comes from (RFC 9207), when sent.
+    pub iss: Option<&'a str>,
 }
 
 /// A completed OpenID login.
@@ -170,7 +185,8 @@ impl OpenIdLogin {
         };
         Ok(OpenIdConsumer {
             url: url.clone(),
-            state: state.map(str::to_owned),
+            // A state that is not one is never echoed back (into a URL).
+            state: state.filter(|state| is_consumer_state(state)).map(str::to_owned),
         })
     }
 
@@ -184,15 +200,12 @@ impl OpenIdLogin {
         let state = consumer
             .state
             .as_deref()
-            .ok_or_else(|| DomainError::InvalidInput("state is required".into()))?;
-        if state.is_empty()
-            || state.chars().count() > MAX_CONSUMER_STATE_CHARS
-            || state.chars().any(char::is_control)
-        {
-            return Err(DomainError::InvalidInput(format!(
-                "state must be 1 to {MAX_CONSUMER_STATE_CHARS} characters without control characters"
-            )));
-        }
+            .filter(|state| is_consumer_state(state))
+            .ok_or_else(|| {
+                DomainError::InvalidInput(format!(
+                    "state is required: 1 to {MAX_CONSUMER_STATE_CHARS} characters without control characters"
+                ))
+            })?;
         let policy = match provider {
             None => self.settings.providers.first(),
             Some(id) => self.settings.providers.iter().find(|policy| policy.id == id),
@@ -237,16 +250,14 @@ impl OpenIdLogin {
     /// `grant`.
     pub async fn complete(
         &self,
-        state: Option<&str>,
-        code: Option<&str>,
-        provider_error: Option<&str>,
+        callback: OpenIdCallback<'_>,
         grant: Grant,
     ) -> Result<OpenIdLoggedIn, OpenIdFailed> {
         let default_consumer = || OpenIdConsumer {
             url: self.settings.consumer_urls.first().cloned().unwrap_or_default(),
             state: None,
         };
-        let waiting = match self.take_waiting(state).await {
+        let waiting = match self.take_waiting(callback.state).await {
             Ok(waiting) => waiting,
             Err(error) => {
                 return Err(OpenIdFailed {
@@ -259,7 +270,7 @@ impl OpenIdLogin {
             url: waiting.consumer_url.clone(),
             state: Some(waiting.consumer_state.clone()),
         };
-        match self.log_in(&waiting, code, provider_error, grant).await {
+        match self.log_in(&waiting, &callback, grant).await {
             Ok((user, granted)) => Ok(OpenIdLoggedIn {
                 consumer,
                 user: Box::new(user),
@@ -290,22 +301,32 @@ impl OpenIdLogin {
     async fn log_in(
         &self,
         waiting: &Waiting,
-        code: Option<&str>,
-        provider_error: Option<&str>,
+        callback: &OpenIdCallback<'_>,
         grant: Grant,
     ) -> Result<(User, Granted), DomainError> {
-        if let Some(error) = provider_error {
-            return Err(DomainError::ProviderDenied(sanitize_error_code(error)));
-        }
-        let code = code
-            .filter(|code| !code.is_empty())
-            .ok_or_else(|| DomainError::InvalidInput("code is required".into()))?;
         let policy = self
             .settings
             .providers
             .iter()
             .find(|policy| policy.id == waiting.provider)
             .ok_or(DomainError::UnknownProvider)?;
+        // RFC 9207: with several providers, a callback must come from the one
+        // the login went to (a mix-up attack swaps them).
+        if let Some(iss) = callback.iss
+            && iss != policy.issuer
+        {
+            return Err(DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(format!(
+                "the callback comes from issuer {iss:?}, the login went to {:?}",
+                policy.issuer
+            ))));
+        }
+        if let Some(error) = callback.error {
+            return Err(DomainError::ProviderDenied(sanitize_error_code(error)));
+        }
+        let code = callback
+            .code
+            .filter(|code| !code.is_empty())
+            .ok_or_else(|| DomainError::InvalidInput("code is required".into()))?;
         let identity = self
             .port(&policy.id)?
             .identify(code, &waiting.nonce, &waiting.pkce_verifier)
@@ -410,6 +431,13 @@ impl OpenIdLogin {
     }
 }
 
+/// Whether a consumer's `state` is one Limen keeps and hands back.
+fn is_consumer_state(state: &str) -> bool {
+    !state.is_empty()
+        && state.chars().count() <= MAX_CONSUMER_STATE_CHARS
+        && !state.chars().any(char::is_control)
+}
+
 fn from_provider(err: OpenIdError) -> DomainError {
     match err {
         OpenIdError::Unavailable(reason) => DomainError::Unavailable(format!("OpenID provider: {reason}")),
@@ -486,6 +514,7 @@ mod tests {
     fn policy(id: &str) -> OpenIdProviderPolicy {
         OpenIdProviderPolicy {
             id: id.into(),
+            issuer: format!("https://{id}.test"),
             claim: "email".into(),
             match_by: IdentityMatch::Email,
             require_verified_email: true,
@@ -528,9 +557,11 @@ mod tests {
             .services()
             .openid
             .complete(
-                Some(state),
-                Some("code-1"),
-                None,
+                OpenIdCallback {
+                    state: Some(state),
+                    code: Some("code-1"),
+                    ..OpenIdCallback::default()
+                },
                 Grant::access(Duration::hours(1)),
             )
             .await
@@ -587,6 +618,7 @@ mod tests {
         ));
         for state in [None, Some(""), Some("a\nb"), Some(&*"s".repeat(513))] {
             let consumer = openid.consumer(None, state).unwrap();
+            assert_eq!(consumer.state, None, "{state:?} is never echoed back");
             assert!(matches!(
                 openid.begin(&consumer, None).await,
                 Err(DomainError::InvalidInput(_))
@@ -636,9 +668,11 @@ mod tests {
             .services()
             .openid
             .complete(
-                Some(&own_state),
-                None,
-                Some("access_denied\"><script>"),
+                OpenIdCallback {
+                    state: Some(&own_state),
+                    error: Some("access_denied\"><script>"),
+                    ..OpenIdCallback::default()
+                },
                 Grant::access(Duration::hours(1)),
             )
             .await
@@ -773,6 +807,48 @@ mod tests {
         assert!(matches!(failed.error, DomainError::SecondFactorRequired));
         let logged_in = complete(&world, &begin(&world, Some("mfa")).await).await.unwrap();
         assert_eq!(logged_in.user.id, ann.id);
+    }
+
+    #[tokio::test]
+    async fn a_callback_from_another_issuer_is_refused() {
+        let world = World::with_openid(vec![policy("idp"), policy("other")]);
+        world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        let own_state = begin(&world, Some("idp")).await;
+        let failed = world
+            .services()
+            .openid
+            .complete(
+                OpenIdCallback {
+                    state: Some(&own_state),
+                    code: Some("code-1"),
+                    iss: Some("https://other.test"),
+                    ..OpenIdCallback::default()
+                },
+                Grant::access(Duration::hours(1)),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            failed.error,
+            DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(_))
+        ));
+        assert!(world.openid_exchanges().is_empty(), "the code is never exchanged");
+        let own_state = begin(&world, Some("idp")).await;
+        let logged_in = world
+            .services()
+            .openid
+            .complete(
+                OpenIdCallback {
+                    state: Some(&own_state),
+                    code: Some("code-1"),
+                    iss: Some("https://idp.test"),
+                    ..OpenIdCallback::default()
+                },
+                Grant::access(Duration::hours(1)),
+            )
+            .await;
+        assert!(logged_in.is_ok());
     }
 
     #[tokio::test]

@@ -202,7 +202,9 @@ impl From<DomainError> for FlowError {
             | DomainError::NoMatchingUser
             | DomainError::UnknownProvider
             | DomainError::ProviderDenied(_)
-            | DomainError::OpenIdRefused(_) => Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string()),
+            | DomainError::OpenIdRefused(_) => {
+                Self::new(StatusCode::CONFLICT, "ConflictError", err.to_string())
+            }
             DomainError::Internal(cause) => {
                 // Logged once here with its cause; the client gets a generic message.
                 tracing::error!(%cause, "internal error");

@@ -1,8 +1,11 @@
 //! The bad-input table: every endpoint of every dialect, fed malformed bodies,
 //! wrong types, nulls, empty and 10 MB bodies, invalid UTF-8, NUL bytes, very
 //! long strings, SQL and header injection, duplicate keys, wrong content types
-//! and oversized credentials. Each answer must be a 4xx in the dialect's error
-//! shape, echo no secret, and leave every row of the database as it was.
+//! and oversized credentials, and the endpoints that read a query string
+//! (OpenID login) fed malformed ones. Each answer must be a 4xx in the
+//! dialect's error shape (or, where the dialect sends the browser back to its
+//! consumer with an error code, that redirect), echo no secret, and leave
+//! every row of the database as it was.
 
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
@@ -54,6 +57,73 @@ struct Endpoint {
     /// Cases whose request is, for this endpoint, a valid one (a username with
     /// quotes in it is a username): they may succeed, and still change no row.
     valid_cases: &'static [&'static str],
+    /// The endpoint reads a query string: it gets the query cases.
+    takes_query: bool,
+}
+
+/// Where the OpenID endpoints send the browser back to with an error code.
+const CONSUMER: &str = "https://portal.example/back";
+
+/// Malformed and hostile query strings.
+fn query_cases() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "malformed percent-encoding",
+            "state=%zz&code=%&provider=%g1".into(),
+        ),
+        ("invalid UTF-8", "state=%ff%fe&code=%c3%28".into()),
+        ("a NUL byte", "state=a%00b&code=c%00".into()),
+        (
+            "a 20 kB value",
+            format!("state={}&code={}", "s".repeat(20_000), "c".repeat(20_000)),
+        ),
+        ("duplicate keys", "state=a&state=b&code=c&code=d".into()),
+        (
+            "SQL injection",
+            "state=%27%20OR%201%3D1%20--&code=x%27--&provider=idp%27--".into(),
+        ),
+        (
+            "header injection",
+            "state=%0d%0aSet-Cookie:%20stolen%3D1&code=%0d%0aLocation:%20https://evil.example".into(),
+        ),
+        ("an empty query", String::new()),
+        (
+            "a foreign redirect",
+            "state=s&redirect=https%3A%2F%2Fevil.example%2Fback".into(),
+        ),
+        (
+            "a provider error with markup",
+            "state=s&error=%3Cscript%3E&error_description=%3Cb%3E".into(),
+        ),
+        (
+            "an issuer of another provider",
+            "state=s&code=c&iss=https%3A%2F%2Fevil.example".into(),
+        ),
+        (
+            "a 100 kB query string",
+            (0..5_000)
+                .map(|n| format!("k{n}=v"))
+                .collect::<Vec<_>>()
+                .join("&"),
+        ),
+    ]
+}
+
+/// A refusal of an endpoint that sends the browser back: a redirect to the
+/// consumer with an error code, and nothing else in the URL but its state.
+fn is_error_redirect(answer: &crate::helpers::Answer) -> bool {
+    let Some(location) = answer
+        .headers
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    answer.status == 302
+        && location.starts_with(&format!("{CONSUMER}?error="))
+        && !location.contains("payload=")
+        && !location.contains(['\r', '\n'])
+        && location.len() < 1_000
 }
 
 /// Every string field any dialect reads, set to `value`.
@@ -153,7 +223,12 @@ async fn endpoints(app: &TestApp) -> (Vec<Endpoint>, String) {
             credentials,
             credential_header: header,
             valid_cases: &[],
+            takes_query: false,
         }
+    };
+    let query = |path| Endpoint {
+        takes_query: true,
+        ..ep(&get, path, Shape::Lime, false, vec![], None)
     };
     let endpoints = vec![
         ep(&post, "/authentication/login", Shape::Flow, true, vec![], None),
@@ -249,6 +324,8 @@ async fn endpoints(app: &TestApp) -> (Vec<Endpoint>, String) {
             ..ep(&post, "/reset/request/", Shape::Lime, true, vec![], None)
         },
         ep(&post, "/reset/", Shape::Lime, true, vec![], None),
+        query("/login/openid/"),
+        query("/oauth2/authorize/"),
     ];
     (endpoints, flow_token)
 }
@@ -267,7 +344,41 @@ async fn no_bad_input_gets_past_a_4xx_or_changes_a_row() {
     let mut settings = limen_http::HttpSettings::default();
     // Exercise the gradido login parser instead of its switched-off answer.
     settings.gradido.allow_password_via_json_request = true;
-    let app = TestApp::with_settings(settings).await;
+    // OpenID login on, with a provider that cannot be reached: a query that
+    // gets as far as the provider ends in an error redirect, not a login.
+    let domain = limen_domain::services::Settings {
+        openid: limen_domain::services::OpenIdSettings {
+            providers: vec![limen_domain::services::OpenIdProviderPolicy {
+                id: "idp".into(),
+                issuer: "http://127.0.0.1:9".into(),
+                claim: "email".into(),
+                match_by: limen_domain::services::IdentityMatch::Email,
+                require_verified_email: true,
+                create_users: false,
+                second_factor: false,
+            }],
+            consumer_urls: vec![CONSUMER.into()],
+        },
+        ..limen_domain::services::Settings::default()
+    };
+    let unreachable = limen_oidc::OidcProvider::new(limen_oidc::OidcConfig {
+        issuer: "http://127.0.0.1:9".into(),
+        client_id: "limen".into(),
+        client_secret: None,
+        redirect_uri: "https://limen.test/oauth2/authorize/".into(),
+        scopes: vec![],
+        userinfo: false,
+        timeout: std::time::Duration::from_secs(2),
+        ca_pem: None,
+    })
+    .unwrap();
+    let mut providers: std::collections::BTreeMap<
+        String,
+        std::sync::Arc<dyn limen_domain::ports::OpenIdProvider>,
+    > = std::collections::BTreeMap::new();
+    providers.insert("idp".into(), std::sync::Arc::new(unreachable));
+    let signer = std::sync::Arc::new(limen_crypto::Hs256Signer::new(&[7; 32]).unwrap());
+    let app = TestApp::with_openid(settings, domain, providers, signer).await;
     let (endpoints, flow_token) = endpoints(&app).await;
     // enable2fa authenticates before it reads the body, and the first use of a
     // token is recorded (later ones within a minute are coalesced): use it once
@@ -299,6 +410,12 @@ async fn no_bad_input_gets_past_a_4xx_or_changes_a_row() {
                 cases.push((name.to_string(), request.set_payload(body)));
             }
         }
+        if endpoint.takes_query {
+            for (name, query) in query_cases() {
+                let request = TestRequest::get().uri(&format!("{}?{query}", endpoint.path));
+                cases.push((name.to_string(), request));
+            }
+        }
         if let Some(header) = endpoint.credential_header {
             for (name, header, value) in header_cases(header) {
                 let request = TestRequest::default()
@@ -313,6 +430,12 @@ async fn no_bad_input_gets_past_a_4xx_or_changes_a_row() {
             checked += 1;
             let what = format!("{} {} with {name}", endpoint.method, endpoint.path);
             if answer.status.is_success() && endpoint.valid_cases.contains(&name.as_str()) {
+                continue;
+            }
+            if endpoint.takes_query && is_error_redirect(&answer) {
+                if answer.headers.get("set-cookie").is_some() {
+                    failures.push(format!("{what}: the answer sets a cookie"));
+                }
                 continue;
             }
             if !answer.status.is_client_error() {

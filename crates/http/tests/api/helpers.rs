@@ -30,6 +30,15 @@ use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Adapters some tests swap in.
+#[derive(Default)]
+struct Extras {
+    read_only: bool,
+    bankid: Option<Arc<dyn limen_domain::ports::BankIdProvider>>,
+    openid: std::collections::BTreeMap<String, Arc<dyn limen_domain::ports::OpenIdProvider>>,
+    payload_signer: Option<Arc<dyn limen_domain::ports::PayloadSigner>>,
+}
+
 /// A clock the test moves: TOTP steps and expiry without waiting.
 pub struct TestClock(std::sync::Mutex<DateTime<Utc>>);
 
@@ -157,21 +166,58 @@ impl TestApp {
             retries: 0,
         })
         .unwrap();
-        let mut app = Self::assemble(settings, domain, false, Some(Arc::new(client))).await;
+        let mut app = Self::assemble(
+            settings,
+            domain,
+            Extras {
+                bankid: Some(Arc::new(client)),
+                ..Extras::default()
+            },
+        )
+        .await;
         app._bankid_simulator = Some(running);
         app
     }
 
     async fn build(settings: HttpSettings, domain: Settings, read_only: bool) -> Self {
-        Self::assemble(settings, domain, read_only, None).await
+        Self::assemble(
+            settings,
+            domain,
+            Extras {
+                read_only,
+                ..Extras::default()
+            },
+        )
+        .await
     }
 
-    async fn assemble(
+    /// An app with these OpenID providers (their policies in `domain.openid`)
+    /// and payload signer.
+    pub async fn with_openid(
         settings: HttpSettings,
         domain: Settings,
-        read_only: bool,
-        bankid: Option<Arc<dyn limen_domain::ports::BankIdProvider>>,
+        providers: std::collections::BTreeMap<String, Arc<dyn limen_domain::ports::OpenIdProvider>>,
+        payload_signer: Arc<dyn limen_domain::ports::PayloadSigner>,
     ) -> Self {
+        Self::assemble(
+            settings,
+            domain,
+            Extras {
+                openid: providers,
+                payload_signer: Some(payload_signer),
+                ..Extras::default()
+            },
+        )
+        .await
+    }
+
+    async fn assemble(settings: HttpSettings, domain: Settings, extras: Extras) -> Self {
+        let Extras {
+            read_only,
+            bankid,
+            openid,
+            payload_signer,
+        } = extras;
         let id = uuid::Uuid::new_v4().simple();
         let path = std::env::temp_dir().join(format!("limen-http-{id}.db"));
         let outbox = std::env::temp_dir().join(format!("limen-http-outbox-{id}"));
@@ -219,7 +265,7 @@ impl TestApp {
             keys: Arc::new(Ed25519Keys),
             mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
             bankid,
-            openid: Default::default(),
+            openid,
         };
         let services = Services::new(ports, domain);
         let readiness_db = db.clone();
@@ -231,6 +277,7 @@ impl TestApp {
             }),
             settings,
             background: limen_http::Background::new(),
+            payload_signer,
         };
         Self {
             state,

@@ -11,6 +11,7 @@ mod gradido;
 mod health;
 mod helpers;
 mod lime;
+mod lime_openid;
 mod login_rules;
 mod openapi;
 mod read_only_directory;

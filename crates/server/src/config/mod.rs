@@ -8,6 +8,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use oidc::{MatchField, OidcSection, PayloadSigning};
+
+mod oidc;
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,6 +73,8 @@ pub struct Config {
     pub dialects: DialectsSection,
     /// Swedish BankID.
     pub bankid: BankIdSection,
+    /// OpenID Connect login.
+    pub oidc: OidcSection,
 }
 
 /// `[database]`.
@@ -582,6 +588,7 @@ impl Default for Config {
             registration: RegistrationSection::default(),
             dialects: DialectsSection::default(),
             bankid: BankIdSection::default(),
+            oidc: OidcSection::default(),
         }
     }
 }
@@ -711,6 +718,7 @@ impl Config {
             })?;
             config.bankid.certificate_password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
         }
+        config.oidc.read_secret_files()?;
         if let Some(path) = &config.secrets_key_file {
             let key = std::fs::read_to_string(path).map_err(|err| {
                 ConfigError::Invalid(format!("cannot read secrets_key_file {}: {err}", path.display()))
@@ -790,6 +798,7 @@ impl Config {
         }
         self.validate_lime()?;
         self.validate_bankid()?;
+        self.oidc.validate(self.public_url.as_deref())?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {
             return invalid("dialects.tokens.token_ttl_secs must not exceed max_token_ttl_secs");
         }

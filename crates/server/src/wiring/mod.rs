@@ -29,6 +29,8 @@ use crate::config::{BankIdMode, Config, MailTransport, RateLimitBackend, SmtpSec
 use crate::error::CliError;
 use crate::keyfile;
 
+mod openid;
+
 /// What a command needs the services for: serving refuses what administration
 /// tolerates (unsealed secrets on a shared database).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +224,7 @@ fn settings(config: &Config) -> Settings {
                 },
             }
         },
-        openid: Default::default(),
+        openid: openid::settings(config),
     }
 }
 
@@ -409,7 +411,7 @@ impl Core {
             keys: Arc::new(Ed25519Keys),
             mailer: mailer(config)?,
             bankid,
-            openid: Default::default(),
+            openid: openid::providers(config)?,
         };
         Ok(Self {
             database,
@@ -456,9 +458,11 @@ impl Core {
                     token_ttl: Duration::seconds(config.dialects.lime.token_ttl_secs),
                     user_fields: lime_user_fields(config)?,
                     bankid_demo: config.bankid.mode == BankIdMode::Simulator,
+                    openid_payload_ttl: Duration::seconds(config.oidc.payload_ttl_secs),
                 },
             },
             background,
+            payload_signer: openid::payload_signer(config)?,
         })
     }
 }
