@@ -68,13 +68,29 @@ ensure_aiosmtpd() {
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
 }
 
+ensure_pyjwt() { # the Python consumer's check of OpenID payloads (scripts/verify_payload.py)
+    python3 -c 'import jwt, cryptography' 2>/dev/null ||
+        python3 -m pip install --quiet --disable-pip-version-check "PyJWT[crypto]==2.10.1"
+}
+
+ensure_node() { # a real OpenID provider (scripts/oidc-provider), and jose for the JavaScript consumer's check
+    command -v npm >/dev/null || apt_install nodejs npm || return 1
+    local dir
+    dir="$(dirname "${BASH_SOURCE[0]}")/oidc-provider"
+    if [ ! -d "$dir/node_modules/oidc-provider" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+        note "installing the OpenID provider's npm packages"
+        npm ci --prefix "$dir" --no-audit --no-fund --silent >/dev/null || return 1
+        touch "$dir/node_modules"
+    fi
+}
+
 ensure_schemathesis() {
     python3 -m schemathesis.cli --version >/dev/null 2>&1 ||
         python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl chromium aiosmtpd schemathesis}; do
+for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl chromium node aiosmtpd pyjwt schemathesis}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -654,8 +654,11 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Variables with the `LIMEN_` prefix that are not configuration keys.
+/// Variables with the `LIMEN_` prefix that are not configuration keys:
+/// `LIMEN_CONFIG` (the file, read by the command line) and the tests'
+/// `LIMEN_TEST_*`. Keys arrive as written in the environment (upper case).
 fn is_configuration_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
     key != "config" && !key.starts_with("test_")
 }
 
@@ -928,6 +931,8 @@ mod tests {
     fn test_and_path_variables_are_not_keys() {
         assert!(!is_configuration_key("test_postgres_url"));
         assert!(!is_configuration_key("config"));
+        assert!(!is_configuration_key("CONFIG"), "as the environment spells it");
+        assert!(!is_configuration_key("TEST_POSTGRES_URL"));
         assert!(is_configuration_key("database_url"));
     }
 

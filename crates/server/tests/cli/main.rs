@@ -8,6 +8,7 @@ mod bankid_demo;
 mod helpers;
 mod lime;
 mod lime_races;
+mod openid;
 mod races;
 mod registration;
 mod schemathesis;

@@ -127,9 +127,20 @@ async fn no_answer_is_a_server_error_or_off_its_description() {
         return;
     }
     let scratch = Scratch::new();
+    // OpenID login on, with a provider nobody answers for: every start and
+    // callback ends in a redirect, to the provider or back to the consumer.
+    let limen_config = scratch.dir.join("limen.toml");
+    std::fs::write(
+        &limen_config,
+        "public_url = \"http://127.0.0.1:8080\"\n[oidc]\nconsumer_urls = [\"https://portal.example/back\"]\n\
+         payload_key = \"a-payload-key-of-32-bytes-or-more\"\n[[oidc.providers]]\nid = \"idp\"\n\
+         issuer = \"http://127.0.0.1:9\"\nclient_id = \"limen\"\n",
+    )
+    .unwrap();
     let mut command = scratch.command();
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_CONFIG", &limen_config)
         .env("LIMEN_DIALECTS__GRADIDO__ALLOW_PASSWORD_VIA_JSON_REQUEST", "true")
         .env("LIMEN_DIALECTS__GRADIDO__ALLOW_CORS_ALL", "true")
         .env("LIMEN_DIALECTS__LIME__API_KEYS", format!("[\"{LIME_API_KEY}\"]"))
