@@ -7,6 +7,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use limen_domain::error::HashError;
 use limen_domain::model::Password;
+
+use crate::legacy;
 use limen_domain::ports::{PasswordCheck, PasswordHasher};
 use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
 use tokio::sync::{Semaphore, oneshot};
@@ -194,9 +196,23 @@ impl PasswordHasher for Argon2Hasher {
             .await
     }
 
-    async fn verify(&self, password: &Password, hash: &str) -> Result<PasswordCheck, HashError> {
+    async fn verify(&self, password: &Password, stored: &str) -> Result<PasswordCheck, HashError> {
+        let Some(hash) = legacy::argon2_phc(stored) else {
+            // Another format, verified on the same bounded pool; a match asks
+            // for a rehash to argon2id.
+            let format = legacy::recognize(stored)
+                .ok_or_else(|| HashError::MalformedHash("not a password hash format Limen verifies".into()))?;
+            let (password, stored) = (password.clone(), stored.to_owned());
+            return self
+                .run(move |_| match legacy::verify(format, password.expose().as_bytes(), &stored)? {
+                    true => Ok(PasswordCheck::Match { needs_rehash: true }),
+                    false => Ok(PasswordCheck::Mismatch),
+                })
+                .await;
+        };
         let parsed = PasswordHash::new(hash).map_err(|err| HashError::MalformedHash(err.to_string()))?;
-        let needs_rehash = !self.is_current(&parsed);
+        // Django's `argon2$` prefix is rewritten in Limen's own form too.
+        let needs_rehash = !self.is_current(&parsed) || hash.len() != stored.len();
         let owned_hash = hash.to_owned();
         let password = password.clone();
         self.run(move |argon| {

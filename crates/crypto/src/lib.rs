@@ -6,6 +6,7 @@ mod argon;
 pub mod base32;
 mod jws;
 mod keys;
+mod legacy;
 mod secrets;
 mod tokens;
 mod totp;
@@ -13,6 +14,7 @@ mod totp;
 pub use argon::{Argon2Config, Argon2Hasher};
 pub use jws::{EdDsaSigner, Hs256Signer, MIN_HS256_KEY_BYTES};
 pub use keys::Ed25519Keys;
+pub use legacy::{LegacyFormat, is_supported_hash, recognize};
 
 pub use secrets::{SecretKeyring, generate_key, parse_key};
 pub use tokens::RandomTokenMint;
