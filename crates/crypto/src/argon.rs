@@ -200,14 +200,17 @@ impl PasswordHasher for Argon2Hasher {
         let Some(hash) = legacy::argon2_phc(stored) else {
             // Another format, verified on the same bounded pool; a match asks
             // for a rehash to argon2id.
-            let format = legacy::recognize(stored)
-                .ok_or_else(|| HashError::MalformedHash("not a password hash format Limen verifies".into()))?;
+            let format = legacy::recognize(stored).ok_or_else(|| {
+                HashError::MalformedHash("not a password hash format Limen verifies".into())
+            })?;
             let (password, stored) = (password.clone(), stored.to_owned());
             return self
-                .run(move |_| match legacy::verify(format, password.expose().as_bytes(), &stored)? {
-                    true => Ok(PasswordCheck::Match { needs_rehash: true }),
-                    false => Ok(PasswordCheck::Mismatch),
-                })
+                .run(
+                    move |_| match legacy::verify(format, password.expose().as_bytes(), &stored)? {
+                        true => Ok(PasswordCheck::Match { needs_rehash: true }),
+                        false => Ok(PasswordCheck::Mismatch),
+                    },
+                )
                 .await;
         };
         let parsed = PasswordHash::new(hash).map_err(|err| HashError::MalformedHash(err.to_string()))?;

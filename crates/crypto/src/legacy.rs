@@ -35,8 +35,12 @@ pub fn is_supported_hash(hash: &str) -> bool {
 
 /// The PHC string of an argon2 hash, without Django's `argon2` prefix.
 pub(crate) fn argon2_phc(hash: &str) -> Option<&str> {
-    let phc = hash.strip_prefix("argon2").filter(|rest| rest.starts_with("$argon2")).unwrap_or(hash);
-    (phc.starts_with("$argon2id$") || phc.starts_with("$argon2i$") || phc.starts_with("$argon2d$")).then_some(phc)
+    let phc = hash
+        .strip_prefix("argon2")
+        .filter(|rest| rest.starts_with("$argon2"))
+        .unwrap_or(hash);
+    (phc.starts_with("$argon2id$") || phc.starts_with("$argon2i$") || phc.starts_with("$argon2d$"))
+        .then_some(phc)
 }
 
 fn is_argon2(hash: &str) -> bool {
@@ -46,15 +50,28 @@ fn is_argon2(hash: &str) -> bool {
 /// The legacy format of `hash`, if it is one.
 pub fn recognize(hash: &str) -> Option<LegacyFormat> {
     let bcrypt = hash.strip_prefix("bcrypt$").unwrap_or(hash);
-    if ["$2a$", "$2b$", "$2x$", "$2y$"].iter().any(|prefix| bcrypt.starts_with(prefix)) {
+    if ["$2a$", "$2b$", "$2x$", "$2y$"]
+        .iter()
+        .any(|prefix| bcrypt.starts_with(prefix))
+    {
         return Some(LegacyFormat::Bcrypt);
     }
-    if ["pbkdf2_sha256$", "pbkdf2_sha512$", "pbkdf2_sha1$"].iter().any(|prefix| hash.starts_with(prefix)) {
+    if ["pbkdf2_sha256$", "pbkdf2_sha512$", "pbkdf2_sha1$"]
+        .iter()
+        .any(|prefix| hash.starts_with(prefix))
+    {
         return Some(LegacyFormat::Pbkdf2Django);
     }
-    if ["$pbkdf2$", "$pbkdf2-sha256$", "$pbkdf2-sha512$"].iter().any(|prefix| hash.starts_with(prefix)) {
+    if ["$pbkdf2$", "$pbkdf2-sha256$", "$pbkdf2-sha512$"]
+        .iter()
+        .any(|prefix| hash.starts_with(prefix))
+    {
         let rounds = hash.split('$').nth(2).unwrap_or_default();
-        return Some(if rounds.starts_with("i=") { LegacyFormat::Pbkdf2Phc } else { LegacyFormat::Pbkdf2Passlib });
+        return Some(if rounds.starts_with("i=") {
+            LegacyFormat::Pbkdf2Phc
+        } else {
+            LegacyFormat::Pbkdf2Passlib
+        });
     }
     if hash.starts_with("$scrypt$") {
         return Some(LegacyFormat::Scrypt);
@@ -81,21 +98,37 @@ pub(crate) fn verify(format: LegacyFormat, password: &[u8], hash: &str) -> Resul
         }
         LegacyFormat::Pbkdf2Django => {
             let mut parts = hash.split('$');
-            let (Some(algorithm), Some(rounds), Some(salt), Some(expected), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-            else {
+            let (Some(algorithm), Some(rounds), Some(salt), Some(expected), None) = (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) else {
                 return Err(malformed("Django PBKDF2"));
             };
             let rounds: u32 = rounds.parse().map_err(|_| malformed("Django PBKDF2"))?;
-            let expected = STANDARD.decode(expected).map_err(|_| malformed("Django PBKDF2"))?;
+            let expected = STANDARD
+                .decode(expected)
+                .map_err(|_| malformed("Django PBKDF2"))?;
             // Django uses the salt's text as it stands.
-            pbkdf2_matches(algorithm.trim_start_matches("pbkdf2_"), password, salt.as_bytes(), rounds, &expected)
+            pbkdf2_matches(
+                algorithm.trim_start_matches("pbkdf2_"),
+                password,
+                salt.as_bytes(),
+                rounds,
+                &expected,
+            )
         }
         LegacyFormat::Pbkdf2Passlib | LegacyFormat::Pbkdf2Phc => {
             let mut parts = hash.split('$').skip(1);
-            let (Some(algorithm), Some(rounds), Some(salt), Some(expected), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-            else {
+            let (Some(algorithm), Some(rounds), Some(salt), Some(expected), None) = (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) else {
                 return Err(malformed("PBKDF2"));
             };
             let digest = algorithm.strip_prefix("pbkdf2-").unwrap_or("sha1");
@@ -121,10 +154,18 @@ pub(crate) fn verify(format: LegacyFormat, password: &[u8], hash: &str) -> Resul
 
 /// Base64 as passlib writes it (`.` for `+`, no padding) or as PHC does.
 fn adapted_base64(text: &str) -> Option<Vec<u8>> {
-    STANDARD_NO_PAD.decode(text.replace('.', "+").trim_end_matches('=')).ok()
+    STANDARD_NO_PAD
+        .decode(text.replace('.', "+").trim_end_matches('='))
+        .ok()
 }
 
-fn pbkdf2_matches(digest: &str, password: &[u8], salt: &[u8], rounds: u32, expected: &[u8]) -> Result<bool, HashError> {
+fn pbkdf2_matches(
+    digest: &str,
+    password: &[u8],
+    salt: &[u8],
+    rounds: u32,
+    expected: &[u8],
+) -> Result<bool, HashError> {
     if rounds == 0 || expected.is_empty() || expected.len() > 128 {
         return Err(malformed("PBKDF2"));
     }
@@ -140,7 +181,8 @@ fn pbkdf2_matches(digest: &str, password: &[u8], salt: &[u8], rounds: u32, expec
 
 fn scrypt_matches(password: &[u8], hash: &str) -> Result<bool, HashError> {
     let mut parts = hash.split('$').skip(2);
-    let (Some(params), Some(salt), Some(expected), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(params), Some(salt), Some(expected), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(malformed("scrypt"));
     };
@@ -170,7 +212,11 @@ fn scrypt_matches(password: &[u8], hash: &str) -> Result<bool, HashError> {
 }
 
 fn sha_crypt_matches(password: &[u8], hash: &str, bits: u16) -> Result<bool, HashError> {
-    let what = if bits == 512 { "SHA-512-crypt" } else { "SHA-256-crypt" };
+    let what = if bits == 512 {
+        "SHA-512-crypt"
+    } else {
+        "SHA-256-crypt"
+    };
     let body = &hash[3..];
     let (rounds, rest) = match body.strip_prefix("rounds=") {
         Some(rest) => {
@@ -205,11 +251,23 @@ mod tests {
     #[test]
     fn formats_are_recognised_by_their_prefix() {
         let cases = [
-            ("$2b$04$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm", Some(LegacyFormat::Bcrypt)),
+            (
+                "$2b$04$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm",
+                Some(LegacyFormat::Bcrypt),
+            ),
             ("bcrypt$$2b$04$x", Some(LegacyFormat::Bcrypt)),
-            ("pbkdf2_sha256$1000$salt$aGFzaA==", Some(LegacyFormat::Pbkdf2Django)),
-            ("$pbkdf2-sha256$6400$0ZrzXitFSGltTQnBWOsdAw$Y11A", Some(LegacyFormat::Pbkdf2Passlib)),
-            ("$pbkdf2-sha256$i=600000,l=32$c2FsdA$aGFzaA", Some(LegacyFormat::Pbkdf2Phc)),
+            (
+                "pbkdf2_sha256$1000$salt$aGFzaA==",
+                Some(LegacyFormat::Pbkdf2Django),
+            ),
+            (
+                "$pbkdf2-sha256$6400$0ZrzXitFSGltTQnBWOsdAw$Y11A",
+                Some(LegacyFormat::Pbkdf2Passlib),
+            ),
+            (
+                "$pbkdf2-sha256$i=600000,l=32$c2FsdA$aGFzaA",
+                Some(LegacyFormat::Pbkdf2Phc),
+            ),
             ("$scrypt$ln=16,r=8,p=1$c2FsdA$aGFzaA", Some(LegacyFormat::Scrypt)),
             ("$6$rounds=1000$salt$hash", Some(LegacyFormat::Sha512Crypt)),
             ("$5$salt$hash", Some(LegacyFormat::Sha256Crypt)),
@@ -220,7 +278,9 @@ mod tests {
         for (hash, format) in cases {
             assert_eq!(recognize(hash), format, "{hash}");
         }
-        assert!(is_supported_hash("argon2$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$aGFzaA"));
+        assert!(is_supported_hash(
+            "argon2$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$aGFzaA"
+        ));
         assert!(!is_supported_hash("$1$md5$crypt"));
     }
 
@@ -228,8 +288,14 @@ mod tests {
     fn published_vectors_verify() {
         // passlib's documentation; libxcrypt's bcrypt; RFC-style SHA-crypt.
         let cases: [(&str, &str); 3] = [
-            ("password", "$pbkdf2-sha256$6400$0ZrzXitFSGltTQnBWOsdAw$Y11AchqV4b0sUisdZd0Xr97KWoymNE0LNNrnEgY4H9M"),
-            ("password", "$2b$04$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm"),
+            (
+                "password",
+                "$pbkdf2-sha256$6400$0ZrzXitFSGltTQnBWOsdAw$Y11AchqV4b0sUisdZd0Xr97KWoymNE0LNNrnEgY4H9M",
+            ),
+            (
+                "password",
+                "$2b$04$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm",
+            ),
             (
                 "test",
                 "$6$test$s73HObLPm3spffEErq3RSoFse8b43m.tVitc.rEapP4nbLqdmZZabQpuXHItK6ZdlYGqOs5nbhFsWb.ZHZlYa0",
@@ -253,7 +319,10 @@ mod tests {
             "$2b$99$short",
         ] {
             let format = recognize(hash).unwrap();
-            assert!(matches!(verify(format, b"p", hash), Err(HashError::MalformedHash(_))), "{hash}");
+            assert!(
+                matches!(verify(format, b"p", hash), Err(HashError::MalformedHash(_))),
+                "{hash}"
+            );
         }
     }
 }

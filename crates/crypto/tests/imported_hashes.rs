@@ -15,7 +15,8 @@ fn fixtures() -> Vec<(String, String, String)> {
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| {
             let mut fields = line.split('\t');
-            let (Some(format), Some(password), Some(hash)) = (fields.next(), fields.next(), fields.next()) else {
+            let (Some(format), Some(password), Some(hash)) = (fields.next(), fields.next(), fields.next())
+            else {
                 panic!("bad fixture line {line:?}");
             };
             (format.to_owned(), password.to_owned(), hash.to_owned())
@@ -49,20 +50,33 @@ async fn every_imported_format_verifies_and_asks_for_a_rehash() {
             "{format}: {right:?}"
         );
         let wrong = hasher.verify(&Password::new(format!("{password}!")), &hash).await;
-        assert_eq!(wrong.as_ref().ok(), Some(&PasswordCheck::Mismatch), "{format}: {wrong:?}");
+        assert_eq!(
+            wrong.as_ref().ok(),
+            Some(&PasswordCheck::Mismatch),
+            "{format}: {wrong:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_rehash_is_limen_s_own_argon2id_and_unknown_formats_are_malformed() {
     let hasher = hasher();
-    let rehashed = hasher.hash(&Password::new("correct horse battery")).await.unwrap();
+    let rehashed = hasher
+        .hash(&Password::new("correct horse battery"))
+        .await
+        .unwrap();
     assert_eq!(
-        hasher.verify(&Password::new("correct horse battery"), &rehashed).await.unwrap(),
+        hasher
+            .verify(&Password::new("correct horse battery"), &rehashed)
+            .await
+            .unwrap(),
         PasswordCheck::Match { needs_rehash: false }
     );
     for unknown in ["$1$saltsalt$md5cryptedmd5crypted", "{SSHA}abcdef", "plain text"] {
         assert!(!is_supported_hash(unknown));
-        assert!(hasher.verify(&Password::new("x"), unknown).await.is_err(), "{unknown}");
+        assert!(
+            hasher.verify(&Password::new("x"), unknown).await.is_err(),
+            "{unknown}"
+        );
     }
 }

@@ -83,7 +83,8 @@ impl CustomerDb {
         all
     }
 
-    async fn sqlite() -> Self {
+    /// A customer database in an SQLite file.
+    pub async fn sqlite() -> Self {
         let file = std::env::temp_dir().join(format!("limen-customer-{}.db", uuid::Uuid::new_v4().simple()));
         let url = format!("sqlite://{}?mode=rwc", file.display());
         let connection = sea_orm::Database::connect(url.as_str()).await.unwrap();

@@ -37,6 +37,7 @@ struct Extras {
     bankid: Option<Arc<dyn limen_domain::ports::BankIdProvider>>,
     openid: std::collections::BTreeMap<String, Arc<dyn limen_domain::ports::OpenIdProvider>>,
     payload_signer: Option<Arc<dyn limen_domain::ports::PayloadSigner>>,
+    directory: Option<Arc<dyn UserDirectory>>,
 }
 
 /// A clock the test moves: TOTP steps and expiry without waiting.
@@ -109,7 +110,7 @@ pub struct TestApp {
     pub services: Services,
     pub clock: Arc<TestClock>,
     pub outbox: PathBuf,
-    hasher: Arc<Argon2Hasher>,
+    pub hasher: Arc<Argon2Hasher>,
     read_only: bool,
     /// Kept so that the simulator serves as long as the app.
     _bankid_simulator: Option<limen_bankid::simulator::RunningSimulator>,
@@ -191,6 +192,19 @@ impl TestApp {
         .await
     }
 
+    /// An app whose users come from `directory` (a customer's table).
+    pub async fn over_directory(directory: Arc<dyn UserDirectory>) -> Self {
+        Self::assemble(
+            HttpSettings::default(),
+            Settings::default(),
+            Extras {
+                directory: Some(directory),
+                ..Extras::default()
+            },
+        )
+        .await
+    }
+
     /// An app with these OpenID providers (their policies in `domain.openid`)
     /// and payload signer.
     pub async fn with_openid(
@@ -217,6 +231,7 @@ impl TestApp {
             bankid,
             openid,
             payload_signer,
+            directory: custom_directory,
         } = extras;
         let id = uuid::Uuid::new_v4().simple();
         let path = std::env::temp_dir().join(format!("limen-http-{id}.db"));
@@ -244,7 +259,9 @@ impl TestApp {
             })
             .unwrap(),
         );
-        let directory: Arc<dyn UserDirectory> = if read_only {
+        let directory: Arc<dyn UserDirectory> = if let Some(directory) = custom_directory {
+            directory
+        } else if read_only {
             Arc::new(ReadOnlyDirectory(db.directory()))
         } else {
             Arc::new(db.directory())

@@ -13,6 +13,7 @@ mod helpers;
 mod lime;
 mod lime_openid;
 mod login_rules;
+mod mapped_table;
 mod openapi;
 mod read_only_directory;
 mod tokens;

@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 
+use limen_domain::DomainError;
 use limen_domain::model::{Password, Role};
 use limen_domain::services::{AccountSummary, NewAccount};
 
@@ -30,7 +31,8 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     personal_number: args.personal_number,
                     password: Some(read_password()?),
                 })
-                .await?;
+                .await
+                .map_err(|err| read_only(config, err, "new users"))?;
             println!("created user {} with id {}", user.username, user.id);
         }
         UserCommand::List => {
@@ -40,7 +42,10 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             }
         }
         UserCommand::Passwd { username, .. } => {
-            accounts.set_password(&username, &read_password()?).await?;
+            accounts
+                .set_password(&username, &read_password()?)
+                .await
+                .map_err(|err| read_only(config, err, "password changes"))?;
             println!("password of {username} changed; their sessions were ended");
         }
         UserCommand::Disable { username } => {
@@ -69,6 +74,19 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
     }
     core.database.close().await?;
     Ok(())
+}
+
+/// A refusal of a read-only directory, saying where the users live.
+fn read_only(config: &Config, err: DomainError, what: &str) -> CliError {
+    match err {
+        DomainError::ReadOnlyDirectory => CliError::Usage(format!(
+            "the user directory (users.backend = \"{}\") does not take {what} from Limen: \
+             manage the users where they live; Limen's own state (locks, second factors, roles, \
+             Limen's disabled flag) is still managed here",
+            config.users.backend.name()
+        )),
+        other => other.into(),
+    }
 }
 
 /// `id username email state`, where state is `enabled`, `disabled` or `locked`.

@@ -9,8 +9,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
+pub use users::{UsersBackend, UsersSection};
 
 mod oidc;
+mod users;
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,30 +87,6 @@ pub struct DatabaseSection {
     pub max_connections: u32,
     /// Seconds to wait for a pooled connection.
     pub acquire_timeout_secs: u64,
-}
-
-/// Where users live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UsersBackend {
-    /// Limen's own `users` table in its database.
-    Limen,
-}
-
-/// `[users]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct UsersSection {
-    /// Which directory holds the users.
-    pub backend: UsersBackend,
-}
-
-impl Default for UsersSection {
-    fn default() -> Self {
-        Self {
-            backend: UsersBackend::Limen,
-        }
-    }
 }
 
 /// Where per-address throttles count.
@@ -722,6 +700,7 @@ impl Config {
             config.bankid.certificate_password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
         }
         config.oidc.read_secret_files()?;
+        config.users.read_secret_files()?;
         if let Some(path) = &config.secrets_key_file {
             let key = std::fs::read_to_string(path).map_err(|err| {
                 ConfigError::Invalid(format!("cannot read secrets_key_file {}: {err}", path.display()))
@@ -802,6 +781,7 @@ impl Config {
         self.validate_lime()?;
         self.validate_bankid()?;
         self.oidc.validate(self.public_url.as_deref())?;
+        self.users.validate()?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {
             return invalid("dialects.tokens.token_ttl_secs must not exceed max_token_ttl_secs");
         }

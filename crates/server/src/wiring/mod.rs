@@ -12,7 +12,7 @@ use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
-use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SystemClock, UserDirectory};
+use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SystemClock};
 use limen_domain::services::{
     ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, PasswordResetSettings, Ports,
     RegistrationSettings, Services, Settings, TwoFactorSettings,
@@ -25,11 +25,12 @@ use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_memory::MemoryRateLimiter;
 use limen_store_sql::{Database, DatabaseConfig};
 
-use crate::config::{BankIdMode, Config, MailTransport, RateLimitBackend, SmtpSecurityName, UsersBackend};
+use crate::config::{BankIdMode, Config, MailTransport, RateLimitBackend, SmtpSecurityName};
 use crate::error::CliError;
 use crate::keyfile;
 
 mod openid;
+mod users;
 
 /// What a command needs the services for: serving refuses what administration
 /// tolerates (unsealed secrets on a shared database).
@@ -385,9 +386,7 @@ impl Core {
         if !seals_secrets {
             tracing::warn!("secrets_key is not set: TOTP secrets and private keys are stored unencrypted");
         }
-        let directory: Arc<dyn UserDirectory> = match config.users.backend {
-            UsersBackend::Limen => Arc::new(database.directory()),
-        };
+        let directory = users::directory(config, &database).await?;
         let lockouts: Arc<dyn RateLimiter> = Arc::new(database.rate_limiter());
         let throttles: Arc<dyn RateLimiter> = match config.rate_limit.backend {
             RateLimitBackend::Memory => Arc::new(MemoryRateLimiter::new(config.rate_limit.memory_max_keys)),

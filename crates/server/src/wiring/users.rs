@@ -1,0 +1,33 @@
+//! The user directory `[users] backend` names.
+
+use std::sync::Arc;
+
+use limen_domain::ports::UserDirectory;
+use limen_mapped_sql::MappedDirectory;
+use limen_store_sql::Database;
+
+use crate::config::{Config, UsersBackend};
+use crate::error::CliError;
+
+/// The configured directory; a mapped table is checked against its database
+/// (a wrong table, column or type stops the start), and each lookup no index
+/// serves is logged.
+pub async fn directory(config: &Config, database: &Database) -> Result<Arc<dyn UserDirectory>, CliError> {
+    match config.users.backend {
+        UsersBackend::Limen => Ok(Arc::new(database.directory())),
+        UsersBackend::MappedSql => {
+            let mapped = MappedDirectory::connect(config.users.mapped_config())
+                .await
+                .map_err(|err| CliError::Usage(err.to_string()))?;
+            for warning in mapped.index_warnings() {
+                tracing::warn!(table = %config.users.mapped_sql.table, "users.mapped_sql: {warning}");
+            }
+            tracing::info!(
+                table = %config.users.mapped_sql.table,
+                writable = config.users.mapped_sql.writable,
+                "users come from the customer's table"
+            );
+            Ok(Arc::new(mapped))
+        }
+    }
+}
