@@ -160,6 +160,23 @@ pub enum UserCommand {
         /// `user` or `support`.
         role: String,
     },
+    /// Load users with their existing password hashes into Limen's own table:
+    /// all of them in one transaction, or none (docs/backends.md).
+    Import(ImportArgs),
+}
+
+/// Options of `user import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: CSV, JSON Lines, a Keycloak realm export or an Authelia users file.
+    pub file: PathBuf,
+    /// `csv`, `jsonl`, `keycloak` or `authelia`; by default from the file's
+    /// extension (.csv, .jsonl, .json, .yml/.yaml).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Check every user and report, but import nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `user add`.

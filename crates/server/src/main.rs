@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod duration;
 mod error;
+mod import;
 mod keyfile;
 mod logging;
 mod wiring;

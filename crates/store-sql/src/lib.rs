@@ -8,6 +8,7 @@ mod account_states;
 mod database;
 mod entity;
 mod errors;
+mod import;
 mod rate_limiter;
 mod second_factor_store;
 mod time;
@@ -16,6 +17,7 @@ mod user_directory;
 
 pub use account_states::SqlAccountStates;
 pub use database::{Database, DatabaseConfig, redact};
+pub use import::{ImportError, ImportedUser};
 pub use rate_limiter::SqlRateLimiter;
 pub use second_factor_store::SqlSecondFactorStore;
 pub use token_store::SqlTokenStore;

@@ -4,8 +4,8 @@ use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEnt
 use limen_domain::ports::UserDirectory;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::{account, user};
@@ -110,47 +110,8 @@ impl UserDirectory for SqlUserDirectory {
 
     async fn create(&self, new: NewDirectoryEntry) -> Result<DirectoryEntry, StoreError> {
         let context = "creating a user";
-        let created = to_micros(new.created_at);
         let txn = self.db.begin().await.map_err(|err| store_error(context, err))?;
-        // The id is reserved first, under a placeholder replaced below.
-        let reserved = account::ActiveModel {
-            directory: Set(LIMEN_DIRECTORY.to_owned()),
-            external_id: Set(format!("new:{}", uuid::Uuid::new_v4())),
-            role: Set("user".to_owned()),
-            disabled: Set(false),
-            email_verified_at: Set(None),
-            last_login_at: Set(None),
-            public_key: Set(None),
-            sealed_private_key: Set(None),
-            created_at: Set(created),
-            updated_at: Set(created),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| store_error(context, err))?;
-        let row = user::ActiveModel {
-            id: Set(reserved.id),
-            username: Set(new.username),
-            email: Set(new.email),
-            first_name: Set(new.first_name),
-            last_name: Set(new.last_name),
-            personal_number: Set(new.personal_number),
-            password_hash: Set(new.password_hash),
-            enabled: Set(true),
-            created_at: Set(created),
-            updated_at: Set(created),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| store_error(context, err))?;
-        account::Entity::update_many()
-            .col_expr(account::Column::ExternalId, Expr::value(reserved.id.to_string()))
-            .filter(account::Column::Id.eq(reserved.id))
-            .exec(&txn)
-            .await
-            .map_err(|err| store_error(context, err))?;
+        let row = insert_user(&txn, new, true, None).await?;
         txn.commit().await.map_err(|err| store_error(context, err))?;
         to_domain(row)
     }
@@ -194,4 +155,56 @@ impl UserDirectory for SqlUserDirectory {
             .map(to_domain)
             .collect()
     }
+}
+
+/// Inserts a user of Limen's own table within `txn`: the id is reserved in
+/// `accounts` first (under a placeholder replaced below), so that the user's
+/// row id and Limen id are the same.
+pub(crate) async fn insert_user(
+    txn: &DatabaseTransaction,
+    new: NewDirectoryEntry,
+    enabled: bool,
+    email_verified_at: Option<i64>,
+) -> Result<user::Model, StoreError> {
+    let context = "creating a user";
+    let created = to_micros(new.created_at);
+    let reserved = account::ActiveModel {
+        directory: Set(LIMEN_DIRECTORY.to_owned()),
+        external_id: Set(format!("new:{}", uuid::Uuid::new_v4())),
+        role: Set("user".to_owned()),
+        disabled: Set(false),
+        email_verified_at: Set(email_verified_at),
+        last_login_at: Set(None),
+        public_key: Set(None),
+        sealed_private_key: Set(None),
+        created_at: Set(created),
+        updated_at: Set(created),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(|err| store_error(context, err))?;
+    let row = user::ActiveModel {
+        id: Set(reserved.id),
+        username: Set(new.username),
+        email: Set(new.email),
+        first_name: Set(new.first_name),
+        last_name: Set(new.last_name),
+        personal_number: Set(new.personal_number),
+        password_hash: Set(new.password_hash),
+        enabled: Set(enabled),
+        created_at: Set(created),
+        updated_at: Set(created),
+    }
+    .insert(txn)
+    .await
+    .map_err(|err| store_error(context, err))?;
+    account::Entity::update_many()
+        .col_expr(account::Column::ExternalId, Expr::value(reserved.id.to_string()))
+        .filter(account::Column::Id.eq(reserved.id))
+        .exec(txn)
+        .await
+        .map_err(|err| store_error(context, err))?;
+    Ok(row)
 }

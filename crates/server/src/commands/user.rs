@@ -71,6 +71,11 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             accounts.set_role(&username, role).await?;
             println!("{username} now has the role {}", role.as_str());
         }
+        UserCommand::Import(args) => {
+            let outcome = super::import::run(config, &core, args).await;
+            core.database.close().await?;
+            return outcome;
+        }
     }
     core.database.close().await?;
     Ok(())

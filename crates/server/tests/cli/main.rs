@@ -7,6 +7,7 @@ mod admin;
 mod backends;
 mod bankid_demo;
 mod helpers;
+mod import;
 mod lime;
 mod lime_races;
 mod openid;

@@ -8,6 +8,7 @@
 mod accounts;
 mod directory;
 mod engines;
+mod import;
 mod rate_limits;
 mod second_factors;
 mod tokens;
