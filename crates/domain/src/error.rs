@@ -111,6 +111,9 @@ pub enum DomainError {
     /// The account's e-mail address must be verified before it can log in.
     #[error("the e-mail address is not verified yet")]
     EmailNotVerified,
+    /// BankID could not be reached or failed; the message is for logs.
+    #[error("BankID is unavailable: {0}")]
+    BankIdUnavailable(String),
     /// BankID refused a new order: one for the person is already running.
     #[error("a BankID identification for this personal number is already in progress")]
     BankIdInProgress,
@@ -157,6 +160,9 @@ impl From<StoreError> for DomainError {
             StoreError::Duplicate(UniqueField::Email) => DomainError::EmailTaken,
             StoreError::Duplicate(UniqueField::PersonalNumber) => DomainError::PersonalNumberTaken,
             StoreError::ReadOnly => DomainError::ReadOnlyDirectory,
+            // A database or a remote directory that does not answer: the
+            // client may retry (503), the operator reads the cause in the log.
+            StoreError::Unavailable(cause) => DomainError::Unavailable(cause),
             other => DomainError::Internal(other.to_string()),
         }
     }

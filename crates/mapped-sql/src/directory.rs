@@ -231,6 +231,13 @@ impl UserDirectory for MappedDirectory {
         }
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db
+            .ping()
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("the customer's database does not answer: {err}")))
+    }
+
     async fn find_by_id(&self, external_id: &str) -> Result<Option<DirectoryEntry>, StoreError> {
         self.find_one("id", external_id).await
     }

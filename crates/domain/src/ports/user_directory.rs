@@ -18,6 +18,13 @@ pub trait UserDirectory: Send + Sync {
     /// Which writes the directory accepts.
     fn capabilities(&self) -> DirectoryCapabilities;
 
+    /// Whether the directory answers, for readiness checks: a remote one
+    /// (a customer's database, a CRM) says why not. One inside Limen's own
+    /// database has nothing of its own to check.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// The user with this directory id.
     async fn find_by_id(&self, external_id: &str) -> Result<Option<DirectoryEntry>, StoreError>;
 

@@ -266,7 +266,7 @@ fn provider_error(err: BankIdError) -> DomainError {
         BankIdError::Refused(reason) => {
             DomainError::Internal(format!("BankID refused the request: {reason}"))
         }
-        BankIdError::Unavailable(reason) => DomainError::Unavailable(format!("BankID: {reason}")),
+        BankIdError::Unavailable(reason) => DomainError::BankIdUnavailable(reason),
     }
 }
 
@@ -516,7 +516,7 @@ mod tests {
         world.bankid_start_fails(BankIdError::Unavailable("maintenance".into()));
         assert!(matches!(
             world.services().bankid.start(NUMBER, &client()).await,
-            Err(DomainError::Unavailable(_))
+            Err(DomainError::BankIdUnavailable(_))
         ));
     }
 

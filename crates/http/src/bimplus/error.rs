@@ -119,6 +119,14 @@ impl From<DomainError> for BimplusError {
                 "Too busy; retry shortly.",
             ),
             DomainError::InvalidInput(message) => Self::invalid_request(message),
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(%cause, "a service Limen depends on is unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "A service this server depends on is unavailable; retry shortly.",
+                )
+            }
             other => {
                 tracing::error!(cause = %other, "internal error");
                 Self::new(

@@ -182,7 +182,7 @@ impl From<DomainError> for FlowError {
                     "The server is too busy to check passwords; retry shortly.",
                 )
             },
-            DomainError::Unavailable(cause) => {
+            DomainError::Unavailable(cause) | DomainError::BankIdUnavailable(cause) => {
                 tracing::warn!(%cause, "a service Limen depends on is unavailable");
                 Self {
                     retry_after: Some(5),

@@ -135,6 +135,14 @@ impl From<DomainError> for GradidoError {
                 retry_after: Some(1),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "error", "server busy")
             },
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(%cause, "a service Limen depends on is unavailable");
+                Self {
+                    retry_after: Some(5),
+                    ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "error", "service unavailable")
+                        .with_details("a service this server depends on is unavailable; retry shortly")
+                }
+            }
             other => {
                 tracing::error!(cause = %other, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "error", "internal error")

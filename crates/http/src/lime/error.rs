@@ -131,11 +131,21 @@ impl From<DomainError> for LimeError {
                 retry_after: Some(1),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")
             },
-            DomainError::Unavailable(cause) => {
+            DomainError::BankIdUnavailable(cause) => {
                 tracing::warn!(%cause, "a service Limen depends on is unavailable");
                 Self {
                     retry_after: Some(5),
                     ..Self::bankid(StatusCode::SERVICE_UNAVAILABLE, BankIdStatus::UNAVAILABLE)
+                }
+            }
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(%cause, "a service Limen depends on is unavailable");
+                Self {
+                    retry_after: Some(5),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "A service this server depends on is unavailable; retry shortly.",
+                    )
                 }
             }
             other => {

@@ -124,6 +124,16 @@ impl From<DomainError> for TokensError {
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")
             },
             DomainError::InvalidInput(message) => Self::bad_request(message),
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(%cause, "a service Limen depends on is unavailable");
+                Self {
+                    retry_after: Some(5),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "A service this server depends on is unavailable; retry shortly.",
+                    )
+                }
+            }
             other => {
                 tracing::error!(cause = %other, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")

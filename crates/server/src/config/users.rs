@@ -14,6 +14,8 @@ pub enum UsersBackend {
     Limen,
     /// A customer's existing table, mapped column by column (`[users.mapped_sql]`).
     MappedSql,
+    /// A Lime CRM system over its REST API (`[users.limecrm]`).
+    Limecrm,
 }
 
 impl UsersBackend {
@@ -22,6 +24,7 @@ impl UsersBackend {
         match self {
             Self::Limen => "limen",
             Self::MappedSql => "mapped-sql",
+            Self::Limecrm => "limecrm",
         }
     }
 }
@@ -34,6 +37,8 @@ pub struct UsersSection {
     pub backend: UsersBackend,
     /// `[users.mapped_sql]`.
     pub mapped_sql: MappedSqlSection,
+    /// `[users.limecrm]`.
+    pub limecrm: LimeCrmSection,
 }
 
 impl Default for UsersSection {
@@ -41,6 +46,7 @@ impl Default for UsersSection {
         Self {
             backend: UsersBackend::Limen,
             mapped_sql: MappedSqlSection::default(),
+            limecrm: LimeCrmSection::default(),
         }
     }
 }
@@ -107,9 +113,111 @@ pub struct MappedColumns {
     pub enabled: Option<String>,
 }
 
+/// `[users.limecrm]`: a Lime CRM system.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimeCrmSection {
+    /// The name users are linked to Limen's accounts under.
+    pub name: String,
+    /// The REST API's base URL, `https://<host>/<application>/api/v1/`.
+    pub url: String,
+    /// The API key of a Lime API user that may read the limetype.
+    pub api_key: Option<String>,
+    /// A file holding `api_key`.
+    pub api_key_file: Option<PathBuf>,
+    /// The limetype holding the users.
+    pub limetype: String,
+    /// Limen may write password hashes into `properties.password_hash`.
+    pub writable: bool,
+    /// For `properties.enabled`: the values meaning active.
+    pub enabled_values: Vec<String>,
+    /// Seconds one request may take.
+    pub timeout_secs: u64,
+    /// Further attempts after a timeout or a 5xx answer.
+    pub retries: u32,
+    /// Consecutive failures that stop Limen asking the CRM for a while.
+    pub breaker_failures: u32,
+    /// How long, in seconds.
+    pub breaker_open_secs: u64,
+    /// How long a user looked up by id (token validation) is kept, in seconds; 0 keeps none.
+    pub cache_ttl_secs: u64,
+    /// The most users kept.
+    pub cache_max_entries: usize,
+    /// `[users.limecrm.properties]`: Limen attribute = limetype property.
+    pub properties: LimeProperties,
+}
+
+impl Default for LimeCrmSection {
+    fn default() -> Self {
+        Self {
+            name: "limecrm".into(),
+            url: String::new(),
+            api_key: None,
+            api_key_file: None,
+            limetype: "person".into(),
+            writable: false,
+            enabled_values: Vec::new(),
+            timeout_secs: 5,
+            retries: 2,
+            breaker_failures: 5,
+            breaker_open_secs: 30,
+            cache_ttl_secs: 30,
+            cache_max_entries: 10_000,
+            properties: LimeProperties::default(),
+        }
+    }
+}
+
+/// `[users.limecrm.properties]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimeProperties {
+    /// The login name.
+    pub username: String,
+    /// The e-mail address.
+    pub email: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Swedish personal number.
+    pub personal_number: Option<String>,
+    /// The password hash.
+    pub password_hash: Option<String>,
+    /// True (or one of `enabled_values`) for active users.
+    pub enabled: Option<String>,
+    /// True for inactive users.
+    pub disabled: Option<String>,
+}
+
+impl Default for LimeProperties {
+    fn default() -> Self {
+        let person = limen_limecrm::Properties::default();
+        Self {
+            username: person.username,
+            email: person.email,
+            first_name: person.first_name,
+            last_name: person.last_name,
+            personal_number: person.personal_number,
+            password_hash: person.password_hash,
+            enabled: person.enabled,
+            disabled: person.disabled,
+        }
+    }
+}
+
 impl UsersSection {
-    /// Reads `url_file`.
+    /// Reads `url_file` and `api_key_file`.
     pub(super) fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = &self.limecrm.api_key_file {
+            let key = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!(
+                    "cannot read users.limecrm.api_key_file {}: {err}",
+                    path.display()
+                ))
+            })?;
+            self.limecrm.api_key = Some(key.trim().to_owned());
+        }
         if let Some(path) = &self.mapped_sql.url_file {
             let url = std::fs::read_to_string(path).map_err(|err| {
                 ConfigError::Invalid(format!(
@@ -124,6 +232,12 @@ impl UsersSection {
 
     /// What can be checked before connecting.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.backend == UsersBackend::Limecrm {
+            return self
+                .lime_config()
+                .check()
+                .map_err(|reason| ConfigError::Invalid(format!("users.limecrm: {reason}")));
+        }
         if self.backend != UsersBackend::MappedSql {
             return Ok(());
         }
@@ -140,6 +254,41 @@ impl UsersSection {
             )));
         }
         Ok(())
+    }
+
+    /// The CRM's configuration for the adapter.
+    pub fn lime_config(&self) -> limen_limecrm::LimeCrmConfig {
+        let lime = &self.limecrm;
+        let properties = &lime.properties;
+        limen_limecrm::LimeCrmConfig {
+            name: lime.name.clone(),
+            url: lime.url.clone(),
+            api_key: lime.api_key.clone().unwrap_or_default(),
+            limetype: lime.limetype.clone(),
+            properties: limen_limecrm::Properties {
+                username: properties.username.clone(),
+                email: properties.email.clone(),
+                first_name: properties.first_name.clone(),
+                last_name: properties.last_name.clone(),
+                personal_number: properties.personal_number.clone(),
+                password_hash: properties.password_hash.clone(),
+                enabled: properties.enabled.clone(),
+                // `enabled` replaces the default `inactive`.
+                disabled: if properties.enabled.is_some() {
+                    None
+                } else {
+                    properties.disabled.clone()
+                },
+            },
+            enabled_values: lime.enabled_values.clone(),
+            writable: lime.writable,
+            timeout: std::time::Duration::from_secs(lime.timeout_secs.max(1)),
+            retries: lime.retries,
+            breaker_failures: lime.breaker_failures,
+            breaker_open: std::time::Duration::from_secs(lime.breaker_open_secs),
+            cache_ttl: std::time::Duration::from_secs(lime.cache_ttl_secs),
+            cache_max_entries: lime.cache_max_entries,
+        }
     }
 
     /// The mapped table's configuration for the adapter.

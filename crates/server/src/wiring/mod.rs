@@ -425,9 +425,13 @@ impl Core {
     /// The state the HTTP layer shares between workers.
     pub fn http_state(&self, config: &Config, background: Background) -> Result<AppState, CliError> {
         let database = self.database.clone();
+        let users = self.services.users.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
-            let database = database.clone();
-            Box::pin(async move { database.ping().await.map_err(|err| err.to_string()) })
+            let (database, users) = (database.clone(), users.clone());
+            Box::pin(async move {
+                database.ping().await.map_err(|err| err.to_string())?;
+                users.directory().ping().await.map_err(|err| err.to_string())
+            })
         });
         let gradido = &config.dialects.gradido;
         let bimplus = &config.dialects.bimplus;

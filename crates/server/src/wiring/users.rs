@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use limen_domain::ports::UserDirectory;
+use limen_limecrm::LimeCrmDirectory;
 use limen_mapped_sql::MappedDirectory;
 use limen_store_sql::Database;
 
@@ -28,6 +29,16 @@ pub async fn directory(config: &Config, database: &Database) -> Result<Arc<dyn U
                 "users come from the customer's table"
             );
             Ok(Arc::new(mapped))
+        }
+        UsersBackend::Limecrm => {
+            let crm = LimeCrmDirectory::new(config.users.lime_config())
+                .map_err(|reason| CliError::Usage(format!("users.limecrm: {reason}")))?;
+            // Reported, not fatal: the CRM may come back; /readyz tells until it does.
+            if let Err(err) = crm.ping().await {
+                tracing::error!(error = %err, "Lime CRM does not answer as it should");
+            }
+            tracing::info!(url = %config.users.limecrm.url, limetype = %config.users.limecrm.limetype, "users come from Lime CRM");
+            Ok(Arc::new(crm))
         }
     }
 }

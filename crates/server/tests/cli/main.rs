@@ -10,6 +10,7 @@ mod helpers;
 mod import;
 mod lime;
 mod lime_races;
+mod limecrm;
 mod openid;
 mod races;
 mod registration;
