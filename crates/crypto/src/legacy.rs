@@ -47,8 +47,17 @@ fn is_argon2(hash: &str) -> bool {
     argon2_phc(hash).is_some()
 }
 
+/// `hash` without the `{CRYPT}` an LDAP `userPassword` puts before a crypt(3) hash.
+fn without_ldap_scheme(hash: &str) -> &str {
+    match hash.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("{crypt}") => &hash[7..],
+        _ => hash,
+    }
+}
+
 /// The legacy format of `hash`, if it is one.
 pub fn recognize(hash: &str) -> Option<LegacyFormat> {
+    let hash = without_ldap_scheme(hash);
     let bcrypt = hash.strip_prefix("bcrypt$").unwrap_or(hash);
     if ["$2a$", "$2b$", "$2x$", "$2y$"]
         .iter()
@@ -91,6 +100,7 @@ fn malformed(what: &str) -> HashError {
 
 /// Checks `password` against a legacy `hash`: whether it matches.
 pub(crate) fn verify(format: LegacyFormat, password: &[u8], hash: &str) -> Result<bool, HashError> {
+    let hash = without_ldap_scheme(hash);
     match format {
         LegacyFormat::Bcrypt => {
             let hash = hash.strip_prefix("bcrypt$").unwrap_or(hash);
@@ -271,6 +281,8 @@ mod tests {
             ("$scrypt$ln=16,r=8,p=1$c2FsdA$aGFzaA", Some(LegacyFormat::Scrypt)),
             ("$6$rounds=1000$salt$hash", Some(LegacyFormat::Sha512Crypt)),
             ("$5$salt$hash", Some(LegacyFormat::Sha256Crypt)),
+            ("{CRYPT}$6$salt$hash", Some(LegacyFormat::Sha512Crypt)),
+            ("{crypt}$2b$04$x", Some(LegacyFormat::Bcrypt)),
             ("$1$md5$crypt", None),
             ("plaintext", None),
             ("", None),
@@ -287,7 +299,7 @@ mod tests {
     #[test]
     fn published_vectors_verify() {
         // passlib's documentation; libxcrypt's bcrypt; RFC-style SHA-crypt.
-        let cases: [(&str, &str); 3] = [
+        let cases: [(&str, &str); 4] = [
             (
                 "password",
                 "$pbkdf2-sha256$6400$0ZrzXitFSGltTQnBWOsdAw$Y11AchqV4b0sUisdZd0Xr97KWoymNE0LNNrnEgY4H9M",
@@ -299,6 +311,10 @@ mod tests {
             (
                 "test",
                 "$6$test$s73HObLPm3spffEErq3RSoFse8b43m.tVitc.rEapP4nbLqdmZZabQpuXHItK6ZdlYGqOs5nbhFsWb.ZHZlYa0",
+            ),
+            (
+                "test",
+                "{CRYPT}$6$test$s73HObLPm3spffEErq3RSoFse8b43m.tVitc.rEapP4nbLqdmZZabQpuXHItK6ZdlYGqOs5nbhFsWb.ZHZlYa0",
             ),
         ];
         for (password, hash) in cases {
