@@ -51,6 +51,22 @@ ensure_mysql() {
     export LIMEN_TEST_MYSQL_URL="${LIMEN_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
 }
 
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; }
+
+ensure_redis() {
+    command -v redis-server >/dev/null || apt_install redis-server || return 1
+    if ! redis_up; then
+        note "starting Redis"
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' >/dev/null || return 1
+        wait_for 30 redis_up || return 1
+    fi
+    # Tests use keys under a prefix of their own and remove them; leftovers of
+    # a killed run expire by themselves or are removed here.
+    redis-cli -h 127.0.0.1 -p 6379 --scan --pattern 'limen-test-*' 2>/dev/null |
+        xargs -r -n 500 redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1
+    export LIMEN_TEST_REDIS_URL="${LIMEN_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+}
+
 ensure_oathtool() {
     command -v oathtool >/dev/null || apt_install oathtool
 }
@@ -90,7 +106,7 @@ ensure_schemathesis() {
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql oathtool openssl chromium node aiosmtpd pyjwt schemathesis}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl chromium node aiosmtpd pyjwt schemathesis}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -6,3 +6,4 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod rate_limiter;
+pub mod session_tokens;

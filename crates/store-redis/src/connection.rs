@@ -1,0 +1,117 @@
+//! The connection: one multiplexed connection per process that reconnects by
+//! itself, with a timeout on every command so that a Redis that stops
+//! answering costs a request a bounded wait, not a hang.
+
+use std::time::Duration;
+
+use limen_domain::StoreError;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::{RedisRateLimiter, RedisTokenStore};
+
+/// How to reach Redis.
+#[derive(Clone)]
+pub struct RedisConfig {
+    /// `redis://[:password@]host:port/db` (or `rediss://` for TLS).
+    pub url: String,
+    /// Put before every key, so that several Limen deployments (or tests)
+    /// can share one Redis.
+    pub prefix: String,
+    /// The longest a command may take before it fails.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact(&self.url))
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// `url` with its password masked.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// A connection to Redis, and the stores over it.
+#[derive(Clone)]
+pub struct RedisStore {
+    pub(crate) connection: ConnectionManager,
+    pub(crate) prefix: String,
+}
+
+pub(crate) fn unavailable(context: &str, err: &redis::RedisError) -> StoreError {
+    StoreError::Unavailable(format!("Redis, {context}: {err}"))
+}
+
+impl RedisStore {
+    /// Connects; fails when Redis does not answer within the timeout.
+    pub async fn connect(config: &RedisConfig) -> Result<Self, StoreError> {
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|err| StoreError::Unavailable(format!("Redis URL {}: {err}", redact(&config.url))))?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(config.timeout)
+            .set_response_timeout(config.timeout)
+            .set_number_of_retries(1)
+            .set_max_delay(1_000);
+        let connection = tokio::time::timeout(
+            config.timeout + Duration::from_secs(1),
+            ConnectionManager::new_with_config(client, manager_config),
+        )
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable(format!(
+                "cannot reach Redis at {}: timed out",
+                redact(&config.url)
+            ))
+        })?
+        .map_err(|err| {
+            StoreError::Unavailable(format!("cannot reach Redis at {}: {err}", redact(&config.url)))
+        })?;
+        Ok(Self {
+            connection,
+            prefix: config.prefix.clone(),
+        })
+    }
+
+    /// Checks that Redis answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .map(|_| ())
+            .map_err(|err| unavailable("ping", &err))
+    }
+
+    /// Tokens on this connection.
+    pub fn tokens(&self) -> RedisTokenStore {
+        RedisTokenStore::new(self.clone())
+    }
+
+    /// Counted attempts on this connection.
+    pub fn rate_limiter(&self) -> RedisRateLimiter {
+        RedisRateLimiter::new(self.clone())
+    }
+
+    pub(crate) fn key(&self, rest: &str) -> String {
+        format!("{}{rest}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(redact("redis://:secret@cache:6379/0"), "redis://***@cache:6379/0");
+        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    }
+}
