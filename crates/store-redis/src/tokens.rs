@@ -370,7 +370,7 @@ impl TokenCatalog for RedisTokenStore {
                 found.push(token);
             }
         }
-        found.sort_by(|a, b| (b.created_at, b.id.0).cmp(&(a.created_at, a.id.0)));
+        found.sort_by_key(|token| std::cmp::Reverse((token.created_at, token.id.0)));
         Ok(found)
     }
 
