@@ -42,8 +42,10 @@ pub fn redact(url: &str) -> String {
 /// A connection to Redis, and the stores over it.
 #[derive(Clone)]
 pub struct RedisStore {
+    pub(crate) client: redis::Client,
     pub(crate) connection: ConnectionManager,
     pub(crate) prefix: String,
+    pub(crate) timeout: Duration,
 }
 
 pub(crate) fn unavailable(context: &str, err: &redis::RedisError) -> StoreError {
@@ -62,7 +64,7 @@ impl RedisStore {
             .set_max_delay(1_000);
         let connection = tokio::time::timeout(
             config.timeout + Duration::from_secs(1),
-            ConnectionManager::new_with_config(client, manager_config),
+            ConnectionManager::new_with_config(client.clone(), manager_config),
         )
         .await
         .map_err(|_| {
@@ -75,8 +77,10 @@ impl RedisStore {
             StoreError::Unavailable(format!("cannot reach Redis at {}: {err}", redact(&config.url)))
         })?;
         Ok(Self {
+            client,
             connection,
             prefix: config.prefix.clone(),
+            timeout: config.timeout,
         })
     }
 
@@ -93,6 +97,11 @@ impl RedisStore {
     /// Tokens on this connection.
     pub fn tokens(&self) -> RedisTokenStore {
         RedisTokenStore::new(self.clone())
+    }
+
+    /// The invalidation channel over this Redis (pub/sub).
+    pub fn invalidations(&self) -> crate::RedisInvalidations {
+        crate::RedisInvalidations::start(self.clone())
     }
 
     /// Counted attempts on this connection.

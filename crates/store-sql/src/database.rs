@@ -74,6 +74,13 @@ impl Database {
             .collect())
     }
 
+    /// The invalidation channel over this database: PostgreSQL only (the
+    /// others have no notifications).
+    pub fn invalidations(&self) -> Option<crate::PgInvalidations> {
+        (self.connection.get_database_backend() == DatabaseBackend::Postgres)
+            .then(|| crate::PgInvalidations::start(self.connection.get_postgres_connection_pool().clone()))
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.connection

@@ -3,6 +3,7 @@
 mod bankid;
 mod client;
 mod identifiers;
+mod invalidation;
 mod openid;
 mod password;
 mod personal_number;
@@ -17,6 +18,7 @@ pub use identifiers::{
     MAX_NAME_CHARS, MAX_PASSWORD_CHARS, normalize_identifier, validate_email, validate_name,
     validate_new_password, validate_strong_password, validate_username,
 };
+pub use invalidation::Invalidation;
 pub use openid::{OpenIdError, OpenIdIdentity, OpenIdRequest};
 pub use password::Password;
 pub use personal_number::parse_personal_number;

@@ -4,6 +4,7 @@
 mod account_states;
 mod bankid;
 mod clock;
+mod invalidations;
 mod key_pairs;
 mod mailer;
 mod openid;
@@ -27,6 +28,9 @@ pub use bankid::MockBankIdProvider;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
+#[cfg(any(test, feature = "mocks"))]
+pub use invalidations::MockInvalidations;
+pub use invalidations::{InvalidationListener, Invalidations};
 pub use key_pairs::KeyPairGenerator;
 #[cfg(any(test, feature = "mocks"))]
 pub use key_pairs::MockKeyPairGenerator;

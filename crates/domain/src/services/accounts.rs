@@ -210,6 +210,7 @@ impl AccountService {
             .accounts()
             .update(user.id, patch, self.clock.now())
             .await?;
+        self.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, role = role.as_str(), "role changed");
         Ok(())
     }
@@ -218,6 +219,7 @@ impl AccountService {
     pub async fn unlock(&self, username: &str) -> Result<(), DomainError> {
         let user = self.find(username).await?;
         self.attempts.account(user.id).reset().await?;
+        self.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "account unlocked");
         Ok(())
     }

@@ -189,8 +189,11 @@ impl ApiTokenService {
 
     /// Enables or disables an access token.
     pub async fn set_enabled(&self, id: TokenId, enabled: bool) -> Result<(), DomainError> {
-        self.token(id).await?;
+        let token = self.token(id).await?;
         self.catalog.set_enabled(id, enabled).await?;
+        self.sessions
+            .invalidate(crate::model::Invalidation::Token(token.hash))
+            .await;
         tracing::info!(token_id = id.0, enabled, "API token enabled state changed");
         Ok(())
     }

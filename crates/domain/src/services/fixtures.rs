@@ -12,18 +12,18 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
     AccountState, Admission, BankIdCollect, BankIdError, BankIdOrder, DirectoryCapabilities, DirectoryEntry,
-    OpenIdError, OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord,
-    TotpParams, TotpProvisioning, User, UserId,
+    Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash,
+    TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
 };
 use crate::ports::{
-    MockAccountStates, MockBankIdProvider, MockClock, MockKeyPairGenerator, MockMailer, MockOpenIdProvider,
-    MockPasswordHasher, MockRateLimiter, MockSecondFactorStore, MockSecretCipher, MockSessionTokens,
-    MockTokenCatalog, MockTokenMint, MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail,
-    PasswordCheck,
+    InvalidationListener, MockAccountStates, MockBankIdProvider, MockClock, MockInvalidations,
+    MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasswordHasher, MockRateLimiter,
+    MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
+    MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck,
 };
 use crate::services::{
-    AttemptRules, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings, Ports,
-    RegistrationSettings, Services, Settings,
+    AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
+    Ports, RegistrationSettings, Services, Settings,
 };
 
 #[derive(Default)]
@@ -56,11 +56,15 @@ struct State {
     openid_requests: usize,
     openid_answer: Option<Result<OpenIdIdentity, OpenIdError>>,
     openid_exchanges: Vec<(String, String, String, String)>,
+    published: Vec<Invalidation>,
+    channel_down: bool,
 }
 
 /// Shared state behind every double, and the settings of the services built.
 pub struct World {
     state: Arc<Mutex<State>>,
+    /// What the invalidation channel delivers to: the services' cache.
+    listeners: Arc<Mutex<Vec<InvalidationListener>>>,
     settings: Mutex<Settings>,
     read_only: bool,
 }
@@ -137,6 +141,17 @@ impl World {
         }
     }
 
+    /// Default rules and a cache of validated tokens.
+    pub fn with_cache(bounds: CacheSettings) -> Self {
+        Self::build(
+            false,
+            Settings {
+                validation_cache: Some(bounds),
+                ..Settings::default()
+            },
+        )
+    }
+
     /// Default rules changed by `change`.
     pub fn with_rules(change: impl FnOnce(&mut AttemptRules)) -> Self {
         let mut settings = Settings::default();
@@ -160,6 +175,7 @@ impl World {
         };
         Self {
             state: Arc::new(Mutex::new(state)),
+            listeners: Arc::default(),
             settings: Mutex::new(settings),
             read_only,
         }
@@ -193,6 +209,7 @@ impl World {
             mailer: Arc::new(self.mailer()),
             bankid: Some(Arc::new(self.bankid())),
             openid: self.openid(),
+            invalidations: Arc::new(self.invalidations()),
         }
     }
 
@@ -751,6 +768,29 @@ impl World {
         bankid
     }
 
+    /// An in-process channel: published changes are recorded and delivered
+    /// to the subscribed caches; it can be made to go down.
+    fn invalidations(&self) -> MockInvalidations {
+        let mut channel = MockInvalidations::new();
+        let (state, listeners) = (self.state.clone(), self.listeners.clone());
+        channel.expect_publish().returning(move |change| {
+            state.lock().unwrap().published.push(change.clone());
+            for listener in listeners.lock().unwrap().iter() {
+                listener(&change);
+            }
+            Ok(())
+        });
+        let listeners = self.listeners.clone();
+        channel
+            .expect_subscribe()
+            .returning(move |listener| listeners.lock().unwrap().push(listener));
+        let state = self.state.clone();
+        channel
+            .expect_is_live()
+            .returning(move || !state.lock().unwrap().channel_down);
+        channel
+    }
+
     /// One double per configured OpenID provider: authorization requests
     /// are numbered, exchanges are recorded and answered as scripted
     /// (`openid_answers`), a refused code when nothing is.
@@ -869,6 +909,26 @@ impl World {
     /// Every OpenID code exchange: (provider, code, nonce, PKCE verifier).
     pub fn openid_exchanges(&self) -> Vec<(String, String, String, String)> {
         self.lock().openid_exchanges.clone()
+    }
+
+    /// Every change published on the invalidation channel.
+    pub fn published(&self) -> Vec<Invalidation> {
+        self.lock().published.clone()
+    }
+
+    /// Delivers `change` as if another node had published it.
+    pub fn hear(&self, change: Invalidation) {
+        for listener in self.listeners.lock().unwrap().iter() {
+            listener(&change);
+        }
+    }
+
+    /// Takes the invalidation channel down (the cache must be bypassed) or up.
+    pub fn set_channel_down(&self, down: bool) {
+        self.lock().channel_down = down;
+        if down {
+            self.hear(Invalidation::Everything);
+        }
     }
 
     /// The next collect fails so.

@@ -20,6 +20,7 @@ mod remember_me;
 mod sessions;
 mod two_factor;
 mod users;
+mod validation_cache;
 mod wiring;
 
 pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
@@ -43,9 +44,10 @@ pub use registration::{
     RegistrationSettings,
 };
 pub use remember_me::{Authorized, RememberMeLifetimes, RememberMeService};
-pub use sessions::{Session, SessionService};
+pub use sessions::{Session, SessionPorts, SessionService};
 pub use two_factor::{RECOVERY_CODES, TwoFactorPorts, TwoFactorService, TwoFactorSettings};
 pub use users::Users;
+pub use validation_cache::{CacheSettings, ValidationCache};
 pub use wiring::{Ports, Services, Settings};
 
 #[cfg(test)]

@@ -257,6 +257,7 @@ impl RegistrationService {
             .accounts()
             .update(token.user_id, patch, self.clock.now())
             .await?;
+        self.sessions.user_changed(token.user_id).await;
         self.users
             .by_id(token.user_id)
             .await?

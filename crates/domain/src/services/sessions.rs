@@ -4,10 +4,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, StoreError, UniqueField};
 use crate::model::{
-    ClientAddress, IssuedToken, NewToken, TokenAttributes, TokenHash, TokenKind, TokenRecord, User, UserId,
+    ClientAddress, Invalidation, IssuedToken, NewToken, TokenAttributes, TokenHash, TokenKind, TokenRecord,
+    User, UserId,
 };
-use crate::ports::{Clock, SessionTokens, TokenMint};
-use crate::services::Users;
+use crate::ports::{Clock, Invalidations, SessionTokens, TokenMint};
+use crate::services::{Users, ValidationCache};
 
 /// A token longer than this cannot be one Limen issued; it is refused unhashed.
 const MAX_TOKEN_CHARS: usize = 512;
@@ -43,22 +44,56 @@ pub struct SessionService {
     tokens: Arc<dyn SessionTokens>,
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
+    cache: Option<Arc<ValidationCache>>,
+    invalidations: Arc<dyn Invalidations>,
+}
+
+/// The ports and the cache sessions work with.
+pub struct SessionPorts {
+    /// Token owners.
+    pub users: Arc<Users>,
+    /// The tokens.
+    pub tokens: Arc<dyn SessionTokens>,
+    /// New tokens and digests.
+    pub mint: Arc<dyn TokenMint>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Validated tokens kept in memory; `None` when the cache is off.
+    pub cache: Option<Arc<ValidationCache>>,
+    /// Tells every node what its cache must forget.
+    pub invalidations: Arc<dyn Invalidations>,
 }
 
 impl SessionService {
     /// Wires the service to its ports.
-    pub fn new(
-        users: Arc<Users>,
-        tokens: Arc<dyn SessionTokens>,
-        mint: Arc<dyn TokenMint>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(ports: SessionPorts) -> Self {
         Self {
-            users,
-            tokens,
-            mint,
-            clock,
+            users: ports.users,
+            tokens: ports.tokens,
+            mint: ports.mint,
+            clock: ports.clock,
+            cache: ports.cache,
+            invalidations: ports.invalidations,
         }
+    }
+
+    /// Forgets cached validations `change` makes wrong, here and, through the
+    /// invalidation channel, on every other node. A channel that cannot take
+    /// the message is logged: the other nodes' entries then expire by
+    /// `max_staleness` at the latest.
+    pub async fn invalidate(&self, change: Invalidation) {
+        if let Some(cache) = &self.cache {
+            cache.evict(&change);
+        }
+        if let Err(err) = self.invalidations.publish(change).await {
+            tracing::warn!(error = %err, "could not tell the other nodes to forget cached validations");
+        }
+    }
+
+    /// Something validation answers with changed for `user` (role, second
+    /// factor, a lock, Limen's disabled flag).
+    pub async fn user_changed(&self, user: UserId) {
+        self.invalidate(Invalidation::User(user)).await;
     }
 
     /// The digest under which `plaintext` is stored.
@@ -234,14 +269,42 @@ impl SessionService {
         plaintext: &str,
         is_owner: impl Fn(&User) -> bool,
     ) -> Result<Session, DomainError> {
-        let token = self.find_presented(plaintext, TokenKind::Access).await?;
+        if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
+            return Err(DomainError::InvalidToken);
+        }
+        let hash = self.mint.digest(plaintext);
+        let now = self.clock.now();
+        // Only while changes made on other nodes are being heard.
+        let cache = self.cache.as_ref().filter(|_| self.invalidations.is_live());
+        if let Some((token, user)) = cache.and_then(|cache| cache.get(&hash, now))
+            && token.kind == TokenKind::Access
+            && token.is_live_at(now)
+            && user.enabled
+        {
+            if !is_owner(&user) {
+                return Err(DomainError::InvalidToken);
+            }
+            self.touch_if_stale(&token, now).await;
+            return Ok(Session {
+                user,
+                token,
+                checked_at: now,
+            });
+        }
+        let generation = cache.map(|cache| cache.generation());
+        let token = self.find_live(&hash, TokenKind::Access).await?;
         let user = self
             .users
             .by_id(token.user_id)
             .await?
-            .filter(|user| user.enabled && is_owner(user))
+            .filter(|user| user.enabled)
             .ok_or(DomainError::InvalidToken)?;
-        let now = self.clock.now();
+        if let (Some(cache), Some(generation)) = (cache, generation) {
+            cache.insert(token.clone(), user.clone(), generation, now);
+        }
+        if !is_owner(&user) {
+            return Err(DomainError::InvalidToken);
+        }
         self.touch_if_stale(&token, now).await;
         Ok(Session {
             user,
@@ -255,8 +318,13 @@ impl SessionService {
         let stale = token.last_used_at.is_none_or(|last| now - last >= TOUCH_INTERVAL);
         if stale {
             // A lost last-use update is not worth failing the request for.
-            if let Err(err) = self.tokens.touch(&token.hash, now).await {
-                tracing::warn!(error = %err, "could not record token use");
+            match self.tokens.touch(&token.hash, now).await {
+                Ok(()) => {
+                    if let Some(cache) = &self.cache {
+                        cache.touched(&token.hash, now);
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "could not record token use"),
             }
         }
     }
@@ -267,6 +335,8 @@ impl SessionService {
     pub async fn logout(&self, session: &Session) -> Result<(), DomainError> {
         let now = self.clock.now();
         self.tokens.revoke(&session.token.hash, now).await?;
+        self.invalidate(Invalidation::Token(session.token.hash.clone()))
+            .await;
         if let Some(origin) = &session.token.attributes.origin {
             self.tokens.revoke(origin, now).await?;
         }
@@ -275,30 +345,38 @@ impl SessionService {
 
     /// Revokes one token by its digest.
     pub async fn revoke(&self, hash: &TokenHash) -> Result<bool, DomainError> {
-        Ok(self.tokens.revoke(hash, self.clock.now()).await?)
+        let revoked = self.tokens.revoke(hash, self.clock.now()).await?;
+        self.invalidate(Invalidation::Token(hash.clone())).await;
+        Ok(revoked)
     }
 
     /// Revokes every token of the user, of every kind, on every node (they
     /// share the store): sessions, remember-me tokens, pending logins, links.
     pub async fn logout_everywhere(&self, user: UserId) -> Result<u64, DomainError> {
-        Ok(self
+        let revoked = self
             .tokens
             .revoke_all_for_user(user, None, self.clock.now())
-            .await?)
+            .await?;
+        self.user_changed(user).await;
+        Ok(revoked)
     }
 
     /// Revokes every token of the user except the one of `keep` (the caller's
     /// own session, after a change made from it).
     pub async fn logout_others(&self, user: UserId, keep: &TokenHash) -> Result<u64, DomainError> {
-        Ok(self
+        let revoked = self
             .tokens
             .revoke_all_for_user(user, Some(keep.clone()), self.clock.now())
-            .await?)
+            .await?;
+        self.user_changed(user).await;
+        Ok(revoked)
     }
 
     /// Deletes every token of a user who is being deleted.
     pub async fn forget_user(&self, user: UserId) -> Result<u64, DomainError> {
-        Ok(self.tokens.delete_all_for_user(user).await?)
+        let deleted = self.tokens.delete_all_for_user(user).await?;
+        self.user_changed(user).await;
+        Ok(deleted)
     }
 }
 
@@ -368,6 +446,102 @@ mod tests {
         assert!(sessions.authenticate(&token.plaintext).await.is_ok());
         world.remove_directory_user(&ann.external_id);
         assert!(sessions.authenticate(&token.plaintext).await.is_err());
+    }
+
+    fn cached_world() -> World {
+        World::with_cache(crate::services::CacheSettings {
+            max_entries: 100,
+            max_staleness: Duration::seconds(30),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_cached_validation_asks_the_store_nothing_until_a_change_is_heard() {
+        let world = cached_world();
+        let ann = world.add_user("ann");
+        let services = world.services();
+        let token = services
+            .sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        let (lookups, directory) = (world.token_lookups(), world.directory_lookups());
+        for _ in 0..3 {
+            services.sessions.authenticate(&token.plaintext).await.unwrap();
+        }
+        assert_eq!(
+            (world.token_lookups(), world.directory_lookups()),
+            (lookups, directory),
+            "cached"
+        );
+        // Another node revokes it and says so.
+        world.hear(Invalidation::Token(token.record.hash.clone()));
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        assert_eq!(world.token_lookups(), lookups + 1, "asked again after the change");
+    }
+
+    #[tokio::test]
+    async fn changes_made_here_are_forgotten_at_once_and_published() {
+        let world = cached_world();
+        let ann = world.add_user("ann");
+        let services = world.services();
+        let token = services
+            .sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        services.accounts.set_enabled("ann", false).await.unwrap();
+        assert!(services.sessions.authenticate(&token.plaintext).await.is_err());
+        assert!(world.published().contains(&Invalidation::User(ann.id)));
+        let second = services
+            .sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
+        services.accounts.set_enabled("ann", true).await.unwrap();
+        services.sessions.authenticate(&second.plaintext).await.unwrap();
+        services.sessions.revoke(&second.record.hash).await.unwrap();
+        assert!(services.sessions.authenticate(&second.plaintext).await.is_err());
+        assert!(
+            world
+                .published()
+                .contains(&Invalidation::Token(second.record.hash.clone()))
+        );
+    }
+
+    #[tokio::test]
+    async fn while_changes_cannot_be_heard_the_cache_is_bypassed_and_nothing_outlives_the_bound() {
+        let world = cached_world();
+        let ann = world.add_user("ann");
+        let services = world.services();
+        let token = services
+            .sessions
+            .issue(ann.id, TokenKind::Access, Duration::minutes(60))
+            .await
+            .unwrap();
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        world.set_channel_down(true);
+        let lookups = world.token_lookups();
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        assert_eq!(world.token_lookups(), lookups + 2, "every check asks the store");
+        assert_eq!(services.cache.as_ref().unwrap().len(), 0, "and nothing is kept");
+        world.set_channel_down(false);
+        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        // A change nobody announced (the customer's directory disables the
+        // user) is seen once the entry is older than the bound.
+        world.set_disabled(ann.id, true);
+        assert!(
+            services.sessions.authenticate(&token.plaintext).await.is_ok(),
+            "within the bound"
+        );
+        world.advance(Duration::seconds(30));
+        assert!(
+            services.sessions.authenticate(&token.plaintext).await.is_err(),
+            "past the bound"
+        );
     }
 
     #[tokio::test]

@@ -258,6 +258,7 @@ impl TwoFactorService {
         }
         account.refund().await?;
         self.factors.delete_totp(user.id).await?;
+        self.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "two-factor authentication disabled");
         Ok(())
     }
@@ -265,6 +266,7 @@ impl TwoFactorService {
     /// Removes a user's second factor without a code (operators only).
     pub async fn reset(&self, user: UserId) -> Result<(), DomainError> {
         self.factors.delete_totp(user).await?;
+        self.sessions.user_changed(user).await;
         tracing::info!(user_id = %user, "two-factor authentication reset by an operator");
         Ok(())
     }

@@ -4,17 +4,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::model::Invalidation;
 use crate::ports::{
-    AccountStates, BankIdProvider, Clock, KeyPairGenerator, Mailer, OpenIdProvider, PasswordHasher,
-    RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator,
-    UserDirectory,
+    AccountStates, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer, OpenIdProvider,
+    PasswordHasher, RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint,
+    TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
-    BankIdLogin, BankIdPorts, CompletionPolicy, HashAdmission, LoginCompletion, NumericSessionService,
-    OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordResetPorts, PasswordResetService,
-    PasswordResetSettings, RegistrationPorts, RegistrationService, RegistrationSettings, RememberMeService,
-    SessionService, TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users,
+    BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy, HashAdmission, LoginCompletion,
+    NumericSessionService, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordResetPorts,
+    PasswordResetService, PasswordResetSettings, RegistrationPorts, RegistrationService,
+    RegistrationSettings, RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService,
+    TwoFactorSettings, Users, ValidationCache,
 };
 
 /// Every adapter the services talk to.
@@ -52,6 +54,8 @@ pub struct Ports {
     pub bankid: Option<Arc<dyn BankIdProvider>>,
     /// OpenID Connect providers by id (none when OpenID login is off).
     pub openid: BTreeMap<String, Arc<dyn OpenIdProvider>>,
+    /// Tells every node what its cache of validated tokens must forget.
+    pub invalidations: Arc<dyn Invalidations>,
 }
 
 /// The numbers and texts of every rule. Lifetimes that a dialect documents (an
@@ -75,6 +79,8 @@ pub struct Settings {
     pub password_reset: PasswordResetSettings,
     /// OpenID login: providers' policies and the allowed consumers.
     pub openid: OpenIdSettings,
+    /// The cache of validated tokens; `None` keeps none.
+    pub validation_cache: Option<CacheSettings>,
 }
 
 impl Default for Settings {
@@ -88,6 +94,7 @@ impl Default for Settings {
             api_tokens: ApiTokenSettings::default(),
             password_reset: PasswordResetSettings::default(),
             openid: OpenIdSettings::default(),
+            validation_cache: None,
         }
     }
 }
@@ -123,6 +130,8 @@ pub struct Services {
     pub bankid: Arc<BankIdLogin>,
     /// The OpenID Connect identity provider.
     pub openid: Arc<OpenIdLogin>,
+    /// The node's cache of validated tokens, when on.
+    pub cache: Option<Arc<ValidationCache>>,
 }
 
 impl Services {
@@ -141,12 +150,22 @@ impl Services {
             settings.attempts,
         ));
         let admission = Arc::new(HashAdmission::new(settings.hash_queue_per_address));
-        let sessions = Arc::new(SessionService::new(
-            users.clone(),
-            ports.tokens.clone(),
-            ports.mint.clone(),
-            ports.clock.clone(),
-        ));
+        let cache = settings.validation_cache.map(|bounds| {
+            let cache = Arc::new(ValidationCache::new(bounds));
+            let listener = cache.clone();
+            ports
+                .invalidations
+                .subscribe(Arc::new(move |change: &Invalidation| listener.evict(change)));
+            cache
+        });
+        let sessions = Arc::new(SessionService::new(SessionPorts {
+            users: users.clone(),
+            tokens: ports.tokens.clone(),
+            mint: ports.mint.clone(),
+            clock: ports.clock.clone(),
+            cache: cache.clone(),
+            invalidations: ports.invalidations.clone(),
+        }));
         let completion = Arc::new(LoginCompletion::new(
             ports.accounts.clone(),
             ports.factors.clone(),
@@ -272,6 +291,7 @@ impl Services {
             password_reset,
             bankid,
             openid,
+            cache,
         }
     }
 }

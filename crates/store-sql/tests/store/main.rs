@@ -9,6 +9,7 @@ mod accounts;
 mod directory;
 mod engines;
 mod import;
+mod invalidations;
 mod rate_limits;
 mod second_factors;
 mod tokens;

@@ -1,0 +1,232 @@
+//! Validated access tokens kept in the node's memory, so that validating a
+//! token needs no round trip to the store. Every change that makes an entry
+//! wrong (a revocation, "log out everywhere", a disabled user, a new role or
+//! password or second factor) is heard from every node through
+//! `Invalidations` and removes it; while changes cannot be heard the cache is
+//! neither read nor filled; and no entry is trusted for longer than
+//! `max_staleness`, whatever happens.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::{Invalidation, TokenHash, TokenRecord, User, UserId};
+
+/// How the cache is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// The most tokens kept.
+    pub max_entries: usize,
+    /// The longest an entry is trusted, even if no change was heard.
+    pub max_staleness: Duration,
+}
+
+struct Entry {
+    token: TokenRecord,
+    user: User,
+    stored_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct Kept {
+    entries: HashMap<TokenHash, Entry>,
+    by_user: HashMap<UserId, HashSet<TokenHash>>,
+    /// Digests in the order they were stored, for dropping the oldest.
+    order: VecDeque<TokenHash>,
+}
+
+impl Kept {
+    fn remove(&mut self, hash: &TokenHash) {
+        if let Some(entry) = self.entries.remove(hash)
+            && let Some(tokens) = self.by_user.get_mut(&entry.token.user_id)
+        {
+            tokens.remove(hash);
+            if tokens.is_empty() {
+                self.by_user.remove(&entry.token.user_id);
+            }
+        }
+    }
+}
+
+/// A bounded cache of validated tokens and their owners.
+pub struct ValidationCache {
+    settings: CacheSettings,
+    kept: Mutex<Kept>,
+    /// Grows with every invalidation: a validation that read the store before
+    /// an invalidation must not store what it read after it.
+    generation: AtomicU64,
+}
+
+impl ValidationCache {
+    /// An empty cache.
+    pub fn new(settings: CacheSettings) -> Self {
+        Self {
+            settings,
+            kept: Mutex::default(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current generation, read before a validation goes to the store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The token and owner kept for `hash`, unless older than the staleness bound.
+    pub fn get(&self, hash: &TokenHash, now: DateTime<Utc>) -> Option<(TokenRecord, User)> {
+        let kept = self.lock();
+        let entry = kept.entries.get(hash)?;
+        (now - entry.stored_at < self.settings.max_staleness)
+            .then(|| (entry.token.clone(), entry.user.clone()))
+    }
+
+    /// Keeps a validation read from the store, unless an invalidation was
+    /// heard since `generation` was read.
+    pub fn insert(&self, token: TokenRecord, user: User, generation: u64, now: DateTime<Utc>) {
+        if self.settings.max_entries == 0 {
+            return;
+        }
+        let mut kept = self.lock();
+        // Checked under the lock, which every eviction takes too.
+        if self.generation() != generation {
+            return;
+        }
+        let hash = token.hash.clone();
+        kept.by_user
+            .entry(token.user_id)
+            .or_default()
+            .insert(hash.clone());
+        if kept
+            .entries
+            .insert(
+                hash.clone(),
+                Entry {
+                    token,
+                    user,
+                    stored_at: now,
+                },
+            )
+            .is_none()
+        {
+            kept.order.push_back(hash);
+        }
+        while kept.entries.len() > self.settings.max_entries {
+            let Some(oldest) = kept.order.pop_front() else {
+                break;
+            };
+            kept.remove(&oldest);
+        }
+        // The order queue may hold digests already removed; keep it bounded.
+        if kept.order.len() > 2 * self.settings.max_entries {
+            let Kept { entries, order, .. } = &mut *kept;
+            order.retain(|hash| entries.contains_key(hash));
+        }
+    }
+
+    /// Records a use written to the store, so that the next one is coalesced.
+    pub fn touched(&self, hash: &TokenHash, at: DateTime<Utc>) {
+        if let Some(entry) = self.lock().entries.get_mut(hash) {
+            entry.token.last_used_at = Some(at);
+        }
+    }
+
+    /// Forgets what `change` makes wrong.
+    pub fn evict(&self, change: &Invalidation) {
+        let mut kept = self.lock();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        match change {
+            Invalidation::Token(hash) => kept.remove(hash),
+            Invalidation::User(user) => {
+                for hash in kept.by_user.remove(user).unwrap_or_default() {
+                    kept.entries.remove(&hash);
+                }
+            }
+            Invalidation::Everything => *kept = Kept::default(),
+        }
+    }
+
+    /// How many tokens are kept.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::{TokenAttributes, TokenId, TokenKind};
+    use crate::services::fixtures::World;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    fn token(letter: &str, user: i64) -> TokenRecord {
+        TokenRecord {
+            id: TokenId(1),
+            user_id: UserId(user),
+            kind: TokenKind::Access,
+            hash: TokenHash(letter.repeat(64)),
+            created_at: now(),
+            expires_at: now() + Duration::hours(1),
+            last_used_at: None,
+            revoked_at: None,
+            attributes: TokenAttributes::default(),
+            enabled: true,
+            version: 0,
+        }
+    }
+
+    fn cache(max_entries: usize) -> ValidationCache {
+        ValidationCache::new(CacheSettings {
+            max_entries,
+            max_staleness: Duration::seconds(30),
+        })
+    }
+
+    #[test]
+    fn entries_are_kept_until_stale_evicted_or_pushed_out() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let cache = cache(2);
+        for letter in ["a", "b"] {
+            cache.insert(token(letter, 1), ann.clone(), cache.generation(), now());
+        }
+        let a = TokenHash("a".repeat(64));
+        assert!(cache.get(&a, now() + Duration::seconds(29)).is_some());
+        assert!(cache.get(&a, now() + Duration::seconds(30)).is_none(), "stale");
+        cache.insert(token("c", 2), ann.clone(), cache.generation(), now());
+        assert!(cache.get(&a, now()).is_none(), "the oldest went");
+        assert_eq!(cache.len(), 2);
+        cache.evict(&Invalidation::User(UserId(1)));
+        assert_eq!(cache.len(), 1, "b went with its user");
+        cache.evict(&Invalidation::Token(TokenHash("c".repeat(64))));
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_read_that_raced_an_invalidation_is_not_kept() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let cache = cache(10);
+        let before = cache.generation();
+        cache.evict(&Invalidation::User(UserId(1)));
+        cache.insert(token("a", 1), ann, before, now());
+        assert!(cache.is_empty());
+    }
+}
