@@ -15,6 +15,7 @@ mod m20261122_000003_add_second_factors;
 mod m20261122_000004_add_token_attributes_and_keys;
 mod m20261130_000005_split_accounts;
 mod m20261130_000006_add_token_payload;
+mod m20261201_000007_create_invalidations;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_add_token_attributes_and_keys::Migration),
             Box::new(m20261130_000005_split_accounts::Migration),
             Box::new(m20261130_000006_add_token_payload::Migration),
+            Box::new(m20261201_000007_create_invalidations::Migration),
         ]
     }
 

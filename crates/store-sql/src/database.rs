@@ -1,6 +1,8 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use limen_domain::StoreError;
+use limen_domain::ports::Invalidations;
 use limen_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
@@ -74,11 +76,18 @@ impl Database {
             .collect())
     }
 
-    /// The invalidation channel over this database: PostgreSQL only (the
-    /// others have no notifications).
-    pub fn invalidations(&self) -> Option<crate::PgInvalidations> {
-        (self.connection.get_database_backend() == DatabaseBackend::Postgres)
-            .then(|| crate::PgInvalidations::start(self.connection.get_postgres_connection_pool().clone()))
+    /// The invalidation channel over this database: `LISTEN/NOTIFY` on
+    /// PostgreSQL; elsewhere the `invalidations` table, read every `interval`.
+    pub fn invalidations(&self, interval: std::time::Duration) -> Arc<dyn Invalidations> {
+        match self.connection.get_database_backend() {
+            DatabaseBackend::Postgres => Arc::new(crate::PgInvalidations::start(
+                self.connection.get_postgres_connection_pool().clone(),
+            )),
+            _ => Arc::new(crate::PolledInvalidations::start(
+                self.connection.clone(),
+                interval,
+            )),
+        }
     }
 
     /// Checks that the database answers.

@@ -283,6 +283,7 @@ impl TestApp {
             mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
             bankid,
             openid,
+            invalidations: Arc::new(limen_store_memory::LocalInvalidations::new()),
         };
         let services = Services::new(ports, domain);
         let readiness_db = db.clone();

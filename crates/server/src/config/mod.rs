@@ -8,9 +8,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
 pub use users::{UsersBackend, UsersSection};
 
+mod nodes;
 mod oidc;
 mod users;
 
@@ -77,6 +79,18 @@ pub struct Config {
     pub bankid: BankIdSection,
     /// OpenID Connect login.
     pub oidc: OidcSection,
+    /// `redis://…` for the Redis backends of tokens and counted attempts.
+    pub redis_url: Option<String>,
+    /// A file whose content (trimmed) replaces `redis_url`.
+    pub redis_url_file: Option<PathBuf>,
+    /// Redis settings.
+    pub redis: RedisSection,
+    /// Where tokens live.
+    pub tokens: TokenStoreSection,
+    /// Validated tokens kept in each node's memory.
+    pub cache: CacheSection,
+    /// One node or several.
+    pub cluster: ClusterSection,
 }
 
 /// `[database]`.
@@ -97,6 +111,8 @@ pub enum RateLimitBackend {
     Memory,
     /// Limen's database, shared by every node.
     Sql,
+    /// Redis (`redis_url`), shared by every node.
+    Redis,
 }
 
 /// `[rate_limit]`.
@@ -567,6 +583,12 @@ impl Default for Config {
             dialects: DialectsSection::default(),
             bankid: BankIdSection::default(),
             oidc: OidcSection::default(),
+            redis_url: None,
+            redis_url_file: None,
+            redis: RedisSection::default(),
+            tokens: TokenStoreSection::default(),
+            cache: CacheSection::default(),
+            cluster: ClusterSection::default(),
         }
     }
 }
@@ -700,6 +722,12 @@ impl Config {
             config.bankid.certificate_password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
         }
         config.oidc.read_secret_files()?;
+        if let Some(path) = &config.redis_url_file {
+            let url = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::Invalid(format!("cannot read redis_url_file {}: {err}", path.display()))
+            })?;
+            config.redis_url = Some(url.trim().to_owned());
+        }
         config.users.read_secret_files()?;
         if let Some(path) = &config.secrets_key_file {
             let key = std::fs::read_to_string(path).map_err(|err| {
@@ -782,6 +810,7 @@ impl Config {
         self.validate_bankid()?;
         self.oidc.validate(self.public_url.as_deref())?;
         self.users.validate()?;
+        self.validate_nodes()?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {
             return invalid("dialects.tokens.token_ttl_secs must not exceed max_token_ttl_secs");
         }

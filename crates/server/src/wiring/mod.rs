@@ -22,13 +22,13 @@ use limen_http::{
     ReadinessCheck, UserField, UserFields,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
-use limen_store_memory::MemoryRateLimiter;
 use limen_store_sql::{Database, DatabaseConfig};
 
-use crate::config::{BankIdMode, Config, MailTransport, RateLimitBackend, SmtpSecurityName};
+use crate::config::{BankIdMode, Config, MailTransport, SmtpSecurityName};
 use crate::error::CliError;
 use crate::keyfile;
 
+mod nodes;
 mod openid;
 mod users;
 
@@ -46,6 +46,8 @@ pub enum Purpose {
 pub struct Core {
     /// The database pool.
     pub database: Database,
+    /// Redis, when the configuration uses it.
+    pub redis: Option<limen_store_redis::RedisStore>,
     /// Counted attempts in the database (lockouts), for purging.
     pub lockouts: Arc<dyn RateLimiter>,
     /// Per-address throttles (the configured backend), for purging.
@@ -226,6 +228,8 @@ fn settings(config: &Config) -> Settings {
             }
         },
         openid: openid::settings(config),
+        // Chosen with the invalidation channel (`nodes::shared`).
+        validation_cache: None,
     }
 }
 
@@ -388,17 +392,14 @@ impl Core {
         }
         let directory = users::directory(config, &database).await?;
         let lockouts: Arc<dyn RateLimiter> = Arc::new(database.rate_limiter());
-        let throttles: Arc<dyn RateLimiter> = match config.rate_limit.backend {
-            RateLimitBackend::Memory => Arc::new(MemoryRateLimiter::new(config.rate_limit.memory_max_keys)),
-            RateLimitBackend::Sql => lockouts.clone(),
-        };
-        let tokens = Arc::new(database.tokens());
+        let shared = nodes::shared(config, &database, lockouts.clone()).await?;
+        let throttles = shared.throttles.clone();
         let (bankid, simulator) = bankid(config, purpose).await?;
         let ports = Ports {
             directory,
             accounts: Arc::new(database.accounts()),
-            tokens: tokens.clone(),
-            catalog: tokens,
+            tokens: shared.tokens,
+            catalog: shared.catalog,
             factors: Arc::new(database.second_factors()),
             lockouts: lockouts.clone(),
             throttles: throttles.clone(),
@@ -411,14 +412,18 @@ impl Core {
             mailer: mailer(config)?,
             bankid,
             openid: openid::providers(config)?,
+            invalidations: shared.invalidations,
         };
+        let mut settings = settings(config);
+        settings.validation_cache = shared.cache;
         Ok(Self {
             database,
+            redis: shared.redis,
             lockouts,
             throttles,
             simulator,
             seals_secrets,
-            services: Services::new(ports, settings(config)),
+            services: Services::new(ports, settings),
         })
     }
 
@@ -426,10 +431,14 @@ impl Core {
     pub fn http_state(&self, config: &Config, background: Background) -> Result<AppState, CliError> {
         let database = self.database.clone();
         let users = self.services.users.clone();
+        let redis = self.redis.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
-            let (database, users) = (database.clone(), users.clone());
+            let (database, users, redis) = (database.clone(), users.clone(), redis.clone());
             Box::pin(async move {
                 database.ping().await.map_err(|err| err.to_string())?;
+                if let Some(redis) = &redis {
+                    redis.ping().await.map_err(|err| err.to_string())?;
+                }
                 users.directory().ping().await.map_err(|err| err.to_string())
             })
         });
