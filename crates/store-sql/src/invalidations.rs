@@ -80,13 +80,10 @@ async fn listen(pool: PgPool, shared: Arc<Shared>) {
                     pause = Duration::from_millis(100);
                     // `try_recv` tells of a lost connection (`Ok(None)`) rather
                     // than reconnecting silently.
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(notification)) => match Invalidation::decode(notification.payload()) {
-                                Some(change) => shared.deliver(&change),
-                                None => tracing::warn!("an invalidation that is not one was heard"),
-                            },
-                            Ok(None) | Err(_) => break,
+                    while let Ok(Some(notification)) = listener.try_recv().await {
+                        match Invalidation::decode(notification.payload()) {
+                            Some(change) => shared.deliver(&change),
+                            None => tracing::warn!("an invalidation that is not one was heard"),
                         }
                     }
                 }

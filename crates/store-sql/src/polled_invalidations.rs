@@ -109,10 +109,9 @@ async fn poll(db: DatabaseConnection, shared: Arc<Shared>, interval: Duration) {
                     if row.id > cursor - LOOK_BACK
                         && recent.insert(row.id)
                         && (row.id > cursor || seen_up_to.is_some())
+                        && let Some(change) = Invalidation::decode(&row.change)
                     {
-                        if let Some(change) = Invalidation::decode(&row.change) {
-                            shared.deliver(&change);
-                        }
+                        shared.deliver(&change);
                     }
                 }
                 seen_up_to = Some(newest);
@@ -126,7 +125,7 @@ async fn poll(db: DatabaseConnection, shared: Arc<Shared>, interval: Duration) {
             }
         }
         reads += 1;
-        if reads % 240 == 0 {
+        if reads.is_multiple_of(240) {
             let old = to_micros(chrono::Utc::now() - KEEP);
             if let Err(err) = invalidation::Entity::delete_many()
                 .filter(invalidation::Column::CreatedAt.lt(old))

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use limen_domain::model::{Invalidation, UserId};
-use limen_domain::ports::Invalidations;
 use sea_orm::ConnectionTrait;
 
 use crate::engines;
