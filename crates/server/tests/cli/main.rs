@@ -11,6 +11,7 @@ mod import;
 mod lime;
 mod lime_races;
 mod limecrm;
+mod nodes;
 mod openid;
 mod races;
 mod registration;
