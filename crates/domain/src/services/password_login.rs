@@ -72,6 +72,24 @@ impl PasswordLogin {
             }
             Admission::Full => return Err(DomainError::Busy),
         }
+        let outcome = self.check_admitted(identifier, password, client, &address).await;
+        if let Err(DomainError::Unavailable(_)) = &outcome {
+            // A store that did not answer is not the client's failure: the
+            // attempt is given back (if the counts' own store answers), or a
+            // database outage would end in every address throttled.
+            let _ = address.refund().await;
+        }
+        outcome
+    }
+
+    /// The rest of `authenticate`, once the address's attempt is counted.
+    async fn check_admitted(
+        &self,
+        identifier: &str,
+        password: &Password,
+        client: &ClientAddress,
+        address: &crate::services::Counter<'_>,
+    ) -> Result<Authenticated, DomainError> {
         let ticket = match self.admission.enter(client) {
             Ok(ticket) => ticket,
             Err(err) => {
