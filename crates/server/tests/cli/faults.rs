@@ -266,8 +266,11 @@ fn add_ann(scratch: &Scratch, database: &str, extra: &[(&str, String)]) {
     );
 }
 
+/// Whether a body is in a dialect's error shape.
+type Shape = fn(&Value) -> bool;
+
 /// One request of each dialect, and how to recognise its error shape.
-fn requests(base: &str, token: &str) -> Vec<(&'static str, reqwest::RequestBuilder, fn(&Value) -> bool)> {
+fn requests(base: &str, token: &str) -> Vec<(&'static str, reqwest::RequestBuilder, Shape)> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
