@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use ipnet::IpNet;
+use limen_domain::DomainError;
 use limen_domain::model::ClientAddress;
-use limen_domain::services::Services;
+use limen_domain::services::{HashAdmission, HashTicket, Services};
 
 /// Answers whether the backends are reachable; `Err` carries the reason for logs.
 pub type ReadinessCheck =
@@ -146,11 +147,20 @@ pub struct AppState {
     pub background: crate::Background,
     /// Signs OpenID logins' payloads for consumers; `None` when OpenID login is off.
     pub payload_signer: Option<std::sync::Arc<dyn limen_domain::ports::PayloadSigner>>,
+    /// Logins in flight, per address and in all; entered before a login's body is read.
+    pub login_gate: Arc<HashAdmission>,
 }
 
 impl AppState {
     /// The client of `req`: the peer, or the client a trusted proxy names.
     pub fn client(&self, req: &actix_web::HttpRequest) -> ClientAddress {
         crate::client_address::client(req, &self.settings.trusted_proxies)
+    }
+
+    /// A place for one login of `req`'s client, held until the answer; `Busy`
+    /// when its address or the node has too many in flight. Taken before the
+    /// body is read, so that shedding a storm's surplus costs almost nothing.
+    pub fn admit_login(&self, req: &actix_web::HttpRequest) -> Result<HashTicket, DomainError> {
+        self.login_gate.enter(&self.client(req))
     }
 }

@@ -117,6 +117,7 @@ pub async fn authorize(
     if !matches!(body_kind(&req), BodyKind::Json | BodyKind::Unspecified) {
         return Err(BimplusError::unsupported_media_type());
     }
+    let _admitted = state.admit_login(&req)?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request = parse(&body)?;
     let access_ttl = state.settings.bimplus.access_ttl;

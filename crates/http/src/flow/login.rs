@@ -76,6 +76,7 @@ pub async fn login(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, FlowError> {
+    let _admitted = state.admit_login(&req)?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request: LoginRequest = decode(&req, &body)?;
     let (Some(username), Some(password)) = (request.username, request.password) else {

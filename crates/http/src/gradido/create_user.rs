@@ -66,6 +66,7 @@ pub async fn create_user(
     if !state.settings.gradido.allow_password_via_json_request {
         return Err(GradidoError::password_requests_disabled());
     }
+    let _admitted = state.admit_login(&req)?;
     let request: CreateUserRequest = json_object(&req, payload, &state).await?;
     let kind = registration_kind(request.email_type)?;
     let email = request

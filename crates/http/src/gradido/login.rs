@@ -91,6 +91,7 @@ pub async fn unsecure_login(
     if !settings.allow_password_via_json_request {
         return Err(GradidoError::password_requests_disabled());
     }
+    let _admitted = state.admit_login(&req)?;
     let request: LoginRequest = json_object(&req, payload, &state).await?;
     let identifier = request
         .email

@@ -104,6 +104,7 @@ pub async fn login(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, LimeError> {
     api_key::verified(&req, &state)?;
+    let _admitted = state.admit_login(&req)?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     let request: LoginRequest = decode(&req, &body)?;
     let answer = match request.kind.as_deref().map(str::trim) {

@@ -141,6 +141,7 @@ pub async fn login(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokensError> {
     negotiate(&req)?;
+    let _admitted = state.admit_login(&req)?;
     let (username, password) =
         basic_credentials(&req).map_err(|_| TokensError::login_failed("Basic authorization is required."))?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;

@@ -296,6 +296,7 @@ impl TestApp {
             settings,
             background: limen_http::Background::new(),
             payload_signer,
+            login_gate: Arc::new(limen_domain::services::HashAdmission::new(8).with_total(66)),
         };
         Self {
             state,

@@ -14,8 +14,8 @@ use limen_crypto::{
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
 use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SystemClock};
 use limen_domain::services::{
-    ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, PasswordResetSettings, Ports,
-    RegistrationSettings, Services, Settings, TwoFactorSettings,
+    ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, HashAdmission, PasswordResetSettings,
+    Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
 use limen_http::{
     AppState, Background, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
@@ -378,10 +378,7 @@ impl Core {
             memory_kib: password.memory_kib,
             iterations: password.iterations,
             parallelism: password.parallelism,
-            max_concurrent: match password.max_concurrent {
-                0 => Argon2Config::default().max_concurrent,
-                n => n,
-            },
+            max_concurrent: hash_workers(password),
             max_queue: password.max_queue,
             niceness: password.thread_niceness,
         })?;
@@ -475,7 +472,19 @@ impl Core {
             },
             background,
             payload_signer: openid::payload_signer(config)?,
+            login_gate: Arc::new(
+                HashAdmission::new(config.password.max_queue_per_address)
+                    .with_total(hash_workers(&config.password) + config.password.max_queue),
+            ),
         })
+    }
+}
+
+/// Hashes computed at once: `max_concurrent`, or one per core when it is 0.
+fn hash_workers(password: &crate::config::PasswordSection) -> usize {
+    match password.max_concurrent {
+        0 => Argon2Config::default().max_concurrent,
+        n => n,
     }
 }
 

@@ -18,5 +18,6 @@ mod races;
 mod registration;
 mod schemathesis;
 mod serve;
+mod storm;
 mod tokens;
 mod two_factor;
