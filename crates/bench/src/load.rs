@@ -15,6 +15,7 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::error::BenchError;
 use crate::stats::Summary;
 
 /// One request to send; the generator adds `Host`.
@@ -74,11 +75,18 @@ pub struct Load {
 
 /// Applies `load` to the server at `address` and summarises what came back.
 pub async fn drive(address: SocketAddr, load: Load, calls: CallSource) -> Summary {
+    drive_spread(&[address], load, calls).await
+}
+
+/// Applies `load` to several servers at once, the connections dealt over
+/// `addresses` in turn (as a load balancer would), and summarises all answers.
+pub async fn drive_spread(addresses: &[SocketAddr], load: Load, calls: CallSource) -> Summary {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + load.time_bound;
     let workers: Vec<_> = (0..load.connections.max(1))
-        .map(|_| {
+        .zip(addresses.iter().cycle())
+        .map(|(_, &address)| {
             let next = next.clone();
             let calls = calls.clone();
             tokio::spawn(connection(address, next, load.requests, deadline, calls))
@@ -141,21 +149,13 @@ async fn connection(
         let Some(open_sender) = sender.as_mut() else {
             continue;
         };
-        let call = calls(n);
-        let mut builder = Request::builder()
-            .method(call.method)
-            .uri(call.path)
-            .header("host", &host);
-        for (name, value) in &call.headers {
-            builder = builder.header(*name, value);
-        }
-        let Ok(request) = builder.body(Full::new(call.body)) else {
+        let Some(request) = request(&host, calls(n)) else {
             result.transport_errors += 1;
             continue;
         };
         let sent = Instant::now();
         match exchange(open_sender, request).await {
-            Some(status) => {
+            Some((status, _)) => {
                 result.latencies.push(sent.elapsed());
                 *result.statuses.entry(status).or_insert(0) += 1;
             }
@@ -178,11 +178,61 @@ async fn open(address: SocketAddr) -> Option<SendRequest<Full<Bytes>>> {
     Some(sender)
 }
 
+/// `call` as a request to `host`; `None` when a header is not a valid one.
+fn request(host: &str, call: Call) -> Option<Request<Full<Bytes>>> {
+    let mut builder = Request::builder()
+        .method(call.method)
+        .uri(call.path)
+        .header("host", host);
+    for (name, value) in &call.headers {
+        builder = builder.header(*name, value);
+    }
+    builder.body(Full::new(call.body)).ok()
+}
+
 /// Sends one request and reads the whole answer; `None` when the connection failed.
-async fn exchange(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Option<u16> {
+async fn exchange(
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Option<(u16, Bytes)> {
     sender.ready().await.ok()?;
     let response = sender.send_request(request).await.ok()?;
     let status = response.status().as_u16();
-    response.into_body().collect().await.ok()?;
-    Some(status)
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    Some((status, body))
+}
+
+/// One keep-alive connection for requests one after another whose answers
+/// matter (a login's token), reopened when the server closes it.
+pub struct Client {
+    address: SocketAddr,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Client {
+    /// A client of the server at `address`; connects on the first call.
+    pub fn new(address: SocketAddr) -> Self {
+        Self {
+            address,
+            sender: None,
+        }
+    }
+
+    /// Sends `call` and answers the status and the body.
+    pub async fn call(&mut self, call: Call) -> Result<(u16, Bytes), BenchError> {
+        let host = self.address.to_string();
+        let failed = || BenchError::Setup(format!("{} {}: no answer from {host}", call.method, call.path));
+        let request = request(&host, call.clone()).ok_or_else(failed)?;
+        if self.sender.is_none() {
+            self.sender = open(self.address).await;
+        }
+        let sender = self.sender.as_mut().ok_or_else(failed)?;
+        match exchange(sender, request).await {
+            Some(answer) => Ok(answer),
+            None => {
+                self.sender = None;
+                Err(failed())
+            }
+        }
+    }
 }

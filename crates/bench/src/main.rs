@@ -1,5 +1,5 @@
 //! `limen-bench`: starts a Limen release build on fresh SQLite and PostgreSQL
-//! databases, seeds users and tokens, drives it over loopback and reports
+//! databases and on Redis, alone and as two nodes, seeds users and tokens, drives it over loopback and reports
 //! requests per second, latency percentiles and resident memory as a Markdown
 //! table, JSON and a PNG chart. `just bench` runs it; docs/performance.md
 //! explains the scenarios and what limits each figure.
@@ -8,7 +8,9 @@ mod argon_rate;
 mod error;
 mod limen_process;
 mod load;
+mod redis_target;
 mod report;
+mod revocation;
 mod scenarios;
 mod seed;
 mod stats;
@@ -23,12 +25,14 @@ use clap::Parser;
 use crate::error::BenchError;
 use crate::limen_process::{LimenProcess, resident_mib};
 use crate::load::{Load, drive};
+use crate::redis_target::RedisTarget;
 use crate::report::{MemoryReading, Report, Row};
-use crate::scenarios::{CHEAP_CONNECTIONS, LOGIN_CONNECTIONS, Plan, measure, ratio, row};
+use crate::scenarios::{CHEAP_CONNECTIONS, LOGIN_CONNECTIONS, Plan, measure, measure_on, ratio, row};
 use crate::seed::{BenchDatabase, HashParams, PASSWORD, SeededUser};
 
-/// Benchmarks a Limen build: token validation, logins against the argon2id
-/// limit, a login storm, a million users, memory.
+/// Benchmarks a Limen build: token validation with and without the cache,
+/// logins against the argon2id limit, a login storm, a million users, memory,
+/// two nodes.
 #[derive(Debug, Parser)]
 #[command(name = "limen-bench", version)]
 struct Args {
@@ -42,6 +46,14 @@ struct Args {
     /// PostgreSQL and scale scenarios are skipped.
     #[arg(long, env = "LIMEN_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
+    /// A Redis server for the Redis scenarios (tokens and rate limits in
+    /// Redis, users in PostgreSQL); its keys live under a prefix of the run's
+    /// own, removed at the end. Without it the Redis scenarios are skipped.
+    #[arg(long, env = "LIMEN_BENCH_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Which stores to measure, of sqlite, postgres and redis.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres,redis")]
+    stores: Vec<Store>,
     /// A run of seconds with tiny counts and cheap hashing: checks that every
     /// scenario works, measures nothing worth reading.
     #[arg(long)]
@@ -52,6 +64,17 @@ struct Args {
     /// argon2id passes [default: Limen's 2; 1 with --quick].
     #[arg(long)]
     iterations: Option<u32>,
+}
+
+/// A store the scenarios run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Store {
+    /// Limen's embedded default.
+    Sqlite,
+    /// Users and tokens in PostgreSQL.
+    Postgres,
+    /// Users in PostgreSQL, tokens and rate limits in Redis.
+    Redis,
 }
 
 fn main() -> ExitCode {
@@ -103,22 +126,40 @@ async fn run(args: Args) -> Result<(), BenchError> {
     };
     let mut skipped = Vec::new();
 
-    let sqlite = BenchDatabase::sqlite(&args.out)?;
-    run.store(&sqlite, true).await?;
-    sqlite.drop_database().await?;
-
-    match &args.postgres_url {
-        Some(url) => {
-            let postgres = BenchDatabase::postgres(url).await?;
-            let outcome = run.store(&postgres, false).await;
-            postgres.drop_database().await?;
-            outcome?;
-        }
-        None => skipped.push(
-            "PostgreSQL and scale scenarios: no --postgres-url (or LIMEN_BENCH_POSTGRES_URL)".to_string(),
-        ),
+    let mut first = true;
+    if args.stores.contains(&Store::Sqlite) {
+        let sqlite = BenchDatabase::sqlite(&args.out)?;
+        run.store(&sqlite, None, first).await?;
+        sqlite.drop_database().await?;
+        first = false;
     }
-    skipped.push("Redis token store: Limen has none yet".to_string());
+    for store in [Store::Postgres, Store::Redis] {
+        if !args.stores.contains(&store) {
+            continue;
+        }
+        let Some(postgres_url) = &args.postgres_url else {
+            skipped.push(format!(
+                "{store:?} scenarios: no --postgres-url (or LIMEN_BENCH_POSTGRES_URL)"
+            ));
+            continue;
+        };
+        let redis = match (store, &args.redis_url) {
+            (Store::Redis, Some(url)) => Some(RedisTarget::new(url)),
+            (Store::Redis, None) => {
+                skipped.push("Redis scenarios: no --redis-url (or LIMEN_BENCH_REDIS_URL)".into());
+                continue;
+            }
+            _ => None,
+        };
+        let postgres = BenchDatabase::postgres(postgres_url).await?;
+        let outcome = run.store(&postgres, redis.as_ref(), first).await;
+        postgres.drop_database().await?;
+        if let Some(redis) = &redis {
+            redis.clean().await?;
+        }
+        outcome?;
+        first = false;
+    }
 
     let report = Report {
         started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -154,30 +195,141 @@ struct Run {
 }
 
 impl Run {
-    /// Every scenario on one store; the first store also runs the baseline,
-    /// the timing comparison and the idle memory reading, PostgreSQL the scale scenario.
-    async fn store(&mut self, db: &BenchDatabase, first: bool) -> Result<(), BenchError> {
-        let engine = db.engine;
-        progress(&format!("{engine}: seeding {} users and tokens", self.plan.users));
-        let users = Arc::new(db.seed(self.plan.users, &self.hash).await?);
-        let server = LimenProcess::start(&self.limen, &db.url, &self.params.settings()).await?;
+    /// Every scenario on one store (Redis's tokens with `db`'s users); the
+    /// first store also runs the baseline, the timing comparison and the idle
+    /// memory reading, PostgreSQL the scale scenario, the server stores two nodes.
+    async fn store(
+        &mut self,
+        db: &BenchDatabase,
+        redis: Option<&RedisTarget>,
+        first: bool,
+    ) -> Result<(), BenchError> {
+        let label = if redis.is_some() { "redis" } else { db.engine };
+        progress(&format!("{label}: seeding {} users and tokens", self.plan.users));
+        let users = Arc::new(db.seed(self.plan.users, &self.hash, redis).await?);
+        let mut settings = self.params.settings();
+        if let Some(redis) = redis {
+            settings.extend(redis.settings());
+        }
+
+        let server = LimenProcess::start(&self.limen, &db.url, &settings).await?;
         if first {
             self.memory.push(MemoryReading {
-                when: format!("idle, after start-up ({engine})"),
+                when: format!("idle, after start-up ({label})"),
                 resident_mib: server.resident_mib()?,
             });
             self.baseline_runs(&server).await?;
         }
-        self.validation_runs(&server, engine, &users).await?;
-        self.login_runs(&server, engine, &users).await?;
-        self.storm(&server, engine, &users).await?;
+        self.validation_runs(&server, label, &users).await?;
+        self.login_runs(&server, label, &users).await?;
+        self.storm(&server, label, &users).await?;
         if first {
-            self.timing(&server, engine, &users).await?;
+            self.timing(&server, label, &users).await?;
         }
-        if engine == "postgres" {
+        server.stop().await?;
+
+        let mut uncached = settings.clone();
+        uncached.push(("LIMEN_CACHE__ENABLED", "false".into()));
+        let server = LimenProcess::start(&self.limen, &db.url, &uncached).await?;
+        self.uncached_validation_runs(&server, label, &users).await?;
+        server.stop().await?;
+
+        if label != "sqlite" {
+            self.two_nodes(db, &settings, label, &users).await?;
+        }
+        if label == "postgres" {
+            let server = LimenProcess::start(&self.limen, &db.url, &settings).await?;
             self.scale(&server, db).await?;
+            server.stop().await?;
         }
-        server.stop().await
+        Ok(())
+    }
+
+    /// Validation on a server whose cache is off: every request reads the store.
+    async fn uncached_validation_runs(
+        &mut self,
+        server: &LimenProcess,
+        label: &str,
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        for connections in CHEAP_CONNECTIONS {
+            progress(&format!(
+                "{label}: validation, cache off, at {connections} connections"
+            ));
+            let summary = measure(
+                server,
+                self.cheap(connections),
+                scenarios::flow_validation(users.clone()),
+                &[200],
+                "validation, cache off",
+            )
+            .await?;
+            let baseline = self.baseline_at(connections);
+            let mut row = row(
+                "1b validation, cache off",
+                "GET /authentication/user",
+                label,
+                connections,
+                summary,
+            );
+            row.ratio = ratio(row.summary.requests_per_sec, baseline, "of baseline req/s");
+            self.rows.push(row);
+        }
+        Ok(())
+    }
+
+    /// Two nodes on one store: validation dealt over both, then the delay
+    /// from "log out everywhere" on one to the first refusal on the other.
+    async fn two_nodes(
+        &mut self,
+        db: &BenchDatabase,
+        settings: &[(&'static str, String)],
+        label: &str,
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        let mut settings = settings.to_vec();
+        settings.push(("LIMEN_CLUSTER__NODES", "several".into()));
+        if label != "redis" {
+            settings.push(("LIMEN_RATE_LIMIT__BACKEND", "sql".into()));
+        }
+        let a = LimenProcess::start(&self.limen, &db.url, &settings).await?;
+        let b = LimenProcess::start(&self.limen, &db.url, &settings).await?;
+        progress(&format!(
+            "{label}: validation through two nodes at 64 connections"
+        ));
+        let summary = measure_on(
+            &[a.address, b.address],
+            self.cheap(64),
+            scenarios::flow_validation(users.clone()),
+            &[200],
+            "validation through two nodes",
+        )
+        .await?;
+        let mut through_both = row("6 two nodes", "GET /authentication/user", label, 64, summary);
+        through_both.ratio = ratio(
+            through_both.summary.requests_per_sec,
+            self.baseline_at(64),
+            "of one node's baseline req/s",
+        );
+        through_both.note = "connections dealt over both nodes on one machine".into();
+        self.rows.push(through_both);
+
+        progress(&format!(
+            "{label}: revocation delay between two nodes, {} rounds",
+            self.plan.revocations
+        ));
+        let delays = revocation::delays(a.address, b.address, users, self.plan.revocations).await?;
+        let mut revoked = row(
+            "6 two nodes",
+            "logout everywhere on B, refused on A",
+            label,
+            1,
+            delays,
+        );
+        revoked.note = "latencies are delays from the logout's answer to A's first 401".into();
+        self.rows.push(revoked);
+        a.stop().await?;
+        b.stop().await
     }
 
     async fn baseline_runs(&mut self, server: &LimenProcess) -> Result<(), BenchError> {

@@ -1,6 +1,7 @@
 //! The scenarios of docs/performance.md, each a sequence of measured runs
 //! against one started Limen.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use serde_json::json;
 
 use crate::error::BenchError;
 use crate::limen_process::LimenProcess;
-use crate::load::{Call, CallSource, Load, drive};
+use crate::load::{Call, CallSource, Load, drive_spread};
 use crate::report::{Ratio, Row};
 use crate::seed::{BulkUsers, PASSWORD, SeededUser, bulk_token};
 use crate::stats::Summary;
@@ -34,6 +35,8 @@ pub struct Plan {
     pub bulk: u64,
     /// How long the raw argon2id rate is measured.
     pub argon_seconds: Duration,
+    /// Rounds of the two-node revocation delay.
+    pub revocations: usize,
 }
 
 impl Plan {
@@ -48,6 +51,7 @@ impl Plan {
             timing: 200,
             bulk: 1_000_000,
             argon_seconds: Duration::from_secs(5),
+            revocations: 50,
         }
     }
 
@@ -62,6 +66,7 @@ impl Plan {
             timing: 20,
             bulk: 2_000,
             argon_seconds: Duration::from_secs(1),
+            revocations: 5,
         }
     }
 }
@@ -80,13 +85,24 @@ pub async fn measure(
     expected: &[u16],
     what: &str,
 ) -> Result<Summary, BenchError> {
+    measure_on(&[server.address], load, calls, expected, what).await
+}
+
+/// `measure` with the connections dealt over several servers.
+pub async fn measure_on(
+    addresses: &[SocketAddr],
+    load: Load,
+    calls: CallSource,
+    expected: &[u16],
+    what: &str,
+) -> Result<Summary, BenchError> {
     let warm_up = Load {
         connections: load.connections,
         requests: (load.requests / 20).clamp(load.connections as u64, 2_000),
         time_bound: Duration::from_secs(1),
     };
-    drive(server.address, warm_up, calls.clone()).await;
-    let summary = drive(server.address, load, calls).await;
+    drive_spread(addresses, warm_up, calls.clone()).await;
+    let summary = drive_spread(addresses, load, calls).await;
     check(&summary, expected, what)?;
     Ok(summary)
 }

@@ -14,6 +14,7 @@ use limen_store_sql::{Database, DatabaseConfig};
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::error::BenchError;
+use crate::redis_target::RedisTarget;
 
 /// The password of every seeded user.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -116,12 +117,21 @@ impl BenchDatabase {
     }
 
     /// Migrates and adds `count` users (`bench0`, `bench1`, …) with `PASSWORD`
-    /// hashed as `hash`, each with one access token valid for a day.
-    pub async fn seed(&self, count: usize, hash: &str) -> Result<Vec<SeededUser>, BenchError> {
+    /// hashed as `hash`, each with one access token valid for a day, kept in
+    /// `redis` when given and in the database otherwise.
+    pub async fn seed(
+        &self,
+        count: usize,
+        hash: &str,
+        redis: Option<&RedisTarget>,
+    ) -> Result<Vec<SeededUser>, BenchError> {
         let db = connect(&self.url).await?;
         db.migrate().await.map_err(BenchError::store("migrating"))?;
         let users = db.directory();
-        let tokens = db.tokens();
+        let tokens: Box<dyn SessionTokens> = match redis {
+            Some(redis) => Box::new(redis.connect().await?.tokens()),
+            None => Box::new(db.tokens()),
+        };
         let mint = RandomTokenMint;
         let now = Utc::now();
         let mut seeded = Vec::with_capacity(count);

@@ -40,7 +40,15 @@ fn the_quick_run_measures_every_scenario() {
         }
         None => eprintln!("notice: LIMEN_TEST_POSTGRES_URL is not set; the PostgreSQL scenarios are skipped"),
     }
+    let redis = std::env::var("LIMEN_TEST_REDIS_URL").ok();
+    match &redis {
+        Some(url) => {
+            command.arg("--redis-url").arg(url);
+        }
+        None => eprintln!("notice: LIMEN_TEST_REDIS_URL is not set; the Redis scenarios are skipped"),
+    }
     command.env_remove("LIMEN_BENCH_POSTGRES_URL");
+    command.env_remove("LIMEN_BENCH_REDIS_URL");
     let output = command.output().expect("limen-bench runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -58,26 +66,55 @@ fn the_quick_run_measures_every_scenario() {
             .any(|r| r["scenario"] == scenario && r["store"] == store)
     };
     assert!(has("2 baseline", "-"));
-    for scenario in ["1 validation", "3 login", "4 storm", "7 timing"] {
+    for scenario in [
+        "1 validation",
+        "1b validation, cache off",
+        "3 login",
+        "4 storm",
+        "7 timing",
+    ] {
         assert!(
             has(scenario, "sqlite"),
             "{scenario} on sqlite missing from\n{stdout}"
         );
     }
     if postgres.is_some() {
-        for scenario in ["1 validation", "3 login", "4 storm", "5 scale"] {
+        for scenario in [
+            "1 validation",
+            "1b validation, cache off",
+            "3 login",
+            "4 storm",
+            "5 scale",
+            "6 two nodes",
+        ] {
             assert!(
                 has(scenario, "postgres"),
                 "{scenario} on postgres missing from\n{stdout}"
             );
+        }
+        if redis.is_some() {
+            for scenario in [
+                "1 validation",
+                "1b validation, cache off",
+                "3 login",
+                "4 storm",
+                "6 two nodes",
+            ] {
+                assert!(
+                    has(scenario, "redis"),
+                    "{scenario} on redis missing from\n{stdout}"
+                );
+            }
         }
     }
     for row in rows {
         let summary = &row["summary"];
         assert!(summary["requests"].as_u64().expect("requests") > 0, "{row}");
         let statuses = summary["statuses"].as_object().expect("statuses");
+        let revocation = row["scenario"] == "6 two nodes" && row["connections"] == 1;
         let allowed: &[&str] = match row["scenario"].as_str() {
             Some("7 timing") => &["401"],
+            Some("6 two nodes") if revocation => &["401"],
             Some("4 storm") => &["200", "503"],
             _ => &["200"],
         };
