@@ -51,6 +51,11 @@ struct Args {
     /// own, removed at the end. Without it the Redis scenarios are skipped.
     #[arg(long, env = "LIMEN_BENCH_REDIS_URL")]
     redis_url: Option<String>,
+    /// An environment variable for every server started, as NAME=VALUE
+    /// (repeatable): an allocator's setting such as MALLOC_ARENA_MAX=2, or
+    /// LD_PRELOAD of another allocator, to compare in one build.
+    #[arg(long = "server-env", value_name = "NAME=VALUE", value_parser = name_and_value)]
+    server_env: Vec<(String, String)>,
     /// Which stores to measure, of sqlite, postgres and redis.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres,redis")]
     stores: Vec<Store>,
@@ -75,6 +80,13 @@ enum Store {
     Postgres,
     /// Users in PostgreSQL, tokens and rate limits in Redis.
     Redis,
+}
+
+fn name_and_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("{text:?} is not NAME=VALUE")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -116,6 +128,13 @@ async fn run(args: Args) -> Result<(), BenchError> {
 
     let mut run = Run {
         limen,
+        // The names live as long as the run; leaking them keeps every
+        // setting a `(&'static str, String)` like the built-in ones.
+        server_env: args
+            .server_env
+            .iter()
+            .map(|(name, value)| (&*Box::leak(name.clone().into_boxed_str()), value.clone()))
+            .collect(),
         plan,
         params,
         hash,
@@ -170,6 +189,11 @@ async fn run(args: Args) -> Result<(), BenchError> {
         rows: run.rows,
         memory: run.memory,
         skipped,
+        server_env: args
+            .server_env
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect(),
     };
     report.write(&args.out)?;
     println!("{}", report.markdown());
@@ -184,6 +208,8 @@ async fn run(args: Args) -> Result<(), BenchError> {
 /// The state of one benchmark run.
 struct Run {
     limen: PathBuf,
+    /// `--server-env`, given to every server started.
+    server_env: Vec<(&'static str, String)>,
     plan: Plan,
     params: HashParams,
     hash: String,
@@ -208,6 +234,7 @@ impl Run {
         progress(&format!("{label}: seeding {} users and tokens", self.plan.users));
         let users = Arc::new(db.seed(self.plan.users, &self.hash, redis).await?);
         let mut settings = self.params.settings();
+        settings.extend(self.server_env.iter().cloned());
         if let Some(redis) = redis {
             settings.extend(redis.settings());
         }

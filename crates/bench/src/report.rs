@@ -68,6 +68,8 @@ pub struct Report {
     pub memory: Vec<MemoryReading>,
     /// Scenarios left out, and why.
     pub skipped: Vec<String>,
+    /// Extra environment of every server (`--server-env`), as NAME=VALUE.
+    pub server_env: Vec<String>,
 }
 
 impl Report {
@@ -87,6 +89,9 @@ impl Report {
             self.hash_params.parallelism,
             self.argon2_verifications_per_sec,
         );
+        if !self.server_env.is_empty() {
+            out.push_str(&format!("Server environment: {}\n\n", self.server_env.join(" ")));
+        }
         out.push_str("| scenario | request | store | conns | answers | req/s | p50 ms | p95 ms | p99 ms | ratio | notes |\n");
         out.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n");
         for row in &self.rows {

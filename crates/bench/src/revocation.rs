@@ -46,7 +46,11 @@ pub async fn delays(
         let validation =
             || Call::get("/authentication/user").header("authorization", format!("Bearer {token}"));
         for on_second_node in [false, true, false] {
-            let client = if on_second_node { &mut on_second } else { &mut on_first };
+            let client = if on_second_node {
+                &mut on_second
+            } else {
+                &mut on_first
+            };
             let (status, body) = client.call(validation()).await?;
             expect(status, 200, "validation before the logout", &body)?;
         }

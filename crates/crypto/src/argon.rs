@@ -2,8 +2,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use limen_domain::error::HashError;
 use limen_domain::model::Password;
@@ -46,14 +46,57 @@ impl Default for Argon2Config {
     }
 }
 
-/// A unit of hashing work, run on one of the hashing threads.
-type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+/// A unit of hashing work, run on one of the hashing threads with its workspace.
+type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Workspace) + Send>;
+
+/// A hashing thread's argon2 memory (`memory_kib`), allocated at its first
+/// hash and reused by every later one. Allocating it per hash left glibc
+/// holding about 230 MiB after a login storm (a freed 19 MiB block raises its
+/// mmap threshold, and later blocks stay in its arenas); returning it to the
+/// system each time (`MALLOC_MMAP_THRESHOLD_`, or mimalloc) fixed the memory
+/// but cost a quarter of the login rate in page faults. Kept, it is `memory_kib`
+/// per hashing thread, resident from the first login on, and never faulted in again.
+pub(crate) struct Workspace {
+    blocks: Vec<Block>,
+    /// The most blocks kept; a hash with larger costs (made before the
+    /// parameters were lowered) gets memory of its own for that one hash.
+    keep: usize,
+}
+
+impl Workspace {
+    fn new(keep: usize) -> Self {
+        Self {
+            blocks: Vec::new(),
+            keep,
+        }
+    }
+
+    /// argon2 of `password` and `salt` with `argon`'s algorithm, version and
+    /// parameters into `out`.
+    fn compute(
+        &mut self,
+        argon: &Argon2<'_>,
+        password: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        let needed = argon.params().block_count();
+        if needed > self.keep {
+            return argon.hash_password_into(password, salt, out);
+        }
+        if self.blocks.len() < needed {
+            // Every block is written before it is read: no need to clear it between hashes.
+            self.blocks.resize(needed, Block::default());
+        }
+        argon.hash_password_into_with_memory(password, salt, out, &mut self.blocks[..needed])
+    }
+}
 
 /// argon2id on dedicated, lower-priority threads, bounded by semaphores so that
 /// hashing never runs on an async worker and a login storm cannot take every
-/// thread. Dedicated threads also bound memory: each keeps at most one
-/// argon2 block (`memory_kib`) in its allocator arena, where tokio's blocking
-/// pool would grow threads, and arenas, without bound under a storm.
+/// thread. Dedicated threads also bound memory: each keeps one argon2
+/// workspace (`memory_kib`), where tokio's blocking pool would grow threads,
+/// and their memory, without bound under a storm.
 pub struct Argon2Hasher {
     params: Params,
     running: Arc<Semaphore>,
@@ -70,7 +113,7 @@ impl Argon2Hasher {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|err| HashError::Internal(err.to_string()))?;
-        let dummy_hash = hash_with(&argon, &random)?;
+        let dummy_hash = hash_with(&argon, &mut Workspace::new(0), &random)?;
         let concurrent = config.max_concurrent.max(1);
         let jobs = spawn_threads(concurrent, &argon, config.niceness)?;
         Ok(Self {
@@ -87,7 +130,7 @@ impl Argon2Hasher {
     async fn run<T, F>(&self, work: F) -> Result<T, HashError>
     where
         T: Send + 'static,
-        F: FnOnce(&Argon2<'static>) -> Result<T, HashError> + Send + 'static,
+        F: FnOnce(&Argon2<'static>, &mut Workspace) -> Result<T, HashError> + Send + 'static,
     {
         let _admitted = self
             .admitted
@@ -102,9 +145,9 @@ impl Argon2Hasher {
             .map_err(|_| HashError::Internal("hashing pool closed".into()))?;
         let (answer, answered) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |argon| {
+            .send(Box::new(move |argon, workspace| {
                 // The caller may have gone away (client disconnected); nothing to tell.
-                let _ = answer.send(work(argon));
+                let _ = answer.send(work(argon, workspace));
             }))
             .map_err(|_| HashError::Internal("the hashing threads have stopped".into()))?;
         answered
@@ -137,6 +180,7 @@ fn spawn_threads(
             .name(format!("limen-hash-{index}"))
             .spawn(move || {
                 lower_priority(niceness);
+                let mut workspace = Workspace::new(argon.params().block_count());
                 loop {
                     // A poisoned lock means another hashing thread panicked while
                     // taking a job; the queue itself is intact.
@@ -147,7 +191,7 @@ fn spawn_threads(
                     let Ok(job) = next else { return };
                     // A panicking job drops its answer channel (the caller gets an
                     // error); the thread survives to run the next one.
-                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&argon)));
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&argon, &mut workspace)));
                 }
             })
             .map_err(|err| HashError::Internal(format!("cannot start a hashing thread: {err}")))?;
@@ -180,19 +224,63 @@ fn crossplatform_value(niceness: u8) -> u8 {
         .unwrap_or(0)
 }
 
-fn hash_with(argon: &Argon2<'_>, password: &[u8]) -> Result<String, HashError> {
+/// A new PHC string of `password` with a random salt and `argon`'s parameters.
+fn hash_with(argon: &Argon2<'_>, workspace: &mut Workspace, password: &[u8]) -> Result<String, HashError> {
+    let internal = |err: &dyn std::fmt::Display| HashError::Internal(err.to_string());
     let salt = SaltString::generate(&mut OsRng);
-    argon
-        .hash_password(password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|err| HashError::Internal(err.to_string()))
+    let mut salt_buffer = [0u8; Salt::MAX_LENGTH];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(|err| internal(&err))?;
+    let length = argon.params().output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(length, |out| {
+        workspace
+            .compute(argon, password, salt_bytes, out)
+            .map_err(argon2::password_hash::Error::from)
+    })
+    .map_err(|err| internal(&err))?;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon.params()).map_err(|err| internal(&err))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the argon2 PHC string `stored`, computed with
+/// the algorithm, version and parameters the string names.
+fn verify_with(workspace: &mut Workspace, password: &[u8], stored: &str) -> Result<bool, HashError> {
+    let malformed = |err: &dyn std::fmt::Display| HashError::MalformedHash(err.to_string());
+    let parsed = PasswordHash::new(stored).map_err(|err| malformed(&err))?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(HashError::MalformedHash(
+            "an argon2 hash without salt or output".into(),
+        ));
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|err| malformed(&err))?;
+    let version = parsed
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+        .map_err(|err| malformed(&err))?;
+    let params = Params::try_from(&parsed).map_err(|err| malformed(&err))?;
+    let argon = Argon2::new(algorithm, version, params);
+    let mut salt_buffer = [0u8; Salt::MAX_LENGTH];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(|err| malformed(&err))?;
+    let computed = Output::init_with(expected.len(), |out| {
+        workspace
+            .compute(&argon, password, salt_bytes, out)
+            .map_err(argon2::password_hash::Error::from)
+    })
+    .map_err(|err| HashError::Internal(err.to_string()))?;
+    // `Output`'s equality is constant-time.
+    Ok(computed == expected)
 }
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let password = password.clone();
-        self.run(move |argon| hash_with(argon, password.expose().as_bytes()))
+        self.run(move |argon, workspace| hash_with(argon, workspace, password.expose().as_bytes()))
             .await
     }
 
@@ -206,7 +294,7 @@ impl PasswordHasher for Argon2Hasher {
             let (password, stored) = (password.clone(), stored.to_owned());
             return self
                 .run(
-                    move |_| match legacy::verify(format, password.expose().as_bytes(), &stored)? {
+                    move |_, _| match legacy::verify(format, password.expose().as_bytes(), &stored)? {
                         true => Ok(PasswordCheck::Match { needs_rehash: true }),
                         false => Ok(PasswordCheck::Mismatch),
                     },
@@ -218,13 +306,10 @@ impl PasswordHasher for Argon2Hasher {
         let needs_rehash = !self.is_current(&parsed) || hash.len() != stored.len();
         let owned_hash = hash.to_owned();
         let password = password.clone();
-        self.run(move |argon| {
-            let parsed =
-                PasswordHash::new(&owned_hash).map_err(|err| HashError::MalformedHash(err.to_string()))?;
-            match argon.verify_password(password.expose().as_bytes(), &parsed) {
-                Ok(()) => Ok(PasswordCheck::Match { needs_rehash }),
-                Err(argon2::password_hash::Error::Password) => Ok(PasswordCheck::Mismatch),
-                Err(err) => Err(HashError::Internal(err.to_string())),
+        self.run(move |_, workspace| {
+            match verify_with(workspace, password.expose().as_bytes(), &owned_hash)? {
+                true => Ok(PasswordCheck::Match { needs_rehash }),
+                false => Ok(PasswordCheck::Mismatch),
             }
         })
         .await
@@ -328,6 +413,36 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_kept_workspace_agrees_with_the_reference_implementation() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let params = |m| Params::new(m, 1, 1, None).unwrap();
+        let small = Argon2::new(Algorithm::Argon2id, Version::V0x13, params(64));
+        let larger = Argon2::new(Algorithm::Argon2id, Version::V0x13, params(256));
+        let mut workspace = Workspace::new(params(64).block_count());
+        // Ours, checked by the crate's own verifier, several times in one workspace.
+        for password in ["first", "second"] {
+            let ours = hash_with(&small, &mut workspace, password.as_bytes()).unwrap();
+            let parsed = PasswordHash::new(&ours).unwrap();
+            assert!(small.verify_password(password.as_bytes(), &parsed).is_ok());
+            assert!(small.verify_password(b"other", &parsed).is_err());
+        }
+        // The crate's, checked by ours: kept parameters, larger ones (memory
+        // of its own), argon2i, and the kept parameters again afterwards.
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, params(64));
+        for argon in [&small, &larger, &argon2i, &small] {
+            let salt = SaltString::generate(&mut OsRng);
+            let theirs = argon.hash_password(b"pw", &salt).unwrap().to_string();
+            assert!(verify_with(&mut workspace, b"pw", &theirs).unwrap(), "{theirs}");
+            assert!(!verify_with(&mut workspace, b"pW", &theirs).unwrap(), "{theirs}");
+        }
+        assert_eq!(
+            workspace.blocks.len(),
+            params(64).block_count(),
+            "larger costs are not kept"
+        );
+    }
+
     /// The nice value of the thread running this, from /proc (Linux).
     fn own_niceness() -> i64 {
         let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
@@ -340,7 +455,7 @@ mod tests {
     async fn hashing_runs_on_named_threads_at_the_configured_niceness() {
         let hasher = small(1, 1);
         let (name, nice) = hasher
-            .run(|_| Ok((std::thread::current().name().map(String::from), own_niceness())))
+            .run(|_, _| Ok((std::thread::current().name().map(String::from), own_niceness())))
             .await
             .unwrap();
         assert_eq!(name.as_deref(), Some("limen-hash-0"));
@@ -351,7 +466,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_is_an_error_and_the_thread_survives() {
         let hasher = small(1, 1);
-        let failed = hasher.run::<(), _>(|_| panic!("boom")).await;
+        let failed = hasher.run::<(), _>(|_, _| panic!("boom")).await;
         assert!(matches!(failed, Err(HashError::Internal(_))));
         assert!(hasher.hash(&Password::new("still works")).await.is_ok());
     }
