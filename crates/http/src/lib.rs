@@ -18,6 +18,7 @@ mod logging;
 mod openapi;
 #[cfg(test)]
 mod parser_properties;
+mod request_id;
 mod state;
 mod tokens;
 
@@ -25,6 +26,7 @@ pub use background::Background;
 pub use lime::{UserField, UserFields};
 pub use logging::RequestSpan;
 pub use openapi::{openapi, openapi_json};
+pub use request_id::request_id;
 pub use state::{
     AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck,
 };

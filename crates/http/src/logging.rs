@@ -8,17 +8,24 @@ use actix_web::{Error, HttpMessage};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
+use crate::request_id::RequestIdentity;
+
 /// The root span of every request: method, route pattern (`/account/checkEmail/{code}`,
 /// never the values in it; `(no route)` for paths that match none), request id, status.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        // The `X-Request-Id` one (`request_id` middleware) when it ran,
+        // tracing-actix-web's own otherwise.
+        let request_id = {
+            let extensions = request.extensions();
+            extensions
+                .get::<RequestIdentity>()
+                .map(ToString::to_string)
+                .or_else(|| extensions.get::<RequestId>().map(ToString::to_string))
+                .unwrap_or_default()
+        };
         // A path that matches no route is not logged: it may carry a token.
         let route = request.match_pattern().unwrap_or_else(|| "(no route)".to_owned());
         tracing::info_span!(

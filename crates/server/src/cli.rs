@@ -41,6 +41,9 @@ pub enum Command {
     /// Limen (or another relying party) in `bankid.mode = "test"` to use; its
     /// outcomes come from `[bankid.simulator]`. Never for production.
     BankidSimulator(SimulatorArgs),
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print the OpenAPI 3.1 description of every route (as `GET /openapi.json` serves it).
     Openapi {
         /// Write it to this file instead of standard output (docs/openapi.json in the repository).
@@ -86,6 +89,15 @@ pub enum TokenCommand {
         /// The token's id.
         id: i64,
     },
+}
+
+/// `limen config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the configuration (`--config`, `LIMEN_*`) as `serve`
+    /// would, without connecting to anything, and print what it amounts to;
+    /// exits 1 with the reason when it is invalid.
+    Check,
 }
 
 /// `limen secrets …`.

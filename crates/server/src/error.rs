@@ -11,8 +11,9 @@ pub enum CliError {
     /// The configuration could not be loaded.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The database failed.
-    #[error("database: {0}")]
+    /// A store failed: the database, Redis or the user directory (the
+    /// message names which).
+    #[error("{0}")]
     Store(#[from] StoreError),
     /// The password hasher could not be built.
     #[error("password hasher: {0}")]

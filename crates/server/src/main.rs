@@ -14,18 +14,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ServeArgs};
+use crate::cli::{Cli, Command, ConfigCommand, ServeArgs};
 use crate::config::Config;
 use crate::error::CliError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = Config::load(cli.config.as_deref())
+    let result = Config::load(cli.config.as_deref(), cli.database_url.as_deref())
         .map_err(CliError::from)
-        .and_then(|mut config| {
-            if let Some(url) = &cli.database_url {
-                config.database_url.clone_from(url);
-            }
+        .and_then(|config| {
             let serving = matches!(cli.command, None | Some(Command::Serve(_)));
             logging::init(&config, serving);
             actix_web::rt::System::new().block_on(run(cli.command, config))
@@ -47,6 +44,7 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::Token(command) => commands::token::run(&config, command).await,
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
         Command::BankidSimulator(args) => commands::bankid_simulator::run(&config, args).await,
+        Command::Config(ConfigCommand::Check) => commands::config::check(&config),
         Command::Openapi { output } => commands::openapi::run(output.as_deref()),
     }
 }

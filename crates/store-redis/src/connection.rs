@@ -12,7 +12,7 @@ use crate::{RedisRateLimiter, RedisTokenStore};
 /// How to reach Redis.
 #[derive(Clone)]
 pub struct RedisConfig {
-    /// `redis://[:password@]host:port/db` (or `rediss://` for TLS).
+    /// `redis://[:password@]host:port/db`; this build has no TLS (`rediss://`).
     pub url: String,
     /// Put before every key, so that several Limen deployments (or tests)
     /// can share one Redis.

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bankid_simulator;
+pub mod config;
 pub mod import;
 pub mod migrate;
 pub mod openapi;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use limen_domain::ports::RateLimiter;
 use limen_http::{Background, RequestSpan};
@@ -36,6 +37,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
+            // Outside the tracing span, so that the span carries its id.
+            .wrap(from_fn(limen_http::request_id))
             .configure(limen_http::configure(state.clone()))
     })
     .shutdown_timeout(config.http.shutdown_timeout_secs);

@@ -662,9 +662,35 @@ fn is_configuration_key(key: &str) -> bool {
     key != "config" && !key.starts_with("test_")
 }
 
+/// Levels a log filter may name.
+const LOG_LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// `log_level` is a level or comma-separated `target=level` directives. A
+/// bare word that is not a level would be taken by the filter as a target
+/// ("infoo": log everything from a module of that name, nothing else), so it
+/// is refused rather than silently logging nothing.
+fn check_log_level(filter: &str) -> Result<(), String> {
+    let wrong = |why: String| Err(format!("log_level {filter:?}: {why}"));
+    if filter.trim().is_empty() {
+        return wrong(format!("empty; use one of {}", LOG_LEVELS.join(", ")));
+    }
+    for directive in filter.split(',').map(str::trim) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, level)| level);
+        if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return wrong(format!(
+                "{directive:?} names no level; use one of {} or target=level",
+                LOG_LEVELS.join(", ")
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter).map_err(|err| format!("log_level {filter:?}: {err}"))?;
+    Ok(())
+}
+
 impl Config {
-    /// Loads defaults, then `file` (if given), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+    /// Loads defaults, then `file` (if given), then the environment, then
+    /// `database_url` (the command line's `--database-url`), and validates the result.
+    pub fn load(file: Option<&Path>, database_url: Option<&str>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
@@ -735,12 +761,17 @@ impl Config {
             })?;
             config.secrets_key = Some(key.trim().to_owned());
         }
+        // The command line's --database-url wins, and is validated like the rest.
+        if let Some(url) = database_url {
+            url.clone_into(&mut config.database_url);
+        }
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
+        check_log_level(&self.log_level).map_err(ConfigError::Invalid)?;
         if self.http.max_body_bytes == 0 {
             return invalid("http.max_body_bytes must be positive");
         }
@@ -943,6 +974,23 @@ mod tests {
         assert!(!is_configuration_key("CONFIG"), "as the environment spells it");
         assert!(!is_configuration_key("TEST_POSTGRES_URL"));
         assert!(is_configuration_key("database_url"));
+    }
+
+    #[test]
+    fn a_log_level_must_name_levels() {
+        for good in [
+            "info",
+            "WARN",
+            "limen=debug,warn",
+            "limen_http=trace,sqlx=warn",
+            "off",
+        ] {
+            assert!(check_log_level(good).is_ok(), "{good}");
+        }
+        for bad in ["", "infoo", "verbose", "limen=loud", "info,limen"] {
+            let err = check_log_level(bad).unwrap_err();
+            assert!(err.starts_with("log_level"), "{err}");
+        }
     }
 
     #[test]

@@ -116,8 +116,29 @@ impl Config {
                 "redis_url (or redis_url_file) is required when tokens or rate_limit use Redis".into(),
             );
         }
+        if self
+            .redis_url
+            .as_deref()
+            .is_some_and(|url| url.trim_start().starts_with("rediss:"))
+        {
+            return invalid(
+                "redis_url: rediss:// (TLS) is not built into Limen; reach Redis over a private network, \
+                 or through a local TLS tunnel such as stunnel with a redis:// URL"
+                    .into(),
+            );
+        }
         if self.redis.timeout_secs == 0 {
             return invalid("redis.timeout_secs must be positive".into());
+        }
+        if self.cache.enabled && self.cache.max_staleness_secs == 0 {
+            return invalid(
+                "cache.max_staleness_secs must be positive (an entry trusted for no time is never used); \
+                 to read the store on every validation set cache.enabled = false"
+                    .into(),
+            );
+        }
+        if self.cache.poll_interval_ms < 10 {
+            return invalid("cache.poll_interval_ms must be at least 10".into());
         }
         if self.cluster.nodes == Nodes::Several {
             if self.database_url.starts_with("sqlite:") {

@@ -69,7 +69,7 @@ pub async fn shared(
     // few times a second on SQLite and MySQL).
     let invalidations: Arc<dyn Invalidations> = match (&config.tokens.backend, &redis) {
         (TokensBackend::Redis, Some(redis)) => Arc::new(redis.invalidations()),
-        _ => database.invalidations(Duration::from_millis(config.cache.poll_interval_ms.max(10))),
+        _ => database.invalidations(Duration::from_millis(config.cache.poll_interval_ms)),
     };
     let section = &config.cache;
     let cache = section.enabled.then(|| CacheSettings {

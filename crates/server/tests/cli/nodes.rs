@@ -269,4 +269,29 @@ fn several_nodes_refuse_per_node_state_and_say_why() {
         stderr.contains("rate_limit.backend") && stderr.contains("memory"),
         "{stderr}"
     );
+    // The command line's database is held to the same rule as the configured one.
+    let mut command = scratch.command();
+    command
+        .args([
+            "--database-url",
+            "sqlite://elsewhere.db?mode=rwc",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("LIMEN_CLUSTER__NODES", "several")
+        .env("LIMEN_RATE_LIMIT__BACKEND", "sql")
+        .env("LIMEN_DATABASE_URL", "postgres://postgres@127.0.0.1:9/none");
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SQLite"), "{stderr}");
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_CACHE__MAX_STALENESS_SECS", "0");
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cache.max_staleness_secs"), "{stderr}");
 }

@@ -104,6 +104,49 @@ async fn tokens_in_the_query_string_never_reach_the_log() {
 }
 
 #[tokio::test]
+async fn request_ids_are_kept_or_made_answered_and_logged() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_LOG_FORMAT", "json");
+    let server = Server::start(command);
+    let http = client().await;
+    let kept = http
+        .get(format!("{}/authentication/user", server.base))
+        .header("x-request-id", "proxy-7f3c:01")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 401);
+    assert_eq!(kept.headers()["x-request-id"], "proxy-7f3c:01");
+    let mut made = Vec::new();
+    for offered in [None, Some("two words\"{}")] {
+        let mut request = http.get(format!("{}/healthz", server.base));
+        if let Some(offered) = offered {
+            request = request.header("x-request-id", offered);
+        }
+        let answer = request.send().await.unwrap();
+        let id = answer.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        made.push(id);
+    }
+    assert_ne!(made[0], made[1]);
+    let log = server.log.clone();
+    assert!(server.terminate());
+    let log = log.lock().unwrap().clone();
+    for id in ["proxy-7f3c:01", made[0].as_str(), made[1].as_str()] {
+        let line = log
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line.to_string().contains(id))
+            .unwrap_or_else(|| panic!("no log line with request id {id}:\n{log}"));
+        assert!(line.to_string().contains("request_id"), "{line}");
+    }
+    assert!(!log.contains("two words"), "{log}");
+}
+
+#[tokio::test]
 async fn json_logs_and_environment_overrides_take_effect() {
     let scratch = Scratch::new();
     let file = scratch.dir.join("limen.toml");
@@ -279,4 +322,61 @@ async fn oversized_and_malformed_requests_on_the_wire_are_refused_and_serving_go
         server.terminate(),
         "the server did not exit cleanly after bad requests"
     );
+}
+
+#[test]
+fn config_check_validates_without_serving() {
+    let scratch = Scratch::new();
+    let good = scratch.dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "listen = \"127.0.0.1:9\"\nlog_level = \"limen_http=debug,warn\"\n\
+         database_url = \"postgres://limen:hunter2@db.invalid/limen\"\nallow_unsealed_secrets = true\n",
+    )
+    .unwrap();
+    let mut command = scratch.command();
+    command.env_remove("LIMEN_DATABASE_URL");
+    let output = crate::helpers::run_with(
+        command,
+        &["--config", good.to_str().unwrap(), "config", "check"],
+        "",
+    );
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.starts_with("configuration is valid"), "{out}");
+    assert!(
+        out.contains("127.0.0.1:9") && out.contains("limen_http=debug,warn"),
+        "{out}"
+    );
+    assert!(
+        out.contains("db.invalid") && !out.contains("hunter2"),
+        "the password is masked: {out}"
+    );
+    // Nothing was created: a check is not a start.
+    assert!(
+        std::fs::read_dir(&scratch.dir).unwrap().count() == 1,
+        "only good.toml"
+    );
+
+    for (file, wanted) in [
+        ("log_level = \"infoo\"\n", "log_level"),
+        ("lisen = \"127.0.0.1:9\"\n", "lisen"),
+        ("[cache]\nmax_staleness_secs = 0\n", "cache.max_staleness_secs"),
+        (
+            "redis_url = \"rediss://cache.invalid\"\n[tokens]\nbackend = \"redis\"\n",
+            "rediss://",
+        ),
+    ] {
+        let bad = scratch.dir.join("bad.toml");
+        std::fs::write(&bad, file).unwrap();
+        let err = scratch.fails(&["--config", bad.to_str().unwrap(), "config", "check"], "");
+        assert!(
+            err.contains("invalid configuration") && err.contains(wanted),
+            "{file}: {err}"
+        );
+    }
 }
