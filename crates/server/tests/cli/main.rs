@@ -6,6 +6,7 @@
 mod admin;
 mod backends;
 mod bankid_demo;
+mod deploy;
 mod faults;
 mod helpers;
 mod import;

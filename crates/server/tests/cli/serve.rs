@@ -380,3 +380,41 @@ fn config_check_validates_without_serving() {
         );
     }
 }
+
+#[tokio::test]
+async fn probe_answers_whether_a_running_server_is_ready() {
+    let scratch = Scratch::new();
+    let port = crate::helpers::free_port();
+    let listen = format!("0.0.0.0:{port}");
+    let mut command = scratch.command();
+    command.args(["serve"]).env("LIMEN_LISTEN", &listen);
+    let server = Server::start(command);
+    // The configured wildcard address is asked on loopback, as a container's HEALTHCHECK does.
+    let mut probe = scratch.command();
+    probe.env("LIMEN_LISTEN", &listen).arg("probe");
+    let output = tokio::task::spawn_blocking(move || probe.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("/readyz: 200"));
+    assert!(server.terminate());
+    let mut probe = scratch.command();
+    probe
+        .env("LIMEN_LISTEN", &listen)
+        .args(["probe", "--timeout-secs", "2"]);
+    let output = tokio::task::spawn_blocking(move || probe.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/readyz") && stderr.contains("no answer"),
+        "{stderr}"
+    );
+}
