@@ -8,6 +8,7 @@ mod error;
 mod import;
 mod keyfile;
 mod logging;
+mod tls;
 mod wiring;
 
 use std::process::ExitCode;

@@ -12,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::tls::ReloadingCertificate;
 use crate::wiring::{Core, Purpose};
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
@@ -19,6 +20,13 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    // Read before anything starts: a certificate that cannot be used stops the start.
+    let certificate = config
+        .http
+        .tls
+        .as_ref()
+        .map(ReloadingCertificate::load)
+        .transpose()?;
     let core = Core::start(&config, Purpose::Serve).await?;
     if core.seals_secrets {
         // Secrets sealed by an older version, or before a key existed, are
@@ -49,17 +57,28 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
         .client_request_timeout(Duration::from_secs(10))
         // Limen stops the server itself (`shut_down_on_signal`), so that work
         // left running after an answer finishes before the workers stop.
-        .disable_signals()
-        .bind(&config.listen)
-        .map_err(|source| CliError::Io {
-            context: format!("cannot listen on {}", config.listen),
-            source,
-        })?;
+        .disable_signals();
+    let server = match &certificate {
+        Some(certificate) => server.bind_rustls_0_23(&config.listen, certificate.server_config()?),
+        None => server.bind(&config.listen),
+    }
+    .map_err(|source| CliError::Io {
+        context: format!("cannot listen on {}", config.listen),
+        source,
+    })?;
     // Installed before the address is announced: a SIGTERM from then on is
-    // a graceful shutdown.
+    // a graceful shutdown, a SIGHUP a reload of the certificate.
     let signals = Signals::install()?;
+    let reloads = match certificate {
+        Some(certificate) => Some(actix_web::rt::spawn(reload_on_hangup(
+            certificate,
+            Signals::hangups()?,
+        ))),
+        None => None,
+    };
+    let scheme = if reloads.is_some() { "https" } else { "http" };
     for address in server.addrs() {
-        tracing::info!("listening on http://{address}");
+        tracing::info!("listening on {scheme}://{address}");
     }
     let server = server.run();
     let shutdown = actix_web::rt::spawn(shut_down_on_signal(
@@ -73,6 +92,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
         source,
     })?;
     shutdown.abort();
+    if let Some(reloads) = reloads {
+        reloads.abort();
+    }
     tracing::info!("shut down");
     purge.abort();
     if let Some(simulator) = core.simulator {
@@ -126,12 +148,28 @@ impl Signals {
         })
     }
 
+    /// SIGHUPs, which would otherwise end the process.
+    fn hangups() -> Result<tokio::signal::unix::Signal, CliError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::hangup()).map_err(|source| CliError::Io {
+            context: "cannot install the SIGHUP handler".into(),
+            source,
+        })
+    }
+
     /// The name of the next one to arrive.
     async fn next(&mut self) -> &'static str {
         tokio::select! {
             _ = self.terminate.recv() => "SIGTERM",
             _ = self.interrupt.recv() => "SIGINT",
         }
+    }
+}
+
+/// Reads the TLS certificate again on every SIGHUP.
+async fn reload_on_hangup(certificate: Arc<ReloadingCertificate>, mut hangups: tokio::signal::unix::Signal) {
+    while hangups.recv().await.is_some() {
+        certificate.reload();
     }
 }
 

@@ -157,6 +157,18 @@ pub struct HttpSection {
     pub shutdown_timeout_secs: u64,
     /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
+    /// Serve HTTPS with this certificate; plain HTTP without it.
+    pub tls: Option<TlsSection>,
+}
+
+/// `[http.tls]`: the certificate `serve` presents, read again on SIGHUP.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM: the server's certificate first, then the intermediates.
+    pub cert_file: PathBuf,
+    /// PEM: its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
 }
 
 /// `[password]`.
@@ -609,6 +621,7 @@ impl Default for HttpSection {
             workers: 0,
             shutdown_timeout_secs: 30,
             trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 }

@@ -20,5 +20,6 @@ mod registration;
 mod schemathesis;
 mod serve;
 mod storm;
+mod tls;
 mod tokens;
 mod two_factor;
