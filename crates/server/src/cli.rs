@@ -77,6 +77,9 @@ pub enum TokenCommand {
         /// The owner's username.
         #[arg(long, value_name = "USERNAME")]
         user: String,
+        /// One JSON array of objects instead.
+        #[arg(long)]
+        json: bool,
     },
     /// Refuse a token until it is enabled again.
     Disable {
@@ -154,7 +157,29 @@ pub enum UserCommand {
     /// Create a user.
     Add(AddUserArgs),
     /// List users, one per line: id, username, e-mail, state.
-    List,
+    List {
+        /// One JSON array of objects instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user: identity, Limen's state, second factor, tokens.
+    Show {
+        /// The user's username.
+        username: String,
+        /// One JSON object instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user and everything Limen keeps of them: tokens, second
+    /// factor, locks, Limen's account state, and the directory's entry.
+    Delete {
+        /// The user's username.
+        username: String,
+        /// Do not ask: without it the command asks on a terminal and refuses
+        /// when standard input is not one.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Set a user's password (read from standard input) and end their sessions.
     Passwd {
         /// The user's username.

@@ -149,6 +149,13 @@ impl AccountService {
         }
     }
 
+    /// The user with this username and Limen's lock of them.
+    pub async fn summary(&self, username: &str) -> Result<AccountSummary, DomainError> {
+        let user = self.find(username).await?;
+        let locked_until = self.attempts.account(user.id).blocked().await?;
+        Ok(AccountSummary { user, locked_until })
+    }
+
     /// The user with this username, or `UnknownUser`.
     pub async fn find(&self, username: &str) -> Result<User, DomainError> {
         self.users

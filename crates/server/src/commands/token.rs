@@ -28,10 +28,16 @@ pub async fn run(config: &Config, command: TokenCommand) -> Result<(), CliError>
                 time(issued.record.expires_at)
             );
         }
-        TokenCommand::List { user } => {
+        TokenCommand::List { user, json } => {
             let now = Utc::now();
-            for token in tokens.list(&user).await? {
-                println!("{}", list_line(&token, now));
+            let listed = tokens.list(&user).await?;
+            if json {
+                let entries: Vec<_> = listed.iter().map(|token| token_json(token, now)).collect();
+                println!("{}", serde_json::Value::Array(entries));
+            } else {
+                for token in &listed {
+                    println!("{}", list_line(token, now));
+                }
             }
         }
         TokenCommand::Disable { id } => {
@@ -55,10 +61,9 @@ fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// `id state created expires last-used note`, tab-separated; state is `active`,
-/// `disabled`, `revoked` or `expired`, and a missing last use or note is `-`.
-fn list_line(token: &TokenRecord, now: DateTime<Utc>) -> String {
-    let state = if token.revoked_at.is_some() {
+/// `active`, `disabled`, `revoked` or `expired`.
+fn state(token: &TokenRecord, now: DateTime<Utc>) -> &'static str {
+    if token.revoked_at.is_some() {
         "revoked"
     } else if token.expires_at <= now {
         "expired"
@@ -66,7 +71,25 @@ fn list_line(token: &TokenRecord, now: DateTime<Utc>) -> String {
         "disabled"
     } else {
         "active"
-    };
+    }
+}
+
+/// A token as `token list --json` prints it (never its secret).
+fn token_json(token: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "id": token.id.0,
+        "state": state(token, now),
+        "created_at": time(token.created_at),
+        "expires_at": time(token.expires_at),
+        "last_used_at": token.last_used_at.map(time),
+        "note": token.attributes.note,
+    })
+}
+
+/// `id state created expires last-used note`, tab-separated; a missing last
+/// use or note is `-`.
+fn list_line(token: &TokenRecord, now: DateTime<Utc>) -> String {
+    let state = state(token, now);
     format!(
         "{}\t{state}\t{}\t{}\t{}\t{}",
         token.id.0,

@@ -1,6 +1,8 @@
 //! `limen user …`.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
+
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use limen_domain::DomainError;
 use limen_domain::model::{Password, Role};
@@ -35,11 +37,49 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                 .map_err(|err| read_only(config, err, "new users"))?;
             println!("created user {} with id {}", user.username, user.id);
         }
-        UserCommand::List => {
+        UserCommand::List { json } => {
             let now = chrono::Utc::now();
-            for summary in accounts.list().await? {
-                println!("{}", list_line(&summary, now));
+            let summaries = accounts.list().await?;
+            if json {
+                let entries: Vec<_> = summaries.iter().map(|summary| user_json(summary, now)).collect();
+                println!("{}", serde_json::Value::Array(entries));
+            } else {
+                for summary in &summaries {
+                    println!("{}", list_line(summary, now));
+                }
             }
+        }
+        UserCommand::Show { username, json } => {
+            let now = chrono::Utc::now();
+            let summary = accounts.summary(&username).await?;
+            let mut shown = user_json(&summary, now);
+            shown["two_factor"] = core.services.two_factor.is_enabled(summary.user.id).await?.into();
+            let tokens = core.services.api_tokens.list(&username).await?;
+            shown["active_access_tokens"] =
+                tokens.iter().filter(|token| token.is_live_at(now)).count().into();
+            if json {
+                println!("{shown}");
+            } else if let Some(fields) = shown.as_object() {
+                for (key, value) in fields {
+                    let value = match value {
+                        serde_json::Value::String(text) => text.clone(),
+                        serde_json::Value::Null => "-".into(),
+                        other => other.to_string(),
+                    };
+                    println!("{key:<22}{value}");
+                }
+            }
+        }
+        UserCommand::Delete { username, yes } => {
+            let user = accounts.find(&username).await?;
+            if !yes {
+                confirm_deletion(&user.username)?;
+            }
+            accounts
+                .delete(&user)
+                .await
+                .map_err(|err| read_only(config, err, "deletions"))?;
+            println!("deleted {username} with their tokens, second factor, locks and account");
         }
         UserCommand::Passwd { username, .. } => {
             accounts
@@ -94,17 +134,73 @@ fn read_only(config: &Config, err: DomainError, what: &str) -> CliError {
     }
 }
 
-/// `id username email state`, where state is `enabled`, `disabled` or `locked`.
-fn list_line(summary: &AccountSummary, now: chrono::DateTime<chrono::Utc>) -> String {
-    let user = &summary.user;
-    let state = if !user.enabled {
+/// `enabled`, `disabled` or `locked`.
+fn state(summary: &AccountSummary, now: DateTime<Utc>) -> &'static str {
+    if !summary.user.enabled {
         "disabled"
     } else if summary.locked_until.is_some_and(|until| until > now) {
         "locked"
     } else {
         "enabled"
-    };
-    format!("{}\t{}\t{}\t{state}", user.id, user.username, user.email)
+    }
+}
+
+/// `id username email state`, tab-separated.
+fn list_line(summary: &AccountSummary, now: DateTime<Utc>) -> String {
+    let user = &summary.user;
+    format!(
+        "{}\t{}\t{}\t{}",
+        user.id,
+        user.username,
+        user.email,
+        state(summary, now)
+    )
+}
+
+/// A user as `--json` prints it: never a password hash or key.
+fn user_json(summary: &AccountSummary, now: DateTime<Utc>) -> serde_json::Value {
+    let user = &summary.user;
+    let time = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    serde_json::json!({
+        "id": user.id.0,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "personal_number": user.personal_number,
+        "state": state(summary, now),
+        "locked_until": summary.locked_until.filter(|until| *until > now).map(time),
+        "role": user.role.as_str(),
+        "email_verified_at": user.email_verified_at.map(time),
+        "created_at": time(user.created_at),
+        "last_login_at": user.last_login_at.map(time),
+    })
+}
+
+/// Asks on the terminal for the username again; refuses without a terminal.
+fn confirm_deletion(username: &str) -> Result<(), CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "deleting {username} cannot be undone: add --yes to confirm (standard input is not a terminal to ask on)"
+        )));
+    }
+    eprint!(
+        "Delete {username} and their tokens, second factor, locks and account? Type the username to confirm: "
+    );
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            context: "cannot read the confirmation".into(),
+            source,
+        })?;
+    if line.trim() != username {
+        return Err(CliError::Usage(format!(
+            "not confirmed; {username} was not deleted"
+        )));
+    }
+    Ok(())
 }
 
 /// The first line of standard input, without its line ending.

@@ -16,6 +16,10 @@ fn every_command_has_help() {
         vec!["user", "unlock", "--help"],
         vec!["user", "reset-2fa", "--help"],
         vec!["user", "set-role", "--help"],
+        vec!["user", "show", "--help"],
+        vec!["user", "delete", "--help"],
+        vec!["config", "check", "--help"],
+        vec!["probe", "--help"],
         vec!["token", "--help"],
         vec!["token", "create", "--help"],
         vec!["token", "list", "--help"],
@@ -233,4 +237,82 @@ fn an_unreachable_database_is_reported() {
         "",
     );
     assert!(err.contains("cannot connect"), "{err}");
+}
+
+#[test]
+fn users_are_shown_listed_as_json_and_deleted_with_everything_they_own() {
+    let scratch = Scratch::new();
+    for name in ["ann", "bo"] {
+        scratch.ok(
+            &[
+                "user",
+                "add",
+                "--username",
+                name,
+                "--email",
+                &format!("{name}@example.com"),
+                "--password-stdin",
+            ],
+            "long enough password\n",
+        );
+    }
+    let token = scratch.ok(&["token", "create", "--user", "ann", "--note", "ci"], "");
+    assert!(!token.trim().is_empty());
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&scratch.ok(&["user", "list", "--json"], "")).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ann", "bo"]);
+    assert_eq!(listed[0]["state"], "enabled");
+    assert!(
+        !listed.to_string().contains("argon2"),
+        "no hash in a listing: {listed}"
+    );
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&scratch.ok(&["user", "show", "ann", "--json"], "")).unwrap();
+    assert_eq!(shown["email"], "ann@example.com");
+    assert_eq!(shown["two_factor"], false);
+    assert_eq!(shown["active_access_tokens"], 1);
+    assert_eq!(shown["role"], "user");
+    let text = scratch.ok(&["user", "show", "ann"], "");
+    assert!(
+        text.contains("username") && text.contains("ann@example.com"),
+        "{text}"
+    );
+
+    let tokens: serde_json::Value =
+        serde_json::from_str(&scratch.ok(&["token", "list", "--user", "ann", "--json"], "")).unwrap();
+    assert_eq!(tokens[0]["state"], "active");
+    assert_eq!(tokens[0]["note"], "ci");
+    assert!(
+        !tokens.to_string().contains(token.trim()),
+        "the secret is never listed"
+    );
+
+    // Without --yes and without a terminal to ask on, nothing is deleted.
+    let refused = scratch.fails(&["user", "delete", "ann"], "ann\n");
+    assert!(refused.contains("--yes"), "{refused}");
+    assert!(
+        scratch
+            .ok(&["user", "show", "ann"], "")
+            .contains("ann@example.com")
+    );
+
+    let out = scratch.ok(&["user", "delete", "ann", "--yes"], "");
+    assert!(out.contains("deleted ann"), "{out}");
+    let gone = scratch.fails(&["user", "show", "ann"], "");
+    assert!(gone.contains("ann"), "{gone}");
+    let tokens = scratch.fails(&["token", "list", "--user", "ann"], "");
+    assert!(tokens.contains("ann"), "{tokens}");
+    // The other user is untouched.
+    let listed: serde_json::Value =
+        serde_json::from_str(&scratch.ok(&["user", "list", "--json"], "")).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["username"], "bo");
 }
