@@ -362,9 +362,26 @@ fn lime_user_fields(config: &Config) -> Result<UserFields, CliError> {
         .map(UserFields)
 }
 
+/// An error naming what is pending when the schema is behind this binary.
+async fn refuse_pending_migrations(database: &Database) -> Result<(), CliError> {
+    let pending = database.pending_migrations().await?;
+    let Some(first) = pending.first() else {
+        return Ok(());
+    };
+    let more = match pending.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Err(CliError::Usage(format!(
+        "the database schema is behind this limen ({first}{more} pending): run `limen migrate` first \
+         (`limen serve` also migrates at start)"
+    )))
+}
+
 impl Core {
-    /// Connects to the database, migrates it, and wires every service over the
-    /// backends the configuration chooses.
+    /// Connects to the database, migrates it (`serve`) or refuses a schema
+    /// that is behind (administration commands), and wires every service
+    /// over the backends the configuration chooses.
     pub async fn start(config: &Config, purpose: Purpose) -> Result<Self, CliError> {
         let database = Database::connect(&DatabaseConfig {
             url: config.database_url.clone(),
@@ -372,7 +389,12 @@ impl Core {
             acquire_timeout: StdDuration::from_secs(config.database.acquire_timeout_secs),
         })
         .await?;
-        database.migrate().await?;
+        match purpose {
+            Purpose::Serve => database.migrate().await?,
+            // An administration command never changes the schema behind the
+            // back of the nodes serving it: that is `migrate`'s (or `serve`'s) job.
+            Purpose::Administer => refuse_pending_migrations(&database).await?,
+        }
         let password = &config.password;
         let hasher = Argon2Hasher::new(Argon2Config {
             memory_kib: password.memory_kib,

@@ -40,7 +40,7 @@ fn every_command_has_help() {
 
 #[test]
 fn migrate_applies_once_and_then_reports_up_to_date() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::empty();
     let first = scratch.ok(&["migrate"], "");
     assert!(first.contains("applied m20261122_000001_create_users"), "{first}");
     let second = scratch.ok(&["migrate"], "");
@@ -186,6 +186,7 @@ fn failures_say_why_on_stderr_and_exit_non_zero() {
 fn global_options_work_before_and_after_the_subcommand() {
     let scratch = Scratch::new();
     let other = format!("sqlite://{}?mode=rwc", scratch.dir.join("other.db").display());
+    scratch.ok(&["migrate", "--database-url", &other], "");
     scratch.ok(
         &[
             "--database-url",
@@ -315,4 +316,22 @@ fn users_are_shown_listed_as_json_and_deleted_with_everything_they_own() {
         serde_json::from_str(&scratch.ok(&["user", "list", "--json"], "")).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["username"], "bo");
+}
+
+#[test]
+fn administration_commands_never_migrate_and_say_so() {
+    let scratch = Scratch::empty();
+    for args in [
+        vec!["user", "list"],
+        vec!["token", "list", "--user", "ann"],
+        vec!["user", "unlock", "ann"],
+    ] {
+        let err = scratch.fails(&args, "");
+        assert!(
+            err.contains("schema is behind") && err.contains("limen migrate"),
+            "{args:?}: {err}"
+        );
+    }
+    scratch.ok(&["migrate"], "");
+    assert_eq!(scratch.ok(&["user", "list"], ""), "");
 }

@@ -237,17 +237,27 @@ fn serve(scratch: &Scratch, database: &str, extra: &[(&str, String)]) -> Server 
     Server::start(command)
 }
 
+/// Migrates the throw-away database (administration commands never do) and adds ann.
 fn add_ann(scratch: &Scratch, database: &str, extra: &[(&str, String)]) {
-    let mut command = scratch.command();
-    command.env("LIMEN_DATABASE_URL", database).env(
-        "LIMEN_SECRETS_KEY",
-        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+    let command = || {
+        let mut command = scratch.command();
+        command.env("LIMEN_DATABASE_URL", database).env(
+            "LIMEN_SECRETS_KEY",
+            "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        );
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        command
+    };
+    let migrated = crate::helpers::run_with(command(), &["migrate"], "");
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
     );
-    for (name, value) in extra {
-        command.env(name, value);
-    }
     let output = crate::helpers::run_with(
-        command,
+        command(),
         &[
             "user",
             "add",

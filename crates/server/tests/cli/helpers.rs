@@ -11,7 +11,16 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// A directory with a migrated SQLite database, as an installation has
+    /// once `limen migrate` (or `serve`) ran: administration commands never migrate.
     pub fn new() -> Self {
+        let scratch = Self::empty();
+        scratch.ok(&["migrate"], "");
+        scratch
+    }
+
+    /// A directory whose database does not exist yet.
+    pub fn empty() -> Self {
         let dir = std::env::temp_dir().join(format!("limen-cli-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         Self { dir }
@@ -277,11 +286,14 @@ impl Postgres {
             .unwrap();
         connection.close().await.unwrap();
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
-        Some(Self {
-            url: format!("{base}/{name}"),
-            admin,
-            name,
-        })
+        let url = format!("{base}/{name}");
+        // Migrated, as `limen migrate` leaves it: administration commands never migrate.
+        let database = limen_store_sql::Database::connect(&limen_store_sql::DatabaseConfig::new(url.clone()))
+            .await
+            .unwrap();
+        database.migrate().await.unwrap();
+        database.close().await.unwrap();
+        Some(Self { url, admin, name })
     }
 
     pub async fn drop_database(self) {

@@ -326,7 +326,7 @@ async fn oversized_and_malformed_requests_on_the_wire_are_refused_and_serving_go
 
 #[test]
 fn config_check_validates_without_serving() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::empty();
     let good = scratch.dir.join("good.toml");
     std::fs::write(
         &good,
