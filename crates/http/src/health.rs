@@ -7,12 +7,13 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::openapi::{ServiceError, openapi_json_route};
 
-/// Registers `/healthz`, `/readyz` and `/openapi.json`; other methods on them
-/// answer 405.
+/// Registers `/healthz`, `/readyz`, `/metrics` and `/openapi.json`; other
+/// methods on them answer 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     for (path, route) in [
         ("/healthz", web::get().to(healthz)),
         ("/readyz", web::get().to(readyz)),
+        ("/metrics", web::get().to(crate::metrics::metrics)),
         ("/openapi.json", web::get().to(openapi_json_route)),
     ] {
         cfg.service(

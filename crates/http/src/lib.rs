@@ -15,6 +15,7 @@ mod gradido;
 mod health;
 mod lime;
 mod logging;
+mod metrics;
 mod openapi;
 #[cfg(test)]
 mod parser_properties;
@@ -25,6 +26,7 @@ mod tokens;
 pub use background::Background;
 pub use lime::{UserField, UserFields};
 pub use logging::RequestSpan;
+pub use metrics::{Metrics, record as record_metrics};
 pub use openapi::{openapi, openapi_json};
 pub use request_id::request_id;
 pub use state::{

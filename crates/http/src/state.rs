@@ -149,6 +149,8 @@ pub struct AppState {
     pub payload_signer: Option<std::sync::Arc<dyn limen_domain::ports::PayloadSigner>>,
     /// Logins in flight, per address and in all; entered before a login's body is read.
     pub login_gate: Arc<HashAdmission>,
+    /// This process's metrics (`GET /metrics`).
+    pub metrics: Arc<crate::Metrics>,
 }
 
 impl AppState {
@@ -161,6 +163,8 @@ impl AppState {
     /// when its address or the node has too many in flight. Taken before the
     /// body is read, so that shedding a storm's surplus costs almost nothing.
     pub fn admit_login(&self, req: &actix_web::HttpRequest) -> Result<HashTicket, DomainError> {
-        self.login_gate.enter(&self.client(req))
+        self.login_gate.enter(&self.client(req)).inspect_err(|_| {
+            self.metrics.login_shed(&req.match_pattern().unwrap_or_default());
+        })
     }
 }

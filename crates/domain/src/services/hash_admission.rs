@@ -48,6 +48,14 @@ impl HashAdmission {
         self
     }
 
+    /// Places taken now, over all addresses.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .total
+    }
+
     /// A place for one hash of `client`, or `Busy` when the address has its
     /// share or the node has no place left.
     pub fn enter(&self, client: &ClientAddress) -> Result<HashTicket, DomainError> {

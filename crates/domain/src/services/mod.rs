@@ -47,7 +47,7 @@ pub use remember_me::{Authorized, RememberMeLifetimes, RememberMeService};
 pub use sessions::{Session, SessionPorts, SessionService};
 pub use two_factor::{RECOVERY_CODES, TwoFactorPorts, TwoFactorService, TwoFactorSettings};
 pub use users::Users;
-pub use validation_cache::{CacheSettings, ValidationCache};
+pub use validation_cache::{CacheSettings, CacheStats, ValidationCache};
 pub use wiring::{Ports, Services, Settings};
 
 #[cfg(test)]

@@ -57,6 +57,20 @@ pub struct ValidationCache {
     /// Grows with every invalidation: a validation that read the store before
     /// an invalidation must not store what it read after it.
     generation: AtomicU64,
+    /// Lookups answered from memory, and lookups that were not, for metrics.
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// What a cache has done since it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups answered from memory.
+    pub hits: u64,
+    /// Lookups that had to read the store (absent or too old).
+    pub misses: u64,
+    /// Entries kept now.
+    pub entries: usize,
 }
 
 impl ValidationCache {
@@ -66,6 +80,8 @@ impl ValidationCache {
             settings,
             kept: Mutex::default(),
             generation: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -83,9 +99,23 @@ impl ValidationCache {
     /// The token and owner kept for `hash`, unless older than the staleness bound.
     pub fn get(&self, hash: &TokenHash, now: DateTime<Utc>) -> Option<(TokenRecord, User)> {
         let kept = self.lock();
-        let entry = kept.entries.get(hash)?;
-        (now - entry.stored_at < self.settings.max_staleness)
-            .then(|| (entry.token.clone(), entry.user.clone()))
+        let found = kept
+            .entries
+            .get(hash)
+            .filter(|entry| now - entry.stored_at < self.settings.max_staleness)
+            .map(|entry| (entry.token.clone(), entry.user.clone()));
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Hits, misses and entries so far.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.len(),
+        }
     }
 
     /// Keeps a validation read from the store, unless an invalidation was

@@ -297,6 +297,7 @@ impl TestApp {
             background: limen_http::Background::new(),
             payload_signer,
             login_gate: Arc::new(limen_domain::services::HashAdmission::new(8).with_total(66)),
+            metrics: Arc::new(limen_http::Metrics::new()),
         };
         Self {
             state,

@@ -45,6 +45,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap(from_fn(limen_http::record_metrics))
             // Outside the tracing span, so that the span carries its id.
             .wrap(from_fn(limen_http::request_id))
             .configure(limen_http::configure(state.clone()))

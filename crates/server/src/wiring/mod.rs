@@ -498,6 +498,7 @@ impl Core {
                 HashAdmission::new(config.password.max_queue_per_address)
                     .with_total(hash_workers(&config.password) + config.password.max_queue),
             ),
+            metrics: Arc::new(limen_http::Metrics::new()),
         })
     }
 }

@@ -418,3 +418,130 @@ async fn probe_answers_whether_a_running_server_is_ready() {
         "{stderr}"
     );
 }
+
+/// The value of the sample `name` (with its labels) in an exposition; 0 when absent.
+pub fn metric(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_the_token_cache() {
+    let scratch = Scratch::new();
+    scratch.ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ann",
+            "--email",
+            "ann@example.com",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let http = client().await;
+    let login = |password: &'static str| {
+        http.post(format!("{}/authentication/login", server.base))
+            .json(&json!({"username": "ann", "password": password}))
+            .send()
+    };
+    assert_eq!(login("wrong").await.unwrap().status(), 401);
+    let answer: Value = login("correct horse battery")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = answer["token"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        let status = http
+            .get(format!("{}/authentication/user", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    let secret_path = format!("{}/authentication/{token}", server.base);
+    assert_eq!(http.get(secret_path).send().await.unwrap().status(), 404);
+
+    let answer = http.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let content_type = answer.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let text = answer.text().await.unwrap();
+    let requests = |route: &str, method: &str, status: u16| {
+        metric(
+            &text,
+            &format!(
+                "limen_http_requests_total{{dialect=\"flow\",route=\"{route}\",method=\"{method}\",status=\"{status}\"}}"
+            ),
+        )
+    };
+    assert_eq!(requests("/authentication/login", "POST", 401), 1.0, "{text}");
+    assert_eq!(requests("/authentication/login", "POST", 200), 1.0, "{text}");
+    assert_eq!(requests("/authentication/user", "GET", 200), 3.0, "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "limen_http_request_duration_seconds_count{dialect=\"flow\",route=\"/authentication/user\"}"
+        ),
+        3.0,
+        "{text}"
+    );
+    // The first validation read the store, the others the cache.
+    assert!(metric(&text, "limen_token_cache_hits_total") >= 2.0, "{text}");
+    assert!(metric(&text, "limen_token_cache_misses_total") >= 1.0, "{text}");
+    assert!(metric(&text, "limen_token_cache_entries") >= 1.0, "{text}");
+    // Paths are recorded by pattern: the token in the stray path is not.
+    assert!(!text.contains(&token), "{text}");
+    assert!(text.contains("route=\"(no route)\""), "{text}");
+    // Every metric the shipped Grafana dashboard queries is one Limen exposes.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../deploy/grafana/limen-dashboard.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    assert!(panels.len() >= 6);
+    for expr in panels
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().unwrap())
+    {
+        let expr = expr["expr"].as_str().unwrap();
+        let names = expr
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("limen_"));
+        for name in names {
+            let family = ["_total", "_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name);
+            assert!(
+                text.contains(&format!("# TYPE {family} ")),
+                "{name} (in {expr}) is not exposed:\n{text}"
+            );
+        }
+    }
+    assert!(server.terminate());
+}

@@ -204,4 +204,23 @@ async fn surplus_logins_are_refused_before_their_body_is_read_per_address_and_in
         !log.contains("\"status\":500") && !log.contains(" 500 "),
         "no 500: {log}"
     );
+    // The metrics counted what was shed, per dialect.
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for dialect in ["flow", "tokens", "bimplus", "gradido", "lime"] {
+        let shed = crate::serve::metric(
+            &metrics,
+            &format!("limen_logins_shed_total{{dialect=\"{dialect}\"}}"),
+        );
+        assert!(shed >= 2.0, "{dialect}: {shed} shed in\n{metrics}");
+    }
+    assert_eq!(
+        crate::serve::metric(&metrics, "limen_logins_in_flight"),
+        0.0,
+        "{metrics}"
+    );
 }
