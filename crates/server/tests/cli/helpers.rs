@@ -105,6 +105,12 @@ pub fn run_with(mut command: Command, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The Python with the test tools: `LIMEN_PYTHON` (the virtual environment
+/// `scripts/services.sh` makes under target/), or `python3`.
+pub fn python() -> Command {
+    Command::new(std::env::var_os("LIMEN_PYTHON").unwrap_or_else(|| "python3".into()))
+}
+
 /// A running `limen serve`.
 pub struct Server {
     pub child: Child,
@@ -204,7 +210,7 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start() -> Option<Self> {
-        let available = Command::new("python3")
+        let available = python()
             .args(["-c", "import aiosmtpd"])
             .stderr(Stdio::null())
             .status()
@@ -220,7 +226,7 @@ impl SmtpSink {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("limen-cli-smtp-{}", uuid::Uuid::new_v4().simple()));
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");
-        let mut child = Command::new("python3")
+        let mut child = python()
             .arg(script)
             .args(["--port", &port.to_string()])
             .arg("--dir")

@@ -27,7 +27,7 @@ fn scripts() -> PathBuf {
 
 /// PyJWT where it is installed; `None`, with a notice, elsewhere (never under `CI=true`).
 fn python_has_pyjwt() -> bool {
-    let present = Command::new("python3")
+    let present = crate::helpers::python()
         .args(["-c", "import jwt, cryptography"])
         .status()
         .is_ok_and(|status| status.success());
@@ -60,7 +60,7 @@ fn verified_by_javascript(payload: &str, env: (&str, &str)) -> Value {
 
 /// The payload's claims as `scripts/verify_payload.py` (PyJWT) reads them.
 fn verified_by_python(payload: &str, args: &[&str]) -> Value {
-    let output = Command::new("python3")
+    let output = crate::helpers::python()
         .arg(scripts().join("verify_payload.py"))
         .args(args)
         .arg(payload)

@@ -21,7 +21,7 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
                       response_headers_conformance,response_schema_conformance";
 
 fn schemathesis() -> Command {
-    let mut command = Command::new("python3");
+    let mut command = crate::helpers::python();
     command.args(["-m", "schemathesis.cli"]);
     command
 }
@@ -121,9 +121,7 @@ async fn no_answer_is_a_server_error_or_off_its_description() {
             Ok("true"),
             "schemathesis is missing and CI=true forbids skipping (scripts/services.sh installs it)"
         );
-        eprintln!(
-            "NOTICE: schemathesis is not installed (python3 -m pip install schemathesis); test skipped"
-        );
+        eprintln!("NOTICE: schemathesis is not installed (scripts/services.sh installs it); test skipped");
         return;
     }
     let scratch = Scratch::new();
