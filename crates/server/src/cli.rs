@@ -170,6 +170,24 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a user's e-mail address, names or personal number (an empty
+    /// value clears a name or the personal number); the username stays.
+    Edit {
+        /// The user's username.
+        username: String,
+        /// New e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// New given name ("" clears it).
+        #[arg(long)]
+        first_name: Option<String>,
+        /// New family name ("" clears it).
+        #[arg(long)]
+        last_name: Option<String>,
+        /// New Swedish personal number ("" clears it).
+        #[arg(long)]
+        personal_number: Option<String>,
+    },
     /// Delete a user and everything Limen keeps of them: tokens, second
     /// factor, locks, Limen's account state, and the directory's entry.
     Delete {

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use limen_domain::StoreError;
-use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry};
+use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, ProfileChange};
 use limen_domain::ports::UserDirectory;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -130,6 +130,40 @@ impl UserDirectory for SqlUserDirectory {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn update_profile(
+        &self,
+        external_id: &str,
+        change: &ProfileChange,
+    ) -> Result<DirectoryEntry, StoreError> {
+        let id = row_id(external_id).ok_or(StoreError::NotFound)?;
+        let mut update = user::Entity::update_many()
+            .col_expr(
+                user::Column::UpdatedAt,
+                Expr::value(to_micros(chrono::Utc::now())),
+            )
+            .filter(user::Column::Id.eq(id));
+        if let Some(email) = &change.email {
+            update = update.col_expr(user::Column::Email, Expr::value(email.clone()));
+        }
+        if let Some(first_name) = &change.first_name {
+            update = update.col_expr(user::Column::FirstName, Expr::value(first_name.clone()));
+        }
+        if let Some(last_name) = &change.last_name {
+            update = update.col_expr(user::Column::LastName, Expr::value(last_name.clone()));
+        }
+        if let Some(personal_number) = &change.personal_number {
+            update = update.col_expr(user::Column::PersonalNumber, Expr::value(personal_number.clone()));
+        }
+        let result = update
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("changing a user's profile", err))?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.find_by_id(external_id).await?.ok_or(StoreError::NotFound)
     }
 
     async fn delete(&self, external_id: &str) -> Result<(), StoreError> {

@@ -71,6 +71,27 @@ pub struct DirectoryEntry {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// New identity data for a user: `None` keeps a field, `Some(None)` clears an
+/// optional one. The username never changes: other systems know users by it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// A new e-mail address.
+    pub email: Option<String>,
+    /// A new given name, or none.
+    pub first_name: Option<Option<String>>,
+    /// A new family name, or none.
+    pub last_name: Option<Option<String>>,
+    /// A new personal number, or none.
+    pub personal_number: Option<Option<String>>,
+}
+
+impl ProfileChange {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// What a directory needs to create a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDirectoryEntry {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use crate::error::StoreError;
-use crate::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry};
+use crate::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, ProfileChange};
 
 /// The customer's users: identity data (names, e-mail, personal number, password
 /// hash, enabled) wherever it lives: Limen's own table, a customer's table, a CRM.
@@ -46,6 +46,18 @@ pub trait UserDirectory: Send + Sync {
 
     /// Replaces the password hash; `ReadOnly` without the capability.
     async fn set_password_hash(&self, external_id: &str, hash: &str) -> Result<(), StoreError>;
+
+    /// Applies a validated, normalised change of identity data and answers the
+    /// entry as it is now: `Duplicate` for an address another user has,
+    /// `NotFound` for no such user. A directory that does not take such
+    /// changes (a customer's table, a CRM) answers `ReadOnly`.
+    async fn update_profile(
+        &self,
+        _external_id: &str,
+        _change: &ProfileChange,
+    ) -> Result<DirectoryEntry, StoreError> {
+        Err(StoreError::ReadOnly)
+    }
 
     /// Deletes the user; `ReadOnly` without the capability.
     async fn delete(&self, external_id: &str) -> Result<(), StoreError>;

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, NewDirectoryEntry, Password, Role, User, parse_personal_number, validate_email,
-    validate_name, validate_new_password, validate_username,
+    AccountPatch, NewDirectoryEntry, Password, ProfileChange, Role, User, parse_personal_number,
+    validate_email, validate_name, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasswordHasher, SecondFactorStore};
 use crate::services::{Attempts, SessionService, Users};
@@ -187,6 +187,58 @@ impl AccountService {
         Ok(())
     }
 
+    /// Changes a user's e-mail address, names or personal number, each
+    /// validated as at creation; an empty name or personal number clears it.
+    /// Every node forgets what it cached of the user.
+    pub async fn edit(&self, username: &str, change: ProfileChange) -> Result<User, DomainError> {
+        if change.is_empty() {
+            return Err(DomainError::InvalidInput("nothing to change".into()));
+        }
+        let user = self.find(username).await?;
+        let email = change.email.as_deref().map(validate_email).transpose()?;
+        if let Some(email) = &email
+            && let Some(holder) = self.users.directory().find_by_email(email).await?
+            && holder.external_id != user.external_id
+        {
+            return Err(DomainError::EmailTaken);
+        }
+        let name = |field: &str, value: &Option<Option<String>>| {
+            value
+                .as_ref()
+                .map(|value| validate_name(field, value.as_deref()))
+                .transpose()
+        };
+        let personal_number = match &change.personal_number {
+            None => None,
+            Some(value) => Some(match value.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(raw) => Some(
+                    parse_personal_number(raw, self.clock.now().date_naive()).ok_or_else(|| {
+                        DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
+                    })?,
+                ),
+            }),
+        };
+        let normalised = ProfileChange {
+            email,
+            first_name: name("first name", &change.first_name)?,
+            last_name: name("last name", &change.last_name)?,
+            personal_number,
+        };
+        let entry = self
+            .users
+            .directory()
+            .update_profile(&user.external_id, &normalised)
+            .await?;
+        self.users
+            .accounts()
+            .update(user.id, AccountPatch::default(), self.clock.now())
+            .await?;
+        self.sessions.user_changed(user.id).await;
+        tracing::info!(user_id = %user.id, "profile changed");
+        self.users.resolve(entry).await
+    }
+
     /// Enables or disables an account in Limen (whatever the directory says);
     /// disabling also revokes every token of the user.
     pub async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DomainError> {
@@ -281,6 +333,79 @@ mod tests {
         assert_eq!(user.personal_number.as_deref(), Some("199001010017"));
         assert_eq!(world.password_hash(&user.external_id), "hash:long enough:current");
         assert_eq!(world.account(user.id).external_id, user.external_id);
+    }
+
+    #[tokio::test]
+    async fn edits_are_validated_written_and_announced_to_every_node() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        world.add_user("bob");
+        let service = world.services().accounts;
+        let edited = service
+            .edit(
+                "ann",
+                ProfileChange {
+                    email: Some(" Ann.New@Example.com ".into()),
+                    first_name: Some(Some("".into())),
+                    personal_number: Some(Some("19900101-0017".into())),
+                    ..ProfileChange::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(edited.email, "ann.new@example.com");
+        assert_eq!(edited.first_name, None);
+        assert_eq!(edited.personal_number.as_deref(), Some("199001010017"));
+        assert!(
+            world
+                .published()
+                .contains(&crate::model::Invalidation::User(ann.id)),
+            "{:?}",
+            world.published()
+        );
+        for (change, refused) in [
+            (ProfileChange::default(), "nothing"),
+            (
+                ProfileChange {
+                    email: Some("bob@example.com".into()),
+                    ..ProfileChange::default()
+                },
+                "taken",
+            ),
+            (
+                ProfileChange {
+                    email: Some("no address".into()),
+                    ..ProfileChange::default()
+                },
+                "invalid",
+            ),
+        ] {
+            let outcome = service.edit("ann", change).await;
+            assert!(
+                matches!(
+                    (&outcome, refused),
+                    (Err(DomainError::InvalidInput(_)), "nothing" | "invalid")
+                        | (Err(DomainError::EmailTaken), "taken")
+                ),
+                "{refused}: {outcome:?}"
+            );
+        }
+        let read_only = World::read_only();
+        read_only.add_user("ann");
+        assert!(matches!(
+            read_only
+                .services()
+                .accounts
+                .edit(
+                    "ann",
+                    ProfileChange {
+                        last_name: Some(Some("Lind".into())),
+                        ..ProfileChange::default()
+                    }
+                )
+                .await,
+            Err(DomainError::ReadOnlyDirectory)
+        ));
     }
 
     #[tokio::test]

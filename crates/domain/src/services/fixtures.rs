@@ -272,6 +272,9 @@ impl World {
             directory
                 .expect_delete()
                 .returning(|_| panic!("a read-only directory was asked to delete a user"));
+            directory
+                .expect_update_profile()
+                .returning(|_, _| Err(StoreError::ReadOnly));
             return directory;
         }
         let state = self.state.clone();
@@ -308,6 +311,36 @@ impl World {
                 .ok_or(StoreError::NotFound)?;
             entry.password_hash = Some(hash.to_owned());
             Ok(())
+        });
+        let state = self.state.clone();
+        directory.expect_update_profile().returning(move |id, change| {
+            let mut state = state.lock().unwrap();
+            if let Some(email) = &change.email
+                && state
+                    .entries
+                    .iter()
+                    .any(|entry| entry.email == *email && entry.external_id != id)
+            {
+                return Err(StoreError::Duplicate(UniqueField::Email));
+            }
+            let entry = state
+                .entries
+                .iter_mut()
+                .find(|entry| entry.external_id == id)
+                .ok_or(StoreError::NotFound)?;
+            if let Some(email) = &change.email {
+                entry.email.clone_from(email);
+            }
+            if let Some(first_name) = &change.first_name {
+                entry.first_name.clone_from(first_name);
+            }
+            if let Some(last_name) = &change.last_name {
+                entry.last_name.clone_from(last_name);
+            }
+            if let Some(personal_number) = &change.personal_number {
+                entry.personal_number.clone_from(personal_number);
+            }
+            Ok(entry.clone())
         });
         let state = self.state.clone();
         directory.expect_delete().returning(move |id| {

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use limen_domain::DomainError;
-use limen_domain::model::{Password, Role};
+use limen_domain::model::{Password, ProfileChange, Role};
 use limen_domain::services::{AccountSummary, NewAccount};
 
 use crate::cli::UserCommand;
@@ -69,6 +69,30 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     println!("{key:<22}{value}");
                 }
             }
+        }
+        UserCommand::Edit {
+            username,
+            email,
+            first_name,
+            last_name,
+            personal_number,
+        } => {
+            let change = ProfileChange {
+                email,
+                first_name: first_name.map(Some),
+                last_name: last_name.map(Some),
+                personal_number: personal_number.map(Some),
+            };
+            if change.is_empty() {
+                return Err(CliError::Usage(
+                    "nothing to change: give --email, --first-name, --last-name or --personal-number".into(),
+                ));
+            }
+            accounts
+                .edit(&username, change)
+                .await
+                .map_err(|err| read_only(config, err, "profile changes"))?;
+            println!("changed the profile of {username}");
         }
         UserCommand::Delete { username, yes } => {
             let user = accounts.find(&username).await?;

@@ -18,6 +18,7 @@ fn every_command_has_help() {
         vec!["user", "set-role", "--help"],
         vec!["user", "show", "--help"],
         vec!["user", "delete", "--help"],
+        vec!["user", "edit", "--help"],
         vec!["config", "check", "--help"],
         vec!["probe", "--help"],
         vec!["token", "--help"],
@@ -334,4 +335,67 @@ fn administration_commands_never_migrate_and_say_so() {
     }
     scratch.ok(&["migrate"], "");
     assert_eq!(scratch.ok(&["user", "list"], ""), "");
+}
+
+#[test]
+fn profiles_are_edited_and_bad_values_refused() {
+    let scratch = Scratch::new();
+    for name in ["ann", "bo"] {
+        scratch.ok(
+            &[
+                "user",
+                "add",
+                "--username",
+                name,
+                "--email",
+                &format!("{name}@example.com"),
+                "--first-name",
+                "First",
+                "--password-stdin",
+            ],
+            "long enough password\n",
+        );
+    }
+    let out = scratch.ok(
+        &[
+            "user",
+            "edit",
+            "ann",
+            "--email",
+            " Ann.Lind@Example.com ",
+            "--last-name",
+            "Lind",
+            "--first-name",
+            "",
+            "--personal-number",
+            "19900101-2385",
+        ],
+        "",
+    );
+    assert!(out.contains("changed the profile of ann"), "{out}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&scratch.ok(&["user", "show", "ann", "--json"], "")).unwrap();
+    assert_eq!(shown["email"], "ann.lind@example.com");
+    assert_eq!(shown["last_name"], "Lind");
+    assert_eq!(shown["first_name"], serde_json::Value::Null);
+    assert_eq!(shown["personal_number"], "199001012385");
+    assert_eq!(shown["username"], "ann");
+
+    for (args, wanted) in [
+        (vec!["user", "edit", "ann"], "nothing to change"),
+        (vec!["user", "edit", "ann", "--email", "not an address"], "e-mail"),
+        (vec!["user", "edit", "ann", "--email", "bo@example.com"], "e-mail"),
+        (
+            vec!["user", "edit", "ann", "--personal-number", "12345"],
+            "personal number",
+        ),
+        (vec!["user", "edit", "nobody", "--last-name", "X"], "nobody"),
+    ] {
+        let err = scratch.fails(&args, "");
+        assert!(err.contains(wanted), "{args:?}: {err}");
+    }
+    // Refused changes changed nothing.
+    let shown: serde_json::Value =
+        serde_json::from_str(&scratch.ok(&["user", "show", "ann", "--json"], "")).unwrap();
+    assert_eq!(shown["email"], "ann.lind@example.com");
 }

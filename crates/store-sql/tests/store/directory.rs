@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use limen_domain::StoreError;
 use limen_domain::error::UniqueField;
-use limen_domain::model::{DirectoryCapabilities, NewDirectoryEntry, UserId};
+use limen_domain::model::{DirectoryCapabilities, NewDirectoryEntry, ProfileChange, UserId};
 use limen_domain::ports::{AccountStates, UserDirectory};
 
 use crate::engines;
@@ -186,6 +186,60 @@ async fn hashes_are_replaced_users_deleted_and_lists_paged_in_id_order() {
         );
         assert_eq!(directory.list(None, 10).await.unwrap().len(), 2);
         let _ = UserId(0);
+        test.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn profiles_change_field_by_field_and_addresses_stay_unique() {
+    for test in engines::all().await {
+        let directory = test.db.directory();
+        let ann = directory.create(new_entry("ann")).await.unwrap().external_id;
+        directory.create(new_entry("bob")).await.unwrap();
+        let changed = directory
+            .update_profile(
+                &ann,
+                &ProfileChange {
+                    email: Some("ann.new@example.com".into()),
+                    last_name: Some(Some("Lind".into())),
+                    personal_number: Some(None),
+                    ..ProfileChange::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed.email, "ann.new@example.com", "{}", test.engine);
+        assert_eq!(changed.last_name.as_deref(), Some("Lind"), "{}", test.engine);
+        assert_eq!(changed.personal_number, None, "{}", test.engine);
+        assert_eq!(changed.username, "ann", "{}", test.engine);
+        assert_eq!(
+            directory
+                .find_by_email("ann.new@example.com")
+                .await
+                .unwrap()
+                .map(|e| e.external_id),
+            Some(ann.clone()),
+            "{}",
+            test.engine
+        );
+        let taken = directory
+            .update_profile(
+                &ann,
+                &ProfileChange {
+                    email: Some("bob@example.com".into()),
+                    ..ProfileChange::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(taken, Err(StoreError::Duplicate(UniqueField::Email))),
+            "{}: {taken:?}",
+            test.engine
+        );
+        assert!(matches!(
+            directory.update_profile("99999", &ProfileChange::default()).await,
+            Err(StoreError::NotFound)
+        ));
         test.drop_database().await;
     }
 }
