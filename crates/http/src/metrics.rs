@@ -59,6 +59,7 @@ pub struct Metrics {
     cache_entries: Gauge,
     cache_hits: Counter,
     cache_misses: Counter,
+    tokens_purged: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -125,6 +126,12 @@ impl Metrics {
             "Token validations that read the store (not cached, or cached too long ago)",
             cache_misses.clone(),
         );
+        let tokens_purged = Counter::default();
+        registry.register(
+            "tokens_purged",
+            "Expired tokens deleted by this node's periodic purge",
+            tokens_purged.clone(),
+        );
         Self {
             registry,
             requests,
@@ -134,7 +141,13 @@ impl Metrics {
             cache_entries,
             cache_hits,
             cache_misses,
+            tokens_purged,
         }
+    }
+
+    /// Counts tokens the periodic purge deleted.
+    pub fn tokens_purged(&self, count: u64) {
+        self.tokens_purged.inc_by(count);
     }
 
     /// Counts a login refused at the door of `route`.
@@ -294,6 +307,7 @@ mod tests {
             "limen_token_cache_entries",
             "limen_token_cache_hits",
             "limen_token_cache_misses",
+            "limen_tokens_purged",
         ] {
             assert!(text.contains(&format!("# TYPE {name}")), "{name} in {text}");
         }

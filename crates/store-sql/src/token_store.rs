@@ -162,6 +162,15 @@ impl SessionTokens for SqlTokenStore {
             .map_err(|err| store_error("deleting a user's tokens", err))?;
         Ok(result.rows_affected)
     }
+
+    async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let result = token::Entity::delete_many()
+            .filter(token::Column::ExpiresAt.lt(to_micros(before)))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("purging expired tokens", err))?;
+        Ok(result.rows_affected)
+    }
 }
 
 #[async_trait]

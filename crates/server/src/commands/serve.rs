@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
-use limen_domain::ports::RateLimiter;
+use limen_domain::ports::{RateLimiter, SessionTokens};
 use limen_http::{Background, RequestSpan};
 use tracing_actix_web::TracingLogger;
 
@@ -42,6 +42,13 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     ));
     let background = Background::new();
     let state = core.http_state(&config, background.clone())?;
+    let token_purge = (config.tokens.purge_interval_secs > 0).then(|| {
+        actix_web::rt::spawn(purge_expired_tokens(
+            core.tokens.clone(),
+            state.metrics.clone(),
+            Duration::from_secs(config.tokens.purge_interval_secs),
+        ))
+    });
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
@@ -98,6 +105,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     }
     tracing::info!("shut down");
     purge.abort();
+    if let Some(token_purge) = token_purge {
+        token_purge.abort();
+    }
     if let Some(simulator) = core.simulator {
         simulator.stop().await;
     }
@@ -171,6 +181,31 @@ impl Signals {
 async fn reload_on_hangup(certificate: Arc<ReloadingCertificate>, mut hangups: tokio::signal::unix::Signal) {
     while hangups.recv().await.is_some() {
         certificate.reload();
+    }
+}
+
+/// How long an expired token is kept before the purge deletes it, so that
+/// operators still see what expired recently (`limen token list`).
+const KEEP_EXPIRED: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Deletes tokens that expired more than `KEEP_EXPIRED` ago, every `interval`
+/// (the first time at start), and counts them in the metrics.
+async fn purge_expired_tokens(
+    tokens: Arc<dyn SessionTokens>,
+    metrics: Arc<limen_http::Metrics>,
+    interval: Duration,
+) {
+    let mut interval = tokio::time::interval(interval);
+    loop {
+        interval.tick().await;
+        match tokens.purge_expired(chrono::Utc::now() - KEEP_EXPIRED).await {
+            Ok(0) => {}
+            Ok(count) => {
+                metrics.tokens_purged(count);
+                tracing::info!(count, "expired tokens purged");
+            }
+            Err(err) => tracing::warn!(error = %err, "could not purge expired tokens"),
+        }
     }
 }
 

@@ -46,12 +46,15 @@ pub enum TokensBackend {
 pub struct TokenStoreSection {
     /// `sql` or `redis`.
     pub backend: TokensBackend,
+    /// How often `serve` deletes tokens that expired more than a day ago; 0: never.
+    pub purge_interval_secs: u64,
 }
 
 impl Default for TokenStoreSection {
     fn default() -> Self {
         Self {
             backend: TokensBackend::Sql,
+            purge_interval_secs: 3600,
         }
     }
 }

@@ -12,7 +12,7 @@ use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
-use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SystemClock};
+use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SessionTokens, SystemClock};
 use limen_domain::services::{
     ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, HashAdmission, PasswordResetSettings,
     Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
@@ -52,6 +52,8 @@ pub struct Core {
     pub lockouts: Arc<dyn RateLimiter>,
     /// Per-address throttles (the configured backend), for purging.
     pub throttles: Arc<dyn RateLimiter>,
+    /// The token store, for purging expired tokens.
+    pub tokens: Arc<dyn SessionTokens>,
     /// The BankID simulator this process runs, in simulator mode.
     pub simulator: Option<RunningSimulator>,
     /// Whether secrets are sealed with a key.
@@ -414,6 +416,7 @@ impl Core {
         let shared = nodes::shared(config, &database, lockouts.clone()).await?;
         let throttles = shared.throttles.clone();
         let (bankid, simulator) = bankid(config, purpose).await?;
+        let tokens = shared.tokens.clone();
         let ports = Ports {
             directory,
             accounts: Arc::new(database.accounts()),
@@ -440,6 +443,7 @@ impl Core {
             redis: shared.redis,
             lockouts,
             throttles,
+            tokens,
             simulator,
             seals_secrets,
             services: Services::new(ports, settings),

@@ -13,3 +13,39 @@ async fn the_sql_token_store_passes_the_conformance_suite() {
         test.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn expired_tokens_are_purged_and_live_ones_kept() {
+    use chrono::{Duration, Utc};
+    use limen_domain::model::{NewToken, TokenAttributes, TokenHash, TokenKind, UserId};
+    use limen_domain::ports::SessionTokens;
+
+    for test in engines::all().await {
+        let tokens = test.db.tokens();
+        let now = Utc::now();
+        let issue = |letter: &str, kind: TokenKind, expires_in: Duration| NewToken {
+            user_id: UserId(1),
+            kind,
+            hash: TokenHash(letter.repeat(64)),
+            created_at: now - Duration::days(30),
+            expires_at: now + expires_in,
+            attributes: TokenAttributes::default(),
+        };
+        for new in [
+            issue("a", TokenKind::Access, -Duration::days(3)),
+            issue("b", TokenKind::RememberMe, -Duration::days(2)),
+            issue("c", TokenKind::Access, -Duration::hours(1)),
+            issue("d", TokenKind::Access, Duration::hours(1)),
+        ] {
+            tokens.issue(new).await.unwrap();
+        }
+        let purged = tokens.purge_expired(now - Duration::days(1)).await.unwrap();
+        assert_eq!(purged, 2, "{}", test.engine);
+        for (letter, kept) in [("a", false), ("b", false), ("c", true), ("d", true)] {
+            let found = tokens.find(&TokenHash(letter.repeat(64))).await.unwrap();
+            assert_eq!(found.is_some(), kept, "{}: {letter}", test.engine);
+        }
+        assert_eq!(tokens.purge_expired(now - Duration::days(1)).await.unwrap(), 0);
+        test.drop_database().await;
+    }
+}
