@@ -16,6 +16,7 @@ mod m20261122_000004_add_token_attributes_and_keys;
 mod m20261130_000005_split_accounts;
 mod m20261130_000006_add_token_payload;
 mod m20261201_000007_create_invalidations;
+mod m20261201_000008_index_token_expiry;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_split_accounts::Migration),
             Box::new(m20261130_000006_add_token_payload::Migration),
             Box::new(m20261201_000007_create_invalidations::Migration),
+            Box::new(m20261201_000008_index_token_expiry::Migration),
         ]
     }
 

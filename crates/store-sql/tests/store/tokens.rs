@@ -46,6 +46,24 @@ async fn expired_tokens_are_purged_and_live_ones_kept() {
             assert_eq!(found.is_some(), kept, "{}: {letter}", test.engine);
         }
         assert_eq!(tokens.purge_expired(now - Duration::days(1)).await.unwrap(), 0);
+        // The purge reads an index, not the whole table.
+        let query = match test.engine {
+            "sqlite" => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'ix_tokens_expires_at'"
+            }
+            "postgres" => "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_tokens_expires_at'",
+            _ => {
+                "SELECT index_name FROM information_schema.statistics \
+                  WHERE table_schema = DATABASE() AND index_name = 'ix_tokens_expires_at'"
+            }
+        };
+        let rows = sea_orm::ConnectionTrait::query_all_raw(
+            test.db.connection(),
+            sea_orm::Statement::from_string(test.db.connection().get_database_backend(), query),
+        )
+        .await
+        .unwrap();
+        assert!(!rows.is_empty(), "{}: no index on tokens.expires_at", test.engine);
         test.drop_database().await;
     }
 }
