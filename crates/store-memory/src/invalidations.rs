@@ -1,49 +1,44 @@
 //! Invalidations within one process: for a single node, where the only cache
 //! to tell is its own.
 
-use std::sync::{Mutex, PoisonError};
-
 use async_trait::async_trait;
 use limen_domain::StoreError;
 use limen_domain::model::Invalidation;
-use limen_domain::ports::{InvalidationListener, Invalidations};
+use limen_domain::ports::{ChannelListeners, InvalidationListener, Invalidations};
 
 /// Delivers each change to this process's listeners at once; always live.
-#[derive(Default)]
 pub struct LocalInvalidations {
-    listeners: Mutex<Vec<InvalidationListener>>,
+    listeners: ChannelListeners,
+}
+
+impl Default for LocalInvalidations {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl LocalInvalidations {
     /// No listeners yet.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            listeners: ChannelListeners::live(),
+        }
     }
 }
 
 #[async_trait]
 impl Invalidations for LocalInvalidations {
     async fn publish(&self, change: Invalidation) -> Result<(), StoreError> {
-        let listeners = self
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for listener in listeners {
-            listener(&change);
-        }
+        self.listeners.deliver(&change);
         Ok(())
     }
 
     fn subscribe(&self, listener: InvalidationListener) {
-        self.listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(listener);
+        self.listeners.subscribe(listener);
     }
 
     fn is_live(&self) -> bool {
-        true
+        self.listeners.is_live()
     }
 }
 

@@ -3,49 +3,29 @@
 //! subscription is down the node's cache is flushed and not trusted; once it
 //! is back, the cache is flushed again (messages said meanwhile are lost).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use limen_domain::StoreError;
 use limen_domain::model::Invalidation;
-use limen_domain::ports::{InvalidationListener, Invalidations};
+use limen_domain::ports::{ChannelListeners, InvalidationListener, Invalidations};
 
 use crate::connection::{RedisStore, unavailable};
-
-#[derive(Default)]
-struct Shared {
-    listeners: Mutex<Vec<InvalidationListener>>,
-    live: AtomicBool,
-}
-
-impl Shared {
-    fn deliver(&self, change: &Invalidation) {
-        let listeners = self
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for listener in listeners {
-            listener(change);
-        }
-    }
-}
 
 /// `Invalidations` over Redis; the subscribing task ends with it.
 pub struct RedisInvalidations {
     store: RedisStore,
     channel: String,
-    shared: Arc<Shared>,
+    shared: Arc<ChannelListeners>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RedisInvalidations {
     pub(crate) fn start(store: RedisStore) -> Self {
         let channel = store.key("invalidations");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(ChannelListeners::default());
         let task = tokio::spawn(subscribe(store.clone(), channel.clone(), shared.clone()));
         Self {
             store,
@@ -63,7 +43,7 @@ impl Drop for RedisInvalidations {
 }
 
 /// Subscribes for as long as the node runs, resubscribing with a growing pause.
-async fn subscribe(store: RedisStore, channel: String, shared: Arc<Shared>) {
+async fn subscribe(store: RedisStore, channel: String, shared: Arc<ChannelListeners>) {
     let mut pause = Duration::from_millis(100);
     loop {
         let subscribed = tokio::time::timeout(store.timeout, async {
@@ -74,8 +54,7 @@ async fn subscribe(store: RedisStore, channel: String, shared: Arc<Shared>) {
         .await;
         match subscribed {
             Ok(Ok(pubsub)) => {
-                shared.deliver(&Invalidation::Everything);
-                if !shared.live.swap(true, Ordering::SeqCst) {
+                if shared.came_back() {
                     tracing::info!("listening for invalidations on Redis");
                 }
                 pause = Duration::from_millis(100);
@@ -93,10 +72,9 @@ async fn subscribe(store: RedisStore, channel: String, shared: Arc<Shared>) {
             Ok(Err(err)) => tracing::debug!(error = %err, "cannot subscribe for invalidations"),
             Err(_) => tracing::debug!("subscribing for invalidations timed out"),
         }
-        if shared.live.swap(false, Ordering::SeqCst) {
+        if shared.went_down() {
             tracing::warn!("the invalidation channel is down; the token cache is not used until it is back");
         }
-        shared.deliver(&Invalidation::Everything);
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
     }
@@ -116,14 +94,10 @@ impl Invalidations for RedisInvalidations {
     }
 
     fn subscribe(&self, listener: InvalidationListener) {
-        self.shared
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(listener);
+        self.shared.subscribe(listener);
     }
 
     fn is_live(&self) -> bool {
-        self.shared.live.load(Ordering::SeqCst)
+        self.shared.is_live()
     }
 }

@@ -4,56 +4,29 @@
 //! and not trusted; once it listens again, it flushes once more (whatever
 //! was said meanwhile is lost) and trusts itself again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use limen_domain::StoreError;
 use limen_domain::model::Invalidation;
-use limen_domain::ports::{InvalidationListener, Invalidations};
+use limen_domain::ports::{ChannelListeners, InvalidationListener, Invalidations};
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
 
 /// The notification channel.
 pub const CHANNEL: &str = "limen_invalidations";
 
-#[derive(Default)]
-struct Shared {
-    listeners: Mutex<Vec<InvalidationListener>>,
-    live: AtomicBool,
-}
-
-impl Shared {
-    fn deliver(&self, change: &Invalidation) {
-        let listeners = self
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for listener in listeners {
-            listener(change);
-        }
-    }
-
-    fn went_down(&self) {
-        if self.live.swap(false, Ordering::SeqCst) {
-            tracing::warn!("the invalidation channel is down; the token cache is not used until it is back");
-        }
-        self.deliver(&Invalidation::Everything);
-    }
-}
-
 /// `Invalidations` over PostgreSQL; the listening task ends with it.
 pub struct PgInvalidations {
     pool: PgPool,
-    shared: Arc<Shared>,
+    shared: Arc<ChannelListeners>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl PgInvalidations {
     /// Starts listening on `pool`'s database.
     pub fn start(pool: PgPool) -> Self {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(ChannelListeners::default());
         let task = tokio::spawn(listen(pool.clone(), shared.clone()));
         Self { pool, shared, task }
     }
@@ -66,15 +39,14 @@ impl Drop for PgInvalidations {
 }
 
 /// Listens for as long as the node runs, reconnecting with a growing pause.
-async fn listen(pool: PgPool, shared: Arc<Shared>) {
+async fn listen(pool: PgPool, shared: Arc<ChannelListeners>) {
     let mut pause = Duration::from_millis(100);
     loop {
         match PgListener::connect_with(&pool).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
-                    // What was said while nobody listened is lost.
-                    shared.deliver(&Invalidation::Everything);
-                    if !shared.live.swap(true, Ordering::SeqCst) {
+                    // What was said while nobody listened is lost: `came_back` flushes.
+                    if shared.came_back() {
                         tracing::info!("listening for invalidations");
                     }
                     pause = Duration::from_millis(100);
@@ -91,7 +63,9 @@ async fn listen(pool: PgPool, shared: Arc<Shared>) {
             },
             Err(err) => tracing::debug!(error = %err, "cannot connect to listen for invalidations"),
         }
-        shared.went_down();
+        if shared.went_down() {
+            tracing::warn!("the invalidation channel is down; the token cache is not used until it is back");
+        }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
     }
@@ -110,14 +84,10 @@ impl Invalidations for PgInvalidations {
     }
 
     fn subscribe(&self, listener: InvalidationListener) {
-        self.shared
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(listener);
+        self.shared.subscribe(listener);
     }
 
     fn is_live(&self) -> bool {
-        self.shared.live.load(Ordering::SeqCst)
+        self.shared.is_live()
     }
 }

@@ -5,14 +5,13 @@
 //! reading fails the channel is down: the cache is flushed and not trusted.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use limen_domain::StoreError;
 use limen_domain::model::Invalidation;
-use limen_domain::ports::{InvalidationListener, Invalidations};
+use limen_domain::ports::{ChannelListeners, InvalidationListener, Invalidations};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -28,36 +27,17 @@ const KEEP: chrono::Duration = chrono::Duration::minutes(10);
 /// before a later one but committed after it (MySQL's auto-increment).
 const LOOK_BACK: i64 = 64;
 
-#[derive(Default)]
-struct Shared {
-    listeners: Mutex<Vec<InvalidationListener>>,
-    live: AtomicBool,
-}
-
-impl Shared {
-    fn deliver(&self, change: &Invalidation) {
-        let listeners = self
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for listener in listeners {
-            listener(change);
-        }
-    }
-}
-
 /// `Invalidations` by reading a table; the reading task ends with it.
 pub struct PolledInvalidations {
     db: DatabaseConnection,
-    shared: Arc<Shared>,
+    shared: Arc<ChannelListeners>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl PolledInvalidations {
     /// Starts reading new rows every `interval`.
     pub fn start(db: DatabaseConnection, interval: Duration) -> Self {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(ChannelListeners::default());
         let task = tokio::spawn(poll(db.clone(), shared.clone(), interval));
         Self { db, shared, task }
     }
@@ -77,7 +57,7 @@ async fn newest_id(db: &DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
         .map_or(0, |row| row.id))
 }
 
-async fn poll(db: DatabaseConnection, shared: Arc<Shared>, interval: Duration) {
+async fn poll(db: DatabaseConnection, shared: Arc<ChannelListeners>, interval: Duration) {
     // Changes from before this process started concern no cache of it.
     let mut seen_up_to = None;
     let mut recent: BTreeSet<i64> = BTreeSet::new();
@@ -99,9 +79,9 @@ async fn poll(db: DatabaseConnection, shared: Arc<Shared>, interval: Duration) {
         .await;
         match read {
             Ok((cursor, rows)) => {
-                if !shared.live.swap(true, Ordering::SeqCst) {
-                    // Whatever was said while reads failed is unknown.
-                    shared.deliver(&Invalidation::Everything);
+                if !shared.is_live() {
+                    // Whatever was said while reads failed is unknown: `came_back` flushes.
+                    shared.came_back();
                 }
                 let mut newest = cursor;
                 for row in rows {
@@ -118,10 +98,9 @@ async fn poll(db: DatabaseConnection, shared: Arc<Shared>, interval: Duration) {
                 recent = recent.split_off(&(newest - LOOK_BACK));
             }
             Err(err) => {
-                if shared.live.swap(false, Ordering::SeqCst) {
+                if shared.went_down() {
                     tracing::warn!(error = %err, "cannot read invalidations; the token cache is not used until reads work again");
                 }
-                shared.deliver(&Invalidation::Everything);
             }
         }
         reads += 1;
@@ -154,14 +133,10 @@ impl Invalidations for PolledInvalidations {
     }
 
     fn subscribe(&self, listener: InvalidationListener) {
-        self.shared
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(listener);
+        self.shared.subscribe(listener);
     }
 
     fn is_live(&self) -> bool {
-        self.shared.live.load(Ordering::SeqCst)
+        self.shared.is_live()
     }
 }

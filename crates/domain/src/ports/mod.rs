@@ -30,7 +30,7 @@ pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
 #[cfg(any(test, feature = "mocks"))]
 pub use invalidations::MockInvalidations;
-pub use invalidations::{InvalidationListener, Invalidations};
+pub use invalidations::{ChannelListeners, InvalidationListener, Invalidations};
 pub use key_pairs::KeyPairGenerator;
 #[cfg(any(test, feature = "mocks"))]
 pub use key_pairs::MockKeyPairGenerator;
