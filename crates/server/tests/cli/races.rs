@@ -310,3 +310,56 @@ async fn a_verification_link_opened_fifty_times_at_once_works_once() {
     assert!(server.terminate());
     database.drop_database().await;
 }
+
+/// Sixty logins of one client at once against five places (one hashing
+/// thread, a queue of four): each is admitted or shed with 503, never
+/// anything else, and the shed counter counts exactly the 503s.
+#[tokio::test]
+async fn a_burst_of_parallel_logins_is_admitted_or_shed_and_every_shed_is_counted() {
+    let Some(database) = Postgres::create().await else {
+        return;
+    };
+    let scratch = Scratch::new();
+    add_user(&scratch, &database, "ann");
+    let server = server_on(
+        &scratch,
+        &database,
+        &[
+            // Hashing slow enough that the burst overlaps it.
+            ("LIMEN_PASSWORD__MEMORY_KIB", "4096"),
+            ("LIMEN_PASSWORD__MAX_CONCURRENT", "1"),
+            ("LIMEN_PASSWORD__MAX_QUEUE", "4"),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let statuses: Vec<u16> = join_all((0..60).map(|_| {
+        http.post(format!("{}/authentication/login", server.base))
+            .json(&json!({"username": "ann", "password": PASSWORD}))
+            .send()
+    }))
+    .await
+    .into_iter()
+    .map(|answer| answer.unwrap().status().as_u16())
+    .collect();
+    let admitted = statuses.iter().filter(|status| **status == 200).count();
+    let shed = statuses.iter().filter(|status| **status == 503).count();
+    assert_eq!(admitted + shed, 60, "only 200 or 503: {statuses:?}");
+    assert!(admitted >= 1 && shed >= 1, "{admitted} admitted, {shed} shed");
+    let metrics = http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted = crate::serve::metric(&metrics, "limen_logins_shed_total{dialect=\"flow\"}");
+    assert_eq!(counted, shed as f64, "{metrics}");
+    assert_eq!(
+        crate::serve::metric(&metrics, "limen_logins_in_flight"),
+        0.0,
+        "{metrics}"
+    );
+    assert!(server.terminate());
+    database.drop_database().await;
+}
