@@ -1,5 +1,7 @@
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
@@ -9,7 +11,7 @@ use limen_domain::error::HashError;
 use limen_domain::model::Password;
 
 use crate::legacy;
-use limen_domain::ports::{PasswordCheck, PasswordHasher};
+use limen_domain::ports::{HashPoolStats, PasswordCheck, PasswordHasher};
 use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -103,6 +105,26 @@ pub struct Argon2Hasher {
     admitted: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
     dummy_hash: String,
+    concurrent: usize,
+    capacity: usize,
+    timings: Arc<Timings>,
+}
+
+/// The finished jobs' count and times, in microseconds.
+#[derive(Default)]
+struct Timings {
+    jobs: AtomicU64,
+    waited_micros: AtomicU64,
+    ran_micros: AtomicU64,
+}
+
+impl Timings {
+    fn record(&self, waited: Duration, ran: Duration) {
+        let micros = |spent: Duration| u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
+        self.waited_micros.fetch_add(micros(waited), Ordering::Relaxed);
+        self.ran_micros.fetch_add(micros(ran), Ordering::Relaxed);
+        self.jobs.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Argon2Hasher {
@@ -122,6 +144,9 @@ impl Argon2Hasher {
             admitted: Arc::new(Semaphore::new(concurrent + config.max_queue)),
             jobs,
             dummy_hash,
+            concurrent,
+            capacity: concurrent + config.max_queue,
+            timings: Arc::new(Timings::default()),
         })
     }
 
@@ -137,6 +162,7 @@ impl Argon2Hasher {
             .clone()
             .try_acquire_owned()
             .map_err(|_| HashError::Busy)?;
+        let admitted_at = Instant::now();
         let _running = self
             .running
             .clone()
@@ -144,10 +170,14 @@ impl Argon2Hasher {
             .await
             .map_err(|_| HashError::Internal("hashing pool closed".into()))?;
         let (answer, answered) = oneshot::channel();
+        let timings = self.timings.clone();
         self.jobs
             .send(Box::new(move |argon, workspace| {
+                let started = Instant::now();
+                let outcome = work(argon, workspace);
+                timings.record(started - admitted_at, started.elapsed());
                 // The caller may have gone away (client disconnected); nothing to tell.
-                let _ = answer.send(work(argon, workspace));
+                let _ = answer.send(outcome);
             }))
             .map_err(|_| HashError::Internal("the hashing threads have stopped".into()))?;
         answered
@@ -317,6 +347,19 @@ impl PasswordHasher for Argon2Hasher {
 
     fn dummy_hash(&self) -> String {
         self.dummy_hash.clone()
+    }
+
+    fn pool_stats(&self) -> HashPoolStats {
+        let running = self.concurrent - self.running.available_permits().min(self.concurrent);
+        let in_pool = self.capacity - self.admitted.available_permits().min(self.capacity);
+        let seconds = |micros: &AtomicU64| micros.load(Ordering::Relaxed) as f64 / 1e6;
+        HashPoolStats {
+            queued: in_pool.saturating_sub(running),
+            running,
+            jobs: self.timings.jobs.load(Ordering::Relaxed),
+            wait_seconds: seconds(&self.timings.waited_micros),
+            run_seconds: seconds(&self.timings.ran_micros),
+        }
     }
 }
 
@@ -488,5 +531,30 @@ mod tests {
         drop(slot);
         assert!(waiting.await.unwrap().is_ok());
         assert!(hasher.hash(&Password::new("c")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_pool_counts_what_waits_what_runs_and_what_it_took() {
+        let hasher = Arc::new(small(1, 2));
+        assert_eq!(hasher.pool_stats(), HashPoolStats::default());
+        // The one thread taken, as a running job takes it: a job waits for it.
+        let place = hasher.admitted.clone().acquire_owned().await.unwrap();
+        let slot = hasher.running.clone().acquire_owned().await.unwrap();
+        let waiting = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash(&Password::new("a")).await })
+        };
+        while hasher.admitted.available_permits() > 1 {
+            tokio::task::yield_now().await;
+        }
+        let stats = hasher.pool_stats();
+        assert_eq!((stats.queued, stats.running, stats.jobs), (1, 1, 0), "{stats:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop((slot, place));
+        waiting.await.unwrap().unwrap();
+        let stats = hasher.pool_stats();
+        assert_eq!((stats.queued, stats.running, stats.jobs), (0, 0, 1), "{stats:?}");
+        assert!(stats.wait_seconds >= 0.02, "{stats:?}");
+        assert!(stats.run_seconds > 0.0, "{stats:?}");
     }
 }

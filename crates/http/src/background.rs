@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use limen_domain::model::AuditContext;
 use tokio::task::JoinSet;
 
 /// Work a handler leaves running after its answer (so that its duration cannot
@@ -21,7 +22,8 @@ impl Background {
         Self::default()
     }
 
-    /// Starts `work` on the current runtime (the worker's).
+    /// Starts `work` on the current runtime (the worker's), in the request's
+    /// audit context, so that what it records names the request.
     ///
     /// # Panics
     /// Outside a tokio runtime.
@@ -29,7 +31,7 @@ impl Background {
         let mut tasks = self.lock();
         // Forget finished tasks, so that the set holds only running ones.
         while tasks.try_join_next().is_some() {}
-        tasks.spawn(work);
+        tasks.spawn(AuditContext::current().scope(work));
     }
 
     /// Waits up to `timeout` for running work, including work started while

@@ -2,11 +2,13 @@
 //! requests, calls one domain service and renders its documented answers; the
 //! rules live in `limen-domain`.
 
+mod audit_context;
 mod background;
 mod bimplus;
 mod body;
 mod client_address;
 mod credentials;
+mod dialect;
 mod flow;
 /// Entry points that feed raw bytes to the parsers of client input, for fuzzing.
 #[cfg(any(test, feature = "fuzzing"))]
@@ -23,6 +25,7 @@ mod request_id;
 mod state;
 mod tokens;
 
+pub use audit_context::audit_context;
 pub use background::Background;
 pub use lime::{UserField, UserFields};
 pub use logging::RequestSpan;

@@ -4,7 +4,8 @@
 //! route pattern only, never with their values (a path may carry a token).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,7 +18,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use limen_domain::model::AuditKind;
+use limen_domain::ports::{CallObserver, HashPoolStats};
+use limen_domain::services::AuditStats;
+
 use crate::AppState;
+use crate::dialect::{DIALECTS, dialect_of};
 
 /// The content type of the OpenMetrics text format.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -44,6 +50,26 @@ struct DialectLabels {
     dialect: &'static str,
 }
 
+/// The labels of a login attempt.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    dialect: &'static str,
+    method: &'static str,
+    outcome: &'static str,
+}
+
+/// The labels of an audit event.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+/// The labels of a call to a backend.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AdapterLabels {
+    adapter: &'static str,
+}
+
 /// Request durations from 0.1 ms to about 3.3 s, doubling.
 fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0001, 2.0, 16))
@@ -60,6 +86,18 @@ pub struct Metrics {
     cache_hits: Counter,
     cache_misses: Counter,
     tokens_purged: Counter,
+    logins: Family<LoginLabels, Counter>,
+    audit_events: Family<KindLabels, Counter>,
+    audit_write_failures: Counter,
+    audit_events_purged: Counter,
+    store_calls: Family<AdapterLabels, Histogram, fn() -> Histogram>,
+    store_errors: Family<AdapterLabels, Counter>,
+    hash_queued: Gauge,
+    hash_running: Gauge,
+    hash_jobs: Counter,
+    hash_wait: Counter<f64, AtomicU64>,
+    hash_run: Counter<f64, AtomicU64>,
+    rendering: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -94,7 +132,7 @@ impl Metrics {
         let shed = Family::<DialectLabels, Counter>::default();
         // Every dialect's series exists from the start at 0, so that rates and
         // alerts see a quiet dialect rather than an absent one.
-        for dialect in ["flow", "tokens", "bimplus", "gradido", "lime"] {
+        for dialect in DIALECTS {
             drop(shed.get_or_create(&DialectLabels { dialect }));
         }
         registry.register(
@@ -132,6 +170,77 @@ impl Metrics {
             "Expired tokens deleted by this node's periodic purge",
             tokens_purged.clone(),
         );
+        let logins = Family::<LoginLabels, Counter>::default();
+        registry.register(
+            "logins",
+            "Login attempts by dialect, method and outcome (success, second_factor_required, a refusal's reason, shed, busy, error)",
+            logins.clone(),
+        );
+        let audit_events = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "audit_events",
+            "Security events recorded by this node, by kind (account.locked counts lockouts)",
+            audit_events.clone(),
+        );
+        for kind in AuditKind::ALL {
+            drop(audit_events.get_or_create(&KindLabels { kind: kind.as_str() }));
+        }
+        let audit_write_failures = Counter::default();
+        registry.register(
+            "audit_write_failures",
+            "Audit events the database could not keep (their log line was written)",
+            audit_write_failures.clone(),
+        );
+        let audit_events_purged = Counter::default();
+        registry.register(
+            "audit_events_purged",
+            "Audit events older than audit.retention_days deleted by this node",
+            audit_events_purged.clone(),
+        );
+        let store_calls = Family::<AdapterLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "store_call_duration_seconds",
+            "Calls to a backend by adapter: sql (Limen's database, per statement), mapped-sql (the customer's database, per statement), redis (per command), limecrm (per request, with its retries)",
+            store_calls.clone(),
+        );
+        let store_errors = Family::<AdapterLabels, Counter>::default();
+        registry.register(
+            "store_call_errors",
+            "Calls to a backend that failed, by adapter",
+            store_errors.clone(),
+        );
+        let hash_queued = Gauge::default();
+        registry.register(
+            "hash_queue_depth",
+            "Password hashes admitted and waiting for a hashing thread",
+            hash_queued.clone(),
+        );
+        let hash_running = Gauge::default();
+        registry.register(
+            "hash_running",
+            "Password hashes being computed now",
+            hash_running.clone(),
+        );
+        let hash_jobs = Counter::default();
+        registry.register(
+            "hash_jobs",
+            "Password hashes computed (hashed or verified)",
+            hash_jobs.clone(),
+        );
+        let hash_wait = Counter::<f64, AtomicU64>::default();
+        registry.register(
+            "hash_wait_seconds",
+            "Time the computed hashes waited for a hashing thread, in all (divide by limen_hash_jobs_total for the mean)",
+            hash_wait.clone(),
+        );
+        let hash_run = Counter::<f64, AtomicU64>::default();
+        registry.register(
+            "hash_run_seconds",
+            "Time the computed hashes took on their thread, in all",
+            hash_run.clone(),
+        );
         Self {
             registry,
             requests,
@@ -142,7 +251,42 @@ impl Metrics {
             cache_hits,
             cache_misses,
             tokens_purged,
+            logins,
+            audit_events,
+            audit_write_failures,
+            audit_events_purged,
+            store_calls,
+            store_errors,
+            hash_queued,
+            hash_running,
+            hash_jobs,
+            hash_wait,
+            hash_run,
+            rendering: std::sync::Mutex::new(()),
         }
+    }
+
+    /// What an adapter reports each call to: its duration and failures under
+    /// `adapter`.
+    pub fn store_observer(self: &Arc<Self>, adapter: &'static str) -> CallObserver {
+        // The adapter's errors exist from the start at 0, for rates and alerts.
+        drop(self.store_errors.get_or_create(&AdapterLabels { adapter }));
+        let metrics = self.clone();
+        Arc::new(move |elapsed: Duration, failed: bool| {
+            let labels = AdapterLabels { adapter };
+            metrics
+                .store_calls
+                .get_or_create(&labels)
+                .observe(elapsed.as_secs_f64());
+            if failed {
+                metrics.store_errors.get_or_create(&labels).inc();
+            }
+        })
+    }
+
+    /// Counts audit events the retention purge deleted.
+    pub fn audit_events_purged(&self, count: u64) {
+        self.audit_events_purged.inc_by(count);
     }
 
     /// Counts tokens the periodic purge deleted.
@@ -152,15 +296,26 @@ impl Metrics {
 
     /// Counts a login refused at the door of `route`.
     pub fn login_shed(&self, route: &str) {
-        self.shed
-            .get_or_create(&DialectLabels {
-                dialect: dialect(route),
+        let dialect = dialect_of(route);
+        self.shed.get_or_create(&DialectLabels { dialect }).inc();
+        // Its body was never read: how it would have logged in is unknown.
+        self.logins
+            .get_or_create(&LoginLabels {
+                dialect,
+                method: "unknown",
+                outcome: "shed",
             })
             .inc();
     }
 
     /// The exposition, with the values read at scrape time brought up to date.
     fn render(&self, state: &AppState) -> Result<String, std::fmt::Error> {
+        // Catching up reads a counter and adds the difference: two scrapes at
+        // once would both add it.
+        let _one_at_a_time = self
+            .rendering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.logins_in_flight
             .set(gauge_value(state.login_gate.in_flight()));
         if let Some(cache) = &state.services.cache {
@@ -172,32 +327,53 @@ impl Metrics {
             self.cache_misses
                 .inc_by(stats.misses.saturating_sub(self.cache_misses.get()));
         }
+        self.catch_up_with_audit(&state.services.audit.stats());
+        self.catch_up_with_hashing(&state.services.password_login.pool_stats());
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
     }
 }
 
-fn gauge_value(count: usize) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
+impl Metrics {
+    /// Brings the hashing pool's figures up to date.
+    fn catch_up_with_hashing(&self, pool: &HashPoolStats) {
+        self.hash_queued.set(gauge_value(pool.queued));
+        self.hash_running.set(gauge_value(pool.running));
+        self.hash_jobs
+            .inc_by(pool.jobs.saturating_sub(self.hash_jobs.get()));
+        self.hash_wait
+            .inc_by((pool.wait_seconds - self.hash_wait.get()).max(0.0));
+        self.hash_run
+            .inc_by((pool.run_seconds - self.hash_run.get()).max(0.0));
+    }
+
+    /// Brings the counters fed by the audit trail up to its tallies.
+    fn catch_up_with_audit(&self, stats: &AuditStats) {
+        for (tally, count) in &stats.logins {
+            let counter = self.logins.get_or_create(&LoginLabels {
+                dialect: tally.dialect,
+                method: tally.method,
+                outcome: tally.outcome,
+            });
+            counter.inc_by(count.saturating_sub(counter.get()));
+        }
+        for (kind, count) in &stats.events {
+            let counter = self
+                .audit_events
+                .get_or_create(&KindLabels { kind: kind.as_str() });
+            counter.inc_by(count.saturating_sub(counter.get()));
+        }
+        self.audit_write_failures.inc_by(
+            stats
+                .store_failures
+                .saturating_sub(self.audit_write_failures.get()),
+        );
+    }
 }
 
-/// The dialect a route pattern belongs to.
-fn dialect(route: &str) -> &'static str {
-    let first = route
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    match first {
-        "authentication" | "user" => "flow",
-        "auth" => "tokens",
-        "v2" => "bimplus",
-        "login_api" | "account" => "gradido",
-        "login" | "bankid" | "reset" | "oauth2" | "oidc" => "lime",
-        "healthz" | "readyz" | "openapi.json" | "metrics" => "service",
-        _ => "none",
-    }
+fn gauge_value(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// Middleware (`actix_web::middleware::from_fn`) counting and timing every
@@ -225,7 +401,7 @@ pub async fn record(
 }
 
 fn observe(metrics: &Arc<Metrics>, route: String, method: String, status: u16, started: Instant) {
-    let dialect = dialect(&route);
+    let dialect = dialect_of(&route);
     metrics
         .durations
         .get_or_create(&RouteLabels {
@@ -265,25 +441,6 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_belong_to_their_dialect() {
-        for (route, wanted) in [
-            ("/authentication/login", "flow"),
-            ("/user/{id}/enable2fa", "flow"),
-            ("/auth/bump", "tokens"),
-            ("/v2/authorize", "bimplus"),
-            ("/login_api/unsecureLogin", "gradido"),
-            ("/account/checkEmail/{code}", "gradido"),
-            ("/login/", "lime"),
-            ("/bankid/collect/", "lime"),
-            ("/oauth2/authorize/", "lime"),
-            ("/readyz", "service"),
-            ("(no route)", "none"),
-        ] {
-            assert_eq!(dialect(route), wanted, "{route}");
-        }
-    }
 
     #[test]
     fn the_exposition_names_every_metric() {

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use limen_domain::StoreError;
+use limen_domain::ports::CallObserver;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -17,6 +18,8 @@ pub(crate) struct Client {
     api_key: String,
     retries: u32,
     breaker: Breaker,
+    /// Told of each request's time and failure.
+    pub(crate) observer: Option<CallObserver>,
 }
 
 /// How one attempt went.
@@ -42,6 +45,7 @@ impl Client {
             api_key: config.api_key.clone(),
             retries: config.retries,
             breaker: Breaker::new(config.breaker_failures, config.breaker_open),
+            observer: None,
         })
     }
 
@@ -56,6 +60,20 @@ impl Client {
     }
 
     async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Option<Value>, StoreError> {
+        let started = Instant::now();
+        let answer = self.send_with_retries(method, path, body).await;
+        if let Some(observer) = &self.observer {
+            observer(started.elapsed(), answer.is_err());
+        }
+        answer
+    }
+
+    async fn send_with_retries(
         &self,
         method: Method,
         path: &str,

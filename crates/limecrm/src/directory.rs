@@ -5,7 +5,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use limen_domain::StoreError;
 use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry};
-use limen_domain::ports::UserDirectory;
+use limen_domain::ports::{CallObserver, UserDirectory};
 use serde_json::Value;
 
 use crate::cache::UserCache;
@@ -30,6 +30,12 @@ impl LimeCrmDirectory {
             client,
             cache,
         })
+    }
+
+    /// Tells `observer` how long each request to the CRM took (with its
+    /// retries) and whether it failed.
+    pub fn observe(&mut self, observer: CallObserver) {
+        self.client.observer = Some(observer);
     }
 
     fn objects(&self) -> String {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use limen_domain::StoreError;
 use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry};
-use limen_domain::ports::UserDirectory;
+use limen_domain::ports::{CallObserver, UserDirectory};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr, TableRef};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, QueryResult};
 
@@ -56,6 +56,13 @@ impl MappedDirectory {
             columns,
             index_warnings,
         })
+    }
+
+    /// Tells `observer` how long each statement on the customer's database
+    /// took and whether it failed.
+    pub fn observe(&mut self, observer: CallObserver) {
+        self.db
+            .set_metric_callback(move |info| observer(info.elapsed, info.failed));
     }
 
     /// Lookups no index of the table serves, each with the index to create.

@@ -44,6 +44,11 @@ pub enum Command {
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Read the audit trail, newest first: logins and failed logins,
+    /// lockouts, password and second-factor changes, tokens, and the
+    /// administration commands run (with the operating-system user who ran
+    /// them).
+    Audit(AuditArgs),
     /// Ask a running Limen whether it is ready (`GET /readyz` on the
     /// configured `listen` address): exits 0 on 200, 1 otherwise. For a
     /// container's HEALTHCHECK, with no HTTP client in the image.
@@ -126,6 +131,23 @@ pub struct SimulatorArgs {
     /// certificate and key, `bankid.certificate_file`).
     #[arg(long, value_name = "DIR")]
     pub certificates_dir: PathBuf,
+}
+
+/// Options of `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only events of this user (by username), and failed logins under this name.
+    #[arg(long, value_name = "USERNAME")]
+    pub user: Option<String>,
+    /// Only events this recent, e.g. 1h, 7d, 1d12h (s, m, h, d, w).
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
+    pub since: Option<chrono::Duration>,
+    /// At most this many events.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u64,
+    /// One JSON object per line instead of columns.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `probe`.

@@ -8,6 +8,7 @@ mod error;
 mod import;
 mod keyfile;
 mod logging;
+mod operator;
 mod tls;
 mod wiring;
 
@@ -46,6 +47,7 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
         Command::BankidSimulator(args) => commands::bankid_simulator::run(&config, args).await,
         Command::Config(ConfigCommand::Check) => commands::config::check(&config),
+        Command::Audit(args) => commands::audit::run(&config, args).await,
         Command::Probe(args) => commands::probe::run(&config, args).await,
         Command::Openapi { output } => commands::openapi::run(output.as_deref()),
     }

@@ -2,10 +2,12 @@
 //! itself, with a timeout on every command so that a Redis that stops
 //! answering costs a request a bounded wait, not a hang.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use limen_domain::StoreError;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use limen_domain::ports::CallObserver;
+use redis::RedisFuture;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 
 use crate::{RedisRateLimiter, RedisTokenStore};
 
@@ -39,11 +41,60 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The connection manager, telling an observer how long each command took.
+#[derive(Clone)]
+pub(crate) struct TimedConnection {
+    inner: ConnectionManager,
+    observer: Option<CallObserver>,
+}
+
+impl TimedConnection {
+    fn report<T>(&self, started: Instant, outcome: &redis::RedisResult<T>) {
+        if let Some(observer) = &self.observer {
+            // A script's first call on a Redis that does not know it yet is
+            // answered NOSCRIPT and sent again whole: no failure.
+            let failed = outcome
+                .as_ref()
+                .is_err_and(|err| err.kind() != redis::ErrorKind::NoScriptError);
+            observer(started.elapsed(), failed);
+        }
+    }
+}
+
+impl ConnectionLike for TimedConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let outcome = self.inner.req_packed_command(cmd).await;
+            self.report(started, &outcome);
+            outcome
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let outcome = self.inner.req_packed_commands(pipeline, offset, count).await;
+            self.report(started, &outcome);
+            outcome
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.get_db()
+    }
+}
+
 /// A connection to Redis, and the stores over it.
 #[derive(Clone)]
 pub struct RedisStore {
     pub(crate) client: redis::Client,
-    pub(crate) connection: ConnectionManager,
+    pub(crate) connection: TimedConnection,
     pub(crate) prefix: String,
     pub(crate) timeout: Duration,
 }
@@ -78,10 +129,19 @@ impl RedisStore {
         })?;
         Ok(Self {
             client,
-            connection,
+            connection: TimedConnection {
+                inner: connection,
+                observer: None,
+            },
             prefix: config.prefix.clone(),
             timeout: config.timeout,
         })
+    }
+
+    /// Tells `observer` how long each command took and whether it failed.
+    /// Call it before handing out stores: they keep the connection as it was.
+    pub fn observe(&mut self, observer: CallObserver) {
+        self.connection.observer = Some(observer);
     }
 
     /// Checks that Redis answers.

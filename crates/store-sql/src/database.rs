@@ -2,11 +2,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use limen_domain::StoreError;
-use limen_domain::ports::Invalidations;
+use limen_domain::ports::{CallObserver, Invalidations};
 use limen_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
-use crate::{SqlAccountStates, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore, SqlUserDirectory};
+use crate::{
+    SqlAccountStates, SqlAuditLog, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore, SqlUserDirectory,
+};
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -56,6 +58,13 @@ impl Database {
                 .map_err(|err| StoreError::Unavailable(format!("cannot configure SQLite: {err}")))?;
         }
         Ok(Self { connection })
+    }
+
+    /// Tells `observer` how long each statement took and whether it failed.
+    /// Call it before handing out stores: they keep the connection as it was.
+    pub fn observe(&mut self, observer: CallObserver) {
+        self.connection
+            .set_metric_callback(move |info| observer(info.elapsed, info.failed));
     }
 
     /// Applies every pending migration.
@@ -126,6 +135,11 @@ impl Database {
     /// The token store (session tokens and catalog) over this database.
     pub fn tokens(&self) -> SqlTokenStore {
         SqlTokenStore::new(self.connection.clone())
+    }
+
+    /// The audit trail over this database.
+    pub fn audit_log(&self) -> SqlAuditLog {
+        SqlAuditLog::new(self.connection.clone())
     }
 
     /// The second-factor store over this database.

@@ -5,6 +5,7 @@
 //! attempts.
 
 mod account_states;
+mod audit_log;
 mod database;
 mod entity;
 mod errors;
@@ -18,6 +19,7 @@ mod token_store;
 mod user_directory;
 
 pub use account_states::SqlAccountStates;
+pub use audit_log::SqlAuditLog;
 pub use database::{Database, DatabaseConfig, redact};
 pub use import::{ImportError, ImportedUser};
 pub use invalidations::PgInvalidations;

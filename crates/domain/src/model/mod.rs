@@ -1,5 +1,6 @@
 //! The data the services reason about.
 
+mod audit;
 mod bankid;
 mod client;
 mod identifiers;
@@ -12,6 +13,7 @@ mod second_factor;
 mod token;
 mod user;
 
+pub use audit::{Actor, AuditContext, AuditEvent, AuditKind, AuditQuery, MAX_AUDIT_TEXT_CHARS, audit_text};
 pub use bankid::{BankIdCollect, BankIdError, BankIdOrder, BankIdStatus, UserMessage};
 pub use client::ClientAddress;
 pub use identifiers::{

@@ -2,7 +2,9 @@
 //! implement them; tests use the mockall doubles (`Mock*`).
 
 mod account_states;
+mod audit_log;
 mod bankid;
+mod call_observer;
 mod clock;
 mod invalidations;
 mod key_pairs;
@@ -22,9 +24,13 @@ mod user_directory;
 pub use account_states::AccountStates;
 #[cfg(any(test, feature = "mocks"))]
 pub use account_states::MockAccountStates;
+pub use audit_log::AuditLog;
+#[cfg(any(test, feature = "mocks"))]
+pub use audit_log::MockAuditLog;
 pub use bankid::BankIdProvider;
 #[cfg(any(test, feature = "mocks"))]
 pub use bankid::MockBankIdProvider;
+pub use call_observer::CallObserver;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
@@ -42,7 +48,7 @@ pub use openid::MockOpenIdProvider;
 pub use openid::OpenIdProvider;
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
-pub use password_hasher::{PasswordCheck, PasswordHasher};
+pub use password_hasher::{HashPoolStats, PasswordCheck, PasswordHasher};
 #[cfg(any(test, feature = "mocks"))]
 pub use payload_signer::MockPayloadSigner;
 pub use payload_signer::PayloadSigner;

@@ -16,6 +16,21 @@ pub enum PasswordCheck {
     Mismatch,
 }
 
+/// What a hashing pool has done since it started, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct HashPoolStats {
+    /// Jobs admitted and waiting for a thread now.
+    pub queued: usize,
+    /// Jobs running now.
+    pub running: usize,
+    /// Jobs finished.
+    pub jobs: u64,
+    /// Seconds the finished jobs waited for a thread, in all.
+    pub wait_seconds: f64,
+    /// Seconds the finished jobs ran, in all.
+    pub run_seconds: f64,
+}
+
 /// Hashes and verifies passwords. Implementations must run the work off the async
 /// workers and bound how much of it runs at once.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -30,4 +45,7 @@ pub trait PasswordHasher: Send + Sync {
     /// A valid hash of no one's password, verified for unknown users so that they
     /// cost the same time as a wrong password.
     fn dummy_hash(&self) -> String;
+
+    /// The pool's figures.
+    fn pool_stats(&self) -> HashPoolStats;
 }

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, NewDirectoryEntry, Password, ProfileChange, Role, User, parse_personal_number,
+    AccountPatch, AuditKind, NewDirectoryEntry, Password, ProfileChange, Role, User, parse_personal_number,
     validate_email, validate_name, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasswordHasher, SecondFactorStore};
-use crate::services::{Attempts, SessionService, Users};
+use crate::services::{Attempts, Audit, AuditEntry, SessionService, Users};
 
 /// Users fetched from the directory per page when listing.
 const LIST_PAGE: u32 = 500;
@@ -49,6 +49,7 @@ pub struct AccountService {
     attempts: Arc<Attempts>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
 }
 
 /// The ports and services account administration works with.
@@ -65,6 +66,8 @@ pub struct AccountPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The trail of password changes and unlocks.
+    pub audit: Arc<Audit>,
 }
 
 impl AccountService {
@@ -77,6 +80,7 @@ impl AccountService {
             attempts: ports.attempts,
             hasher: ports.hasher,
             clock: ports.clock,
+            audit: ports.audit,
         }
     }
 
@@ -182,6 +186,9 @@ impl AccountService {
             .accounts()
             .update(user.id, AccountPatch::default(), self.clock.now())
             .await?;
+        self.audit
+            .record(AuditEntry::new(AuditKind::PasswordChanged).user(&user))
+            .await;
         self.sessions.logout_everywhere(user.id).await?;
         tracing::info!(user_id = %user.id, "password changed; sessions revoked");
         Ok(())
@@ -280,6 +287,9 @@ impl AccountService {
         self.attempts.account(user.id).reset().await?;
         self.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "account unlocked");
+        self.audit
+            .record(AuditEntry::new(AuditKind::AccountUnlocked).user(&user))
+            .await;
         Ok(())
     }
 

@@ -4,12 +4,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    ClientAddress, IssuedToken, Password, TokenAttributes, TokenId, TokenKind, TokenRecord, User,
+    AuditKind, ClientAddress, IssuedToken, Password, TokenAttributes, TokenId, TokenKind, TokenRecord, User,
     normalize_identifier,
 };
 use crate::ports::{AccountStates, Clock, TokenCatalog};
 use crate::services::{
-    Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, Session, SessionService, Users,
+    Audit, AuditEntry, Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, Session, SessionService,
+    Users,
 };
 
 /// Longest accepted token note.
@@ -51,6 +52,7 @@ pub struct ApiTokenService {
     sessions: Arc<SessionService>,
     passwords: Arc<PasswordLogin>,
     clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
     settings: ApiTokenSettings,
 }
 
@@ -68,6 +70,8 @@ pub struct ApiTokenPorts {
     pub passwords: Arc<PasswordLogin>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The trail of created and revoked tokens.
+    pub audit: Arc<Audit>,
 }
 
 impl ApiTokenService {
@@ -80,6 +84,7 @@ impl ApiTokenService {
             sessions: ports.sessions,
             passwords: ports.passwords,
             clock: ports.clock,
+            audit: ports.audit,
             settings,
         }
     }
@@ -128,6 +133,14 @@ impl ApiTokenService {
             )
             .await?;
         tracing::info!(user_id = %user.id, token_id = issued.record.id.0, "API token created");
+        let entry = AuditEntry::new(AuditKind::TokenCreated)
+            .user(&user)
+            .detail(format!(
+                "access token {}, expires {}",
+                issued.record.id.0,
+                issued.record.expires_at.to_rfc3339()
+            ));
+        self.audit.record(entry).await;
         Ok(issued)
     }
 
@@ -203,6 +216,10 @@ impl ApiTokenService {
         let token = self.token(id).await?;
         self.sessions.revoke(&token.hash).await?;
         tracing::info!(token_id = id.0, "API token revoked");
+        let entry = AuditEntry::new(AuditKind::TokenRevoked)
+            .user_id(token.user_id)
+            .detail(format!("access token {}", id.0));
+        self.audit.record(entry).await;
         Ok(())
     }
 

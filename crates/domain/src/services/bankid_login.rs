@@ -9,9 +9,12 @@ use crate::model::{
 };
 use crate::ports::{BankIdProvider, Clock, SecretCipher, TokenMint};
 use crate::services::{
-    Attempts, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, SecondStep,
+    Attempts, Audit, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, SecondStep,
     SessionService, Users,
 };
+
+/// The method's name in the audit trail.
+const BANKID: &str = "bankid";
 
 /// How long an order can be collected: longer than BankID keeps one (about three
 /// minutes), so that it is BankID that declares it expired.
@@ -72,6 +75,7 @@ pub struct BankIdLogin {
     cipher: Arc<dyn SecretCipher>,
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
 }
 
 /// The ports and services BankID login works with.
@@ -92,6 +96,8 @@ pub struct BankIdPorts {
     pub mint: Arc<dyn TokenMint>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The trail of failed orders.
+    pub audit: Arc<Audit>,
 }
 
 impl BankIdLogin {
@@ -106,6 +112,7 @@ impl BankIdLogin {
             cipher: ports.cipher,
             mint: ports.mint,
             clock: ports.clock,
+            audit: ports.audit,
         }
     }
 
@@ -168,6 +175,24 @@ impl BankIdLogin {
     /// Collects the order `transaction_id` names; on completion logs its person
     /// in with `grant`. An unknown, expired or spent transaction is `InvalidToken`.
     pub async fn collect(&self, transaction_id: &str, grant: Grant) -> Result<BankIdProgress, DomainError> {
+        let progress = self.collect_order(transaction_id, grant).await;
+        match &progress {
+            Ok(BankIdProgress::Failed { status }) => {
+                let detail = format!("bankid_failed: {}", status.name);
+                self.audit
+                    .login_refused(BANKID, None, "", "bankid_failed", &detail)
+                    .await;
+            }
+            // A completed order's refusals are `LoginCompletion`'s to record.
+            Err(err @ (DomainError::InvalidToken | DomainError::NoUserForPersonalNumber)) => {
+                self.audit.login_failed(BANKID, None, "", err).await;
+            }
+            _ => {}
+        }
+        progress
+    }
+
+    async fn collect_order(&self, transaction_id: &str, grant: Grant) -> Result<BankIdProgress, DomainError> {
         let provider = self.provider()?;
         let record = self
             .sessions

@@ -11,12 +11,12 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
-    AccountState, Admission, BankIdCollect, BankIdError, BankIdOrder, DirectoryCapabilities, DirectoryEntry,
-    Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash,
-    TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
+    AccountState, Admission, AuditEvent, AuditKind, BankIdCollect, BankIdError, BankIdOrder,
+    DirectoryCapabilities, DirectoryEntry, Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest,
+    RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
 };
 use crate::ports::{
-    InvalidationListener, MockAccountStates, MockBankIdProvider, MockClock, MockInvalidations,
+    InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
     MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasswordHasher, MockRateLimiter,
     MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
     MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck,
@@ -58,6 +58,7 @@ struct State {
     openid_exchanges: Vec<(String, String, String, String)>,
     published: Vec<Invalidation>,
     channel_down: bool,
+    audit: Vec<AuditEvent>,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -210,6 +211,7 @@ impl World {
             bankid: Some(Arc::new(self.bankid())),
             openid: self.openid(),
             invalidations: Arc::new(self.invalidations()),
+            audit: Arc::new(self.audit_log()),
         }
     }
 
@@ -803,6 +805,16 @@ impl World {
 
     /// An in-process channel: published changes are recorded and delivered
     /// to the subscribed caches; it can be made to go down.
+    fn audit_log(&self) -> MockAuditLog {
+        let mut log = MockAuditLog::new();
+        let state = self.state.clone();
+        log.expect_append().returning(move |event| {
+            state.lock().unwrap().audit.push(event.clone());
+            Ok(())
+        });
+        log
+    }
+
     fn invalidations(&self) -> MockInvalidations {
         let mut channel = MockInvalidations::new();
         let (state, listeners) = (self.state.clone(), self.listeners.clone());
@@ -942,6 +954,15 @@ impl World {
     /// Every OpenID code exchange: (provider, code, nonce, PKCE verifier).
     pub fn openid_exchanges(&self) -> Vec<(String, String, String, String)> {
         self.lock().openid_exchanges.clone()
+    }
+
+    /// The audit events recorded so far, as `(kind, user, detail)`.
+    pub fn audited(&self) -> Vec<(AuditKind, Option<UserId>, Option<String>)> {
+        self.lock()
+            .audit
+            .iter()
+            .map(|event| (event.kind, event.user_id, event.detail.clone()))
+            .collect()
     }
 
     /// Every change published on the invalidation channel.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{ClientAddress, IssuedToken, TokenAttributes, TokenHash, TokenKind, User};
+use crate::model::{AuditKind, ClientAddress, IssuedToken, TokenAttributes, TokenHash, TokenKind, User};
 use crate::ports::{AccountStates, Clock, SecondFactorStore};
-use crate::services::{Attempts, SessionService};
+use crate::services::{Attempts, Audit, AuditEntry, SessionService};
 
 /// Longest accepted client id of a remember-me token (the column's width).
 pub const MAX_CLIENT_ID_CHARS: usize = 255;
@@ -172,6 +172,7 @@ pub struct LoginCompletion {
     attempts: Arc<Attempts>,
     sessions: Arc<SessionService>,
     clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
     policy: CompletionPolicy,
 }
 
@@ -183,6 +184,7 @@ impl LoginCompletion {
         attempts: Arc<Attempts>,
         sessions: Arc<SessionService>,
         clock: Arc<dyn Clock>,
+        audit: Arc<Audit>,
         policy: CompletionPolicy,
     ) -> Self {
         Self {
@@ -191,6 +193,7 @@ impl LoginCompletion {
             attempts,
             sessions,
             clock,
+            audit,
             policy,
         }
     }
@@ -207,14 +210,30 @@ impl LoginCompletion {
         second: SecondStep,
     ) -> Result<LoginOutcome, DomainError> {
         let counted = auth.method.counted();
-        let user_id = auth.user.id;
+        let method = auth.method.as_str();
+        let user = auth.user.clone();
         let outcome = self.decide(auth, grant, second).await;
         if counted {
-            let account = self.attempts.account(user_id);
+            let account = self.attempts.account(user.id);
             match &outcome {
                 Ok(LoginOutcome::LoggedIn { .. }) => account.clear().await?,
                 _ => account.refund().await?,
             }
+        }
+        match &outcome {
+            Ok(LoginOutcome::LoggedIn { .. }) => {
+                let entry = AuditEntry::new(AuditKind::LoginSucceeded)
+                    .user(&user)
+                    .method(method);
+                self.audit.record(entry).await;
+            }
+            Ok(LoginOutcome::SecondFactorRequired { .. }) => {
+                let entry = AuditEntry::new(AuditKind::SecondFactorRequired)
+                    .user(&user)
+                    .method(method);
+                self.audit.record(entry).await;
+            }
+            Err(err) => self.audit.login_failed(method, Some(&user), "", err).await,
         }
         outcome
     }

@@ -8,6 +8,7 @@
 mod accounts;
 mod api_tokens;
 mod attempts;
+mod audit;
 mod bankid_login;
 mod hash_admission;
 mod login_completion;
@@ -26,6 +27,7 @@ mod wiring;
 pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
 pub use api_tokens::{ApiTokenPorts, ApiTokenService, ApiTokenSettings, TokenRequest};
 pub use attempts::{AttemptRules, Attempts, Counter};
+pub use audit::{AUDIT_TARGET, Audit, AuditEntry, AuditStats, LoginTally};
 pub use bankid_login::{BankIdLogin, BankIdPorts, BankIdProgress, BankIdStarted, ORDER_TTL};
 pub use hash_admission::{HashAdmission, HashTicket};
 pub use login_completion::{

@@ -3,8 +3,10 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{Admission, ClientAddress, Password, TokenKind, User};
-use crate::services::{Attempts, Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, SessionService};
+use crate::model::{Admission, AuditKind, ClientAddress, Password, TokenKind, User};
+use crate::services::{
+    Attempts, Audit, AuditEntry, Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, SessionService,
+};
 
 /// A session named by a number, as the `gradido` dialect has them.
 #[derive(Debug, Clone)]
@@ -23,6 +25,7 @@ pub struct NumericSessionService {
     passwords: Arc<PasswordLogin>,
     sessions: Arc<SessionService>,
     attempts: Arc<Attempts>,
+    audit: Arc<Audit>,
 }
 
 impl NumericSessionService {
@@ -31,11 +34,13 @@ impl NumericSessionService {
         passwords: Arc<PasswordLogin>,
         sessions: Arc<SessionService>,
         attempts: Arc<Attempts>,
+        audit: Arc<Audit>,
     ) -> Self {
         Self {
             passwords,
             sessions,
             attempts,
+            audit,
         }
     }
 
@@ -85,6 +90,10 @@ impl NumericSessionService {
         };
         counter.refund().await?;
         self.sessions.revoke(&token.hash).await?;
+        let entry = AuditEntry::new(AuditKind::TokenRevoked)
+            .user_id(token.user_id)
+            .detail("logout of a numbered session");
+        self.audit.record(entry).await;
         Ok(())
     }
 }

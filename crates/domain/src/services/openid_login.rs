@@ -7,8 +7,8 @@ use crate::error::DomainError;
 use crate::model::{AccountPatch, OpenIdError, OpenIdIdentity, TokenAttributes, TokenKind, User, UserId};
 use crate::ports::{Clock, OpenIdProvider, SecretCipher, TokenMint};
 use crate::services::{
-    AccountService, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, NewAccount,
-    SecondStep, SessionService, Users,
+    AccountService, Audit, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome,
+    NewAccount, SecondStep, SessionService, Users,
 };
 
 /// How long an OpenID login may take between the redirect to the provider
@@ -20,6 +20,9 @@ const STATE_CONTEXT: &[u8] = b"openid-state";
 
 /// The longest `state` a consumer may pass (it comes back in the payload).
 pub const MAX_CONSUMER_STATE_CHARS: usize = 512;
+
+/// The method's name in the audit trail.
+const OPENID: &str = "openid";
 
 /// Which field of a directory user the identifying claim is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +120,7 @@ pub struct OpenIdLogin {
     cipher: Arc<dyn SecretCipher>,
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
     settings: OpenIdSettings,
 }
 
@@ -138,6 +142,8 @@ pub struct OpenIdPorts {
     pub mint: Arc<dyn TokenMint>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The trail of refused callbacks.
+    pub audit: Arc<Audit>,
 }
 
 impl OpenIdLogin {
@@ -152,6 +158,7 @@ impl OpenIdLogin {
             cipher: ports.cipher,
             mint: ports.mint,
             clock: ports.clock,
+            audit: ports.audit,
             settings,
         }
     }
@@ -260,6 +267,7 @@ impl OpenIdLogin {
         let waiting = match self.take_waiting(callback.state).await {
             Ok(waiting) => waiting,
             Err(error) => {
+                self.audit.login_failed(OPENID, None, "", &error).await;
                 return Err(OpenIdFailed {
                     consumer: default_consumer(),
                     error,
@@ -304,6 +312,32 @@ impl OpenIdLogin {
         callback: &OpenIdCallback<'_>,
         grant: Grant,
     ) -> Result<(User, Granted), DomainError> {
+        let (policy, authenticated) = match self.identified(waiting, callback).await {
+            Ok(identified) => identified,
+            Err(err) => {
+                self.audit.login_failed(OPENID, None, "", &err).await;
+                return Err(err);
+            }
+        };
+        match self
+            .completion
+            .complete(authenticated, grant, SecondStep::Refuse)
+            .await?
+        {
+            LoginOutcome::LoggedIn { user, granted } => {
+                tracing::info!(provider = %policy.id, user_id = %user.id, "OpenID login");
+                Ok((user, granted))
+            }
+            LoginOutcome::SecondFactorRequired { .. } => Err(DomainError::SecondFactorRequired),
+        }
+    }
+
+    /// The provider's policy and the user its callback proves.
+    async fn identified(
+        &self,
+        waiting: &Waiting,
+        callback: &OpenIdCallback<'_>,
+    ) -> Result<(&OpenIdProviderPolicy, Authenticated), DomainError> {
         let policy = self
             .settings
             .providers
@@ -339,17 +373,7 @@ impl OpenIdLogin {
                 second_factor: policy.second_factor,
             },
         };
-        match self
-            .completion
-            .complete(authenticated, grant, SecondStep::Refuse)
-            .await?
-        {
-            LoginOutcome::LoggedIn { user, granted } => {
-                tracing::info!(provider = %policy.id, user_id = %user.id, "OpenID login");
-                Ok((user, granted))
-            }
-            LoginOutcome::SecondFactorRequired { .. } => Err(DomainError::SecondFactorRequired),
-        }
+        Ok((policy, authenticated))
     }
 
     /// The directory user `identity` stands for, created when the policy and

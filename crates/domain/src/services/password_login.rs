@@ -1,12 +1,15 @@
 use std::sync::Arc;
 
 use crate::error::DomainError;
-use crate::model::{Admission, ClientAddress, Password, User, normalize_identifier};
-use crate::ports::{PasswordCheck, PasswordHasher};
+use crate::model::{Admission, AuditKind, ClientAddress, Password, User, normalize_identifier};
+use crate::ports::{HashPoolStats, PasswordCheck, PasswordHasher};
 use crate::services::{
-    Attempts, AuthMethod, Authenticated, Grant, HashAdmission, LoginCompletion, LoginOutcome, SecondStep,
-    Users,
+    Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Grant, HashAdmission, LoginCompletion,
+    LoginOutcome, SecondStep, Users,
 };
+
+/// The method's name in the audit trail.
+const PASSWORD: &str = "password";
 
 /// The password identity provider: proves who someone is by a username (or
 /// e-mail address) and a password.
@@ -22,6 +25,7 @@ pub struct PasswordLogin {
     attempts: Arc<Attempts>,
     admission: Arc<HashAdmission>,
     completion: Arc<LoginCompletion>,
+    audit: Arc<Audit>,
 }
 
 impl PasswordLogin {
@@ -32,6 +36,7 @@ impl PasswordLogin {
         attempts: Arc<Attempts>,
         admission: Arc<HashAdmission>,
         completion: Arc<LoginCompletion>,
+        audit: Arc<Audit>,
     ) -> Self {
         Self {
             users,
@@ -39,6 +44,7 @@ impl PasswordLogin {
             attempts,
             admission,
             completion,
+            audit,
         }
     }
 
@@ -68,9 +74,18 @@ impl PasswordLogin {
             Admission::Admitted => {}
             Admission::Blocked { until } => {
                 tracing::warn!(client = %client.throttle_key(), "login refused: too many failures from this address");
-                return Err(DomainError::TooManyAttempts { until });
+                let refused = DomainError::TooManyAttempts { until };
+                self.audit
+                    .login_failed(PASSWORD, None, identifier, &refused)
+                    .await;
+                return Err(refused);
             }
-            Admission::Full => return Err(DomainError::Busy),
+            Admission::Full => {
+                self.audit
+                    .login_failed(PASSWORD, None, identifier, &DomainError::Busy)
+                    .await;
+                return Err(DomainError::Busy);
+            }
         }
         let outcome = self.check_admitted(identifier, password, client, &address).await;
         if let Err(DomainError::Unavailable(_)) = &outcome {
@@ -94,6 +109,7 @@ impl PasswordLogin {
             Ok(ticket) => ticket,
             Err(err) => {
                 address.refund().await?;
+                self.audit.login_failed(PASSWORD, None, identifier, &err).await;
                 return Err(err);
             }
         };
@@ -107,13 +123,20 @@ impl PasswordLogin {
             Admission::Admitted => {}
             Admission::Blocked { until } => {
                 address.fail().await?;
-                return Err(DomainError::AccountLocked { until });
+                let refused = DomainError::AccountLocked { until };
+                self.audit
+                    .login_failed(PASSWORD, user.as_ref(), &name, &refused)
+                    .await;
+                return Err(refused);
             }
             // As many attempts of this account as may be are being checked
             // right now: this one waits for them to settle (a right password
             // is given back within moments).
             Admission::Full => {
                 address.refund().await?;
+                self.audit
+                    .login_failed(PASSWORD, user.as_ref(), &name, &DomainError::Busy)
+                    .await;
                 return Err(DomainError::Busy);
             }
         }
@@ -149,17 +172,30 @@ impl PasswordLogin {
                     Some(user) => tracing::info!(user_id = %user.id, "password rejected"),
                     None => tracing::info!("password rejected: unknown user"),
                 }
-                match locked {
+                let refused = match locked {
                     Some(block) => {
                         if let (Some(user), true) = (&user, block.started) {
                             tracing::warn!(user_id = %user.id, until = %block.until, "account locked after repeated failures");
+                            let entry = AuditEntry::new(AuditKind::AccountLocked)
+                                .user(user)
+                                .detail(format!("until {}", block.until.to_rfc3339()));
+                            self.audit.record(entry).await;
                         }
-                        Err(DomainError::AccountLocked { until: block.until })
+                        DomainError::AccountLocked { until: block.until }
                     }
-                    None => Err(DomainError::InvalidCredentials),
-                }
+                    None => DomainError::InvalidCredentials,
+                };
+                self.audit
+                    .login_failed(PASSWORD, user.as_ref(), &name, &refused)
+                    .await;
+                Err(refused)
             }
         }
+    }
+
+    /// The hashing pool's figures, for the metrics.
+    pub fn pool_stats(&self) -> HashPoolStats {
+        self.hasher.pool_stats()
     }
 
     /// Re-checks the password of a user who is already logged in, before a

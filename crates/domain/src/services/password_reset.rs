@@ -4,11 +4,11 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, ClientAddress, Password, RateRule, TokenKind, User, normalize_identifier,
+    AccountPatch, AuditKind, ClientAddress, Password, RateRule, TokenKind, User, normalize_identifier,
     validate_new_password,
 };
 use crate::ports::{Clock, Mailer, OutgoingEmail, PasswordHasher};
-use crate::services::{Attempts, EmailLanguage, HashAdmission, SessionService, Users};
+use crate::services::{Attempts, Audit, AuditEntry, EmailLanguage, HashAdmission, SessionService, Users};
 
 /// Settings of password reset.
 #[derive(Debug, Clone)]
@@ -61,6 +61,7 @@ pub struct PasswordResetService {
     admission: Arc<HashAdmission>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
     settings: PasswordResetSettings,
 }
 
@@ -80,6 +81,8 @@ pub struct PasswordResetPorts {
     pub mailer: Arc<dyn Mailer>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The trail of requests and resets.
+    pub audit: Arc<Audit>,
 }
 
 impl PasswordResetService {
@@ -93,6 +96,7 @@ impl PasswordResetService {
             admission: ports.admission,
             mailer: ports.mailer,
             clock: ports.clock,
+            audit: ports.audit,
             settings,
         }
     }
@@ -119,12 +123,24 @@ impl PasswordResetService {
     /// a user without an e-mail address, or a directory that takes no new
     /// passwords, so that the answer does not tell them apart.
     pub async fn request(&self, username: &str) -> Result<Option<String>, DomainError> {
+        let requested = AuditEntry::new(AuditKind::PasswordResetRequested);
         let Some(user) = self.users.by_username(username).await? else {
             tracing::info!("password reset requested for an unknown username");
+            self.audit
+                .record(
+                    requested
+                        .name(&normalize_identifier(username))
+                        .detail("unknown user"),
+                )
+                .await;
             return Ok(None);
         };
+        let requested = requested.user(&user);
         if user.email.is_empty() || !self.users.capabilities().set_password_hash || !user.enabled {
             tracing::info!(user_id = %user.id, "password reset requested; this user cannot reset by e-mail");
+            self.audit
+                .record(requested.detail("this user cannot reset by e-mail"))
+                .await;
             return Ok(None);
         }
         let token = self
@@ -140,12 +156,17 @@ impl PasswordResetService {
                 body,
             })
             .await;
-        match sent {
-            Ok(()) => tracing::info!(user_id = %user.id, "password reset token mailed"),
-            Err(cause) => {
-                tracing::error!(user_id = %user.id, %cause, "the password reset e-mail could not be sent")
+        let requested = match sent {
+            Ok(()) => {
+                tracing::info!(user_id = %user.id, "password reset token mailed");
+                requested.detail("mailed")
             }
-        }
+            Err(cause) => {
+                tracing::error!(user_id = %user.id, %cause, "the password reset e-mail could not be sent");
+                requested.detail("the e-mail could not be sent")
+            }
+        };
+        self.audit.record(requested).await;
         Ok(Some(token.plaintext))
     }
 
@@ -187,6 +208,9 @@ impl PasswordResetService {
             .accounts()
             .update(user.id, AccountPatch::default(), self.clock.now())
             .await?;
+        self.audit
+            .record(AuditEntry::new(AuditKind::PasswordReset).user(&user))
+            .await;
         let ended = self.sessions.logout_everywhere(user.id).await?;
         self.attempts.account(user.id).reset().await?;
         tracing::info!(user_id = %user.id, ended, "password reset; sessions ended");

@@ -3,10 +3,10 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{ClientAddress, IssuedToken, Password, TokenKind};
+use crate::model::{ClientAddress, IssuedToken, Password, TokenKind, TokenRecord};
 use crate::services::{
-    AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin, SecondStep,
-    SessionService, Users, validate_client_id,
+    Audit, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin,
+    SecondStep, SessionService, Users, validate_client_id,
 };
 
 /// What a password login that may ask to be remembered handed out.
@@ -39,6 +39,7 @@ pub struct RememberMeService {
     passwords: Arc<PasswordLogin>,
     sessions: Arc<SessionService>,
     completion: Arc<LoginCompletion>,
+    audit: Arc<Audit>,
 }
 
 impl RememberMeService {
@@ -48,12 +49,14 @@ impl RememberMeService {
         passwords: Arc<PasswordLogin>,
         sessions: Arc<SessionService>,
         completion: Arc<LoginCompletion>,
+        audit: Arc<Audit>,
     ) -> Self {
         Self {
             users,
             passwords,
             sessions,
             completion,
+            audit,
         }
     }
 
@@ -117,22 +120,12 @@ impl RememberMeService {
         access_ttl: Duration,
     ) -> Result<IssuedToken, DomainError> {
         validate_client_id(client_id)?;
-        let token = self
-            .sessions
-            .find_presented(plaintext, TokenKind::RememberMe)
-            .await?;
-        if token.attributes.client_id.as_deref() != Some(client_id) {
-            return Err(DomainError::InvalidToken);
-        }
-        let user = self
-            .users
-            .by_id(token.user_id)
-            .await?
-            .filter(|user| user.enabled)
-            .ok_or(DomainError::InvalidToken)?;
-        let authenticated = Authenticated {
-            user,
-            method: AuthMethod::RememberMe(token.hash.clone()),
+        let (token, authenticated) = match self.presented(plaintext, client_id).await {
+            Ok(found) => found,
+            Err(err) => {
+                self.audit.login_failed("remember-me", None, "", &err).await;
+                return Err(err);
+            }
         };
         let outcome = self
             .completion
@@ -151,6 +144,33 @@ impl RememberMeService {
             .touch_if_stale(&token, access.record.created_at)
             .await;
         Ok(access)
+    }
+
+    /// The remember-me token presented by `client_id`, and the enabled user it
+    /// proves.
+    async fn presented(
+        &self,
+        plaintext: &str,
+        client_id: &str,
+    ) -> Result<(TokenRecord, Authenticated), DomainError> {
+        let token = self
+            .sessions
+            .find_presented(plaintext, TokenKind::RememberMe)
+            .await?;
+        if token.attributes.client_id.as_deref() != Some(client_id) {
+            return Err(DomainError::InvalidToken);
+        }
+        let user = self
+            .users
+            .by_id(token.user_id)
+            .await?
+            .filter(|user| user.enabled)
+            .ok_or(DomainError::InvalidToken)?;
+        let authenticated = Authenticated {
+            user,
+            method: AuthMethod::RememberMe(token.hash.clone()),
+        };
+        Ok((token, authenticated))
     }
 }
 

@@ -4,11 +4,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, StoreError, UniqueField};
 use crate::model::{
-    ClientAddress, Invalidation, IssuedToken, NewToken, TokenAttributes, TokenHash, TokenKind, TokenRecord,
-    User, UserId,
+    AuditKind, ClientAddress, Invalidation, IssuedToken, NewToken, TokenAttributes, TokenHash, TokenKind,
+    TokenRecord, User, UserId,
 };
 use crate::ports::{Clock, Invalidations, SessionTokens, TokenMint};
-use crate::services::{Users, ValidationCache};
+use crate::services::{Audit, AuditEntry, Users, ValidationCache};
 
 /// A token longer than this cannot be one Limen issued; it is refused unhashed.
 const MAX_TOKEN_CHARS: usize = 512;
@@ -46,6 +46,7 @@ pub struct SessionService {
     clock: Arc<dyn Clock>,
     cache: Option<Arc<ValidationCache>>,
     invalidations: Arc<dyn Invalidations>,
+    audit: Arc<Audit>,
 }
 
 /// The ports and the cache sessions work with.
@@ -62,6 +63,8 @@ pub struct SessionPorts {
     pub cache: Option<Arc<ValidationCache>>,
     /// Tells every node what its cache must forget.
     pub invalidations: Arc<dyn Invalidations>,
+    /// The trail of revocations.
+    pub audit: Arc<Audit>,
 }
 
 impl SessionService {
@@ -74,6 +77,7 @@ impl SessionService {
             clock: ports.clock,
             cache: ports.cache,
             invalidations: ports.invalidations,
+            audit: ports.audit,
         }
     }
 
@@ -340,6 +344,13 @@ impl SessionService {
         if let Some(origin) = &session.token.attributes.origin {
             self.tokens.revoke(origin, now).await?;
         }
+        self.audit
+            .record(
+                AuditEntry::new(AuditKind::TokenRevoked)
+                    .user(&session.user)
+                    .detail(format!("logout of a {} token", session.token.kind.as_str())),
+            )
+            .await;
         Ok(())
     }
 
@@ -358,6 +369,13 @@ impl SessionService {
             .revoke_all_for_user(user, None, self.clock.now())
             .await?;
         self.user_changed(user).await;
+        self.audit
+            .record(
+                AuditEntry::new(AuditKind::TokenRevoked)
+                    .user_id(user)
+                    .detail(format!("every token: {revoked}")),
+            )
+            .await;
         Ok(revoked)
     }
 
@@ -369,6 +387,13 @@ impl SessionService {
             .revoke_all_for_user(user, Some(keep.clone()), self.clock.now())
             .await?;
         self.user_changed(user).await;
+        self.audit
+            .record(
+                AuditEntry::new(AuditKind::TokenRevoked)
+                    .user_id(user)
+                    .detail(format!("every token but the current session's: {revoked}")),
+            )
+            .await;
         Ok(revoked)
     }
 

@@ -4,17 +4,20 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    Admission, ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams,
+    Admission, AuditKind, ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams,
     TotpProvisioning, User, UserId,
 };
 use crate::ports::{AccountStates, Clock, SecondFactorStore, SecretCipher, TokenMint, TotpGenerator};
 use crate::services::{
-    Attempts, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin,
-    SecondStep, Session, SessionService, Users,
+    Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome,
+    PasswordLogin, SecondStep, Session, SessionService, Users,
 };
 
 /// Recovery codes handed out when two-factor authentication is enabled.
 pub const RECOVERY_CODES: usize = 10;
+
+/// The second step's method in the audit trail.
+const SECOND_STEP: &str = "password+totp";
 
 /// Accepted clock skew, in time steps either side of now.
 const SKEW_STEPS: u64 = 1;
@@ -53,6 +56,7 @@ pub struct TwoFactorService {
     passwords: Arc<PasswordLogin>,
     sessions: Arc<SessionService>,
     completion: Arc<LoginCompletion>,
+    audit: Arc<Audit>,
     settings: TwoFactorSettings,
 }
 
@@ -80,6 +84,8 @@ pub struct TwoFactorPorts {
     pub sessions: Arc<SessionService>,
     /// Completes the login after the second step.
     pub completion: Arc<LoginCompletion>,
+    /// The trail of enrolments, removals and wrong codes.
+    pub audit: Arc<Audit>,
 }
 
 /// The context sealed secrets are bound to: their owner.
@@ -102,6 +108,7 @@ impl TwoFactorService {
             passwords: ports.passwords,
             sessions: ports.sessions,
             completion: ports.completion,
+            audit: ports.audit,
             settings,
         }
     }
@@ -213,6 +220,13 @@ impl TwoFactorService {
         self.factors
             .confirm_totp(user.id, step, hashes, self.clock.now())
             .await?;
+        self.audit
+            .record(
+                AuditEntry::new(AuditKind::SecondFactorEnabled)
+                    .user(user)
+                    .detail("totp"),
+            )
+            .await;
         let ended = self.sessions.logout_others(user.id, &session.token.hash).await?;
         tracing::info!(user_id = %user.id, ended, "two-factor authentication enabled; other sessions ended");
         Ok(codes)
@@ -230,7 +244,12 @@ impl TwoFactorService {
         client: &ClientAddress,
     ) -> Result<(), DomainError> {
         if caller.id != user.id {
-            return self.reset(user.id).await;
+            self.reset(user.id).await?;
+            let entry = AuditEntry::new(AuditKind::SecondFactorDisabled)
+                .user(user)
+                .detail(format!("by support staff, user {}", caller.id));
+            self.audit.record(entry).await;
+            return Ok(());
         }
         let password =
             password.ok_or_else(|| DomainError::InvalidInput("the password is required".into()))?;
@@ -260,6 +279,13 @@ impl TwoFactorService {
         self.factors.delete_totp(user.id).await?;
         self.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "two-factor authentication disabled");
+        self.audit
+            .record(
+                AuditEntry::new(AuditKind::SecondFactorDisabled)
+                    .user(user)
+                    .detail("by its owner"),
+            )
+            .await;
         Ok(())
     }
 
@@ -268,6 +294,9 @@ impl TwoFactorService {
         self.factors.delete_totp(user).await?;
         self.sessions.user_changed(user).await;
         tracing::info!(user_id = %user, "two-factor authentication reset by an operator");
+        self.audit
+            .record(AuditEntry::new(AuditKind::SecondFactorReset).user_id(user))
+            .await;
         Ok(())
     }
 
@@ -319,10 +348,17 @@ impl TwoFactorService {
         code: &str,
         grant: Grant,
     ) -> Result<IssuedToken, DomainError> {
-        let token = self
+        let token = match self
             .sessions
             .find_presented(pending, TokenKind::PendingSecondFactor)
-            .await?;
+            .await
+        {
+            Ok(token) => token,
+            Err(err) => {
+                self.audit.login_failed(SECOND_STEP, None, "", &err).await;
+                return Err(err);
+            }
+        };
         let user = self
             .users
             .by_id(token.user_id)
@@ -374,10 +410,20 @@ impl TwoFactorService {
                 self.sessions.revoke(&token.hash).await?;
                 tracing::warn!(user_id = %user.id, "pending login ended after repeated wrong codes");
             }
-            return Err(match locked {
+            if let Some(block) = locked.as_ref().filter(|block| block.started) {
+                let entry = AuditEntry::new(AuditKind::AccountLocked)
+                    .user(&user)
+                    .detail(format!("until {}", block.until.to_rfc3339()));
+                self.audit.record(entry).await;
+            }
+            let refused = match locked {
                 Some(block) => DomainError::AccountLocked { until: block.until },
                 None => DomainError::InvalidSecondFactor,
-            });
+            };
+            self.audit
+                .login_failed(SECOND_STEP, Some(&user), "", &refused)
+                .await;
+            return Err(refused);
         }
         per_token.refund().await?;
         // Only one completion per pending token, whatever runs in parallel.

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use crate::model::Invalidation;
 use crate::ports::{
-    AccountStates, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer, OpenIdProvider,
+    AccountStates, AuditLog, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer, OpenIdProvider,
     PasswordHasher, RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint,
     TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
-    BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy, HashAdmission, LoginCompletion,
+    Audit, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy, HashAdmission, LoginCompletion,
     NumericSessionService, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordResetPorts,
     PasswordResetService, PasswordResetSettings, RegistrationPorts, RegistrationService,
     RegistrationSettings, RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService,
@@ -56,6 +56,8 @@ pub struct Ports {
     pub openid: BTreeMap<String, Arc<dyn OpenIdProvider>>,
     /// Tells every node what its cache of validated tokens must forget.
     pub invalidations: Arc<dyn Invalidations>,
+    /// The trail of security events: always Limen's database.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 /// The numbers and texts of every rule. Lifetimes that a dialect documents (an
@@ -102,6 +104,8 @@ impl Default for Settings {
 /// Every service, wired to the same ports.
 #[derive(Clone)]
 pub struct Services {
+    /// The trail of security events.
+    pub audit: Arc<Audit>,
     /// Directory users joined with Limen's account state.
     pub users: Arc<Users>,
     /// Counted attempts.
@@ -137,6 +141,7 @@ pub struct Services {
 impl Services {
     /// Builds every service over `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
+        let audit = Arc::new(Audit::new(ports.audit.clone(), ports.clock.clone()));
         let users = Arc::new(Users::new(
             ports.directory.clone(),
             ports.accounts.clone(),
@@ -165,6 +170,7 @@ impl Services {
             clock: ports.clock.clone(),
             cache: cache.clone(),
             invalidations: ports.invalidations.clone(),
+            audit: audit.clone(),
         }));
         let completion = Arc::new(LoginCompletion::new(
             ports.accounts.clone(),
@@ -172,6 +178,7 @@ impl Services {
             attempts.clone(),
             sessions.clone(),
             ports.clock.clone(),
+            audit.clone(),
             settings.completion,
         ));
         let password_login = Arc::new(PasswordLogin::new(
@@ -180,6 +187,7 @@ impl Services {
             attempts.clone(),
             admission.clone(),
             completion.clone(),
+            audit.clone(),
         ));
         let two_factor = Arc::new(TwoFactorService::new(
             TwoFactorPorts {
@@ -194,6 +202,7 @@ impl Services {
                 passwords: password_login.clone(),
                 sessions: sessions.clone(),
                 completion: completion.clone(),
+                audit: audit.clone(),
             },
             settings.two_factor,
         ));
@@ -204,6 +213,7 @@ impl Services {
             attempts: attempts.clone(),
             hasher: ports.hasher.clone(),
             clock: ports.clock.clone(),
+            audit: audit.clone(),
         }));
         let api_tokens = Arc::new(ApiTokenService::new(
             ApiTokenPorts {
@@ -213,6 +223,7 @@ impl Services {
                 sessions: sessions.clone(),
                 passwords: password_login.clone(),
                 clock: ports.clock.clone(),
+                audit: audit.clone(),
             },
             settings.api_tokens,
         ));
@@ -221,11 +232,13 @@ impl Services {
             password_login.clone(),
             sessions.clone(),
             completion.clone(),
+            audit.clone(),
         ));
         let numeric_sessions = Arc::new(NumericSessionService::new(
             password_login.clone(),
             sessions.clone(),
             attempts.clone(),
+            audit.clone(),
         ));
         let password_reset = Arc::new(PasswordResetService::new(
             PasswordResetPorts {
@@ -236,6 +249,7 @@ impl Services {
                 admission: admission.clone(),
                 mailer: ports.mailer.clone(),
                 clock: ports.clock.clone(),
+                audit: audit.clone(),
             },
             settings.password_reset,
         ));
@@ -248,6 +262,7 @@ impl Services {
             cipher: ports.cipher.clone(),
             mint: ports.mint.clone(),
             clock: ports.clock.clone(),
+            audit: audit.clone(),
         }));
         let openid = Arc::new(OpenIdLogin::new(
             OpenIdPorts {
@@ -259,6 +274,7 @@ impl Services {
                 cipher: ports.cipher.clone(),
                 mint: ports.mint.clone(),
                 clock: ports.clock.clone(),
+                audit: audit.clone(),
             },
             settings.openid,
         ));
@@ -277,6 +293,7 @@ impl Services {
             settings.registration,
         ));
         Self {
+            audit,
             users,
             attempts,
             completion,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::App;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
+use actix_web::middleware::from_fn;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::web::Bytes;
 use chrono::Duration;
@@ -284,6 +285,7 @@ impl TestApp {
             bankid,
             openid,
             invalidations: Arc::new(limen_store_memory::LocalInvalidations::new()),
+            audit: Arc::new(db.audit_log()),
         };
         let services = Services::new(ports, domain);
         let readiness_db = db.clone();
@@ -314,7 +316,13 @@ impl TestApp {
 
     /// Sends one request through the full app.
     pub async fn send(&self, request: TestRequest) -> Answer {
-        let app = init_service(App::new().configure(limen_http::configure(self.state.clone()))).await;
+        let app = init_service(
+            App::new()
+                .wrap(from_fn(limen_http::audit_context))
+                .wrap(from_fn(limen_http::request_id))
+                .configure(limen_http::configure(self.state.clone())),
+        )
+        .await;
         let response = call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();
@@ -413,7 +421,8 @@ impl TestApp {
     /// Every column of every row of every table, as text: equal fingerprints mean
     /// nothing changed. Columns are read from the schema, so a new column is
     /// covered without changing this. Counted attempts (`rate_limits`) are left
-    /// out: counting a failed login is what a refused login is meant to change.
+    /// out: counting a failed login is what a refused login is meant to change;
+    /// so is the audit trail (`audit_events`), which records the refusal.
     pub async fn fingerprint(&self) -> String {
         let connection = self.db.connection();
         let backend = connection.get_database_backend();
@@ -428,7 +437,7 @@ impl TestApp {
         };
         let tables = text(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT IN ('limen_migrations', 'rate_limits') ORDER BY name"
+             AND name NOT IN ('limen_migrations', 'rate_limits', 'audit_events') ORDER BY name"
                 .into(),
         )
         .await;

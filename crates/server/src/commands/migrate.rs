@@ -1,6 +1,12 @@
 //! `limen migrate`.
 
+use std::sync::Arc;
+
+use limen_domain::ports::SystemClock;
+use limen_domain::services::Audit;
 use limen_store_sql::{Database, DatabaseConfig};
+
+use crate::commands::administer::record_command;
 
 use crate::config::Config;
 use crate::error::CliError;
@@ -8,6 +14,17 @@ use crate::error::CliError;
 /// Applies pending migrations and says which ones ran.
 pub async fn run(config: &Config) -> Result<(), CliError> {
     let database = Database::connect(&DatabaseConfig::new(config.database_url.clone())).await?;
+    let result = migrate(&database).await;
+    // The trail's table exists once the migrations have run.
+    if result.is_ok() {
+        let audit = Audit::new(Arc::new(database.audit_log()), Arc::new(SystemClock));
+        record_command(&audit, None, &result).await;
+    }
+    database.close().await?;
+    result
+}
+
+async fn migrate(database: &Database) -> Result<(), CliError> {
     let pending = database.pending_migrations().await?;
     database.migrate().await?;
     if pending.is_empty() {
@@ -17,6 +34,5 @@ pub async fn run(config: &Config) -> Result<(), CliError> {
             println!("applied {name}");
         }
     }
-    database.close().await?;
     Ok(())
 }

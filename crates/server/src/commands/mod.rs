@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod administer;
+pub mod audit;
 pub mod bankid_simulator;
 pub mod config;
 pub mod import;

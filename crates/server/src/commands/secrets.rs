@@ -1,9 +1,10 @@
 //! `limen secrets …`.
 
 use crate::cli::SecretsCommand;
+use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::wiring::{Core, Purpose};
+use crate::wiring::Core;
 
 /// Runs one secrets command.
 pub async fn run(config: &Config, command: SecretsCommand) -> Result<(), CliError> {
@@ -14,10 +15,12 @@ pub async fn run(config: &Config, command: SecretsCommand) -> Result<(), CliErro
                     "set secrets_key (the new key) before rotating; keep the old one in previous_secrets_keys".into(),
                 ));
             }
-            let core = Core::start(config, Purpose::Administer).await?;
-            let count = core.services.two_factor.reseal(false).await?;
-            println!("re-sealed {count} secrets with the current key");
-            core.database.close().await?;
+            administer(config, None, async |core: &Core| {
+                let count = core.services.two_factor.reseal(false).await?;
+                println!("re-sealed {count} secrets with the current key");
+                Ok(())
+            })
+            .await?;
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
-use limen_domain::ports::{RateLimiter, SessionTokens};
+use limen_domain::ports::{AuditLog, RateLimiter, SessionTokens};
 use limen_http::{Background, RequestSpan};
 use tracing_actix_web::TracingLogger;
 
@@ -49,10 +49,18 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
             Duration::from_secs(config.tokens.purge_interval_secs),
         ))
     });
+    let audit_purge = (config.audit.retention_days > 0).then(|| {
+        actix_web::rt::spawn(purge_old_audit_events(
+            Arc::new(core.database.audit_log()),
+            state.metrics.clone(),
+            chrono::TimeDelta::days(i64::from(config.audit.retention_days)),
+        ))
+    });
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(from_fn(limen_http::record_metrics))
+            .wrap(from_fn(limen_http::audit_context))
             // Outside the tracing span, so that the span carries its id.
             .wrap(from_fn(limen_http::request_id))
             .configure(limen_http::configure(state.clone()))
@@ -105,6 +113,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     }
     tracing::info!("shut down");
     purge.abort();
+    if let Some(audit_purge) = audit_purge {
+        audit_purge.abort();
+    }
     if let Some(token_purge) = token_purge {
         token_purge.abort();
     }
@@ -210,6 +221,29 @@ async fn purge_expired_tokens(
 }
 
 /// How often counted attempts whose window closed and whose block ended are forgotten.
+/// How often events older than the retention are deleted.
+const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Deletes audit events older than `retention`, at start and then every hour.
+async fn purge_old_audit_events(
+    log: Arc<dyn AuditLog>,
+    metrics: Arc<limen_http::Metrics>,
+    retention: chrono::TimeDelta,
+) {
+    let mut interval = tokio::time::interval(AUDIT_PURGE_INTERVAL);
+    loop {
+        interval.tick().await;
+        match log.purge_before(chrono::Utc::now() - retention).await {
+            Ok(0) => {}
+            Ok(count) => {
+                metrics.audit_events_purged(count);
+                tracing::info!(count, "audit events past their retention purged");
+            }
+            Err(err) => tracing::warn!(error = %err, "could not purge old audit events"),
+        }
+    }
+}
+
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Forgets counted attempts that no longer matter, now and then, so that the

@@ -5,13 +5,24 @@ use limen_domain::model::{TokenId, TokenRecord};
 use limen_domain::services::TokenRequest;
 
 use crate::cli::TokenCommand;
+use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::wiring::{Core, Purpose};
+use crate::wiring::Core;
 
 /// Runs one token command.
 pub async fn run(config: &Config, command: TokenCommand) -> Result<(), CliError> {
-    let core = Core::start(config, Purpose::Administer).await?;
+    let subject = match &command {
+        TokenCommand::Create { user, .. } | TokenCommand::List { user, .. } => Some(user.clone()),
+        _ => None,
+    };
+    administer(config, subject.as_deref(), async |core| {
+        execute(core, command).await
+    })
+    .await
+}
+
+async fn execute(core: &Core, command: TokenCommand) -> Result<(), CliError> {
     let tokens = &core.services.api_tokens;
     match command {
         TokenCommand::Create { user, note, expires } => {
@@ -53,7 +64,6 @@ pub async fn run(config: &Config, command: TokenCommand) -> Result<(), CliError>
             println!("revoked token {id}");
         }
     }
-    core.database.close().await?;
     Ok(())
 }
 

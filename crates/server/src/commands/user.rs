@@ -9,13 +9,38 @@ use limen_domain::model::{Password, ProfileChange, Role};
 use limen_domain::services::{AccountSummary, NewAccount};
 
 use crate::cli::UserCommand;
+use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::wiring::{Core, Purpose};
+use crate::wiring::Core;
 
 /// Runs one user command.
 pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> {
-    let core = Core::start(config, Purpose::Administer).await?;
+    let subject = subject(&command).map(str::to_owned);
+    administer(config, subject.as_deref(), async |core| {
+        execute(config, core, command).await
+    })
+    .await
+}
+
+/// The user a command is about.
+fn subject(command: &UserCommand) -> Option<&str> {
+    match command {
+        UserCommand::Add(args) => Some(&args.username),
+        UserCommand::Show { username, .. }
+        | UserCommand::Edit { username, .. }
+        | UserCommand::Delete { username, .. }
+        | UserCommand::Passwd { username, .. }
+        | UserCommand::Disable { username }
+        | UserCommand::Enable { username }
+        | UserCommand::Unlock { username }
+        | UserCommand::ResetTwoFactor { username }
+        | UserCommand::SetRole { username, .. } => Some(username),
+        UserCommand::List { .. } | UserCommand::Import(_) => None,
+    }
+}
+
+async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(), CliError> {
     let accounts = &core.services.accounts;
     match command {
         UserCommand::Add(args) => {
@@ -135,13 +160,8 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             accounts.set_role(&username, role).await?;
             println!("{username} now has the role {}", role.as_str());
         }
-        UserCommand::Import(args) => {
-            let outcome = super::import::run(config, &core, args).await;
-            core.database.close().await?;
-            return outcome;
-        }
+        UserCommand::Import(args) => super::import::run(config, core, args).await?,
     }
-    core.database.close().await?;
     Ok(())
 }
 

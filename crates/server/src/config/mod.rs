@@ -91,6 +91,23 @@ pub struct Config {
     pub cache: CacheSection,
     /// One node or several.
     pub cluster: ClusterSection,
+    /// The audit trail.
+    pub audit: AuditSection,
+}
+
+/// `[audit]`: the trail of security events in the `audit_events` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSection {
+    /// Days an event is kept; older ones are deleted by `serve` every hour.
+    /// 0 keeps every event.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        Self { retention_days: 365 }
+    }
 }
 
 /// `[database]`.
@@ -601,6 +618,7 @@ impl Default for Config {
             tokens: TokenStoreSection::default(),
             cache: CacheSection::default(),
             cluster: ClusterSection::default(),
+            audit: AuditSection::default(),
         }
     }
 }

@@ -19,7 +19,7 @@ use limen_domain::services::{
 };
 use limen_http::{
     AppState, Background, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
-    ReadinessCheck, UserField, UserFields,
+    Metrics, ReadinessCheck, UserField, UserFields,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_sql::{Database, DatabaseConfig};
@@ -60,6 +60,8 @@ pub struct Core {
     pub seals_secrets: bool,
     /// Every domain service.
     pub services: Services,
+    /// This process's metrics, which the adapters report their calls to.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The key file generated beside an SQLite database, or `None` for a server
@@ -385,12 +387,14 @@ impl Core {
     /// that is behind (administration commands), and wires every service
     /// over the backends the configuration chooses.
     pub async fn start(config: &Config, purpose: Purpose) -> Result<Self, CliError> {
-        let database = Database::connect(&DatabaseConfig {
+        let metrics = Arc::new(Metrics::new());
+        let mut database = Database::connect(&DatabaseConfig {
             url: config.database_url.clone(),
             max_connections: config.database.max_connections,
             acquire_timeout: StdDuration::from_secs(config.database.acquire_timeout_secs),
         })
         .await?;
+        database.observe(metrics.store_observer("sql"));
         match purpose {
             Purpose::Serve => database.migrate().await?,
             // An administration command never changes the schema behind the
@@ -411,9 +415,9 @@ impl Core {
         if !seals_secrets {
             tracing::warn!("secrets_key is not set: TOTP secrets and private keys are stored unencrypted");
         }
-        let directory = users::directory(config, &database).await?;
+        let directory = users::directory(config, &database, &metrics).await?;
         let lockouts: Arc<dyn RateLimiter> = Arc::new(database.rate_limiter());
-        let shared = nodes::shared(config, &database, lockouts.clone()).await?;
+        let shared = nodes::shared(config, &database, lockouts.clone(), &metrics).await?;
         let throttles = shared.throttles.clone();
         let (bankid, simulator) = bankid(config, purpose).await?;
         let tokens = shared.tokens.clone();
@@ -435,6 +439,7 @@ impl Core {
             bankid,
             openid: openid::providers(config)?,
             invalidations: shared.invalidations,
+            audit: Arc::new(database.audit_log()),
         };
         let mut settings = settings(config);
         settings.validation_cache = shared.cache;
@@ -447,6 +452,7 @@ impl Core {
             simulator,
             seals_secrets,
             services: Services::new(ports, settings),
+            metrics,
         })
     }
 
@@ -502,7 +508,7 @@ impl Core {
                 HashAdmission::new(config.password.max_queue_per_address)
                     .with_total(hash_workers(&config.password) + config.password.max_queue),
             ),
-            metrics: Arc::new(limen_http::Metrics::new()),
+            metrics: self.metrics.clone(),
         })
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::Duration as ChronoDuration;
 use limen_domain::ports::{Invalidations, RateLimiter, SessionTokens, TokenCatalog};
 use limen_domain::services::CacheSettings;
+use limen_http::Metrics;
 use limen_store_memory::MemoryRateLimiter;
 use limen_store_redis::{RedisConfig, RedisStore};
 use limen_store_sql::Database;
@@ -36,16 +37,19 @@ pub async fn shared(
     config: &Config,
     database: &Database,
     lockouts: Arc<dyn RateLimiter>,
+    metrics: &Arc<Metrics>,
 ) -> Result<Shared, CliError> {
     let redis = match config.uses_redis() {
-        true => Some(
-            RedisStore::connect(&RedisConfig {
+        true => {
+            let mut redis = RedisStore::connect(&RedisConfig {
                 url: config.redis_url.clone().unwrap_or_default(),
                 prefix: config.redis.key_prefix.clone(),
                 timeout: Duration::from_secs(config.redis.timeout_secs),
             })
-            .await?,
-        ),
+            .await?;
+            redis.observe(metrics.store_observer("redis"));
+            Some(redis)
+        }
         false => None,
     };
     let (tokens, catalog): (Arc<dyn SessionTokens>, Arc<dyn TokenCatalog>) =

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use limen_domain::ports::UserDirectory;
+use limen_http::Metrics;
 use limen_limecrm::LimeCrmDirectory;
 use limen_mapped_sql::MappedDirectory;
 use limen_store_sql::Database;
@@ -13,13 +14,18 @@ use crate::error::CliError;
 /// The configured directory; a mapped table is checked against its database
 /// (a wrong table, column or type stops the start), and each lookup no index
 /// serves is logged.
-pub async fn directory(config: &Config, database: &Database) -> Result<Arc<dyn UserDirectory>, CliError> {
+pub async fn directory(
+    config: &Config,
+    database: &Database,
+    metrics: &Arc<Metrics>,
+) -> Result<Arc<dyn UserDirectory>, CliError> {
     match config.users.backend {
         UsersBackend::Limen => Ok(Arc::new(database.directory())),
         UsersBackend::MappedSql => {
-            let mapped = MappedDirectory::connect(config.users.mapped_config())
+            let mut mapped = MappedDirectory::connect(config.users.mapped_config())
                 .await
                 .map_err(|err| CliError::Usage(err.to_string()))?;
+            mapped.observe(metrics.store_observer("mapped-sql"));
             for warning in mapped.index_warnings() {
                 tracing::warn!(table = %config.users.mapped_sql.table, "users.mapped_sql: {warning}");
             }
@@ -31,8 +37,9 @@ pub async fn directory(config: &Config, database: &Database) -> Result<Arc<dyn U
             Ok(Arc::new(mapped))
         }
         UsersBackend::Limecrm => {
-            let crm = LimeCrmDirectory::new(config.users.lime_config())
+            let mut crm = LimeCrmDirectory::new(config.users.lime_config())
                 .map_err(|reason| CliError::Usage(format!("users.limecrm: {reason}")))?;
+            crm.observe(metrics.store_observer("limecrm"));
             // Reported, not fatal: the CRM may come back; /readyz tells until it does.
             if let Err(err) = crm.ping().await {
                 tracing::error!(error = %err, "Lime CRM does not answer as it should");

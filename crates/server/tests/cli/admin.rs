@@ -29,6 +29,7 @@ fn every_command_has_help() {
         vec!["token", "revoke", "--help"],
         vec!["secrets", "--help"],
         vec!["secrets", "rotate", "--help"],
+        vec!["audit", "--help"],
     ] {
         let out = scratch.ok(&args, "");
         assert!(out.contains("Usage: limen"), "{args:?}: {out}");

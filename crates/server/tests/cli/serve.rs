@@ -420,6 +420,20 @@ async fn probe_answers_whether_a_running_server_is_ready() {
 }
 
 /// The value of the sample `name` (with its labels) in an exposition; 0 when absent.
+/// How many calls to its backend `adapter` reported to `base`'s metrics.
+pub async fn store_calls(base: &str, adapter: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metric(
+        &text,
+        &format!("limen_store_call_duration_seconds_count{{adapter=\"{adapter}\"}}"),
+    )
+}
+
 pub fn metric(exposition: &str, name: &str) -> f64 {
     exposition
         .lines()
@@ -510,6 +524,23 @@ async fn metrics_count_requests_by_route_and_the_token_cache() {
     assert!(metric(&text, "limen_token_cache_hits_total") >= 2.0, "{text}");
     assert!(metric(&text, "limen_token_cache_misses_total") >= 1.0, "{text}");
     assert!(metric(&text, "limen_token_cache_entries") >= 1.0, "{text}");
+    // Every statement on Limen's database is timed; two hashes were computed.
+    assert!(
+        metric(&text, "limen_store_call_duration_seconds_count{adapter=\"sql\"}") >= 3.0,
+        "{text}"
+    );
+    assert_eq!(metric(&text, "limen_hash_jobs_total"), 2.0, "{text}");
+    assert!(metric(&text, "limen_hash_run_seconds_total") > 0.0, "{text}");
+    assert_eq!(metric(&text, "limen_hash_queue_depth"), 0.0, "{text}");
+    assert_eq!(metric(&text, "limen_hash_running"), 0.0, "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "limen_logins_total{dialect=\"flow\",method=\"password\",outcome=\"success\"}"
+        ),
+        1.0,
+        "{text}"
+    );
     // Paths are recorded by pattern: the token in the stray path is not.
     assert!(!text.contains(&token), "{text}");
     assert!(text.contains("route=\"(no route)\""), "{text}");

@@ -1,6 +1,7 @@
 //! sea-orm entities of Limen's tables.
 
 pub mod account;
+pub mod audit_event;
 pub mod invalidation;
 pub mod rate_limit;
 pub mod recovery_code;
