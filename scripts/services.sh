@@ -25,8 +25,14 @@ wait_for() { # wait_for SECONDS COMMAND...
 }
 
 # Another server than the machine's usual one: LIMEN_PG_PORT, LIMEN_MYSQL_PORT,
-# LIMEN_MYSQL_SOCKET (scripts/stock-machine-check uses them).
-PG_PORT="${LIMEN_PG_PORT:-5432}"
+# LIMEN_MYSQL_SOCKET (scripts/stock-machine-check uses them). Without
+# LIMEN_PG_PORT, the port of Debian's `main` cluster, which is not 5432 when
+# something else held 5432 while the package was installed.
+pg_main_port() {
+    command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | awk '$2 == "main" { print $3; exit }'
+}
+PG_PORT="${LIMEN_PG_PORT:-$(pg_main_port || true)}"
+PG_PORT="${PG_PORT:-5432}"
 MYSQL_PORT="${LIMEN_MYSQL_PORT:-3306}"
 
 postgres_up() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }
@@ -91,7 +97,12 @@ ensure_mysql() {
     command -v mariadb-admin >/dev/null || apt_install mariadb-server mariadb-client || return 1
     if ! mysql_up; then
         note "starting MariaDB"
-        start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || return 1
+        # Its socket's directory is made by the init system on a booted machine.
+        install -d -o mysql -g mysql /run/mysqld 2>/dev/null || true
+        # By its pid file (Debian's configuration names it): another MariaDB
+        # on the machine, in a chroot or container beside, is not this one.
+        start-stop-daemon --start --oknodo --background --pidfile /run/mysqld/mysqld.pid \
+            --exec /usr/sbin/mariadbd -- --user=mysql || return 1
         wait_for 60 mysql_up || return 1
     fi
     local user=root password=
