@@ -9,6 +9,7 @@ mod import;
 mod keyfile;
 mod logging;
 mod operator;
+mod purges;
 mod tls;
 mod wiring;
 

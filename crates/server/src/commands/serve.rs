@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
-use limen_domain::ports::{AuditLog, RateLimiter, SessionTokens};
 use limen_http::{Background, RequestSpan};
 use tracing_actix_web::TracingLogger;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::purges;
 use crate::tls::ReloadingCertificate;
 use crate::wiring::{Core, Purpose};
 
@@ -36,26 +36,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
             tracing::info!(resealed, "secrets sealed in the current form");
         }
     }
-    let purge = actix_web::rt::spawn(purge_expired_attempts(
-        core.lockouts.clone(),
-        core.throttles.clone(),
-    ));
     let background = Background::new();
     let state = core.http_state(&config, background.clone())?;
-    let token_purge = (config.tokens.purge_interval_secs > 0).then(|| {
-        actix_web::rt::spawn(purge_expired_tokens(
-            core.tokens.clone(),
-            state.metrics.clone(),
-            Duration::from_secs(config.tokens.purge_interval_secs),
-        ))
-    });
-    let audit_purge = (config.audit.retention_days > 0).then(|| {
-        actix_web::rt::spawn(purge_old_audit_events(
-            Arc::new(core.database.audit_log()),
-            state.metrics.clone(),
-            chrono::TimeDelta::days(i64::from(config.audit.retention_days)),
-        ))
-    });
+    let purges = purges::start(&core, &config, &state.metrics);
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
@@ -112,13 +95,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
         reloads.abort();
     }
     tracing::info!("shut down");
-    purge.abort();
-    if let Some(audit_purge) = audit_purge {
-        audit_purge.abort();
-    }
-    if let Some(token_purge) = token_purge {
-        token_purge.abort();
-    }
+    drop(purges);
     if let Some(simulator) = core.simulator {
         simulator.stop().await;
     }
@@ -192,79 +169,5 @@ impl Signals {
 async fn reload_on_hangup(certificate: Arc<ReloadingCertificate>, mut hangups: tokio::signal::unix::Signal) {
     while hangups.recv().await.is_some() {
         certificate.reload();
-    }
-}
-
-/// How long an expired token is kept before the purge deletes it, so that
-/// operators still see what expired recently (`limen token list`).
-const KEEP_EXPIRED: chrono::TimeDelta = chrono::TimeDelta::days(1);
-
-/// Deletes tokens that expired more than `KEEP_EXPIRED` ago, every `interval`
-/// (the first time at start), and counts them in the metrics.
-async fn purge_expired_tokens(
-    tokens: Arc<dyn SessionTokens>,
-    metrics: Arc<limen_http::Metrics>,
-    interval: Duration,
-) {
-    let mut interval = tokio::time::interval(interval);
-    loop {
-        interval.tick().await;
-        match tokens.purge_expired(chrono::Utc::now() - KEEP_EXPIRED).await {
-            Ok(0) => {}
-            Ok(count) => {
-                metrics.tokens_purged(count);
-                tracing::info!(count, "expired tokens purged");
-            }
-            Err(err) => tracing::warn!(error = %err, "could not purge expired tokens"),
-        }
-    }
-}
-
-/// How often counted attempts whose window closed and whose block ended are forgotten.
-/// How often events older than the retention are deleted.
-const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
-
-/// Deletes audit events older than `retention`, at start and then every hour.
-async fn purge_old_audit_events(
-    log: Arc<dyn AuditLog>,
-    metrics: Arc<limen_http::Metrics>,
-    retention: chrono::TimeDelta,
-) {
-    let mut interval = tokio::time::interval(AUDIT_PURGE_INTERVAL);
-    loop {
-        interval.tick().await;
-        match log.purge_before(chrono::Utc::now() - retention).await {
-            Ok(0) => {}
-            Ok(count) => {
-                metrics.audit_events_purged(count);
-                tracing::info!(count, "audit events past their retention purged");
-            }
-            Err(err) => tracing::warn!(error = %err, "could not purge old audit events"),
-        }
-    }
-}
-
-const PURGE_INTERVAL: Duration = Duration::from_secs(600);
-
-/// Forgets counted attempts that no longer matter, now and then, so that the
-/// table (or map) of a busy server stays small.
-async fn purge_expired_attempts(lockouts: Arc<dyn RateLimiter>, throttles: Arc<dyn RateLimiter>) {
-    let mut interval = tokio::time::interval(PURGE_INTERVAL);
-    loop {
-        interval.tick().await;
-        let now = chrono::Utc::now();
-        let mut purged = 0;
-        for limiter in [&lockouts, &throttles] {
-            match limiter.purge_expired(now).await {
-                Ok(count) => purged += count,
-                Err(err) => tracing::warn!(error = %err, "could not purge expired attempt counts"),
-            }
-            if Arc::ptr_eq(&lockouts, &throttles) {
-                break;
-            }
-        }
-        if purged > 0 {
-            tracing::debug!(purged, "expired attempt counts purged");
-        }
     }
 }

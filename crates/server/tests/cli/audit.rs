@@ -9,21 +9,6 @@ use serde_json::{Value, json};
 use crate::helpers::{Scratch, Server};
 use crate::serve::metric;
 
-fn add_ann(scratch: &Scratch) {
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--password-stdin",
-        ],
-        "correct horse battery\n",
-    );
-}
-
 /// `limen audit --json ARGS`, oldest first.
 fn trail(scratch: &Scratch, args: &[&str]) -> Vec<Value> {
     let mut command = vec!["audit", "--json"];
@@ -45,7 +30,7 @@ fn operator() -> String {
 #[test]
 fn administration_commands_and_what_they_change_are_in_the_trail() {
     let scratch = Scratch::new();
-    add_ann(&scratch);
+    scratch.add_user("ann", "ann@example.com", "correct horse battery");
     scratch.ok(&["user", "unlock", "ann"], "");
     scratch.ok(
         &["user", "passwd", "ann", "--password-stdin"],
@@ -134,7 +119,7 @@ fn reading_the_trail_needs_a_current_schema_and_a_valid_duration() {
 #[tokio::test]
 async fn serve_writes_each_event_as_a_json_line_and_purges_past_its_retention() {
     let scratch = Scratch::new();
-    add_ann(&scratch);
+    scratch.add_user("ann", "ann@example.com", "correct horse battery");
     // An event from long ago, and one within the retention.
     let db = sea_orm::Database::connect(scratch.database_url()).await.unwrap();
     let micros = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).timestamp_micros();

@@ -79,6 +79,22 @@ impl Scratch {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// `limen user add` of `username` at `email` with `password`.
+    pub fn add_user(&self, username: &str, email: &str, password: &str) {
+        self.ok(
+            &[
+                "user",
+                "add",
+                "--username",
+                username,
+                "--email",
+                email,
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        );
+    }
+
     /// Runs and expects failure; returns stderr.
     pub fn fails(&self, args: &[&str], stdin: &str) -> String {
         let output = self.run(args, stdin);

@@ -14,18 +14,7 @@ async fn client() -> reqwest::Client {
 #[tokio::test]
 async fn the_curl_walkthrough_works_and_sigterm_exits_zero() {
     let scratch = Scratch::new();
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "john.doe",
-            "--email",
-            "john@example.com",
-            "--password-stdin",
-        ],
-        "mysecret123!\n",
-    );
+    scratch.add_user("john.doe", "john@example.com", "mysecret123!");
     let mut command = scratch.command();
     command.args(["serve", "--listen", "127.0.0.1:0"]);
     let server = Server::start(command);
@@ -451,18 +440,7 @@ pub fn metric(exposition: &str, name: &str) -> f64 {
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_the_token_cache() {
     let scratch = Scratch::new();
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--password-stdin",
-        ],
-        "correct horse battery\n",
-    );
+    scratch.add_user("ann", "ann@example.com", "correct horse battery");
     let mut command = scratch.command();
     command.args(["serve", "--listen", "127.0.0.1:0"]);
     let server = Server::start(command);

@@ -153,18 +153,7 @@ async fn login_from(base: &str, client: &str) -> u16 {
 #[tokio::test]
 async fn surplus_logins_are_refused_before_their_body_is_read_per_address_and_in_all() {
     let scratch = Scratch::new();
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    scratch.add_user("ann", "ann@example.com", PASSWORD);
     let mut command = scratch.command();
     command
         .args(["serve", "--listen", "127.0.0.1:0"])

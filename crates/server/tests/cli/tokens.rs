@@ -6,18 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::helpers::{Scratch, Server};
 
 fn add_ann(scratch: &Scratch) {
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--password-stdin",
-        ],
-        "correct horse\n",
-    );
+    scratch.add_user("ann", "ann@example.com", "correct horse");
 }
 
 /// `limen token create …`: (token, stderr).

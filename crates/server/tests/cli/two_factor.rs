@@ -40,18 +40,7 @@ fn serve(scratch: &Scratch, keys: &[(&str, &str)]) -> Server {
 #[tokio::test]
 async fn secrets_are_rotated_to_a_new_key_and_reset_by_an_operator() {
     let scratch = Scratch::new();
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--password-stdin",
-        ],
-        "correct horse\n",
-    );
+    scratch.add_user("ann", "ann@example.com", "correct horse");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -137,18 +126,7 @@ fn rotation_needs_a_key_and_roles_are_checked() {
     let scratch = Scratch::new();
     let err = scratch.fails(&["secrets", "rotate"], "");
     assert!(err.contains("secrets_key"), "{err}");
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "sue",
-            "--email",
-            "sue@example.com",
-            "--password-stdin",
-        ],
-        "correct horse\n",
-    );
+    scratch.add_user("sue", "sue@example.com", "correct horse");
     assert!(
         scratch
             .ok(&["user", "set-role", "sue", "support"], "")
