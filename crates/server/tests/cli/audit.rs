@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::{Scratch, Server};
-use crate::serve::metric;
+use crate::serve::{metric, scrape};
 
 /// `limen audit --json ARGS`, oldest first.
 fn trail(scratch: &Scratch, args: &[&str]) -> Vec<Value> {
@@ -173,14 +173,7 @@ async fn serve_writes_each_event_as_a_json_line_and_purges_past_its_retention() 
     // The purge at start removed the old event only.
     let deadline = Instant::now() + Duration::from_secs(10);
     let metrics = loop {
-        let metrics = http
-            .get(format!("{}/metrics", server.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = scrape(&server.base).await;
         if metric(&metrics, "limen_audit_events_purged_total") >= 1.0 {
             break metrics;
         }

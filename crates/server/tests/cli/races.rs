@@ -345,14 +345,7 @@ async fn a_burst_of_parallel_logins_is_admitted_or_shed_and_every_shed_is_counte
     let shed = statuses.iter().filter(|status| **status == 503).count();
     assert_eq!(admitted + shed, 60, "only 200 or 503: {statuses:?}");
     assert!(admitted >= 1 && shed >= 1, "{admitted} admitted, {shed} shed");
-    let metrics = http
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::serve::scrape(&server.base).await;
     let counted = crate::serve::metric(&metrics, "limen_logins_shed_total{dialect=\"flow\"}");
     assert_eq!(counted, shed as f64, "{metrics}");
     assert_eq!(

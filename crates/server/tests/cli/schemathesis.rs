@@ -42,21 +42,6 @@ const EXAMPLE_USERS: [(&str, &str, &str); 2] = [
     ("max.musterman", "max.musterman@gmail.de", "123abcDE&"),
 ];
 
-fn add_user(scratch: &Scratch, username: &str, email: &str, password: &str) {
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            username,
-            "--email",
-            email,
-            "--password-stdin",
-        ],
-        &format!("{password}\n"),
-    );
-}
-
 async fn flow_login(base: &str, username: &str) -> String {
     let answer = post_json(
         &format!("{base}/authentication/login"),
@@ -72,10 +57,10 @@ async fn flow_login(base: &str, username: &str) -> String {
 /// reaches past the 401s.
 async fn credentials(scratch: &Scratch, base: &str) -> String {
     for (username, email, password) in EXAMPLE_USERS {
-        add_user(scratch, username, email, password);
+        scratch.add_user(username, email, password);
     }
     for user in ["flow.user", "flow.logout", "tokens.user", "bimplus.user"] {
-        add_user(scratch, user, &format!("{user}@example.com"), PASSWORD);
+        scratch.add_user(user, &format!("{user}@example.com"), PASSWORD);
     }
     let flow_token = flow_login(base, "flow.user").await;
     let logout_token = flow_login(base, "flow.logout").await;

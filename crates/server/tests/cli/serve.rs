@@ -409,14 +409,19 @@ async fn probe_answers_whether_a_running_server_is_ready() {
 }
 
 /// The value of the sample `name` (with its labels) in an exposition; 0 when absent.
-/// How many calls to its backend `adapter` reported to `base`'s metrics.
-pub async fn store_calls(base: &str, adapter: &str) -> f64 {
-    let text = reqwest::get(format!("{base}/metrics"))
+/// `GET /metrics` of the server at `base`.
+pub async fn scrape(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// How many calls to its backend `adapter` reported to `base`'s metrics.
+pub async fn store_calls(base: &str, adapter: &str) -> f64 {
+    let text = scrape(base).await;
     metric(
         &text,
         &format!("limen_store_call_duration_seconds_count{{adapter=\"{adapter}\"}}"),
