@@ -446,13 +446,43 @@ mod tests {
                 .set_password("ann", &Password::new("a new long passphrase"))
                 .await
                 .unwrap();
-            services.password_reset.request("ann").await.unwrap().unwrap();
+            let reset = services.password_reset.request("ann").await.unwrap().unwrap();
+            services
+                .password_reset
+                .reset(&reset, "ann", &Password::new("pw-ann-again"), &client)
+                .await
+                .unwrap();
             let token = services
                 .api_tokens
                 .create("ann", TokenRequest::default())
                 .await
                 .unwrap();
             services.api_tokens.revoke(token.record.id).await.unwrap();
+            // Enrolled again, and removed by its owner with password and code.
+            services
+                .two_factor
+                .start_enrolment(&ann, &ann, &Password::new("pw-ann-again"), &client)
+                .await
+                .unwrap();
+            world.advance(Duration::seconds(60));
+            let code = || format!("{:06}", world.step() % 1_000_000);
+            services
+                .two_factor
+                .confirm_enrolment(&session, &ann, &code())
+                .await
+                .unwrap();
+            world.advance(Duration::seconds(60));
+            services
+                .two_factor
+                .disable(
+                    &ann,
+                    &ann,
+                    Some(&Password::new("pw-ann-again")),
+                    Some(&code()),
+                    &client,
+                )
+                .await
+                .unwrap();
 
             use AuditKind::*;
             assert_eq!(
@@ -471,8 +501,13 @@ mod tests {
                     PasswordChanged,
                     TokenRevoked,
                     PasswordResetRequested,
+                    PasswordReset,
+                    TokenRevoked,
                     TokenCreated,
                     TokenRevoked,
+                    SecondFactorEnabled,
+                    TokenRevoked,
+                    SecondFactorDisabled,
                 ]
             );
             assert!(
