@@ -3,8 +3,10 @@
 //! the request or command it happened in; the logins among them are tallied
 //! for the metrics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, Utc};
 
 use crate::error::DomainError;
 use crate::model::{AuditContext, AuditEvent, AuditKind, User, UserId, audit_text};
@@ -105,7 +107,16 @@ pub struct Audit {
     log: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     tally: Mutex<Tally>,
+    /// When each throttled address's refusal was last recorded.
+    throttled: Mutex<HashMap<String, DateTime<Utc>>>,
 }
+
+/// A throttled address's refusals are recorded once in this long (per node):
+/// they cost the client nothing to send, and each would otherwise be a row.
+const THROTTLED_QUIET: Duration = Duration::minutes(1);
+
+/// The most throttled addresses remembered; past it the memory starts over.
+const THROTTLED_REMEMBERED: usize = 10_000;
 
 /// The reason stored for a refused login, or `None` when the error is not the
 /// client's doing (a store down, hashing at capacity): those are no security
@@ -137,6 +148,7 @@ impl Audit {
             log,
             clock,
             tally: Mutex::new(Tally::default()),
+            throttled: Mutex::new(HashMap::new()),
         }
     }
 
@@ -233,12 +245,40 @@ impl Audit {
             .method(method)
             .detail(detail);
         entry.reason = Some(reason);
+        if reason == "throttled" && self.recently_throttled() {
+            let context = AuditContext::current();
+            *self
+                .tally()
+                .logins
+                .entry(login_tally(&context, Some(method), reason))
+                .or_default() += 1;
+            return;
+        }
         let entry = match user {
             Some(user) => entry.user(user),
             None if name.is_empty() => entry,
             None => entry.name(name),
         };
         self.record(entry).await;
+    }
+
+    /// Whether the current client's throttled refusals were recorded within
+    /// `THROTTLED_QUIET`; if not, this one will be, and is remembered.
+    fn recently_throttled(&self) -> bool {
+        let key = AuditContext::current().client.throttle_key();
+        let now = self.clock.now();
+        let mut recorded = self.throttled.lock().unwrap_or_else(PoisonError::into_inner);
+        if recorded.get(&key).is_some_and(|at| now - *at < THROTTLED_QUIET) {
+            return true;
+        }
+        if recorded.len() >= THROTTLED_REMEMBERED {
+            recorded.retain(|_, at| now - *at < THROTTLED_QUIET);
+            if recorded.len() >= THROTTLED_REMEMBERED {
+                recorded.clear();
+            }
+        }
+        recorded.insert(key, now);
+        false
     }
 
     /// What has been recorded since this node started.
@@ -356,6 +396,33 @@ mod tests {
             stats.events,
             vec![(AuditKind::LoginSucceeded, 1), (AuditKind::LoginFailed, 2)]
         );
+    }
+
+    #[tokio::test]
+    async fn a_throttled_address_is_recorded_once_a_minute_and_counted_every_time() {
+        let mut log = MockAuditLog::new();
+        log.expect_append().times(2).returning(|_| Ok(()));
+        let audit = audit(log);
+        let throttled = DomainError::TooManyAttempts {
+            until: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 12, 5, 0).unwrap(),
+        };
+        for _ in 0..50 {
+            request("flow")
+                .scope(audit.login_failed("password", None, "ann", &throttled))
+                .await;
+        }
+        // Another address is recorded on its own.
+        let elsewhere = AuditContext {
+            client: ClientAddress::new("198.51.100.1".parse::<IpAddr>().unwrap()),
+            ..request("flow")
+        };
+        elsewhere
+            .scope(audit.login_failed("password", None, "ann", &throttled))
+            .await;
+        let stats = audit.stats();
+        assert_eq!(stats.events, vec![(AuditKind::LoginFailed, 2)]);
+        let tallied: u64 = stats.logins.iter().map(|(_, count)| count).sum();
+        assert_eq!(tallied, 51);
     }
 
     #[tokio::test]
