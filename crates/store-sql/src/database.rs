@@ -4,7 +4,8 @@ use std::time::Duration;
 use limen_domain::StoreError;
 use limen_domain::ports::{CallObserver, Invalidations};
 use limen_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, DatabaseBackend, DatabaseConnection};
 
 use crate::{
     SqlAccountStates, SqlAuditLog, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore, SqlUserDirectory,
@@ -46,17 +47,20 @@ impl Database {
             .max_connections(config.max_connections)
             .min_connections(1)
             .acquire_timeout(config.acquire_timeout)
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // On every pooled connection (a PRAGMA holds for its connection
+            // only): WAL lets readers (token validation) proceed while a
+            // login writes, and NORMAL syncs the log at checkpoints rather
+            // than at every commit, which in WAL mode cannot corrupt the
+            // database; a power loss may take the last commits back.
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+            });
         let connection = sea_orm::Database::connect(options).await.map_err(|err| {
             StoreError::Unavailable(format!("cannot connect to {}: {err}", redact(&config.url)))
         })?;
-        if connection.get_database_backend() == DatabaseBackend::Sqlite {
-            // WAL lets readers (token validation) proceed while a login writes.
-            connection
-                .execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-                .await
-                .map_err(|err| StoreError::Unavailable(format!("cannot configure SQLite: {err}")))?;
-        }
         Ok(Self { connection })
     }
 

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use crate::error::DomainError;
 use crate::model::{AuditContext, AuditEvent, AuditKind, User, UserId, audit_text};
@@ -171,7 +171,7 @@ impl Audit {
         };
         tracing::info!(
             target: AUDIT_TARGET,
-            at = %event.at.to_rfc3339(),
+            at = %event.at.to_rfc3339_opts(SecondsFormat::Micros, true),
             kind = event.kind.as_str(),
             user_id = event.user_id.map(|id| id.0),
             username = event.username.as_deref(),

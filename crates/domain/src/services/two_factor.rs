@@ -244,7 +244,7 @@ impl TwoFactorService {
         client: &ClientAddress,
     ) -> Result<(), DomainError> {
         if caller.id != user.id {
-            self.reset(user.id).await?;
+            self.remove(user.id).await?;
             let entry = AuditEntry::new(AuditKind::SecondFactorDisabled)
                 .user(user)
                 .detail(format!("by support staff, user {}", caller.id));
@@ -291,12 +291,18 @@ impl TwoFactorService {
 
     /// Removes a user's second factor without a code (operators only).
     pub async fn reset(&self, user: UserId) -> Result<(), DomainError> {
-        self.factors.delete_totp(user).await?;
-        self.sessions.user_changed(user).await;
+        self.remove(user).await?;
         tracing::info!(user_id = %user, "two-factor authentication reset by an operator");
         self.audit
             .record(AuditEntry::new(AuditKind::SecondFactorReset).user_id(user))
             .await;
+        Ok(())
+    }
+
+    /// Deletes the user's second factor; every node forgets what it cached of them.
+    async fn remove(&self, user: UserId) -> Result<(), DomainError> {
+        self.factors.delete_totp(user).await?;
+        self.sessions.user_changed(user).await;
         Ok(())
     }
 

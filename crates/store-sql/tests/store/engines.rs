@@ -144,3 +144,41 @@ fn database_names_replace_the_path_of_server_urls() {
         "postgres://u:p@h/x?sslmode=disable"
     );
 }
+
+#[tokio::test]
+async fn every_pooled_sqlite_connection_writes_ahead_and_syncs_at_checkpoints() {
+    use sea_orm::TransactionTrait;
+
+    let path = std::env::temp_dir().join(format!("limen-pragmas-{}.db", uuid::Uuid::new_v4().simple()));
+    let db = Database::connect(&DatabaseConfig::new(format!(
+        "sqlite://{}?mode=rwc",
+        path.display()
+    )))
+    .await
+    .unwrap();
+    // Open transactions hold their connections, so each asks another one.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(db.connection().begin().await.unwrap());
+    }
+    for transaction in &held {
+        let row = |pragma: &'static str| async move {
+            transaction
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Sqlite,
+                    format!("PRAGMA {pragma}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let mode: String = row("journal_mode").await.try_get_by_index(0).unwrap();
+        let synchronous: i32 = row("synchronous").await.try_get_by_index(0).unwrap();
+        assert_eq!((mode.as_str(), synchronous), ("wal", 1), "WAL and NORMAL (1)");
+    }
+    drop(held);
+    db.close().await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
