@@ -130,3 +130,39 @@ async fn logging_out_everywhere_is_recorded_as_a_revocation() {
     assert_eq!(revoked.user_id, Some(ann.id));
     assert_eq!(revoked.dialect.as_deref(), Some("flow"));
 }
+
+/// A reset request is answered before it is handled (its duration would tell
+/// a known name from an unknown one): the work left running after the answer
+/// still records under the request's context.
+#[actix_web::test]
+async fn work_left_running_after_the_answer_records_under_its_request() {
+    let app = TestApp::new().await;
+    let ann = app.add_user("ann").await;
+    let answer = app
+        .send(
+            TestRequest::post()
+                .uri("/reset/request/")
+                .peer_addr("192.0.2.44:40000".parse().unwrap())
+                .insert_header(("X-Request-Id", "reset-1"))
+                .set_json(json!({"username": "ann"})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let requested = loop {
+        let found = events(&app)
+            .await
+            .into_iter()
+            .find(|event| event.kind == AuditKind::PasswordResetRequested);
+        if let Some(event) = found {
+            break event;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reset request recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(requested.user_id, Some(ann.id));
+    assert_eq!(requested.dialect.as_deref(), Some("lime"));
+    assert_eq!(requested.client.as_deref(), Some("192.0.2.44"));
+    assert_eq!(requested.request_id.as_deref(), Some("reset-1"));
+    assert_eq!(requested.detail.as_deref(), Some("mailed"));
+}
