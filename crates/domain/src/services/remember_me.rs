@@ -160,12 +160,7 @@ impl RememberMeService {
         if token.attributes.client_id.as_deref() != Some(client_id) {
             return Err(DomainError::InvalidToken);
         }
-        let user = self
-            .users
-            .by_id(token.user_id)
-            .await?
-            .filter(|user| user.enabled)
-            .ok_or(DomainError::InvalidToken)?;
+        let user = self.users.owner_of(&token).await?;
         let authenticated = Authenticated {
             user,
             method: AuthMethod::RememberMe(token.hash.clone()),

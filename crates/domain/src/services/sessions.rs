@@ -297,12 +297,7 @@ impl SessionService {
         }
         let generation = cache.map(|cache| cache.generation());
         let token = self.find_live(&hash, TokenKind::Access).await?;
-        let user = self
-            .users
-            .by_id(token.user_id)
-            .await?
-            .filter(|user| user.enabled)
-            .ok_or(DomainError::InvalidToken)?;
+        let user = self.users.owner_of(&token).await?;
         if let (Some(cache), Some(generation)) = (cache, generation) {
             cache.insert(token.clone(), user.clone(), generation, now);
         }

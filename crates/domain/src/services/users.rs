@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use crate::error::DomainError;
-use crate::model::{DirectoryCapabilities, DirectoryEntry, User, UserId, normalize_identifier};
+use crate::model::{DirectoryCapabilities, DirectoryEntry, TokenRecord, User, UserId, normalize_identifier};
 use crate::ports::{AccountStates, Clock, UserDirectory};
 
 /// Users as the services see them: the directory's entry joined with the
@@ -63,6 +63,15 @@ impl Users {
         }
         let entry = self.directory.find_by_id(&account.external_id).await?;
         Ok(entry.map(|entry| User::assemble(entry, account)))
+    }
+
+    /// The enabled owner of `token`; `InvalidToken` for a vanished or
+    /// disabled one, whom a token no longer stands for.
+    pub async fn owner_of(&self, token: &TokenRecord) -> Result<User, DomainError> {
+        self.by_id(token.user_id)
+            .await?
+            .filter(|user| user.enabled)
+            .ok_or(DomainError::InvalidToken)
     }
 
     /// The user a login names: by username, or by e-mail address when the

@@ -246,18 +246,7 @@ fn an_unreachable_database_is_reported() {
 fn users_are_shown_listed_as_json_and_deleted_with_everything_they_own() {
     let scratch = Scratch::new();
     for name in ["ann", "bo"] {
-        scratch.ok(
-            &[
-                "user",
-                "add",
-                "--username",
-                name,
-                "--email",
-                &format!("{name}@example.com"),
-                "--password-stdin",
-            ],
-            "long enough password\n",
-        );
+        scratch.add_user(name, &format!("{name}@example.com"), "long enough password");
     }
     let token = scratch.ok(&["token", "create", "--user", "ann", "--note", "ci"], "");
     assert!(!token.trim().is_empty());

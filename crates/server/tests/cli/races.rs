@@ -132,7 +132,29 @@ async fn a_hundred_parallel_wrong_passwords_get_exactly_the_allowed_checks_and_l
         "exactly max_failures guesses reached the hasher"
     );
     assert_eq!(logged(&server, "account locked after repeated failures"), 1);
+    // Every attempt is counted once, by how it ended; every refusal but the
+    // busy ones is a row, and the lock is one event.
+    let count = |status: u16| statuses.iter().filter(|each| **each == status).count() as f64;
+    let metrics = crate::serve::scrape(&server.base).await;
+    let logins = |outcome: &str| {
+        crate::serve::metric(
+            &metrics,
+            &format!("limen_logins_total{{dialect=\"flow\",method=\"password\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!(logins("wrong_credentials"), count(401), "{metrics}");
+    assert_eq!(logins("locked"), count(403) + 1.0, "{metrics}");
+    assert_eq!(logins("busy"), count(503), "{metrics}");
     assert!(server.terminate());
+    let trail = {
+        let mut command = scratch.command();
+        command.env("LIMEN_DATABASE_URL", &database.url);
+        crate::helpers::run_with(command, &["audit", "--json", "--limit", "1000"], "")
+    };
+    let trail = String::from_utf8(trail.stdout).unwrap();
+    let rows = |kind: &str| trail.matches(&format!("\"kind\":\"{kind}\"")).count() as f64;
+    assert_eq!(rows("login.failed"), count(401) + count(403) + 1.0, "{trail}");
+    assert_eq!(rows("account.locked"), 1.0, "{trail}");
     let listed = {
         let mut command = scratch.command();
         command.env("LIMEN_DATABASE_URL", &database.url);
