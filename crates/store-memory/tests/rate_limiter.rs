@@ -19,6 +19,11 @@ async fn parallel_attempts_are_admitted_up_to_the_limit_and_no_further() {
 }
 
 #[tokio::test]
+async fn settled_attempts_never_fill_the_count() {
+    rate_limiter::settled_attempts_never_fill_the_count(&MemoryRateLimiter::default(), "memory").await;
+}
+
+#[tokio::test]
 async fn expired_states_are_purged_and_active_blocks_kept() {
     rate_limiter::purges_what_expired(&MemoryRateLimiter::default(), "memory").await;
 }

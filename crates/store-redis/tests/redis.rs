@@ -86,6 +86,7 @@ async fn the_rate_limiter_follows_the_reference_and_holds_in_parallel() {
         return;
     };
     rate_limiter::holds_under_parallel_attempts(&parallel.rate_limiter(), "redis").await;
+    rate_limiter::settled_attempts_never_fill_the_count(&parallel.rate_limiter(), "redis").await;
     clean(&prefix).await;
     clean(&second_prefix).await;
 }

@@ -24,29 +24,9 @@ impl SqlRateLimiter {
         Self { db }
     }
 
-    async fn row(&self, key: &str) -> Result<Option<rate_limit::Model>, StoreError> {
-        rate_limit::Entity::find_by_id(key.to_owned())
-            .one(&self.db)
-            .await
-            .map_err(|err| store_error("reading a rate limit", err))
-    }
-}
-
-fn micros(duration: chrono::Duration) -> i64 {
-    duration.num_microseconds().unwrap_or(i64::MAX)
-}
-
-fn to_state(row: rate_limit::Model) -> Result<RateState, StoreError> {
-    Ok(RateState {
-        hits: u32::try_from(row.hits).unwrap_or(0),
-        window_started_at: from_micros(row.window_started_at, "window_started_at")?,
-        blocked_until: from_micros_opt(row.blocked_until, "blocked_until")?,
-    })
-}
-
-#[async_trait]
-impl RateLimiter for SqlRateLimiter {
-    async fn admit(&self, key: &str, rule: &RateRule, now: DateTime<Utc>) -> Result<Admission, StoreError> {
+    /// Makes `key`'s row when it has none and counts one attempt on it when
+    /// neither a block nor a full window refuses it: whether it counted.
+    async fn try_admit(&self, key: &str, rule: &RateRule, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let context = "counting an attempt";
         let now_us = to_micros(now);
         let window = micros(rule.window);
@@ -100,17 +80,55 @@ impl RateLimiter for SqlRateLimiter {
             .exec(&self.db)
             .await
             .map_err(|err| store_error(context, err))?;
-        if admitted.rows_affected > 0 {
-            return Ok(Admission::Admitted);
+        Ok(admitted.rows_affected > 0)
+    }
+
+    async fn row(&self, key: &str) -> Result<Option<rate_limit::Model>, StoreError> {
+        rate_limit::Entity::find_by_id(key.to_owned())
+            .one(&self.db)
+            .await
+            .map_err(|err| store_error("reading a rate limit", err))
+    }
+}
+
+/// How often `admit` tries again when a concurrent `clear` changed the count under it.
+const ADMIT_TRIES: usize = 8;
+
+fn micros(duration: chrono::Duration) -> i64 {
+    duration.num_microseconds().unwrap_or(i64::MAX)
+}
+
+fn to_state(row: rate_limit::Model) -> Result<RateState, StoreError> {
+    Ok(RateState {
+        hits: u32::try_from(row.hits).unwrap_or(0),
+        window_started_at: from_micros(row.window_started_at, "window_started_at")?,
+        blocked_until: from_micros_opt(row.blocked_until, "blocked_until")?,
+    })
+}
+
+#[async_trait]
+impl RateLimiter for SqlRateLimiter {
+    async fn admit(&self, key: &str, rule: &RateRule, now: DateTime<Utc>) -> Result<Admission, StoreError> {
+        // The row is made and then counted on in two statements, so a
+        // concurrent `clear` (a login of the same account completing) may
+        // delete it in between, and another attempt make it anew: when the
+        // count as read would have admitted this attempt, it is tried again.
+        // Without that, such an attempt was refused as `Full` although
+        // nothing was in flight.
+        for _ in 0..ADMIT_TRIES {
+            if self.try_admit(key, rule, now).await? {
+                return Ok(Admission::Admitted);
+            }
+            let Some(row) = self.row(key).await? else {
+                continue;
+            };
+            if let Err(refusal) = RateState::admit(Some(&to_state(row)?), rule, now) {
+                return Ok(refusal);
+            }
         }
-        let blocked = match self.row(key).await? {
-            Some(row) => to_state(row)?.blocked_at(now),
-            None => None,
-        };
-        Ok(match blocked {
-            Some(until) => Admission::Blocked { until },
-            None => Admission::Full,
-        })
+        Err(StoreError::Unavailable(format!(
+            "counting an attempt: the count of {key:?} changed under every one of {ADMIT_TRIES} tries"
+        )))
     }
 
     async fn settle_failure(

@@ -209,3 +209,33 @@ pub async fn purges_what_expired(limiter: &dyn RateLimiter, engine: &str) {
     assert!(limiter.state("fresh").await.unwrap().is_some(), "{engine}");
     assert_eq!(limiter.purge_expired(at(151)).await.unwrap(), 2, "{engine}");
 }
+
+/// Four logins of one account at a time, each settled before the next begins
+/// (cleared after a success, or given back), with a limit of five: every
+/// admission succeeds, since no more than four are ever in flight. A count
+/// that a concurrent settlement disturbs shows up as `Full` here.
+pub async fn settled_attempts_never_fill_the_count(limiter: &dyn RateLimiter, engine: &str) {
+    let rule = RateRule {
+        limit: 5,
+        window: Duration::minutes(15),
+        block_for: Duration::minutes(15),
+    };
+    let worker = |n: usize| async move {
+        let mut refused = Vec::new();
+        for round in 0..100 {
+            let now = Utc::now();
+            match limiter.admit("account:7", &rule, now).await.unwrap() {
+                Admission::Admitted => {}
+                other => refused.push(other),
+            }
+            if (n + round) % 3 == 0 {
+                limiter.refund("account:7", &rule, Utc::now()).await.unwrap();
+            } else {
+                limiter.clear("account:7", Utc::now()).await.unwrap();
+            }
+        }
+        refused
+    };
+    let refused: Vec<_> = join_all((0..4).map(worker)).await.into_iter().flatten().collect();
+    assert!(refused.is_empty(), "{engine}: {refused:?}");
+}

@@ -378,3 +378,76 @@ async fn a_burst_of_parallel_logins_is_admitted_or_shed_and_every_shed_is_counte
     assert!(server.terminate());
     database.drop_database().await;
 }
+
+/// Four keep-alive clients logging in, each sending its next login only
+/// after its answer, for `seconds`: every answer of `names` (one account for
+/// all four, or one each) is a 200. At most four attempts are ever in flight,
+/// fewer than the account's five, so a 503 would mean an attempt still
+/// counted after its answer went out.
+async fn keep_alive_logins(server: &Server, names: [&str; 4], seconds: u64) -> Vec<u16> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    let clients = names.map(|name| {
+        let base = server.base.clone();
+        async move {
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let mut statuses = Vec::new();
+            while std::time::Instant::now() < deadline {
+                statuses.push(login(&http, &base, name, PASSWORD).await.0);
+            }
+            statuses
+        }
+    });
+    join_all(clients).await.into_iter().flatten().collect()
+}
+
+/// Logs in through four keep-alive clients, first all as one account, then
+/// one account each, and expects nothing but 200s.
+async fn never_busy(server: &Server, engine: &str) {
+    for names in [["ann"; 4], ["ann", "bob", "cid", "dan"]] {
+        let statuses = keep_alive_logins(server, names, 3).await;
+        let refused: Vec<_> = statuses.iter().filter(|status| **status != 200).collect();
+        eprintln!(
+            "{engine}, {names:?}: {} logins, {} refused",
+            statuses.len(),
+            refused.len()
+        );
+        assert!(
+            refused.is_empty(),
+            "{engine}, {names:?}: {refused:?} of {}",
+            statuses.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_logins_of_one_account_are_never_refused_as_busy() {
+    // Default settings but the database: what an operator runs.
+    let scratch = Scratch::new();
+    for name in ["ann", "bob", "cid", "dan"] {
+        scratch.add_user(name, &format!("{name}@example.com"), PASSWORD);
+    }
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    never_busy(&server, "sqlite").await;
+    assert!(server.terminate());
+
+    let Some(database) = Postgres::create().await else {
+        return;
+    };
+    for name in ["ann", "bob", "cid", "dan"] {
+        add_user(&scratch, &database, name);
+    }
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_DATABASE_URL", &database.url)
+        .env("LIMEN_SECRETS_KEY", SECRETS_KEY);
+    let server = Server::start(command);
+    never_busy(&server, "postgresql").await;
+    assert!(server.terminate());
+    database.drop_database().await;
+}

@@ -27,3 +27,11 @@ async fn expired_states_are_purged_and_active_blocks_kept() {
         test.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn settled_attempts_never_fill_the_count() {
+    for test in engines::all().await {
+        rate_limiter::settled_attempts_never_fill_the_count(&test.db.rate_limiter(), test.engine).await;
+        test.drop_database().await;
+    }
+}
