@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use limen_domain::error::HashError;
 use limen_domain::model::Password;
 
-use crate::legacy;
-use limen_domain::ports::{HashPoolStats, PasswordCheck, PasswordHasher};
+use crate::hash_policy::{HashLimits, HashPolicy, StoredHash};
+use limen_domain::model::HashProfile;
+use limen_domain::ports::{HashPoolStats, PasswordCheck, PasswordHasher, Verification};
 use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -33,6 +34,9 @@ pub struct Argon2Config {
     /// request handling first, so token validation stays fast while logins
     /// saturate the cores, and hashing still takes every idle cycle.
     pub niceness: u8,
+    /// Bounds on stored hashes (made elsewhere, or with earlier parameters);
+    /// Limen's own current parameters are always within them.
+    pub limits: HashLimits,
 }
 
 impl Default for Argon2Config {
@@ -44,6 +48,7 @@ impl Default for Argon2Config {
             max_concurrent: std::thread::available_parallelism().map_or(1, usize::from),
             max_queue: 64,
             niceness: 10,
+            limits: HashLimits::default(),
         }
     }
 }
@@ -101,6 +106,7 @@ impl Workspace {
 /// and their memory, without bound under a storm.
 pub struct Argon2Hasher {
     params: Params,
+    policy: HashPolicy,
     running: Arc<Semaphore>,
     admitted: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
@@ -138,8 +144,16 @@ impl Argon2Hasher {
         let dummy_hash = hash_with(&argon, &mut Workspace::new(0), &random)?;
         let concurrent = config.max_concurrent.max(1);
         let jobs = spawn_threads(concurrent, &argon, config.niceness)?;
+        // Limen's own hashes pass whatever the bounds on others' are.
+        let limits = HashLimits {
+            argon2_memory_kib: config.limits.argon2_memory_kib.max(config.memory_kib),
+            argon2_iterations: config.limits.argon2_iterations.max(config.iterations),
+            argon2_lanes: config.limits.argon2_lanes.max(config.parallelism),
+            ..config.limits
+        };
         Ok(Self {
             params,
+            policy: HashPolicy::new(limits),
             running: Arc::new(Semaphore::new(concurrent)),
             admitted: Arc::new(Semaphore::new(concurrent + config.max_queue)),
             jobs,
@@ -151,8 +165,8 @@ impl Argon2Hasher {
     }
 
     /// Runs `work` on the blocking pool once a slot is free, or fails fast with
-    /// `Busy` when the queue is full.
-    async fn run<T, F>(&self, work: F) -> Result<T, HashError>
+    /// `Busy` when the queue is full; its result and how long it ran.
+    async fn run<T, F>(&self, work: F) -> Result<(T, Duration), HashError>
     where
         T: Send + 'static,
         F: FnOnce(&Argon2<'static>, &mut Workspace) -> Result<T, HashError> + Send + 'static,
@@ -175,9 +189,10 @@ impl Argon2Hasher {
             .send(Box::new(move |argon, workspace| {
                 let started = Instant::now();
                 let outcome = work(argon, workspace);
-                timings.record(started - admitted_at, started.elapsed());
+                let ran = started.elapsed();
+                timings.record(started - admitted_at, ran);
                 // The caller may have gone away (client disconnected); nothing to tell.
-                let _ = answer.send(outcome);
+                let _ = answer.send(outcome.map(|value| (value, ran)));
             }))
             .map_err(|_| HashError::Internal("the hashing threads have stopped".into()))?;
         answered
@@ -185,13 +200,13 @@ impl Argon2Hasher {
             .map_err(|_| HashError::Internal("a hashing job panicked".into()))?
     }
 
-    fn is_current(&self, hash: &PasswordHash<'_>) -> bool {
-        let same_params = Params::try_from(hash).is_ok_and(|params| {
-            params.m_cost() == self.params.m_cost()
-                && params.t_cost() == self.params.t_cost()
-                && params.p_cost() == self.params.p_cost()
-        });
-        hash.algorithm == argon2::ARGON2ID_IDENT && hash.version == Some(Version::V0x13.into()) && same_params
+    /// Whether an argon2 hash has the current algorithm, version and parameters.
+    fn is_current(&self, algorithm: Algorithm, version: Version, params: &Params) -> bool {
+        algorithm == Algorithm::Argon2id
+            && version == Version::V0x13
+            && params.m_cost() == self.params.m_cost()
+            && params.t_cost() == self.params.t_cost()
+            && params.p_cost() == self.params.p_cost()
     }
 }
 
@@ -280,22 +295,23 @@ fn hash_with(argon: &Argon2<'_>, workspace: &mut Workspace, password: &[u8]) -> 
 /// Whether `password` matches the argon2 PHC string `stored`, computed with
 /// the algorithm, version and parameters the string names.
 fn verify_with(workspace: &mut Workspace, password: &[u8], stored: &str) -> Result<bool, HashError> {
-    let malformed = |err: &dyn std::fmt::Display| HashError::MalformedHash(err.to_string());
-    let parsed = PasswordHash::new(stored).map_err(|err| malformed(&err))?;
+    // `HashPolicy` parsed it before: an error here is a hash it let through.
+    let unusable = |err: &dyn std::fmt::Display| HashError::Unusable(err.to_string());
+    let parsed = PasswordHash::new(stored).map_err(|err| unusable(&err))?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-        return Err(HashError::MalformedHash(
+        return Err(HashError::Unusable(
             "an argon2 hash without salt or output".into(),
         ));
     };
-    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|err| malformed(&err))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|err| unusable(&err))?;
     let version = parsed
         .version
         .map_or(Ok(Version::default()), Version::try_from)
-        .map_err(|err| malformed(&err))?;
-    let params = Params::try_from(&parsed).map_err(|err| malformed(&err))?;
+        .map_err(|err| unusable(&err))?;
+    let params = Params::try_from(&parsed).map_err(|err| unusable(&err))?;
     let argon = Argon2::new(algorithm, version, params);
     let mut salt_buffer = [0u8; Salt::MAX_LENGTH];
-    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(|err| malformed(&err))?;
+    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(|err| unusable(&err))?;
     let computed = Output::init_with(expected.len(), |out| {
         workspace
             .compute(&argon, password, salt_bytes, out)
@@ -310,39 +326,51 @@ fn verify_with(workspace: &mut Workspace, password: &[u8], stored: &str) -> Resu
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let password = password.clone();
-        self.run(move |argon, workspace| hash_with(argon, workspace, password.expose().as_bytes()))
-            .await
+        let (hash, _) = self
+            .run(move |argon, workspace| hash_with(argon, workspace, password.expose().as_bytes()))
+            .await?;
+        Ok(hash)
     }
 
-    async fn verify(&self, password: &Password, stored: &str) -> Result<PasswordCheck, HashError> {
-        let Some(hash) = legacy::argon2_phc(stored) else {
+    fn inspect(&self, stored: &str) -> Result<HashProfile, HashError> {
+        self.policy.check(stored).map_err(HashError::Unusable)
+    }
+
+    async fn verify(&self, password: &Password, stored: &str) -> Result<Verification, HashError> {
+        let parsed = self.policy.parse(stored).map_err(HashError::Unusable)?;
+        let password = password.clone();
+        let (matched, ran, needs_rehash) = match parsed {
+            StoredHash::Argon2 {
+                phc,
+                algorithm,
+                version,
+                params,
+            } => {
+                // Django's `argon2$` prefix is rewritten in Limen's own form too.
+                let needs_rehash = !self.is_current(algorithm, version, &params) || phc.len() != stored.len();
+                let (matched, ran) = self
+                    .run(move |_, workspace| verify_with(workspace, password.expose().as_bytes(), &phc))
+                    .await?;
+                (matched, ran, needs_rehash)
+            }
             // Another format, verified on the same bounded pool; a match asks
             // for a rehash to argon2id.
-            let format = legacy::recognize(stored).ok_or_else(|| {
-                HashError::MalformedHash("not a password hash format Limen verifies".into())
-            })?;
-            let (password, stored) = (password.clone(), stored.to_owned());
-            return self
-                .run(
-                    move |_, _| match legacy::verify(format, password.expose().as_bytes(), &stored)? {
-                        true => Ok(PasswordCheck::Match { needs_rehash: true }),
-                        false => Ok(PasswordCheck::Mismatch),
-                    },
-                )
-                .await;
-        };
-        let parsed = PasswordHash::new(hash).map_err(|err| HashError::MalformedHash(err.to_string()))?;
-        // Django's `argon2$` prefix is rewritten in Limen's own form too.
-        let needs_rehash = !self.is_current(&parsed) || hash.len() != stored.len();
-        let owned_hash = hash.to_owned();
-        let password = password.clone();
-        self.run(move |_, workspace| {
-            match verify_with(workspace, password.expose().as_bytes(), &owned_hash)? {
-                true => Ok(PasswordCheck::Match { needs_rehash }),
-                false => Ok(PasswordCheck::Mismatch),
+            other => {
+                let (matched, ran) = self
+                    .run(move |_, _| {
+                        other
+                            .verify_other(password.expose().as_bytes())
+                            .map_err(HashError::Unusable)
+                    })
+                    .await?;
+                (matched, ran, true)
             }
-        })
-        .await
+        };
+        let check = match matched {
+            true => PasswordCheck::Match { needs_rehash },
+            false => PasswordCheck::Mismatch,
+        };
+        Ok(Verification { check, ran })
     }
 
     fn dummy_hash(&self) -> String {
@@ -375,6 +403,7 @@ mod tests {
             max_concurrent,
             max_queue,
             niceness: 10,
+            limits: HashLimits::default(),
         })
         .unwrap()
     }
@@ -388,14 +417,16 @@ mod tests {
             hasher
                 .verify(&Password::new("correct horse"), &hash)
                 .await
-                .unwrap(),
+                .unwrap()
+                .check,
             PasswordCheck::Match { needs_rehash: false }
         );
         assert_eq!(
             hasher
                 .verify(&Password::new("correct horsE"), &hash)
                 .await
-                .unwrap(),
+                .unwrap()
+                .check,
             PasswordCheck::Mismatch
         );
     }
@@ -419,10 +450,11 @@ mod tests {
             max_concurrent: 1,
             max_queue: 1,
             niceness: 0,
+            limits: HashLimits::default(),
         })
         .unwrap();
         assert_eq!(
-            current.verify(&Password::new("pw"), &hash).await.unwrap(),
+            current.verify(&Password::new("pw"), &hash).await.unwrap().check,
             PasswordCheck::Match { needs_rehash: true }
         );
     }
@@ -432,19 +464,54 @@ mod tests {
         let hasher = small(1, 1);
         let dummy = hasher.dummy_hash();
         assert_eq!(
-            hasher.verify(&Password::new(""), &dummy).await.unwrap(),
+            hasher.verify(&Password::new(""), &dummy).await.unwrap().check,
             PasswordCheck::Mismatch
         );
     }
 
     #[tokio::test]
-    async fn malformed_hashes_are_an_error_not_a_mismatch() {
+    async fn unusable_hashes_are_an_error_not_a_mismatch_and_cost_no_hash() {
         let hasher = small(1, 1);
-        let err = hasher
-            .verify(&Password::new("pw"), "not a hash")
-            .await
-            .unwrap_err();
-        assert!(matches!(err, HashError::MalformedHash(_)));
+        for stored in [
+            "not a hash",
+            "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        ] {
+            let err = hasher.verify(&Password::new("pw"), stored).await.unwrap_err();
+            assert!(matches!(err, HashError::Unusable(_)), "{stored}: {err:?}");
+            assert!(matches!(hasher.inspect(stored), Err(HashError::Unusable(_))));
+        }
+        assert_eq!(hasher.pool_stats().jobs, 0, "nothing reached a hashing thread");
+    }
+
+    #[tokio::test]
+    async fn a_verification_says_how_long_its_hash_ran_and_the_profile_names_its_costs() {
+        let hasher = small(1, 1);
+        let hash = hasher.hash(&Password::new("pw")).await.unwrap();
+        let verification = hasher.verify(&Password::new("pw"), &hash).await.unwrap();
+        assert!(verification.ran > Duration::ZERO);
+        assert_eq!(
+            hasher.inspect(&hash).unwrap(),
+            HashProfile("argon2id v=19 m=64 t=1 p=1".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn limen_s_own_parameters_pass_bounds_set_below_them() {
+        let hasher = Argon2Hasher::new(Argon2Config {
+            memory_kib: 256,
+            iterations: 2,
+            parallelism: 1,
+            limits: HashLimits {
+                argon2_memory_kib: 128,
+                argon2_iterations: 1,
+                ..HashLimits::default()
+            },
+            ..Argon2Config::default()
+        })
+        .unwrap();
+        let own = hasher.hash(&Password::new("pw")).await.unwrap();
+        assert!(hasher.inspect(&own).is_ok());
+        assert!(hasher.inspect(&hasher.dummy_hash()).is_ok());
     }
 
     #[tokio::test]
@@ -497,7 +564,7 @@ mod tests {
     #[tokio::test]
     async fn hashing_runs_on_named_threads_at_the_configured_niceness() {
         let hasher = small(1, 1);
-        let (name, nice) = hasher
+        let ((name, nice), _) = hasher
             .run(|_, _| Ok((std::thread::current().name().map(String::from), own_niceness())))
             .await
             .unwrap();

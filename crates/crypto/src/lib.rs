@@ -4,17 +4,17 @@
 
 mod argon;
 pub mod base32;
+mod hash_policy;
 mod jws;
 mod keys;
-mod legacy;
 mod secrets;
 mod tokens;
 mod totp;
 
 pub use argon::{Argon2Config, Argon2Hasher};
+pub use hash_policy::{HashLimits, HashPolicy};
 pub use jws::{EdDsaSigner, Hs256Signer, MIN_HS256_KEY_BYTES};
 pub use keys::Ed25519Keys;
-pub use legacy::{LegacyFormat, is_supported_hash, recognize};
 
 pub use secrets::{SecretKeyring, generate_key, parse_key};
 pub use tokens::RandomTokenMint;

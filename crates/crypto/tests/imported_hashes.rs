@@ -5,7 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use limen_crypto::{Argon2Config, Argon2Hasher, is_supported_hash};
+use limen_crypto::{Argon2Config, Argon2Hasher, HashLimits, HashPolicy};
+use limen_domain::error::HashError;
 use limen_domain::model::Password;
 use limen_domain::ports::{PasswordCheck, PasswordHasher};
 
@@ -32,6 +33,7 @@ fn hasher() -> Argon2Hasher {
         max_concurrent: 2,
         max_queue: 64,
         niceness: 0,
+        limits: HashLimits::default(),
     })
     .unwrap()
 }
@@ -42,14 +44,20 @@ async fn every_imported_format_verifies_and_asks_for_a_rehash() {
     let fixtures = fixtures();
     assert!(fixtures.len() >= 20, "{} fixtures", fixtures.len());
     for (format, password, hash) in fixtures {
-        assert!(is_supported_hash(&hash), "{format}: not recognised");
-        let right = hasher.verify(&Password::new(&password), &hash).await;
+        assert!(HashPolicy::default().check(&hash).is_ok(), "{format}: not usable");
+        let right = hasher
+            .verify(&Password::new(&password), &hash)
+            .await
+            .map(|verified| verified.check);
         assert_eq!(
             right.as_ref().ok(),
             Some(&PasswordCheck::Match { needs_rehash: true }),
             "{format}: {right:?}"
         );
-        let wrong = hasher.verify(&Password::new(format!("{password}!")), &hash).await;
+        let wrong = hasher
+            .verify(&Password::new(format!("{password}!")), &hash)
+            .await
+            .map(|verified| verified.check);
         assert_eq!(
             wrong.as_ref().ok(),
             Some(&PasswordCheck::Mismatch),
@@ -59,7 +67,7 @@ async fn every_imported_format_verifies_and_asks_for_a_rehash() {
 }
 
 #[tokio::test]
-async fn a_rehash_is_limen_s_own_argon2id_and_unknown_formats_are_malformed() {
+async fn a_rehash_is_limen_s_own_argon2id_and_unknown_formats_are_unusable() {
     let hasher = hasher();
     let rehashed = hasher
         .hash(&Password::new("correct horse battery"))
@@ -69,13 +77,17 @@ async fn a_rehash_is_limen_s_own_argon2id_and_unknown_formats_are_malformed() {
         hasher
             .verify(&Password::new("correct horse battery"), &rehashed)
             .await
-            .unwrap(),
+            .unwrap()
+            .check,
         PasswordCheck::Match { needs_rehash: false }
     );
     for unknown in ["$1$saltsalt$md5cryptedmd5crypted", "{SSHA}abcdef", "plain text"] {
-        assert!(!is_supported_hash(unknown));
+        assert!(HashPolicy::default().check(unknown).is_err());
         assert!(
-            hasher.verify(&Password::new("x"), unknown).await.is_err(),
+            matches!(
+                hasher.verify(&Password::new("x"), unknown).await,
+                Err(HashError::Unusable(_))
+            ),
             "{unknown}"
         );
     }

@@ -39,9 +39,11 @@ pub enum HashError {
     /// Every hashing slot and queue place is taken; the caller should retry later.
     #[error("password hashing is at capacity")]
     Busy,
-    /// The stored hash could not be parsed.
-    #[error("stored password hash is malformed: {0}")]
-    MalformedHash(String),
+    /// The stored hash may not be used: it does not parse in full, is in no
+    /// format Limen verifies, or asks for more than the configured bounds.
+    /// A login treats it as a wrong password.
+    #[error("the stored password hash is unusable: {0}")]
+    Unusable(String),
     /// The hashing library failed.
     #[error("password hashing failed: {0}")]
     Internal(String),

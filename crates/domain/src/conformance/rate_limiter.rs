@@ -228,7 +228,7 @@ pub async fn settled_attempts_never_fill_the_count(limiter: &dyn RateLimiter, en
                 Admission::Admitted => {}
                 other => refused.push(other),
             }
-            if (n + round) % 3 == 0 {
+            if (n + round).is_multiple_of(3) {
                 limiter.refund("account:7", &rule, Utc::now()).await.unwrap();
             } else {
                 limiter.clear("account:7", Utc::now()).await.unwrap();

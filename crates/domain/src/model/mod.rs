@@ -22,7 +22,7 @@ pub use identifiers::{
 };
 pub use invalidation::Invalidation;
 pub use openid::{OpenIdError, OpenIdIdentity, OpenIdRequest};
-pub use password::Password;
+pub use password::{HashProfile, Password};
 pub use personal_number::parse_personal_number;
 pub use rate::{Admission, Block, RateRule, RateState};
 pub use second_factor::{StoredTotp, TotpAlgorithm, TotpParams, TotpProvisioning};

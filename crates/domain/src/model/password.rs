@@ -23,6 +23,18 @@ impl fmt::Debug for Password {
     }
 }
 
+/// A stored hash's format and costs, as `PasswordHasher::inspect` names them
+/// (`argon2id m=19456 t=2 p=1`, `bcrypt cost=12`): hashes of one profile cost
+/// the same to check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HashProfile(pub String);
+
+impl std::fmt::Display for HashProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

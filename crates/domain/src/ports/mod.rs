@@ -48,7 +48,7 @@ pub use openid::MockOpenIdProvider;
 pub use openid::OpenIdProvider;
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
-pub use password_hasher::{HashPoolStats, PasswordCheck, PasswordHasher};
+pub use password_hasher::{HashPoolStats, PasswordCheck, PasswordHasher, Verification};
 #[cfg(any(test, feature = "mocks"))]
 pub use payload_signer::MockPayloadSigner;
 pub use payload_signer::PayloadSigner;

@@ -8,10 +8,7 @@ use crate::model::{
     normalize_identifier,
 };
 use crate::ports::{AccountStates, Clock, TokenCatalog};
-use crate::services::{
-    Audit, AuditEntry, Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, Session, SessionService,
-    Users,
-};
+use crate::services::{AccessGrant, Audit, AuditEntry, PasswordLogin, Session, SessionService, Users};
 
 /// Longest accepted token note.
 const MAX_NOTE_CHARS: usize = 255;
@@ -100,20 +97,9 @@ impl ApiTokenService {
     ) -> Result<IssuedToken, DomainError> {
         // Checked before the password, so a bad request costs no hash.
         let (note, ttl) = self.validate(&request)?;
-        let grant = Grant::Access { ttl, note };
-        match self
-            .passwords
-            .login(username, password, client, grant, SecondStep::Refuse)
-            .await?
-        {
-            LoginOutcome::LoggedIn {
-                granted: Granted::Access(token),
-                ..
-            } => Ok(token),
-            other => Err(DomainError::Internal(format!(
-                "a token login completed with an unexpected outcome: {other:?}"
-            ))),
-        }
+        let grant = AccessGrant { ttl, note };
+        let logged_in = self.passwords.login(username, password, client, grant).await?;
+        Ok(logged_in.granted)
     }
 
     /// Creates a named token for `username` (an operator's command).

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -68,55 +69,140 @@ pub struct Attempts {
     mint: Arc<dyn TokenMint>,
     clock: Arc<dyn Clock>,
     rules: AttemptRules,
+    unsettled: Arc<AtomicU64>,
 }
 
 /// One key under one rule.
-pub struct Counter<'a> {
-    limiter: &'a dyn RateLimiter,
-    clock: &'a dyn Clock,
+#[derive(Clone)]
+pub struct Counter {
+    limiter: Arc<dyn RateLimiter>,
+    clock: Arc<dyn Clock>,
     rule: RateRule,
     key: String,
+    unsettled: Arc<AtomicU64>,
 }
 
-impl Counter<'_> {
-    /// Counts an attempt before its check.
-    pub async fn admit(&self) -> Result<Admission, DomainError> {
-        if !self.rule.is_enabled() {
-            return Ok(Admission::Admitted);
-        }
-        Ok(self
-            .limiter
-            .admit(&self.key, &self.rule, self.clock.now())
-            .await?)
-    }
+/// What counting an attempt gave.
+#[derive(Debug)]
+pub enum Counted {
+    /// Counted: check it, then settle the attempt.
+    Admitted(Attempt),
+    /// Refused without a check: the key is blocked until then.
+    Blocked {
+        /// When to try again.
+        until: DateTime<Utc>,
+    },
+    /// Refused without a check: the window's count is full of attempts still
+    /// being checked. Transient: they settle within moments.
+    Full,
+}
 
-    /// Settles an admitted attempt that failed; the block in force, if any.
-    pub async fn fail(&self) -> Result<Option<Block>, DomainError> {
-        if !self.rule.is_enabled() {
+/// An attempt counted before its check, which exactly one of `fail`,
+/// `refund` and `clear` settles. Dropping one unsettled is a bug (a missed
+/// refund locks honest users out, an extra one gives an attacker free
+/// guesses): it panics in debug builds; in release builds it is logged,
+/// counted (`Attempts::unsettled`), and settled as a failure, since a guess
+/// whose answer was cut short may still have been checked.
+#[must_use = "an admitted attempt must be settled with fail, refund or clear"]
+pub struct Attempt {
+    counter: Counter,
+    settled: bool,
+}
+
+impl std::fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt")
+            .field("key", &self.counter.key)
+            .field("settled", &self.settled)
+            .finish()
+    }
+}
+
+impl Attempt {
+    /// Settles a failed check; the block in force, if any.
+    pub async fn fail(mut self) -> Result<Option<Block>, DomainError> {
+        self.settled = true;
+        let counter = &self.counter;
+        if !counter.rule.is_enabled() {
             return Ok(None);
         }
-        Ok(self
+        Ok(counter
             .limiter
-            .settle_failure(&self.key, &self.rule, self.clock.now())
+            .settle_failure(&counter.key, &counter.rule, counter.clock.now())
             .await?)
     }
 
-    /// Takes back an admitted attempt that succeeded.
-    pub async fn refund(&self) -> Result<(), DomainError> {
-        if self.rule.is_enabled() {
-            self.limiter
-                .refund(&self.key, &self.rule, self.clock.now())
+    /// Gives back an attempt that was no failure: a right password whose login
+    /// did not complete, or a check that could not be made.
+    pub async fn refund(mut self) -> Result<(), DomainError> {
+        self.settled = true;
+        let counter = &self.counter;
+        if counter.rule.is_enabled() {
+            counter
+                .limiter
+                .refund(&counter.key, &counter.rule, counter.clock.now())
                 .await?;
         }
         Ok(())
     }
 
-    /// Forgets the count after a completed login; an active block stays.
-    pub async fn clear(&self) -> Result<(), DomainError> {
-        if self.rule.is_enabled() {
-            self.limiter.clear(&self.key, self.clock.now()).await?;
+    /// Forgets the key's count after a completed login; an active block stays.
+    pub async fn clear(mut self) -> Result<(), DomainError> {
+        self.settled = true;
+        let counter = &self.counter;
+        if counter.rule.is_enabled() {
+            counter.limiter.clear(&counter.key, counter.clock.now()).await?;
         }
         Ok(())
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.settled || !self.counter.rule.is_enabled() {
+            return;
+        }
+        self.counter.unsettled.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(key = %self.counter.key, "an admitted attempt was dropped unsettled; it counts as a failure");
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let counter = self.counter.clone();
+            runtime.spawn(async move {
+                let now = counter.clock.now();
+                if let Err(err) = counter
+                    .limiter
+                    .settle_failure(&counter.key, &counter.rule, now)
+                    .await
+                {
+                    tracing::warn!(key = %counter.key, error = %err, "could not settle a dropped attempt");
+                }
+            });
+        }
+        debug_assert!(
+            std::thread::panicking(),
+            "an admitted attempt of {} was dropped without fail, refund or clear",
+            self.counter.key
+        );
+    }
+}
+
+impl Counter {
+    /// Counts an attempt before its check.
+    pub async fn admit(&self) -> Result<Counted, DomainError> {
+        let admission = if self.rule.is_enabled() {
+            self.limiter
+                .admit(&self.key, &self.rule, self.clock.now())
+                .await?
+        } else {
+            Admission::Admitted
+        };
+        Ok(match admission {
+            Admission::Admitted => Counted::Admitted(Attempt {
+                counter: self.clone(),
+                settled: false,
+            }),
+            Admission::Blocked { until } => Counted::Blocked { until },
+            Admission::Full => Counted::Full,
+        })
     }
 
     /// The block in force now, without counting anything.
@@ -144,21 +230,29 @@ impl Counter<'_> {
 
     /// Counts a request that is spent whatever it achieves (a mail sent, an
     /// order started): `TooManyAttempts` once the window's requests are used.
-    /// A `refund` later gives it back.
+    /// `give_back` later returns it.
     pub async fn spend(&self) -> Result<(), DomainError> {
         match self.admit().await? {
-            Admission::Admitted => {
-                // Settled at once as a failure, so that the request that uses
-                // up the window blocks the key.
-                self.fail().await?;
-                Ok(())
-            }
-            Admission::Blocked { until } => Err(DomainError::TooManyAttempts { until }),
+            // Settled at once as a failure, so that the request that uses
+            // up the window blocks the key.
+            Counted::Admitted(attempt) => attempt.fail().await.map(|_| ()),
+            Counted::Blocked { until } => Err(DomainError::TooManyAttempts { until }),
             // Only for a moment, while parallel requests settle.
-            Admission::Full => Err(DomainError::TooManyAttempts {
+            Counted::Full => Err(DomainError::TooManyAttempts {
                 until: self.clock.now() + chrono::Duration::minutes(1),
             }),
         }
+    }
+
+    /// Returns a request `spend` counted, once it achieved what it was for (a
+    /// BankID order completed).
+    pub async fn give_back(&self) -> Result<(), DomainError> {
+        if self.rule.is_enabled() {
+            self.limiter
+                .refund(&self.key, &self.rule, self.clock.now())
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -177,7 +271,14 @@ impl Attempts {
             mint,
             clock,
             rules,
+            unsettled: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Admitted attempts dropped without being settled since this node
+    /// started: a bug whenever it is not 0.
+    pub fn unsettled(&self) -> u64 {
+        self.unsettled.load(Ordering::Relaxed)
     }
 
     /// The rules in force.
@@ -185,17 +286,18 @@ impl Attempts {
         &self.rules
     }
 
-    fn counter<'a>(&'a self, limiter: &'a Arc<dyn RateLimiter>, rule: RateRule, key: String) -> Counter<'a> {
+    fn counter(&self, limiter: &Arc<dyn RateLimiter>, rule: RateRule, key: String) -> Counter {
         Counter {
-            limiter: limiter.as_ref(),
-            clock: self.clock.as_ref(),
+            limiter: limiter.clone(),
+            clock: self.clock.clone(),
             rule,
             key,
+            unsettled: self.unsettled.clone(),
         }
     }
 
     /// The lockout of a known account.
-    pub fn account(&self, user: UserId) -> Counter<'_> {
+    pub fn account(&self, user: UserId) -> Counter {
         self.counter(
             &self.lockouts,
             self.rules.account_lockout,
@@ -206,7 +308,7 @@ impl Attempts {
     /// The lockout of a name no directory user has, under the same rule as an
     /// account's, so that the lock answer does not tell which accounts exist.
     /// Names are kept only as digests: people type passwords into name fields.
-    pub fn unknown_name(&self, normalized: &str) -> Counter<'_> {
+    pub fn unknown_name(&self, normalized: &str) -> Counter {
         let digest = self.mint.digest(&format!("login-name:{normalized}"));
         self.counter(
             &self.lockouts,
@@ -216,7 +318,7 @@ impl Attempts {
     }
 
     /// The codes presented with one pending second-factor token.
-    pub fn second_factor_token(&self, pending: &TokenHash) -> Counter<'_> {
+    pub fn second_factor_token(&self, pending: &TokenHash) -> Counter {
         self.counter(
             &self.lockouts,
             self.rules.second_factor_token,
@@ -225,7 +327,7 @@ impl Attempts {
     }
 
     /// Failed logins from one client address.
-    pub fn login_address(&self, client: &ClientAddress) -> Counter<'_> {
+    pub fn login_address(&self, client: &ClientAddress) -> Counter {
         self.counter(
             &self.throttles,
             self.rules.login_address,
@@ -235,13 +337,13 @@ impl Attempts {
 
     /// Requests for `purpose` naming one user (by a digest of the name), under
     /// the caller's rule, on the throttles' backend.
-    pub fn requests_by_name(&self, purpose: &str, normalized: &str, rule: RateRule) -> Counter<'_> {
+    pub fn requests_by_name(&self, purpose: &str, normalized: &str, rule: RateRule) -> Counter {
         let digest = self.mint.digest(&format!("{purpose}-name:{normalized}"));
         self.counter(&self.throttles, rule, format!("{purpose}-name:{}", digest.0))
     }
 
     /// Requests for `purpose` from one client address, under the caller's rule.
-    pub fn requests_by_address(&self, purpose: &str, client: &ClientAddress, rule: RateRule) -> Counter<'_> {
+    pub fn requests_by_address(&self, purpose: &str, client: &ClientAddress, rule: RateRule) -> Counter {
         self.counter(
             &self.throttles,
             rule,
@@ -250,7 +352,7 @@ impl Attempts {
     }
 
     /// BankID identifications started from one client address.
-    pub fn bankid_starts(&self, client: &ClientAddress) -> Counter<'_> {
+    pub fn bankid_starts(&self, client: &ClientAddress) -> Counter {
         self.counter(
             &self.throttles,
             self.rules.bankid_starts,
@@ -259,11 +361,68 @@ impl Attempts {
     }
 
     /// Unknown session numbers presented from one client address.
-    pub fn session_numbers(&self, client: &ClientAddress) -> Counter<'_> {
+    pub fn session_numbers(&self, client: &ClientAddress) -> Counter {
         self.counter(
             &self.throttles,
             self.rules.session_numbers,
             format!("session-number:{}", client.throttle_key()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::services::fixtures::World;
+
+    async fn admitted(counter: &Counter) -> Attempt {
+        match counter.admit().await.unwrap() {
+            Counted::Admitted(attempt) => attempt,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn each_settlement_moves_the_count_as_the_reference_does() {
+        let world = World::new();
+        let attempts = world.services().attempts;
+        let account = attempts.account(UserId(7));
+        let first = admitted(&account).await;
+        let second = admitted(&account).await;
+        assert_eq!(world.failures("account:7"), 2);
+        first.refund().await.unwrap();
+        assert_eq!(world.failures("account:7"), 1);
+        assert_eq!(second.fail().await.unwrap(), None);
+        assert_eq!(world.failures("account:7"), 1, "a failure stays counted");
+        admitted(&account).await.clear().await.unwrap();
+        assert_eq!(world.failures("account:7"), 0);
+        assert_eq!(attempts.unsettled(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_dropped_unsettled_is_loud_counted_and_settled_as_a_failure() {
+        // One attempt allowed: its failure blocks the account.
+        let world = World::with_rules(|rules| rules.account_lockout.limit = 1);
+        let attempts = world.services().attempts;
+        let attempt = admitted(&attempts.account(UserId(7))).await;
+        // Debug builds (the tests) panic at the drop; release builds only log.
+        let dropped = catch_unwind(AssertUnwindSafe(|| drop(attempt)));
+        assert!(dropped.is_err(), "a debug build panics at an unsettled drop");
+        assert_eq!(attempts.unsettled(), 1);
+        // The failure is settled by a task of its own.
+        tokio::task::yield_now().await;
+        assert!(world.is_blocked("account:7"), "settled as a failure");
+    }
+
+    #[tokio::test]
+    async fn a_disabled_rule_admits_everything_and_settles_for_free() {
+        let world = World::with_rules(|rules| rules.account_lockout.limit = 0);
+        let attempts = world.services().attempts;
+        let attempt = admitted(&attempts.account(UserId(7))).await;
+        drop(attempt);
+        assert_eq!(attempts.unsettled(), 0);
+        assert_eq!(world.failures("account:7"), 0);
     }
 }

@@ -442,7 +442,7 @@ mod tests {
 
         use crate::model::{AuditKind, ClientAddress, Password, TokenKind};
         use crate::services::fixtures::World;
-        use crate::services::{Grant, LoginOutcome, SecondStep, TokenRequest};
+        use crate::services::{AccessGrant, LoginOutcome, TokenRequest};
 
         fn kinds(world: &World) -> Vec<AuditKind> {
             world.audited().into_iter().map(|(kind, ..)| kind).collect()
@@ -461,14 +461,12 @@ mod tests {
                 async move {
                     services
                         .password_login
-                        .login(
+                        .login_or_pending(
                             "ann",
                             &Password::new(password),
                             &client,
-                            Grant::access(Duration::hours(1)),
-                            SecondStep::Pending {
-                                ttl: Duration::minutes(5),
-                            },
+                            AccessGrant::new(Duration::hours(1)),
+                            Duration::minutes(5),
                         )
                         .await
                 }
@@ -477,7 +475,7 @@ mod tests {
             login("wrong").await.unwrap_err();
             login("wrong").await.unwrap_err();
             services.accounts.unlock("ann").await.unwrap();
-            let LoginOutcome::LoggedIn { .. } = login("pw-ann").await.unwrap() else {
+            let LoginOutcome::LoggedIn(_) = login("pw-ann").await.unwrap() else {
                 panic!("ann logs in");
             };
             let session = {
@@ -504,7 +502,7 @@ mod tests {
             };
             services
                 .two_factor
-                .complete_login(&pending.plaintext, "000000", Grant::access(Duration::hours(1)))
+                .complete_login(&pending.plaintext, "000000", AccessGrant::new(Duration::hours(1)))
                 .await
                 .unwrap_err();
             services.two_factor.reset(ann.id).await.unwrap();
@@ -599,8 +597,7 @@ mod tests {
                     "  Nobody ",
                     &Password::new("guess"),
                     &ClientAddress::unknown(),
-                    Grant::access(Duration::hours(1)),
-                    SecondStep::Refuse,
+                    AccessGrant::new(Duration::hours(1)),
                 )
                 .await
                 .unwrap_err();

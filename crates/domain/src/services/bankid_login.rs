@@ -9,8 +9,7 @@ use crate::model::{
 };
 use crate::ports::{BankIdProvider, Clock, SecretCipher, TokenMint};
 use crate::services::{
-    Attempts, Audit, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, SecondStep,
-    SessionService, Users,
+    Attempts, Audit, AuthMethod, Authenticated, Grant, LoggedIn, LoginCompletion, SessionService, Users,
 };
 
 /// The method's name in the audit trail.
@@ -36,7 +35,7 @@ pub struct BankIdStarted {
 
 /// What collecting an order found.
 #[derive(Debug, Clone)]
-pub enum BankIdProgress {
+pub enum BankIdProgress<T> {
     /// Still going.
     Pending {
         /// The status and its user message.
@@ -54,7 +53,7 @@ pub enum BankIdProgress {
         /// Who (boxed: a user is large beside the other answers).
         user: Box<User>,
         /// What they got.
-        granted: Granted,
+        granted: T,
     },
 }
 
@@ -174,7 +173,11 @@ impl BankIdLogin {
 
     /// Collects the order `transaction_id` names; on completion logs its person
     /// in with `grant`. An unknown, expired or spent transaction is `InvalidToken`.
-    pub async fn collect(&self, transaction_id: &str, grant: Grant) -> Result<BankIdProgress, DomainError> {
+    pub async fn collect<G: Grant>(
+        &self,
+        transaction_id: &str,
+        grant: G,
+    ) -> Result<BankIdProgress<G::Issued>, DomainError> {
         let progress = self.collect_order(transaction_id, grant).await;
         match &progress {
             Ok(BankIdProgress::Failed { status }) => {
@@ -192,7 +195,11 @@ impl BankIdLogin {
         progress
     }
 
-    async fn collect_order(&self, transaction_id: &str, grant: Grant) -> Result<BankIdProgress, DomainError> {
+    async fn collect_order<G: Grant>(
+        &self,
+        transaction_id: &str,
+        grant: G,
+    ) -> Result<BankIdProgress<G::Issued>, DomainError> {
         let provider = self.provider()?;
         let record = self
             .sessions
@@ -262,24 +269,13 @@ impl BankIdLogin {
                         .as_deref()
                         .and_then(|ip| ip.parse().ok()),
                 );
-                self.attempts.bankid_starts(&started_from).refund().await?;
-                let authenticated = Authenticated {
-                    user,
-                    method: AuthMethod::BankId,
-                };
-                match self
-                    .completion
-                    .complete(authenticated, grant, SecondStep::Refuse)
-                    .await?
-                {
-                    LoginOutcome::LoggedIn { user, granted } => Ok(BankIdProgress::Complete {
-                        user: Box::new(user),
-                        granted,
-                    }),
-                    LoginOutcome::SecondFactorRequired { .. } => Err(DomainError::Internal(
-                        "a BankID login asked for a second factor".into(),
-                    )),
-                }
+                self.attempts.bankid_starts(&started_from).give_back().await?;
+                let authenticated = Authenticated::uncounted(user, AuthMethod::BankId);
+                let LoggedIn { user, granted } = self.completion.complete(authenticated, grant).await?;
+                Ok(BankIdProgress::Complete {
+                    user: Box::new(user),
+                    granted,
+                })
             }
         }
     }
@@ -320,6 +316,8 @@ fn decode(bytes: &[u8]) -> Result<BankIdOrder, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::IssuedToken;
+    use crate::services::AccessGrant;
     use crate::services::fixtures::World;
 
     const NUMBER: &str = "199908072391";
@@ -337,11 +335,11 @@ mod tests {
             .unwrap()
     }
 
-    async fn collect(world: &World, transaction: &str) -> Result<BankIdProgress, DomainError> {
+    async fn collect(world: &World, transaction: &str) -> Result<BankIdProgress<IssuedToken>, DomainError> {
         world
             .services()
             .bankid
-            .collect(transaction, Grant::access(Duration::hours(1)))
+            .collect(transaction, AccessGrant::new(Duration::hours(1)))
             .await
     }
 
@@ -442,7 +440,7 @@ mod tests {
             panic!("complete expected");
         };
         assert_eq!(user.id, ann.id, "BankID stands in for the second factor too");
-        assert!(matches!(granted, Granted::Access(_)));
+        assert_eq!(granted.record.kind, TokenKind::Access);
         assert_eq!(world.account(ann.id).last_login_at, Some(world.now()));
         assert!(matches!(
             collect(&world, &started.transaction_id).await,

@@ -12,14 +12,15 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
     AccountState, Admission, AuditEvent, AuditKind, BankIdCollect, BankIdError, BankIdOrder,
-    DirectoryCapabilities, DirectoryEntry, Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest,
-    RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserId,
+    DirectoryCapabilities, DirectoryEntry, HashProfile, Invalidation, OpenIdError, OpenIdIdentity,
+    OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
+    TotpProvisioning, User, UserId,
 };
 use crate::ports::{
     InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
     MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasswordHasher, MockRateLimiter,
     MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
-    MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck,
+    MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck, Verification,
 };
 use crate::services::{
     AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
@@ -45,6 +46,7 @@ struct State {
     verifications: Vec<String>,
     hashes_made: usize,
     hasher_busy: bool,
+    hash_times: HashMap<String, std::time::Duration>,
     session_numbers: Vec<i32>,
     mints: u64,
     mails: Vec<OutgoingEmail>,
@@ -701,24 +703,38 @@ impl World {
             state.lock().unwrap().hashes_made += 1;
             Ok(format!("hash:{}:current", password.expose()))
         });
+        // A hash `hash:<password>:<profile>` checks in the time set for its
+        // profile; `unusable:<reason>` is refused by `inspect`.
+        let inspect = |hash: &str| -> Result<(String, String), HashError> {
+            if let Some(reason) = hash.strip_prefix("unusable:") {
+                return Err(HashError::Unusable(reason.to_owned()));
+            }
+            let rest = hash
+                .strip_prefix("hash:")
+                .ok_or_else(|| HashError::Unusable(format!("not a test hash: {hash}")))?;
+            let (right, profile) = rest.rsplit_once(':').unwrap_or((rest, "current"));
+            Ok((right.to_owned(), profile.to_owned()))
+        };
+        hasher
+            .expect_inspect()
+            .returning(move |hash| inspect(hash).map(|(_, profile)| HashProfile(profile)));
         let state = self.state.clone();
         hasher.expect_verify().returning(move |password, hash| {
             let mut state = state.lock().unwrap();
             if state.hasher_busy {
                 return Err(HashError::Busy);
             }
+            let (right, profile) = inspect(hash)?;
             state.verifications.push(hash.to_owned());
-            let Some(rest) = hash.strip_prefix("hash:") else {
-                return Err(HashError::MalformedHash(hash.to_owned()));
-            };
-            let (right, version) = rest.rsplit_once(':').unwrap_or((rest, "current"));
-            Ok(if right == password.expose() {
+            let check = if right == password.expose() {
                 PasswordCheck::Match {
-                    needs_rehash: version != "current",
+                    needs_rehash: profile != "current",
                 }
             } else {
                 PasswordCheck::Mismatch
-            })
+            };
+            let ran = state.hash_times.get(&profile).copied().unwrap_or_default();
+            Ok(Verification { check, ran })
         });
         hasher
     }
@@ -1035,6 +1051,17 @@ impl World {
     /// Removes the user's password hash.
     pub fn clear_password(&self, external_id: &str) {
         self.edit_entry(external_id, |entry| entry.password_hash = None);
+    }
+
+    /// Replaces the user's stored hash as it is.
+    pub fn set_password_hash(&self, external_id: &str, hash: &str) {
+        self.edit_entry(external_id, |entry| entry.password_hash = Some(hash.to_owned()));
+    }
+
+    /// How long the fake hasher takes for hashes of `profile`
+    /// (`hash:<password>:<profile>`; the dummy's is `current`).
+    pub fn set_hash_time(&self, profile: &str, ran: std::time::Duration) {
+        self.lock().hash_times.insert(profile.to_owned(), ran);
     }
 
     /// Makes the user's hash one made with outdated parameters.

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{AuditKind, ClientAddress, IssuedToken, TokenAttributes, TokenHash, TokenKind, User};
 use crate::ports::{AccountStates, Clock, SecondFactorStore};
-use crate::services::{Attempts, Audit, AuditEntry, SessionService};
+use crate::services::{Attempt, Attempts, Audit, AuditEntry, SessionService};
 
 /// Longest accepted client id of a remember-me token (the column's width).
 pub const MAX_CLIENT_ID_CHARS: usize = 255;
@@ -55,104 +56,189 @@ impl AuthMethod {
                 | AuthMethod::OpenId { second_factor: true }
         )
     }
-
-    /// Whether the attempt was counted against the account's lockout (and so
-    /// must be cleared or refunded).
-    fn counted(&self) -> bool {
-        matches!(self, AuthMethod::Password | AuthMethod::PasswordAndSecondFactor)
-    }
 }
 
-/// The result of an identity provider: who, and how they proved it.
-#[derive(Debug, Clone)]
+/// The result of an identity provider: who, how they proved it, and the
+/// account's attempt when the proof was counted against its lockout (a
+/// password, a second-factor code), which `LoginCompletion` settles.
+#[derive(Debug)]
 pub struct Authenticated {
     /// The user.
     pub user: User,
     /// How.
     pub method: AuthMethod,
+    /// The account's counted attempt, cleared when the login completes and
+    /// given back otherwise.
+    pub attempt: Option<Attempt>,
 }
 
-/// What to do with a user who has a second factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecondStep {
-    /// Hand out a pending token, good for this long, for presenting the code.
-    Pending {
-        /// The pending token's lifetime.
-        ttl: Duration,
-    },
-    /// Refuse: this API has no step for a second factor.
-    Refuse,
-}
-
-/// The token(s) the dialect hands out for a completed login.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Grant {
-    /// An access token.
-    Access {
-        /// Lifetime.
-        ttl: Duration,
-        /// A note for the token's owner.
-        note: Option<String>,
-    },
-    /// A remember-me token bound to a client id, and an access token issued
-    /// with it.
-    AccessAndRememberMe {
-        /// The access token's lifetime.
-        ttl: Duration,
-        /// The client the remember-me token is bound to.
-        client_id: String,
-        /// The remember-me token's lifetime.
-        remember_ttl: Duration,
-    },
-    /// A session named by a number, bound to the client's address.
-    NumberedSession {
-        /// Lifetime.
-        ttl: Duration,
-        /// The client whose address the session is bound to.
-        client: ClientAddress,
-    },
-}
-
-impl Grant {
-    /// An access token for `ttl`, without a note.
-    pub fn access(ttl: Duration) -> Self {
-        Grant::Access { ttl, note: None }
+impl Authenticated {
+    /// A proof that was not counted against the account (BankID, OpenID, a
+    /// remember-me token).
+    pub fn uncounted(user: User, method: AuthMethod) -> Self {
+        Self {
+            user,
+            method,
+            attempt: None,
+        }
     }
 }
 
-/// What a completed login handed out.
-#[derive(Debug, Clone)]
-pub enum Granted {
-    /// An access token.
-    Access(IssuedToken),
-    /// An access token and a remember-me token.
-    AccessAndRememberMe {
-        /// The access token.
-        access: IssuedToken,
-        /// The remember-me token.
-        remember_me: Box<IssuedToken>,
-    },
-    /// The number of a numbered session.
-    NumberedSession(i32),
+/// What a completed login hands out; `Issued` is what the dialect gets back,
+/// so a dialect never meets a token kind it did not ask for.
+#[async_trait]
+pub trait Grant: Send {
+    /// What the grant hands out.
+    type Issued: Send;
+
+    /// Issues the grant to `user`; `origin` is the remember-me token the login
+    /// was made with, if any.
+    async fn issue(
+        self,
+        sessions: &SessionService,
+        user: &User,
+        origin: Option<TokenHash>,
+    ) -> Result<Self::Issued, DomainError>;
 }
 
-/// The end of a login.
+/// An access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    /// Lifetime.
+    pub ttl: Duration,
+    /// A note for the token's owner.
+    pub note: Option<String>,
+}
+
+impl AccessGrant {
+    /// An access token for `ttl`, without a note.
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, note: None }
+    }
+}
+
+#[async_trait]
+impl Grant for AccessGrant {
+    type Issued = IssuedToken;
+
+    async fn issue(
+        self,
+        sessions: &SessionService,
+        user: &User,
+        origin: Option<TokenHash>,
+    ) -> Result<IssuedToken, DomainError> {
+        let attributes = TokenAttributes {
+            note: self.note,
+            origin,
+            ..TokenAttributes::default()
+        };
+        sessions
+            .issue_with(user.id, TokenKind::Access, self.ttl, attributes)
+            .await
+    }
+}
+
+/// A remember-me token bound to a client id, and an access token issued with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RememberMeGrant {
+    /// The access token's lifetime.
+    pub ttl: Duration,
+    /// The client the remember-me token is bound to.
+    pub client_id: String,
+    /// The remember-me token's lifetime.
+    pub remember_ttl: Duration,
+}
+
+/// What a `RememberMeGrant` hands out.
 #[derive(Debug, Clone)]
-pub enum LoginOutcome {
+pub struct Remembered {
+    /// The access token.
+    pub access: IssuedToken,
+    /// The remember-me token.
+    pub remember_me: IssuedToken,
+}
+
+#[async_trait]
+impl Grant for RememberMeGrant {
+    type Issued = Remembered;
+
+    async fn issue(
+        self,
+        sessions: &SessionService,
+        user: &User,
+        _origin: Option<TokenHash>,
+    ) -> Result<Remembered, DomainError> {
+        let remember_me = sessions
+            .issue_with(
+                user.id,
+                TokenKind::RememberMe,
+                self.remember_ttl,
+                TokenAttributes {
+                    client_id: Some(self.client_id),
+                    ..TokenAttributes::default()
+                },
+            )
+            .await?;
+        let access = sessions
+            .issue_with(
+                user.id,
+                TokenKind::Access,
+                self.ttl,
+                TokenAttributes {
+                    origin: Some(remember_me.record.hash.clone()),
+                    ..TokenAttributes::default()
+                },
+            )
+            .await?;
+        Ok(Remembered { access, remember_me })
+    }
+}
+
+/// A session named by a number, bound to the client's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberedSessionGrant {
+    /// Lifetime.
+    pub ttl: Duration,
+    /// The client whose address the session is bound to.
+    pub client: ClientAddress,
+}
+
+#[async_trait]
+impl Grant for NumberedSessionGrant {
+    /// The session's number.
+    type Issued = i32;
+
+    async fn issue(
+        self,
+        sessions: &SessionService,
+        user: &User,
+        _origin: Option<TokenHash>,
+    ) -> Result<i32, DomainError> {
+        sessions.issue_numbered(user.id, self.ttl, &self.client).await
+    }
+}
+
+/// A completed login: who, and what their grant handed out.
+#[derive(Debug, Clone)]
+pub struct LoggedIn<T> {
+    /// Who.
+    pub user: User,
+    /// What they got.
+    pub granted: T,
+}
+
+/// The end of a login that may stop at the second factor.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome<T> {
     /// Logged in.
-    LoggedIn {
-        /// Who.
-        user: User,
-        /// What they got.
-        granted: Granted,
-    },
+    LoggedIn(LoggedIn<T>),
     /// The user has a second factor: this pending token, good only for
     /// presenting it, stands for the first step.
     SecondFactorRequired {
         /// Whose login it is.
         user: User,
         /// The pending token.
-        pending: IssuedToken,
+        pending: Box<IssuedToken>,
     },
 }
 
@@ -174,6 +260,14 @@ pub struct LoginCompletion {
     clock: Arc<dyn Clock>,
     audit: Arc<Audit>,
     policy: CompletionPolicy,
+}
+
+/// Where a login stands once every rule but the second factor passed.
+enum Standing {
+    /// Nothing more to present.
+    Complete,
+    /// The user's own second factor is still to be presented.
+    SecondFactorMissing,
 }
 
 impl LoginCompletion {
@@ -198,86 +292,139 @@ impl LoginCompletion {
         }
     }
 
-    /// Completes the login of `auth` with `grant`, or refuses it. A counted
-    /// password attempt is cleared when the login completes and given back
-    /// otherwise: the password was right, so it is no failure, but the count
-    /// before it stands until the login is whole (a second-factor guesser cannot
-    /// reset it by entering the password again).
-    pub async fn complete(
+    /// Completes the login of `auth` with `grant`, or refuses it, a user who
+    /// still owes a second factor included (`SecondFactorRequired`): for
+    /// paths that have no step to present one.
+    pub async fn complete<G: Grant>(
         &self,
         auth: Authenticated,
-        grant: Grant,
-        second: SecondStep,
-    ) -> Result<LoginOutcome, DomainError> {
-        let counted = auth.method.counted();
-        let method = auth.method.as_str();
-        let user = auth.user.clone();
-        let outcome = self.decide(auth, grant, second).await;
-        if counted {
-            let account = self.attempts.account(user.id);
-            match &outcome {
-                Ok(LoginOutcome::LoggedIn { .. }) => account.clear().await?,
-                _ => account.refund().await?,
+        grant: G,
+    ) -> Result<LoggedIn<G::Issued>, DomainError> {
+        let Authenticated {
+            user,
+            method,
+            attempt,
+        } = auth;
+        let outcome = match self.standing(&user, &method).await {
+            Ok(Standing::Complete) => self.log_in(&user, &method, grant).await,
+            Ok(Standing::SecondFactorMissing) => Err(DomainError::SecondFactorRequired),
+            Err(err) => Err(err),
+        };
+        self.settle(attempt, outcome.is_ok()).await?;
+        match &outcome {
+            Ok(_) => self.record(AuditKind::LoginSucceeded, &user, &method).await,
+            Err(err) => {
+                self.audit
+                    .login_failed(method.as_str(), Some(&user), "", err)
+                    .await
             }
         }
+        outcome.map(|granted| LoggedIn { user, granted })
+    }
+
+    /// Completes the login of `auth` with `grant`, or, for a user who still
+    /// owes a second factor, hands out a pending token good for `pending_ttl`
+    /// that stands for this first step.
+    pub async fn complete_or_pending<G: Grant>(
+        &self,
+        auth: Authenticated,
+        grant: G,
+        pending_ttl: Duration,
+    ) -> Result<LoginOutcome<G::Issued>, DomainError> {
+        let Authenticated {
+            user,
+            method,
+            attempt,
+        } = auth;
+        let outcome = match self.standing(&user, &method).await {
+            Ok(Standing::Complete) => self.log_in(&user, &method, grant).await.map(|granted| {
+                LoginOutcome::LoggedIn(LoggedIn {
+                    user: user.clone(),
+                    granted,
+                })
+            }),
+            Ok(Standing::SecondFactorMissing) if method == AuthMethod::Password => self
+                .sessions
+                .issue(user.id, TokenKind::PendingSecondFactor, pending_ttl)
+                .await
+                .map(|pending| {
+                    tracing::info!(user_id = %user.id, "password accepted; second factor required");
+                    LoginOutcome::SecondFactorRequired {
+                        user: user.clone(),
+                        pending: Box::new(pending),
+                    }
+                }),
+            // Only a password may stand for the first step.
+            Ok(Standing::SecondFactorMissing) => Err(DomainError::SecondFactorRequired),
+            Err(err) => Err(err),
+        };
+        let completed = matches!(outcome, Ok(LoginOutcome::LoggedIn(_)));
+        self.settle(attempt, completed).await?;
         match &outcome {
-            Ok(LoginOutcome::LoggedIn { .. }) => {
-                let entry = AuditEntry::new(AuditKind::LoginSucceeded)
-                    .user(&user)
-                    .method(method);
-                self.audit.record(entry).await;
-            }
+            Ok(LoginOutcome::LoggedIn(_)) => self.record(AuditKind::LoginSucceeded, &user, &method).await,
             Ok(LoginOutcome::SecondFactorRequired { .. }) => {
-                let entry = AuditEntry::new(AuditKind::SecondFactorRequired)
-                    .user(&user)
-                    .method(method);
-                self.audit.record(entry).await;
+                self.record(AuditKind::SecondFactorRequired, &user, &method).await
             }
-            Err(err) => self.audit.login_failed(method, Some(&user), "", err).await,
+            Err(err) => {
+                self.audit
+                    .login_failed(method.as_str(), Some(&user), "", err)
+                    .await
+            }
         }
         outcome
     }
 
-    async fn decide(
-        &self,
-        auth: Authenticated,
-        grant: Grant,
-        second: SecondStep,
-    ) -> Result<LoginOutcome, DomainError> {
-        let Authenticated { user, method } = auth;
+    /// Settles the account's attempt: cleared when the login completed, given
+    /// back otherwise. The password was right, so it is no failure, but the
+    /// count before it stands until the login is whole (a second-factor
+    /// guesser cannot reset it by entering the password again).
+    async fn settle(&self, attempt: Option<Attempt>, completed: bool) -> Result<(), DomainError> {
+        match attempt {
+            Some(attempt) if completed => attempt.clear().await,
+            Some(attempt) => attempt.refund().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn record(&self, kind: AuditKind, user: &User, method: &AuthMethod) {
+        let entry = AuditEntry::new(kind).user(user).method(method.as_str());
+        self.audit.record(entry).await;
+    }
+
+    /// Every rule but the second factor's, and whether that one is owed.
+    async fn standing(&self, user: &User, method: &AuthMethod) -> Result<Standing, DomainError> {
         if !user.enabled {
             return Err(DomainError::AccountDisabled);
         }
-        if !method.counted()
-            && let Some(until) = self.attempts.account(user.id).blocked().await?
-        {
+        let counted = matches!(method, AuthMethod::Password | AuthMethod::PasswordAndSecondFactor);
+        if !counted && let Some(until) = self.attempts.account(user.id).blocked().await? {
             // Locked by password guesses: no other way in until the lock lifts.
             return Err(DomainError::AccountLocked { until });
         }
         if self.policy.require_verified_email && user.email_verified_at.is_none() {
             return Err(DomainError::EmailNotVerified);
         }
-        if method.needs_second_factor() && self.has_second_factor(&user).await? {
-            return match (&method, second) {
-                (AuthMethod::Password, SecondStep::Pending { ttl }) => {
-                    let pending = self
-                        .sessions
-                        .issue(user.id, TokenKind::PendingSecondFactor, ttl)
-                        .await?;
-                    tracing::info!(user_id = %user.id, "password accepted; second factor required");
-                    Ok(LoginOutcome::SecondFactorRequired { user, pending })
-                }
-                _ => Err(DomainError::SecondFactorRequired),
-            };
+        if method.needs_second_factor() && self.has_second_factor(user).await? {
+            return Ok(Standing::SecondFactorMissing);
         }
+        Ok(Standing::Complete)
+    }
+
+    /// Records the login and issues the grant.
+    async fn log_in<G: Grant>(
+        &self,
+        user: &User,
+        method: &AuthMethod,
+        grant: G,
+    ) -> Result<G::Issued, DomainError> {
         self.accounts.record_login(user.id, self.clock.now()).await?;
-        let origin = match &method {
+        let origin = match method {
             AuthMethod::RememberMe(hash) => Some(hash.clone()),
             _ => None,
         };
-        let granted = self.issue(&user, grant, origin).await?;
+        let granted = grant.issue(&self.sessions, user, origin).await?;
         tracing::info!(user_id = %user.id, method = method.as_str(), "login");
-        Ok(LoginOutcome::LoggedIn { user, granted })
+        Ok(granted)
     }
 
     async fn has_second_factor(&self, user: &User) -> Result<bool, DomainError> {
@@ -286,66 +433,6 @@ impl LoginCompletion {
             .find_totp(user.id)
             .await?
             .is_some_and(|totp| totp.confirmed))
-    }
-
-    async fn issue(
-        &self,
-        user: &User,
-        grant: Grant,
-        origin: Option<TokenHash>,
-    ) -> Result<Granted, DomainError> {
-        match grant {
-            Grant::Access { ttl, note } => {
-                let attributes = TokenAttributes {
-                    note,
-                    origin,
-                    ..TokenAttributes::default()
-                };
-                let access = self
-                    .sessions
-                    .issue_with(user.id, TokenKind::Access, ttl, attributes)
-                    .await?;
-                Ok(Granted::Access(access))
-            }
-            Grant::AccessAndRememberMe {
-                ttl,
-                client_id,
-                remember_ttl,
-            } => {
-                let remember_me = self
-                    .sessions
-                    .issue_with(
-                        user.id,
-                        TokenKind::RememberMe,
-                        remember_ttl,
-                        TokenAttributes {
-                            client_id: Some(client_id),
-                            ..TokenAttributes::default()
-                        },
-                    )
-                    .await?;
-                let access = self
-                    .sessions
-                    .issue_with(
-                        user.id,
-                        TokenKind::Access,
-                        ttl,
-                        TokenAttributes {
-                            origin: Some(remember_me.record.hash.clone()),
-                            ..TokenAttributes::default()
-                        },
-                    )
-                    .await?;
-                Ok(Granted::AccessAndRememberMe {
-                    access,
-                    remember_me: Box::new(remember_me),
-                })
-            }
-            Grant::NumberedSession { ttl, client } => {
-                let number = self.sessions.issue_numbered(user.id, ttl, &client).await?;
-                Ok(Granted::NumberedSession(number))
-            }
-        }
     }
 }
 
@@ -368,12 +455,23 @@ pub fn validate_client_id(client_id: &str) -> Result<(), DomainError> {
 mod tests {
     use super::*;
     use crate::services::fixtures::World;
+    use crate::services::{Counted, Services};
 
-    fn password(user: User) -> Authenticated {
+    /// A right password of `user`, with the account's attempt admitted as
+    /// `PasswordLogin` admits it.
+    async fn password(services: &Services, user: User) -> Authenticated {
+        let Counted::Admitted(attempt) = services.attempts.account(user.id).admit().await.unwrap() else {
+            panic!("the account's attempt is refused");
+        };
         Authenticated {
             user,
             method: AuthMethod::Password,
+            attempt: Some(attempt),
         }
+    }
+
+    fn hour() -> AccessGrant {
+        AccessGrant::new(Duration::hours(1))
     }
 
     #[tokio::test]
@@ -381,24 +479,13 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         world.set_failures(&format!("account:{}", ann.id), 3);
-        let outcome = world
-            .services()
-            .completion
-            .complete(
-                password(ann.clone()),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Refuse,
-            )
-            .await
-            .unwrap();
-        let LoginOutcome::LoggedIn {
-            granted: Granted::Access(token),
-            ..
-        } = outcome
-        else {
-            panic!("{outcome:?}");
-        };
-        assert_eq!(token.record.expires_at, world.now() + Duration::hours(1));
+        let services = world.services();
+        let auth = password(&services, ann.clone()).await;
+        let logged_in = services.completion.complete(auth, hour()).await.unwrap();
+        assert_eq!(
+            logged_in.granted.record.expires_at,
+            world.now() + Duration::hours(1)
+        );
         assert_eq!(world.account(ann.id).last_login_at, Some(world.now()));
         assert_eq!(world.failures(&format!("account:{}", ann.id)), 0);
     }
@@ -409,21 +496,14 @@ mod tests {
         let ann = world.add_user("ann");
         world.set_disabled(ann.id, true);
         world.set_failures(&format!("account:{}", ann.id), 3);
-        let ann = world.services().users.by_id(ann.id).await.unwrap().unwrap();
-        let err = world
-            .services()
-            .completion
-            .complete(
-                password(ann.clone()),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Refuse,
-            )
-            .await
-            .unwrap_err();
+        let services = world.services();
+        let ann = services.users.by_id(ann.id).await.unwrap().unwrap();
+        let auth = password(&services, ann.clone()).await;
+        let err = services.completion.complete(auth, hour()).await.unwrap_err();
         assert!(matches!(err, DomainError::AccountDisabled));
         assert_eq!(
             world.failures(&format!("account:{}", ann.id)),
-            2,
+            3,
             "the attempt is given back"
         );
         assert_eq!(world.account(ann.id).last_login_at, None);
@@ -434,15 +514,11 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         world.enrol_totp(ann.id);
-        let completion = world.services().completion;
-        let outcome = completion
-            .complete(
-                password(ann.clone()),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Pending {
-                    ttl: Duration::minutes(5),
-                },
-            )
+        let services = world.services();
+        let auth = password(&services, ann.clone()).await;
+        let outcome = services
+            .completion
+            .complete_or_pending(auth, hour(), Duration::minutes(5))
             .await
             .unwrap();
         let LoginOutcome::SecondFactorRequired { pending, .. } = outcome else {
@@ -450,14 +526,13 @@ mod tests {
         };
         assert_eq!(pending.record.kind, TokenKind::PendingSecondFactor);
         assert_eq!(world.account(ann.id).last_login_at, None);
-        let err = completion
-            .complete(
-                password(ann),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Refuse,
-            )
-            .await
-            .unwrap_err();
+        assert_eq!(
+            world.failures(&format!("account:{}", ann.id)),
+            0,
+            "the right password is given back until the login is whole"
+        );
+        let auth = password(&services, ann).await;
+        let err = services.completion.complete(auth, hour()).await.unwrap_err();
         assert!(matches!(err, DomainError::SecondFactorRequired));
     }
 
@@ -466,19 +541,11 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         world.enrol_totp(ann.id);
+        let auth = Authenticated::uncounted(ann, AuthMethod::RememberMe(TokenHash("rm".into())));
         let err = world
             .services()
             .completion
-            .complete(
-                Authenticated {
-                    user: ann,
-                    method: AuthMethod::RememberMe(TokenHash("rm".into())),
-                },
-                Grant::access(Duration::hours(1)),
-                SecondStep::Pending {
-                    ttl: Duration::minutes(5),
-                },
-            )
+            .complete_or_pending(auth, hour(), Duration::minutes(5))
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::SecondFactorRequired));
@@ -489,17 +556,11 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         world.block(&format!("account:{}", ann.id), Duration::minutes(10));
+        let auth = Authenticated::uncounted(ann, AuthMethod::RememberMe(TokenHash("rm".into())));
         let err = world
             .services()
             .completion
-            .complete(
-                Authenticated {
-                    user: ann,
-                    method: AuthMethod::RememberMe(TokenHash("rm".into())),
-                },
-                Grant::access(Duration::hours(1)),
-                SecondStep::Refuse,
-            )
+            .complete(auth, hour())
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::AccountLocked { .. }));
@@ -511,55 +572,29 @@ mod tests {
             require_verified_email: true,
         });
         let ann = world.add_user("ann");
-        let completion = world.services().completion;
-        let err = completion
-            .complete(
-                password(ann.clone()),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Refuse,
-            )
-            .await
-            .unwrap_err();
+        let services = world.services();
+        let auth = password(&services, ann.clone()).await;
+        let err = services.completion.complete(auth, hour()).await.unwrap_err();
         assert!(matches!(err, DomainError::EmailNotVerified));
         world.verify_email(ann.id);
-        let ann = world.services().users.by_id(ann.id).await.unwrap().unwrap();
-        assert!(
-            completion
-                .complete(
-                    password(ann),
-                    Grant::access(Duration::hours(1)),
-                    SecondStep::Refuse
-                )
-                .await
-                .is_ok()
-        );
+        let ann = services.users.by_id(ann.id).await.unwrap().unwrap();
+        let auth = password(&services, ann).await;
+        assert!(services.completion.complete(auth, hour()).await.is_ok());
     }
 
     #[tokio::test]
     async fn remember_me_grants_bind_the_client_and_mark_the_access_token_s_origin() {
         let world = World::new();
         let ann = world.add_user("ann");
-        let outcome = world
-            .services()
-            .completion
-            .complete(
-                password(ann),
-                Grant::AccessAndRememberMe {
-                    ttl: Duration::hours(8),
-                    client_id: "client-1".into(),
-                    remember_ttl: Duration::days(30),
-                },
-                SecondStep::Refuse,
-            )
-            .await
-            .unwrap();
-        let LoginOutcome::LoggedIn {
-            granted: Granted::AccessAndRememberMe { access, remember_me },
-            ..
-        } = outcome
-        else {
-            panic!("{outcome:?}");
+        let services = world.services();
+        let auth = password(&services, ann).await;
+        let grant = RememberMeGrant {
+            ttl: Duration::hours(8),
+            client_id: "client-1".into(),
+            remember_ttl: Duration::days(30),
         };
+        let Remembered { access, remember_me } =
+            services.completion.complete(auth, grant).await.unwrap().granted;
         assert_eq!(
             remember_me.record.attributes.client_id.as_deref(),
             Some("client-1")

@@ -16,6 +16,7 @@ mod numeric_sessions;
 mod openid_login;
 mod password_login;
 mod password_reset;
+mod refusal_floor;
 mod registration;
 mod remember_me;
 mod sessions;
@@ -26,21 +27,22 @@ mod wiring;
 
 pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
 pub use api_tokens::{ApiTokenPorts, ApiTokenService, ApiTokenSettings, TokenRequest};
-pub use attempts::{AttemptRules, Attempts, Counter};
+pub use attempts::{Attempt, AttemptRules, Attempts, Counted, Counter};
 pub use audit::{AUDIT_TARGET, Audit, AuditEntry, AuditStats, LoginTally};
 pub use bankid_login::{BankIdLogin, BankIdPorts, BankIdProgress, BankIdStarted, ORDER_TTL};
 pub use hash_admission::{HashAdmission, HashTicket};
 pub use login_completion::{
-    AuthMethod, Authenticated, CompletionPolicy, Grant, Granted, LoginCompletion, LoginOutcome,
-    MAX_CLIENT_ID_CHARS, SecondStep, validate_client_id,
+    AccessGrant, AuthMethod, Authenticated, CompletionPolicy, Grant, LoggedIn, LoginCompletion, LoginOutcome,
+    MAX_CLIENT_ID_CHARS, NumberedSessionGrant, RememberMeGrant, Remembered, validate_client_id,
 };
 pub use numeric_sessions::{NumericSession, NumericSessionService};
 pub use openid_login::{
     IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn,
     OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, STATE_TTL,
 };
-pub use password_login::PasswordLogin;
+pub use password_login::{PasswordLogin, PasswordLoginPorts};
 pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};
+pub use refusal_floor::RefusalFloor;
 pub use registration::{
     EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService,
     RegistrationSettings,

@@ -3,9 +3,9 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::error::DomainError;
-use crate::model::{Admission, AuditKind, ClientAddress, Password, TokenKind, User};
+use crate::model::{AuditKind, ClientAddress, Password, TokenKind, User};
 use crate::services::{
-    Attempts, Audit, AuditEntry, Grant, Granted, LoginOutcome, PasswordLogin, SecondStep, SessionService,
+    Attempts, Audit, AuditEntry, Counted, NumberedSessionGrant, PasswordLogin, SessionService,
 };
 
 /// A session named by a number, as the `gradido` dialect has them.
@@ -53,31 +53,22 @@ impl NumericSessionService {
         client: &ClientAddress,
         ttl: Duration,
     ) -> Result<NumericSession, DomainError> {
-        let grant = Grant::NumberedSession { ttl, client: *client };
-        match self
-            .passwords
-            .login(email, password, client, grant, SecondStep::Refuse)
-            .await?
-        {
-            LoginOutcome::LoggedIn {
-                user,
-                granted: Granted::NumberedSession(number),
-            } => Ok(NumericSession { user, number }),
-            other => Err(DomainError::Internal(format!(
-                "a numbered-session login completed with an unexpected outcome: {other:?}"
-            ))),
-        }
+        let grant = NumberedSessionGrant { ttl, client: *client };
+        let logged_in = self.passwords.login(email, password, client, grant).await?;
+        Ok(NumericSession {
+            user: logged_in.user,
+            number: logged_in.granted,
+        })
     }
 
     /// Ends session `number` if it was created from `client`'s address. Unknown
     /// numbers, and numbers of sessions bound elsewhere, count against the address.
     pub async fn logout(&self, number: i32, client: &ClientAddress) -> Result<(), DomainError> {
-        let counter = self.attempts.session_numbers(client);
-        match counter.admit().await? {
-            Admission::Admitted => {}
-            Admission::Blocked { until } => return Err(DomainError::TooManyAttempts { until }),
-            Admission::Full => return Err(DomainError::Busy),
-        }
+        let attempt = match self.attempts.session_numbers(client).admit().await? {
+            Counted::Admitted(attempt) => attempt,
+            Counted::Blocked { until } => return Err(DomainError::TooManyAttempts { until }),
+            Counted::Full => return Err(DomainError::Busy),
+        };
         let found = self
             .sessions
             .find_live(&self.sessions.number_digest(number), TokenKind::NumericSession)
@@ -85,10 +76,10 @@ impl NumericSessionService {
             .ok()
             .filter(|token| token.attributes.bound_address.as_deref() == Some(client.as_text().as_str()));
         let Some(token) = found else {
-            counter.fail().await?;
+            attempt.fail().await?;
             return Err(DomainError::InvalidToken);
         };
-        counter.refund().await?;
+        attempt.refund().await?;
         self.sessions.revoke(&token.hash).await?;
         let entry = AuditEntry::new(AuditKind::TokenRevoked)
             .user_id(token.user_id)

@@ -7,8 +7,8 @@ use crate::error::DomainError;
 use crate::model::{AccountPatch, OpenIdError, OpenIdIdentity, TokenAttributes, TokenKind, User, UserId};
 use crate::ports::{Clock, OpenIdProvider, SecretCipher, TokenMint};
 use crate::services::{
-    AccountService, Audit, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome,
-    NewAccount, SecondStep, SessionService, Users,
+    AccountService, Audit, AuthMethod, Authenticated, Grant, LoggedIn, LoginCompletion, NewAccount,
+    SessionService, Users,
 };
 
 /// How long an OpenID login may take between the redirect to the provider
@@ -88,13 +88,13 @@ pub struct OpenIdCallback<'a> {
 
 /// A completed OpenID login.
 #[derive(Debug, Clone)]
-pub struct OpenIdLoggedIn {
+pub struct OpenIdLoggedIn<T> {
     /// Where to send the browser.
     pub consumer: OpenIdConsumer,
     /// Who logged in.
     pub user: Box<User>,
     /// What they got.
-    pub granted: Granted,
+    pub granted: T,
 }
 
 /// A failed OpenID login, with the consumer to tell.
@@ -255,11 +255,11 @@ impl OpenIdLogin {
     /// the waiting record first (a replayed callback finds nothing), then takes
     /// the provider's `error`, or exchanges `code` and logs the user in with
     /// `grant`.
-    pub async fn complete(
+    pub async fn complete<G: Grant>(
         &self,
         callback: OpenIdCallback<'_>,
-        grant: Grant,
-    ) -> Result<OpenIdLoggedIn, OpenIdFailed> {
+        grant: G,
+    ) -> Result<OpenIdLoggedIn<G::Issued>, OpenIdFailed> {
         let default_consumer = || OpenIdConsumer {
             url: self.settings.consumer_urls.first().cloned().unwrap_or_default(),
             state: None,
@@ -306,12 +306,12 @@ impl OpenIdLogin {
         Waiting::decode(&opened)
     }
 
-    async fn log_in(
+    async fn log_in<G: Grant>(
         &self,
         waiting: &Waiting,
         callback: &OpenIdCallback<'_>,
-        grant: Grant,
-    ) -> Result<(User, Granted), DomainError> {
+        grant: G,
+    ) -> Result<(User, G::Issued), DomainError> {
         let (policy, authenticated) = match self.identified(waiting, callback).await {
             Ok(identified) => identified,
             Err(err) => {
@@ -319,17 +319,9 @@ impl OpenIdLogin {
                 return Err(err);
             }
         };
-        match self
-            .completion
-            .complete(authenticated, grant, SecondStep::Refuse)
-            .await?
-        {
-            LoginOutcome::LoggedIn { user, granted } => {
-                tracing::info!(provider = %policy.id, user_id = %user.id, "OpenID login");
-                Ok((user, granted))
-            }
-            LoginOutcome::SecondFactorRequired { .. } => Err(DomainError::SecondFactorRequired),
-        }
+        let LoggedIn { user, granted } = self.completion.complete(authenticated, grant).await?;
+        tracing::info!(provider = %policy.id, user_id = %user.id, "OpenID login");
+        Ok((user, granted))
     }
 
     /// The provider's policy and the user its callback proves.
@@ -367,12 +359,10 @@ impl OpenIdLogin {
             .await
             .map_err(from_provider)?;
         let user = self.user_for(policy, &identity).await?;
-        let authenticated = Authenticated {
-            user,
-            method: AuthMethod::OpenId {
-                second_factor: policy.second_factor,
-            },
+        let method = AuthMethod::OpenId {
+            second_factor: policy.second_factor,
         };
+        let authenticated = Authenticated::uncounted(user, method);
         Ok((policy, authenticated))
     }
 
@@ -533,6 +523,8 @@ impl Waiting {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::IssuedToken;
+    use crate::services::AccessGrant;
     use crate::services::fixtures::World;
 
     fn policy(id: &str) -> OpenIdProviderPolicy {
@@ -576,7 +568,7 @@ mod tests {
         url.split("state=").nth(1).unwrap().to_owned()
     }
 
-    async fn complete(world: &World, state: &str) -> Result<OpenIdLoggedIn, OpenIdFailed> {
+    async fn complete(world: &World, state: &str) -> Result<OpenIdLoggedIn<IssuedToken>, OpenIdFailed> {
         world
             .services()
             .openid
@@ -586,7 +578,7 @@ mod tests {
                     code: Some("code-1"),
                     ..OpenIdCallback::default()
                 },
-                Grant::access(Duration::hours(1)),
+                AccessGrant::new(Duration::hours(1)),
             )
             .await
     }
@@ -660,7 +652,7 @@ mod tests {
         assert_eq!(logged_in.user.id, ann.id);
         assert_eq!(logged_in.consumer.url, World::CONSUMERS[0]);
         assert_eq!(logged_in.consumer.state.as_deref(), Some("consumer-state"));
-        assert!(matches!(logged_in.granted, Granted::Access(_)));
+        assert_eq!(logged_in.granted.record.kind, TokenKind::Access);
         assert_eq!(
             world.openid_exchanges(),
             vec![(
@@ -697,7 +689,7 @@ mod tests {
                     error: Some("access_denied\"><script>"),
                     ..OpenIdCallback::default()
                 },
-                Grant::access(Duration::hours(1)),
+                AccessGrant::new(Duration::hours(1)),
             )
             .await
             .unwrap_err();
@@ -849,7 +841,7 @@ mod tests {
                     iss: Some("https://other.test"),
                     ..OpenIdCallback::default()
                 },
-                Grant::access(Duration::hours(1)),
+                AccessGrant::new(Duration::hours(1)),
             )
             .await
             .unwrap_err();
@@ -869,7 +861,7 @@ mod tests {
                     iss: Some("https://idp.test"),
                     ..OpenIdCallback::default()
                 },
-                Grant::access(Duration::hours(1)),
+                AccessGrant::new(Duration::hours(1)),
             )
             .await;
         assert!(logged_in.is_ok());

@@ -1,11 +1,12 @@
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::error::DomainError;
-use crate::model::{Admission, AuditKind, ClientAddress, Password, User, normalize_identifier};
+use crate::error::{DomainError, HashError};
+use crate::model::{AuditKind, ClientAddress, Password, User, normalize_identifier};
 use crate::ports::{HashPoolStats, PasswordCheck, PasswordHasher};
 use crate::services::{
-    Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Grant, HashAdmission, LoginCompletion,
-    LoginOutcome, SecondStep, Users,
+    Attempt, Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Counted, Grant, HashAdmission, LoggedIn,
+    LoginCompletion, LoginOutcome, RefusalFloor, Users,
 };
 
 /// The method's name in the audit trail.
@@ -17,8 +18,11 @@ const PASSWORD: &str = "password";
 /// Every attempt is counted before the password is checked, atomically, against
 /// the client's address and against the account (or, for a name no one has,
 /// against the name), so that parallel guesses cannot outrun the limits. Only an
-/// admitted attempt reaches the hasher. Unknown users and users without a
-/// password cost one verification against a dummy hash, like a wrong password.
+/// admitted attempt reaches the hasher, and only a hash that passed the hasher's
+/// bounds (`PasswordHasher::inspect`). Unknown users and users without a
+/// password cost one verification against a dummy hash; every refusal then
+/// waits out the `RefusalFloor`, so that it takes as long as the slowest hash
+/// in use whatever was stored.
 pub struct PasswordLogin {
     users: Arc<Users>,
     hasher: Arc<dyn PasswordHasher>,
@@ -26,53 +30,141 @@ pub struct PasswordLogin {
     admission: Arc<HashAdmission>,
     completion: Arc<LoginCompletion>,
     audit: Arc<Audit>,
+    floor: Arc<RefusalFloor>,
+}
+
+/// The ports and services a password login works with.
+pub struct PasswordLoginPorts {
+    /// The directory's users.
+    pub users: Arc<Users>,
+    /// Checks and makes hashes.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Counted attempts.
+    pub attempts: Arc<Attempts>,
+    /// Hashes in flight per address.
+    pub admission: Arc<HashAdmission>,
+    /// The second half of every login.
+    pub completion: Arc<LoginCompletion>,
+    /// The trail of refusals.
+    pub audit: Arc<Audit>,
+    /// The least time a refusal takes.
+    pub floor: Arc<RefusalFloor>,
+}
+
+/// Why a password check refused, in the audit trail's words.
+enum Wrong {
+    /// The password does not match, or no one has the name.
+    Password,
+    /// The stored hash may not be used; the reason is for operators.
+    UnusableHash(String),
+}
+
+/// A password check, before the address's attempt is settled.
+enum Checked {
+    /// The password is right; the account's attempt is still open.
+    Right {
+        user: User,
+        account: Attempt,
+        needs_rehash: bool,
+        ran: Duration,
+    },
+    /// The password is wrong (or the name unknown, or the hash unusable).
+    Wrong {
+        user: Option<User>,
+        name: String,
+        account: Attempt,
+        why: Wrong,
+        ran: Duration,
+    },
+    /// The account refused the attempt before any check.
+    AccountRefused {
+        user: Option<User>,
+        name: String,
+        /// `AccountLocked` (a failure of the address) or `Busy` (not one).
+        error: DomainError,
+    },
+    /// No check could be made, which is not the client's failure (a full
+    /// hashing pool, a store that did not answer).
+    Unchecked(DomainError),
 }
 
 impl PasswordLogin {
     /// Wires the service.
-    pub fn new(
-        users: Arc<Users>,
-        hasher: Arc<dyn PasswordHasher>,
-        attempts: Arc<Attempts>,
-        admission: Arc<HashAdmission>,
-        completion: Arc<LoginCompletion>,
-        audit: Arc<Audit>,
-    ) -> Self {
+    pub fn new(ports: PasswordLoginPorts) -> Self {
         Self {
-            users,
-            hasher,
-            attempts,
-            admission,
-            completion,
-            audit,
+            users: ports.users,
+            hasher: ports.hasher,
+            attempts: ports.attempts,
+            admission: ports.admission,
+            completion: ports.completion,
+            audit: ports.audit,
+            floor: ports.floor,
         }
     }
 
-    /// A whole password login: the credentials, then `LoginCompletion`.
-    pub async fn login(
+    /// A whole password login, for paths that have no step for a second
+    /// factor (its users are refused with `SecondFactorRequired`).
+    pub async fn login<G: Grant>(
         &self,
         identifier: &str,
         password: &Password,
         client: &ClientAddress,
-        grant: Grant,
-        second: SecondStep,
-    ) -> Result<LoginOutcome, DomainError> {
-        let authenticated = self.authenticate(identifier, password, client).await?;
-        self.completion.complete(authenticated, grant, second).await
+        grant: G,
+    ) -> Result<LoggedIn<G::Issued>, DomainError> {
+        let (authenticated, ran) = self.authenticate_timed(identifier, password, client).await?;
+        let outcome = self.completion.complete(authenticated, grant).await;
+        self.pace_refusal(&outcome, ran).await;
+        outcome
     }
 
-    /// The user whose credentials these are. The account attempt stays counted:
-    /// `LoginCompletion` clears or refunds it.
+    /// A whole password login that stops at a pending token, good for
+    /// `pending_ttl`, for users with a second factor.
+    pub async fn login_or_pending<G: Grant>(
+        &self,
+        identifier: &str,
+        password: &Password,
+        client: &ClientAddress,
+        grant: G,
+        pending_ttl: chrono::Duration,
+    ) -> Result<LoginOutcome<G::Issued>, DomainError> {
+        let (authenticated, ran) = self.authenticate_timed(identifier, password, client).await?;
+        let outcome = self
+            .completion
+            .complete_or_pending(authenticated, grant, pending_ttl)
+            .await;
+        self.pace_refusal(&outcome, ran).await;
+        outcome
+    }
+
+    /// A disabled account answers like a wrong password in some dialects, so
+    /// its refusal takes the floor too.
+    async fn pace_refusal<T>(&self, outcome: &Result<T, DomainError>, ran: Duration) {
+        if let Err(DomainError::AccountDisabled) = outcome {
+            self.floor.pace(ran).await;
+        }
+    }
+
+    /// The user whose credentials these are, with the account's attempt
+    /// still open: `LoginCompletion` clears or refunds it.
     pub async fn authenticate(
         &self,
         identifier: &str,
         password: &Password,
         client: &ClientAddress,
     ) -> Result<Authenticated, DomainError> {
-        let address = self.attempts.login_address(client);
-        match address.admit().await? {
-            Admission::Admitted => {}
-            Admission::Blocked { until } => {
+        Ok(self.authenticate_timed(identifier, password, client).await?.0)
+    }
+
+    /// `authenticate`, and how long the stored hash ran.
+    async fn authenticate_timed(
+        &self,
+        identifier: &str,
+        password: &Password,
+        client: &ClientAddress,
+    ) -> Result<(Authenticated, Duration), DomainError> {
+        let address = match self.attempts.login_address(client).admit().await? {
+            Counted::Admitted(attempt) => attempt,
+            Counted::Blocked { until } => {
                 tracing::warn!(client = %client.throttle_key(), "login refused: too many failures from this address");
                 let refused = DomainError::TooManyAttempts { until };
                 self.audit
@@ -80,98 +172,45 @@ impl PasswordLogin {
                     .await;
                 return Err(refused);
             }
-            Admission::Full => {
+            Counted::Full => {
                 self.audit
                     .login_failed(PASSWORD, None, identifier, &DomainError::Busy)
                     .await;
                 return Err(DomainError::Busy);
             }
-        }
-        let outcome = self.check_admitted(identifier, password, client, &address).await;
-        if let Err(DomainError::Unavailable(_)) = &outcome {
-            // A store that did not answer is not the client's failure: the
-            // attempt is given back (if the counts' own store answers), or a
-            // database outage would end in every address throttled.
-            let _ = address.refund().await;
-        }
-        outcome
-    }
-
-    /// The rest of `authenticate`, once the address's attempt is counted.
-    async fn check_admitted(
-        &self,
-        identifier: &str,
-        password: &Password,
-        client: &ClientAddress,
-        address: &crate::services::Counter<'_>,
-    ) -> Result<Authenticated, DomainError> {
-        let ticket = match self.admission.enter(client) {
-            Ok(ticket) => ticket,
-            Err(err) => {
-                address.refund().await?;
-                self.audit.login_failed(PASSWORD, None, identifier, &err).await;
-                return Err(err);
-            }
         };
-        let name = normalize_identifier(identifier);
-        let user = self.users.by_login(&name).await?;
-        let account = match &user {
-            Some(user) => self.attempts.account(user.id),
-            None => self.attempts.unknown_name(&name),
-        };
-        match account.admit().await? {
-            Admission::Admitted => {}
-            Admission::Blocked { until } => {
-                address.fail().await?;
-                let refused = DomainError::AccountLocked { until };
-                self.audit
-                    .login_failed(PASSWORD, user.as_ref(), &name, &refused)
-                    .await;
-                return Err(refused);
-            }
-            // As many attempts of this account as may be are being checked
-            // right now: this one waits for them to settle (a right password
-            // is given back within moments).
-            Admission::Full => {
-                address.refund().await?;
-                self.audit
-                    .login_failed(PASSWORD, user.as_ref(), &name, &DomainError::Busy)
-                    .await;
-                return Err(DomainError::Busy);
-            }
-        }
-        let stored = user.as_ref().and_then(|user| user.password_hash.clone());
-        let dummy = stored.is_none();
-        let hash = stored.unwrap_or_else(|| self.hasher.dummy_hash());
-        let check = self.hasher.verify(password, &hash).await;
-        drop(ticket);
-        let check = match check {
-            Ok(check) => check,
-            Err(err) => {
-                // Not the client's failure: the attempt is given back.
-                account.refund().await?;
-                address.refund().await?;
-                return Err(err.into());
-            }
-        };
-        match (user, check) {
-            (Some(user), PasswordCheck::Match { needs_rehash }) if !dummy => {
-                address.refund().await?;
+        match self.check(identifier, password, client).await {
+            Checked::Right {
+                user,
+                account,
+                needs_rehash,
+                ran,
+            } => {
+                if let Err(err) = address.refund().await {
+                    account.refund().await?;
+                    return Err(err);
+                }
                 if needs_rehash {
                     self.rehash(&user, password).await;
                 }
-                Ok(Authenticated {
+                let authenticated = Authenticated {
                     user,
                     method: AuthMethod::Password,
-                })
+                    attempt: Some(account),
+                };
+                Ok((authenticated, ran))
             }
-            (user, _) => {
-                let locked = account.fail().await?;
-                address.fail().await?;
-                match &user {
-                    Some(user) => tracing::info!(user_id = %user.id, "password rejected"),
-                    None => tracing::info!("password rejected: unknown user"),
-                }
+            Checked::Wrong {
+                user,
+                name,
+                account,
+                why,
+                ran,
+            } => {
+                let locked = account.fail().await;
+                let address_settled = address.fail().await;
+                let locked = locked?;
+                address_settled?;
                 let refused = match locked {
                     Some(block) => {
                         if let (Some(user), true) = (&user, block.started) {
@@ -185,17 +224,151 @@ impl PasswordLogin {
                     }
                     None => DomainError::InvalidCredentials,
                 };
-                self.audit
-                    .login_failed(PASSWORD, user.as_ref(), &name, &refused)
-                    .await;
+                match why {
+                    Wrong::Password => {
+                        self.audit
+                            .login_failed(PASSWORD, user.as_ref(), &name, &refused)
+                            .await;
+                    }
+                    Wrong::UnusableHash(reason) => {
+                        let detail = format!("unusable password hash: {reason}");
+                        self.audit
+                            .login_refused(PASSWORD, user.as_ref(), &name, "unusable_hash", &detail)
+                            .await;
+                    }
+                }
+                self.floor.pace(ran).await;
                 Err(refused)
             }
+            Checked::AccountRefused { user, name, error } => {
+                if matches!(error, DomainError::AccountLocked { .. }) {
+                    address.fail().await?;
+                } else {
+                    address.refund().await?;
+                }
+                self.audit
+                    .login_failed(PASSWORD, user.as_ref(), &name, &error)
+                    .await;
+                Err(error)
+            }
+            Checked::Unchecked(error) => {
+                // Not the client's failure: the attempt is given back (if the
+                // counts' own store answers), or a database outage would end
+                // in every address throttled.
+                if let Err(refund) = address.refund().await {
+                    tracing::warn!(error = %refund, "could not give back an address's attempt");
+                }
+                self.audit.login_failed(PASSWORD, None, identifier, &error).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// The password check proper, once the address's attempt is counted:
+    /// the user, the account's attempt, the hash's bounds, the hash.
+    async fn check(&self, identifier: &str, password: &Password, client: &ClientAddress) -> Checked {
+        let ticket = match self.admission.enter(client) {
+            Ok(ticket) => ticket,
+            Err(err) => return Checked::Unchecked(err),
+        };
+        let name = normalize_identifier(identifier);
+        let user = match self.users.by_login(&name).await {
+            Ok(user) => user,
+            Err(err) => return Checked::Unchecked(err),
+        };
+        let counter = match &user {
+            Some(user) => self.attempts.account(user.id),
+            None => self.attempts.unknown_name(&name),
+        };
+        let account = match counter.admit().await {
+            Ok(Counted::Admitted(attempt)) => attempt,
+            Ok(Counted::Blocked { until }) => {
+                let error = DomainError::AccountLocked { until };
+                return Checked::AccountRefused { user, name, error };
+            }
+            // As many attempts of this account as may be are being checked
+            // right now: this one waits for them to settle (a right password
+            // is given back within moments).
+            Ok(Counted::Full) => {
+                let error = DomainError::Busy;
+                return Checked::AccountRefused { user, name, error };
+            }
+            Err(err) => return Checked::Unchecked(err),
+        };
+        let stored = user.as_ref().and_then(|user| user.password_hash.clone());
+        let dummy = stored.is_none();
+        let hash = stored.unwrap_or_else(|| self.hasher.dummy_hash());
+        let profile = match self.hasher.inspect(&hash) {
+            Ok(profile) => profile,
+            Err(err) => return self.not_verified(user, name, account, err).await,
+        };
+        let verified = self.hasher.verify(password, &hash).await;
+        drop(ticket);
+        let verification = match verified {
+            Ok(verification) => verification,
+            Err(err) => return self.not_verified(user, name, account, err).await,
+        };
+        self.floor.observe(&profile, verification.ran);
+        let ran = verification.ran;
+        match (user, verification.check) {
+            (Some(user), PasswordCheck::Match { needs_rehash }) if !dummy => Checked::Right {
+                user,
+                account,
+                needs_rehash,
+                ran,
+            },
+            (user, _) => {
+                match &user {
+                    Some(user) => tracing::info!(user_id = %user.id, "password rejected"),
+                    None => tracing::info!("password rejected: unknown user"),
+                }
+                Checked::Wrong {
+                    user,
+                    name,
+                    account,
+                    why: Wrong::Password,
+                    ran,
+                }
+            }
+        }
+    }
+
+    /// A hash that could not be checked: an unusable one is a wrong password
+    /// (nothing computed); anything else is not the client's failure.
+    async fn not_verified(
+        &self,
+        user: Option<User>,
+        name: String,
+        account: Attempt,
+        err: HashError,
+    ) -> Checked {
+        match err {
+            HashError::Unusable(reason) => {
+                let user_id = user.as_ref().map(|user| user.id.0);
+                tracing::warn!(user_id, %reason, "password refused: the stored hash is unusable");
+                Checked::Wrong {
+                    user,
+                    name,
+                    account,
+                    why: Wrong::UnusableHash(reason),
+                    ran: Duration::ZERO,
+                }
+            }
+            other => match account.refund().await {
+                Ok(()) => Checked::Unchecked(other.into()),
+                Err(refund) => Checked::Unchecked(refund),
+            },
         }
     }
 
     /// The hashing pool's figures, for the metrics.
     pub fn pool_stats(&self) -> HashPoolStats {
         self.hasher.pool_stats()
+    }
+
+    /// The floor every refused password login is held to now, for the metrics.
+    pub fn refusal_floor(&self) -> Duration {
+        self.floor.floor()
     }
 
     /// Re-checks the password of a user who is already logged in, before a
@@ -208,7 +381,9 @@ impl PasswordLogin {
     ) -> Result<(), DomainError> {
         let authenticated = self.authenticate(&user.username, password, client).await?;
         // The check is not a login: the attempt is given back, the count stands.
-        self.attempts.account(authenticated.user.id).refund().await?;
+        if let Some(attempt) = authenticated.attempt {
+            attempt.refund().await?;
+        }
         if authenticated.user.id != user.id {
             return Err(DomainError::InvalidCredentials);
         }
@@ -242,13 +417,15 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+    use crate::model::IssuedToken;
+    use crate::services::AccessGrant;
     use crate::services::fixtures::World;
 
     fn client() -> ClientAddress {
         ClientAddress::new("192.0.2.9".parse().unwrap())
     }
 
-    async fn login(world: &World, name: &str, password: &str) -> Result<LoginOutcome, DomainError> {
+    async fn login(world: &World, name: &str, password: &str) -> Result<LoggedIn<IssuedToken>, DomainError> {
         world
             .services()
             .password_login
@@ -256,8 +433,7 @@ mod tests {
                 name,
                 &Password::new(password),
                 &client(),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Refuse,
+                AccessGrant::new(Duration::hours(1)),
             )
             .await
     }
@@ -435,5 +611,85 @@ mod tests {
                 .is_err()
         );
         assert_eq!(world.failures(&format!("account:{}", ann.id)), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unusable_hash_is_a_wrong_password_counted_and_audited_with_no_hash_computed() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        world.set_password_hash(
+            &ann.external_id,
+            "unusable:argon2 memory 4194304 KiB is above the bound of 262144 KiB",
+        );
+        let err = login(&world, "ann", "pw-ann").await.unwrap_err();
+        assert!(matches!(err, DomainError::InvalidCredentials), "{err:?}");
+        assert!(world.verifications().is_empty(), "nothing was computed");
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 1);
+        assert_eq!(world.failures("login:192.0.2.9"), 1);
+        let (kind, user, detail) = world.audited().pop().unwrap();
+        assert_eq!((kind, user), (AuditKind::LoginFailed, Some(ann.id)));
+        assert!(
+            detail.unwrap().contains("unusable password hash: argon2 memory"),
+            "the reason is kept"
+        );
+        // It locks like wrong passwords do.
+        for _ in 0..4 {
+            let _ = login(&world, "ann", "pw-ann").await;
+        }
+        assert!(world.is_blocked(&format!("account:{}", ann.id)));
+    }
+
+    /// Every refusal takes the slowest hash's time, whatever the user's hash:
+    /// its own hash's time (the fake hasher reports it without spending it)
+    /// plus the wait is the floor. Time is paused, so the waits are exact.
+    #[tokio::test(start_paused = true)]
+    async fn every_refused_password_login_takes_the_floor_and_a_success_does_not_wait() {
+        let world = World::new();
+        world.set_hash_time("current", std::time::Duration::from_millis(20));
+        world.set_hash_time("sha512crypt", std::time::Duration::from_millis(2));
+        world.set_hash_time("slow-argon2id", std::time::Duration::from_millis(150));
+        world.add_user("ann");
+        let bob = world.add_user("bob");
+        world.set_password_hash(&bob.external_id, "hash:pw-bob:sha512crypt");
+        let cid = world.add_user("cid");
+        world.set_password_hash(&cid.external_id, "hash:pw-cid:slow-argon2id");
+        let dan = world.add_user("dan");
+        world.set_disabled(dan.id, true);
+        let eve = world.add_user("eve");
+        world.set_password_hash(&eve.external_id, "unusable:no such format");
+        let services = world.services();
+        let timed = |name: &'static str, password: &'static str| {
+            let services = services.clone();
+            async move {
+                let started = tokio::time::Instant::now();
+                let outcome = services
+                    .password_login
+                    .login(
+                        name,
+                        &Password::new(password),
+                        &client(),
+                        AccessGrant::new(Duration::hours(1)),
+                    )
+                    .await;
+                (outcome.is_ok(), started.elapsed())
+            }
+        };
+        // The slow profile is learned at its first check.
+        assert_eq!(timed("cid", "wrong").await, (false, std::time::Duration::ZERO));
+        let ms = std::time::Duration::from_millis;
+        let cases = [
+            ("ghost", "wrong", ms(20)),
+            ("ann", "wrong", ms(20)),
+            ("bob", "wrong", ms(2)),
+            ("cid", "wrong", ms(150)),
+            ("dan", "pw-dan", ms(20)),
+            ("eve", "pw-eve", ms(0)),
+        ];
+        for (name, password, own_hash) in cases {
+            let (ok, waited) = timed(name, password).await;
+            assert!(!ok, "{name}");
+            assert_eq!(waited + own_hash, ms(150), "{name}");
+        }
+        assert_eq!(timed("ann", "pw-ann").await, (true, std::time::Duration::ZERO));
     }
 }

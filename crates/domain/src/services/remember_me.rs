@@ -5,8 +5,8 @@ use chrono::Duration;
 use crate::error::DomainError;
 use crate::model::{ClientAddress, IssuedToken, Password, TokenKind, TokenRecord};
 use crate::services::{
-    Audit, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome, PasswordLogin,
-    SecondStep, SessionService, Users, validate_client_id,
+    AccessGrant, Audit, AuthMethod, Authenticated, LoggedIn, LoginCompletion, PasswordLogin, RememberMeGrant,
+    SessionService, Users, validate_client_id,
 };
 
 /// What a password login that may ask to be remembered handed out.
@@ -75,38 +75,31 @@ impl RememberMeService {
             // Checked before the password, so a refused request writes nothing.
             validate_client_id(client_id)?;
         }
-        let grant = match remember_for {
-            Some(client_id) => Grant::AccessAndRememberMe {
-                ttl: lifetimes.access,
-                client_id: client_id.to_owned(),
-                remember_ttl: lifetimes.remember_me,
-            },
-            None => Grant::access(lifetimes.access),
-        };
-        let outcome = self
-            .passwords
-            .login(identifier, password, client, grant, SecondStep::Refuse)
-            .await?;
-        match outcome {
-            LoginOutcome::LoggedIn {
-                user,
-                granted: Granted::Access(access),
-            } => Ok(Authorized {
-                user,
-                access,
-                remember_me: None,
-            }),
-            LoginOutcome::LoggedIn {
-                user,
-                granted: Granted::AccessAndRememberMe { access, remember_me },
-            } => Ok(Authorized {
-                user,
-                access,
-                remember_me: Some(*remember_me),
-            }),
-            other => Err(DomainError::Internal(format!(
-                "a remember-me login completed with an unexpected outcome: {other:?}"
-            ))),
+        match remember_for {
+            Some(client_id) => {
+                let grant = RememberMeGrant {
+                    ttl: lifetimes.access,
+                    client_id: client_id.to_owned(),
+                    remember_ttl: lifetimes.remember_me,
+                };
+                let LoggedIn { user, granted } =
+                    self.passwords.login(identifier, password, client, grant).await?;
+                Ok(Authorized {
+                    user,
+                    access: granted.access,
+                    remember_me: Some(granted.remember_me),
+                })
+            }
+            None => {
+                let grant = AccessGrant::new(lifetimes.access);
+                let LoggedIn { user, granted } =
+                    self.passwords.login(identifier, password, client, grant).await?;
+                Ok(Authorized {
+                    user,
+                    access: granted,
+                    remember_me: None,
+                })
+            }
         }
     }
 
@@ -127,19 +120,11 @@ impl RememberMeService {
                 return Err(err);
             }
         };
-        let outcome = self
+        let access = self
             .completion
-            .complete(authenticated, Grant::access(access_ttl), SecondStep::Refuse)
-            .await?;
-        let LoginOutcome::LoggedIn {
-            granted: Granted::Access(access),
-            ..
-        } = outcome
-        else {
-            return Err(DomainError::Internal(
-                "a remember-me exchange completed without an access token".into(),
-            ));
-        };
+            .complete(authenticated, AccessGrant::new(access_ttl))
+            .await?
+            .granted;
         self.sessions
             .touch_if_stale(&token, access.record.created_at)
             .await;
@@ -161,10 +146,7 @@ impl RememberMeService {
             return Err(DomainError::InvalidToken);
         }
         let user = self.users.owner_of(&token).await?;
-        let authenticated = Authenticated {
-            user,
-            method: AuthMethod::RememberMe(token.hash.clone()),
-        };
+        let authenticated = Authenticated::uncounted(user, AuthMethod::RememberMe(token.hash.clone()));
         Ok((token, authenticated))
     }
 }

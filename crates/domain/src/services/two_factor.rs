@@ -4,13 +4,13 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    Admission, AuditKind, ClientAddress, IssuedToken, Password, Role, StoredTotp, TokenKind, TotpParams,
-    TotpProvisioning, User, UserId,
+    AuditKind, ClientAddress, Password, Role, StoredTotp, TokenKind, TotpParams, TotpProvisioning, User,
+    UserId,
 };
 use crate::ports::{AccountStates, Clock, SecondFactorStore, SecretCipher, TokenMint, TotpGenerator};
 use crate::services::{
-    Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Grant, Granted, LoginCompletion, LoginOutcome,
-    PasswordLogin, SecondStep, Session, SessionService, Users,
+    Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Counted, Grant, LoginCompletion, PasswordLogin,
+    Session, SessionService, Users,
 };
 
 /// Recovery codes handed out when two-factor authentication is enabled.
@@ -263,12 +263,11 @@ impl TwoFactorService {
                 "two-factor authentication is not enabled",
             ))?;
         self.passwords.confirm(user, password, client).await?;
-        let account = self.attempts.account(user.id);
-        match account.admit().await? {
-            Admission::Admitted => {}
-            Admission::Blocked { until } => return Err(DomainError::AccountLocked { until }),
-            Admission::Full => return Err(DomainError::Busy),
-        }
+        let account = match self.attempts.account(user.id).admit().await? {
+            Counted::Admitted(attempt) => attempt,
+            Counted::Blocked { until } => return Err(DomainError::AccountLocked { until }),
+            Counted::Full => return Err(DomainError::Busy),
+        };
         if !self.check(user.id, &totp, code).await.unwrap_or(false) {
             return Err(match account.fail().await? {
                 Some(block) => DomainError::AccountLocked { until: block.until },
@@ -348,12 +347,12 @@ impl TwoFactorService {
     /// code) complete it with `grant`. Each code is counted before it is checked,
     /// against the pending token and against the account, so parallel guesses
     /// cannot outrun either limit; a pending token that reaches its limit ends.
-    pub async fn complete_login(
+    pub async fn complete_login<G: Grant>(
         &self,
         pending: &str,
         code: &str,
-        grant: Grant,
-    ) -> Result<IssuedToken, DomainError> {
+        grant: G,
+    ) -> Result<G::Issued, DomainError> {
         let token = match self
             .sessions
             .find_presented(pending, TokenKind::PendingSecondFactor)
@@ -370,48 +369,43 @@ impl TwoFactorService {
             .by_id(token.user_id)
             .await?
             .ok_or(DomainError::InvalidToken)?;
-        let per_token = self.attempts.second_factor_token(&token.hash);
-        match per_token.admit().await? {
-            Admission::Admitted => {}
-            Admission::Blocked { .. } => {
+        let per_token = match self.attempts.second_factor_token(&token.hash).admit().await? {
+            Counted::Admitted(attempt) => attempt,
+            Counted::Blocked { .. } => {
                 self.sessions.revoke(&token.hash).await?;
                 return Err(DomainError::InvalidToken);
             }
-            Admission::Full => return Err(DomainError::Busy),
-        }
-        let account = self.attempts.account(user.id);
-        match account.admit().await? {
-            Admission::Admitted => {}
-            Admission::Blocked { until } => {
+            Counted::Full => return Err(DomainError::Busy),
+        };
+        let account = match self.attempts.account(user.id).admit().await {
+            Ok(Counted::Admitted(attempt)) => attempt,
+            Ok(Counted::Blocked { until }) => {
                 per_token.refund().await?;
                 return Err(DomainError::AccountLocked { until });
             }
-            Admission::Full => {
+            Ok(Counted::Full) => {
                 per_token.refund().await?;
                 return Err(DomainError::Busy);
             }
-        }
-        let totp = match self.factors.find_totp(user.id).await? {
-            Some(totp) if totp.confirmed => totp,
-            _ => {
+            Err(err) => {
                 per_token.refund().await?;
-                account.refund().await?;
-                return Err(DomainError::InvalidToken);
+                return Err(err);
             }
         };
-        let accepted = match self.check(user.id, &totp, code).await {
+        let accepted = match self.enrolled_code(&user, code).await {
             Ok(accepted) => accepted,
-            Err(DomainError::InvalidInput(_)) => false,
-            Err(other) => {
-                per_token.refund().await?;
+            Err(err) => {
+                let token_settled = per_token.refund().await;
                 account.refund().await?;
-                return Err(other);
+                token_settled?;
+                return Err(err);
             }
         };
         tracing::info!(user_id = %user.id, accepted, "second-factor code checked");
         if !accepted {
-            let token_spent = per_token.fail().await?;
+            let token_spent = per_token.fail().await;
             let locked = account.fail().await?;
+            let token_spent = token_spent?;
             if token_spent.is_some() || locked.is_some() {
                 self.sessions.revoke(&token.hash).await?;
                 tracing::warn!(user_id = %user.id, "pending login ended after repeated wrong codes");
@@ -431,7 +425,10 @@ impl TwoFactorService {
                 .await;
             return Err(refused);
         }
-        per_token.refund().await?;
+        if let Err(err) = per_token.refund().await {
+            account.refund().await?;
+            return Err(err);
+        }
         // Only one completion per pending token, whatever runs in parallel.
         if self
             .sessions
@@ -445,19 +442,23 @@ impl TwoFactorService {
         let authenticated = Authenticated {
             user,
             method: AuthMethod::PasswordAndSecondFactor,
+            attempt: Some(account),
         };
-        match self
-            .completion
-            .complete(authenticated, grant, SecondStep::Refuse)
-            .await?
-        {
-            LoginOutcome::LoggedIn {
-                granted: Granted::Access(issued),
-                ..
-            } => Ok(issued),
-            other => Err(DomainError::Internal(format!(
-                "a second-factor login completed with an unexpected outcome: {other:?}"
-            ))),
+        Ok(self.completion.complete(authenticated, grant).await?.granted)
+    }
+
+    /// Whether `code` is a right code of the user's confirmed enrolment; a
+    /// code of the wrong shape is a wrong code, and a user without an
+    /// enrolment (removed since the password step) has no login to complete.
+    async fn enrolled_code(&self, user: &User, code: &str) -> Result<bool, DomainError> {
+        let totp = match self.factors.find_totp(user.id).await? {
+            Some(totp) if totp.confirmed => totp,
+            _ => return Err(DomainError::InvalidToken),
+        };
+        match self.check(user.id, &totp, code).await {
+            Ok(accepted) => Ok(accepted),
+            Err(DomainError::InvalidInput(_)) => Ok(false),
+            Err(other) => Err(other),
         }
     }
 
@@ -545,6 +546,7 @@ mod tests {
     use super::*;
     use crate::model::TotpAlgorithm;
     use crate::services::fixtures::World;
+    use crate::services::{AccessGrant, LoginOutcome};
 
     fn client() -> ClientAddress {
         ClientAddress::unknown()
@@ -595,14 +597,12 @@ mod tests {
         let outcome = world
             .services()
             .password_login
-            .login(
+            .login_or_pending(
                 &user.username,
                 &Password::new(format!("pw-{}", user.username)),
                 &client(),
-                Grant::access(Duration::hours(1)),
-                SecondStep::Pending {
-                    ttl: Duration::minutes(5),
-                },
+                AccessGrant::new(Duration::hours(1)),
+                Duration::minutes(5),
             )
             .await
             .unwrap();
@@ -715,7 +715,7 @@ mod tests {
         let token = pending(&world, &ann).await;
         let service = world.services().two_factor;
         let issued = service
-            .complete_login(&token, &code(world.step()), Grant::access(Duration::hours(1)))
+            .complete_login(&token, &code(world.step()), AccessGrant::new(Duration::hours(1)))
             .await
             .unwrap();
         assert_eq!(issued.record.kind, TokenKind::Access);
@@ -724,7 +724,7 @@ mod tests {
         world.advance(Duration::seconds(30));
         assert!(matches!(
             service
-                .complete_login(&token, &code(world.step()), Grant::access(Duration::hours(1)))
+                .complete_login(&token, &code(world.step()), AccessGrant::new(Duration::hours(1)))
                 .await,
             Err(DomainError::InvalidToken)
         ));
@@ -739,13 +739,13 @@ mod tests {
         let first = pending(&world, &ann).await;
         let step = world.step();
         service
-            .complete_login(&first, &code(step), Grant::access(Duration::hours(1)))
+            .complete_login(&first, &code(step), AccessGrant::new(Duration::hours(1)))
             .await
             .unwrap();
         let second = pending(&world, &ann).await;
         assert!(matches!(
             service
-                .complete_login(&second, &code(step), Grant::access(Duration::hours(1)))
+                .complete_login(&second, &code(step), AccessGrant::new(Duration::hours(1)))
                 .await,
             Err(DomainError::InvalidSecondFactor)
         ));
@@ -763,14 +763,14 @@ mod tests {
         for _ in 0..5 {
             assert!(matches!(
                 service
-                    .complete_login(&token, "999999", Grant::access(Duration::hours(1)))
+                    .complete_login(&token, "999999", AccessGrant::new(Duration::hours(1)))
                     .await,
                 Err(DomainError::InvalidSecondFactor)
             ));
         }
         assert!(matches!(
             service
-                .complete_login(&token, &code(world.step()), Grant::access(Duration::hours(1)))
+                .complete_login(&token, &code(world.step()), AccessGrant::new(Duration::hours(1)))
                 .await,
             Err(DomainError::InvalidToken)
         ));
@@ -786,7 +786,7 @@ mod tests {
         for _ in 0..5 {
             let token = pending(&world, &ann).await;
             last = service
-                .complete_login(&token, "999999", Grant::access(Duration::hours(1)))
+                .complete_login(&token, "999999", AccessGrant::new(Duration::hours(1)))
                 .await
                 .map(|_| ());
         }
@@ -803,13 +803,13 @@ mod tests {
         let spelled = codes[0].to_lowercase().replace('-', "");
         let token = pending(&world, &ann).await;
         service
-            .complete_login(&token, &spelled, Grant::access(Duration::hours(1)))
+            .complete_login(&token, &spelled, AccessGrant::new(Duration::hours(1)))
             .await
             .unwrap();
         let token = pending(&world, &ann).await;
         assert!(matches!(
             service
-                .complete_login(&token, &codes[0], Grant::access(Duration::hours(1)))
+                .complete_login(&token, &codes[0], AccessGrant::new(Duration::hours(1)))
                 .await,
             Err(DomainError::InvalidSecondFactor)
         ));
@@ -826,7 +826,11 @@ mod tests {
             world
                 .services()
                 .two_factor
-                .complete_login(&plaintext, &code(world.step()), Grant::access(Duration::hours(1)))
+                .complete_login(
+                    &plaintext,
+                    &code(world.step()),
+                    AccessGrant::new(Duration::hours(1))
+                )
                 .await,
             Err(DomainError::InvalidToken)
         ));

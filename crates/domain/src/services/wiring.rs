@@ -13,10 +13,10 @@ use crate::ports::{
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
     Audit, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy, HashAdmission, LoginCompletion,
-    NumericSessionService, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordResetPorts,
-    PasswordResetService, PasswordResetSettings, RegistrationPorts, RegistrationService,
-    RegistrationSettings, RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService,
-    TwoFactorSettings, Users, ValidationCache,
+    NumericSessionService, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordLoginPorts,
+    PasswordResetPorts, PasswordResetService, PasswordResetSettings, RefusalFloor, RegistrationPorts,
+    RegistrationService, RegistrationSettings, RememberMeService, SessionPorts, SessionService,
+    TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users, ValidationCache,
 };
 
 /// Every adapter the services talk to.
@@ -69,6 +69,9 @@ pub struct Settings {
     pub attempts: AttemptRules,
     /// Password hashes one client address may have in flight on a node (0: no bound).
     pub hash_queue_per_address: usize,
+    /// The least time a refused password login takes, whatever the hashes
+    /// in use take (which are learned on top).
+    pub refusal_floor: std::time::Duration,
     /// What a login needs besides an identity.
     pub completion: CompletionPolicy,
     /// TOTP enrolment and the second step.
@@ -90,6 +93,7 @@ impl Default for Settings {
         Self {
             attempts: AttemptRules::default(),
             hash_queue_per_address: 8,
+            refusal_floor: std::time::Duration::ZERO,
             completion: CompletionPolicy::default(),
             two_factor: TwoFactorSettings::default(),
             registration: RegistrationSettings::default(),
@@ -181,14 +185,15 @@ impl Services {
             audit.clone(),
             settings.completion,
         ));
-        let password_login = Arc::new(PasswordLogin::new(
-            users.clone(),
-            ports.hasher.clone(),
-            attempts.clone(),
-            admission.clone(),
-            completion.clone(),
-            audit.clone(),
-        ));
+        let password_login = Arc::new(PasswordLogin::new(PasswordLoginPorts {
+            users: users.clone(),
+            hasher: ports.hasher.clone(),
+            attempts: attempts.clone(),
+            admission: admission.clone(),
+            completion: completion.clone(),
+            audit: audit.clone(),
+            floor: Arc::new(RefusalFloor::new(settings.refusal_floor)),
+        }));
         let two_factor = Arc::new(TwoFactorService::new(
             TwoFactorPorts {
                 users: users.clone(),

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::model::Password;
-use limen_domain::services::{Grant, Granted, LoginOutcome, SecondStep};
+use limen_domain::services::{AccessGrant, LoginOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -89,30 +89,20 @@ pub async fn login(
         flow.token_ttl
     };
     let services = &state.services;
-    let second = SecondStep::Pending {
-        ttl: services.two_factor.pending_ttl(),
-    };
     let outcome = services
         .password_login
-        .login(
+        .login_or_pending(
             &username,
             &Password::new(password),
             &state.client(&req),
-            Grant::access(ttl),
-            second,
+            AccessGrant::new(ttl),
+            services.two_factor.pending_ttl(),
         )
         .await
         .map_err(|err| FlowError::login_refused(&username, err))?;
     match outcome {
-        LoginOutcome::LoggedIn {
-            granted: Granted::Access(token),
-            ..
-        } => Ok(rest_token(false, &token.plaintext)),
+        LoginOutcome::LoggedIn(logged_in) => Ok(rest_token(false, &logged_in.granted.plaintext)),
         LoginOutcome::SecondFactorRequired { pending, .. } => Ok(rest_token(true, &pending.plaintext)),
-        LoginOutcome::LoggedIn { .. } => Err(limen_domain::DomainError::Internal(
-            "a flow login was granted something other than an access token".into(),
-        )
-        .into()),
     }
 }
 

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::DomainError;
 use limen_domain::model::{Password, UserId};
-use limen_domain::services::Grant;
+use limen_domain::services::AccessGrant;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -231,7 +231,7 @@ pub async fn validate(
     let issued = state
         .services
         .two_factor
-        .complete_login(&pending, code, Grant::access(ttl))
+        .complete_login(&pending, code, AccessGrant::new(ttl))
         .await
         .map_err(|err| match err {
             locked @ DomainError::AccountLocked { .. } => FlowError::login_refused("the account", locked),

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::DomainError;
 use limen_domain::model::BankIdStatus;
-use limen_domain::services::{BankIdProgress, Grant, Granted};
+use limen_domain::services::{AccessGrant, BankIdProgress};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -123,7 +123,7 @@ pub async fn collect(
     let progress = state
         .services
         .bankid
-        .collect(transaction.trim(), Grant::access(lime.token_ttl))
+        .collect(transaction.trim(), AccessGrant::new(lime.token_ttl))
         .await
         .map_err(|err| match err {
             // No password was involved: say what it is.
@@ -143,18 +143,12 @@ pub async fn collect(
             error: status.message.en,
             message: status.message.into(),
         }),
-        BankIdProgress::Complete {
-            user,
-            granted: Granted::Access(token),
-        } => CollectAnswer::Complete(Complete {
+        BankIdProgress::Complete { user, granted } => CollectAnswer::Complete(Complete {
             success: true,
             progress_status: BankIdStatus::COMPLETE.name,
             user: lime.user_fields.render(&user),
-            token: token.plaintext,
+            token: granted.plaintext,
         }),
-        BankIdProgress::Complete { .. } => {
-            return Err(DomainError::Internal("a BankID login was granted no access token".into()).into());
-        }
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

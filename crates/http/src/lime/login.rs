@@ -3,9 +3,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use limen_domain::DomainError;
 use limen_domain::model::Password;
-use limen_domain::services::{Grant, Granted, LoginOutcome, SecondStep};
+use limen_domain::services::AccessGrant;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -145,28 +144,21 @@ async fn password_login(
         ));
     };
     let lime = &state.settings.lime;
-    let outcome = state
+    // The document has no second step: users with a second factor are
+    // refused here (and log in with BankID).
+    let logged_in = state
         .services
         .password_login
         .login(
             &username,
             &Password::new(password),
             &state.client(req),
-            Grant::access(lime.token_ttl),
-            // The document has no second step: users with a second factor are
-            // refused here (and log in with BankID).
-            SecondStep::Refuse,
+            AccessGrant::new(lime.token_ttl),
         )
         .await?;
-    match outcome {
-        LoginOutcome::LoggedIn {
-            user,
-            granted: Granted::Access(token),
-        } => Ok(LoginAnswer::LoggedIn(LoggedIn {
-            success: true,
-            user: lime.user_fields.render(&user),
-            token: token.plaintext,
-        })),
-        other => Err(DomainError::Internal(format!("a lime login ended unexpectedly: {other:?}")).into()),
-    }
+    Ok(LoginAnswer::LoggedIn(LoggedIn {
+        success: true,
+        user: lime.user_fields.render(&logged_in.user),
+        token: logged_in.granted.plaintext,
+    }))
 }

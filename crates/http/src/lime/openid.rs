@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use limen_domain::DomainError;
 use limen_domain::model::OpenIdError;
-use limen_domain::services::{Grant, Granted, OpenIdCallback, OpenIdConsumer};
+use limen_domain::services::{AccessGrant, OpenIdCallback, OpenIdConsumer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -143,15 +143,11 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         error: query.error.as_deref(),
         iss: query.iss.as_deref(),
     };
-    let logged_in = match openid.complete(callback, Grant::access(lime.token_ttl)).await {
+    let logged_in = match openid.complete(callback, AccessGrant::new(lime.token_ttl)).await {
         Ok(logged_in) => logged_in,
         Err(failed) => return redirect(&back_with_error(&failed.consumer, &failed.error)),
     };
-    let Granted::Access(token) = logged_in.granted else {
-        let err =
-            DomainError::Internal("an OpenID login was granted something else than an access token".into());
-        return redirect(&back_with_error(&logged_in.consumer, &err));
-    };
+    let token = logged_in.granted;
     let Some(signer) = &state.payload_signer else {
         let err = DomainError::Internal("OpenID login is on but no payload key is configured".into());
         return redirect(&back_with_error(&logged_in.consumer, &err));

@@ -257,6 +257,7 @@ impl TestApp {
                 max_concurrent: 2,
                 max_queue: 64,
                 niceness: 0,
+                ..Argon2Config::default()
             })
             .unwrap(),
         );

@@ -184,3 +184,78 @@ async fn an_imported_hash_is_rehashed_into_a_writable_table_only() {
         db.drop_database().await;
     }
 }
+
+/// Hashes a customer's table may hold that no login may compute: one asking
+/// for 4 TiB of memory (it aborted the process), one whose one-byte digest
+/// matched one password in 256 (`guess-511` matched it), one that does not
+/// parse. Each is a wrong password to the client, the same answer as any, and
+/// an `unusable_hash` refusal with its reason in the audit trail; nothing is
+/// computed and nothing answers 500.
+#[actix_web::test]
+async fn unusable_hashes_in_a_customer_table_refuse_like_a_wrong_password() {
+    use limen_domain::model::{AuditKind, AuditQuery};
+    use limen_domain::ports::AuditLog;
+
+    for db in CustomerDb::all().await {
+        let app = app_over(&db, false).await;
+        let rows = [
+            (
+                "huge",
+                "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            ),
+            ("tiny", "pbkdf2_sha256$1000$salt$AA=="),
+            ("broken", "$2b$99$short"),
+        ];
+        for (login, hash) in rows {
+            db.insert(&customer(login, &format!("{login}@example.com"), hash))
+                .await;
+        }
+        for (login, password) in [("huge", PASSWORD), ("tiny", "guess-511"), ("broken", PASSWORD)] {
+            let answer = flow_login(&app, login, password).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNAUTHORIZED,
+                "{}: {login}: {}",
+                db.engine,
+                answer.text()
+            );
+            // The answer of a name no one has, the name aside.
+            let wrong = flow_login(&app, "nobody-at-all", password).await;
+            assert_eq!(
+                answer.text().replace(login, "NAME"),
+                wrong.text().replace("nobody-at-all", "NAME"),
+                "{}: {login}",
+                db.engine
+            );
+        }
+        assert_eq!(
+            app.hasher.pool_stats().jobs,
+            3,
+            "{}: only the three unknown names' dummy hashes ran",
+            db.engine
+        );
+        let events = app
+            .db
+            .audit_log()
+            .list(&AuditQuery {
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        let refusals: Vec<_> = events
+            .iter()
+            .filter(|event| event.kind == AuditKind::LoginFailed)
+            .filter_map(|event| event.detail.clone())
+            .filter(|detail| detail.starts_with("unusable password hash: "))
+            .collect();
+        assert_eq!(refusals.len(), 3, "{}: {refusals:?}", db.engine);
+        assert!(
+            refusals
+                .iter()
+                .any(|detail| detail.contains("argon2 memory 4294967295 KiB")),
+            "{refusals:?}"
+        );
+        db.drop_database().await;
+    }
+}

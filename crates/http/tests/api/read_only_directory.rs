@@ -65,6 +65,7 @@ async fn an_outdated_hash_is_verified_and_left_as_it_is() {
         max_concurrent: 1,
         max_queue: 1,
         niceness: 0,
+        ..Argon2Config::default()
     })
     .unwrap();
     let outdated = older.hash(&Password::new("password")).await.unwrap();

@@ -35,7 +35,7 @@ pub async fn run(config: &Config, core: &Core, args: ImportArgs) -> Result<(), C
     let mut rejected = 0;
     for record in records {
         let checked = match record.user {
-            Ok(raw) => import::check(raw, &mut seen, now),
+            Ok(raw) => import::check(raw, &mut seen, now, core.hasher.as_ref()),
             Err(reason) => Err(reason),
         };
         let checked = match checked {

@@ -207,6 +207,67 @@ pub struct PasswordSection {
     pub max_queue_per_address: usize,
     /// Nice value of the hashing threads (0 to 19); request handling runs first.
     pub thread_niceness: u8,
+    /// The least time, in milliseconds, that a refused password login takes;
+    /// the slowest hash format seen in use raises it. 0: learned only.
+    pub refusal_floor_ms: u64,
+    /// Bounds on stored hashes made elsewhere (imports, customers' tables,
+    /// CRMs): a hash beyond them is refused at import and is an unusable
+    /// password at login.
+    pub foreign_hash_limits: ForeignHashLimitsSection,
+}
+
+/// `[password.foreign_hash_limits]`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForeignHashLimitsSection {
+    /// argon2 memory, KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2 passes.
+    pub argon2_iterations: u32,
+    /// argon2 lanes.
+    pub argon2_lanes: u32,
+    /// Lowest bcrypt cost.
+    pub bcrypt_min_cost: u32,
+    /// Highest bcrypt cost.
+    pub bcrypt_max_cost: u32,
+    /// PBKDF2 iterations.
+    pub pbkdf2_iterations: u32,
+    /// SHA-crypt rounds.
+    pub sha_crypt_rounds: u32,
+    /// scrypt memory, KiB.
+    pub scrypt_memory_kib: u32,
+}
+
+impl Default for ForeignHashLimitsSection {
+    fn default() -> Self {
+        let limits = limen_crypto::HashLimits::default();
+        Self {
+            argon2_memory_kib: limits.argon2_memory_kib,
+            argon2_iterations: limits.argon2_iterations,
+            argon2_lanes: limits.argon2_lanes,
+            bcrypt_min_cost: limits.bcrypt_min_cost,
+            bcrypt_max_cost: limits.bcrypt_max_cost,
+            pbkdf2_iterations: limits.pbkdf2_iterations,
+            sha_crypt_rounds: limits.sha_crypt_rounds,
+            scrypt_memory_kib: limits.scrypt_memory_kib,
+        }
+    }
+}
+
+impl ForeignHashLimitsSection {
+    /// The crypto adapter's bounds.
+    pub fn limits(&self) -> limen_crypto::HashLimits {
+        limen_crypto::HashLimits {
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_iterations: self.argon2_iterations,
+            argon2_lanes: self.argon2_lanes,
+            bcrypt_min_cost: self.bcrypt_min_cost,
+            bcrypt_max_cost: self.bcrypt_max_cost,
+            pbkdf2_iterations: self.pbkdf2_iterations,
+            sha_crypt_rounds: self.sha_crypt_rounds,
+            scrypt_memory_kib: self.scrypt_memory_kib,
+        }
+    }
 }
 
 /// `[lockout]`.
@@ -654,6 +715,8 @@ impl Default for PasswordSection {
             max_queue: 64,
             max_queue_per_address: 8,
             thread_niceness: 10,
+            refusal_floor_ms: 0,
+            foreign_hash_limits: ForeignHashLimitsSection::default(),
         }
     }
 }
@@ -808,6 +871,18 @@ impl Config {
         }
         if self.password.thread_niceness > 19 {
             return invalid("password.thread_niceness must be 0 to 19");
+        }
+        let limits = &self.password.foreign_hash_limits;
+        if limits.bcrypt_min_cost < 4
+            || limits.bcrypt_min_cost > limits.bcrypt_max_cost
+            || limits.bcrypt_max_cost > 31
+        {
+            return invalid(
+                "password.foreign_hash_limits: bcrypt_min_cost must be at least 4 and at most bcrypt_max_cost, which is at most 31",
+            );
+        }
+        if self.password.refusal_floor_ms > 60_000 {
+            return invalid("password.refusal_floor_ms must be at most 60000 (a minute)");
         }
         if self.lockout.window_secs <= 0 || self.lockout.lock_secs <= 0 {
             return invalid("lockout.window_secs and lockout.lock_secs must be positive");

@@ -8,10 +8,12 @@ mod keycloak;
 
 use std::collections::HashSet;
 
+use limen_domain::error::HashError;
 use limen_domain::model::{
     NewDirectoryEntry, normalize_identifier, parse_personal_number, validate_email, validate_name,
     validate_username,
 };
+use limen_domain::ports::PasswordHasher;
 use limen_store_sql::ImportedUser;
 use serde::Deserialize;
 
@@ -120,6 +122,7 @@ pub fn check(
     raw: RawUser,
     seen: &mut HashSet<String>,
     now: chrono::DateTime<chrono::Utc>,
+    hasher: &dyn PasswordHasher,
 ) -> Result<ImportedUser, String> {
     let username =
         validate_username(raw.username.as_deref().unwrap_or_default()).map_err(|err| err.to_string())?;
@@ -128,12 +131,13 @@ pub fn check(
         .password_hash
         .filter(|hash| !hash.trim().is_empty())
         .ok_or("password_hash is required")?;
-    if !limen_crypto::is_supported_hash(&password_hash) {
-        return Err(format!(
-            "password_hash is in no format Limen verifies (it starts {:?})",
-            password_hash.chars().take(12).collect::<String>()
-        ));
-    }
+    // The check every login makes before it verifies: a hash that fails it
+    // could never log in (and one that asked for gigabytes would have taken
+    // the server down at its first login).
+    hasher.inspect(&password_hash).map_err(|err| match err {
+        HashError::Unusable(reason) => format!("password_hash is unusable: {reason}"),
+        other => format!("password_hash could not be checked: {other}"),
+    })?;
     let personal_number = match raw.personal_number.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(number) => Some(
@@ -179,11 +183,22 @@ mod tests {
         }
     }
 
+    fn hasher() -> limen_crypto::Argon2Hasher {
+        limen_crypto::Argon2Hasher::new(limen_crypto::Argon2Config {
+            memory_kib: 64,
+            iterations: 1,
+            max_concurrent: 1,
+            ..limen_crypto::Argon2Config::default()
+        })
+        .unwrap()
+    }
+
     #[test]
     fn a_complete_user_passes_and_each_missing_piece_is_named() {
         let mut seen = HashSet::new();
         let now = chrono::Utc::now();
-        let user = check(raw("Ann", "Ann@Example.com"), &mut seen, now).unwrap();
+        let hasher = hasher();
+        let user = check(raw("Ann", "Ann@Example.com"), &mut seen, now, &hasher).unwrap();
         assert_eq!(
             (user.entry.username.as_str(), user.entry.email.as_str()),
             ("ann", "ann@example.com")
@@ -210,7 +225,16 @@ mod tests {
                     password_hash: Some("$1$md5$x".into()),
                     ..raw("bo", "bo@example.com")
                 },
-                "no format",
+                "password_hash is unusable: no format",
+            ),
+            (
+                RawUser {
+                    password_hash: Some(
+                        "$2b$31$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm".into(),
+                    ),
+                    ..raw("bo", "bo@example.com")
+                },
+                "the bcrypt cost 31 is outside 4 to 14",
             ),
             (
                 RawUser {
@@ -223,7 +247,7 @@ mod tests {
             (raw("carl", "ann@example.COM"), "twice"),
         ];
         for (user, reason) in cases {
-            let err = check(user, &mut seen, now).unwrap_err();
+            let err = check(user, &mut seen, now, &hasher).unwrap_err();
             assert!(err.contains(reason), "{reason}: {err}");
         }
     }

@@ -12,7 +12,7 @@ use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
-use limen_domain::ports::{BankIdProvider, Mailer, RateLimiter, SessionTokens, SystemClock};
+use limen_domain::ports::{BankIdProvider, Mailer, PasswordHasher, RateLimiter, SessionTokens, SystemClock};
 use limen_domain::services::{
     ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, HashAdmission, PasswordResetSettings,
     Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
@@ -60,6 +60,9 @@ pub struct Core {
     pub seals_secrets: bool,
     /// Every domain service.
     pub services: Services,
+    /// The password hasher the services use, whose bounds on stored hashes
+    /// imports are held to.
+    pub hasher: Arc<dyn PasswordHasher>,
     /// This process's metrics, which the adapters report their calls to.
     pub metrics: Arc<Metrics>,
 }
@@ -189,6 +192,7 @@ fn settings(config: &Config) -> Settings {
             },
         },
         hash_queue_per_address: config.password.max_queue_per_address,
+        refusal_floor: std::time::Duration::from_millis(config.password.refusal_floor_ms),
         completion: CompletionPolicy {
             require_verified_email: config.registration.require_verified_email,
         },
@@ -409,6 +413,7 @@ impl Core {
             max_concurrent: hash_workers(password),
             max_queue: password.max_queue,
             niceness: password.thread_niceness,
+            limits: password.foreign_hash_limits.limits(),
         })?;
         let cipher = keyring(config, purpose)?;
         let seals_secrets = cipher.seals();
@@ -421,6 +426,7 @@ impl Core {
         let throttles = shared.throttles.clone();
         let (bankid, simulator) = bankid(config, purpose).await?;
         let tokens = shared.tokens.clone();
+        let hasher: Arc<dyn PasswordHasher> = Arc::new(hasher);
         let ports = Ports {
             directory,
             accounts: Arc::new(database.accounts()),
@@ -429,7 +435,7 @@ impl Core {
             factors: Arc::new(database.second_factors()),
             lockouts: lockouts.clone(),
             throttles: throttles.clone(),
-            hasher: Arc::new(hasher),
+            hasher: hasher.clone(),
             mint: Arc::new(RandomTokenMint),
             clock: Arc::new(SystemClock),
             totp: Arc::new(RfcTotp),
@@ -452,6 +458,7 @@ impl Core {
             simulator,
             seals_secrets,
             services: Services::new(ports, settings),
+            hasher,
             metrics,
         })
     }

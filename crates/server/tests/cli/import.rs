@@ -150,3 +150,58 @@ async fn import_refuses_a_backend_that_is_not_limen_s_own_table() {
     );
     customers.drop_database().await;
 }
+
+/// The hashes an attacker (or a careless export) could bring, each once
+/// accepted: one aborted the process at login, one cost 36 hours a check, one
+/// let one password in 256 in. The file is refused, every such row named.
+#[tokio::test]
+async fn hashes_beyond_the_bounds_or_not_parsing_in_full_are_refused_by_line() {
+    let scratch = Scratch::new();
+    let hostile = [
+        "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        "$2b$31$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm",
+        "$scrypt$ln=22,r=32,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",
+        "pbkdf2_sha256$1000$salt$AA==",
+        "$6$",
+        "$argon2id$",
+        "$2b$99$short",
+    ];
+    let mut lines: Vec<String> = hostile
+        .iter()
+        .enumerate()
+        .map(|(n, hash)| {
+            json!({"username": format!("user{n}"), "email": format!("user{n}@example.com"), "password_hash": hash})
+                .to_string()
+        })
+        .collect();
+    lines.push(
+        json!({"username": "fine", "email": "fine@example.com",
+               "password_hash": "$2b$04$abcdefghijklmnopqrstuughE8Ev8uGFaUgY2cNEySvxngrb/Jzdm"})
+        .to_string(),
+    );
+    let file = scratch.dir.join("hostile.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let (ok, report) = import(&scratch, &[file.to_str().unwrap()]);
+    assert!(!ok, "{report}");
+    for (n, reason) in [
+        "the argon2 memory 4294967295 KiB is above the bound of 262144 KiB",
+        "the bcrypt cost 31 is outside 4 to 14",
+        "the scrypt memory 16777216 KiB is above the bound of 262144 KiB",
+        "the PBKDF2 digest has 1 bytes",
+        "a SHA-512-crypt hash is `<salt>$<digest>` after its prefix",
+        "not a valid argon2 hash",
+        "the bcrypt salt and digest are not 53 characters of its alphabet",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let line = format!("line {}: rejected: password_hash is unusable: {reason}", n + 1);
+        assert!(report.contains(&line), "{line}\n{report}");
+    }
+    assert!(report.contains("line 8: accepted fine"), "{report}");
+    assert!(
+        report.contains("7 of 8 users rejected; nothing was imported"),
+        "{report}"
+    );
+    assert!(!scratch.ok(&["user", "list"], "").contains("fine"));
+}
