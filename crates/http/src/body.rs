@@ -88,7 +88,7 @@ pub fn decode<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) ->
         BodyKind::Other => return Err(DecodeError::UnsupportedType),
     };
     if json && !body.iter().all(u8::is_ascii_whitespace) {
-        serde_json::from_str(json_text(body).map_err(DecodeError::Invalid)?)
+        serde_json::from_str(json_object_text(body).map_err(DecodeError::Invalid)?)
             .map_err(|err| DecodeError::Invalid(format!("invalid JSON body: {err}")))
     } else if json {
         serde_json::from_slice(b"{}").map_err(|err| DecodeError::Invalid(format!("invalid JSON body: {err}")))
@@ -98,10 +98,16 @@ pub fn decode<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) ->
     }
 }
 
-/// The body as JSON text. JSON is UTF-8 (RFC 8259), and serde_json checks only
-/// the strings it keeps: invalid bytes in a field Limen ignores would pass.
-pub fn json_text(body: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(body).map_err(|err| format!("the body is not UTF-8: {err}"))
+/// The body as the text of a JSON object: UTF-8 (RFC 8259; serde_json checks
+/// only the strings it keeps, so invalid bytes in a field Limen ignores would
+/// pass), and an object, since serde fills a struct from an array as well
+/// (`["someone"]` would be a request whose first field is `someone`).
+pub fn json_object_text(body: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(body).map_err(|err| format!("the body is not UTF-8: {err}"))?;
+    match text.trim_start().chars().next() {
+        Some('{') => Ok(text),
+        _ => Err("the body must be a JSON object".into()),
+    }
 }
 
 /// A boolean as clients send it: JSON `true`/`false`, or the strings a form or a
@@ -228,6 +234,14 @@ mod tests {
             ),
             Err(DecodeError::Invalid(_))
         ));
+        for not_an_object in [&br#"["a", true]"#[..], b"\"a\"", b"5", b"null"] {
+            assert_eq!(
+                decode::<Sample>(&with_type(Some("application/json")), not_an_object),
+                Err(DecodeError::Invalid("the body must be a JSON object".into())),
+                "{}",
+                String::from_utf8_lossy(not_an_object)
+            );
+        }
     }
 
     #[test]

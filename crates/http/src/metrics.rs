@@ -33,7 +33,7 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 struct RequestLabels {
     dialect: &'static str,
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
 }
 
@@ -97,6 +97,8 @@ pub struct Metrics {
     hash_jobs: Counter,
     hash_wait: Counter<f64, AtomicU64>,
     hash_run: Counter<f64, AtomicU64>,
+    refusal_floor: Gauge<f64, AtomicU64>,
+    attempts_unsettled: Counter,
     rendering: std::sync::Mutex<()>,
 }
 
@@ -241,6 +243,18 @@ impl Metrics {
             "Time the computed hashes took on their thread, in all",
             hash_run.clone(),
         );
+        let refusal_floor = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "password_refusal_floor_seconds",
+            "The least time a refused password login takes now: the slowest hash format in use, or password.refusal_floor_ms",
+            refusal_floor.clone(),
+        );
+        let attempts_unsettled = Counter::default();
+        registry.register(
+            "attempts_unsettled",
+            "Counted login attempts dropped without being settled (a bug whenever it is not 0; each counts as a failure)",
+            attempts_unsettled.clone(),
+        );
         Self {
             registry,
             requests,
@@ -262,6 +276,8 @@ impl Metrics {
             hash_jobs,
             hash_wait,
             hash_run,
+            refusal_floor,
+            attempts_unsettled,
             rendering: std::sync::Mutex::new(()),
         }
     }
@@ -329,6 +345,11 @@ impl Metrics {
         }
         self.catch_up_with_audit(&state.services.audit.stats());
         self.catch_up_with_hashing(&state.services.password_login.pool_stats());
+        self.refusal_floor
+            .set(state.services.password_login.refusal_floor().as_secs_f64());
+        let unsettled = state.services.attempts.unsettled();
+        self.attempts_unsettled
+            .inc_by(unsettled.saturating_sub(self.attempts_unsettled.get()));
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
@@ -388,7 +409,7 @@ pub async fn record(
         .map(|state| state.metrics.clone());
     // A path that matches no route is not recorded: it may carry a token.
     let route = request.match_pattern().unwrap_or_else(|| "(no route)".to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let outcome = next.call(request).await;
     if let Some(metrics) = metrics {
         let status = match &outcome {
@@ -400,7 +421,19 @@ pub async fn record(
     outcome
 }
 
-fn observe(metrics: &Arc<Metrics>, route: String, method: String, status: u16, started: Instant) {
+/// A request's method as a label: the standard ones by name, anything a
+/// client made up as `other`, so that no client can add series.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|name| *name == method.as_str())
+        .unwrap_or("other")
+}
+
+fn observe(metrics: &Arc<Metrics>, route: String, method: &'static str, status: u16, started: Instant) {
     let dialect = dialect_of(&route);
     metrics
         .durations
@@ -443,9 +476,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn made_up_methods_are_one_label() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let made_up = Method::from_bytes(&[b'X'; 30_000]).unwrap();
+        assert_eq!(method_label(&made_up), "other");
+        assert_eq!(method_label(&Method::from_bytes(b"get").unwrap()), "other");
+    }
+
+    #[test]
     fn the_exposition_names_every_metric() {
         let metrics = Arc::new(Metrics::new());
-        observe(&metrics, "/auth/login".into(), "POST".into(), 200, Instant::now());
+        observe(&metrics, "/auth/login".into(), "POST", 200, Instant::now());
         metrics.login_shed("/login/");
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &metrics.registry).unwrap();
@@ -465,6 +508,8 @@ mod tests {
             "limen_token_cache_hits",
             "limen_token_cache_misses",
             "limen_tokens_purged",
+            "limen_password_refusal_floor_seconds",
+            "limen_attempts_unsettled",
         ] {
             assert!(text.contains(&format!("# TYPE {name}")), "{name} in {text}");
         }

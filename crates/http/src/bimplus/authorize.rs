@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::error::{BimplusError, ErrorBody};
 use super::lenient_json::strip_trailing_commas;
 use crate::AppState;
+use crate::body::json_object_text;
 use crate::body::{BodyKind, LenientBool, body_kind, read_limited};
 
 /// Both documented request shapes in one. `remeber_me_token` is the document's
@@ -200,7 +201,7 @@ pub async fn authorize(
 /// with the document's trailing commas forgiven.
 pub(crate) fn parse(body: &[u8]) -> Result<AuthorizeRequest, BimplusError> {
     let text =
-        std::str::from_utf8(body).map_err(|_| BimplusError::invalid_request("The body is not UTF-8."))?;
+        json_object_text(body).map_err(|reason| BimplusError::invalid_request(format!("{reason}.")))?;
     serde_json::from_str(&strip_trailing_commas(text))
         .map_err(|err| BimplusError::invalid_request(format!("invalid JSON body: {err}")))
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::error::{ErrorBody, TokensError};
 use super::negotiation::accepts_json;
 use crate::AppState;
-use crate::body::{BodyKind, body_kind, json_text, read_limited};
+use crate::body::{BodyKind, body_kind, json_object_text, read_limited};
 use crate::credentials::{basic_credentials, x_auth_token};
 
 fn time(at: DateTime<Utc>) -> String {
@@ -92,7 +92,7 @@ impl LoginRequest {
         if !matches!(body_kind(req), BodyKind::Json | BodyKind::Unspecified) {
             return Err(TokensError::unsupported_media_type());
         }
-        let text = json_text(body).map_err(TokensError::bad_request)?;
+        let text = json_object_text(body).map_err(TokensError::bad_request)?;
         let request: LoginRequest = serde_json::from_str(text)
             .map_err(|err| TokensError::bad_request(format!("Invalid JSON body: {err}")))?;
         let expires_at = request

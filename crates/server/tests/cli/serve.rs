@@ -559,3 +559,122 @@ async fn metrics_count_requests_by_route_and_the_token_cache() {
     }
     assert!(server.terminate());
 }
+
+/// What a client would put into a value to forge a log line of its own.
+const FORGED: &str = "2026-12-07T03:00:00.000000Z  INFO limen: admin logged in";
+
+/// Sends every dialect a value with a line break, a carriage return and a
+/// terminal escape before `FORGED`, where it reads one.
+async fn send_forgeries(base: &str) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let value = format!("x\n{FORGED}\r\n{FORGED}\u{1b}[2J");
+    let v = value.as_str();
+    let queries: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "/oauth2/authorize/",
+            vec![("state", "s"), ("error", v), ("error_description", v), ("iss", v)],
+        ),
+        ("/oauth2/authorize/", vec![("state", v), ("code", v)]),
+        (
+            "/login/openid/",
+            vec![("state", v), ("provider", v), ("redirect", v)],
+        ),
+    ];
+    for (path, query) in queries {
+        http.get(format!("{base}{path}"))
+            .query(&query)
+            .send()
+            .await
+            .unwrap();
+    }
+    let bodies = [
+        (
+            "/authentication/login",
+            json!({"username": value, "password": value}),
+        ),
+        (
+            "/v2/authorize",
+            json!({"user_id": value, "password": value, "client_id": value}),
+        ),
+        (
+            "/login_api/unsecureLogin",
+            json!({"email": value, "password": value}),
+        ),
+        (
+            "/login/",
+            json!({"type": "limecrm", "username": value, "password": value}),
+        ),
+        ("/login/", json!({"type": "bankid", "personal_number": value})),
+        ("/reset/request/", json!({"email": value})),
+        ("/bankid/collect/", json!({"transaction_id": value})),
+    ];
+    for (path, body) in bodies {
+        http.post(format!("{base}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{value}:{value}"));
+    http.post(format!("{base}/auth/login"))
+        .header("authorization", format!("Basic {basic}"))
+        .send()
+        .await
+        .unwrap();
+    http.post(format!("{base}/auth/bump"))
+        .header("x-auth-token", basic)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn values_from_clients_never_forge_a_log_line_in_either_format() {
+    let scratch = Scratch::new();
+    let config = scratch.dir.join("limen.toml");
+    std::fs::write(
+        &config,
+        "public_url = \"http://127.0.0.1:1\"\n[oidc]\nconsumer_urls = [\"https://portal.example/back\"]\n\
+         payload_key = \"a-shared-payload-key-of-32-bytes-or-more\"\n\
+         [[oidc.providers]]\nid = \"idp\"\nissuer = \"http://127.0.0.1:1/idp\"\nclient_id = \"limen\"\n\
+         client_secret = \"secret\"\n[bankid]\nmode = \"simulator\"\n",
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let mut command = scratch.command();
+        command
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("LIMEN_LOG_FORMAT", format)
+            .env("RUST_LOG", "debug");
+        let server = Server::start(command);
+        send_forgeries(&server.base).await;
+        let log = server.log.clone();
+        assert!(server.terminate());
+        let log = log.lock().unwrap().clone();
+        // The values reached the log (escaped), and none started a line.
+        assert!(log.contains("admin logged in"), "{format}: {log}");
+        for line in log.lines() {
+            assert!(
+                !line.starts_with("2026-12-07T03:00:00"),
+                "{format}: a forged line: {line}"
+            );
+            assert!(!line.contains('\u{1b}'), "{format}: a raw escape: {line}");
+            if format == "json" {
+                assert!(
+                    serde_json::from_str::<Value>(line).is_ok(),
+                    "not one JSON object: {line}"
+                );
+            }
+        }
+    }
+}
