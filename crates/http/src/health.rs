@@ -7,21 +7,32 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::openapi::{ServiceError, openapi_json_route};
 
-/// Registers `/healthz`, `/readyz`, `/metrics` and `/openapi.json`; other
-/// methods on them answer 405.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    for (path, route) in [
-        ("/healthz", web::get().to(healthz)),
-        ("/readyz", web::get().to(readyz)),
-        ("/metrics", web::get().to(crate::metrics::metrics)),
-        ("/openapi.json", web::get().to(openapi_json_route)),
-    ] {
-        cfg.service(
-            web::resource(path)
-                .route(route)
-                .default_service(web::to(method_not_allowed)),
-        );
+/// Registers `/healthz`, `/readyz` and `/openapi.json` on the main
+/// listener, and `/metrics` when `metrics` says so; other methods on them
+/// answer 405.
+pub fn routes(cfg: &mut web::ServiceConfig, metrics: bool) {
+    get_only(cfg, "/healthz", web::get().to(healthz));
+    get_only(cfg, "/readyz", web::get().to(readyz));
+    get_only(cfg, "/openapi.json", web::get().to(openapi_json_route));
+    if metrics {
+        get_only(cfg, "/metrics", web::get().to(crate::metrics::metrics));
     }
+}
+
+/// Registers the management listener's routes: `/metrics`, `/healthz` and
+/// `/readyz`.
+pub fn management_routes(cfg: &mut web::ServiceConfig) {
+    get_only(cfg, "/metrics", web::get().to(crate::metrics::metrics));
+    get_only(cfg, "/healthz", web::get().to(healthz));
+    get_only(cfg, "/readyz", web::get().to(readyz));
+}
+
+fn get_only(cfg: &mut web::ServiceConfig, path: &str, route: actix_web::Route) {
+    cfg.service(
+        web::resource(path)
+            .route(route)
+            .default_service(web::to(method_not_allowed)),
+    );
 }
 
 /// The answer of `/healthz` and `/readyz`.

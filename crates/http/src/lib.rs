@@ -42,13 +42,23 @@ use actix_web::web;
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let allow_cors_all = state.settings.gradido.allow_cors_all;
+        let metrics = state.settings.metrics_on_main_listener;
         cfg.app_data(web::Data::new(state))
-            .configure(health::routes)
+            .configure(|cfg| health::routes(cfg, metrics))
             .configure(flow::routes)
             .configure(tokens::routes)
             .configure(bimplus::routes)
             .configure(|cfg| gradido::routes(cfg, allow_cors_all))
             .configure(lime::routes)
+            .default_service(web::to(health::not_found));
+    }
+}
+
+/// Registers the management listener's routes (metrics, health), with `state`.
+pub fn configure_management(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(state))
+            .configure(health::management_routes)
             .default_service(web::to(health::not_found));
     }
 }

@@ -1,4 +1,5 @@
-//! Prometheus metrics at `GET /metrics` (OpenMetrics text): requests by
+//! Prometheus metrics at `GET /metrics` of the management listener
+//! (OpenMetrics text): requests by
 //! dialect, route pattern, method and status with their latency, logins shed
 //! at the door, logins in flight, and the token cache. Paths are recorded by
 //! route pattern only, never with their values (a path may carry a token).
@@ -453,14 +454,8 @@ fn observe(metrics: &Arc<Metrics>, route: String, method: &'static str, status: 
         .inc();
 }
 
-/// This node's metrics in the OpenMetrics text format, for Prometheus.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "metrics",
-    tag = "service",
-    responses((status = 200, description = "The metrics, OpenMetrics text", content_type = "application/openmetrics-text", body = String)),
-)]
+/// This node's metrics in the OpenMetrics text format, for Prometheus: on
+/// the management listener (not in the public API's description).
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     match state.metrics.render(&state) {
         Ok(text) => HttpResponse::Ok().content_type(OPENMETRICS).body(text),

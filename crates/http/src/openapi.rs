@@ -30,7 +30,6 @@ use crate::{bimplus, flow, gradido, health, lime, tokens};
     paths(
         health::healthz,
         health::readyz,
-        crate::metrics::metrics,
         openapi_json_route,
         flow::login::login,
         flow::user::current_user,

@@ -109,6 +109,8 @@ impl Default for LimeSettings {
 pub struct HttpSettings {
     /// Largest accepted request body; larger ones get 413 without being read.
     pub max_body_bytes: usize,
+    /// `/metrics` on the main listener too, not only on the management one.
+    pub metrics_on_main_listener: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// The `flow` dialect.
@@ -125,6 +127,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            metrics_on_main_listener: false,
             trusted_proxies: Vec::new(),
             flow: FlowSettings::default(),
             bimplus: BimplusSettings::default(),

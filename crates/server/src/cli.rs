@@ -171,6 +171,10 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:8080; overrides the configuration.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Address of the management listener (metrics, health), e.g.
+    /// 127.0.0.1:9000; overrides `management.listen`.
+    #[arg(long, value_name = "ADDR")]
+    pub management_listen: Option<String>,
 }
 
 /// `limen user …`.

@@ -84,7 +84,10 @@ async fn logins_are_recorded_with_the_client_the_dialect_and_the_request() {
     assert_eq!(unknown.dialect.as_deref(), Some("tokens"));
     assert_eq!(unknown.client.as_deref(), Some("2001:db8::5"));
 
-    let metrics = app.send(TestRequest::get().uri("/metrics")).await.text();
+    let metrics = app
+        .send_management(TestRequest::get().uri("/metrics"))
+        .await
+        .text();
     for (series, wanted) in [
         (
             "limen_logins_total{dialect=\"flow\",method=\"password\",outcome=\"wrong_credentials\"}",

@@ -325,6 +325,18 @@ impl TestApp {
         )
         .await;
         let response = call_service(&app, request.to_request()).await;
+        Self::answer(response).await
+    }
+
+    /// Sends one request to the management listener's app.
+    pub async fn send_management(&self, request: TestRequest) -> Answer {
+        let app =
+            init_service(App::new().configure(limen_http::configure_management(self.state.clone()))).await;
+        let response = call_service(&app, request.to_request()).await;
+        Self::answer(response).await
+    }
+
+    async fn answer<B: actix_web::body::MessageBody>(response: actix_web::dev::ServiceResponse<B>) -> Answer {
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_body(response).await;

@@ -20,6 +20,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    if let Some(listen) = args.management_listen {
+        config.management.listen = Some(listen);
+    }
     // Read before anything starts: a certificate that cannot be used stops the start.
     let certificate = config
         .http
@@ -39,6 +42,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     let background = Background::new();
     let state = core.http_state(&config, background.clone())?;
     let purges = purges::start(&core, &config, &state.metrics);
+    let management = match config.management.address() {
+        Some(address) => Some(management_server(address, state.clone())?),
+        None => None,
+    };
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<RequestSpan>::new())
@@ -80,13 +87,22 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
         tracing::info!("listening on {scheme}://{address}");
     }
     let server = server.run();
+    let management = management.map(|management| {
+        let handle = management.handle();
+        (actix_web::rt::spawn(management), handle)
+    });
     let shutdown = actix_web::rt::spawn(shut_down_on_signal(
         signals,
         server.handle(),
         background,
         Duration::from_secs(config.http.shutdown_timeout_secs),
     ));
-    server.await.map_err(|source| CliError::Io {
+    let served = server.await;
+    if let Some((running, handle)) = management {
+        handle.stop(true).await;
+        let _ = running.await;
+    }
+    served.map_err(|source| CliError::Io {
         context: "server failed".into(),
         source,
     })?;
@@ -101,6 +117,28 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     }
     core.database.close().await?;
     Ok(())
+}
+
+/// The management listener, bound and announced: metrics and health for
+/// operators, on an address of its own, plain HTTP, one worker.
+fn management_server(address: &str, state: limen_http::AppState) -> Result<actix_web::dev::Server, CliError> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap(from_fn(limen_http::request_id))
+            .configure(limen_http::configure_management(state.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(address)
+    .map_err(|source| CliError::Io {
+        context: format!("cannot listen on {address} (management.listen)"),
+        source,
+    })?;
+    for address in server.addrs() {
+        tracing::info!("management listener at http://{address}");
+    }
+    Ok(server.run())
 }
 
 /// On SIGTERM or Ctrl-C: stops accepting connections, lets work left running

@@ -8,10 +8,12 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
 pub use users::{UsersBackend, UsersSection};
 
+mod management;
 mod nodes;
 mod oidc;
 mod users;
@@ -63,6 +65,8 @@ pub struct Config {
     pub rate_limit: RateLimitSection,
     /// HTTP server settings.
     pub http: HttpSection,
+    /// The operators' listener.
+    pub management: ManagementSection,
     /// argon2id parameters and hashing pool.
     pub password: PasswordSection,
     /// Brute-force lockout.
@@ -665,6 +669,7 @@ impl Default for Config {
             users: UsersSection::default(),
             rate_limit: RateLimitSection::default(),
             http: HttpSection::default(),
+            management: ManagementSection::default(),
             password: PasswordSection::default(),
             lockout: LockoutSection::default(),
             two_factor: TwoFactorSection::default(),

@@ -485,6 +485,7 @@ impl Core {
             readiness,
             settings: HttpSettings {
                 max_body_bytes: config.http.max_body_bytes,
+                metrics_on_main_listener: config.management.metrics_on_main_listener,
                 trusted_proxies: config.trusted_proxies()?,
                 flow: FlowSettings {
                     token_ttl: Duration::seconds(config.dialects.flow.token_ttl_secs),

@@ -173,7 +173,7 @@ async fn serve_writes_each_event_as_a_json_line_and_purges_past_its_retention() 
     // The purge at start removed the old event only.
     let deadline = Instant::now() + Duration::from_secs(10);
     let metrics = loop {
-        let metrics = scrape(&server.base).await;
+        let metrics = scrape(&server.management).await;
         if metric(&metrics, "limen_audit_events_purged_total") >= 1.0 {
             break metrics;
         }

@@ -134,7 +134,7 @@ async fn operators_manage_limen_s_state_for_users_of_a_customer_table() {
     )
     .await;
     assert_eq!(answer["success"], true, "{answer}");
-    assert!(crate::serve::store_calls(&server.base, "mapped-sql").await > 0.0);
+    assert!(crate::serve::store_calls(&server.management, "mapped-sql").await > 0.0);
     assert!(server.terminate());
     assert!(
         db.snapshot().await[0].contains(BCRYPT),

@@ -131,12 +131,21 @@ pub fn python() -> Command {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// The management listener's base URL (metrics, health).
+    pub management: String,
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
-    /// Starts `command` and waits for its "listening on" line.
+    /// Starts `command` with a management listener on a port of its own
+    /// (unless the command names one) and waits for both to be announced.
     pub fn start(mut command: Command) -> Self {
+        let names_management = command
+            .get_envs()
+            .any(|(name, _)| name == "LIMEN_MANAGEMENT__LISTEN");
+        if !names_management {
+            command.env("LIMEN_MANAGEMENT__LISTEN", "127.0.0.1:0");
+        }
         let mut child = command
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -149,20 +158,37 @@ impl Server {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let address: String = rest
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && *c != '"')
-                        .collect();
-                    let _ = sender.send(address);
+                for (marker, main) in [("listening on ", true), ("management listener at ", false)] {
+                    if let Some(rest) = line.split(marker).nth(1) {
+                        let address: String = rest
+                            .chars()
+                            .take_while(|c| !c.is_whitespace() && *c != '"')
+                            .collect();
+                        let _ = sender.send((main, address));
+                    }
                 }
                 sink.lock().unwrap().push_str(&format!("{line}\n"));
             }
         });
-        let base = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
-        Self { child, base, log }
+        let mut base = None;
+        let mut management = None;
+        // The management listener is announced first, when there is one.
+        while base.is_none() {
+            let (main, address) = receiver
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
+            if main {
+                base = Some(address);
+            } else {
+                management = Some(address);
+            }
+        }
+        Self {
+            child,
+            base: base.unwrap(),
+            management: management.unwrap_or_default(),
+            log,
+        }
     }
 
     /// Sends SIGTERM and waits for the exit; returns whether it exited 0.

@@ -72,7 +72,7 @@ async fn crm_users_log_in_and_the_crm_s_changes_and_failures_reach_limen() {
         .unwrap();
     let lime: Value = lime.json().await.unwrap();
     assert_eq!(lime["user"]["firstname"], "Ann", "{lime}");
-    assert!(crate::serve::store_calls(&server.base, "limecrm").await > 0.0);
+    assert!(crate::serve::store_calls(&server.management, "limecrm").await > 0.0);
 
     // Disabled in the CRM: a login asks the CRM and is refused at once; a
     // session's checks use the cached user until its lifetime (1 s) is over.

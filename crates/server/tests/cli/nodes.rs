@@ -239,7 +239,7 @@ async fn two_nodes_with_tokens_and_counts_on_redis_share_them_too() {
     );
     revocation_reaches_the_other_node(&first, &second, 50, "Redis pub/sub").await;
     failures_on_both_nodes_lock_at_one_threshold(&first, &second).await;
-    assert!(crate::serve::store_calls(&first.base, "redis").await > 0.0);
+    assert!(crate::serve::store_calls(&first.management, "redis").await > 0.0);
     assert!(first.terminate() && second.terminate());
     database.drop_database().await;
 }

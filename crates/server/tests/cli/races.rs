@@ -135,7 +135,7 @@ async fn a_hundred_parallel_wrong_passwords_get_exactly_the_allowed_checks_and_l
     // Every attempt is counted once, by how it ended; every refusal but the
     // busy ones is a row, and the lock is one event.
     let count = |status: u16| statuses.iter().filter(|each| **each == status).count() as f64;
-    let metrics = crate::serve::scrape(&server.base).await;
+    let metrics = crate::serve::scrape(&server.management).await;
     let logins = |outcome: &str| {
         crate::serve::metric(
             &metrics,
@@ -367,7 +367,7 @@ async fn a_burst_of_parallel_logins_is_admitted_or_shed_and_every_shed_is_counte
     let shed = statuses.iter().filter(|status| **status == 503).count();
     assert_eq!(admitted + shed, 60, "only 200 or 503: {statuses:?}");
     assert!(admitted >= 1 && shed >= 1, "{admitted} admitted, {shed} shed");
-    let metrics = crate::serve::scrape(&server.base).await;
+    let metrics = crate::serve::scrape(&server.management).await;
     let counted = crate::serve::metric(&metrics, "limen_logins_shed_total{dialect=\"flow\"}");
     assert_eq!(counted, shed as f64, "{metrics}");
     assert_eq!(

@@ -476,7 +476,30 @@ async fn metrics_count_requests_by_route_and_the_token_cache() {
     let secret_path = format!("{}/authentication/{token}", server.base);
     assert_eq!(http.get(secret_path).send().await.unwrap().status(), 404);
 
-    let answer = http.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    // Made-up methods, each 30 kB: one `other` series, not one per method.
+    for n in 0..200 {
+        let method = reqwest::Method::from_bytes(format!("{n}{}", "X".repeat(30_000)).as_bytes()).unwrap();
+        let answer = http
+            .request(method, format!("{}/authentication/user", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+    }
+    // Off the main listener unless asked for: on the management one.
+    let main = http.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    assert_eq!(main.status(), 404);
+    for path in ["/healthz", "/readyz"] {
+        for base in [&server.base, &server.management] {
+            let answer = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(answer.status(), 200, "{base}{path}");
+        }
+    }
+    let answer = http
+        .get(format!("{}/metrics", server.management))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     let content_type = answer.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(
@@ -500,7 +523,7 @@ async fn metrics_count_requests_by_route_and_the_token_cache() {
             &text,
             "limen_http_request_duration_seconds_count{dialect=\"flow\",route=\"/authentication/user\"}"
         ),
-        3.0,
+        203.0,
         "{text}"
     );
     // The first validation read the store, the others the cache.
@@ -524,6 +547,8 @@ async fn metrics_count_requests_by_route_and_the_token_cache() {
         1.0,
         "{text}"
     );
+    assert_eq!(requests("/authentication/user", "other", 405), 200.0, "{text}");
+    assert!(text.len() < 100_000, "{} bytes of metrics", text.len());
     // Paths are recorded by pattern: the token in the stray path is not.
     assert!(!text.contains(&token), "{text}");
     assert!(text.contains("route=\"(no route)\""), "{text}");
@@ -677,4 +702,28 @@ async fn values_from_clients_never_forge_a_log_line_in_either_format() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn metrics_reach_the_main_listener_only_when_asked_and_no_management_listener_is_the_default() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_MANAGEMENT__METRICS_ON_MAIN_LISTENER", "true");
+    let server = Server::start(command);
+    let answer = reqwest::get(format!("{}/metrics", server.base)).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(server.terminate());
+
+    // Without `management.listen` there is no second listener at all.
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_MANAGEMENT__LISTEN", "");
+    let server = Server::start(command);
+    assert!(server.management.is_empty(), "{}", server.management);
+    let answer = reqwest::get(format!("{}/metrics", server.base)).await.unwrap();
+    assert_eq!(answer.status(), 404);
+    assert!(server.terminate());
 }

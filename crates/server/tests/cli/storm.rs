@@ -194,7 +194,7 @@ async fn surplus_logins_are_refused_before_their_body_is_read_per_address_and_in
         "no 500: {log}"
     );
     // The metrics counted what was shed, per dialect.
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    let metrics = reqwest::get(format!("{}/metrics", server.management))
         .await
         .unwrap()
         .text()
