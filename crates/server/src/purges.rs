@@ -1,5 +1,5 @@
 //! What `serve` deletes now and then: counted attempts that no longer matter,
-//! tokens a day after their expiry, audit events past their retention.
+//! expired tokens (`TokenKind::kept_after_expiry`), audit events past their retention.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,10 +12,6 @@ use limen_http::Metrics;
 
 use crate::config::Config;
 use crate::wiring::Core;
-
-/// How long an expired token is kept before the purge deletes it, so that
-/// operators still see what expired recently (`limen token list`).
-const KEEP_EXPIRED: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// How often counted attempts whose window closed and whose block ended are forgotten.
 const ATTEMPTS_INTERVAL: Duration = Duration::from_secs(600);
@@ -47,7 +43,7 @@ pub fn start(core: &Core, config: &Config, metrics: &Arc<Metrics>) -> Purges {
             "expired tokens",
             move || {
                 let tokens = tokens.clone();
-                async move { tokens.purge_expired(chrono::Utc::now() - KEEP_EXPIRED).await }
+                async move { tokens.purge_expired(chrono::Utc::now()).await }
             },
             move |count| metrics.tokens_purged(count),
         )));

@@ -1,7 +1,8 @@
 //! Tokens on Redis.
 //!
-//! `<prefix>t:<digest>` is a hash of the token's fields, expiring a day after
-//! the token does (so that operators still see what expired recently);
+//! `<prefix>t:<digest>` is a hash of the token's fields, expiring when
+//! `TokenKind::kept_after_expiry` says (a day after the token for most kinds,
+//! so that operators still see what expired recently);
 //! `<prefix>u:<user id>` is the set of a user's digests ("log out everywhere"
 //! without scanning); `<prefix>id:<id>` names the digest of a token id (the
 //! operators' catalog); `<prefix>next_id` numbers tokens. Times are
@@ -10,7 +11,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
 use limen_domain::error::UniqueField;
 use limen_domain::model::{NewToken, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord, UserId};
@@ -21,10 +22,9 @@ use redis::Script;
 
 use crate::connection::{RedisStore, unavailable};
 
-/// How long a token's record outlives its expiry.
-const RETENTION: Duration = Duration::days(1);
-
-/// Records a token unless its digest is taken; its id, or nothing.
+/// Records a token unless its digest is taken; its id, or nothing. A token
+/// of no user yet (user 0: a BankID order, an OpenID state) joins no user's
+/// set, which would otherwise grow by one member per login started.
 /// KEYS: token, user set, id counter. ARGV: digest, fields…, expire-at ms, now ms, prefix.
 static ISSUE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -35,10 +35,12 @@ redis.call('HSET', KEYS[1], 'id', id, 'user', ARGV[2], 'kind', ARGV[3], 'created
   'expires', ARGV[5], 'last_used', '', 'revoked', '', 'enabled', '1', 'version', '0',
   'note', ARGV[6], 'client_id', ARGV[7], 'bound_address', ARGV[8], 'origin', ARGV[9], 'payload', ARGV[10])
 redis.call('PEXPIREAT', KEYS[1], ARGV[11])
-redis.call('SADD', KEYS[2], ARGV[1])
-local left = redis.call('PTTL', KEYS[2])
-if left < 0 or tonumber(ARGV[12]) + left < tonumber(ARGV[11]) then
-  redis.call('PEXPIREAT', KEYS[2], ARGV[11])
+if ARGV[2] ~= '0' then
+  redis.call('SADD', KEYS[2], ARGV[1])
+  local left = redis.call('PTTL', KEYS[2])
+  if left < 0 or tonumber(ARGV[12]) + left < tonumber(ARGV[11]) then
+    redis.call('PEXPIREAT', KEYS[2], ARGV[11])
+  end
 end
 redis.call('SET', ARGV[13] .. 'id:' .. id, ARGV[1], 'PXAT', ARGV[11])
 return id
@@ -228,7 +230,7 @@ fn pairs(flat: Vec<String>) -> HashMap<String, String> {
 #[async_trait]
 impl SessionTokens for RedisTokenStore {
     async fn issue(&self, token: NewToken) -> Result<TokenRecord, StoreError> {
-        let keep_until = (token.expires_at + RETENTION).timestamp_millis();
+        let keep_until = (token.expires_at + token.kind.kept_after_expiry()).timestamp_millis();
         let attributes = &token.attributes;
         let mut connection = self.store.connection.clone();
         let id: Option<i64> = ISSUE

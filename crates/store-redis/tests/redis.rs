@@ -115,6 +115,34 @@ async fn records_expire_natively_when_they_no_longer_matter() {
         expire_time_ms(&format!("{prefix}u:5")).await,
         expires.timestamp_millis() + day
     );
+    // The state of a login under way, of no user yet: gone at its expiry, in
+    // no user's set (one per start would pile up under user 0).
+    for (letter, kind) in [("o", TokenKind::OpenIdState), ("b", TokenKind::BankIdOrder)] {
+        let state = NewToken {
+            user_id: UserId::NONE,
+            kind,
+            hash: TokenHash(letter.repeat(64)),
+            created_at: Utc.timestamp_opt(1_899_999_400, 0).unwrap(),
+            expires_at: expires,
+            attributes: TokenAttributes::default(),
+        };
+        store.tokens().issue(state).await.unwrap();
+        assert_eq!(
+            expire_time_ms(&format!("{prefix}t:{}", letter.repeat(64))).await,
+            expires.timestamp_millis()
+        );
+    }
+    let mut connection = redis::Client::open(std::env::var("LIMEN_TEST_REDIS_URL").unwrap())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(format!("{prefix}u:0"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(!exists, "no set for user 0");
 
     let rule = RateRule {
         limit: 2,

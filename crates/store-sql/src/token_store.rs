@@ -163,9 +163,26 @@ impl SessionTokens for SqlTokenStore {
         Ok(result.rows_affected)
     }
 
-    async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        // One condition per retention, each on the `expires_at` index.
+        let mut kept: Vec<(chrono::Duration, Vec<&str>)> = Vec::new();
+        for kind in TokenKind::ALL {
+            let retention = kind.kept_after_expiry();
+            match kept.iter_mut().find(|(each, _)| *each == retention) {
+                Some((_, kinds)) => kinds.push(kind.as_str()),
+                None => kept.push((retention, vec![kind.as_str()])),
+            }
+        }
+        let mut expired = sea_orm::Condition::any();
+        for (retention, kinds) in kept {
+            expired = expired.add(
+                sea_orm::Condition::all()
+                    .add(token::Column::ExpiresAt.lt(to_micros(now - retention)))
+                    .add(token::Column::Kind.is_in(kinds)),
+            );
+        }
         let result = token::Entity::delete_many()
-            .filter(token::Column::ExpiresAt.lt(to_micros(before)))
+            .filter(expired)
             .exec(&self.db)
             .await
             .map_err(|err| store_error("purging expired tokens", err))?;

@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::UserId;
 
@@ -47,6 +47,30 @@ impl TokenKind {
             TokenKind::PasswordReset => "password_reset",
             TokenKind::BankIdOrder => "bankid_order",
             TokenKind::OpenIdState => "openid_state",
+        }
+    }
+
+    /// Every kind.
+    pub const ALL: [TokenKind; 8] = [
+        TokenKind::Access,
+        TokenKind::PendingSecondFactor,
+        TokenKind::RememberMe,
+        TokenKind::NumericSession,
+        TokenKind::EmailVerification,
+        TokenKind::PasswordReset,
+        TokenKind::BankIdOrder,
+        TokenKind::OpenIdState,
+    ];
+
+    /// How long a token's record is kept after it expired. A day for what
+    /// operators look back at (`limen token list` shows what expired
+    /// recently); nothing for the short-lived state of a login under way (a
+    /// pending second step, a BankID order, an OpenID state), which a client
+    /// can make without logging in and which no one needs once it expired.
+    pub fn kept_after_expiry(self) -> Duration {
+        match self {
+            TokenKind::PendingSecondFactor | TokenKind::BankIdOrder | TokenKind::OpenIdState => Duration::zero(),
+            _ => Duration::days(1),
         }
     }
 

@@ -42,7 +42,8 @@ pub trait SessionTokens: Send + Sync {
     /// Deletes every token of a user (the user is being deleted).
     async fn delete_all_for_user(&self, user: UserId) -> Result<u64, StoreError>;
 
-    /// Deletes the tokens of every kind that expired before `before`; answers
-    /// how many. A store whose records expire by themselves answers 0.
-    async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Deletes the tokens whose record is no longer kept at `now`: expired
+    /// for longer than `TokenKind::kept_after_expiry`; answers how many. A
+    /// store whose records expire by themselves answers 0.
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }

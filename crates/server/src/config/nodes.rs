@@ -46,7 +46,8 @@ pub enum TokensBackend {
 pub struct TokenStoreSection {
     /// `sql` or `redis`.
     pub backend: TokensBackend,
-    /// How often `serve` deletes tokens that expired more than a day ago; 0: never.
+    /// How often `serve` deletes expired tokens (the state of a login under way
+    /// at once, other kinds a day after their expiry); 0: never.
     pub purge_interval_secs: u64,
 }
 
@@ -54,7 +55,7 @@ impl Default for TokenStoreSection {
     fn default() -> Self {
         Self {
             backend: TokensBackend::Sql,
-            purge_interval_secs: 3600,
+            purge_interval_secs: 600,
         }
     }
 }
