@@ -2,10 +2,12 @@
 """Verifies the payload Limen hands a consumer after an OpenID login, the way a
 consumer written in Python would (PyJWT), and prints its claims as JSON.
 
-    verify_payload.py --secret-file FILE PAYLOAD     (HS256, a shared secret)
-    verify_payload.py --jwks-url URL PAYLOAD         (EdDSA, <limen>/oidc/payload-key)
+    verify_payload.py --issuer LIMEN --audience CONSUMER --secret-file FILE PAYLOAD   (HS256)
+    verify_payload.py --issuer LIMEN --audience CONSUMER --jwks-url URL PAYLOAD       (EdDSA)
 
-Exits 1 when the signature, the algorithm or the expiry does not hold.
+LIMEN is Limen's public URL (the payload's iss), CONSUMER the consumer URL the
+payload was sent to (its aud). Exits 1 when the signature, the algorithm, the
+expiry, the issuer or the audience does not hold.
 """
 
 import argparse
@@ -15,12 +17,13 @@ import sys
 import jwt
 
 
-def verify(payload, secret=None, jwks_url=None):
+def verify(payload, issuer, audience, secret=None, jwks_url=None):
     """The payload's claims; raises jwt.InvalidTokenError when it does not verify."""
+    expected = {"issuer": issuer, "audience": audience, "options": {"require": ["exp", "iat", "jti"]}}
     if secret is not None:
-        return jwt.decode(payload, secret, algorithms=["HS256"])
+        return jwt.decode(payload, secret, algorithms=["HS256"], **expected)
     signing_key = jwt.PyJWKClient(jwks_url).get_signing_key_from_jwt(payload)
-    return jwt.decode(payload, signing_key.key, algorithms=["EdDSA"])
+    return jwt.decode(payload, signing_key.key, algorithms=["EdDSA"], **expected)
 
 
 def main():
@@ -28,6 +31,8 @@ def main():
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--secret-file", help="a file holding the HS256 secret")
     source.add_argument("--jwks-url", help="Limen's /oidc/payload-key")
+    parser.add_argument("--issuer", required=True, help="Limen's public URL")
+    parser.add_argument("--audience", required=True, help="this consumer's URL")
     parser.add_argument("payload")
     args = parser.parse_args()
     secret = None
@@ -35,7 +40,7 @@ def main():
         with open(args.secret_file, encoding="utf-8") as file:
             secret = file.read().rstrip("\r\n")
     try:
-        claims = verify(args.payload, secret=secret, jwks_url=args.jwks_url)
+        claims = verify(args.payload, args.issuer, args.audience, secret=secret, jwks_url=args.jwks_url)
     except jwt.InvalidTokenError as err:
         print(f"not verified: {err}", file=sys.stderr)
         sys.exit(1)

@@ -1,14 +1,16 @@
 // Verifies the payload Limen hands a consumer after an OpenID login, the way
 // a consumer written in JavaScript would (jose), and prints its claims as JSON.
 //
-//   PAYLOAD_KEY=<shared secret> node verify-payload.mjs <payload>     (HS256)
-//   JWKS_URL=<limen>/oidc/payload-key node verify-payload.mjs <payload>   (EdDSA)
+//   PAYLOAD_KEY=<shared secret> node verify-payload.mjs <limen> <consumer> <payload>     (HS256)
+//   JWKS_URL=<limen>/oidc/payload-key node verify-payload.mjs <limen> <consumer> <payload>   (EdDSA)
 //
-// Exits 1 when the signature, the algorithm or the expiry does not hold.
+// <limen> is Limen's public URL (the payload's iss), <consumer> the consumer
+// URL it was sent to (its aud). Exits 1 when the signature, the algorithm, the
+// expiry, the issuer or the audience does not hold.
 
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-const [payload] = process.argv.slice(2);
+const [issuer, audience, payload] = process.argv.slice(2);
 const secret = process.env.PAYLOAD_KEY;
 const key = secret
   ? new TextEncoder().encode(secret)
@@ -16,6 +18,9 @@ const key = secret
 try {
   const { payload: claims } = await jwtVerify(payload, key, {
     algorithms: [secret ? 'HS256' : 'EdDSA'],
+    issuer,
+    audience,
+    requiredClaims: ['exp', 'iat', 'jti'],
   });
   console.log(JSON.stringify(claims));
 } catch (err) {

@@ -27,7 +27,6 @@ mod tokens;
 
 pub use audit_context::audit_context;
 pub use background::Background;
-pub use lime::{UserField, UserFields};
 pub use logging::RequestSpan;
 pub use metrics::{Metrics, record as record_metrics};
 pub use openapi::{openapi, openapi_json};

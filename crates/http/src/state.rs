@@ -84,11 +84,9 @@ pub struct LimeSettings {
     /// Lifetime of the access token a login hands out.
     pub token_ttl: Duration,
     /// Which user field fills each key of the answers' `user` object.
-    pub user_fields: crate::UserFields,
+    pub user_fields: limen_domain::model::UserFields,
     /// Whether `GET /bankid/demo/` serves its page (BankID is the simulator).
     pub bankid_demo: bool,
-    /// How long a consumer may accept an OpenID login's payload.
-    pub openid_payload_ttl: Duration,
 }
 
 impl Default for LimeSettings {
@@ -97,9 +95,8 @@ impl Default for LimeSettings {
             api_keys: Vec::new(),
             api_key_header: "X-API-Key".into(),
             token_ttl: Duration::hours(1),
-            user_fields: crate::UserFields::default(),
+            user_fields: limen_domain::model::UserFields::default(),
             bankid_demo: false,
-            openid_payload_ttl: Duration::minutes(2),
         }
     }
 }
@@ -148,8 +145,6 @@ pub struct AppState {
     pub settings: HttpSettings,
     /// Work left running after an answer (a password-reset e-mail).
     pub background: crate::Background,
-    /// Signs OpenID logins' payloads for consumers; `None` when OpenID login is off.
-    pub payload_signer: Option<std::sync::Arc<dyn limen_domain::ports::PayloadSigner>>,
     /// Logins in flight, per address and in all; entered before a login's body is read.
     pub login_gate: Arc<HashAdmission>,
     /// This process's metrics (`GET /metrics`).

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use limen_domain::model::{OpenIdError, OpenIdIdentity, OpenIdRequest};
 use limen_domain::ports::OpenIdProvider;
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-};
+use openidconnect::core::{CoreAuthenticationFlow, CoreGenderClaim, CoreJwsSigningAlgorithm};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
     IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
@@ -15,7 +13,7 @@ use openidconnect::{
 };
 use tokio::sync::RwLock;
 
-use crate::claims::{self, ExtraClaims, RelyingParty, TokenAnswer};
+use crate::claims::{self, ExtraClaims, Metadata, RelyingParty, TokenAnswer};
 
 /// How long discovered metadata is used before it is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
@@ -86,7 +84,7 @@ pub struct OidcProvider {
 
 #[derive(Clone)]
 struct Discovered {
-    metadata: CoreProviderMetadata,
+    metadata: Metadata,
     fetched_at: Instant,
     /// The last fetch of the key set for an unknown key id.
     keys_refreshed_at: Option<Instant>,
@@ -126,7 +124,7 @@ impl OidcProvider {
 
     /// The provider's metadata: cached, fetched when missing or old. A failed
     /// refresh keeps using what was fetched before.
-    async fn metadata(&self) -> Result<CoreProviderMetadata, OpenIdError> {
+    async fn metadata(&self) -> Result<Metadata, OpenIdError> {
         if let Some(current) = self.discovered.read().await.as_ref()
             && current.fetched_at.elapsed() < METADATA_TTL
         {
@@ -138,7 +136,7 @@ impl OidcProvider {
         {
             return Ok(current.metadata.clone());
         }
-        match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
+        match Metadata::discover_async(self.issuer.clone(), &self.http).await {
             Ok(metadata) => {
                 tracing::info!(issuer = %self.config.issuer, "OpenID provider discovered");
                 *slot = Some(Discovered {
@@ -186,7 +184,7 @@ impl OidcProvider {
         Ok(true)
     }
 
-    fn client(&self, metadata: CoreProviderMetadata) -> RelyingParty {
+    fn client(&self, metadata: Metadata) -> RelyingParty {
         RelyingParty::from_provider_metadata(
             metadata,
             ClientId::new(self.config.client_id.clone()),
@@ -199,7 +197,7 @@ impl OidcProvider {
     fn verify(
         &self,
         client: &RelyingParty,
-        metadata: &CoreProviderMetadata,
+        metadata: &Metadata,
         answer: &TokenAnswer,
         nonce: &str,
     ) -> Result<(String, std::collections::BTreeMap<String, String>), ClaimsVerificationError> {
@@ -249,7 +247,12 @@ impl OidcProvider {
 #[async_trait]
 impl OpenIdProvider for OidcProvider {
     async fn authorization_request(&self, state: &str) -> Result<OpenIdRequest, OpenIdError> {
-        let client = self.client(self.metadata().await?);
+        let metadata = self.metadata().await?;
+        let issuer_in_callback = metadata
+            .additional_metadata()
+            .authorization_response_iss_parameter_supported
+            .unwrap_or(false);
+        let client = self.client(metadata);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = state.to_owned();
         let mut request = client
@@ -272,6 +275,7 @@ impl OpenIdProvider for OidcProvider {
             url: url.to_string(),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
+            issuer_in_callback,
         })
     }
 

@@ -247,6 +247,15 @@ pub enum UserCommand {
         /// The user's username.
         username: String,
     },
+    /// Remove the link of a user's identity at an OpenID provider (`user
+    /// show` lists them): the next login through it matches by its claim
+    /// again, and links anew.
+    Unlink {
+        /// The user's username.
+        username: String,
+        /// The provider's issuer, as `user show` lists it.
+        issuer: String,
+    },
     /// Remove a user's second factor (lost phone); they log in with the password alone.
     #[command(name = "reset-2fa")]
     ResetTwoFactor {

@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
-use limen_domain::model::{AccountPatch, AccountState, Role, UserId};
+use limen_domain::model::{AccountPatch, AccountState, IdentityLink, Role, UserId};
 use limen_domain::ports::AccountStates;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::account;
+use crate::entity::{account, identity_link};
 use crate::errors::{is_unique_violation, store_error};
 use crate::time::{from_micros, from_micros_opt, to_micros};
 
@@ -156,11 +156,73 @@ impl AccountStates for SqlAccountStates {
     }
 
     async fn delete(&self, user: UserId) -> Result<(), StoreError> {
+        identity_link::Entity::delete_many()
+            .filter(identity_link::Column::UserId.eq(user.0))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("deleting an account's identity links", err))?;
         account::Entity::delete_by_id(user.0)
             .exec(&self.db)
             .await
             .map_err(|err| store_error("deleting an account", err))?;
         Ok(())
+    }
+
+    async fn find_identity(&self, issuer: &str, subject: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(identity_link::Entity::find()
+            .filter(identity_link::Column::Issuer.eq(issuer))
+            .filter(identity_link::Column::Subject.eq(subject))
+            .one(&self.db)
+            .await
+            .map_err(|err| store_error("finding an identity link", err))?
+            .map(|row| UserId(row.user_id)))
+    }
+
+    async fn add_identity(&self, link: &IdentityLink) -> Result<bool, StoreError> {
+        let inserted = identity_link::ActiveModel {
+            user_id: Set(link.user_id.0),
+            issuer: Set(link.issuer.clone()),
+            subject: Set(link.subject.clone()),
+            linked_at: Set(to_micros(link.linked_at)),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            // (issuer, subject) or (account, issuer) is taken.
+            Err(err) if is_unique_violation(&err) => Ok(false),
+            Err(err) => Err(store_error("linking an identity", err)),
+        }
+    }
+
+    async fn identities(&self, user: UserId) -> Result<Vec<IdentityLink>, StoreError> {
+        identity_link::Entity::find()
+            .filter(identity_link::Column::UserId.eq(user.0))
+            .order_by_asc(identity_link::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|err| store_error("listing identity links", err))?
+            .into_iter()
+            .map(|row| {
+                Ok(IdentityLink {
+                    user_id: UserId(row.user_id),
+                    issuer: row.issuer,
+                    subject: row.subject,
+                    linked_at: from_micros(row.linked_at, "linked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn remove_identity(&self, user: UserId, issuer: &str) -> Result<bool, StoreError> {
+        let result = identity_link::Entity::delete_many()
+            .filter(identity_link::Column::UserId.eq(user.0))
+            .filter(identity_link::Column::Issuer.eq(issuer))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("removing an identity link", err))?;
+        Ok(result.rows_affected > 0)
     }
 
     async fn list_sealed_keys(&self) -> Result<Vec<(UserId, String)>, StoreError> {

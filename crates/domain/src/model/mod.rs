@@ -12,6 +12,7 @@ mod rate;
 mod second_factor;
 mod token;
 mod user;
+mod user_fields;
 
 pub use audit::{Actor, AuditContext, AuditEvent, AuditKind, AuditQuery, MAX_AUDIT_TEXT_CHARS, audit_text};
 pub use bankid::{BankIdCollect, BankIdError, BankIdOrder, BankIdStatus, UserMessage};
@@ -21,7 +22,7 @@ pub use identifiers::{
     validate_new_password, validate_strong_password, validate_username,
 };
 pub use invalidation::Invalidation;
-pub use openid::{OpenIdError, OpenIdIdentity, OpenIdRequest};
+pub use openid::{IdentityLink, OpenIdError, OpenIdIdentity, OpenIdRequest};
 pub use password::{HashProfile, Password};
 pub use personal_number::parse_personal_number;
 pub use rate::{Admission, Block, RateRule, RateState};
@@ -31,3 +32,4 @@ pub use user::{
     AccountPatch, AccountState, DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, ProfileChange,
     Role, StoredKeyPair, User, UserId,
 };
+pub use user_fields::{UserField, UserFields};

@@ -12,6 +12,10 @@ pub struct OpenIdRequest {
     pub nonce: String,
     /// The PKCE verifier the code exchange must present.
     pub pkce_verifier: String,
+    /// The provider's discovery says its callbacks carry `iss`
+    /// (`authorization_response_iss_parameter_supported`, RFC 9207), so a
+    /// callback without one is refused.
+    pub issuer_in_callback: bool,
 }
 
 impl std::fmt::Debug for OpenIdRequest {
@@ -20,6 +24,7 @@ impl std::fmt::Debug for OpenIdRequest {
             .field("url", &self.url)
             .field("nonce", &"<redacted>")
             .field("pkce_verifier", &"<redacted>")
+            .field("issuer_in_callback", &self.issuer_in_callback)
             .finish()
     }
 }
@@ -46,6 +51,20 @@ impl OpenIdIdentity {
             .map(String::as_str)
             .filter(|value| !value.trim().is_empty())
     }
+}
+
+/// An identity at an OpenID provider linked to a Limen account: after the
+/// first login through the provider, the link (not a claim) names the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityLink {
+    /// The account.
+    pub user_id: crate::model::UserId,
+    /// The provider's issuer.
+    pub issuer: String,
+    /// The provider's subject identifier (`sub`).
+    pub subject: String,
+    /// When the link was made.
+    pub linked_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Why the provider gave no verified identity.

@@ -69,7 +69,9 @@ impl TokenKind {
     /// can make without logging in and which no one needs once it expired.
     pub fn kept_after_expiry(self) -> Duration {
         match self {
-            TokenKind::PendingSecondFactor | TokenKind::BankIdOrder | TokenKind::OpenIdState => Duration::zero(),
+            TokenKind::PendingSecondFactor | TokenKind::BankIdOrder | TokenKind::OpenIdState => {
+                Duration::zero()
+            }
             _ => Duration::days(1),
         }
     }

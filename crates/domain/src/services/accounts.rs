@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, AuditKind, NewDirectoryEntry, Password, ProfileChange, Role, User, parse_personal_number,
-    validate_email, validate_name, validate_new_password, validate_username,
+    AccountPatch, AuditKind, IdentityLink, NewDirectoryEntry, Password, ProfileChange, Role, User,
+    parse_personal_number, validate_email, validate_name, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasswordHasher, SecondFactorStore};
 use crate::services::{Attempts, Audit, AuditEntry, SessionService, Users};
@@ -278,6 +278,25 @@ impl AccountService {
             .await?;
         self.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, role = role.as_str(), "role changed");
+        Ok(())
+    }
+
+    /// The identities at OpenID providers linked to a user.
+    pub async fn identities(&self, user: &User) -> Result<Vec<IdentityLink>, DomainError> {
+        Ok(self.users.accounts().identities(user.id).await?)
+    }
+
+    /// Removes the link of a user's identity at `issuer`: the next login
+    /// through that provider matches by its claim again (and links anew).
+    /// `InvalidInput` when the user has no identity there.
+    pub async fn unlink(&self, username: &str, issuer: &str) -> Result<(), DomainError> {
+        let user = self.find(username).await?;
+        if !self.users.accounts().remove_identity(user.id, issuer).await? {
+            return Err(DomainError::InvalidInput(format!(
+                "{username} has no identity linked at {issuer:?}"
+            )));
+        }
+        tracing::info!(user_id = %user.id, %issuer, "identity at an OpenID provider unlinked");
         Ok(())
     }
 

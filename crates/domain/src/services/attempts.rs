@@ -21,6 +21,8 @@ pub struct AttemptRules {
     pub session_numbers: RateRule,
     /// BankID identifications started per client address and not completed.
     pub bankid_starts: RateRule,
+    /// OpenID logins started per client address and not completed.
+    pub openid_starts: RateRule,
 }
 
 impl Default for AttemptRules {
@@ -51,6 +53,13 @@ impl Default for AttemptRules {
             // Each start costs a request to BankID; completed ones are given
             // back, so only abandoned and failed ones use this up.
             bankid_starts: RateRule {
+                limit: 50,
+                window: minutes(15),
+                block_for: minutes(15),
+            },
+            // Each start stores a record for ten minutes; completed ones are
+            // given back, so only abandoned ones use this up.
+            openid_starts: RateRule {
                 limit: 50,
                 window: minutes(15),
                 block_for: minutes(15),
@@ -357,6 +366,15 @@ impl Attempts {
             &self.throttles,
             self.rules.bankid_starts,
             format!("bankid-start:{}", client.throttle_key()),
+        )
+    }
+
+    /// OpenID logins started from one client address.
+    pub fn openid_starts(&self, client: &ClientAddress) -> Counter {
+        self.counter(
+            &self.throttles,
+            self.rules.openid_starts,
+            format!("openid-start:{}", client.throttle_key()),
         )
     }
 

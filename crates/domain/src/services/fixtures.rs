@@ -12,19 +12,20 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
     AccountState, Admission, AuditEvent, AuditKind, BankIdCollect, BankIdError, BankIdOrder,
-    DirectoryCapabilities, DirectoryEntry, HashProfile, Invalidation, OpenIdError, OpenIdIdentity,
-    OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
-    TotpProvisioning, User, UserId,
+    DirectoryCapabilities, DirectoryEntry, HashProfile, IdentityLink, Invalidation, OpenIdError,
+    OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
+    TotpProvisioning, User, UserFields, UserId,
 };
 use crate::ports::{
     InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
-    MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasswordHasher, MockRateLimiter,
-    MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
-    MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck, Verification,
+    MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasswordHasher, MockPayloadSigner,
+    MockRateLimiter, MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog,
+    MockTokenMint, MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck,
+    PayloadSigner, Verification,
 };
 use crate::services::{
     AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
-    Ports, RegistrationSettings, Services, Settings,
+    PayloadSettings, Ports, RegistrationSettings, Services, Settings,
 };
 
 #[derive(Default)]
@@ -57,10 +58,12 @@ struct State {
     bankid_collect_error: Option<BankIdError>,
     openid_requests: usize,
     openid_answer: Option<Result<OpenIdIdentity, OpenIdError>>,
+    openid_sends_iss: bool,
     openid_exchanges: Vec<(String, String, String, String)>,
     published: Vec<Invalidation>,
     channel_down: bool,
     audit: Vec<AuditEvent>,
+    identities: Vec<IdentityLink>,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -118,6 +121,14 @@ impl World {
         )
     }
 
+    /// Limen's public URL, the `iss` of OpenID payloads.
+    pub const ISSUER: &'static str = "https://login.example";
+
+    /// Changes the settings of the services built from now on.
+    pub fn change_settings(&self, change: impl FnOnce(&mut Settings)) {
+        change(&mut self.settings.lock().unwrap());
+    }
+
     /// The consumers OpenID logins may return to.
     pub const CONSUMERS: [&'static str; 2] = ["https://portal.example/back", "https://other.example/cb"];
 
@@ -129,6 +140,12 @@ impl World {
                 openid: OpenIdSettings {
                     providers,
                     consumer_urls: Self::CONSUMERS.iter().map(|url| (*url).to_owned()).collect(),
+                    payload: PayloadSettings {
+                        issuer: Self::ISSUER.into(),
+                        ttl: Duration::minutes(2),
+                        user_fields: UserFields::default(),
+                        token_ttl: None,
+                    },
                 },
                 ..Settings::default()
             },
@@ -212,6 +229,15 @@ impl World {
             mailer: Arc::new(self.mailer()),
             bankid: Some(Arc::new(self.bankid())),
             openid: self.openid(),
+            payload_signers: Self::CONSUMERS
+                .iter()
+                .map(|url| {
+                    (
+                        (*url).to_owned(),
+                        Arc::new(payload_signer()) as Arc<dyn PayloadSigner>,
+                    )
+                })
+                .collect(),
             invalidations: Arc::new(self.invalidations()),
             audit: Arc::new(self.audit_log()),
         }
@@ -412,6 +438,7 @@ impl World {
             let mut state = state.lock().unwrap();
             state.accounts.remove(&id.0);
             state.sealed_keys.remove(&id.0);
+            state.identities.retain(|link| link.user_id != id);
             Ok(())
         });
         let state = self.state.clone();
@@ -436,6 +463,45 @@ impl World {
                     _ => Ok(false),
                 }
             });
+        let state = self.state.clone();
+        accounts.expect_find_identity().returning(move |issuer, subject| {
+            let state = state.lock().unwrap();
+            Ok(state
+                .identities
+                .iter()
+                .find(|link| link.issuer == issuer && link.subject == subject)
+                .map(|link| link.user_id))
+        });
+        let state = self.state.clone();
+        accounts.expect_add_identity().returning(move |link| {
+            let mut state = state.lock().unwrap();
+            let taken = state.identities.iter().any(|each| {
+                each.issuer == link.issuer && (each.subject == link.subject || each.user_id == link.user_id)
+            });
+            if !taken {
+                state.identities.push(link.clone());
+            }
+            Ok(!taken)
+        });
+        let state = self.state.clone();
+        accounts.expect_identities().returning(move |user| {
+            let state = state.lock().unwrap();
+            Ok(state
+                .identities
+                .iter()
+                .filter(|link| link.user_id == user)
+                .cloned()
+                .collect())
+        });
+        let state = self.state.clone();
+        accounts.expect_remove_identity().returning(move |user, issuer| {
+            let mut state = state.lock().unwrap();
+            let before = state.identities.len();
+            state
+                .identities
+                .retain(|link| !(link.user_id == user && link.issuer == issuer));
+            Ok(state.identities.len() < before)
+        });
         accounts
     }
 
@@ -871,6 +937,7 @@ impl World {
                         url: format!("https://{id}.test/auth?state={own_state}"),
                         nonce: format!("nonce-{n}"),
                         pkce_verifier: format!("verifier-{n}"),
+                        issuer_in_callback: state.openid_sends_iss,
                     })
                 });
             let (state, id) = (self.state.clone(), policy.id.clone());
@@ -963,6 +1030,11 @@ impl World {
     }
 
     /// What every OpenID code exchange answers from now on.
+    /// The providers' discovery says their callbacks carry `iss` (RFC 9207).
+    pub fn providers_send_iss(&self) {
+        self.lock().openid_sends_iss = true;
+    }
+
     pub fn openid_answers(&self, answer: Result<OpenIdIdentity, OpenIdError>) {
         self.lock().openid_answer = Some(answer);
     }
@@ -1309,6 +1381,16 @@ impl World {
     pub fn mails(&self) -> Vec<OutgoingEmail> {
         self.lock().mails.clone()
     }
+}
+
+/// "Signs" a payload as `signed:<the JSON>`, so tests read its claims back.
+fn payload_signer() -> MockPayloadSigner {
+    let mut signer = MockPayloadSigner::new();
+    signer
+        .expect_sign()
+        .returning(|payload| format!("signed:{}", String::from_utf8_lossy(payload)));
+    signer.expect_public_jwk().returning(|| None);
+    signer
 }
 
 fn totp() -> MockTotpGenerator {

@@ -218,6 +218,20 @@ impl Grant for NumberedSessionGrant {
     }
 }
 
+/// The login alone, recorded and audited, with nothing handed out: for a
+/// consumer that keeps a session of its own (an OpenID login's payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginOnly;
+
+#[async_trait]
+impl Grant for LoginOnly {
+    type Issued = ();
+
+    async fn issue(self, _: &SessionService, _: &User, _: Option<TokenHash>) -> Result<(), DomainError> {
+        Ok(())
+    }
+}
+
 /// A completed login: who, and what their grant handed out.
 #[derive(Debug, Clone)]
 pub struct LoggedIn<T> {

@@ -32,13 +32,13 @@ pub use audit::{AUDIT_TARGET, Audit, AuditEntry, AuditStats, LoginTally};
 pub use bankid_login::{BankIdLogin, BankIdPorts, BankIdProgress, BankIdStarted, ORDER_TTL};
 pub use hash_admission::{HashAdmission, HashTicket};
 pub use login_completion::{
-    AccessGrant, AuthMethod, Authenticated, CompletionPolicy, Grant, LoggedIn, LoginCompletion, LoginOutcome,
-    MAX_CLIENT_ID_CHARS, NumberedSessionGrant, RememberMeGrant, Remembered, validate_client_id,
+    AccessGrant, AuthMethod, Authenticated, CompletionPolicy, Grant, LoggedIn, LoginCompletion, LoginOnly,
+    LoginOutcome, MAX_CLIENT_ID_CHARS, NumberedSessionGrant, RememberMeGrant, Remembered, validate_client_id,
 };
 pub use numeric_sessions::{NumericSession, NumericSessionService};
 pub use openid_login::{
     IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn,
-    OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, STATE_TTL,
+    OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, PayloadSettings, STATE_TTL,
 };
 pub use password_login::{PasswordLogin, PasswordLoginPorts};
 pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};

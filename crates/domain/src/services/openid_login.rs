@@ -3,12 +3,17 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use serde_json::{Map, Value};
+
 use crate::error::DomainError;
-use crate::model::{AccountPatch, OpenIdError, OpenIdIdentity, TokenAttributes, TokenKind, User, UserId};
-use crate::ports::{Clock, OpenIdProvider, SecretCipher, TokenMint};
+use crate::model::{
+    AccountPatch, ClientAddress, IdentityLink, IssuedToken, OpenIdError, OpenIdIdentity, TokenAttributes,
+    TokenKind, User, UserFields, UserId,
+};
+use crate::ports::{Clock, OpenIdProvider, PayloadSigner, SecretCipher, TokenMint};
 use crate::services::{
-    AccountService, Audit, AuthMethod, Authenticated, Grant, LoggedIn, LoginCompletion, NewAccount,
-    SessionService, Users,
+    AccessGrant, AccountService, Attempts, Audit, AuthMethod, Authenticated, LoggedIn, LoginCompletion,
+    LoginOnly, NewAccount, SessionService, Users,
 };
 
 /// How long an OpenID login may take between the redirect to the provider
@@ -23,6 +28,9 @@ pub const MAX_CONSUMER_STATE_CHARS: usize = 512;
 
 /// The method's name in the audit trail.
 const OPENID: &str = "openid";
+
+/// The longest subject identifier a provider may use (OpenID Connect Core §2).
+const MAX_SUBJECT_CHARS: usize = 255;
 
 /// Which field of a directory user the identifying claim is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +70,25 @@ pub struct OpenIdSettings {
     pub providers: Vec<OpenIdProviderPolicy>,
     /// The consumers the browser may be sent back to; the first is the default.
     pub consumer_urls: Vec<String>,
+    /// What the consumer's payload holds.
+    pub payload: PayloadSettings,
+}
+
+/// The payload a consumer gets: the user, the consumer's state, and the
+/// claims that let the consumer trust it once (`iss`, `aud`, `iat`, `exp`,
+/// `jti`).
+#[derive(Debug, Clone, Default)]
+pub struct PayloadSettings {
+    /// Limen's public URL: the payload's `iss`.
+    pub issuer: String,
+    /// How long a consumer may accept it.
+    pub ttl: Duration,
+    /// Which user field fills each key of its `user` object.
+    pub user_fields: UserFields,
+    /// Put an access token of this lifetime into the payload. `None` (the
+    /// default): no token is issued, since a URL ends up in browser history
+    /// and access logs.
+    pub token_ttl: Option<Duration>,
 }
 
 /// Where the browser goes back to, and the consumer's own `state`.
@@ -88,13 +115,13 @@ pub struct OpenIdCallback<'a> {
 
 /// A completed OpenID login.
 #[derive(Debug, Clone)]
-pub struct OpenIdLoggedIn<T> {
+pub struct OpenIdLoggedIn {
     /// Where to send the browser.
     pub consumer: OpenIdConsumer,
     /// Who logged in.
     pub user: Box<User>,
-    /// What they got.
-    pub granted: T,
+    /// The signed payload for the consumer (a compact JWS).
+    pub payload: String,
 }
 
 /// A failed OpenID login, with the consumer to tell.
@@ -113,6 +140,8 @@ pub struct OpenIdFailed {
 /// them in through `LoginCompletion`.
 pub struct OpenIdLogin {
     providers: BTreeMap<String, Arc<dyn OpenIdProvider>>,
+    signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    attempts: Arc<Attempts>,
     users: Arc<Users>,
     accounts: Arc<AccountService>,
     sessions: Arc<SessionService>,
@@ -128,6 +157,10 @@ pub struct OpenIdLogin {
 pub struct OpenIdPorts {
     /// Each configured provider by id.
     pub providers: BTreeMap<String, Arc<dyn OpenIdProvider>>,
+    /// The signer of each consumer's payloads, by consumer URL.
+    pub signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    /// Counted starts per client address.
+    pub attempts: Arc<Attempts>,
     /// Lookup of the identified user.
     pub users: Arc<Users>,
     /// Creation of users on first login.
@@ -151,6 +184,8 @@ impl OpenIdLogin {
     pub fn new(ports: OpenIdPorts, settings: OpenIdSettings) -> Self {
         Self {
             providers: ports.providers,
+            signers: ports.signers,
+            attempts: ports.attempts,
             users: ports.users,
             accounts: ports.accounts,
             sessions: ports.sessions,
@@ -166,6 +201,19 @@ impl OpenIdLogin {
     /// Whether any provider is configured.
     pub fn is_enabled(&self) -> bool {
         !self.settings.providers.is_empty() && !self.settings.consumer_urls.is_empty()
+    }
+
+    /// The public keys consumers verify payloads with (JSON Web Keys), one
+    /// per key in use; none when every consumer shares a secret.
+    pub fn payload_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .signers
+            .values()
+            .filter_map(|signer| signer.public_jwk())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
     }
 
     /// The consumer a login will return to: `redirect` when it is on the
@@ -197,12 +245,15 @@ impl OpenIdLogin {
         })
     }
 
-    /// Starts a login at `provider` (the default without one) for `consumer`;
-    /// the URL to send the browser to.
+    /// Starts a login at `provider` (the default without one) for `consumer`
+    /// from `client`; the URL to send the browser to. Each start stores a
+    /// record, so starts are counted per client address
+    /// (`AttemptRules::openid_starts`); a completed login gives its start back.
     pub async fn begin(
         &self,
         consumer: &OpenIdConsumer,
         provider: Option<&str>,
+        client: &ClientAddress,
     ) -> Result<String, DomainError> {
         let state = consumer
             .state
@@ -219,6 +270,7 @@ impl OpenIdLogin {
         }
         .ok_or(DomainError::UnknownProvider)?;
         let port = self.port(&policy.id)?;
+        self.attempts.openid_starts(client).spend().await?;
         let (own_state, hash) = self.mint.mint();
         let request = port
             .authorization_request(&own_state)
@@ -230,6 +282,7 @@ impl OpenIdLogin {
             consumer_state: state.to_owned(),
             nonce: request.nonce,
             pkce_verifier: request.pkce_verifier,
+            issuer_in_callback: request.issuer_in_callback,
         };
         let payload = self
             .cipher
@@ -243,6 +296,8 @@ impl OpenIdLogin {
                 STATE_TTL,
                 TokenAttributes {
                     payload: Some(payload),
+                    // Whose start to give back when the login completes.
+                    bound_address: client.0.map(|ip| ip.to_string()),
                     ..TokenAttributes::default()
                 },
             )
@@ -253,19 +308,15 @@ impl OpenIdLogin {
 
     /// Finishes the login the provider's callback names by `state`: spends
     /// the waiting record first (a replayed callback finds nothing), then takes
-    /// the provider's `error`, or exchanges `code` and logs the user in with
-    /// `grant`.
-    pub async fn complete<G: Grant>(
-        &self,
-        callback: OpenIdCallback<'_>,
-        grant: G,
-    ) -> Result<OpenIdLoggedIn<G::Issued>, OpenIdFailed> {
+    /// the provider's `error`, or exchanges `code`, logs the user in, and
+    /// signs the consumer's payload.
+    pub async fn complete(&self, callback: OpenIdCallback<'_>) -> Result<OpenIdLoggedIn, OpenIdFailed> {
         let default_consumer = || OpenIdConsumer {
             url: self.settings.consumer_urls.first().cloned().unwrap_or_default(),
             state: None,
         };
-        let waiting = match self.take_waiting(callback.state).await {
-            Ok(waiting) => waiting,
+        let (waiting, started_from) = match self.take_waiting(callback.state).await {
+            Ok(taken) => taken,
             Err(error) => {
                 self.audit.login_failed(OPENID, None, "", &error).await;
                 return Err(OpenIdFailed {
@@ -278,12 +329,23 @@ impl OpenIdLogin {
             url: waiting.consumer_url.clone(),
             state: Some(waiting.consumer_state.clone()),
         };
-        match self.log_in(&waiting, &callback, grant).await {
-            Ok((user, granted)) => Ok(OpenIdLoggedIn {
-                consumer,
-                user: Box::new(user),
-                granted,
-            }),
+        let done = match self.log_in(&waiting, &callback).await {
+            Ok((user, token)) => self
+                .payload(&consumer, &user, token.as_ref())
+                .map(|payload| (user, payload)),
+            Err(error) => Err(error),
+        };
+        match done {
+            Ok((user, payload)) => {
+                if let Err(err) = self.attempts.openid_starts(&started_from).give_back().await {
+                    tracing::warn!(error = %err, "could not give back a completed OpenID start");
+                }
+                Ok(OpenIdLoggedIn {
+                    consumer,
+                    user: Box::new(user),
+                    payload,
+                })
+            }
             Err(error) => {
                 tracing::info!(provider = %waiting.provider, %error, "OpenID login refused");
                 Err(OpenIdFailed { consumer, error })
@@ -291,7 +353,43 @@ impl OpenIdLogin {
         }
     }
 
-    async fn take_waiting(&self, state: Option<&str>) -> Result<Waiting, DomainError> {
+    /// The consumer's payload, signed with its key: the user, the consumer's
+    /// state, Limen as `iss`, the consumer as `aud`, a one-time `jti`, and
+    /// the access token only when the settings ask for one.
+    fn payload(
+        &self,
+        consumer: &OpenIdConsumer,
+        user: &User,
+        token: Option<&IssuedToken>,
+    ) -> Result<String, DomainError> {
+        let settings = &self.settings.payload;
+        let signer = self.signers.get(&consumer.url).ok_or_else(|| {
+            DomainError::Internal(format!("no payload key for the consumer {}", consumer.url))
+        })?;
+        let now = self.clock.now();
+        let (jti, _) = self.mint.mint();
+        let mut claims = Map::new();
+        claims.insert("user".into(), Value::Object(settings.user_fields.render(user)));
+        if let Some(token) = token {
+            claims.insert("token".into(), Value::String(token.plaintext.clone()));
+        }
+        claims.insert(
+            "state".into(),
+            Value::String(consumer.state.clone().unwrap_or_default()),
+        );
+        claims.insert("iss".into(), Value::String(settings.issuer.clone()));
+        claims.insert("aud".into(), Value::String(consumer.url.clone()));
+        claims.insert("iat".into(), Value::from(now.timestamp()));
+        claims.insert("exp".into(), Value::from((now + settings.ttl).timestamp()));
+        claims.insert("jti".into(), Value::String(jti));
+        let json = serde_json::to_vec(&claims)
+            .map_err(|err| DomainError::Internal(format!("the OpenID payload does not serialise: {err}")))?;
+        Ok(signer.sign(&json))
+    }
+
+    /// The waiting login `state` names, spent, and the address it was
+    /// started from.
+    async fn take_waiting(&self, state: Option<&str>) -> Result<(Waiting, ClientAddress), DomainError> {
         let state = state.ok_or(DomainError::InvalidToken)?;
         let record = self.sessions.consume(state, TokenKind::OpenIdState).await?;
         let sealed = record
@@ -303,15 +401,23 @@ impl OpenIdLogin {
             .cipher
             .open(sealed, STATE_CONTEXT)
             .map_err(DomainError::Internal)?;
-        Waiting::decode(&opened)
+        let started_from = ClientAddress(
+            record
+                .attributes
+                .bound_address
+                .as_deref()
+                .and_then(|ip| ip.parse().ok()),
+        );
+        Ok((Waiting::decode(&opened)?, started_from))
     }
 
-    async fn log_in<G: Grant>(
+    /// The login of the identity the callback proves, with an access token
+    /// when the payload is to carry one.
+    async fn log_in(
         &self,
         waiting: &Waiting,
         callback: &OpenIdCallback<'_>,
-        grant: G,
-    ) -> Result<(User, G::Issued), DomainError> {
+    ) -> Result<(User, Option<IssuedToken>), DomainError> {
         let (policy, authenticated) = match self.identified(waiting, callback).await {
             Ok(identified) => identified,
             Err(err) => {
@@ -319,9 +425,21 @@ impl OpenIdLogin {
                 return Err(err);
             }
         };
-        let LoggedIn { user, granted } = self.completion.complete(authenticated, grant).await?;
+        let (user, token) = match self.settings.payload.token_ttl {
+            Some(ttl) => {
+                let LoggedIn { user, granted } = self
+                    .completion
+                    .complete(authenticated, AccessGrant::new(ttl))
+                    .await?;
+                (user, Some(granted))
+            }
+            None => (
+                self.completion.complete(authenticated, LoginOnly).await?.user,
+                None,
+            ),
+        };
         tracing::info!(provider = %policy.id, user_id = %user.id, "OpenID login");
-        Ok((user, granted))
+        Ok((user, token))
     }
 
     /// The provider's policy and the user its callback proves.
@@ -337,14 +455,22 @@ impl OpenIdLogin {
             .find(|policy| policy.id == waiting.provider)
             .ok_or(DomainError::UnknownProvider)?;
         // RFC 9207: with several providers, a callback must come from the one
-        // the login went to (a mix-up attack swaps them).
-        if let Some(iss) = callback.iss
-            && iss != policy.issuer
-        {
-            return Err(DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(format!(
-                "the callback comes from issuer {iss:?}, the login went to {:?}",
-                policy.issuer
-            ))));
+        // the login went to (a mix-up attack swaps them); a provider that
+        // says it sends `iss` must send it.
+        match callback.iss {
+            Some(iss) if iss != policy.issuer => {
+                return Err(DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(format!(
+                    "the callback comes from issuer {iss:?}, the login went to {:?}",
+                    policy.issuer
+                ))));
+            }
+            None if waiting.issuer_in_callback => {
+                return Err(DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(format!(
+                    "{} sends iss with its callbacks (RFC 9207), and this one has none",
+                    policy.issuer
+                ))));
+            }
+            _ => {}
         }
         if let Some(error) = callback.error {
             return Err(DomainError::ProviderDenied(sanitize_error_code(error)));
@@ -366,9 +492,54 @@ impl OpenIdLogin {
         Ok((policy, authenticated))
     }
 
-    /// The directory user `identity` stands for, created when the policy and
-    /// the directory allow it.
+    /// The user `identity` stands for: the one its subject at the provider is
+    /// linked to; at the first login, the one its claim matches (created when
+    /// the policy and the directory allow it), linked from then on. A link,
+    /// not the claim, names the user afterwards, so whoever changes their
+    /// address at the provider to another user's does not become that user.
     async fn user_for(
+        &self,
+        policy: &OpenIdProviderPolicy,
+        identity: &OpenIdIdentity,
+    ) -> Result<User, DomainError> {
+        if identity.subject.is_empty() || identity.subject.chars().count() > MAX_SUBJECT_CHARS {
+            return Err(DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(
+                "the subject identifier must have 1 to 255 characters".into(),
+            )));
+        }
+        let accounts = self.users.accounts();
+        if let Some(linked) = accounts.find_identity(&policy.issuer, &identity.subject).await? {
+            if let Some(user) = self.users.by_id(linked).await? {
+                return Ok(user);
+            }
+            // The directory no longer has the user: the link goes with them.
+            accounts.remove_identity(linked, &policy.issuer).await?;
+        }
+        let user = self.matched_or_created(policy, identity).await?;
+        let link = IdentityLink {
+            user_id: user.id,
+            issuer: policy.issuer.clone(),
+            subject: identity.subject.clone(),
+            linked_at: self.clock.now(),
+        };
+        if !accounts.add_identity(&link).await? {
+            match accounts.find_identity(&policy.issuer, &identity.subject).await? {
+                // A concurrent first login linked it a moment ago.
+                Some(linked) if linked == user.id => {}
+                _ => {
+                    tracing::warn!(provider = %policy.id, user_id = %user.id, "OpenID login refused: the matched user is linked to another identity at this provider");
+                    return Err(DomainError::NoMatchingUser);
+                }
+            }
+        } else {
+            tracing::info!(provider = %policy.id, user_id = %user.id, "identity at the provider linked to the user");
+        }
+        Ok(user)
+    }
+
+    /// The directory user `identity`'s claim matches, created when the policy
+    /// and the directory allow it.
+    async fn matched_or_created(
         &self,
         policy: &OpenIdProviderPolicy,
         identity: &OpenIdIdentity,
@@ -484,6 +655,8 @@ struct Waiting {
     consumer_state: String,
     nonce: String,
     pkce_verifier: String,
+    /// The provider's discovery says its callbacks carry `iss` (RFC 9207).
+    issuer_in_callback: bool,
 }
 
 impl Waiting {
@@ -497,6 +670,7 @@ impl Waiting {
             &self.consumer_state,
             &self.nonce,
             &self.pkce_verifier,
+            if self.issuer_in_callback { "iss" } else { "" },
         ]
         .join("\n")
     }
@@ -505,10 +679,19 @@ impl Waiting {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| DomainError::Internal("a waiting OpenID login is not UTF-8".into()))?;
         let fields: Vec<&str> = text.split('\n').collect();
-        let [provider, consumer_url, consumer_state, nonce, pkce_verifier] = fields[..] else {
-            return Err(DomainError::Internal(
-                "a waiting OpenID login is malformed".into(),
-            ));
+        // Five fields: a login started by the version before `iss` was kept.
+        let (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss) = match fields[..] {
+            [provider, consumer_url, consumer_state, nonce, pkce_verifier] => {
+                (provider, consumer_url, consumer_state, nonce, pkce_verifier, "")
+            }
+            [provider, consumer_url, consumer_state, nonce, pkce_verifier, iss] => {
+                (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss)
+            }
+            _ => {
+                return Err(DomainError::Internal(
+                    "a waiting OpenID login is malformed".into(),
+                ));
+            }
         };
         Ok(Self {
             provider: provider.to_owned(),
@@ -516,6 +699,7 @@ impl Waiting {
             consumer_state: consumer_state.to_owned(),
             nonce: nonce.to_owned(),
             pkce_verifier: pkce_verifier.to_owned(),
+            issuer_in_callback: iss == "iss",
         })
     }
 }
@@ -523,9 +707,16 @@ impl Waiting {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::IssuedToken;
-    use crate::services::AccessGrant;
     use crate::services::fixtures::World;
+
+    fn client() -> ClientAddress {
+        ClientAddress::new("192.0.2.7".parse().unwrap())
+    }
+
+    /// The claims of a payload the world's fake signer "signed".
+    fn claims(payload: &str) -> Value {
+        serde_json::from_str(payload.strip_prefix("signed:").unwrap()).unwrap()
+    }
 
     fn policy(id: &str) -> OpenIdProviderPolicy {
         OpenIdProviderPolicy {
@@ -562,24 +753,21 @@ mod tests {
         let url = world
             .services()
             .openid
-            .begin(&consumer(world, "consumer-state"), provider)
+            .begin(&consumer(world, "consumer-state"), provider, &client())
             .await
             .unwrap();
         url.split("state=").nth(1).unwrap().to_owned()
     }
 
-    async fn complete(world: &World, state: &str) -> Result<OpenIdLoggedIn<IssuedToken>, OpenIdFailed> {
+    async fn complete(world: &World, state: &str) -> Result<OpenIdLoggedIn, OpenIdFailed> {
         world
             .services()
             .openid
-            .complete(
-                OpenIdCallback {
-                    state: Some(state),
-                    code: Some("code-1"),
-                    ..OpenIdCallback::default()
-                },
-                AccessGrant::new(Duration::hours(1)),
-            )
+            .complete(OpenIdCallback {
+                state: Some(state),
+                code: Some("code-1"),
+                ..OpenIdCallback::default()
+            })
             .await
     }
 
@@ -618,7 +806,7 @@ mod tests {
         let second = world
             .services()
             .openid
-            .begin(&consumer(&world, "s"), Some("other"))
+            .begin(&consumer(&world, "s"), Some("other"), &client())
             .await
             .unwrap();
         assert!(second.starts_with("https://other.test/auth?"), "{second}");
@@ -629,14 +817,16 @@ mod tests {
         let world = World::with_openid(vec![policy("idp")]);
         let openid = world.services().openid;
         assert!(matches!(
-            openid.begin(&consumer(&world, "s"), Some("nope")).await,
+            openid
+                .begin(&consumer(&world, "s"), Some("nope"), &client())
+                .await,
             Err(DomainError::UnknownProvider)
         ));
         for state in [None, Some(""), Some("a\nb"), Some(&*"s".repeat(513))] {
             let consumer = openid.consumer(None, state).unwrap();
             assert_eq!(consumer.state, None, "{state:?} is never echoed back");
             assert!(matches!(
-                openid.begin(&consumer, None).await,
+                openid.begin(&consumer, None, &client()).await,
                 Err(DomainError::InvalidInput(_))
             ));
         }
@@ -652,7 +842,21 @@ mod tests {
         assert_eq!(logged_in.user.id, ann.id);
         assert_eq!(logged_in.consumer.url, World::CONSUMERS[0]);
         assert_eq!(logged_in.consumer.state.as_deref(), Some("consumer-state"));
-        assert_eq!(logged_in.granted.record.kind, TokenKind::Access);
+        let claims = claims(&logged_in.payload);
+        assert_eq!(claims["user"]["_id"], ann.id.0);
+        assert_eq!(claims["user"]["email"], "ann@example.com");
+        assert_eq!(claims["state"], "consumer-state");
+        assert_eq!(claims["iss"], World::ISSUER);
+        assert_eq!(claims["aud"], World::CONSUMERS[0]);
+        assert_eq!(claims["iat"], world.now().timestamp());
+        assert_eq!(claims["exp"], world.now().timestamp() + 120);
+        assert!(claims["jti"].as_str().is_some_and(|jti| !jti.is_empty()));
+        assert_eq!(claims.get("token"), None, "no access token unless asked for");
+        assert_eq!(
+            world.account(ann.id).last_login_at,
+            Some(world.now()),
+            "the login is recorded"
+        );
         assert_eq!(
             world.openid_exchanges(),
             vec![(
@@ -683,14 +887,11 @@ mod tests {
         let failed = world
             .services()
             .openid
-            .complete(
-                OpenIdCallback {
-                    state: Some(&own_state),
-                    error: Some("access_denied\"><script>"),
-                    ..OpenIdCallback::default()
-                },
-                AccessGrant::new(Duration::hours(1)),
-            )
+            .complete(OpenIdCallback {
+                state: Some(&own_state),
+                error: Some("access_denied\"><script>"),
+                ..OpenIdCallback::default()
+            })
             .await
             .unwrap_err();
         assert!(
@@ -746,7 +947,11 @@ mod tests {
         world.openid_answers(Ok(identity(&[("preferred_username", "ann")])));
         let logged_in = complete(&world, &begin(&world, None).await).await.unwrap();
         assert_eq!(logged_in.user.id, ann.id);
-        world.openid_answers(Ok(identity(&[("email", "ann@example.com")])));
+        // Another subject (the first one is linked to ann by now) without the claim.
+        world.openid_answers(Ok(OpenIdIdentity {
+            subject: "subject-2".into(),
+            ..identity(&[("email", "ann@example.com")])
+        }));
         let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
         assert!(
             matches!(failed.error, DomainError::NoMatchingUser),
@@ -834,15 +1039,12 @@ mod tests {
         let failed = world
             .services()
             .openid
-            .complete(
-                OpenIdCallback {
-                    state: Some(&own_state),
-                    code: Some("code-1"),
-                    iss: Some("https://other.test"),
-                    ..OpenIdCallback::default()
-                },
-                AccessGrant::new(Duration::hours(1)),
-            )
+            .complete(OpenIdCallback {
+                state: Some(&own_state),
+                code: Some("code-1"),
+                iss: Some("https://other.test"),
+                ..OpenIdCallback::default()
+            })
             .await
             .unwrap_err();
         assert!(matches!(
@@ -854,15 +1056,12 @@ mod tests {
         let logged_in = world
             .services()
             .openid
-            .complete(
-                OpenIdCallback {
-                    state: Some(&own_state),
-                    code: Some("code-1"),
-                    iss: Some("https://idp.test"),
-                    ..OpenIdCallback::default()
-                },
-                AccessGrant::new(Duration::hours(1)),
-            )
+            .complete(OpenIdCallback {
+                state: Some(&own_state),
+                code: Some("code-1"),
+                iss: Some("https://idp.test"),
+                ..OpenIdCallback::default()
+            })
             .await;
         assert!(logged_in.is_ok());
     }
@@ -875,5 +1074,189 @@ mod tests {
         world.openid_answers(Ok(ann_verified()));
         let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
         assert!(matches!(failed.error, DomainError::AccountDisabled));
+    }
+
+    #[tokio::test]
+    async fn the_payload_carries_an_access_token_only_when_asked_and_each_jti_once() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        let first = claims(
+            &complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .payload,
+        );
+        let second = claims(
+            &complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .payload,
+        );
+        assert_ne!(first["jti"], second["jti"]);
+        world.change_settings(|settings| settings.openid.payload.token_ttl = Some(Duration::hours(1)));
+        let with_token = claims(
+            &complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .payload,
+        );
+        let token = with_token["token"].as_str().unwrap();
+        let record = world.token(&world.digest(token));
+        assert_eq!(record.kind, TokenKind::Access);
+        assert_eq!(record.expires_at, world.now() + Duration::hours(1));
+    }
+
+    #[tokio::test]
+    async fn each_consumer_gets_a_payload_for_itself() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        let openid = world.services().openid;
+        let other = openid
+            .consumer(Some(World::CONSUMERS[1]), Some("their-state"))
+            .unwrap();
+        let url = openid.begin(&other, None, &client()).await.unwrap();
+        let own_state = url.split("state=").nth(1).unwrap();
+        let logged_in = complete(&world, own_state).await.unwrap();
+        assert_eq!(logged_in.consumer.url, World::CONSUMERS[1]);
+        assert_eq!(claims(&logged_in.payload)["aud"], World::CONSUMERS[1]);
+    }
+
+    /// Mallory changes her address at the provider to Ann's: once Ann's
+    /// subject is linked to Ann, the address names no one any more.
+    #[tokio::test]
+    async fn after_the_first_login_the_subject_not_the_claim_names_the_user() {
+        let world = World::with_openid(vec![policy("idp")]);
+        let ann = world.add_user("ann");
+        let mallory = world.add_user("mallory");
+        let at = |subject: &str, email: &str| OpenIdIdentity {
+            subject: subject.into(),
+            claims: [("email", email), ("email_verified", "true")]
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        };
+        world.openid_answers(Ok(at("ann-sub", "ann@example.com")));
+        assert_eq!(
+            complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .user
+                .id,
+            ann.id
+        );
+        world.openid_answers(Ok(at("mallory-sub", "mallory@example.com")));
+        assert_eq!(
+            complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .user
+                .id,
+            mallory.id
+        );
+        // Her address changed at the provider: her subject still names her.
+        world.openid_answers(Ok(at("mallory-sub", "ann@example.com")));
+        assert_eq!(
+            complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .user
+                .id,
+            mallory.id
+        );
+        // A new subject claiming Ann's address: Ann is linked to another one.
+        world.openid_answers(Ok(at("stranger-sub", "ann@example.com")));
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(
+            matches!(failed.error, DomainError::NoMatchingUser),
+            "{:?}",
+            failed.error
+        );
+        // Ann changed her address at the provider: still Ann.
+        world.openid_answers(Ok(at("ann-sub", "ann.new@example.com")));
+        assert_eq!(
+            complete(&world, &begin(&world, None).await)
+                .await
+                .unwrap()
+                .user
+                .id,
+            ann.id
+        );
+        let links = world
+            .services()
+            .users
+            .accounts()
+            .identities(ann.id)
+            .await
+            .unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(
+            (links[0].issuer.as_str(), links[0].subject.as_str()),
+            ("https://idp.test", "ann-sub")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_sends_iss_must_send_it() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        world.providers_send_iss();
+        let failed = complete(&world, &begin(&world, None).await).await.unwrap_err();
+        assert!(matches!(
+            failed.error,
+            DomainError::OpenIdRefused(OpenIdError::InvalidIdToken(_))
+        ));
+        assert!(world.openid_exchanges().is_empty(), "the code is never exchanged");
+        let own_state = begin(&world, None).await;
+        let logged_in = world
+            .services()
+            .openid
+            .complete(OpenIdCallback {
+                state: Some(&own_state),
+                code: Some("code-1"),
+                iss: Some("https://idp.test"),
+                ..OpenIdCallback::default()
+            })
+            .await;
+        assert!(logged_in.is_ok());
+    }
+
+    #[tokio::test]
+    async fn starts_are_counted_per_address_and_a_completed_login_gives_its_start_back() {
+        let world = World::with_openid(vec![policy("idp")]);
+        world.change_settings(|settings| settings.attempts.openid_starts.limit = 2);
+        world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        let start = || async {
+            world
+                .services()
+                .openid
+                .begin(&consumer(&world, "s"), None, &client())
+                .await
+        };
+        // Completed: given back, so two more starts fit the limit of two.
+        let first = begin(&world, None).await;
+        complete(&world, &first).await.unwrap();
+        assert!(start().await.is_ok());
+        assert!(start().await.is_ok());
+        // Two abandoned starts used the window up.
+        let refused = start().await;
+        assert!(
+            matches!(refused, Err(DomainError::TooManyAttempts { .. })),
+            "{refused:?}"
+        );
+        // Another address is not affected.
+        let elsewhere = world
+            .services()
+            .openid
+            .begin(
+                &consumer(&world, "s"),
+                None,
+                &ClientAddress::new("198.51.100.1".parse().unwrap()),
+            )
+            .await;
+        assert!(elsewhere.is_ok());
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::model::Invalidation;
 use crate::ports::{
     AccountStates, AuditLog, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer, OpenIdProvider,
-    PasswordHasher, RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint,
-    TotpGenerator, UserDirectory,
+    PasswordHasher, PayloadSigner, RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog,
+    TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
@@ -54,6 +54,8 @@ pub struct Ports {
     pub bankid: Option<Arc<dyn BankIdProvider>>,
     /// OpenID Connect providers by id (none when OpenID login is off).
     pub openid: BTreeMap<String, Arc<dyn OpenIdProvider>>,
+    /// The signer of each OpenID consumer's payloads, by consumer URL.
+    pub payload_signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
     /// Tells every node what its cache of validated tokens must forget.
     pub invalidations: Arc<dyn Invalidations>,
     /// The trail of security events: always Limen's database.
@@ -272,6 +274,8 @@ impl Services {
         let openid = Arc::new(OpenIdLogin::new(
             OpenIdPorts {
                 providers: ports.openid,
+                signers: ports.payload_signers,
+                attempts: attempts.clone(),
                 users: users.clone(),
                 accounts: accounts.clone(),
                 sessions: sessions.clone(),

@@ -10,12 +10,10 @@ pub(crate) mod login;
 pub(crate) mod openid;
 pub(crate) mod progress;
 pub(crate) mod reset;
-mod user_fields;
 
 use actix_web::web;
 
 pub use error::LimeError;
-pub use user_fields::{UserField, UserFields};
 
 /// Registers the dialect's routes; other methods on them answer 405 in its shape.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use limen_domain::DomainError;
 use limen_domain::model::OpenIdError;
-use limen_domain::services::{AccessGrant, OpenIdCallback, OpenIdConsumer};
+use limen_domain::services::{OpenIdCallback, OpenIdConsumer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -39,23 +39,6 @@ pub(crate) struct CallbackQuery {
     error_description: Option<String>,
     /// The provider's issuer (RFC 9207).
     iss: Option<String>,
-}
-
-/// What the consumer gets, signed: the claims of the payload JWS.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = LimeOpenIdPayload)]
-pub(crate) struct Payload {
-    /// The user, with the keys `POST /login/` answers.
-    #[schema(value_type = Object)]
-    user: serde_json::Map<String, serde_json::Value>,
-    /// A Limen access token for the user.
-    token: String,
-    /// The consumer's `state` from `GET /login/openid/`.
-    state: String,
-    /// When the payload was made, in seconds since the epoch.
-    iat: i64,
-    /// When the consumer must stop accepting it.
-    exp: i64,
 }
 
 /// The public key of EdDSA-signed payloads, as a JSON Web Key Set.
@@ -103,7 +86,10 @@ pub async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
             return LimeError::bad_request("redirect is not an allowed consumer URL.").error_response();
         }
     };
-    match openid.begin(&consumer, query.provider.as_deref()).await {
+    match openid
+        .begin(&consumer, query.provider.as_deref(), &state.client(&req))
+        .await
+    {
         Ok(url) => redirect(&url),
         Err(err) => redirect(&back_with_error(&consumer, &err)),
     }
@@ -136,38 +122,16 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     if let (Some(error), Some(description)) = (&query.error, &query.error_description) {
         tracing::info!(%error, description = %description.chars().take(200).collect::<String>(), "the OpenID provider answered with an error");
     }
-    let lime = &state.settings.lime;
     let callback = OpenIdCallback {
         state: query.state.as_deref(),
         code: query.code.as_deref(),
         error: query.error.as_deref(),
         iss: query.iss.as_deref(),
     };
-    let logged_in = match openid.complete(callback, AccessGrant::new(lime.token_ttl)).await {
-        Ok(logged_in) => logged_in,
-        Err(failed) => return redirect(&back_with_error(&failed.consumer, &failed.error)),
-    };
-    let token = logged_in.granted;
-    let Some(signer) = &state.payload_signer else {
-        let err = DomainError::Internal("OpenID login is on but no payload key is configured".into());
-        return redirect(&back_with_error(&logged_in.consumer, &err));
-    };
-    let now = chrono::Utc::now().timestamp();
-    let payload = Payload {
-        user: lime.user_fields.render(&logged_in.user),
-        token: token.plaintext,
-        state: logged_in.consumer.state.clone().unwrap_or_default(),
-        iat: now,
-        exp: now + lime.openid_payload_ttl.num_seconds(),
-    };
-    let Ok(json) = serde_json::to_vec(&payload) else {
-        let err = DomainError::Internal("the OpenID payload does not serialise".into());
-        return redirect(&back_with_error(&logged_in.consumer, &err));
-    };
-    redirect(&with_query(
-        &logged_in.consumer.url,
-        &[("payload", &signer.sign(&json))],
-    ))
+    match openid.complete(callback).await {
+        Ok(done) => redirect(&with_query(&done.consumer.url, &[("payload", &done.payload)])),
+        Err(failed) => redirect(&back_with_error(&failed.consumer, &failed.error)),
+    }
 }
 
 /// The public key consumers verify EdDSA-signed payloads with.
@@ -182,17 +146,19 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     ),
 )]
 pub async fn payload_key(state: web::Data<AppState>) -> HttpResponse {
-    let jwk = state
-        .payload_signer
-        .as_ref()
-        .and_then(|signer| signer.public_jwk())
-        .and_then(|jwk| serde_json::from_str::<serde_json::Value>(&jwk).ok());
-    match jwk {
-        Some(jwk) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-            .json(PayloadKeys { keys: vec![jwk] }),
-        None => LimeError::not_found("Payloads are not signed with a public key here.").error_response(),
+    let keys: Vec<serde_json::Value> = state
+        .services
+        .openid
+        .payload_keys()
+        .iter()
+        .filter_map(|jwk| serde_json::from_str(jwk).ok())
+        .collect();
+    if keys.is_empty() {
+        return LimeError::not_found("Payloads are not signed with a public key here.").error_response();
     }
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(PayloadKeys { keys })
 }
 
 /// A redirect that keeps the code or token in its URL out of caches and
@@ -235,6 +201,7 @@ fn error_code(err: &DomainError) -> &'static str {
         DomainError::EmailNotVerified => "email_not_verified",
         DomainError::AccountDisabled => "account_disabled",
         DomainError::AccountLocked { .. } => "account_locked",
+        DomainError::TooManyAttempts { .. } => "too_many_requests",
         DomainError::SecondFactorRequired => "second_factor_required",
         other => {
             tracing::error!(error = %other, "OpenID login failed");

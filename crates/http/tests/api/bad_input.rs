@@ -371,6 +371,7 @@ async fn no_bad_input_gets_past_a_4xx_or_changes_a_row() {
                 second_factor: false,
             }],
             consumer_urls: vec![CONSUMER.into()],
+            payload: limen_domain::services::PayloadSettings::default(),
         },
         ..limen_domain::services::Settings::default()
     };

@@ -37,7 +37,7 @@ struct Extras {
     read_only: bool,
     bankid: Option<Arc<dyn limen_domain::ports::BankIdProvider>>,
     openid: std::collections::BTreeMap<String, Arc<dyn limen_domain::ports::OpenIdProvider>>,
-    payload_signer: Option<Arc<dyn limen_domain::ports::PayloadSigner>>,
+    payload_signers: std::collections::BTreeMap<String, Arc<dyn limen_domain::ports::PayloadSigner>>,
     directory: Option<Arc<dyn UserDirectory>>,
 }
 
@@ -207,19 +207,25 @@ impl TestApp {
     }
 
     /// An app with these OpenID providers (their policies in `domain.openid`)
-    /// and payload signer.
+    /// and one payload signer for every consumer.
     pub async fn with_openid(
         settings: HttpSettings,
         domain: Settings,
         providers: std::collections::BTreeMap<String, Arc<dyn limen_domain::ports::OpenIdProvider>>,
         payload_signer: Arc<dyn limen_domain::ports::PayloadSigner>,
     ) -> Self {
+        let payload_signers = domain
+            .openid
+            .consumer_urls
+            .iter()
+            .map(|url| (url.clone(), payload_signer.clone()))
+            .collect();
         Self::assemble(
             settings,
             domain,
             Extras {
                 openid: providers,
-                payload_signer: Some(payload_signer),
+                payload_signers,
                 ..Extras::default()
             },
         )
@@ -231,7 +237,7 @@ impl TestApp {
             read_only,
             bankid,
             openid,
-            payload_signer,
+            payload_signers,
             directory: custom_directory,
         } = extras;
         let id = uuid::Uuid::new_v4().simple();
@@ -285,6 +291,7 @@ impl TestApp {
             mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
             bankid,
             openid,
+            payload_signers,
             invalidations: Arc::new(limen_store_memory::LocalInvalidations::new()),
             audit: Arc::new(db.audit_log()),
         };
@@ -298,7 +305,6 @@ impl TestApp {
             }),
             settings,
             background: limen_http::Background::new(),
-            payload_signer,
             login_gate: Arc::new(limen_domain::services::HashAdmission::new(8).with_total(66)),
             metrics: Arc::new(limen_http::Metrics::new()),
         };

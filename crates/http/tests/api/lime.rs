@@ -7,9 +7,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::test::TestRequest;
 use limen_bankid::simulator::{Outcome, SimulatorScript};
 use limen_domain::model::NewDirectoryEntry;
+use limen_domain::model::{UserField, UserFields};
 use limen_domain::ports::UserDirectory;
 use limen_domain::services::Settings;
-use limen_http::{HttpSettings, LimeSettings, UserField, UserFields};
+use limen_http::{HttpSettings, LimeSettings};
 use serde_json::{Value, json};
 
 use crate::flow_two_factor::enrol;

@@ -14,7 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 use limen_crypto::{EdDsaSigner, Hs256Signer};
 use limen_domain::ports::{OpenIdProvider, PayloadSigner};
-use limen_domain::services::{IdentityMatch, OpenIdProviderPolicy, OpenIdSettings, Settings};
+use limen_domain::services::{
+    IdentityMatch, OpenIdProviderPolicy, OpenIdSettings, PayloadSettings, Settings,
+};
 use limen_http::HttpSettings;
 use limen_oidc::testing::{Answer as Browser, TestClient, TestProvider, log_in, query_param};
 use limen_oidc::{OidcConfig, OidcProvider};
@@ -60,7 +62,9 @@ fn relying_party(issuer: &str) -> Arc<dyn OpenIdProvider> {
     )
 }
 
-async fn world_with(signer: Arc<dyn PayloadSigner>) -> Option<World> {
+/// A world whose payloads are signed by `signer`, carrying an access token
+/// of an hour when `token`.
+async fn world_with(signer: Arc<dyn PayloadSigner>, token: bool) -> Option<World> {
     let provider = TestProvider::start(
         &[TestClient {
             id: "limen",
@@ -74,6 +78,12 @@ async fn world_with(signer: Arc<dyn PayloadSigner>) -> Option<World> {
         openid: OpenIdSettings {
             providers: vec![policy("idp", &provider.issuer)],
             consumer_urls: vec![CONSUMER.into(), OTHER_CONSUMER.into()],
+            payload: PayloadSettings {
+                issuer: "https://limen.test".into(),
+                ttl: chrono::Duration::minutes(2),
+                user_fields: limen_domain::model::UserFields::default(),
+                token_ttl: token.then(|| chrono::Duration::hours(1)),
+            },
         },
         ..Settings::default()
     };
@@ -84,7 +94,7 @@ async fn world_with(signer: Arc<dyn PayloadSigner>) -> Option<World> {
 }
 
 async fn world() -> Option<World> {
-    world_with(Arc::new(Hs256Signer::new(PAYLOAD_KEY.as_bytes()).unwrap())).await
+    world_with(Arc::new(Hs256Signer::new(PAYLOAD_KEY.as_bytes()).unwrap()), false).await
 }
 
 fn location(answer: &Answer) -> String {
@@ -130,7 +140,7 @@ fn verified_hs256(jws: &str) -> Value {
 }
 
 #[actix_web::test]
-async fn a_login_returns_to_the_consumer_with_a_signed_payload_and_a_working_token() {
+async fn a_login_returns_to_the_consumer_with_a_signed_payload_for_it_alone() {
     let Some(world) = world().await else {
         return;
     };
@@ -146,6 +156,27 @@ async fn a_login_returns_to_the_consumer_with_a_signed_payload_and_a_working_tok
     );
     let exp = payload["exp"].as_i64().unwrap();
     assert_eq!(exp - payload["iat"].as_i64().unwrap(), 120);
+    assert_eq!(payload["iss"], "https://limen.test");
+    assert_eq!(payload["aud"], CONSUMER);
+    assert!(payload["jti"].as_str().is_some_and(|jti| jti.len() >= 32));
+    // No access token travels in the URL unless the operator asks for it.
+    assert_eq!(payload.get("token"), None, "{payload}");
+
+    // The same callback again: the login is spent.
+    let replay = location(&get(&world.app, &callback).await);
+    assert_eq!(replay, format!("{CONSUMER}?error=invalid_state"));
+}
+
+#[actix_web::test]
+async fn with_include_token_the_payload_carries_a_working_access_token() {
+    let signer = Arc::new(Hs256Signer::new(PAYLOAD_KEY.as_bytes()).unwrap());
+    let Some(world) = world_with(signer, true).await else {
+        return;
+    };
+    world.app.add_user("ann").await;
+    let callback = trip(&world, "/login/openid/?state=portal-state-1", "ann").await;
+    let back = location(&get(&world.app, &callback).await);
+    let payload = verified_hs256(&query_param(&back, "payload").unwrap());
     let token = payload["token"].as_str().unwrap();
     let me = world
         .app
@@ -156,10 +187,6 @@ async fn a_login_returns_to_the_consumer_with_a_signed_payload_and_a_working_tok
         )
         .await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.text());
-
-    // The same callback again: the login is spent.
-    let replay = location(&get(&world.app, &callback).await);
-    assert_eq!(replay, format!("{CONSUMER}?error=invalid_state"));
 }
 
 #[actix_web::test]
@@ -241,7 +268,7 @@ async fn a_tampered_or_expired_state_never_logs_in() {
 #[actix_web::test]
 async fn eddsa_payloads_name_the_key_limen_publishes() {
     let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
-    let Some(world) = world_with(Arc::new(EdDsaSigner::from_pem(pem).unwrap())).await else {
+    let Some(world) = world_with(Arc::new(EdDsaSigner::from_pem(pem).unwrap()), false).await else {
         return;
     };
     world.app.add_user("ann").await;
@@ -275,4 +302,31 @@ async fn without_providers_the_endpoints_are_not_there() {
 
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("x", text)]).unwrap()[2..].to_owned()
+}
+
+/// The provider's discovery says its callbacks carry `iss` (RFC 9207), as
+/// panva's oidc-provider's does: a callback without one is refused (a mix-up
+/// attack would strip it), and the code is never exchanged.
+#[actix_web::test]
+async fn a_callback_without_the_iss_its_provider_promises_is_refused() {
+    let Some(world) = world().await else {
+        return;
+    };
+    world.app.add_user("ann").await;
+    let callback = trip(&world, "/login/openid/?state=portal-state-1", "ann").await;
+    let (path, query) = callback.split_once('?').unwrap();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.starts_with("iss="))
+        .collect();
+    assert!(
+        kept.len() < query.split('&').count(),
+        "the provider sent iss: {callback}"
+    );
+    let stripped = format!("{path}?{}", kept.join("&"));
+    let back = location(&get(&world.app, &stripped).await);
+    assert_eq!(
+        back,
+        format!("{CONSUMER}?error=invalid_id_token&state=portal-state-1")
+    );
 }

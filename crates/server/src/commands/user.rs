@@ -34,6 +34,7 @@ fn subject(command: &UserCommand) -> Option<&str> {
         | UserCommand::Disable { username }
         | UserCommand::Enable { username }
         | UserCommand::Unlock { username }
+        | UserCommand::Unlink { username, .. }
         | UserCommand::ResetTwoFactor { username }
         | UserCommand::SetRole { username, .. } => Some(username),
         UserCommand::List { .. } | UserCommand::Import(_) => None,
@@ -82,6 +83,18 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
             let tokens = core.services.api_tokens.list(&username).await?;
             shown["active_access_tokens"] =
                 tokens.iter().filter(|token| token.is_live_at(now)).count().into();
+            let identities = accounts.identities(&summary.user).await?;
+            shown["linked_identities"] = identities
+                .iter()
+                .map(|link| {
+                    serde_json::json!({
+                        "issuer": link.issuer,
+                        "subject": link.subject,
+                        "linked_at": link.linked_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
             if json {
                 println!("{shown}");
             } else if let Some(fields) = shown.as_object() {
@@ -89,6 +102,22 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                     let value = match value {
                         serde_json::Value::String(text) => text.clone(),
                         serde_json::Value::Null => "-".into(),
+                        // Each linked identity on a line of its own.
+                        serde_json::Value::Array(items) if items.is_empty() => "-".into(),
+                        serde_json::Value::Array(items) => items
+                            .iter()
+                            .map(
+                                |item| match (&item["issuer"], &item["subject"], &item["linked_at"]) {
+                                    (
+                                        serde_json::Value::String(issuer),
+                                        serde_json::Value::String(subject),
+                                        serde_json::Value::String(at),
+                                    ) => format!("{issuer} {subject} (since {at})"),
+                                    _ => item.to_string(),
+                                },
+                            )
+                            .collect::<Vec<_>>()
+                            .join(&format!("\n{:<22}", "")),
                         other => other.to_string(),
                     };
                     println!("{key:<22}{value}");
@@ -148,6 +177,10 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
         UserCommand::Unlock { username } => {
             accounts.unlock(&username).await?;
             println!("unlocked {username}");
+        }
+        UserCommand::Unlink { username, issuer } => {
+            accounts.unlink(&username, &issuer).await?;
+            println!("unlinked the identity of {username} at {issuer}");
         }
         UserCommand::ResetTwoFactor { username } => {
             let user = accounts.find(&username).await?;

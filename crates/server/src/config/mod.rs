@@ -148,7 +148,10 @@ pub struct RateLimitSection {
     /// BankID identifications one client address may start per window and
     /// not complete; 0 disables the throttle.
     pub bankid_starts_per_address: u32,
-    /// The window of both, in seconds.
+    /// OpenID logins one client address may start per window and not
+    /// complete (each stores a record for ten minutes); 0 disables the throttle.
+    pub openid_starts_per_address: u32,
+    /// The window of all three, in seconds.
     pub login_window_secs: i64,
     /// Most addresses the memory backend keeps before dropping the oldest.
     pub memory_max_keys: usize,
@@ -160,6 +163,7 @@ impl Default for RateLimitSection {
             backend: RateLimitBackend::Memory,
             login_failures_per_address: 100,
             bankid_starts_per_address: 50,
+            openid_starts_per_address: 50,
             login_window_secs: 15 * 60,
             memory_max_keys: 100_000,
         }
@@ -995,10 +999,10 @@ impl Config {
             if key.is_empty() {
                 return invalid("dialects.lime.user_fields: a key must not be empty".into());
             }
-            if limen_http::UserField::parse(field).is_none() {
+            if limen_domain::model::UserField::parse(field).is_none() {
                 return invalid(format!(
                     "dialects.lime.user_fields.{key}: {field:?} is not a user field; use one of {}",
-                    limen_http::UserField::NAMES.join(", ")
+                    limen_domain::model::UserField::NAMES.join(", ")
                 ));
             }
         }

@@ -21,12 +21,15 @@ pub enum PayloadSigning {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OidcSection {
-    /// The URLs the browser may be sent back to after a login; the first is
-    /// the default. Compared exactly with a consumer's `?redirect=`.
+    /// The URLs the browser may be sent back to after a login, whose
+    /// payloads are signed as `payload_signing` says; the first is the
+    /// default. Compared exactly with a consumer's `?redirect=`.
     pub consumer_urls: Vec<String>,
+    /// Consumers with keys of their own; `[[oidc.consumers]]`.
+    pub consumers: Vec<OidcConsumerSection>,
     /// `hs256` or `eddsa`.
     pub payload_signing: PayloadSigning,
-    /// The HS256 secret, at least 32 bytes.
+    /// The HS256 secret shared by the `consumer_urls`, at least 32 bytes.
     pub payload_key: Option<String>,
     /// A file holding `payload_key`.
     pub payload_key_file: Option<PathBuf>,
@@ -34,6 +37,10 @@ pub struct OidcSection {
     pub payload_ed25519_key_file: Option<PathBuf>,
     /// How long a consumer may accept a payload, in seconds.
     pub payload_ttl_secs: i64,
+    /// Put a Limen access token into the payload (`token`). Off by default:
+    /// the payload travels in a URL, into browser history and access logs,
+    /// where a token would work as a Bearer token until it expires.
+    pub include_token: bool,
     /// Seconds one request to a provider may take.
     pub timeout_secs: u64,
     /// PEM of extra CA certificates to trust for providers (a company CA).
@@ -46,16 +53,35 @@ impl Default for OidcSection {
     fn default() -> Self {
         Self {
             consumer_urls: Vec::new(),
+            consumers: Vec::new(),
             payload_signing: PayloadSigning::Hs256,
             payload_key: None,
             payload_key_file: None,
             payload_ed25519_key_file: None,
             payload_ttl_secs: 120,
+            include_token: false,
             timeout_secs: 10,
             ca_file: None,
             providers: Vec::new(),
         }
     }
+}
+
+/// `[[oidc.consumers]]`: a consumer whose payloads are signed with a key of
+/// its own, so that a payload made for one consumer does not verify at
+/// another, and no consumer can make payloads for the others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConsumerSection {
+    /// Where the browser is sent back to, compared exactly.
+    pub url: String,
+    /// Its HS256 secret, at least 32 bytes; without one (and without
+    /// `payload_key_file`), the section's `payload_signing` signs its payloads.
+    #[serde(default)]
+    pub payload_key: Option<String>,
+    /// A file holding `payload_key`.
+    #[serde(default)]
+    pub payload_key_file: Option<PathBuf>,
 }
 
 /// Which user field the identifying claim is compared with.
@@ -140,6 +166,12 @@ impl OidcSection {
         if let Some(path) = &self.payload_key_file {
             self.payload_key = Some(read_secret("oidc.payload_key_file", path)?);
         }
+        for consumer in &mut self.consumers {
+            if let Some(path) = &consumer.payload_key_file {
+                let key = format!("oidc.consumers[{}].payload_key_file", consumer.url);
+                consumer.payload_key = Some(read_secret(&key, path)?);
+            }
+        }
         for provider in &mut self.providers {
             if let Some(path) = &provider.client_secret_file {
                 let key = format!("oidc.providers[{}].client_secret_file", provider.id);
@@ -147,6 +179,26 @@ impl OidcSection {
             }
         }
         Ok(())
+    }
+
+    /// Every consumer URL, the default first: `consumer_urls`, then
+    /// `[[oidc.consumers]]`.
+    pub fn consumer_list(&self) -> Vec<&str> {
+        self.consumer_urls
+            .iter()
+            .map(String::as_str)
+            .chain(self.consumers.iter().map(|consumer| consumer.url.as_str()))
+            .collect()
+    }
+
+    /// Whether some consumer's payloads are signed as `payload_signing` says
+    /// (it has no key of its own).
+    pub fn uses_section_signing(&self) -> bool {
+        !self.consumer_urls.is_empty()
+            || self
+                .consumers
+                .iter()
+                .any(|consumer| consumer.payload_key.is_none())
     }
 
     /// The providers with the default one first.
@@ -170,36 +222,56 @@ impl OidcSection {
             );
         };
         check_url("public_url", public_url)?;
-        if self.consumer_urls.is_empty() {
+        let consumers = self.consumer_list();
+        if consumers.is_empty() {
             return invalid(
-                "oidc.consumer_urls must name at least one consumer with OpenID providers".into(),
+                "oidc.consumer_urls or [[oidc.consumers]] must name at least one consumer with OpenID providers"
+                    .into(),
             );
         }
-        for url in &self.consumer_urls {
+        let mut seen_urls = std::collections::BTreeSet::new();
+        for url in &consumers {
             check_url("oidc.consumer_urls", url)?;
             if url.contains('#') {
                 return invalid(format!("oidc.consumer_urls: {url:?} must not have a fragment"));
             }
-        }
-        match self.payload_signing {
-            PayloadSigning::Hs256 => {
-                let long_enough = self
-                    .payload_key
-                    .as_ref()
-                    .is_some_and(|key| key.len() >= limen_crypto::MIN_HS256_KEY_BYTES);
-                if !long_enough {
-                    return invalid(format!(
-                        "oidc.payload_key (or payload_key_file) of at least {} bytes is required with \
-                         payload_signing = \"hs256\"",
-                        limen_crypto::MIN_HS256_KEY_BYTES
-                    ));
-                }
+            if !seen_urls.insert(*url) {
+                return invalid(format!("oidc: the consumer {url:?} appears twice"));
             }
-            PayloadSigning::Eddsa => {
-                if self.payload_ed25519_key_file.is_none() {
-                    return invalid(
-                        "oidc.payload_ed25519_key_file is required with payload_signing = \"eddsa\"".into(),
-                    );
+        }
+        for consumer in &self.consumers {
+            if let Some(key) = &consumer.payload_key
+                && key.len() < limen_crypto::MIN_HS256_KEY_BYTES
+            {
+                return invalid(format!(
+                    "oidc.consumers[{}].payload_key must have at least {} bytes",
+                    consumer.url,
+                    limen_crypto::MIN_HS256_KEY_BYTES
+                ));
+            }
+        }
+        if self.uses_section_signing() {
+            match self.payload_signing {
+                PayloadSigning::Hs256 => {
+                    let long_enough = self
+                        .payload_key
+                        .as_ref()
+                        .is_some_and(|key| key.len() >= limen_crypto::MIN_HS256_KEY_BYTES);
+                    if !long_enough {
+                        return invalid(format!(
+                            "oidc.payload_key (or payload_key_file) of at least {} bytes is required with \
+                             payload_signing = \"hs256\" for the consumers without a key of their own",
+                            limen_crypto::MIN_HS256_KEY_BYTES
+                        ));
+                    }
+                }
+                PayloadSigning::Eddsa => {
+                    if self.payload_ed25519_key_file.is_none() {
+                        return invalid(
+                            "oidc.payload_ed25519_key_file is required with payload_signing = \"eddsa\""
+                                .into(),
+                        );
+                    }
                 }
             }
         }
@@ -346,9 +418,31 @@ mod tests {
             provider.default = true;
         }
         assert!(refusal(&two_defaults, Some("https://l.example")).contains("default"));
-        let mut fragment = good;
+        let mut fragment = good.clone();
         fragment.consumer_urls = vec!["https://portal.example/#/back".into()];
         assert!(refusal(&fragment, Some("https://l.example")).contains("fragment"));
+        let own = |url: &str, key: Option<&str>| OidcConsumerSection {
+            url: url.into(),
+            payload_key: key.map(str::to_owned),
+            payload_key_file: None,
+        };
+        let mut twice = good.clone();
+        twice.consumers = vec![own("https://portal.example/back", Some(&"k".repeat(32)))];
+        assert!(refusal(&twice, Some("https://l.example")).contains("twice"));
+        let mut weak = good.clone();
+        weak.consumers = vec![own("https://wiki.example/cb", Some("short"))];
+        assert!(
+            refusal(&weak, Some("https://l.example"))
+                .contains("oidc.consumers[https://wiki.example/cb].payload_key")
+        );
+        // Consumers with keys of their own need no shared key.
+        let mut own_keys = good;
+        own_keys.consumer_urls.clear();
+        own_keys.payload_key = None;
+        own_keys.consumers = vec![own("https://wiki.example/cb", Some(&"k".repeat(32)))];
+        own_keys.validate(Some("https://l.example")).unwrap();
+        own_keys.consumers.push(own("https://crm.example/cb", None));
+        assert!(refusal(&own_keys, Some("https://l.example")).contains("without a key of their own"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use limen_bankid::{BankIdClient, BankIdClientConfig, ClientIdentity, PRODUCTION_
 use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
-use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams};
+use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams, UserField, UserFields};
 use limen_domain::ports::{BankIdProvider, Mailer, PasswordHasher, RateLimiter, SessionTokens, SystemClock};
 use limen_domain::services::{
     ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, HashAdmission, PasswordResetSettings,
@@ -19,7 +19,7 @@ use limen_domain::services::{
 };
 use limen_http::{
     AppState, Background, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
-    Metrics, ReadinessCheck, UserField, UserFields,
+    Metrics, ReadinessCheck,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_sql::{Database, DatabaseConfig};
@@ -157,13 +157,13 @@ fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, CliError> {
 }
 
 /// The domain's settings from the configuration.
-fn settings(config: &Config) -> Settings {
+fn settings(config: &Config) -> Result<Settings, CliError> {
     let two_factor = &config.two_factor;
     let gradido = &config.dialects.gradido;
     let lockout = &config.lockout;
     let rate_limit = &config.rate_limit;
     let pending_ttl = Duration::seconds(two_factor.pending_ttl_secs);
-    Settings {
+    Ok(Settings {
         attempts: AttemptRules {
             account_lockout: RateRule {
                 limit: lockout.max_failures,
@@ -182,6 +182,11 @@ fn settings(config: &Config) -> Settings {
             },
             bankid_starts: RateRule {
                 limit: rate_limit.bankid_starts_per_address,
+                window: Duration::seconds(rate_limit.login_window_secs),
+                block_for: Duration::seconds(rate_limit.login_window_secs),
+            },
+            openid_starts: RateRule {
+                limit: rate_limit.openid_starts_per_address,
                 window: Duration::seconds(rate_limit.login_window_secs),
                 block_for: Duration::seconds(rate_limit.login_window_secs),
             },
@@ -235,10 +240,10 @@ fn settings(config: &Config) -> Settings {
                 },
             }
         },
-        openid: openid::settings(config),
+        openid: openid::settings(config, lime_user_fields(config)?),
         // Chosen with the invalidation channel (`nodes::shared`).
         validation_cache: None,
-    }
+    })
 }
 
 /// The file's bytes, or an error naming the configuration key.
@@ -444,10 +449,11 @@ impl Core {
             mailer: mailer(config)?,
             bankid,
             openid: openid::providers(config)?,
+            payload_signers: openid::payload_signers(config)?,
             invalidations: shared.invalidations,
             audit: Arc::new(database.audit_log()),
         };
-        let mut settings = settings(config);
+        let mut settings = settings(config)?;
         settings.validation_cache = shared.cache;
         Ok(Self {
             database,
@@ -507,11 +513,9 @@ impl Core {
                     token_ttl: Duration::seconds(config.dialects.lime.token_ttl_secs),
                     user_fields: lime_user_fields(config)?,
                     bankid_demo: config.bankid.mode == BankIdMode::Simulator,
-                    openid_payload_ttl: Duration::seconds(config.oidc.payload_ttl_secs),
                 },
             },
             background,
-            payload_signer: openid::payload_signer(config)?,
             login_gate: Arc::new(
                 HashAdmission::new(config.password.max_queue_per_address)
                     .with_total(hash_workers(&config.password) + config.password.max_queue),

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use limen_crypto::{EdDsaSigner, Hs256Signer};
 use limen_domain::ports::{OpenIdProvider, PayloadSigner};
-use limen_domain::services::{IdentityMatch, OpenIdProviderPolicy, OpenIdSettings};
+
+use limen_domain::model::UserFields;
+use limen_domain::services::{IdentityMatch, OpenIdProviderPolicy, OpenIdSettings, PayloadSettings};
 use limen_oidc::{OidcConfig, OidcProvider};
 
 use super::read_file;
@@ -44,12 +46,12 @@ pub fn providers(config: &Config) -> Result<BTreeMap<String, Arc<dyn OpenIdProvi
     Ok(providers)
 }
 
-/// The domain's view: each provider's policy (the default first) and the
-/// allowed consumers.
-pub fn settings(config: &Config) -> OpenIdSettings {
+/// The domain's view: each provider's policy (the default first), the
+/// allowed consumers (the default first), and what their payloads hold.
+pub fn settings(config: &Config, user_fields: UserFields) -> OpenIdSettings {
+    let section = &config.oidc;
     OpenIdSettings {
-        providers: config
-            .oidc
+        providers: section
             .providers_default_first()
             .into_iter()
             .map(|provider| OpenIdProviderPolicy {
@@ -65,17 +67,53 @@ pub fn settings(config: &Config) -> OpenIdSettings {
                 second_factor: provider.second_factor,
             })
             .collect(),
-        consumer_urls: config.oidc.consumer_urls.clone(),
+        consumer_urls: section.consumer_list().into_iter().map(str::to_owned).collect(),
+        payload: PayloadSettings {
+            issuer: config.public_base_url(),
+            ttl: chrono::Duration::seconds(section.payload_ttl_secs),
+            user_fields,
+            token_ttl: section
+                .include_token
+                .then(|| chrono::Duration::seconds(config.dialects.lime.token_ttl_secs)),
+        },
     }
 }
 
-/// The payload signer, when OpenID login is on.
-pub fn payload_signer(config: &Config) -> Result<Option<Arc<dyn PayloadSigner>>, CliError> {
+/// Each consumer's payload signer, by consumer URL: its own HS256 key, or
+/// the section's signer (HS256 with the shared key, or EdDSA), built once.
+pub fn payload_signers(config: &Config) -> Result<BTreeMap<String, Arc<dyn PayloadSigner>>, CliError> {
     let section = &config.oidc;
+    let mut signers: BTreeMap<String, Arc<dyn PayloadSigner>> = BTreeMap::new();
     if section.providers.is_empty() {
-        return Ok(None);
+        return Ok(signers);
     }
-    let signer: Arc<dyn PayloadSigner> = match section.payload_signing {
+    let shared = match section.uses_section_signing() {
+        true => Some(section_signer(config)?),
+        false => None,
+    };
+    for url in &section.consumer_urls {
+        if let Some(shared) = &shared {
+            signers.insert(url.clone(), shared.clone());
+        }
+    }
+    for consumer in &section.consumers {
+        let signer: Arc<dyn PayloadSigner> = match &consumer.payload_key {
+            Some(key) => Arc::new(Hs256Signer::new(key.as_bytes()).map_err(|err| {
+                CliError::Usage(format!("oidc.consumers[{}].payload_key: {err}", consumer.url))
+            })?),
+            None => shared.clone().ok_or_else(|| {
+                CliError::Usage("oidc: a consumer without a key needs payload_signing".into())
+            })?,
+        };
+        signers.insert(consumer.url.clone(), signer);
+    }
+    Ok(signers)
+}
+
+/// The signer `payload_signing` names.
+fn section_signer(config: &Config) -> Result<Arc<dyn PayloadSigner>, CliError> {
+    let section = &config.oidc;
+    Ok(match section.payload_signing {
         PayloadSigning::Hs256 => {
             let key = section
                 .payload_key
@@ -98,6 +136,5 @@ pub fn payload_signer(config: &Config) -> Result<Option<Arc<dyn PayloadSigner>>,
                     .map_err(|err| CliError::Usage(format!("oidc.payload_ed25519_key_file: {err}")))?,
             )
         }
-    };
-    Ok(Some(signer))
+    })
 }

@@ -18,6 +18,9 @@ const CONSUMER: &str = "https://portal.example/back";
 const SECRET: &str = "limen-client-secret";
 const SECRETS_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 const PAYLOAD_KEY: &str = "a-shared-payload-key-of-32-bytes-or-more";
+/// A second consumer, with a key of its own.
+const WIKI: &str = "https://wiki.example/oauth/done";
+const WIKI_KEY: &str = "the-wiki-s-own-payload-key-32-bytes-long";
 /// RFC 8037's Ed25519 test key.
 const ED25519_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
 
@@ -41,15 +44,22 @@ fn python_has_pyjwt() -> bool {
     present
 }
 
-/// The payload's claims as `scripts/oidc-provider/verify-payload.mjs` (jose) reads them.
-fn verified_by_javascript(payload: &str, env: (&str, &str)) -> Value {
-    let output = Command::new("node")
+/// Runs `scripts/oidc-provider/verify-payload.mjs` (jose) as the consumer
+/// `consumer` of the Limen at `limen`.
+fn javascript_check(payload: &str, limen: &str, consumer: &str, env: (&str, &str)) -> std::process::Output {
+    Command::new("node")
         .arg("verify-payload.mjs")
-        .arg(payload)
+        .args([limen, consumer, payload])
         .env(env.0, env.1)
         .current_dir(scripts().join("oidc-provider"))
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// The payload's claims as `scripts/oidc-provider/verify-payload.mjs` (jose)
+/// reads them for `consumer` of the Limen at `limen`.
+fn verified_by_javascript(payload: &str, limen: &str, consumer: &str, env: (&str, &str)) -> Value {
+    let output = javascript_check(payload, limen, consumer, env);
     assert!(
         output.status.success(),
         "jose refused the payload: {}",
@@ -58,10 +68,12 @@ fn verified_by_javascript(payload: &str, env: (&str, &str)) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// The payload's claims as `scripts/verify_payload.py` (PyJWT) reads them.
-fn verified_by_python(payload: &str, args: &[&str]) -> Value {
+/// The payload's claims as `scripts/verify_payload.py` (PyJWT) reads them
+/// for `consumer` of the Limen at `limen`.
+fn verified_by_python(payload: &str, limen: &str, consumer: &str, args: &[&str]) -> Value {
     let output = crate::helpers::python()
         .arg(scripts().join("verify_payload.py"))
+        .args(["--issuer", limen, "--audience", consumer])
         .args(args)
         .arg(payload)
         .output()
@@ -72,6 +84,15 @@ fn verified_by_python(payload: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// One `[[oidc.providers]]` table.
@@ -145,6 +166,7 @@ async fn a_callback_landing_on_another_node_logs_in_once_and_the_payload_verifie
         &config,
         format!(
             "public_url = \"{public_url}\"\n[oidc]\nconsumer_urls = [\"{CONSUMER}\"]\n\
+             include_token = true\n\
              payload_signing = \"eddsa\"\npayload_ed25519_key_file = \"{}\"\n{}",
             key_file.display(),
             provider_table("idp", &provider.issuer, "")
@@ -191,15 +213,15 @@ async fn a_callback_landing_on_another_node_logs_in_once_and_the_payload_verifie
     let payload = query_param(payloads[0], "payload").unwrap();
 
     let jwks = format!("{}/oidc/payload-key", second.base);
-    let claims = verified_by_javascript(&payload, ("JWKS_URL", &jwks));
+    let claims = verified_by_javascript(&payload, &public_url, CONSUMER, ("JWKS_URL", &jwks));
     assert_eq!(claims["state"], "portal-7");
     assert_eq!(claims["user"]["email"], "ann@example.com");
     if python_has_pyjwt() {
         let jwks = format!("{}/oidc/payload-key", first.base);
-        let claims = verified_by_python(&payload, &["--jwks-url", &jwks]);
+        let claims = verified_by_python(&payload, &public_url, CONSUMER, &["--jwks-url", &jwks]);
         assert_eq!(
             claims["token"],
-            verified_by_javascript(&payload, ("JWKS_URL", &jwks))["token"]
+            verified_by_javascript(&payload, &public_url, CONSUMER, ("JWKS_URL", &jwks))["token"]
         );
     }
     let me = http
@@ -236,7 +258,8 @@ async fn two_providers_serve_one_limen_and_hs256_payloads_verify_in_javascript_a
         &config,
         format!(
             "public_url = \"{public_url}\"\n[oidc]\nconsumer_urls = [\"{CONSUMER}\"]\n\
-             payload_key_file = \"{}\"\n{}{}",
+             payload_key_file = \"{}\"\n\
+             [[oidc.consumers]]\nurl = \"{WIKI}\"\npayload_key = \"{WIKI_KEY}\"\n{}{}",
             secret_file.display(),
             provider_table("company", &company.issuer, ""),
             provider_table("partner", &partner.issuer, "default = true"),
@@ -259,10 +282,16 @@ async fn two_providers_serve_one_limen_and_hs256_payloads_verify_in_javascript_a
     let callback = log_in(&to_provider, Answer::LogIn("bo-at-partner")).await;
     let back = redirect_of(&http, &callback).await;
     let payload = query_param(&back, "payload").unwrap_or_else(|| panic!("{back}"));
-    let claims = verified_by_javascript(&payload, ("PAYLOAD_KEY", PAYLOAD_KEY));
+    let claims = verified_by_javascript(&payload, &public_url, CONSUMER, ("PAYLOAD_KEY", PAYLOAD_KEY));
     assert_eq!(claims["user"]["email"], "bo@example.com");
+    assert_eq!(claims.get("token"), None, "no token unless include_token");
     if python_has_pyjwt() {
-        let claims = verified_by_python(&payload, &["--secret-file", secret_file.to_str().unwrap()]);
+        let claims = verified_by_python(
+            &payload,
+            &public_url,
+            CONSUMER,
+            &["--secret-file", secret_file.to_str().unwrap()],
+        );
         assert_eq!(claims["state"], "s1");
     }
 
@@ -273,7 +302,7 @@ async fn two_providers_serve_one_limen_and_hs256_payloads_verify_in_javascript_a
     let callback = log_in(&to_provider, Answer::LogIn("ann")).await;
     let back = redirect_of(&http, &callback).await;
     let payload = query_param(&back, "payload").unwrap_or_else(|| panic!("{back}"));
-    let claims = verified_by_javascript(&payload, ("PAYLOAD_KEY", PAYLOAD_KEY));
+    let claims = verified_by_javascript(&payload, &public_url, CONSUMER, ("PAYLOAD_KEY", PAYLOAD_KEY));
     assert_eq!(
         (claims["state"].as_str(), claims["user"]["email"].as_str()),
         (Some("s2"), Some("ann@example.com"))
@@ -284,14 +313,47 @@ async fn two_providers_serve_one_limen_and_hs256_payloads_verify_in_javascript_a
     let (body, signature) = rest.split_once('.').unwrap();
     let forged_body = body.replacen(&body[..4], "eyJ4", 1);
     let forged = format!("{head}.{forged_body}.{signature}");
-    let refused = Command::new("node")
-        .args(["verify-payload.mjs", &forged])
-        .env("PAYLOAD_KEY", PAYLOAD_KEY)
-        .current_dir(scripts().join("oidc-provider"))
-        .output()
-        .unwrap();
+    let refused = javascript_check(&forged, &public_url, CONSUMER, ("PAYLOAD_KEY", PAYLOAD_KEY));
     assert!(!refused.status.success(), "a forged payload passed");
+
+    // The wiki has a key of its own: its payloads name it as their audience
+    // and do not verify with the portal's key, and the portal's payload is
+    // not the wiki's.
+    let wiki_start = format!(
+        "{}/login/openid/?state=w1&provider=company&redirect={}",
+        server.base,
+        urlencode(WIKI)
+    );
+    let to_provider = redirect_of(&http, &wiki_start).await;
+    let callback = log_in(&to_provider, Answer::LogIn("ann")).await;
+    let back = redirect_of(&http, &callback).await;
+    assert!(back.starts_with(&format!("{WIKI}?payload=")), "{back}");
+    let wiki_payload = query_param(&back, "payload").unwrap();
+    let claims = verified_by_javascript(&wiki_payload, &public_url, WIKI, ("PAYLOAD_KEY", WIKI_KEY));
+    assert_eq!(claims["aud"], WIKI);
+    let with_portal_key = javascript_check(&wiki_payload, &public_url, WIKI, ("PAYLOAD_KEY", PAYLOAD_KEY));
+    assert!(
+        !with_portal_key.status.success(),
+        "the portal's key verified the wiki's payload"
+    );
+    let as_the_wiki = javascript_check(&payload, &public_url, WIKI, ("PAYLOAD_KEY", PAYLOAD_KEY));
+    assert!(
+        !as_the_wiki.status.success(),
+        "the portal's payload passed as the wiki's"
+    );
     assert!(server.terminate());
+
+    // The provider's subject is linked to ann; the operator sees and removes it.
+    let shown = scratch.ok_with(&env, &["user", "show", "ann"], "");
+    assert!(
+        shown.contains(&format!("linked_identities     {}", company.issuer)),
+        "{shown}"
+    );
+    let output = scratch.ok_with(&env, &["user", "unlink", "ann", &company.issuer], "");
+    assert!(output.contains("unlinked"), "{output}");
+    let shown = scratch.ok_with(&env, &["user", "show", "ann", "--json"], "");
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["linked_identities"], serde_json::json!([]));
 }
 
 #[test]

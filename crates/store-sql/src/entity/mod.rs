@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit_event;
+pub mod identity_link;
 pub mod invalidation;
 pub mod rate_limit;
 pub mod recovery_code;

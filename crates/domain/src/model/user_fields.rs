@@ -1,9 +1,11 @@
-//! The `user` object of the dialect's answers: which Limen user field fills
-//! each key is configuration, as the add-on lets each customer choose ("any
+//! The `user` object a consumer gets (the `lime` dialect's answers and the
+//! OpenID login's payload): which user field fills each key is
+//! configuration, as the Lime add-on lets each customer choose ("any
 //! limetype can be used").
 
-use limen_domain::model::User;
 use serde_json::{Map, Value};
+
+use crate::model::User;
 
 /// A user field an answer can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
