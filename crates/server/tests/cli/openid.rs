@@ -392,3 +392,74 @@ fn providers_without_a_public_url_or_a_payload_key_stop_the_start() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("payload_key"));
 }
+
+/// Thirty starts at once from one address with a limit of five, on
+/// PostgreSQL with the counts there: five reach the provider, the others go
+/// back to the consumer with `too_many_requests`, and each stored no record.
+#[tokio::test]
+async fn thirty_openid_starts_at_once_from_one_address_store_five_logins() {
+    let Some(database) = Postgres::create().await else {
+        return;
+    };
+    let port = free_port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let redirect = format!("{public_url}/oauth2/authorize/");
+    let Some(provider) = TestProvider::start(&[client(&redirect)], "{}", false) else {
+        database.drop_database().await;
+        return;
+    };
+    let scratch = Scratch::new();
+    let config = scratch.dir.join("limen.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "public_url = \"{public_url}\"\n[oidc]\nconsumer_urls = [\"{CONSUMER}\"]\n\
+             payload_key = \"{PAYLOAD_KEY}\"\n[rate_limit]\nbackend = \"sql\"\n\
+             openid_starts_per_address = 5\n{}",
+            provider_table("idp", &provider.issuer, "")
+        ),
+    )
+    .unwrap();
+    let mut command = scratch.command();
+    command
+        .env("LIMEN_CONFIG", config.to_str().unwrap())
+        .env("LIMEN_DATABASE_URL", &database.url)
+        .env("LIMEN_SECRETS_KEY", SECRETS_KEY)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    let server = Server::start(command);
+    let http = browser();
+    // The provider's metadata is fetched once before the burst.
+    redirect_of(&http, &format!("{}/login/openid/?state=warm-up", server.base)).await;
+    let starts = (0..30).map(|n| {
+        let http = http.clone();
+        let url = format!("{}/login/openid/?state=s{n}", server.base);
+        async move { redirect_of(&http, &url).await }
+    });
+    let landed = join_all(starts).await;
+    let to_provider = landed
+        .iter()
+        .filter(|url| url.starts_with(&provider.issuer))
+        .count();
+    let refused = landed
+        .iter()
+        .filter(|url| url.starts_with(&format!("{CONSUMER}?error=too_many_requests")))
+        .count();
+    assert_eq!((to_provider, refused), (4, 26), "{landed:#?}");
+    assert!(server.terminate());
+    let rows = {
+        let connection = sea_orm::Database::connect(database.url.as_str()).await.unwrap();
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            &connection,
+            sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT COUNT(*) AS n FROM tokens WHERE kind = 'openid_state'",
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    assert_eq!(rows, 5, "the warm-up and four of the burst stored a login");
+    database.drop_database().await;
+}
