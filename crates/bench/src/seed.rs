@@ -277,7 +277,7 @@ async fn connect(url: &str) -> Result<Database, BenchError> {
         .await
         .map_err(BenchError::store(format!(
             "cannot connect to {}",
-            limen_store_sql::redact(url)
+            limen_domain::redact_url(url)
         )))
 }
 

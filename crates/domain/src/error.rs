@@ -2,6 +2,53 @@
 
 use chrono::{DateTime, Utc};
 
+/// Query parameters that carry a secret in the URLs adapters are given
+/// (`?password=` is how PostgreSQL and MySQL URLs may carry one).
+const SECRET_PARAMETERS: [&str; 6] = ["password", "pass", "pwd", "passwd", "sslpassword", "secret"];
+
+/// `url` with every password it carries masked, for messages and `limen
+/// config check`: the userinfo's (`user:***@host`) and a secret query
+/// parameter's (`?password=***`).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    // The last `@` before the query ends the userinfo, whatever the password holds.
+    let location = match before_query.rfind('@') {
+        Some(at) if scheme.is_some() => {
+            let (userinfo, host) = before_query.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***{host}"),
+                None => before_query.to_owned(),
+            }
+        }
+        _ => before_query.to_owned(),
+    };
+    let mut redacted = match scheme {
+        Some(scheme) => format!("{scheme}://{location}"),
+        None => location,
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if SECRET_PARAMETERS.contains(&key.to_ascii_lowercase().as_str()) => {
+                    format!("{key}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
+    }
+    redacted
+}
+
 /// Which unique property a store refused to duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UniqueField {
@@ -175,6 +222,38 @@ impl From<HashError> for DomainError {
         match err {
             HashError::Busy => DomainError::Busy,
             other => DomainError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn every_password_a_url_carries_is_masked() {
+        let cases = [
+            (
+                "postgres://limen:s3cret@db:5432/limen",
+                "postgres://limen:***@db:5432/limen",
+            ),
+            ("mysql://root@localhost/test", "mysql://root@localhost/test"),
+            ("sqlite://limen.db?mode=rwc", "sqlite://limen.db?mode=rwc"),
+            (
+                "postgres://limen@db/limen?password=s3cret&sslmode=require",
+                "postgres://limen@db/limen?password=***&sslmode=require",
+            ),
+            (
+                "mysql://db/limen?user=root&Password=s3cret",
+                "mysql://db/limen?user=root&Password=***",
+            ),
+            ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+            ("postgres://u:p/ss@w@rd@db/x", "postgres://u:***@db/x"),
+            ("ldaps://dc1.example.org", "ldaps://dc1.example.org"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("s3cret"));
         }
     }
 }

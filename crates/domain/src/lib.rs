@@ -9,4 +9,4 @@ pub mod model;
 pub mod ports;
 pub mod services;
 
-pub use error::{DomainError, StoreError};
+pub use error::{DomainError, StoreError, redact_url};

@@ -36,12 +36,25 @@ impl Mailer for FileOutbox {
             uuid::Uuid::new_v4().simple()
         );
         let path = self.dir.join(name);
-        tokio::fs::write(&path, message.formatted())
-            .await
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        let written = write_private(&path, message.formatted()).await;
+        written.map_err(|err| format!("cannot write {}: {err}", path.display()))?;
         tracing::info!(path = %path.display(), "e-mail written to the outbox");
         Ok(())
     }
+}
+
+/// Writes a new file only its owner can read (0600): messages carry reset
+/// tokens and verification links.
+async fn write_private(path: &std::path::Path, contents: Vec<u8>) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .await?;
+    file.write_all(&contents).await?;
+    file.flush().await
 }
 
 #[cfg(test)]
@@ -49,7 +62,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn messages_land_in_the_folder_as_eml_files() {
+    async fn messages_land_in_the_folder_as_eml_files_only_their_owner_reads() {
         let dir = std::env::temp_dir().join(format!("limen-outbox-{}", uuid::Uuid::new_v4().simple()));
         let outbox = FileOutbox::new(&dir, "Limen <noreply@example.com>").unwrap();
         outbox
@@ -62,6 +75,15 @@ mod tests {
             .unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(files.len(), 1);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = files[0]
+            .as_ref()
+            .unwrap()
+            .metadata()
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only: {mode:o}");
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(text.contains("To: max@example.com"), "{text}");
         assert!(text.contains("Subject: Hello"));

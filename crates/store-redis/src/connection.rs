@@ -26,18 +26,10 @@ pub struct RedisConfig {
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisConfig")
-            .field("url", &redact(&self.url))
+            .field("url", &limen_domain::redact_url(&self.url))
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish()
-    }
-}
-
-/// `url` with its password masked.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
-        _ => url.to_owned(),
     }
 }
 
@@ -106,8 +98,12 @@ pub(crate) fn unavailable(context: &str, err: &redis::RedisError) -> StoreError 
 impl RedisStore {
     /// Connects; fails when Redis does not answer within the timeout.
     pub async fn connect(config: &RedisConfig) -> Result<Self, StoreError> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|err| StoreError::Unavailable(format!("Redis URL {}: {err}", redact(&config.url))))?;
+        let client = redis::Client::open(config.url.as_str()).map_err(|err| {
+            StoreError::Unavailable(format!(
+                "Redis URL {}: {err}",
+                limen_domain::redact_url(&config.url)
+            ))
+        })?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(config.timeout)
             .set_response_timeout(config.timeout)
@@ -121,11 +117,14 @@ impl RedisStore {
         .map_err(|_| {
             StoreError::Unavailable(format!(
                 "cannot reach Redis at {}: timed out",
-                redact(&config.url)
+                limen_domain::redact_url(&config.url)
             ))
         })?
         .map_err(|err| {
-            StoreError::Unavailable(format!("cannot reach Redis at {}: {err}", redact(&config.url)))
+            StoreError::Unavailable(format!(
+                "cannot reach Redis at {}: {err}",
+                limen_domain::redact_url(&config.url)
+            ))
         })?;
         Ok(Self {
             client,
@@ -171,16 +170,5 @@ impl RedisStore {
 
     pub(crate) fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_in_urls_are_masked() {
-        assert_eq!(redact("redis://:secret@cache:6379/0"), "redis://***@cache:6379/0");
-        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     }
 }

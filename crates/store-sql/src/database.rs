@@ -59,7 +59,10 @@ impl Database {
                     .synchronous(SqliteSynchronous::Normal)
             });
         let connection = sea_orm::Database::connect(options).await.map_err(|err| {
-            StoreError::Unavailable(format!("cannot connect to {}: {err}", redact(&config.url)))
+            StoreError::Unavailable(format!(
+                "cannot connect to {}: {err}",
+                limen_domain::redact_url(&config.url)
+            ))
         })?;
         Ok(Self { connection })
     }
@@ -157,37 +160,5 @@ impl Database {
             .close()
             .await
             .map_err(|err| StoreError::Unavailable(format!("closing the pool failed: {err}")))
-    }
-}
-
-/// The URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_are_removed_from_urls() {
-        assert_eq!(
-            redact("postgres://limen:s3cret@db:5432/limen"),
-            "postgres://limen:***@db:5432/limen"
-        );
-        assert_eq!(
-            redact("mysql://root@localhost/test"),
-            "mysql://root@localhost/test"
-        );
-        assert_eq!(redact("sqlite://limen.db?mode=rwc"), "sqlite://limen.db?mode=rwc");
     }
 }

@@ -20,7 +20,7 @@ mod user_directory;
 
 pub use account_states::SqlAccountStates;
 pub use audit_log::SqlAuditLog;
-pub use database::{Database, DatabaseConfig, redact};
+pub use database::{Database, DatabaseConfig};
 pub use import::{ImportError, ImportedUser};
 pub use invalidations::PgInvalidations;
 pub use polled_invalidations::PolledInvalidations;

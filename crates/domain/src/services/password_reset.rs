@@ -170,9 +170,10 @@ impl PasswordResetService {
         Ok(Some(token.plaintext))
     }
 
-    /// Sets a new password with a reset token issued to `username`. The token
-    /// is spent atomically; every session and remember-me token of the user
-    /// ends, and a lock on the account is lifted (the e-mail proved the user).
+    /// Sets a new password with a reset token issued to `username`, who must
+    /// still be enabled. The token is spent atomically; every session and
+    /// remember-me token of the user ends, and a lock on the account is
+    /// lifted (the e-mail proved the user).
     pub async fn reset(
         &self,
         token: &str,
@@ -193,7 +194,11 @@ impl PasswordResetService {
             .by_username(username)
             .await?
             .filter(|user| user.id == record.user_id)
-            // Another user's token, or no such user: refused, and not spent.
+            // Disabled since the token was issued: it may not set a password
+            // (nor lift a lock) now.
+            .filter(|user| user.enabled)
+            // Another user's token, a disabled user or no such user:
+            // refused, and not spent.
             .ok_or(DomainError::InvalidToken)?;
         let hash = {
             let _ticket = self.admission.enter(client)?;
@@ -321,6 +326,25 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    #[tokio::test]
+    async fn a_token_issued_before_the_user_was_disabled_sets_nothing_and_lifts_no_lock() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let service = world.services().password_reset;
+        let token = service.request("ann").await.unwrap().unwrap();
+        world.set_disabled(ann.id, true);
+        world.block(&format!("account:{}", ann.id), Duration::minutes(10));
+        let before = world.password_hash(&ann.external_id);
+        assert!(matches!(
+            service
+                .reset(&token, "ann", &Password::new("a new password"), &client())
+                .await,
+            Err(DomainError::InvalidToken)
+        ));
+        assert_eq!(world.password_hash(&ann.external_id), before);
+        assert!(world.is_blocked(&format!("account:{}", ann.id)), "the lock stays");
     }
 
     #[tokio::test]

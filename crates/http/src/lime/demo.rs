@@ -36,10 +36,17 @@ pub async fn page(state: web::Data<AppState>) -> HttpResponse {
         return not_here();
     }
     let header_name = serde_json::to_string(&lime.api_key_header).unwrap_or_else(|_| "\"X-API-Key\"".into());
+    // The key is typed into the page when the dialect asks for one, never
+    // taken from its URL, which browser history and access logs keep.
+    let key_field = if lime.api_keys.is_empty() { "hidden" } else { "" };
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(PAGE.replace("__API_KEY_HEADER__", &header_name))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .body(
+            PAGE.replace("__API_KEY_HEADER__", &header_name)
+                .replace("__API_KEY_FIELD__", key_field),
+        )
 }
 
 /// What to draw.
@@ -114,6 +121,7 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <p class="warning">BankID here is Limen's simulator: no real BankID is involved.</p>
 <form id="start">
   <label>Personal number <input id="personal_number" name="personal_number" placeholder="199908072391"></label>
+  <label __API_KEY_FIELD__>API key <input id="api_key" name="api_key" type="password" autocomplete="off"></label>
   <button type="submit">Log in</button>
 </form>
 <img id="qr" alt="BankID QR code" hidden>
@@ -122,10 +130,10 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <pre id="user"></pre>
 <script>
 const params = new URLSearchParams(location.search);
-const headers = { 'Content-Type': 'application/json' };
-if (params.get('api_key')) { headers[__API_KEY_HEADER__] = params.get('api_key'); }
 const $ = (id) => document.getElementById(id);
 async function post(path, body) {
+  const headers = { 'Content-Type': 'application/json' };
+  if ($('api_key').value) { headers[__API_KEY_HEADER__] = $('api_key').value; }
   const answer = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
   return answer.json();
 }

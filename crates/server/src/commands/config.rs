@@ -13,9 +13,16 @@ pub fn check(config: &Config) -> Result<(), CliError> {
         .redis_url
         .as_deref()
         .filter(|_| config.uses_redis())
-        .map_or_else(|| "not used".to_owned(), limen_store_sql::redact);
+        .map_or_else(|| "not used".to_owned(), limen_domain::redact_url);
     let lines = [
         ("listen", config.listen.clone()),
+        (
+            "management",
+            config
+                .management
+                .address()
+                .map_or_else(|| "off".to_owned(), |address| format!("http://{address}")),
+        ),
         (
             "public_url",
             config
@@ -23,7 +30,7 @@ pub fn check(config: &Config) -> Result<(), CliError> {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", config.listen)),
         ),
-        ("database", limen_store_sql::redact(&config.database_url)),
+        ("database", limen_domain::redact_url(&config.database_url)),
         ("users", name(&config.users.backend)),
         ("tokens", name(&config.tokens.backend)),
         ("rate_limit", name(&config.rate_limit.backend)),

@@ -23,6 +23,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     if let Some(listen) = args.management_listen {
         config.management.listen = Some(listen);
     }
+    refuse_an_exposed_simulator(&config)?;
     // Read before anything starts: a certificate that cannot be used stops the start.
     let certificate = config
         .http
@@ -119,6 +120,39 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The BankID simulator lets whoever reaches it log in as anyone with a
+/// personal number: on a listener other machines can reach it needs
+/// `bankid.simulator.allow_non_loopback`, and then it is said loudly.
+fn refuse_an_exposed_simulator(config: &Config) -> Result<(), CliError> {
+    if config.bankid.mode != crate::config::BankIdMode::Simulator || is_loopback(&config.listen) {
+        return Ok(());
+    }
+    if !config.bankid.simulator.allow_non_loopback {
+        return Err(CliError::Usage(format!(
+            "bankid.mode = \"simulator\" lets anyone log in as anyone with a personal number, and \
+             {} is reachable from other machines: listen on 127.0.0.1 or [::1], or set \
+             [bankid.simulator] allow_non_loopback = true for a shared test system",
+            config.listen
+        )));
+    }
+    tracing::error!(
+        listen = %config.listen,
+        "the BankID SIMULATOR is reachable from other machines: anyone who reaches it can log in as \
+         anyone with a personal number (bankid.simulator.allow_non_loopback = true); never in production"
+    );
+    Ok(())
+}
+
+/// Whether `listen` (`host:port`) is reachable from this machine only.
+fn is_loopback(listen: &str) -> bool {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(address) => address.ip().is_loopback(),
+        Err(_) => listen
+            .rsplit_once(':')
+            .is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
+    }
+}
+
 /// The management listener, bound and announced: metrics and health for
 /// operators, on an address of its own, plain HTTP, one worker.
 fn management_server(address: &str, state: limen_http::AppState) -> Result<actix_web::dev::Server, CliError> {
@@ -207,5 +241,26 @@ impl Signals {
 async fn reload_on_hangup(certificate: Arc<ReloadingCertificate>, mut hangups: tokio::signal::unix::Signal) {
     while hangups.recv().await.is_some() {
         certificate.reload();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_listeners_count_as_this_machine() {
+        for local in ["127.0.0.1:8080", "[::1]:0", "localhost:8080", "127.8.9.1:1"] {
+            assert!(is_loopback(local), "{local}");
+        }
+        for open in [
+            "0.0.0.0:8080",
+            "[::]:8080",
+            "192.0.2.1:80",
+            "login.example:443",
+            "localhost",
+        ] {
+            assert!(!is_loopback(open), "{open}");
+        }
     }
 }

@@ -562,6 +562,10 @@ pub struct BankIdSimulatorSection {
     pub given_name: String,
     /// The surname completed orders report.
     pub surname: String,
+    /// Serve the simulator on a listener other machines can reach. Anyone
+    /// who reaches it logs in as anyone with a personal number, so `serve`
+    /// refuses that unless this is set (a shared test system).
+    pub allow_non_loopback: bool,
 }
 
 impl Default for BankIdSimulatorSection {
@@ -572,6 +576,7 @@ impl Default for BankIdSimulatorSection {
             outcomes: std::collections::BTreeMap::new(),
             given_name: "Test".into(),
             surname: "Testsson".into(),
+            allow_non_loopback: false,
         }
     }
 }

@@ -161,3 +161,30 @@ fn the_demo_page_reaches_complete_and_shows_the_user() {
     );
     assert!(server.terminate());
 }
+
+/// The simulator lets anyone log in as anyone: `serve` refuses it on an
+/// address other machines reach, unless told it is a shared test system,
+/// and then says so in the log.
+#[test]
+fn the_simulator_is_refused_on_a_listener_other_machines_reach_unless_allowed() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command();
+    command.env("LIMEN_BANKID__MODE", "simulator");
+    let output = crate::helpers::run_with(command, &["serve", "--listen", "0.0.0.0:0"], "");
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("allow_non_loopback"), "{err}");
+
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("LIMEN_BANKID__MODE", "simulator")
+        .env("LIMEN_BANKID__SIMULATOR__ALLOW_NON_LOOPBACK", "true");
+    let server = Server::start(command);
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("ERROR") && log.contains("SIMULATOR is reachable from other machines"),
+        "{log}"
+    );
+    assert!(server.terminate());
+}

@@ -350,6 +350,26 @@ fn config_check_validates_without_serving() {
         std::fs::read_dir(&scratch.dir).unwrap().count() == 1,
         "only good.toml"
     );
+    // A password as a URL's query parameter, and Redis's, are masked too.
+    let mut command = scratch.command();
+    command
+        .env(
+            "LIMEN_DATABASE_URL",
+            "postgres://limen@db.invalid/limen?password=hunter3&sslmode=require",
+        )
+        .env("LIMEN_REDIS_URL", "redis://:hunter4@cache.invalid:6379/0")
+        .env("LIMEN_TOKENS__BACKEND", "redis")
+        .env("LIMEN_ALLOW_UNSEALED_SECRETS", "true");
+    let output = crate::helpers::run_with(command, &["config", "check"], "");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.contains("password=***&sslmode=require"), "{out}");
+    assert!(out.contains("redis://:***@cache.invalid"), "{out}");
+    assert!(!out.contains("hunter3") && !out.contains("hunter4"), "{out}");
 
     for (file, wanted) in [
         ("log_level = \"infoo\"\n", "log_level"),
