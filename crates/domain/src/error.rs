@@ -130,6 +130,11 @@ pub enum DomainError {
     /// A request field failed validation; the message names the field and the rule.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A login name matches two users (one's username is the other's e-mail
+    /// address): refused, never guessed. A login answers it as a wrong
+    /// password.
+    #[error("the login name matches more than one user")]
+    AmbiguousLogin,
     /// The named user does not exist (administrative operations only).
     #[error("no such user: {0}")]
     UnknownUser(String),

@@ -91,6 +91,7 @@ mod tests {
             password_hash: None,
             enabled: true,
             created_at: None,
+            read_at: None,
         }
     }
 

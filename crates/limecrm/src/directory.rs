@@ -103,6 +103,7 @@ impl LimeCrmDirectory {
             password_hash: get(&properties.password_hash),
             enabled,
             created_at: None,
+            read_at: None,
         })
     }
 
@@ -187,7 +188,13 @@ impl UserDirectory for LimeCrmDirectory {
             .get(&format!("{}{external_id}/", self.objects()))
             .await?
         {
-            Some(object) => Some(self.entry(&object)?),
+            // Stamped with when it was read, which its kept copy carries: a
+            // token validation built on it is trusted only as long as if it
+            // had been made then, so the two caches do not add up.
+            Some(object) => Some(DirectoryEntry {
+                read_at: Some(chrono::Utc::now()),
+                ..self.entry(&object)?
+            }),
             None => None,
         };
         self.cache.put(external_id, entry.clone(), Instant::now());

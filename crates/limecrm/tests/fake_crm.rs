@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use limen_domain::StoreError;
+use limen_domain::model::DirectoryEntry;
 use limen_domain::ports::UserDirectory;
 use limen_limecrm::testing::FakeLimeCrm;
 use limen_limecrm::{LimeCrmConfig, LimeCrmDirectory, Properties};
@@ -69,7 +70,16 @@ async fn people_are_found_by_every_attribute() {
         directory.find_by_personal_number("199908072391").await.unwrap(),
         Some(found.clone())
     );
-    assert_eq!(directory.find_by_id(&id.to_string()).await.unwrap(), Some(found));
+    // By id: the same person, stamped with when the CRM was asked.
+    let by_id = directory.find_by_id(&id.to_string()).await.unwrap().unwrap();
+    assert!(by_id.read_at.is_some());
+    assert_eq!(
+        Some(by_id).map(|entry| DirectoryEntry {
+            read_at: None,
+            ..entry
+        }),
+        Some(found)
+    );
     assert!(
         !directory.find_by_username("bo").await.unwrap().unwrap().enabled,
         "inactive in the CRM"
@@ -162,13 +172,14 @@ async fn ids_are_cached_for_their_lifetime_and_other_lookups_always_ask() {
     let crm = FakeLimeCrm::start(KEY);
     let id = crm.add(ann()).to_string();
     let directory = LimeCrmDirectory::new(config(&crm)).unwrap();
-    assert!(directory.find_by_id(&id).await.unwrap().unwrap().enabled);
+    let fetched = directory.find_by_id(&id).await.unwrap().unwrap();
+    assert!(fetched.enabled);
+    let read_at = fetched.read_at.expect("stamped with its read");
     let asked = crm.requests();
     crm.change(id.parse().unwrap(), json!({"inactive": true}));
-    assert!(
-        directory.find_by_id(&id).await.unwrap().unwrap().enabled,
-        "from the cache"
-    );
+    let kept = directory.find_by_id(&id).await.unwrap().unwrap();
+    assert!(kept.enabled, "from the cache");
+    assert_eq!(kept.read_at, Some(read_at), "the kept copy says when it was read");
     assert_eq!(crm.requests(), asked);
     assert!(
         !directory

@@ -202,6 +202,7 @@ impl MappedDirectory {
                 (Some(_), Some(value)) => self.is_active(&value),
             },
             created_at: None,
+            read_at: None,
         })
     }
 

@@ -9,6 +9,7 @@ mod import;
 mod keyfile;
 mod logging;
 mod operator;
+mod output;
 mod purges;
 mod tls;
 mod wiring;
@@ -20,6 +21,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command, ConfigCommand, ServeArgs};
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::say_err;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,7 +35,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            say_err!("error: {err}");
             ExitCode::FAILURE
         }
     }

@@ -56,6 +56,7 @@ fn to_domain(row: user::Model) -> Result<DirectoryEntry, StoreError> {
         password_hash: row.password_hash,
         enabled: row.enabled,
         created_at: Some(from_micros(row.created_at, "created_at")?),
+        read_at: None,
     })
 }
 

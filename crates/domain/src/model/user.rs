@@ -69,6 +69,11 @@ pub struct DirectoryEntry {
     pub enabled: bool,
     /// When the directory created the user, if it records that.
     pub created_at: Option<DateTime<Utc>>,
+    /// When this was read from its source, for an entry the adapter kept a
+    /// while (a CRM's answers); `None` for one read just now. What is built
+    /// on it (a cached token validation) is then trusted only as long as if
+    /// it had been read then.
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 /// New identity data for a user: `None` keeps a field, `Some(None)` clears an
@@ -227,6 +232,9 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// Grows with every change of the account and every login.
     pub version: i64,
+    /// When the directory's part was read from its source, when the
+    /// directory answered from a cache of its own.
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -249,6 +257,7 @@ impl User {
             role: account.role,
             updated_at: account.updated_at,
             version: account.version,
+            read_at: entry.read_at,
         }
     }
 
@@ -282,6 +291,7 @@ mod tests {
             password_hash: None,
             enabled: true,
             created_at: None,
+            read_at: None,
         }
     }
 

@@ -105,10 +105,16 @@ impl AccountService {
         // Checked first so that a clash on both answers deterministically; the
         // directory's unique indexes still settle races between creations.
         let directory = self.users.directory();
-        if directory.find_by_username(&username).await?.is_some() {
+        // A username that is another user's e-mail address (or the other way
+        // round) would make that address name two users at login.
+        if directory.find_by_username(&username).await?.is_some()
+            || directory.find_by_email(&username).await?.is_some()
+        {
             return Err(DomainError::UsernameTaken);
         }
-        if directory.find_by_email(&email).await?.is_some() {
+        if directory.find_by_email(&email).await?.is_some()
+            || directory.find_by_username(&email).await?.is_some()
+        {
             return Err(DomainError::EmailTaken);
         }
         let password_hash = match &account.password {
@@ -564,5 +570,39 @@ mod tests {
         assert!(!world.is_blocked(&format!("account:{}", ann.id)));
         assert!(!world.has_account(ann.id));
         assert_eq!(world.directory_size(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_username_may_not_be_another_user_s_address_nor_the_other_way_round() {
+        let world = World::new();
+        world.add_user("ann");
+        let accounts = world.services().accounts;
+        let as_username = NewAccount {
+            username: "Ann@Example.com".into(),
+            email: "someone@example.com".into(),
+            ..new_account("x")
+        };
+        assert!(matches!(
+            accounts.create(as_username).await,
+            Err(DomainError::UsernameTaken)
+        ));
+        let as_address = NewAccount {
+            username: "bo".into(),
+            email: "ann".into(),
+            ..new_account("x")
+        };
+        // "ann" is no address; one that is another user's username:
+        assert!(accounts.create(as_address).await.is_err());
+        world.add_directory_user("ext-z", "zed@example.com");
+        let taken = NewAccount {
+            username: "zed".into(),
+            email: "ZED@example.com".into(),
+            ..new_account("x")
+        };
+        assert!(matches!(
+            accounts.create(taken).await,
+            Err(DomainError::EmailTaken)
+        ));
+        assert_eq!(world.directory_size(), 2, "nothing was created");
     }
 }

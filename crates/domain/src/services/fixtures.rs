@@ -327,6 +327,7 @@ impl World {
                 password_hash: new.password_hash,
                 enabled: true,
                 created_at: Some(new.created_at),
+                read_at: None,
             };
             state.entries.push(entry.clone());
             Ok(entry)
@@ -1002,6 +1003,7 @@ impl World {
             password_hash: Some(format!("hash:pw-{name}:current")),
             enabled: true,
             created_at: None,
+            read_at: None,
         };
         self.lock().entries.push(entry.clone());
         entry

@@ -55,6 +55,8 @@ pub struct PasswordLoginPorts {
 enum Wrong {
     /// The password does not match, or no one has the name.
     Password,
+    /// The name is one user's username and another's e-mail address.
+    Ambiguous,
     /// The stored hash may not be used; the reason is for operators.
     UnusableHash(String),
 }
@@ -230,6 +232,12 @@ impl PasswordLogin {
                             .login_failed(PASSWORD, user.as_ref(), &name, &refused)
                             .await;
                     }
+                    Wrong::Ambiguous => {
+                        let detail = "the name is one user's username and another's e-mail address";
+                        self.audit
+                            .login_refused(PASSWORD, None, &name, "ambiguous_login", detail)
+                            .await;
+                    }
                     Wrong::UnusableHash(reason) => {
                         let detail = format!("unusable password hash: {reason}");
                         self.audit
@@ -272,8 +280,10 @@ impl PasswordLogin {
             Err(err) => return Checked::Unchecked(err),
         };
         let name = normalize_identifier(identifier);
-        let user = match self.users.by_login(&name).await {
-            Ok(user) => user,
+        let (user, ambiguous) = match self.users.by_login(&name).await {
+            Ok(user) => (user, false),
+            // Counted and timed as a name no one has; refused whatever the password.
+            Err(DomainError::AmbiguousLogin) => (None, true),
             Err(err) => return Checked::Unchecked(err),
         };
         let counter = match &user {
@@ -320,13 +330,22 @@ impl PasswordLogin {
             (user, _) => {
                 match &user {
                     Some(user) => tracing::info!(user_id = %user.id, "password rejected"),
+                    None if ambiguous => {
+                        tracing::warn!(
+                            "login refused: the name is one user's username and another's e-mail address"
+                        )
+                    }
                     None => tracing::info!("password rejected: unknown user"),
                 }
                 Checked::Wrong {
                     user,
                     name,
                     account,
-                    why: Wrong::Password,
+                    why: if ambiguous {
+                        Wrong::Ambiguous
+                    } else {
+                        Wrong::Password
+                    },
                     ran,
                 }
             }
@@ -691,5 +710,23 @@ mod tests {
             assert_eq!(waited + own_hash, ms(150), "{name}");
         }
         assert_eq!(timed("ann", "pw-ann").await, (true, std::time::Duration::ZERO));
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_name_is_refused_like_a_wrong_password_and_audited() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        world.add_directory_user("ext-x", "ann@example.com");
+        // Even ann's right password: which of the two would log in is a guess.
+        let err = login(&world, "ann@example.com", "pw-ann").await.unwrap_err();
+        assert!(matches!(err, DomainError::InvalidCredentials), "{err:?}");
+        assert_eq!(world.verifications(), vec![World::DUMMY_HASH.to_owned()]);
+        assert_eq!(world.failures(&world.name_key("ann@example.com")), 1);
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 0);
+        let (kind, user, detail) = world.audited().pop().unwrap();
+        assert_eq!((kind, user), (AuditKind::LoginFailed, None));
+        assert!(detail.unwrap().contains("another's e-mail address"));
+        // By username, ann logs in.
+        assert!(login(&world, "ann", "pw-ann").await.is_ok());
     }
 }

@@ -75,20 +75,28 @@ impl Users {
     }
 
     /// The user a login names: by username, or by e-mail address when the
-    /// identifier looks like one. `identifier` is normalised here.
+    /// identifier looks like one. `identifier` is normalised here. A name that
+    /// is one user's username and another's e-mail address is
+    /// `AmbiguousLogin`: which of them logs in must not depend on the order of
+    /// the lookups.
     pub async fn by_login(&self, identifier: &str) -> Result<Option<User>, DomainError> {
         let key = normalize_identifier(identifier);
         if key.is_empty() {
             return Ok(None);
         }
-        let mut entry = self.directory.find_by_username(&key).await?;
-        if entry.is_none() && key.contains('@') {
-            entry = self.directory.find_by_email(&key).await?;
-        }
-        match entry {
-            Some(entry) => Ok(Some(self.resolve(entry).await?)),
-            None => Ok(None),
-        }
+        let by_username = self.directory.find_by_username(&key).await?;
+        let by_email = match key.contains('@') {
+            true => self.directory.find_by_email(&key).await?,
+            false => None,
+        };
+        let entry = match (by_username, by_email) {
+            (Some(named), Some(addressed)) if named.external_id != addressed.external_id => {
+                return Err(DomainError::AmbiguousLogin);
+            }
+            (Some(entry), _) | (None, Some(entry)) => entry,
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(self.resolve(entry).await?))
     }
 
     /// The user with exactly this username (normalised here).
@@ -126,6 +134,7 @@ impl Users {
 
 #[cfg(test)]
 mod tests {
+    use crate::error::DomainError;
     use crate::services::fixtures::World;
 
     #[tokio::test]
@@ -161,5 +170,19 @@ mod tests {
         world.add_directory_user("1", "ann");
         world.move_account_to_directory(ann.id, "former");
         assert!(users.by_id(ann.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_name_that_is_one_user_s_username_and_another_s_address_is_ambiguous() {
+        let world = World::new();
+        world.add_directory_user("1", "ann");
+        // Someone whose username is ann's address (added past Limen's checks).
+        world.add_directory_user("2", "ann@example.com");
+        let users = world.services().users;
+        assert!(matches!(
+            users.by_login("Ann@Example.com").await,
+            Err(DomainError::AmbiguousLogin)
+        ));
+        assert_eq!(users.by_login("ann").await.unwrap().unwrap().external_id, "1");
     }
 }

@@ -119,7 +119,10 @@ impl ValidationCache {
     }
 
     /// Keeps a validation read from the store, unless an invalidation was
-    /// heard since `generation` was read.
+    /// heard since `generation` was read. Its age counts from when the user
+    /// was read from the directory's source (`User::read_at`, when the
+    /// directory answered from a cache of its own), so that a CRM's cache and
+    /// this one do not add up.
     pub fn insert(&self, token: TokenRecord, user: User, generation: u64, now: DateTime<Utc>) {
         if self.settings.max_entries == 0 {
             return;
@@ -130,6 +133,7 @@ impl ValidationCache {
             return;
         }
         let hash = token.hash.clone();
+        let stored_at = user.read_at.map_or(now, |read| read.min(now));
         kept.by_user
             .entry(token.user_id)
             .or_default()
@@ -141,7 +145,7 @@ impl ValidationCache {
                 Entry {
                     token,
                     user,
-                    stored_at: now,
+                    stored_at,
                 },
             )
             .is_none()
@@ -247,6 +251,21 @@ mod tests {
         assert_eq!(cache.len(), 1, "b went with its user");
         cache.evict(&Invalidation::Token(TokenHash("c".repeat(64))));
         assert!(cache.is_empty());
+    }
+
+    /// A user a CRM answered from its own cache, read 25 s ago: the
+    /// validation built on it is trusted 5 s more, not 30, so a person made
+    /// inactive in the CRM is refused within the 30 s either cache promises.
+    #[test]
+    fn a_user_read_from_a_directory_s_cache_ages_from_its_read() {
+        let world = World::new();
+        let mut ann = world.add_user("ann");
+        ann.read_at = Some(now() - Duration::seconds(25));
+        let cache = cache(10);
+        cache.insert(token("a", 1), ann, cache.generation(), now());
+        let a = TokenHash("a".repeat(64));
+        assert!(cache.get(&a, now() + Duration::seconds(4)).is_some());
+        assert!(cache.get(&a, now() + Duration::seconds(5)).is_none());
     }
 
     #[test]

@@ -117,9 +117,10 @@ pub(crate) fn seconds_until(until: chrono::DateTime<Utc>) -> u64 {
 impl From<DomainError> for FlowError {
     fn from(err: DomainError) -> Self {
         match err {
-            DomainError::InvalidCredentials | DomainError::AccountDisabled | DomainError::InvalidToken => {
-                Self::invalid_token()
-            }
+            DomainError::InvalidCredentials
+            | DomainError::AmbiguousLogin
+            | DomainError::AccountDisabled
+            | DomainError::InvalidToken => Self::invalid_token(),
             DomainError::AccountLocked { .. } => Self::login_refused("the account", err),
             DomainError::InvalidInput(message) => Self::bad_request(message),
             DomainError::InvalidSecondFactor => Self::new(

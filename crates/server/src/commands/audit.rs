@@ -7,6 +7,7 @@ use limen_domain::ports::AuditLog;
 use crate::cli::AuditArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::say;
 use crate::wiring::{Core, Purpose};
 
 /// Prints the events `args` ask for, newest first.
@@ -28,9 +29,9 @@ pub async fn run(config: &Config, args: AuditArgs) -> Result<(), CliError> {
     let events = core.database.audit_log().list(&query).await?;
     for event in &events {
         if args.json {
-            println!("{}", event_json(event));
+            say!("{}", event_json(event));
         } else {
-            println!("{}", event_line(event));
+            say!("{}", event_line(event));
         }
     }
     core.database.close().await?;

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::say;
 
 /// Prints what the valid configuration amounts to, with no secret in it. An
 /// invalid one never gets here: loading it already failed with the reason.
@@ -63,9 +64,9 @@ pub fn check(config: &Config) -> Result<(), CliError> {
             format!("{} ({})", config.log_level, name(&config.log_format)),
         ),
     ];
-    println!("configuration is valid");
+    say!("configuration is valid");
     for (key, value) in lines {
-        println!("  {key:<15} {value}");
+        say!("  {key:<15} {value}");
     }
     Ok(())
 }

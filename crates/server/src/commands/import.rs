@@ -10,6 +10,7 @@ use crate::cli::ImportArgs;
 use crate::config::{Config, UsersBackend};
 use crate::error::CliError;
 use crate::import::{self, Format};
+use crate::output::say;
 use crate::wiring::Core;
 
 /// Imports the users of `args.file` into Limen's own table.
@@ -44,12 +45,12 @@ pub async fn run(config: &Config, core: &Core, args: ImportArgs) -> Result<(), C
         };
         match checked {
             Ok(user) => {
-                println!("{}: accepted {}", record.place, user.entry.username);
+                say!("{}: accepted {}", record.place, user.entry.username);
                 accepted.push((record.place, user));
             }
             Err(reason) => {
                 rejected += 1;
-                println!("{}: rejected: {reason}", record.place);
+                say!("{}: rejected: {reason}", record.place);
             }
         }
     }
@@ -60,7 +61,7 @@ pub async fn run(config: &Config, core: &Core, args: ImportArgs) -> Result<(), C
         )));
     }
     if args.dry_run {
-        println!("dry run: all {total} users would be imported; nothing was written");
+        say!("dry run: all {total} users would be imported; nothing was written");
         return Ok(());
     }
     let places: Vec<String> = accepted.iter().map(|(place, _)| place.clone()).collect();
@@ -70,7 +71,7 @@ pub async fn run(config: &Config, core: &Core, args: ImportArgs) -> Result<(), C
         .await
     {
         Ok(count) => {
-            println!("imported {count} users");
+            say!("imported {count} users");
             Ok(())
         }
         Err(err) => {
@@ -94,6 +95,18 @@ async fn already_there(
     }
     if directory.find_by_email(&entry.email).await?.is_some() {
         return Ok(Some(format!("e-mail address {} already exists", entry.email)));
+    }
+    if directory.find_by_email(&entry.username).await?.is_some() {
+        return Ok(Some(format!(
+            "username {} is another user's e-mail address",
+            entry.username
+        )));
+    }
+    if entry.email != entry.username && directory.find_by_username(&entry.email).await?.is_some() {
+        return Ok(Some(format!(
+            "e-mail address {} is another user's username",
+            entry.email
+        )));
     }
     if let Some(number) = &entry.personal_number
         && directory.find_by_personal_number(number).await?.is_some()

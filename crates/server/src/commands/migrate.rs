@@ -7,6 +7,7 @@ use limen_domain::services::Audit;
 use limen_store_sql::{Database, DatabaseConfig};
 
 use crate::commands::administer::record_command;
+use crate::output::say;
 
 use crate::config::Config;
 use crate::error::CliError;
@@ -28,10 +29,10 @@ async fn migrate(database: &Database) -> Result<(), CliError> {
     let pending = database.pending_migrations().await?;
     database.migrate().await?;
     if pending.is_empty() {
-        println!("database is up to date");
+        say!("database is up to date");
     } else {
         for name in pending {
-            println!("applied {name}");
+            say!("applied {name}");
         }
     }
     Ok(())

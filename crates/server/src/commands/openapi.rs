@@ -1,7 +1,6 @@
 //! `limen openapi`: the description of every route, for docs/openapi.json and
 //! for client generators.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::CliError;
@@ -14,12 +13,9 @@ pub fn run(output: Option<&Path>) -> Result<(), CliError> {
             context: format!("writing {}", path.display()),
             source,
         }),
-        None => std::io::stdout()
-            .lock()
-            .write_all(json.as_bytes())
-            .map_err(|source| CliError::Io {
-                context: "writing to standard output".into(),
-                source,
-            }),
+        None => {
+            crate::output::text(&json);
+            Ok(())
+        }
     }
 }

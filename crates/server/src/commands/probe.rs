@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::cli::ProbeArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::say;
 
 /// GETs the probe URL; Ok when it answers 200 within the timeout.
 pub async fn run(config: &Config, args: ProbeArgs) -> Result<(), CliError> {
@@ -24,7 +25,7 @@ pub async fn run(config: &Config, args: ProbeArgs) -> Result<(), CliError> {
         .map_err(|err| CliError::Usage(format!("{url}: no answer: {err}")))?;
     let status = answer.status();
     if status.is_success() {
-        println!("{url}: {status}");
+        say!("{url}: {status}");
         Ok(())
     } else {
         let body = answer.text().await.unwrap_or_default();

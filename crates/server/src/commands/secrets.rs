@@ -4,6 +4,7 @@ use crate::cli::SecretsCommand;
 use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::say;
 use crate::wiring::Core;
 
 /// Runs one secrets command.
@@ -17,7 +18,7 @@ pub async fn run(config: &Config, command: SecretsCommand) -> Result<(), CliErro
             }
             administer(config, None, async |core: &Core| {
                 let count = core.services.two_factor.reseal(false).await?;
-                println!("re-sealed {count} secrets with the current key");
+                say!("re-sealed {count} secrets with the current key");
                 Ok(())
             })
             .await?;

@@ -8,6 +8,7 @@ use crate::cli::TokenCommand;
 use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::{say, say_err};
 use crate::wiring::Core;
 
 /// Runs one token command.
@@ -32,8 +33,8 @@ async fn execute(core: &Core, command: TokenCommand) -> Result<(), CliError> {
             };
             let issued = tokens.create(&user, request).await?;
             // The token alone on stdout, so that scripts can capture it.
-            println!("{}", issued.plaintext);
-            eprintln!(
+            say!("{}", issued.plaintext);
+            say_err!(
                 "created token {} for {user}, expiring {}; it is not shown again",
                 issued.record.id.0,
                 time(issued.record.expires_at)
@@ -44,24 +45,24 @@ async fn execute(core: &Core, command: TokenCommand) -> Result<(), CliError> {
             let listed = tokens.list(&user).await?;
             if json {
                 let entries: Vec<_> = listed.iter().map(|token| token_json(token, now)).collect();
-                println!("{}", serde_json::Value::Array(entries));
+                say!("{}", serde_json::Value::Array(entries));
             } else {
                 for token in &listed {
-                    println!("{}", list_line(token, now));
+                    say!("{}", list_line(token, now));
                 }
             }
         }
         TokenCommand::Disable { id } => {
             tokens.set_enabled(TokenId(id), false).await?;
-            println!("disabled token {id}");
+            say!("disabled token {id}");
         }
         TokenCommand::Enable { id } => {
             tokens.set_enabled(TokenId(id), true).await?;
-            println!("enabled token {id}");
+            say!("enabled token {id}");
         }
         TokenCommand::Revoke { id } => {
             tokens.revoke(TokenId(id)).await?;
-            println!("revoked token {id}");
+            say!("revoked token {id}");
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ use crate::cli::UserCommand;
 use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::output::say;
 use crate::wiring::Core;
 
 /// Runs one user command.
@@ -61,17 +62,17 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                 })
                 .await
                 .map_err(|err| read_only(config, err, "new users"))?;
-            println!("created user {} with id {}", user.username, user.id);
+            say!("created user {} with id {}", user.username, user.id);
         }
         UserCommand::List { json } => {
             let now = chrono::Utc::now();
             let summaries = accounts.list().await?;
             if json {
                 let entries: Vec<_> = summaries.iter().map(|summary| user_json(summary, now)).collect();
-                println!("{}", serde_json::Value::Array(entries));
+                say!("{}", serde_json::Value::Array(entries));
             } else {
                 for summary in &summaries {
-                    println!("{}", list_line(summary, now));
+                    say!("{}", list_line(summary, now));
                 }
             }
         }
@@ -96,7 +97,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                 .collect::<Vec<_>>()
                 .into();
             if json {
-                println!("{shown}");
+                say!("{shown}");
             } else if let Some(fields) = shown.as_object() {
                 for (key, value) in fields {
                     let value = match value {
@@ -120,7 +121,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                             .join(&format!("\n{:<22}", "")),
                         other => other.to_string(),
                     };
-                    println!("{key:<22}{value}");
+                    say!("{key:<22}{value}");
                 }
             }
         }
@@ -146,7 +147,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                 .edit(&username, change)
                 .await
                 .map_err(|err| read_only(config, err, "profile changes"))?;
-            println!("changed the profile of {username}");
+            say!("changed the profile of {username}");
         }
         UserCommand::Delete { username, yes } => {
             let user = accounts.find(&username).await?;
@@ -157,41 +158,41 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                 .delete(&user)
                 .await
                 .map_err(|err| read_only(config, err, "deletions"))?;
-            println!("deleted {username} with their tokens, second factor, locks and account");
+            say!("deleted {username} with their tokens, second factor, locks and account");
         }
         UserCommand::Passwd { username, .. } => {
             accounts
                 .set_password(&username, &read_password()?)
                 .await
                 .map_err(|err| read_only(config, err, "password changes"))?;
-            println!("password of {username} changed; their sessions were ended");
+            say!("password of {username} changed; their sessions were ended");
         }
         UserCommand::Disable { username } => {
             accounts.set_enabled(&username, false).await?;
-            println!("disabled {username}");
+            say!("disabled {username}");
         }
         UserCommand::Enable { username } => {
             accounts.set_enabled(&username, true).await?;
-            println!("enabled {username}");
+            say!("enabled {username}");
         }
         UserCommand::Unlock { username } => {
             accounts.unlock(&username).await?;
-            println!("unlocked {username}");
+            say!("unlocked {username}");
         }
         UserCommand::Unlink { username, issuer } => {
             accounts.unlink(&username, &issuer).await?;
-            println!("unlinked the identity of {username} at {issuer}");
+            say!("unlinked the identity of {username} at {issuer}");
         }
         UserCommand::ResetTwoFactor { username } => {
             let user = accounts.find(&username).await?;
             core.services.two_factor.reset(user.id).await?;
-            println!("removed the second factor of {username}");
+            say!("removed the second factor of {username}");
         }
         UserCommand::SetRole { username, role } => {
             let role = Role::parse(&role)
                 .ok_or_else(|| CliError::Usage(format!("{role:?} is not a role; use user or support")))?;
             accounts.set_role(&username, role).await?;
-            println!("{username} now has the role {}", role.as_str());
+            say!("{username} now has the role {}", role.as_str());
         }
         UserCommand::Import(args) => super::import::run(config, core, args).await?,
     }
@@ -261,9 +262,9 @@ fn confirm_deletion(username: &str) -> Result<(), CliError> {
             "deleting {username} cannot be undone: add --yes to confirm (standard input is not a terminal to ask on)"
         )));
     }
-    eprint!(
+    crate::output::prompt(format_args!(
         "Delete {username} and their tokens, second factor, locks and account? Type the username to confirm: "
-    );
+    ));
     let mut line = String::new();
     std::io::stdin()
         .lock()

@@ -147,12 +147,27 @@ pub fn check(
     };
     let first_name = validate_name("first_name", raw.first_name.as_deref()).map_err(|err| err.to_string())?;
     let last_name = validate_name("last_name", raw.last_name.as_deref()).map_err(|err| err.to_string())?;
-    if !seen.insert(format!("username:{}", normalize_identifier(&username))) {
+    let (name_key, address_key) = (normalize_identifier(&username), normalize_identifier(&email));
+    if seen.contains(&format!("username:{name_key}")) {
         return Err(format!("username {username} appears twice in the file"));
     }
-    if !seen.insert(format!("email:{}", normalize_identifier(&email))) {
+    if seen.contains(&format!("email:{address_key}")) {
         return Err(format!("e-mail address {email} appears twice in the file"));
     }
+    // A name that is one user's username and another's address would name
+    // both at login.
+    if seen.contains(&format!("email:{name_key}")) {
+        return Err(format!(
+            "username {username} is another user's e-mail address in the file"
+        ));
+    }
+    if seen.contains(&format!("username:{address_key}")) {
+        return Err(format!(
+            "e-mail address {email} is another user's username in the file"
+        ));
+    }
+    seen.insert(format!("username:{name_key}"));
+    seen.insert(format!("email:{address_key}"));
     Ok(ImportedUser {
         entry: NewDirectoryEntry {
             username,
@@ -204,6 +219,14 @@ mod tests {
             ("ann", "ann@example.com")
         );
         assert!(user.enabled && !user.email_verified);
+        // A username that is an address is fine, while no one else has it.
+        check(
+            raw("fia@example.com", "fia.other@example.com"),
+            &mut seen,
+            now,
+            &hasher,
+        )
+        .unwrap();
         let cases = [
             (
                 RawUser {
@@ -245,6 +268,11 @@ mod tests {
             ),
             (raw("ANN", "other@example.com"), "twice"),
             (raw("carl", "ann@example.COM"), "twice"),
+            (
+                raw("ann@example.com", "dora@example.com"),
+                "another user's e-mail address",
+            ),
+            (raw("erik", "fia@example.com"), "another user's username"),
         ];
         for (user, reason) in cases {
             let err = check(user, &mut seen, now, &hasher).unwrap_err();

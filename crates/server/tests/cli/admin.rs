@@ -389,3 +389,49 @@ fn profiles_are_edited_and_bad_values_refused() {
         serde_json::from_str(&scratch.ok(&["user", "show", "ann", "--json"], "")).unwrap();
     assert_eq!(shown["email"], "ann.lind@example.com");
 }
+
+/// A reader that stops early (`| head`) ends a command quietly, as with
+/// other Unix tools: no panic, no backtrace. The description is larger than
+/// a pipe holds, so the write meets the closed pipe whatever the timing.
+#[tokio::test]
+async fn a_reader_that_stops_early_ends_a_command_quietly() {
+    let scratch = Scratch::new();
+    // More of a trail than a pipe holds.
+    let connection = sea_orm::Database::connect(scratch.database_url().as_str())
+        .await
+        .unwrap();
+    let rows: Vec<String> = (0..2000)
+        .map(|n| format!("({n}, 'login.failed', 'request', 'nobody-{n}', 'wrong_credentials')"))
+        .collect();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &connection,
+        &format!(
+            "INSERT INTO audit_events (at, kind, actor, username, detail) VALUES {}",
+            rows.join(", ")
+        ),
+    )
+    .await
+    .unwrap();
+    connection.close().await.unwrap();
+    for args in [&["openapi"][..], &["audit", "--limit", "2000"][..]] {
+        let mut child = scratch
+            .command()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `head -c 1`: one byte, then the reader is gone.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        let _ = std::io::Read::read(&mut stdout, &mut first);
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert!(output.status.success(), "{args:?}: {:?} {stderr}", output.status);
+    }
+}
