@@ -13,7 +13,7 @@ use crate::error::BenchError;
 use crate::limen_process::LimenProcess;
 use crate::load::{Call, CallSource, Load, drive_spread};
 use crate::report::{Ratio, Row};
-use crate::seed::{BulkUsers, PASSWORD, SeededUser, bulk_token};
+use crate::seed::{BulkUsers, HashParams, PASSWORD, SeededUser, bulk_token};
 use crate::stats::Summary;
 
 /// How much each scenario does; `--quick` shrinks everything to a smoke run.
@@ -29,8 +29,10 @@ pub struct Plan {
     pub storm: Duration,
     /// Connections hammering the login during the storm.
     pub storm_connections: usize,
-    /// Requests per side of the unknown-user timing comparison.
+    /// Requests per kind of the refused-login timing comparison.
     pub timing: u64,
+    /// The imported slow hash of the timing comparison.
+    pub slow_hash: HashParams,
     /// Extra users and tokens of the scale scenario.
     pub bulk: u64,
     /// How long the raw argon2id rate is measured.
@@ -49,6 +51,12 @@ impl Plan {
             storm: Duration::from_secs(10),
             storm_connections: 128,
             timing: 200,
+            // Authelia's argon2id parameters.
+            slow_hash: HashParams {
+                memory_kib: 65_536,
+                iterations: 3,
+                parallelism: 4,
+            },
             bulk: 1_000_000,
             argon_seconds: Duration::from_secs(5),
             revocations: 50,
@@ -64,6 +72,11 @@ impl Plan {
             storm: Duration::from_secs(2),
             storm_connections: 96,
             timing: 20,
+            slow_hash: HashParams {
+                memory_kib: 4_096,
+                iterations: 2,
+                parallelism: 2,
+            },
             bulk: 2_000,
             argon_seconds: Duration::from_secs(1),
             revocations: 5,
@@ -153,6 +166,16 @@ pub fn flow_login(users: Arc<Vec<SeededUser>>, password: &'static str) -> CallSo
         Call::post_json(
             "/authentication/login",
             &json!({"username": user.username, "password": password}),
+        )
+    })
+}
+
+/// `POST /authentication/login` as the `n`-th of `names` with a wrong password.
+pub fn wrong_password_of(names: Arc<Vec<String>>) -> CallSource {
+    Arc::new(move |n| {
+        Call::post_json(
+            "/authentication/login",
+            &json!({"username": names[n as usize % names.len()], "password": "wrong password"}),
         )
     })
 }

@@ -174,6 +174,38 @@ impl BenchDatabase {
         Ok(seeded)
     }
 
+    /// Adds `count` users (`<prefix>0`, `<prefix>1`, …) whose stored hash is
+    /// `hash` as it stands (one made elsewhere, say), without tokens; their names.
+    pub async fn add_hashed(
+        &self,
+        prefix: &str,
+        count: usize,
+        hash: &str,
+    ) -> Result<Vec<String>, BenchError> {
+        let db = connect(&self.url).await?;
+        let users = db.directory();
+        let now = Utc::now();
+        let mut names = Vec::with_capacity(count);
+        for i in 0..count {
+            let username = format!("{prefix}{i}");
+            users
+                .create(NewDirectoryEntry {
+                    username: username.clone(),
+                    email: format!("{username}@bench.invalid"),
+                    first_name: None,
+                    last_name: None,
+                    personal_number: None,
+                    password_hash: Some(hash.to_string()),
+                    created_at: now,
+                })
+                .await
+                .map_err(BenchError::store(format!("creating {username}")))?;
+            names.push(username);
+        }
+        db.close().await.map_err(BenchError::store("closing"))?;
+        Ok(names)
+    }
+
     /// PostgreSQL only: adds `count` more users (`bulkN`) with `bench0`'s password
     /// hash, and one access token each whose plaintext is `bulk_token(id)`.
     /// Row by row through the adapters would take an hour, so this is one
