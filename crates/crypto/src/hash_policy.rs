@@ -24,8 +24,10 @@ const MAX_SCRYPT_LANES: u32 = 16;
 /// The bounds on what checking one stored hash may cost. The defaults let
 /// every common configuration of the formats' own tools through (OWASP's
 /// argon2id and PBKDF2 recommendations, bcrypt up to cost 14) and keep one
-/// check under about a second and 256 MiB on a current core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// check under about a second and 256 MiB on a current core. The
+/// configuration's `[password.foreign_hash_limits]`, key for key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct HashLimits {
     /// argon2 memory, KiB.
     pub argon2_memory_kib: u32,

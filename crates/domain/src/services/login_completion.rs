@@ -324,15 +324,8 @@ impl LoginCompletion {
             Ok(Standing::SecondFactorMissing) => Err(DomainError::SecondFactorRequired),
             Err(err) => Err(err),
         };
-        self.settle(attempt, outcome.is_ok()).await?;
-        match &outcome {
-            Ok(_) => self.record(AuditKind::LoginSucceeded, &user, &method).await,
-            Err(err) => {
-                self.audit
-                    .login_failed(method.as_str(), Some(&user), "", err)
-                    .await
-            }
-        }
+        let ended = outcome.as_ref().map(|_| AuditKind::LoginSucceeded);
+        self.conclude(&user, &method, attempt, ended).await?;
         outcome.map(|granted| LoggedIn { user, granted })
     }
 
@@ -372,37 +365,44 @@ impl LoginCompletion {
             Ok(Standing::SecondFactorMissing) => Err(DomainError::SecondFactorRequired),
             Err(err) => Err(err),
         };
-        let completed = matches!(outcome, Ok(LoginOutcome::LoggedIn(_)));
-        self.settle(attempt, completed).await?;
-        match &outcome {
-            Ok(LoginOutcome::LoggedIn(_)) => self.record(AuditKind::LoginSucceeded, &user, &method).await,
-            Ok(LoginOutcome::SecondFactorRequired { .. }) => {
-                self.record(AuditKind::SecondFactorRequired, &user, &method).await
-            }
-            Err(err) => {
-                self.audit
-                    .login_failed(method.as_str(), Some(&user), "", err)
-                    .await
-            }
-        }
+        let ended = outcome.as_ref().map(|outcome| match outcome {
+            LoginOutcome::LoggedIn(_) => AuditKind::LoginSucceeded,
+            LoginOutcome::SecondFactorRequired { .. } => AuditKind::SecondFactorRequired,
+        });
+        self.conclude(&user, &method, attempt, ended).await?;
         outcome
     }
 
-    /// Settles the account's attempt: cleared when the login completed, given
-    /// back otherwise. The password was right, so it is no failure, but the
-    /// count before it stands until the login is whole (a second-factor
-    /// guesser cannot reset it by entering the password again).
-    async fn settle(&self, attempt: Option<Attempt>, completed: bool) -> Result<(), DomainError> {
+    /// Settles the account's attempt and records how the login `ended`. The
+    /// attempt is cleared when the login completed and given back otherwise:
+    /// the password was right, so it is no failure, but the count before it
+    /// stands until the login is whole (a second-factor guesser cannot reset
+    /// it by entering the password again).
+    async fn conclude(
+        &self,
+        user: &User,
+        method: &AuthMethod,
+        attempt: Option<Attempt>,
+        ended: Result<AuditKind, &DomainError>,
+    ) -> Result<(), DomainError> {
+        let completed = matches!(ended, Ok(AuditKind::LoginSucceeded));
         match attempt {
-            Some(attempt) if completed => attempt.clear().await,
-            Some(attempt) => attempt.refund().await,
-            None => Ok(()),
+            Some(attempt) if completed => attempt.clear().await?,
+            Some(attempt) => attempt.refund().await?,
+            None => {}
         }
-    }
-
-    async fn record(&self, kind: AuditKind, user: &User, method: &AuthMethod) {
-        let entry = AuditEntry::new(kind).user(user).method(method.as_str());
-        self.audit.record(entry).await;
+        match ended {
+            Ok(kind) => {
+                let entry = AuditEntry::new(kind).user(user).method(method.as_str());
+                self.audit.record(entry).await;
+            }
+            Err(err) => {
+                self.audit
+                    .login_failed(method.as_str(), Some(user), "", err)
+                    .await
+            }
+        }
+        Ok(())
     }
 
     /// Every rule but the second factor's, and whether that one is owed.

@@ -221,61 +221,7 @@ pub struct PasswordSection {
     /// Bounds on stored hashes made elsewhere (imports, customers' tables,
     /// CRMs): a hash beyond them is refused at import and is an unusable
     /// password at login.
-    pub foreign_hash_limits: ForeignHashLimitsSection,
-}
-
-/// `[password.foreign_hash_limits]`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ForeignHashLimitsSection {
-    /// argon2 memory, KiB.
-    pub argon2_memory_kib: u32,
-    /// argon2 passes.
-    pub argon2_iterations: u32,
-    /// argon2 lanes.
-    pub argon2_lanes: u32,
-    /// Lowest bcrypt cost.
-    pub bcrypt_min_cost: u32,
-    /// Highest bcrypt cost.
-    pub bcrypt_max_cost: u32,
-    /// PBKDF2 iterations.
-    pub pbkdf2_iterations: u32,
-    /// SHA-crypt rounds.
-    pub sha_crypt_rounds: u32,
-    /// scrypt memory, KiB.
-    pub scrypt_memory_kib: u32,
-}
-
-impl Default for ForeignHashLimitsSection {
-    fn default() -> Self {
-        let limits = limen_crypto::HashLimits::default();
-        Self {
-            argon2_memory_kib: limits.argon2_memory_kib,
-            argon2_iterations: limits.argon2_iterations,
-            argon2_lanes: limits.argon2_lanes,
-            bcrypt_min_cost: limits.bcrypt_min_cost,
-            bcrypt_max_cost: limits.bcrypt_max_cost,
-            pbkdf2_iterations: limits.pbkdf2_iterations,
-            sha_crypt_rounds: limits.sha_crypt_rounds,
-            scrypt_memory_kib: limits.scrypt_memory_kib,
-        }
-    }
-}
-
-impl ForeignHashLimitsSection {
-    /// The crypto adapter's bounds.
-    pub fn limits(&self) -> limen_crypto::HashLimits {
-        limen_crypto::HashLimits {
-            argon2_memory_kib: self.argon2_memory_kib,
-            argon2_iterations: self.argon2_iterations,
-            argon2_lanes: self.argon2_lanes,
-            bcrypt_min_cost: self.bcrypt_min_cost,
-            bcrypt_max_cost: self.bcrypt_max_cost,
-            pbkdf2_iterations: self.pbkdf2_iterations,
-            sha_crypt_rounds: self.sha_crypt_rounds,
-            scrypt_memory_kib: self.scrypt_memory_kib,
-        }
-    }
+    pub foreign_hash_limits: limen_crypto::HashLimits,
 }
 
 /// `[lockout]`.
@@ -730,7 +676,7 @@ impl Default for PasswordSection {
             max_queue_per_address: 8,
             thread_niceness: 10,
             refusal_floor_ms: 0,
-            foreign_hash_limits: ForeignHashLimitsSection::default(),
+            foreign_hash_limits: limen_crypto::HashLimits::default(),
         }
     }
 }
@@ -1156,5 +1102,29 @@ mod tests {
             config.validate().is_err(),
             "a template without {{token}} is refused"
         );
+    }
+
+    #[test]
+    fn foreign_hash_limits_are_read_key_for_key_and_checked() {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(
+                "[password.foreign_hash_limits]\nbcrypt_max_cost = 12\nargon2_memory_kib = 65536\n",
+            ))
+            .extract()
+            .unwrap();
+        let limits = config.password.foreign_hash_limits;
+        assert_eq!((limits.bcrypt_max_cost, limits.argon2_memory_kib), (12, 65_536));
+        assert_eq!(
+            limits.pbkdf2_iterations, 5_000_000,
+            "the others keep their defaults"
+        );
+        assert!(config.validate().is_ok());
+        let mut below_bcrypt = config;
+        below_bcrypt.password.foreign_hash_limits.bcrypt_min_cost = 3;
+        assert!(below_bcrypt.validate().is_err());
+        let typo = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[password.foreign_hash_limits]\nbcrypt_max = 12\n"))
+            .extract::<Config>();
+        assert!(typo.is_err(), "an unknown key is refused");
     }
 }

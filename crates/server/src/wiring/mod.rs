@@ -418,7 +418,7 @@ impl Core {
             max_concurrent: hash_workers(password),
             max_queue: password.max_queue,
             niceness: password.thread_niceness,
-            limits: password.foreign_hash_limits.limits(),
+            limits: password.foreign_hash_limits,
         })?;
         let cipher = keyring(config, purpose)?;
         let seals_secrets = cipher.seals();
