@@ -1,6 +1,6 @@
 //! Errors of the domain and of the ports it calls.
 
-use chrono::{DateTime, Utc};
+use crate::error_class::RetryAt;
 
 /// Query parameters that carry a secret in the URLs adapters are given
 /// (`?password=` is how PostgreSQL and MySQL URLs may carry one).
@@ -110,7 +110,7 @@ pub enum DomainError {
     #[error("account is locked until {until}")]
     AccountLocked {
         /// When the lock lifts.
-        until: DateTime<Utc>,
+        until: RetryAt,
     },
     /// The presented token is missing, unknown, expired, revoked or of the wrong kind.
     #[error("token is invalid")]
@@ -128,7 +128,7 @@ pub enum DomainError {
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     /// A request field failed validation; the message names the field and the rule.
-    #[error("invalid input: {0}")]
+    #[error("{0}")]
     InvalidInput(String),
     /// A login name matches two users (one's username is the other's e-mail
     /// address): refused, never guessed. A login answers it as a wrong
@@ -157,7 +157,7 @@ pub enum DomainError {
     #[error("too many attempts, retry after {until}")]
     TooManyAttempts {
         /// When the client may try again.
-        until: DateTime<Utc>,
+        until: RetryAt,
     },
     /// The user's directory does not accept this change (it is read-only).
     #[error("the user directory does not allow this change")]

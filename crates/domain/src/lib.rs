@@ -5,8 +5,10 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+pub mod error_class;
 pub mod model;
 pub mod ports;
 pub mod services;
 
 pub use error::{DomainError, StoreError, redact_url};
+pub use error_class::{ErrorClass, RetryAt};

@@ -10,6 +10,7 @@ use limen_domain::model::{Actor, AuditContext};
 use crate::AppState;
 use crate::dialect::{DIALECTS, dialect_of};
 use crate::request_id::RequestIdentity;
+use crate::route_pattern::route_pattern;
 
 /// Middleware (`actix_web::middleware::from_fn`) that runs the request in its
 /// audit context; wrap it inside the request-id middleware.
@@ -21,10 +22,8 @@ pub async fn audit_context(
         .app_data::<web::Data<AppState>>()
         .map(|state| state.client(request.request()))
         .unwrap_or_default();
-    let dialect = request
-        .match_pattern()
-        .map(|route| dialect_of(&route))
-        .filter(|dialect| DIALECTS.contains(dialect));
+    let dialect =
+        Some(dialect_of(&route_pattern(request.request()))).filter(|dialect| DIALECTS.contains(dialect));
     let request_id = request
         .extensions()
         .get::<RequestIdentity>()

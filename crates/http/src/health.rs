@@ -1,33 +1,33 @@
-//! Liveness, readiness, this description, and the answer for unknown routes.
+//! Liveness, readiness, metrics, and the answers of the service routes (unknown
+//! paths, other methods).
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::openapi::{ServiceError, openapi_json_route};
+use crate::metrics::OPENMETRICS;
 
-/// Registers `/healthz`, `/readyz` and `/openapi.json` on the main
-/// listener, and `/metrics` when `metrics` says so; other methods on them
-/// answer 405.
+/// Registers `/healthz` and `/readyz` on the main listener, and `/metrics`
+/// when `metrics` says so; other methods on them answer 405.
 pub fn routes(cfg: &mut web::ServiceConfig, metrics: bool) {
     get_only(cfg, "/healthz", web::get().to(healthz));
     get_only(cfg, "/readyz", web::get().to(readyz));
-    get_only(cfg, "/openapi.json", web::get().to(openapi_json_route));
     if metrics {
-        get_only(cfg, "/metrics", web::get().to(crate::metrics::metrics));
+        get_only(cfg, "/metrics", web::get().to(scrape));
     }
 }
 
 /// Registers the management listener's routes: `/metrics`, `/healthz` and
 /// `/readyz`.
 pub fn management_routes(cfg: &mut web::ServiceConfig) {
-    get_only(cfg, "/metrics", web::get().to(crate::metrics::metrics));
+    get_only(cfg, "/metrics", web::get().to(scrape));
     get_only(cfg, "/healthz", web::get().to(healthz));
     get_only(cfg, "/readyz", web::get().to(readyz));
 }
 
-fn get_only(cfg: &mut web::ServiceConfig, path: &str, route: actix_web::Route) {
+/// Registers `route` at `path`; other methods answer 405 with `Allow: GET`.
+pub(crate) fn get_only(cfg: &mut web::ServiceConfig, path: &str, route: actix_web::Route) {
     cfg.service(
         web::resource(path)
             .route(route)
@@ -77,6 +77,18 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// This node's metrics in the OpenMetrics text format, for Prometheus: on
+/// the management listener (not in the public API's description).
+async fn scrape(state: web::Data<AppState>) -> HttpResponse {
+    match state.metrics.render(&state.services, &state.login_gate) {
+        Ok(text) => HttpResponse::Ok().content_type(OPENMETRICS).body(text),
+        Err(err) => {
+            tracing::error!(%err, "cannot encode the metrics");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
 /// Another method than GET on a service route.
 async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
@@ -93,4 +105,14 @@ pub async fn not_found() -> HttpResponse {
         code: 404,
         message: "no such endpoint",
     })
+}
+
+/// The answer of the service routes (`/healthz`, `/readyz`, unknown paths).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ServiceError)]
+pub(crate) struct ServiceError {
+    /// The HTTP status again.
+    pub code: u16,
+    /// What went wrong.
+    pub message: &'static str,
 }

@@ -21,7 +21,9 @@ mod metrics;
 mod openapi;
 #[cfg(test)]
 mod parser_properties;
+mod refusal;
 mod request_id;
+mod route_pattern;
 mod state;
 mod tokens;
 
@@ -42,8 +44,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let allow_cors_all = state.settings.gradido.allow_cors_all;
         let metrics = state.settings.metrics_on_main_listener;
-        cfg.app_data(web::Data::new(state))
+        cfg.app_data(web::Data::from(state.metrics.clone()))
+            .app_data(web::Data::new(state))
             .configure(|cfg| health::routes(cfg, metrics))
+            .configure(openapi::routes)
             .configure(flow::routes)
             .configure(tokens::routes)
             .configure(bimplus::routes)
@@ -56,7 +60,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// Registers the management listener's routes (metrics, health), with `state`.
 pub fn configure_management(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(web::Data::new(state))
+        cfg.app_data(web::Data::from(state.metrics.clone()))
+            .app_data(web::Data::new(state))
             .configure(health::management_routes)
             .default_service(web::to(health::not_found));
     }

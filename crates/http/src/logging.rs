@@ -9,6 +9,7 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use crate::request_id::RequestIdentity;
+use crate::route_pattern::route_pattern;
 
 /// The root span of every request: method, route pattern (`/account/checkEmail/{code}`,
 /// never the values in it; `(no route)` for paths that match none), request id, status.
@@ -27,7 +28,7 @@ impl RootSpanBuilder for RequestSpan {
                 .unwrap_or_default()
         };
         // A path that matches no route is not logged: it may carry a token.
-        let route = request.match_pattern().unwrap_or_else(|| "(no route)".to_owned());
+        let route = route_pattern(request.request());
         tracing::info_span!(
             "request",
             method = %request.method(),

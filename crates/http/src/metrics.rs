@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, web};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -21,13 +21,14 @@ use prometheus_client::registry::Registry;
 
 use limen_domain::model::AuditKind;
 use limen_domain::ports::{CallObserver, HashPoolStats};
-use limen_domain::services::AuditStats;
+use limen_domain::services::{AuditStats, HashAdmission, Services};
 
-use crate::AppState;
+use crate::route_pattern::route_pattern;
+
 use crate::dialect::{DIALECTS, dialect_of};
 
 /// The content type of the OpenMetrics text format.
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The labels of a request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -326,16 +327,19 @@ impl Metrics {
     }
 
     /// The exposition, with the values read at scrape time brought up to date.
-    fn render(&self, state: &AppState) -> Result<String, std::fmt::Error> {
+    pub(crate) fn render(
+        &self,
+        services: &Services,
+        login_gate: &HashAdmission,
+    ) -> Result<String, std::fmt::Error> {
         // Catching up reads a counter and adds the difference: two scrapes at
         // once would both add it.
         let _one_at_a_time = self
             .rendering
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.logins_in_flight
-            .set(gauge_value(state.login_gate.in_flight()));
-        if let Some(cache) = &state.services.cache {
+        self.logins_in_flight.set(gauge_value(login_gate.in_flight()));
+        if let Some(cache) = &services.cache {
             let stats = cache.stats();
             self.cache_entries.set(gauge_value(stats.entries));
             // The cache counts; the counters catch up with it.
@@ -344,11 +348,11 @@ impl Metrics {
             self.cache_misses
                 .inc_by(stats.misses.saturating_sub(self.cache_misses.get()));
         }
-        self.catch_up_with_audit(&state.services.audit.stats());
-        self.catch_up_with_hashing(&state.services.password_login.pool_stats());
+        self.catch_up_with_audit(&services.audit.stats());
+        self.catch_up_with_hashing(&services.password_login.pool_stats());
         self.refusal_floor
-            .set(state.services.password_login.refusal_floor().as_secs_f64());
-        let unsettled = state.services.attempts.unsettled();
+            .set(services.password_login.refusal_floor().as_secs_f64());
+        let unsettled = services.attempts.unsettled();
         self.attempts_unsettled
             .inc_by(unsettled.saturating_sub(self.attempts_unsettled.get()));
         let mut text = String::new();
@@ -405,11 +409,9 @@ pub async fn record(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let metrics = request
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.metrics.clone());
+    let metrics = request.app_data::<web::Data<Metrics>>().cloned();
     // A path that matches no route is not recorded: it may carry a token.
-    let route = request.match_pattern().unwrap_or_else(|| "(no route)".to_owned());
+    let route = route_pattern(request.request());
     let method = method_label(request.method());
     let outcome = next.call(request).await;
     if let Some(metrics) = metrics {
@@ -417,7 +419,7 @@ pub async fn record(
             Ok(response) => response.status().as_u16(),
             Err(err) => err.as_response_error().status_code().as_u16(),
         };
-        observe(&metrics, route, method, status, started);
+        observe(&metrics, route.to_string(), method, status, started);
     }
     outcome
 }
@@ -434,7 +436,7 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
         .unwrap_or("other")
 }
 
-fn observe(metrics: &Arc<Metrics>, route: String, method: &'static str, status: u16, started: Instant) {
+fn observe(metrics: &Metrics, route: String, method: &'static str, status: u16, started: Instant) {
     let dialect = dialect_of(&route);
     metrics
         .durations
@@ -452,18 +454,6 @@ fn observe(metrics: &Arc<Metrics>, route: String, method: &'static str, status: 
             status,
         })
         .inc();
-}
-
-/// This node's metrics in the OpenMetrics text format, for Prometheus: on
-/// the management listener (not in the public API's description).
-pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match state.metrics.render(&state) {
-        Ok(text) => HttpResponse::Ok().content_type(OPENMETRICS).body(text),
-        Err(err) => {
-            tracing::error!(%err, "cannot encode the metrics");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
 }
 
 #[cfg(test)]

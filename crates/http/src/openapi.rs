@@ -5,15 +5,13 @@
 
 use std::sync::LazyLock;
 
-use actix_web::HttpResponse;
 use actix_web::http::header;
-use serde::Serialize;
+use actix_web::{HttpResponse, web};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Description, Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::{bimplus, flow, gradido, health, lime, tokens};
 
@@ -56,7 +54,7 @@ use crate::{bimplus, flow, gradido, health, lime, tokens};
         lime::openid::callback,
         lime::openid::payload_key,
     ),
-    components(schemas(ServiceError)),
+    components(schemas(health::ServiceError)),
     modifiers(&SecuritySchemes, &CorsPreflights, &DialectErrors),
     tags(
         (name = "service", description = "Health and this description"),
@@ -87,6 +85,11 @@ pub fn openapi_json() -> String {
     JSON.clone()
 }
 
+/// Registers `GET /openapi.json` (other methods answer 405).
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    health::get_only(cfg, "/openapi.json", web::get().to(openapi_json_route));
+}
+
 /// This description.
 #[utoipa::path(
     get,
@@ -100,11 +103,6 @@ pub(crate) async fn openapi_json_route() -> HttpResponse {
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .body(openapi_json())
-}
-
-/// A schema that only `null` matches, for fields that are always `null`.
-pub(crate) fn null() -> Schema {
-    ObjectBuilder::new().schema_type(Type::Null).into()
 }
 
 /// How each dialect carries its credentials.
@@ -266,14 +264,4 @@ impl Modify for DialectErrors {
             }
         }
     }
-}
-
-/// The answer of the service routes (`/healthz`, `/readyz`, unknown paths).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ServiceError)]
-pub(crate) struct ServiceError {
-    /// The HTTP status again.
-    pub code: u16,
-    /// What went wrong.
-    pub message: &'static str,
 }

@@ -162,7 +162,7 @@ impl AppState {
     /// body is read, so that shedding a storm's surplus costs almost nothing.
     pub fn admit_login(&self, req: &actix_web::HttpRequest) -> Result<HashTicket, DomainError> {
         self.login_gate.enter(&self.client(req)).inspect_err(|_| {
-            self.metrics.login_shed(&req.match_pattern().unwrap_or_default());
+            self.metrics.login_shed(&crate::route_pattern::route_pattern(req));
         })
     }
 }

@@ -150,7 +150,12 @@ impl AccountService {
             after = page.last().map(|entry| entry.external_id.clone());
             for entry in page {
                 let user = self.users.resolve(entry).await?;
-                let locked_until = self.attempts.account(user.id).blocked().await?;
+                let locked_until = self
+                    .attempts
+                    .account(user.id)
+                    .blocked()
+                    .await?
+                    .map(|until| until.at());
                 summaries.push(AccountSummary { user, locked_until });
             }
             if !full {
@@ -162,7 +167,12 @@ impl AccountService {
     /// The user with this username and Limen's lock of them.
     pub async fn summary(&self, username: &str) -> Result<AccountSummary, DomainError> {
         let user = self.find(username).await?;
-        let locked_until = self.attempts.account(user.id).blocked().await?;
+        let locked_until = self
+            .attempts
+            .account(user.id)
+            .blocked()
+            .await?
+            .map(|until| until.at());
         Ok(AccountSummary { user, locked_until })
     }
 

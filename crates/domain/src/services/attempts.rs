@@ -1,10 +1,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, Utc};
-
 use crate::error::DomainError;
-use crate::model::{Admission, Block, ClientAddress, RateRule, RateState, TokenHash, UserId};
+use crate::error_class::RetryAt;
+use crate::model::{Admission, ClientAddress, RateRule, RateState, TokenHash, UserId};
 use crate::ports::{Clock, RateLimiter, TokenMint};
 
 /// The limits on counted attempts.
@@ -99,7 +98,7 @@ pub enum Counted {
     /// Refused without a check: the key is blocked until then.
     Blocked {
         /// When to try again.
-        until: DateTime<Utc>,
+        until: RetryAt,
     },
     /// Refused without a check: the window's count is full of attempts still
     /// being checked. Transient: they settle within moments.
@@ -127,18 +126,32 @@ impl std::fmt::Debug for Attempt {
     }
 }
 
+/// The block a failed attempt found or started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked {
+    /// When it lifts, counted from the failure.
+    pub until: RetryAt,
+    /// This failure started the block (rather than finding it in force).
+    pub started: bool,
+}
+
 impl Attempt {
     /// Settles a failed check; the block in force, if any.
-    pub async fn fail(mut self) -> Result<Option<Block>, DomainError> {
+    pub async fn fail(mut self) -> Result<Option<Blocked>, DomainError> {
         self.settled = true;
         let counter = &self.counter;
         if !counter.rule.is_enabled() {
             return Ok(None);
         }
-        Ok(counter
+        let now = counter.clock.now();
+        let block = counter
             .limiter
-            .settle_failure(&counter.key, &counter.rule, counter.clock.now())
-            .await?)
+            .settle_failure(&counter.key, &counter.rule, now)
+            .await?;
+        Ok(block.map(|block| Blocked {
+            until: RetryAt::new(block.until, now),
+            started: block.started,
+        }))
     }
 
     /// Gives back an attempt that was no failure: a right password whose login
@@ -197,10 +210,9 @@ impl Drop for Attempt {
 impl Counter {
     /// Counts an attempt before its check.
     pub async fn admit(&self) -> Result<Counted, DomainError> {
+        let now = self.clock.now();
         let admission = if self.rule.is_enabled() {
-            self.limiter
-                .admit(&self.key, &self.rule, self.clock.now())
-                .await?
+            self.limiter.admit(&self.key, &self.rule, now).await?
         } else {
             Admission::Admitted
         };
@@ -209,13 +221,15 @@ impl Counter {
                 counter: self.clone(),
                 settled: false,
             }),
-            Admission::Blocked { until } => Counted::Blocked { until },
+            Admission::Blocked { until } => Counted::Blocked {
+                until: RetryAt::new(until, now),
+            },
             Admission::Full => Counted::Full,
         })
     }
 
     /// The block in force now, without counting anything.
-    pub async fn blocked(&self) -> Result<Option<DateTime<Utc>>, DomainError> {
+    pub async fn blocked(&self) -> Result<Option<RetryAt>, DomainError> {
         if !self.rule.is_enabled() {
             return Ok(None);
         }
@@ -224,7 +238,8 @@ impl Counter {
             .limiter
             .state(&self.key)
             .await?
-            .and_then(|state| state.blocked_at(now)))
+            .and_then(|state| state.blocked_at(now))
+            .map(|until| RetryAt::new(until, now)))
     }
 
     /// The stored state, for operators.
@@ -247,9 +262,12 @@ impl Counter {
             Counted::Admitted(attempt) => attempt.fail().await.map(|_| ()),
             Counted::Blocked { until } => Err(DomainError::TooManyAttempts { until }),
             // Only for a moment, while parallel requests settle.
-            Counted::Full => Err(DomainError::TooManyAttempts {
-                until: self.clock.now() + chrono::Duration::minutes(1),
-            }),
+            Counted::Full => {
+                let now = self.clock.now();
+                Err(DomainError::TooManyAttempts {
+                    until: RetryAt::new(now + chrono::Duration::minutes(1), now),
+                })
+            }
         }
     }
 

@@ -404,7 +404,10 @@ mod tests {
         log.expect_append().times(2).returning(|_| Ok(()));
         let audit = audit(log);
         let throttled = DomainError::TooManyAttempts {
-            until: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 12, 5, 0).unwrap(),
+            until: {
+                let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+                crate::RetryAt::new(now + chrono::Duration::minutes(5), now)
+            },
         };
         for _ in 0..50 {
             request("flow")

@@ -219,7 +219,7 @@ impl PasswordLogin {
                             tracing::warn!(user_id = %user.id, until = %block.until, "account locked after repeated failures");
                             let entry = AuditEntry::new(AuditKind::AccountLocked)
                                 .user(user)
-                                .detail(format!("until {}", block.until.to_rfc3339()));
+                                .detail(format!("until {}", block.until));
                             self.audit.record(entry).await;
                         }
                         DomainError::AccountLocked { until: block.until }
@@ -487,7 +487,7 @@ mod tests {
         }
         let err = login(&world, "ann", "wrong").await.unwrap_err();
         assert!(
-            matches!(err, DomainError::AccountLocked { until } if until == world.now() + Duration::minutes(15))
+            matches!(err, DomainError::AccountLocked { until } if until.at() == world.now() + Duration::minutes(15))
         );
         // Locked: even the right password is refused, and costs no hash at all.
         let before = world.verifications().len();

@@ -413,7 +413,7 @@ impl TwoFactorService {
             if let Some(block) = locked.as_ref().filter(|block| block.started) {
                 let entry = AuditEntry::new(AuditKind::AccountLocked)
                     .user(&user)
-                    .detail(format!("until {}", block.until.to_rfc3339()));
+                    .detail(format!("until {}", block.until));
                 self.audit.record(entry).await;
             }
             let refused = match locked {

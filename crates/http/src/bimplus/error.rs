@@ -2,13 +2,13 @@
 //! `{"error": "<code>", "message": "<text>"}` (see docs/api/bimplus.md).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use limen_domain::DomainError;
+use limen_domain::{DomainError, ErrorClass};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::body::BodyError;
+use crate::refusal::{Refusal, Row, Text};
 
 /// The dialect's error body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,19 +22,63 @@ pub(crate) struct ErrorBody<'a> {
 
 /// An error answer of the `bimplus` dialect.
 #[derive(Debug)]
-pub struct BimplusError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+pub struct BimplusError(Refusal);
+
+/// The dialect's answer to each class of domain error.
+fn table(class: ErrorClass) -> Row {
+    match class {
+        ErrorClass::WrongCredentials | ErrorClass::Disabled => {
+            Row::fixed(401, "invalid_credentials", "The user id or password is wrong.")
+        }
+        ErrorClass::InvalidToken => Row::fixed(
+            401,
+            "invalid_remember_me_token",
+            "The remember-me token is unknown, expired, revoked, or was issued to another client.",
+        ),
+        ErrorClass::SecondFactorRequired => Row::fixed(
+            401,
+            "second_factor_required",
+            "This account requires a second factor, which this API cannot take.",
+        ),
+        ErrorClass::Locked(until) => Row::new(
+            403,
+            "account_locked",
+            Text::Owned(format!(
+                "The account is locked after too many failed attempts until {until}."
+            )),
+        ),
+        ErrorClass::EmailNotVerified => Row::fixed(
+            403,
+            "email_not_verified",
+            "The e-mail address of this account is not verified yet.",
+        ),
+        ErrorClass::Throttled(until) => Row::new(
+            429,
+            "too_many_attempts",
+            Text::Owned(format!(
+                "Too many failed logins from this address; retry after {until}."
+            )),
+        ),
+        ErrorClass::Busy => Row::fixed(503, "busy", "Too busy; retry shortly."),
+        ErrorClass::InvalidInput => Row::new(400, "invalid_request", Text::OfError),
+        ErrorClass::Unavailable => Row::fixed(
+            503,
+            "temporarily_unavailable",
+            "A service this server depends on is unavailable; retry shortly.",
+        ),
+        ErrorClass::WrongCode
+        | ErrorClass::NotFound
+        | ErrorClass::Conflict
+        | ErrorClass::Forbidden
+        | ErrorClass::NotEnabled
+        | ErrorClass::IdentityRefused
+        | ErrorClass::Internal => Row::fixed(500, "internal_error", "An internal error occurred."),
+    }
 }
 
 impl BimplusError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self(Refusal::new(status, code, message))
     }
 
     /// 400: the request is unusable.
@@ -76,88 +120,25 @@ impl From<BodyError> for BimplusError {
 
 impl From<DomainError> for BimplusError {
     fn from(err: DomainError) -> Self {
-        match err {
-            DomainError::InvalidCredentials | DomainError::AccountDisabled => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "The user id or password is wrong.",
-            ),
-            DomainError::InvalidToken => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_remember_me_token",
-                "The remember-me token is unknown, expired, revoked, or was issued to another client.",
-            ),
-            DomainError::SecondFactorRequired => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "second_factor_required",
-                "This account requires a second factor, which this API cannot take.",
-            ),
-            DomainError::AccountLocked { until } => Self::new(
-                StatusCode::FORBIDDEN,
-                "account_locked",
-                format!(
-                    "The account is locked after too many failed attempts until {}.",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-            ),
-            DomainError::EmailNotVerified => Self::new(
-                StatusCode::FORBIDDEN,
-                "email_not_verified",
-                "The e-mail address of this account is not verified yet.",
-            ),
-            DomainError::TooManyAttempts { until } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!(
-                    "Too many failed logins from this address; retry after {}.",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-            ),
-            DomainError::Busy => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "Too busy; retry shortly.",
-            ),
-            DomainError::InvalidInput(message) => Self::invalid_request(message),
-            DomainError::Unavailable(cause) => {
-                tracing::warn!(%cause, "a service Limen depends on is unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "A service this server depends on is unavailable; retry shortly.",
-                )
-            }
-            other => {
-                tracing::error!(cause = %other, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "An internal error occurred.",
-                )
-            }
-        }
+        Self(Refusal::of(&err, table))
     }
 }
 
 impl std::fmt::Display for BimplusError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        self.0.fmt(f)
     }
 }
 
 impl ResponseError for BimplusError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(1)));
-        }
-        response.json(ErrorBody {
-            error: self.code,
-            message: &self.message,
+        self.0.response().json(ErrorBody {
+            error: self.0.code,
+            message: &self.0.text,
         })
     }
 }

@@ -2,13 +2,13 @@
 //! with the original's texts where it has them (see docs/api/gradido.md).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use limen_domain::DomainError;
+use limen_domain::{DomainError, ErrorClass};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::body::BodyError;
+use crate::refusal::{Refusal, Row, Text};
 
 /// The dialect's error body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,35 +25,23 @@ pub(crate) struct ErrorBody<'a> {
 
 /// An error answer of the `gradido` dialect.
 #[derive(Debug)]
-pub struct GradidoError {
-    status: StatusCode,
-    state: &'static str,
-    msg: &'static str,
-    details: Option<String>,
-    retry_after: Option<u64>,
-}
+pub struct GradidoError(Refusal);
 
 impl GradidoError {
     fn new(status: StatusCode, state: &'static str, msg: &'static str) -> Self {
-        Self {
-            status,
-            state,
-            msg,
-            details: None,
-            retry_after: None,
-        }
+        Self(Refusal::new(status, state, msg))
     }
 
-    fn with_details(mut self, details: impl Into<String>) -> Self {
-        self.details = Some(details.into());
-        self
+    fn with_details(self, details: impl Into<String>) -> Self {
+        Self(self.0.with_detail(details))
     }
 
     /// 400 with `msg` and, when given, `details`.
     pub fn bad_request(msg: &'static str, details: Option<String>) -> Self {
-        Self {
-            details,
-            ..Self::new(StatusCode::BAD_REQUEST, "error", msg)
+        let error = Self::new(StatusCode::BAD_REQUEST, "error", msg);
+        match details {
+            Some(details) => error.with_details(details),
+            None => error,
         }
     }
 
@@ -87,90 +75,71 @@ impl From<BodyError> for GradidoError {
     }
 }
 
+/// The dialect's answer to each class of domain error: the original's
+/// `state` and `msg` where it has them, Limen's `details`.
+fn table(class: ErrorClass) -> Row {
+    let error = |status, msg| Row::fixed(status, "error", msg);
+    let details = Text::Fixed;
+    match class {
+        // One answer for an unknown address and a wrong password.
+        ErrorClass::WrongCredentials => error(401, "password incorrect"),
+        ErrorClass::Disabled => Row::fixed(403, "disabled", "user is disabled"),
+        ErrorClass::Locked(until) => error(403, "account locked").detail(Text::Owned(format!(
+            "too many failed attempts; try again after {until}"
+        ))),
+        ErrorClass::SecondFactorRequired => error(403, "second factor required").detail(details(
+            "this account has two-factor authentication, which this API cannot take",
+        )),
+        ErrorClass::InvalidToken => error(401, "session not found"),
+        ErrorClass::Throttled(_) => error(429, "too many attempts")
+            .detail(details("too many failed attempts from this address; retry later")),
+        ErrorClass::EmailNotVerified => error(403, "email not checked").detail(details(
+            "confirm the e-mail address with the link in the verification e-mail first",
+        )),
+        ErrorClass::Forbidden => error(403, "registration disabled")
+            .detail(details("this server's user directory does not take new users")),
+        ErrorClass::Conflict => Row::fixed(409, "exist", "user already exist"),
+        ErrorClass::InvalidInput => error(400, "invalid input").detail(Text::OfError),
+        ErrorClass::Busy => error(503, "server busy"),
+        ErrorClass::Unavailable => error(503, "service unavailable").detail(details(
+            "a service this server depends on is unavailable; retry shortly",
+        )),
+        ErrorClass::NotEnabled
+        | ErrorClass::WrongCode
+        | ErrorClass::NotFound
+        | ErrorClass::IdentityRefused
+        | ErrorClass::Internal => error(500, "internal error"),
+    }
+}
+
 impl From<DomainError> for GradidoError {
     fn from(err: DomainError) -> Self {
-        match err {
-            // One answer for an unknown address and a wrong password.
-            DomainError::InvalidCredentials => {
-                Self::new(StatusCode::UNAUTHORIZED, "error", "password incorrect")
-            }
-            DomainError::AccountDisabled => Self::new(StatusCode::FORBIDDEN, "disabled", "user is disabled"),
-            DomainError::AccountLocked { until } => Self {
-                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
-                ..Self::new(StatusCode::FORBIDDEN, "error", "account locked").with_details(format!(
-                    "too many failed attempts; try again after {}",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ))
-            },
-            DomainError::SecondFactorRequired => {
-                Self::new(StatusCode::FORBIDDEN, "error", "second factor required")
-                    .with_details("this account has two-factor authentication, which this API cannot take")
-            }
-            DomainError::InvalidToken => Self::new(StatusCode::UNAUTHORIZED, "error", "session not found"),
-            DomainError::TooManyAttempts { until } => Self {
-                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "error", "too many attempts")
-                    .with_details("too many failed attempts from this address; retry later")
-            },
-            DomainError::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "error", "email not checked")
-                .with_details("confirm the e-mail address with the link in the verification e-mail first"),
-            DomainError::ReadOnlyDirectory => {
-                Self::new(StatusCode::FORBIDDEN, "error", "registration disabled")
-                    .with_details("this server's user directory does not take new users")
-            }
-            DomainError::EmailTaken | DomainError::UsernameTaken => {
-                Self::new(StatusCode::CONFLICT, "exist", "user already exist")
-            }
-            DomainError::InvalidInput(details) => Self::bad_request("invalid input", Some(details)),
-            DomainError::MailUndeliverable(cause) => {
-                tracing::error!(%cause, "verification e-mail could not be sent");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "error",
-                    "email could not be sent",
-                )
-                .with_details("nothing was stored; retry later")
-            }
-            DomainError::Busy => Self {
-                retry_after: Some(1),
-                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "error", "server busy")
-            },
-            DomainError::Unavailable(cause) => {
-                tracing::warn!(%cause, "a service Limen depends on is unavailable");
-                Self {
-                    retry_after: Some(5),
-                    ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "error", "service unavailable")
-                        .with_details("a service this server depends on is unavailable; retry shortly")
-                }
-            }
-            other => {
-                tracing::error!(cause = %other, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "error", "internal error")
-            }
+        let mut refusal = Refusal::of(&err, table);
+        // The one unavailable service the original names: its mail.
+        if let DomainError::MailUndeliverable(_) = err {
+            refusal.text = "email could not be sent".to_owned();
+            refusal.detail = Some("nothing was stored; retry later".to_owned());
         }
+        Self(refusal)
     }
 }
 
 impl std::fmt::Display for GradidoError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.state, self.msg)
+        self.0.fmt(f)
     }
 }
 
 impl ResponseError for GradidoError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
-        }
-        response.json(ErrorBody {
-            state: self.state,
-            msg: self.msg,
-            details: self.details.as_deref(),
+        self.0.response().json(ErrorBody {
+            state: self.0.code,
+            msg: &self.0.text,
+            details: self.0.detail.as_deref(),
         })
     }
 }

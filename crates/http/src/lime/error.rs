@@ -2,15 +2,16 @@
 //! mapping from domain errors to it.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
-use limen_domain::DomainError;
 use limen_domain::model::BankIdStatus;
+use limen_domain::{DomainError, ErrorClass};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::progress::Message;
 use crate::body::{BodyError, DecodeError};
+use crate::refusal::{Refusal, Row, Text};
 
 /// The dialect's failure, as the document shows it for a login (`success`
 /// false and an `error` text); BankID failures add the status and the user
@@ -33,19 +34,51 @@ pub(crate) struct ErrorBody {
 /// An error answer of the `lime` dialect.
 #[derive(Debug)]
 pub struct LimeError {
-    status: StatusCode,
-    error: String,
-    bankid: Option<BankIdStatus>,
-    retry_after: Option<u64>,
+    refusal: Refusal,
+    bankid: Option<Box<BankIdStatus>>,
+}
+
+/// The dialect's answer to each class of domain error.
+fn table(class: ErrorClass) -> Row {
+    let fixed = |status, text| Row::fixed(status, "", text);
+    match class {
+        // One answer for an unknown user, a wrong password and a disabled account.
+        ErrorClass::WrongCredentials | ErrorClass::Disabled => fixed(401, "Invalid username or password."),
+        ErrorClass::Locked(until) => Row::new(
+            403,
+            "",
+            Text::Owned(format!(
+                "The account is locked after too many failed attempts until {until}."
+            )),
+        ),
+        ErrorClass::SecondFactorRequired => fixed(
+            403,
+            "This account has two-factor authentication, which a password login here cannot take; \
+             log in with BankID.",
+        ),
+        ErrorClass::EmailNotVerified => fixed(403, "The e-mail address of this account is not verified yet."),
+        ErrorClass::Throttled(_) => fixed(429, "Too many attempts; retry later."),
+        ErrorClass::InvalidInput | ErrorClass::NotEnabled => Row::new(400, "", Text::OfError),
+        ErrorClass::InvalidToken => fixed(404, "Unknown, expired or finished."),
+        ErrorClass::IdentityRefused => fixed(401, "No user has this personal number."),
+        ErrorClass::Conflict => Row::new(409, "", Text::OfError),
+        ErrorClass::Forbidden => fixed(403, "The user directory does not allow changing passwords."),
+        ErrorClass::Busy => fixed(503, "Too busy; retry shortly."),
+        ErrorClass::Unavailable => fixed(
+            503,
+            "A service this server depends on is unavailable; retry shortly.",
+        ),
+        ErrorClass::NotFound | ErrorClass::WrongCode | ErrorClass::Internal => {
+            fixed(500, "An internal error occurred.")
+        }
+    }
 }
 
 impl LimeError {
     fn new(status: StatusCode, error: impl Into<String>) -> Self {
         Self {
-            status,
-            error: error.into(),
+            refusal: Refusal::new(status, "", error),
             bankid: None,
-            retry_after: None,
         }
     }
 
@@ -68,90 +101,19 @@ impl LimeError {
     pub fn api_key_required() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "A valid API key is required.")
     }
-
-    /// A failure with the BankID status and message to show.
-    pub fn bankid(status: StatusCode, bankid: BankIdStatus) -> Self {
-        Self {
-            bankid: Some(bankid),
-            ..Self::new(status, bankid.message.en)
-        }
-    }
-}
-
-fn seconds_until(until: chrono::DateTime<chrono::Utc>) -> Option<u64> {
-    u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok()
 }
 
 impl From<DomainError> for LimeError {
     fn from(err: DomainError) -> Self {
-        match err {
-            // One answer for an unknown user and a wrong password.
-            DomainError::InvalidCredentials | DomainError::AccountDisabled => {
-                Self::new(StatusCode::UNAUTHORIZED, "Invalid username or password.")
-            }
-            DomainError::AccountLocked { until } => Self {
-                retry_after: seconds_until(until),
-                ..Self::new(
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "The account is locked after too many failed attempts until {}.",
-                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                    ),
-                )
-            },
-            DomainError::SecondFactorRequired => Self::new(
-                StatusCode::FORBIDDEN,
-                "This account has two-factor authentication, which a password login here cannot take; \
-                 log in with BankID.",
-            ),
-            DomainError::EmailNotVerified => Self::new(
-                StatusCode::FORBIDDEN,
-                "The e-mail address of this account is not verified yet.",
-            ),
-            DomainError::TooManyAttempts { until } => Self {
-                retry_after: seconds_until(until),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many attempts; retry later.")
-            },
-            DomainError::InvalidInput(message) => Self::bad_request(message),
-            DomainError::InvalidToken => Self::new(StatusCode::NOT_FOUND, "Unknown, expired or finished."),
-            DomainError::NoUserForPersonalNumber => {
-                Self::new(StatusCode::UNAUTHORIZED, "No user has this personal number.")
-            }
-            DomainError::BankIdInProgress => {
-                Self::bankid(StatusCode::CONFLICT, BankIdStatus::ALREADY_IN_PROGRESS)
-            }
-            DomainError::ReadOnlyDirectory => Self::new(
-                StatusCode::FORBIDDEN,
-                "The user directory does not allow changing passwords.",
-            ),
-            DomainError::NotEnabled(what) => {
-                Self::bad_request(format!("{what} is not enabled on this server."))
-            }
-            DomainError::Busy => Self {
-                retry_after: Some(1),
-                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")
-            },
-            DomainError::BankIdUnavailable(cause) => {
-                tracing::warn!(%cause, "a service Limen depends on is unavailable");
-                Self {
-                    retry_after: Some(5),
-                    ..Self::bankid(StatusCode::SERVICE_UNAVAILABLE, BankIdStatus::UNAVAILABLE)
-                }
-            }
-            DomainError::Unavailable(cause) => {
-                tracing::warn!(%cause, "a service Limen depends on is unavailable");
-                Self {
-                    retry_after: Some(5),
-                    ..Self::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "A service this server depends on is unavailable; retry shortly.",
-                    )
-                }
-            }
-            other => {
-                tracing::error!(cause = %other, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
-            }
+        let mut refusal = Refusal::of(&err, table);
+        // BankID's own failures show its status and recommended message.
+        let bankid = err.bankid_status();
+        if let Some(status) = bankid {
+            refusal.text = status.message.en.to_owned();
+        }
+        Self {
+            refusal,
+            bankid: bankid.map(Box::new),
         }
     }
 }
@@ -179,27 +141,24 @@ impl From<DecodeError> for LimeError {
 
 impl std::fmt::Display for LimeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status.as_u16(), self.error)
+        self.refusal.fmt(f)
     }
 }
 
 impl ResponseError for LimeError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.refusal.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
-        }
-        response
+        self.refusal
+            .response()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(ErrorBody {
                 success: false,
-                error: self.error.clone(),
-                progress_status: self.bankid.map(|status| status.name),
-                message: self.bankid.map(|status| Message::from(status.message)),
+                error: self.refusal.text.clone(),
+                progress_status: self.bankid.as_ref().map(|status| status.name),
+                message: self.bankid.as_ref().map(|status| Message::from(status.message)),
             })
     }
 }

@@ -3,12 +3,13 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use limen_domain::DomainError;
+use limen_domain::{DomainError, ErrorClass};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::body::BodyError;
 use crate::credentials::TokenError;
+use crate::refusal::{Refusal, Row, Text};
 
 /// The dialect's error body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,19 +22,55 @@ pub(crate) struct ErrorBody<'a> {
 /// An error answer of the `tokens` dialect.
 #[derive(Debug)]
 pub struct TokensError {
-    status: StatusCode,
-    message: String,
+    refusal: Refusal,
     challenge: bool,
-    retry_after: Option<u64>,
 }
+
+/// The dialect's answer to each class of domain error.
+fn table(class: ErrorClass) -> Row {
+    let fixed = |status, text| Row::fixed(status, "", text);
+    match class {
+        ErrorClass::WrongCredentials | ErrorClass::Disabled | ErrorClass::InvalidToken => {
+            fixed(401, AUTHORIZATION_FAILED)
+        }
+        ErrorClass::SecondFactorRequired => fixed(
+            401,
+            "This account requires a second factor; log in through an API that supports it.",
+        ),
+        // The document lists only 401 for a failed authorization; a lock is one,
+        // with the time it lifts in the message and in `Retry-After`.
+        ErrorClass::Locked(until) => Row::new(
+            401,
+            "",
+            Text::Owned(format!(
+                "The account is locked after too many failed attempts until {until}."
+            )),
+        ),
+        ErrorClass::EmailNotVerified => fixed(401, "The e-mail address of this account is not verified yet."),
+        ErrorClass::Throttled(_) => fixed(429, "Too many failed attempts from this address; retry later."),
+        ErrorClass::Busy => fixed(503, "Too busy; retry shortly."),
+        ErrorClass::InvalidInput => Row::new(400, "", Text::OfError),
+        ErrorClass::Unavailable => fixed(
+            503,
+            "A service this server depends on is unavailable; retry shortly.",
+        ),
+        ErrorClass::WrongCode
+        | ErrorClass::NotFound
+        | ErrorClass::Conflict
+        | ErrorClass::Forbidden
+        | ErrorClass::NotEnabled
+        | ErrorClass::IdentityRefused
+        | ErrorClass::Internal => fixed(500, "An internal error occurred."),
+    }
+}
+
+const AUTHORIZATION_FAILED: &str = "Authorization failed.";
 
 impl TokensError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
-            status,
-            message: message.into(),
+            refusal: Refusal::new(status, "", message),
             challenge: false,
-            retry_after: None,
         }
     }
 
@@ -65,15 +102,11 @@ impl TokensError {
             "The body must be application/json.",
         )
     }
-
-    fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Authorization failed.")
-    }
 }
 
 impl From<TokenError> for TokensError {
     fn from(_: TokenError) -> Self {
-        Self::unauthorized()
+        Self::new(StatusCode::UNAUTHORIZED, AUTHORIZATION_FAILED)
     }
 }
 
@@ -88,89 +121,41 @@ impl From<BodyError> for TokensError {
 
 impl From<DomainError> for TokensError {
     fn from(err: DomainError) -> Self {
-        match err {
-            DomainError::InvalidCredentials | DomainError::InvalidToken | DomainError::AccountDisabled => {
-                Self::unauthorized()
-            }
-            DomainError::SecondFactorRequired => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "This account requires a second factor; log in through an API that supports it.",
-            ),
-            // The document lists only 401 for a failed authorization; a lock is one,
-            // with the time it lifts in the message and in `Retry-After`.
-            DomainError::AccountLocked { until } => Self {
-                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
-                ..Self::new(
-                    StatusCode::UNAUTHORIZED,
-                    format!(
-                        "The account is locked after too many failed attempts until {}.",
-                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-                    ),
-                )
-            },
-            DomainError::EmailNotVerified => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "The e-mail address of this account is not verified yet.",
-            ),
-            DomainError::TooManyAttempts { until } => Self {
-                retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok(),
-                ..Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed attempts from this address; retry later.",
-                )
-            },
-            DomainError::Busy => Self {
-                retry_after: Some(1),
-                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too busy; retry shortly.")
-            },
-            DomainError::InvalidInput(message) => Self::bad_request(message),
-            DomainError::Unavailable(cause) => {
-                tracing::warn!(%cause, "a service Limen depends on is unavailable");
-                Self {
-                    retry_after: Some(5),
-                    ..Self::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "A service this server depends on is unavailable; retry shortly.",
-                    )
-                }
-            }
-            other => {
-                tracing::error!(cause = %other, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
-            }
+        // Only a login presents credentials; its refusal asks for them again.
+        let challenge = matches!(err.class(), ErrorClass::WrongCredentials | ErrorClass::Disabled);
+        Self {
+            refusal: Refusal::of(&err, table),
+            challenge,
         }
     }
 }
 
 impl std::fmt::Display for TokensError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status.as_u16(), self.message)
+        self.refusal.fmt(f)
     }
 }
 
 impl ResponseError for TokensError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.refusal.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+        let mut response = self.refusal.response();
         if self.challenge {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"limen\""),
             ));
         }
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
-        }
-        if self.status == StatusCode::NOT_ACCEPTABLE {
+        if self.refusal.status == StatusCode::NOT_ACCEPTABLE {
             return response
                 .content_type("text/plain; charset=utf-8")
-                .body(self.message.clone());
+                .body(self.refusal.text.clone());
         }
         response.json(ErrorBody {
-            message: &self.message,
+            message: &self.refusal.text,
         })
     }
 }

@@ -3,7 +3,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use limen_domain::DomainError;
 use limen_domain::model::{Password, TokenRecord};
 use limen_domain::services::TokenRequest;
 use serde::{Deserialize, Serialize};
@@ -150,13 +149,7 @@ pub async fn login(
         .services
         .api_tokens
         .login(&username, &Password::new(password), &state.client(&req), request)
-        .await
-        .map_err(|err| match err {
-            DomainError::InvalidCredentials | DomainError::AccountDisabled => {
-                TokensError::login_failed("Authorization failed.")
-            }
-            other => other.into(),
-        })?;
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(UserToken::new(&issued.plaintext, &issued.record)))
