@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret};
 use crate::error::CliError;
 use crate::output::say;
 
@@ -12,7 +12,8 @@ use crate::output::say;
 pub fn check(config: &Config) -> Result<(), CliError> {
     let redis = config
         .redis_url
-        .as_deref()
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
         .filter(|_| config.uses_redis())
         .map_or_else(|| "not used".to_owned(), limen_domain::redact_url);
     let lines = [
@@ -31,7 +32,10 @@ pub fn check(config: &Config) -> Result<(), CliError> {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", config.listen)),
         ),
-        ("database", limen_domain::redact_url(&config.database_url)),
+        (
+            "database",
+            limen_domain::redact_url(config.database_url.expose_secret()),
+        ),
         ("users", name(&config.users.backend)),
         ("tokens", name(&config.tokens.backend)),
         ("rate_limit", name(&config.rate_limit.backend)),

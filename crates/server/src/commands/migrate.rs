@@ -9,12 +9,15 @@ use limen_store_sql::{Database, DatabaseConfig};
 use crate::commands::administer::record_command;
 use crate::output::say;
 
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret};
 use crate::error::CliError;
 
 /// Applies pending migrations and says which ones ran.
 pub async fn run(config: &Config) -> Result<(), CliError> {
-    let database = Database::connect(&DatabaseConfig::new(config.database_url.clone())).await?;
+    let database = Database::connect(&DatabaseConfig::new(
+        config.database_url.expose_secret().to_owned(),
+    ))
+    .await?;
     let result = migrate(&database).await;
     // The trail's table exists once the migrations have run.
     if result.is_ok() {

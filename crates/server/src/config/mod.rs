@@ -8,14 +8,30 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use bankid::{BankIdMode, BankIdSection};
+pub use dialects::DialectsSection;
+pub use http::{HttpSection, TlsSection};
+pub use mail::{MailSection, MailTransport, RegistrationSection, SmtpSecurityName};
 pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
+pub use password::{LockoutSection, PasswordSection, TwoFactorSection};
+pub use secret::{ExposeSecret, SecretString, exposed};
+pub use storage::{AuditSection, DatabaseSection, RateLimitBackend, RateLimitSection};
 pub use users::{UsersBackend, UsersSection};
 
+mod bankid;
+mod dialects;
+mod http;
+mod mail;
 mod management;
 mod nodes;
 mod oidc;
+mod password;
+mod secret;
+
+use secret::read_secret;
+mod storage;
 mod users;
 
 /// Log line format.
@@ -38,17 +54,20 @@ pub struct Config {
     /// when unset.
     pub public_url: Option<String>,
     /// Database URL: `sqlite://FILE?mode=rwc`, `postgres://…` or `mysql://…`.
-    pub database_url: String,
-    /// A file whose content (trimmed) replaces `database_url`, so that a password
-    /// in the URL can come from a secret mount instead of the environment.
+    #[serde(skip_serializing, default = "default_database_url")]
+    pub database_url: SecretString,
+    /// A file whose content replaces `database_url`, so that a password in
+    /// the URL can come from a secret mount instead of the environment.
     pub database_url_file: Option<PathBuf>,
     /// Base64 of 32 random bytes: seals TOTP secrets at rest (XChaCha20-Poly1305).
     /// Without it they are stored unencrypted and a warning is logged.
-    pub secrets_key: Option<String>,
+    #[serde(skip_serializing, default)]
+    pub secrets_key: Option<SecretString>,
     /// A file holding `secrets_key`.
     pub secrets_key_file: Option<PathBuf>,
     /// Earlier keys, still used to open what they sealed (key rotation).
-    pub previous_secrets_keys: Vec<String>,
+    #[serde(skip_serializing, default)]
+    pub previous_secrets_keys: Vec<SecretString>,
     /// Lets `serve` run on PostgreSQL or MySQL without `secrets_key`, storing
     /// TOTP secrets and private keys unencrypted. On SQLite a key is generated
     /// beside the database file instead.
@@ -84,8 +103,9 @@ pub struct Config {
     /// OpenID Connect login.
     pub oidc: OidcSection,
     /// `redis://…` for the Redis backends of tokens and counted attempts.
-    pub redis_url: Option<String>,
-    /// A file whose content (trimmed) replaces `redis_url`.
+    #[serde(skip_serializing, default)]
+    pub redis_url: Option<SecretString>,
+    /// A file whose content replaces `redis_url`.
     pub redis_url_file: Option<PathBuf>,
     /// Redis settings.
     pub redis: RedisSection,
@@ -99,520 +119,12 @@ pub struct Config {
     pub audit: AuditSection,
 }
 
-/// `[audit]`: the trail of security events in the `audit_events` table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuditSection {
-    /// Days an event is kept; older ones are deleted by `serve` every hour.
-    /// 0 keeps every event.
-    pub retention_days: u32,
-}
-
-impl Default for AuditSection {
-    fn default() -> Self {
-        Self { retention_days: 365 }
-    }
-}
-
-/// `[database]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DatabaseSection {
-    /// Largest number of pooled connections.
-    pub max_connections: u32,
-    /// Seconds to wait for a pooled connection.
-    pub acquire_timeout_secs: u64,
-}
-
-/// Where per-address throttles count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RateLimitBackend {
-    /// This process's memory: one node only.
-    Memory,
-    /// Limen's database, shared by every node.
-    Sql,
-    /// Redis (`redis_url`), shared by every node.
-    Redis,
-}
-
-/// `[rate_limit]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RateLimitSection {
-    /// `memory` or `sql`. Account lockouts are always in the database.
-    pub backend: RateLimitBackend,
-    /// Failed logins one client address (IPv6: one /64) may make per window
-    /// before it is refused for a window; 0 disables the throttle.
-    pub login_failures_per_address: u32,
-    /// BankID identifications one client address may start per window and
-    /// not complete; 0 disables the throttle.
-    pub bankid_starts_per_address: u32,
-    /// OpenID logins one client address may start per window and not
-    /// complete (each stores a record for ten minutes); 0 disables the throttle.
-    pub openid_starts_per_address: u32,
-    /// The window of all three, in seconds.
-    pub login_window_secs: i64,
-    /// Most addresses the memory backend keeps before dropping the oldest.
-    pub memory_max_keys: usize,
-}
-
-impl Default for RateLimitSection {
-    fn default() -> Self {
-        Self {
-            backend: RateLimitBackend::Memory,
-            login_failures_per_address: 100,
-            bankid_starts_per_address: 50,
-            openid_starts_per_address: 50,
-            login_window_secs: 15 * 60,
-            memory_max_keys: 100_000,
-        }
-    }
-}
-
-/// `[http]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpSection {
-    /// Largest accepted request body, in bytes.
-    pub max_body_bytes: usize,
-    /// Worker threads; 0 means one per core.
-    pub workers: usize,
-    /// Seconds in-flight requests get to finish on shutdown.
-    pub shutdown_timeout_secs: u64,
-    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<String>,
-    /// Serve HTTPS with this certificate; plain HTTP without it.
-    pub tls: Option<TlsSection>,
-}
-
-/// `[http.tls]`: the certificate `serve` presents, read again on SIGHUP.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsSection {
-    /// PEM: the server's certificate first, then the intermediates.
-    pub cert_file: PathBuf,
-    /// PEM: its private key (PKCS#8, PKCS#1 or SEC1).
-    pub key_file: PathBuf,
-}
-
-/// `[password]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PasswordSection {
-    /// argon2id memory cost in KiB.
-    pub memory_kib: u32,
-    /// argon2id passes.
-    pub iterations: u32,
-    /// argon2id lanes.
-    pub parallelism: u32,
-    /// Hashes computed at once; 0 means one per core.
-    pub max_concurrent: usize,
-    /// Hashes allowed to wait; more are refused with 503.
-    pub max_queue: usize,
-    /// Hashes one client address may have queued or running at once; more
-    /// are refused with 503. 0 means no bound.
-    pub max_queue_per_address: usize,
-    /// Nice value of the hashing threads (0 to 19); request handling runs first.
-    pub thread_niceness: u8,
-    /// The least time, in milliseconds, that a refused password login takes;
-    /// the slowest hash format seen in use raises it. 0: learned only.
-    pub refusal_floor_ms: u64,
-    /// Bounds on stored hashes made elsewhere (imports, customers' tables,
-    /// CRMs): a hash beyond them is refused at import and is an unusable
-    /// password at login.
-    pub foreign_hash_limits: limen_crypto::HashLimits,
-}
-
-/// `[lockout]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LockoutSection {
-    /// Failed attempts within the window that lock an account; 0 disables locking.
-    pub max_failures: u32,
-    /// Seconds over which failures are counted.
-    pub window_secs: i64,
-    /// Seconds a lock lasts.
-    pub lock_secs: i64,
-}
-
-/// `[two_factor]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TwoFactorSection {
-    /// `SHA1`, `SHA256` or `SHA512` for new enrolments.
-    pub algorithm: String,
-    /// Code length of new enrolments, 6 to 8.
-    pub digits: u32,
-    /// Seconds per code of new enrolments.
-    pub period_secs: u64,
-    /// The issuer name authenticator apps show.
-    pub issuer: String,
-    /// Seconds the temporary token of a login's password step lives.
-    pub pending_ttl_secs: i64,
-}
-
-impl Default for TwoFactorSection {
-    fn default() -> Self {
-        Self {
-            algorithm: "SHA1".into(),
-            digits: 6,
-            period_secs: 30,
-            issuer: "Limen".into(),
-            pending_ttl_secs: 300,
-        }
-    }
-}
-
-/// How e-mail leaves Limen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailTransport {
-    /// Each message becomes an `.eml` file in `outbox_dir` (development).
-    Outbox,
-    /// Messages go to the SMTP server of `[mail.smtp]`.
-    Smtp,
-}
-
-/// `[mail]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MailSection {
-    /// `outbox` or `smtp`.
-    pub transport: MailTransport,
-    /// The sender, `Name <address>` or a bare address.
-    pub from: String,
-    /// Where the outbox transport writes messages.
-    pub outbox_dir: PathBuf,
-    /// `[mail.smtp]`.
-    pub smtp: SmtpSection,
-}
-
-/// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurityName {
-    /// STARTTLS on a plain connection (port 587); required, not opportunistic.
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-    /// No TLS: only for a relay on the same host.
-    None,
-}
-
-/// `[mail.smtp]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SmtpSection {
-    /// Server host name.
-    pub host: String,
-    /// Server port.
-    pub port: u16,
-    /// `starttls`, `tls` or `none`.
-    pub security: SmtpSecurityName,
-    /// User name, when the server wants authentication.
-    pub username: Option<String>,
-    /// Password for `username`.
-    pub password: Option<String>,
-    /// A file holding the password.
-    pub password_file: Option<PathBuf>,
-    /// Seconds to wait for the server.
-    pub timeout_secs: u64,
-    /// A PEM file with a CA certificate to trust besides the public roots.
-    pub ca_file: Option<PathBuf>,
-}
-
-/// `[registration]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RegistrationSection {
-    /// The link of the verification e-mail, `{token}` standing for the token;
-    /// `<public_url>/account/checkEmail/{token}` when unset.
-    pub verification_url: Option<String>,
-    /// Seconds the verification link works.
-    pub verification_ttl_secs: i64,
-    /// The service's name in e-mails.
-    pub site_name: String,
-    /// `en` or `de`.
-    pub language: String,
-    /// Refuse logins until the e-mail address is verified (the original
-    /// `gradido` server lets unverified users log in).
-    pub require_verified_email: bool,
-}
-
-impl Default for RegistrationSection {
-    fn default() -> Self {
-        Self {
-            verification_url: None,
-            verification_ttl_secs: 24 * 3600,
-            site_name: "Limen".into(),
-            language: "en".into(),
-            require_verified_email: false,
-        }
-    }
-}
-
-impl Default for MailSection {
-    fn default() -> Self {
-        Self {
-            transport: MailTransport::Outbox,
-            from: "Limen <noreply@localhost>".into(),
-            outbox_dir: PathBuf::from("outbox"),
-            smtp: SmtpSection::default(),
-        }
-    }
-}
-
-impl Default for SmtpSection {
-    fn default() -> Self {
-        Self {
-            host: "localhost".into(),
-            port: 587,
-            security: SmtpSecurityName::Starttls,
-            username: None,
-            password: None,
-            password_file: None,
-            timeout_secs: 10,
-            ca_file: None,
-        }
-    }
-}
-
-/// `[dialects]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DialectsSection {
-    /// `[dialects.flow]`.
-    pub flow: FlowSection,
-    /// `[dialects.tokens]`.
-    pub tokens: TokensSection,
-    /// `[dialects.bimplus]`.
-    pub bimplus: BimplusSection,
-    /// `[dialects.gradido]`.
-    pub gradido: GradidoSection,
-    /// `[dialects.lime]`.
-    pub lime: LimeSection,
-}
-
-/// `[dialects.lime]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimeSection {
-    /// When not empty, every `lime` endpoint requires one of these keys (secrets).
-    pub api_keys: Vec<String>,
-    /// A file with more keys, one per line.
-    pub api_keys_file: Option<PathBuf>,
-    /// The header that carries the key.
-    pub api_key_header: String,
-    /// Seconds the access token of a `lime` login lives.
-    pub token_ttl_secs: i64,
-    /// Seconds a password reset token works.
-    pub reset_token_ttl_secs: i64,
-    /// The link in the reset e-mail, `{token}` standing for the token; without
-    /// it the e-mail carries the token.
-    pub reset_url: Option<String>,
-    /// Reset requests one username may make per hour.
-    pub reset_requests_per_username: u32,
-    /// Reset requests one client address may make per hour.
-    pub reset_requests_per_address: u32,
-    /// Which user field fills each key of the answers' `user` object; empty
-    /// means the document's `_id`, `firstname`, `lastname`, `email`.
-    pub user_fields: std::collections::BTreeMap<String, String>,
-}
-
-impl Default for LimeSection {
-    fn default() -> Self {
-        Self {
-            api_keys: Vec::new(),
-            api_keys_file: None,
-            api_key_header: "X-API-Key".into(),
-            token_ttl_secs: 3600,
-            reset_token_ttl_secs: 3600,
-            reset_url: None,
-            reset_requests_per_username: 3,
-            reset_requests_per_address: 20,
-            user_fields: std::collections::BTreeMap::new(),
-        }
-    }
-}
-
-/// Where BankID is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BankIdMode {
-    /// No BankID login.
-    Off,
-    /// Limen's simulator, started inside the server: anyone may "identify" as
-    /// any personal number. For development only.
-    Simulator,
-    /// BankID's test service.
-    Test,
-    /// BankID.
-    Production,
-}
-
-/// `[bankid]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BankIdSection {
-    /// `off`, `simulator`, `test` or `production`.
-    pub mode: BankIdMode,
-    /// The API's base URL; the mode's BankID service by default.
-    pub endpoint: Option<String>,
-    /// The relying party's certificate: PEM (certificate and unencrypted key)
-    /// or PKCS#12.
-    pub certificate_file: Option<PathBuf>,
-    /// The PKCS#12 file's password.
-    pub certificate_password: Option<String>,
-    /// A file holding that password.
-    pub certificate_password_file: Option<PathBuf>,
-    /// PEM of the CA BankID's server certificate chains to (pinned).
-    pub ca_file: Option<PathBuf>,
-    /// Seconds one call to BankID may take.
-    pub timeout_secs: u64,
-    /// How often a call failing for a passing reason is tried again.
-    pub retries: u32,
-    /// `[bankid.simulator]`.
-    pub simulator: BankIdSimulatorSection,
-}
-
-impl Default for BankIdSection {
-    fn default() -> Self {
-        Self {
-            mode: BankIdMode::Off,
-            endpoint: None,
-            certificate_file: None,
-            certificate_password: None,
-            certificate_password_file: None,
-            ca_file: None,
-            timeout_secs: 10,
-            retries: 2,
-            simulator: BankIdSimulatorSection::default(),
-        }
-    }
-}
-
-/// `[bankid.simulator]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BankIdSimulatorSection {
-    /// The outcome of orders for personal numbers without one of their own:
-    /// `complete`, `user_cancel`, `expired`, `start_failed`,
-    /// `certificate_error`, `already_in_progress`, optionally `:N` pending collects.
-    pub default_outcome: String,
-    /// Pending collects before the outcome, unless an outcome says `:N`.
-    pub pending_collects: u32,
-    /// Outcomes per personal number.
-    pub outcomes: std::collections::BTreeMap<String, String>,
-    /// The given name completed orders report.
-    pub given_name: String,
-    /// The surname completed orders report.
-    pub surname: String,
-    /// Serve the simulator on a listener other machines can reach. Anyone
-    /// who reaches it logs in as anyone with a personal number, so `serve`
-    /// refuses that unless this is set (a shared test system).
-    pub allow_non_loopback: bool,
-}
-
-impl Default for BankIdSimulatorSection {
-    fn default() -> Self {
-        Self {
-            default_outcome: "complete".into(),
-            pending_collects: 3,
-            outcomes: std::collections::BTreeMap::new(),
-            given_name: "Test".into(),
-            surname: "Testsson".into(),
-            allow_non_loopback: false,
-        }
-    }
-}
-
-/// `[dialects.tokens]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TokensSection {
-    /// Seconds a token from `/auth/login` lives when the client names no expiry.
-    pub token_ttl_secs: i64,
-    /// The longest lifetime a client or `limen token create` may ask for.
-    pub max_token_ttl_secs: i64,
-}
-
-impl Default for TokensSection {
-    fn default() -> Self {
-        Self {
-            token_ttl_secs: 24 * 3600,
-            max_token_ttl_secs: 365 * 24 * 3600,
-        }
-    }
-}
-
-/// `[dialects.bimplus]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BimplusSection {
-    /// Seconds an access token lives (`expires_in`).
-    pub access_ttl_secs: i64,
-    /// Seconds a remember-me token lives (`remember_me_expires_in`).
-    pub remember_me_ttl_secs: i64,
-}
-
-impl Default for BimplusSection {
-    fn default() -> Self {
-        Self {
-            access_ttl_secs: 28_799,
-            remember_me_ttl_secs: 2_591_999,
-        }
-    }
-}
-
-/// `[dialects.gradido]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GradidoSection {
-    /// The original's `unsecure.allow_passwort_via_json_request`: without it,
-    /// `unsecureLogin` and `createUser` answer 403.
-    pub allow_password_via_json_request: bool,
-    /// The original's `unsecure.allow_cors_all`.
-    pub allow_cors_all: bool,
-    /// The `group_alias` reported for every user.
-    pub group_alias: String,
-    /// Seconds a session lives.
-    pub session_ttl_secs: i64,
-    /// Unknown session ids an address may present per window before it is refused.
-    pub max_wrong_session_ids: u32,
-    /// The window, in seconds.
-    pub wrong_session_window_secs: i64,
-}
-
-impl Default for GradidoSection {
-    fn default() -> Self {
-        Self {
-            allow_password_via_json_request: false,
-            allow_cors_all: false,
-            group_alias: String::new(),
-            session_ttl_secs: 15 * 60,
-            max_wrong_session_ids: 10,
-            wrong_session_window_secs: 15 * 60,
-        }
-    }
-}
-
-/// `[dialects.flow]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FlowSection {
-    /// Seconds a token from a plain login lives.
-    pub token_ttl_secs: i64,
-    /// Seconds a token from a `rememberMe` login lives.
-    pub remember_me_ttl_secs: i64,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
-            database_url: "sqlite://limen.db?mode=rwc".into(),
+            database_url: default_database_url(),
             database_url_file: None,
             secrets_key: None,
             secrets_key_file: None,
@@ -644,60 +156,9 @@ impl Default for Config {
     }
 }
 
-impl Default for DatabaseSection {
-    fn default() -> Self {
-        Self {
-            max_connections: 16,
-            acquire_timeout_secs: 5,
-        }
-    }
-}
-
-impl Default for HttpSection {
-    fn default() -> Self {
-        Self {
-            max_body_bytes: 64 * 1024,
-            workers: 0,
-            shutdown_timeout_secs: 30,
-            trusted_proxies: Vec::new(),
-            tls: None,
-        }
-    }
-}
-
-impl Default for PasswordSection {
-    fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-            max_concurrent: 0,
-            max_queue: 64,
-            max_queue_per_address: 8,
-            thread_niceness: 10,
-            refusal_floor_ms: 0,
-            foreign_hash_limits: limen_crypto::HashLimits::default(),
-        }
-    }
-}
-
-impl Default for LockoutSection {
-    fn default() -> Self {
-        Self {
-            max_failures: 5,
-            window_secs: 15 * 60,
-            lock_secs: 15 * 60,
-        }
-    }
-}
-
-impl Default for FlowSection {
-    fn default() -> Self {
-        Self {
-            token_ttl_secs: 3600,
-            remember_me_ttl_secs: 7 * 24 * 3600,
-        }
-    }
+/// The embedded default: a SQLite file in the working directory.
+fn default_database_url() -> SecretString {
+    SecretString::from("sqlite://limen.db?mode=rwc")
 }
 
 /// Why the configuration could not be loaded.
@@ -760,67 +221,54 @@ impl Config {
                 .filter(|key| is_configuration_key(key.as_str()))
                 .split("__"),
         );
+        Self::from_figment(&figment, database_url)
+    }
+
+    /// The configuration `figment` holds, with the secrets its `*_file` keys
+    /// name read, and `database_url` (when given) in place; validated.
+    fn from_figment(figment: &Figment, database_url: Option<&str>) -> Result<Self, ConfigError> {
         let mut config: Config = figment
             .extract()
             .map_err(|err| ConfigError::Invalid(err.to_string()))?;
-        if let Some(path) = &config.database_url_file {
-            let url = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!("cannot read database_url_file {}: {err}", path.display()))
-            })?;
-            config.database_url = url.trim().to_owned();
-        }
-        if let Some(path) = &config.mail.smtp.password_file {
-            let password = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!(
-                    "cannot read mail.smtp.password_file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            config.mail.smtp.password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
-        }
-        if let Some(path) = &config.dialects.lime.api_keys_file {
-            let keys = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!(
-                    "cannot read dialects.lime.api_keys_file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            config.dialects.lime.api_keys.extend(
-                keys.lines()
-                    .map(str::trim)
-                    .filter(|key| !key.is_empty())
-                    .map(str::to_owned),
-            );
-        }
-        if let Some(path) = &config.bankid.certificate_password_file {
-            let password = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!(
-                    "cannot read bankid.certificate_password_file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            config.bankid.certificate_password = Some(password.trim_end_matches(['\r', '\n']).to_owned());
-        }
-        config.oidc.read_secret_files()?;
-        if let Some(path) = &config.redis_url_file {
-            let url = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!("cannot read redis_url_file {}: {err}", path.display()))
-            })?;
-            config.redis_url = Some(url.trim().to_owned());
-        }
-        config.users.read_secret_files()?;
-        if let Some(path) = &config.secrets_key_file {
-            let key = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!("cannot read secrets_key_file {}: {err}", path.display()))
-            })?;
-            config.secrets_key = Some(key.trim().to_owned());
-        }
+        config.read_secret_files()?;
         // The command line's --database-url wins, and is validated like the rest.
         if let Some(url) = database_url {
-            url.clone_into(&mut config.database_url);
+            config.database_url = SecretString::from(url);
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// Replaces each secret that has a `*_file` key with the file's content.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = &self.database_url_file {
+            self.database_url = read_secret("database_url_file", path)?;
+        }
+        if let Some(path) = &self.redis_url_file {
+            self.redis_url = Some(read_secret("redis_url_file", path)?);
+        }
+        if let Some(path) = &self.secrets_key_file {
+            self.secrets_key = Some(read_secret("secrets_key_file", path)?);
+        }
+        if let Some(path) = &self.mail.smtp.password_file {
+            self.mail.smtp.password = Some(read_secret("mail.smtp.password_file", path)?);
+        }
+        if let Some(path) = &self.bankid.certificate_password_file {
+            self.bankid.certificate_password = Some(read_secret("bankid.certificate_password_file", path)?);
+        }
+        if let Some(path) = &self.dialects.lime.api_keys_file {
+            // One key a line.
+            let keys = read_secret("dialects.lime.api_keys_file", path)?;
+            self.dialects.lime.api_keys.extend(
+                keys.expose_secret()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|key| !key.is_empty())
+                    .map(SecretString::from),
+            );
+        }
+        self.oidc.read_secret_files()?;
+        self.users.read_secret_files()
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -860,7 +308,7 @@ impl Config {
             return invalid("two_factor.pending_ttl_secs must be positive");
         }
         for key in self.secrets_key.iter().chain(&self.previous_secrets_keys) {
-            limen_crypto::parse_key(key)
+            limen_crypto::parse_key(key.expose_secret())
                 .map_err(|err| ConfigError::Invalid(format!("secrets key: {err}")))?;
         }
         if self.rate_limit.login_window_secs <= 0 {
@@ -903,8 +351,8 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value <= 0) {
             return Err(ConfigError::Invalid(format!("{key} must be positive")));
         }
-        self.validate_lime()?;
-        self.validate_bankid()?;
+        self.dialects.lime.validate()?;
+        self.bankid.validate()?;
         self.oidc.validate(self.public_url.as_deref())?;
         self.users.validate()?;
         self.validate_nodes()?;
@@ -925,71 +373,6 @@ impl Config {
         }
         if self.mail.smtp.username.is_some() != self.mail.smtp.password.is_some() {
             return invalid("mail.smtp.username and mail.smtp.password (or password_file) go together");
-        }
-        Ok(())
-    }
-
-    fn validate_lime(&self) -> Result<(), ConfigError> {
-        let lime = &self.dialects.lime;
-        let invalid = |message: String| Err(ConfigError::Invalid(message));
-        if lime.token_ttl_secs <= 0 || lime.reset_token_ttl_secs <= 0 {
-            return invalid("dialects.lime.token_ttl_secs and reset_token_ttl_secs must be positive".into());
-        }
-        if actix_web::http::header::HeaderName::from_bytes(lime.api_key_header.as_bytes()).is_err() {
-            return invalid(format!(
-                "dialects.lime.api_key_header {:?} is not a header name",
-                lime.api_key_header
-            ));
-        }
-        if let Some(url) = &lime.reset_url
-            && !url.contains("{token}")
-        {
-            return invalid("dialects.lime.reset_url must contain {token}".into());
-        }
-        for (key, field) in &lime.user_fields {
-            if key.is_empty() {
-                return invalid("dialects.lime.user_fields: a key must not be empty".into());
-            }
-            if limen_domain::model::UserField::parse(field).is_none() {
-                return invalid(format!(
-                    "dialects.lime.user_fields.{key}: {field:?} is not a user field; use one of {}",
-                    limen_domain::model::UserField::NAMES.join(", ")
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn validate_bankid(&self) -> Result<(), ConfigError> {
-        let bankid = &self.bankid;
-        let invalid = |message: String| Err(ConfigError::Invalid(message));
-        let simulator = &bankid.simulator;
-        limen_bankid::simulator::Outcome::parse(&simulator.default_outcome, simulator.pending_collects)
-            .map_err(|err| ConfigError::Invalid(format!("bankid.simulator.default_outcome: {err}")))?;
-        let today = chrono::Utc::now().date_naive();
-        for (number, outcome) in &simulator.outcomes {
-            if limen_domain::model::parse_personal_number(number, today).is_none() {
-                return invalid(format!(
-                    "bankid.simulator.outcomes: {number:?} is not a valid personal number"
-                ));
-            }
-            limen_bankid::simulator::Outcome::parse(outcome, simulator.pending_collects)
-                .map_err(|err| ConfigError::Invalid(format!("bankid.simulator.outcomes.{number}: {err}")))?;
-        }
-        if matches!(bankid.mode, BankIdMode::Test | BankIdMode::Production) {
-            if bankid.certificate_file.is_none() {
-                return invalid("bankid.certificate_file is required in test and production mode".into());
-            }
-            if bankid.ca_file.is_none() {
-                return invalid(
-                    "bankid.ca_file is required in test and production mode: the CA BankID's server \
-                     certificate chains to (see docs/bankid.md)"
-                        .into(),
-                );
-            }
-        }
-        if bankid.timeout_secs == 0 {
-            return invalid("bankid.timeout_secs must be positive".into());
         }
         Ok(())
     }
@@ -1063,7 +446,7 @@ mod tests {
     fn defaults_are_the_documented_ones() {
         let config = Config::default();
         assert_eq!(config.listen, "127.0.0.1:8080");
-        assert_eq!(config.database_url, "sqlite://limen.db?mode=rwc");
+        assert_eq!(config.database_url.expose_secret(), "sqlite://limen.db?mode=rwc");
         assert_eq!(config.password.memory_kib, 19_456);
         assert_eq!(config.lockout.max_failures, 5);
         assert_eq!(config.http.max_body_bytes, 65_536);
@@ -1126,5 +509,98 @@ mod tests {
             .merge(Toml::string("[password.foreign_hash_limits]\nbcrypt_max = 12\n"))
             .extract::<Config>();
         assert!(typo.is_err(), "an unknown key is refused");
+    }
+
+    #[test]
+    fn no_secret_is_in_the_configuration_s_debug_text() {
+        let dir = std::env::temp_dir().join(format!("limen-config-secrets-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        };
+        // 32 bytes that spell a marker, so that the key's own text can be looked for.
+        let sealing_key = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            b"sealing-key-s3cret-0123456789abc",
+        );
+        let toml = format!(
+            r#"
+database_url_file = "{database}"
+secrets_key_file = "{sealing}"
+previous_secrets_keys = ["{sealing_key}"]
+redis_url = "redis://:redis-s3cret@cache:6379"
+public_url = "https://login.example"
+
+[mail.smtp]
+username = "limen"
+password_file = "{smtp}"
+
+[dialects.lime]
+api_keys = ["lime-api-s3cret"]
+api_keys_file = "{lime_keys}"
+
+[bankid]
+certificate_password = "bankid-s3cret"
+
+[oidc]
+consumer_urls = ["https://portal.example/back"]
+payload_key = "payload-s3cret-payload-s3cret-0123"
+
+[[oidc.consumers]]
+url = "https://other.example/back"
+payload_key_file = "{consumer_key}"
+
+[[oidc.providers]]
+id = "idp"
+issuer = "https://idp.example"
+client_id = "limen"
+client_secret_file = "{client_secret}"
+
+[users.limecrm]
+url = "https://crm.example/app/api/v1/"
+api_key = "crm-api-s3cret"
+
+[users.mapped_sql]
+url = "postgres://customer:mapped-s3cret@db/customer"
+"#,
+            database = file("database", "postgres://limen:database-s3cret@db/limen\n"),
+            sealing = file("sealing", &format!("{sealing_key}\n")),
+            smtp = file("smtp", "smtp-s3cret\n"),
+            lime_keys = file("lime", "lime-file-s3cret\nlime-file2-s3cret\n"),
+            consumer_key = file("consumer", "consumer-s3cret-consumer-s3cret-0123\n"),
+            client_secret = file("client", "client-s3cret\n"),
+        );
+        // Not `load`: the environment of a test run holds other `LIMEN_` variables.
+        let figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(&toml));
+        let config = Config::from_figment(&figment, None).unwrap();
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "postgres://limen:database-s3cret@db/limen",
+            "the files were read"
+        );
+        assert_eq!(config.dialects.lime.api_keys.len(), 3);
+        let shown = format!("{config:?} {config:#?}");
+        let secrets = [
+            "database-s3cret",
+            "sealing-key",
+            sealing_key.as_str(),
+            "redis-s3cret",
+            "smtp-s3cret",
+            "lime-api-s3cret",
+            "lime-file-s3cret",
+            "bankid-s3cret",
+            "payload-s3cret",
+            "consumer-s3cret",
+            "client-s3cret",
+            "crm-api-s3cret",
+            "mapped-s3cret",
+        ];
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} is in the Debug text");
+        }
+        assert!(shown.contains("REDACTED"));
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Config, ConfigError, RateLimitBackend};
+use super::{Config, ConfigError, ExposeSecret, RateLimitBackend};
 
 /// How many nodes serve this deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,15 +115,20 @@ impl Config {
     /// The checks of what several nodes share.
     pub(super) fn validate_nodes(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
-        if self.uses_redis() && self.redis_url.as_deref().is_none_or(|url| url.trim().is_empty()) {
+        if self.uses_redis()
+            && self
+                .redis_url
+                .as_ref()
+                .is_none_or(|url| url.expose_secret().trim().is_empty())
+        {
             return invalid(
                 "redis_url (or redis_url_file) is required when tokens or rate_limit use Redis".into(),
             );
         }
         if self
             .redis_url
-            .as_deref()
-            .is_some_and(|url| url.trim_start().starts_with("rediss:"))
+            .as_ref()
+            .is_some_and(|url| url.expose_secret().trim_start().starts_with("rediss:"))
         {
             return invalid(
                 "redis_url: rediss:// (TLS) is not built into Limen; reach Redis over a private network, \
@@ -145,7 +150,7 @@ impl Config {
             return invalid("cache.poll_interval_ms must be at least 10".into());
         }
         if self.cluster.nodes == Nodes::Several {
-            if self.database_url.starts_with("sqlite:") {
+            if self.database_url.expose_secret().starts_with("sqlite:") {
                 return invalid(
                     "cluster.nodes = \"several\" needs a database every node reaches: SQLite is one node's file; \
                      use PostgreSQL or MySQL/MariaDB"

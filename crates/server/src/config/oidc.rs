@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigError;
+use super::secret::read_secret;
+use super::{ConfigError, ExposeSecret, SecretString};
 
 /// How the payload handed to consumers is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +31,8 @@ pub struct OidcSection {
     /// `hs256` or `eddsa`.
     pub payload_signing: PayloadSigning,
     /// The HS256 secret shared by the `consumer_urls`, at least 32 bytes.
-    pub payload_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub payload_key: Option<SecretString>,
     /// A file holding `payload_key`.
     pub payload_key_file: Option<PathBuf>,
     /// The EdDSA key: an Ed25519 private key in PKCS#8 PEM.
@@ -77,8 +79,8 @@ pub struct OidcConsumerSection {
     pub url: String,
     /// Its HS256 secret, at least 32 bytes; without one (and without
     /// `payload_key_file`), the section's `payload_signing` signs its payloads.
-    #[serde(default)]
-    pub payload_key: Option<String>,
+    #[serde(skip_serializing, default)]
+    pub payload_key: Option<SecretString>,
     /// A file holding `payload_key`.
     #[serde(default)]
     pub payload_key_file: Option<PathBuf>,
@@ -105,8 +107,8 @@ pub struct OidcProviderSection {
     /// Limen's client id at the provider.
     pub client_id: String,
     /// Limen's client secret; none for a public client.
-    #[serde(default)]
-    pub client_secret: Option<String>,
+    #[serde(skip_serializing, default)]
+    pub client_secret: Option<SecretString>,
     /// A file holding `client_secret`.
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
@@ -241,7 +243,7 @@ impl OidcSection {
         }
         for consumer in &self.consumers {
             if let Some(key) = &consumer.payload_key
-                && key.len() < limen_crypto::MIN_HS256_KEY_BYTES
+                && key.expose_secret().len() < limen_crypto::MIN_HS256_KEY_BYTES
             {
                 return invalid(format!(
                     "oidc.consumers[{}].payload_key must have at least {} bytes",
@@ -256,7 +258,7 @@ impl OidcSection {
                     let long_enough = self
                         .payload_key
                         .as_ref()
-                        .is_some_and(|key| key.len() >= limen_crypto::MIN_HS256_KEY_BYTES);
+                        .is_some_and(|key| key.expose_secret().len() >= limen_crypto::MIN_HS256_KEY_BYTES);
                     if !long_enough {
                         return invalid(format!(
                             "oidc.payload_key (or payload_key_file) of at least {} bytes is required with \
@@ -314,12 +316,6 @@ impl OidcSection {
     }
 }
 
-fn read_secret(key: &str, path: &std::path::Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
-        .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
-        .map_err(|err| ConfigError::Invalid(format!("cannot read {key} {}: {err}", path.display())))
-}
-
 /// An absolute HTTPS URL, or plain HTTP on this machine (development, tests).
 fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
     let invalid = || {
@@ -373,7 +369,7 @@ mod tests {
     fn section(providers: Vec<OidcProviderSection>) -> OidcSection {
         OidcSection {
             consumer_urls: vec!["https://portal.example/back".into()],
-            payload_key: Some("k".repeat(32)),
+            payload_key: Some("k".repeat(32).into()),
             providers,
             ..OidcSection::default()
         }
@@ -423,7 +419,7 @@ mod tests {
         assert!(refusal(&fragment, Some("https://l.example")).contains("fragment"));
         let own = |url: &str, key: Option<&str>| OidcConsumerSection {
             url: url.into(),
-            payload_key: key.map(str::to_owned),
+            payload_key: key.map(SecretString::from),
             payload_key_file: None,
         };
         let mut twice = good.clone();

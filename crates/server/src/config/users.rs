@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigError;
+use super::secret::read_secret;
+use super::{ConfigError, ExposeSecret, SecretString};
 
 /// Where users live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +59,8 @@ pub struct MappedSqlSection {
     /// The name the table's users are linked to Limen's accounts under.
     pub name: String,
     /// The customer's database: `postgres://…`, `mysql://…` or `sqlite://…`.
-    pub url: Option<String>,
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
     /// A file holding `url` (it may carry a password).
     pub url_file: Option<PathBuf>,
     /// The table, optionally `schema.table`.
@@ -122,7 +124,8 @@ pub struct LimeCrmSection {
     /// The REST API's base URL, `https://<host>/<application>/api/v1/`.
     pub url: String,
     /// The API key of a Lime API user that may read the limetype.
-    pub api_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub api_key: Option<SecretString>,
     /// A file holding `api_key`.
     pub api_key_file: Option<PathBuf>,
     /// The limetype holding the users.
@@ -210,22 +213,10 @@ impl UsersSection {
     /// Reads `url_file` and `api_key_file`.
     pub(super) fn read_secret_files(&mut self) -> Result<(), ConfigError> {
         if let Some(path) = &self.limecrm.api_key_file {
-            let key = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!(
-                    "cannot read users.limecrm.api_key_file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            self.limecrm.api_key = Some(key.trim().to_owned());
+            self.limecrm.api_key = Some(read_secret("users.limecrm.api_key_file", path)?);
         }
         if let Some(path) = &self.mapped_sql.url_file {
-            let url = std::fs::read_to_string(path).map_err(|err| {
-                ConfigError::Invalid(format!(
-                    "cannot read users.mapped_sql.url_file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            self.mapped_sql.url = Some(url.trim().to_owned());
+            self.mapped_sql.url = Some(read_secret("users.mapped_sql.url_file", path)?);
         }
         Ok(())
     }
@@ -243,7 +234,10 @@ impl UsersSection {
         }
         let mapped = &self.mapped_sql;
         let missing = [
-            ("url (or url_file)", mapped.url.as_deref().unwrap_or_default()),
+            (
+                "url (or url_file)",
+                mapped.url.as_ref().map_or("", ExposeSecret::expose_secret),
+            ),
             ("table", mapped.table.as_str()),
             ("columns.id", mapped.columns.id.as_str()),
             ("columns.username", mapped.columns.username.as_str()),
@@ -263,7 +257,11 @@ impl UsersSection {
         limen_limecrm::LimeCrmConfig {
             name: lime.name.clone(),
             url: lime.url.clone(),
-            api_key: lime.api_key.clone().unwrap_or_default(),
+            api_key: lime
+                .api_key
+                .as_ref()
+                .map(|key| key.expose_secret().to_owned())
+                .unwrap_or_default(),
             limetype: lime.limetype.clone(),
             properties: limen_limecrm::Properties {
                 username: properties.username.clone(),
@@ -297,7 +295,11 @@ impl UsersSection {
         let columns = &mapped.columns;
         limen_mapped_sql::MappedConfig {
             name: mapped.name.clone(),
-            url: mapped.url.clone().unwrap_or_default(),
+            url: mapped
+                .url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned())
+                .unwrap_or_default(),
             table: mapped.table.clone(),
             writable: mapped.writable,
             case_insensitive: mapped.case_insensitive,

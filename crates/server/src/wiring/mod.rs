@@ -24,7 +24,7 @@ use limen_http::{
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_sql::{Database, DatabaseConfig};
 
-use crate::config::{BankIdMode, Config, MailTransport, SmtpSecurityName};
+use crate::config::{BankIdMode, Config, ExposeSecret, MailTransport, SmtpSecurityName, exposed};
 use crate::error::CliError;
 use crate::keyfile;
 
@@ -88,9 +88,9 @@ fn keyring(config: &Config, purpose: Purpose) -> Result<SecretKeyring, CliError>
     let mut previous = config
         .previous_secrets_keys
         .iter()
-        .map(|key| parse(key))
+        .map(|key| parse(key.expose_secret()))
         .collect::<Result<Vec<_>, _>>()?;
-    let generated = sqlite_key_file(&config.database_url);
+    let generated = sqlite_key_file(config.database_url.expose_secret());
     if config.secrets_key.is_some()
         && let Some(path) = generated.as_ref().filter(|path| path.exists())
     {
@@ -99,9 +99,9 @@ fn keyring(config: &Config, purpose: Purpose) -> Result<SecretKeyring, CliError>
         previous.push(parse(&keyfile::read_or_create(path)?)?);
     }
     let current = match (&config.secrets_key, generated) {
-        (Some(key), _) => Some(parse(key)?),
+        (Some(key), _) => Some(parse(key.expose_secret())?),
         (None, Some(path)) => Some(parse(&keyfile::read_or_create(&path)?)?),
-        (None, None) if config.database_url.starts_with("sqlite:") => {
+        (None, None) if config.database_url.expose_secret().starts_with("sqlite:") => {
             // An in-memory database lives as long as the process: so may its key.
             Some(parse(&keyfile::generate()?)?)
         }
@@ -145,7 +145,11 @@ fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, CliError> {
                         SmtpSecurityName::Tls => SmtpSecurity::Tls,
                         SmtpSecurityName::None => SmtpSecurity::None,
                     },
-                    credentials: smtp.username.clone().zip(smtp.password.clone()),
+                    credentials: smtp.username.clone().zip(
+                        smtp.password
+                            .as_ref()
+                            .map(|password| password.expose_secret().to_owned()),
+                    ),
                     from: mail.from.clone(),
                     timeout: StdDuration::from_secs(smtp.timeout_secs),
                     extra_root_pem,
@@ -326,7 +330,11 @@ async fn bankid(
             } else {
                 ClientIdentity::Pkcs12 {
                     der: certificate,
-                    password: section.certificate_password.clone().unwrap_or_default(),
+                    password: section
+                        .certificate_password
+                        .as_ref()
+                        .map(|password| password.expose_secret().to_owned())
+                        .unwrap_or_default(),
                 }
             };
             let ca_path = section
@@ -398,7 +406,7 @@ impl Core {
     pub async fn start(config: &Config, purpose: Purpose) -> Result<Self, CliError> {
         let metrics = Arc::new(Metrics::new());
         let mut database = Database::connect(&DatabaseConfig {
-            url: config.database_url.clone(),
+            url: config.database_url.expose_secret().to_owned(),
             max_connections: config.database.max_connections,
             acquire_timeout: StdDuration::from_secs(config.database.acquire_timeout_secs),
         })
@@ -508,7 +516,7 @@ impl Core {
                     session_ttl: Duration::seconds(gradido.session_ttl_secs),
                 },
                 lime: LimeSettings {
-                    api_keys: config.dialects.lime.api_keys.clone(),
+                    api_keys: exposed(&config.dialects.lime.api_keys),
                     api_key_header: config.dialects.lime.api_key_header.clone(),
                     token_ttl: Duration::seconds(config.dialects.lime.token_ttl_secs),
                     user_fields: lime_user_fields(config)?,

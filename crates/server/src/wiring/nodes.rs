@@ -13,7 +13,7 @@ use limen_store_memory::MemoryRateLimiter;
 use limen_store_redis::{RedisConfig, RedisStore};
 use limen_store_sql::Database;
 
-use crate::config::{Config, RateLimitBackend, TokensBackend};
+use crate::config::{Config, ExposeSecret, RateLimitBackend, TokensBackend};
 use crate::error::CliError;
 
 /// The shared stores of one process.
@@ -42,7 +42,11 @@ pub async fn shared(
     let redis = match config.uses_redis() {
         true => {
             let mut redis = RedisStore::connect(&RedisConfig {
-                url: config.redis_url.clone().unwrap_or_default(),
+                url: config
+                    .redis_url
+                    .as_ref()
+                    .map(|url| url.expose_secret().to_owned())
+                    .unwrap_or_default(),
                 prefix: config.redis.key_prefix.clone(),
                 timeout: Duration::from_secs(config.redis.timeout_secs),
             })

@@ -13,7 +13,7 @@ use limen_domain::services::{IdentityMatch, OpenIdProviderPolicy, OpenIdSettings
 use limen_oidc::{OidcConfig, OidcProvider};
 
 use super::read_file;
-use crate::config::{Config, MatchField, PayloadSigning};
+use crate::config::{Config, ExposeSecret, MatchField, PayloadSigning};
 use crate::error::CliError;
 
 /// The redirect URI every provider knows Limen by.
@@ -33,7 +33,10 @@ pub fn providers(config: &Config) -> Result<BTreeMap<String, Arc<dyn OpenIdProvi
         let relying_party = OidcProvider::new(OidcConfig {
             issuer: provider.issuer.clone(),
             client_id: provider.client_id.clone(),
-            client_secret: provider.client_secret.clone(),
+            client_secret: provider
+                .client_secret
+                .as_ref()
+                .map(|secret| secret.expose_secret().to_owned()),
             redirect_uri: redirect_uri(config),
             scopes: provider.scopes.clone(),
             userinfo: provider.userinfo,
@@ -98,7 +101,7 @@ pub fn payload_signers(config: &Config) -> Result<BTreeMap<String, Arc<dyn Paylo
     }
     for consumer in &section.consumers {
         let signer: Arc<dyn PayloadSigner> = match &consumer.payload_key {
-            Some(key) => Arc::new(Hs256Signer::new(key.as_bytes()).map_err(|err| {
+            Some(key) => Arc::new(Hs256Signer::new(key.expose_secret().as_bytes()).map_err(|err| {
                 CliError::Usage(format!("oidc.consumers[{}].payload_key: {err}", consumer.url))
             })?),
             None => shared.clone().ok_or_else(|| {
@@ -117,7 +120,8 @@ fn section_signer(config: &Config) -> Result<Arc<dyn PayloadSigner>, CliError> {
         PayloadSigning::Hs256 => {
             let key = section
                 .payload_key
-                .as_deref()
+                .as_ref()
+                .map(ExposeSecret::expose_secret)
                 .ok_or_else(|| CliError::Usage("oidc.payload_key is required".into()))?;
             Arc::new(
                 Hs256Signer::new(key.as_bytes())
