@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 /// Which property of the limetype holds each Limen attribute; `None` leaves
-/// the attribute empty for every user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the attribute empty for every user. Also the `[users.limecrm.properties]`
+/// table of Limen's configuration, as written there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Properties {
     /// The login name.
     pub username: String,

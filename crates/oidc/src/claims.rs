@@ -85,79 +85,74 @@ pub type RelyingParty = Client<
     EndpointMaybeSet,
 >;
 
+/// The claims both an ID token and a userinfo answer carry, as `(name,
+/// value)`. A macro because openidconnect gives the two types the same
+/// accessors but no common trait.
+macro_rules! standard_claims {
+    ($claims:expr) => {{
+        let claims = $claims;
+        [
+            ("email", claims.email().map(|email| email.as_str().to_owned())),
+            (
+                "email_verified",
+                claims.email_verified().map(|verified| verified.to_string()),
+            ),
+            (
+                "preferred_username",
+                claims.preferred_username().map(|name| name.as_str().to_owned()),
+            ),
+            (
+                "given_name",
+                claims
+                    .given_name()
+                    .and_then(|name| name.get(None))
+                    .map(|name| name.as_str().to_owned()),
+            ),
+            (
+                "family_name",
+                claims
+                    .family_name()
+                    .and_then(|name| name.get(None))
+                    .map(|name| name.as_str().to_owned()),
+            ),
+            (
+                "name",
+                claims
+                    .name()
+                    .and_then(|name| name.get(None))
+                    .map(|name| name.as_str().to_owned()),
+            ),
+        ]
+    }};
+}
+
 /// The string and boolean claims of a verified ID token, by name.
 pub fn from_id_token(claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim>) -> BTreeMap<String, String> {
-    let mut found = flatten(&claims.additional_claims().claims);
-    standard(
-        &mut found,
-        claims.email().map(|email| email.as_str()),
-        claims.email_verified(),
-        claims.preferred_username().map(|name| name.as_str()),
-        claims
-            .given_name()
-            .and_then(|name| name.get(None))
-            .map(|name| name.as_str()),
-        claims
-            .family_name()
-            .and_then(|name| name.get(None))
-            .map(|name| name.as_str()),
-        claims
-            .name()
-            .and_then(|name| name.get(None))
-            .map(|name| name.as_str()),
-    );
-    found
+    with_standard(
+        flatten(&claims.additional_claims().claims),
+        standard_claims!(claims),
+    )
 }
 
 /// The string and boolean claims of a userinfo answer, by name.
 pub fn from_userinfo(claims: &UserInfoClaims<ExtraClaims, CoreGenderClaim>) -> BTreeMap<String, String> {
-    let mut found = flatten(&claims.additional_claims().claims);
-    standard(
-        &mut found,
-        claims.email().map(|email| email.as_str()),
-        claims.email_verified(),
-        claims.preferred_username().map(|name| name.as_str()),
-        claims
-            .given_name()
-            .and_then(|name| name.get(None))
-            .map(|name| name.as_str()),
-        claims
-            .family_name()
-            .and_then(|name| name.get(None))
-            .map(|name| name.as_str()),
-        claims
-            .name()
-            .and_then(|name| name.get(None))
-            .map(|name| name.as_str()),
-    );
-    found
+    with_standard(
+        flatten(&claims.additional_claims().claims),
+        standard_claims!(claims),
+    )
 }
 
-fn standard(
-    found: &mut BTreeMap<String, String>,
-    email: Option<&str>,
-    email_verified: Option<bool>,
-    preferred_username: Option<&str>,
-    given_name: Option<&str>,
-    family_name: Option<&str>,
-    name: Option<&str>,
-) {
-    let pairs = [
-        ("email", email.map(str::to_owned)),
-        (
-            "email_verified",
-            email_verified.map(|verified| verified.to_string()),
-        ),
-        ("preferred_username", preferred_username.map(str::to_owned)),
-        ("given_name", given_name.map(str::to_owned)),
-        ("family_name", family_name.map(str::to_owned)),
-        ("name", name.map(str::to_owned)),
-    ];
-    for (key, value) in pairs {
+/// `found` with the standard claims that are present put over it.
+fn with_standard(
+    mut found: BTreeMap<String, String>,
+    standard: [(&str, Option<String>); 6],
+) -> BTreeMap<String, String> {
+    for (key, value) in standard {
         if let Some(value) = value {
             found.insert(key.to_owned(), value);
         }
     }
+    found
 }
 
 /// Strings, booleans and numbers as text; arrays and objects are left out.

@@ -4,8 +4,9 @@ use crate::error::StoreError;
 use crate::model::{TokenId, TokenKind, TokenRecord, UserId};
 
 /// Operators' view of tokens: listing, lookup by row id, enabling and disabling.
-/// Apart from `SessionTokens` because these need an index a key-value store does
-/// not have; only SQL implements them.
+/// Apart from `SessionTokens` because they need indexes beyond a token's
+/// digest: SQL implements them with its tables' indexes, Redis with a set of
+/// digests per user and a key from each token id to its digest.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TokenCatalog: Send + Sync {

@@ -43,13 +43,7 @@ pub struct AccountSummary {
 /// unlock, set role, delete. Changes to identity data go to the directory (and
 /// are refused by a read-only one); changes to Limen's state go to the account.
 pub struct AccountService {
-    users: Arc<Users>,
-    sessions: Arc<SessionService>,
-    factors: Arc<dyn SecondFactorStore>,
-    attempts: Arc<Attempts>,
-    hasher: Arc<dyn PasswordHasher>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
+    ports: AccountPorts,
 }
 
 /// The ports and services account administration works with.
@@ -73,21 +67,13 @@ pub struct AccountPorts {
 impl AccountService {
     /// Wires the service.
     pub fn new(ports: AccountPorts) -> Self {
-        Self {
-            users: ports.users,
-            sessions: ports.sessions,
-            factors: ports.factors,
-            attempts: ports.attempts,
-            hasher: ports.hasher,
-            clock: ports.clock,
-            audit: ports.audit,
-        }
+        Self { ports }
     }
 
     /// Validates and creates an account; nothing is written if any field is
     /// invalid or the directory is read-only.
     pub async fn create(&self, account: NewAccount) -> Result<User, DomainError> {
-        if !self.users.capabilities().create {
+        if !self.ports.users.capabilities().create {
             return Err(DomainError::ReadOnlyDirectory);
         }
         let username = validate_username(&account.username)?;
@@ -97,14 +83,14 @@ impl AccountService {
         let personal_number = match account.personal_number.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => Some(
-                parse_personal_number(raw, self.clock.now().date_naive()).ok_or_else(|| {
+                parse_personal_number(raw, self.ports.clock.now().date_naive()).ok_or_else(|| {
                     DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
                 })?,
             ),
         };
         // Checked first so that a clash on both answers deterministically; the
         // directory's unique indexes still settle races between creations.
-        let directory = self.users.directory();
+        let directory = self.ports.users.directory();
         // A username that is another user's e-mail address (or the other way
         // round) would make that address name two users at login.
         if directory.find_by_username(&username).await?.is_some()
@@ -120,7 +106,7 @@ impl AccountService {
         let password_hash = match &account.password {
             Some(password) => {
                 validate_new_password(password.expose())?;
-                Some(self.hasher.hash(password).await?)
+                Some(self.ports.hasher.hash(password).await?)
             }
             None => None,
         };
@@ -132,10 +118,10 @@ impl AccountService {
                 last_name,
                 personal_number,
                 password_hash,
-                created_at: self.clock.now(),
+                created_at: self.ports.clock.now(),
             })
             .await?;
-        let user = self.users.resolve(entry).await?;
+        let user = self.ports.users.resolve(entry).await?;
         tracing::info!(user_id = %user.id, "user created");
         Ok(user)
     }
@@ -145,12 +131,18 @@ impl AccountService {
         let mut summaries = Vec::new();
         let mut after = None;
         loop {
-            let page = self.users.directory().list(after.clone(), LIST_PAGE).await?;
+            let page = self
+                .ports
+                .users
+                .directory()
+                .list(after.clone(), LIST_PAGE)
+                .await?;
             let full = page.len() == LIST_PAGE as usize;
             after = page.last().map(|entry| entry.external_id.clone());
             for entry in page {
-                let user = self.users.resolve(entry).await?;
+                let user = self.ports.users.resolve(entry).await?;
                 let locked_until = self
+                    .ports
                     .attempts
                     .account(user.id)
                     .blocked()
@@ -168,6 +160,7 @@ impl AccountService {
     pub async fn summary(&self, username: &str) -> Result<AccountSummary, DomainError> {
         let user = self.find(username).await?;
         let locked_until = self
+            .ports
             .attempts
             .account(user.id)
             .blocked()
@@ -178,7 +171,8 @@ impl AccountService {
 
     /// The user with this username, or `UnknownUser`.
     pub async fn find(&self, username: &str) -> Result<User, DomainError> {
-        self.users
+        self.ports
+            .users
             .by_username(username)
             .await?
             .ok_or_else(|| DomainError::UnknownUser(username.to_owned()))
@@ -188,24 +182,27 @@ impl AccountService {
     /// user, since whoever held the old password may hold one of them.
     pub async fn set_password(&self, username: &str, password: &Password) -> Result<(), DomainError> {
         validate_new_password(password.expose())?;
-        if !self.users.capabilities().set_password_hash {
+        if !self.ports.users.capabilities().set_password_hash {
             return Err(DomainError::ReadOnlyDirectory);
         }
         let user = self.find(username).await?;
-        let hash = self.hasher.hash(password).await?;
-        self.users
+        let hash = self.ports.hasher.hash(password).await?;
+        self.ports
+            .users
             .directory()
             .set_password_hash(&user.external_id, &hash)
             .await?;
         // The account records the change (lastUpdated, version) whatever the directory keeps.
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(user.id, AccountPatch::default(), self.clock.now())
+            .update(user.id, AccountPatch::default(), self.ports.clock.now())
             .await?;
-        self.audit
+        self.ports
+            .audit
             .record(AuditEntry::new(AuditKind::PasswordChanged).user(&user))
             .await;
-        self.sessions.logout_everywhere(user.id).await?;
+        self.ports.sessions.logout_everywhere(user.id).await?;
         tracing::info!(user_id = %user.id, "password changed; sessions revoked");
         Ok(())
     }
@@ -220,7 +217,7 @@ impl AccountService {
         let user = self.find(username).await?;
         let email = change.email.as_deref().map(validate_email).transpose()?;
         if let Some(email) = &email
-            && let Some(holder) = self.users.directory().find_by_email(email).await?
+            && let Some(holder) = self.ports.users.directory().find_by_email(email).await?
             && holder.external_id != user.external_id
         {
             return Err(DomainError::EmailTaken);
@@ -236,7 +233,7 @@ impl AccountService {
             Some(value) => Some(match value.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(raw) => Some(
-                    parse_personal_number(raw, self.clock.now().date_naive()).ok_or_else(|| {
+                    parse_personal_number(raw, self.ports.clock.now().date_naive()).ok_or_else(|| {
                         DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
                     })?,
                 ),
@@ -249,17 +246,19 @@ impl AccountService {
             personal_number,
         };
         let entry = self
+            .ports
             .users
             .directory()
             .update_profile(&user.external_id, &normalised)
             .await?;
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(user.id, AccountPatch::default(), self.clock.now())
+            .update(user.id, AccountPatch::default(), self.ports.clock.now())
             .await?;
-        self.sessions.user_changed(user.id).await;
+        self.ports.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "profile changed");
-        self.users.resolve(entry).await
+        self.ports.users.resolve(entry).await
     }
 
     /// Enables or disables an account in Limen (whatever the directory says);
@@ -270,12 +269,13 @@ impl AccountService {
             disabled: Some(!enabled),
             ..AccountPatch::default()
         };
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(user.id, patch, self.clock.now())
+            .update(user.id, patch, self.ports.clock.now())
             .await?;
         if !enabled {
-            self.sessions.logout_everywhere(user.id).await?;
+            self.ports.sessions.logout_everywhere(user.id).await?;
         }
         tracing::info!(user_id = %user.id, enabled, "account enabled state changed");
         Ok(())
@@ -288,18 +288,19 @@ impl AccountService {
             role: Some(role),
             ..AccountPatch::default()
         };
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(user.id, patch, self.clock.now())
+            .update(user.id, patch, self.ports.clock.now())
             .await?;
-        self.sessions.user_changed(user.id).await;
+        self.ports.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, role = role.as_str(), "role changed");
         Ok(())
     }
 
     /// The identities at OpenID providers linked to a user.
     pub async fn identities(&self, user: &User) -> Result<Vec<IdentityLink>, DomainError> {
-        Ok(self.users.accounts().identities(user.id).await?)
+        Ok(self.ports.users.accounts().identities(user.id).await?)
     }
 
     /// Removes the link of a user's identity at `issuer`: the next login
@@ -307,7 +308,13 @@ impl AccountService {
     /// `InvalidInput` when the user has no identity there.
     pub async fn unlink(&self, username: &str, issuer: &str) -> Result<(), DomainError> {
         let user = self.find(username).await?;
-        if !self.users.accounts().remove_identity(user.id, issuer).await? {
+        if !self
+            .ports
+            .users
+            .accounts()
+            .remove_identity(user.id, issuer)
+            .await?
+        {
             return Err(DomainError::InvalidInput(format!(
                 "{username} has no identity linked at {issuer:?}"
             )));
@@ -319,10 +326,11 @@ impl AccountService {
     /// Lifts a brute-force lock and forgets the failure count.
     pub async fn unlock(&self, username: &str) -> Result<(), DomainError> {
         let user = self.find(username).await?;
-        self.attempts.account(user.id).reset().await?;
-        self.sessions.user_changed(user.id).await;
+        self.ports.attempts.account(user.id).reset().await?;
+        self.ports.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "account unlocked");
-        self.audit
+        self.ports
+            .audit
             .record(AuditEntry::new(AuditKind::AccountUnlocked).user(&user))
             .await;
         Ok(())
@@ -331,14 +339,14 @@ impl AccountService {
     /// Deletes a user and everything Limen keeps of them, explicitly: tokens,
     /// second factor, lock, account state, and the directory's entry.
     pub async fn delete(&self, user: &User) -> Result<(), DomainError> {
-        if !self.users.capabilities().delete {
+        if !self.ports.users.capabilities().delete {
             return Err(DomainError::ReadOnlyDirectory);
         }
-        self.sessions.forget_user(user.id).await?;
-        self.factors.delete_totp(user.id).await?;
-        self.attempts.account(user.id).reset().await?;
-        self.users.accounts().delete(user.id).await?;
-        self.users.directory().delete(&user.external_id).await?;
+        self.ports.sessions.forget_user(user.id).await?;
+        self.ports.factors.delete_totp(user.id).await?;
+        self.ports.attempts.account(user.id).reset().await?;
+        self.ports.users.accounts().delete(user.id).await?;
+        self.ports.users.directory().delete(&user.external_id).await?;
         tracing::info!(user_id = %user.id, "user deleted");
         Ok(())
     }

@@ -43,13 +43,7 @@ pub struct TokenRequest {
 /// Named user tokens, and the `tokens` dialect's rules: a token is presented with
 /// its owner's username (or e-mail address), and "bump" records a login.
 pub struct ApiTokenService {
-    users: Arc<Users>,
-    accounts: Arc<dyn AccountStates>,
-    catalog: Arc<dyn TokenCatalog>,
-    sessions: Arc<SessionService>,
-    passwords: Arc<PasswordLogin>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
+    ports: ApiTokenPorts,
     settings: ApiTokenSettings,
 }
 
@@ -74,16 +68,7 @@ pub struct ApiTokenPorts {
 impl ApiTokenService {
     /// Wires the service.
     pub fn new(ports: ApiTokenPorts, settings: ApiTokenSettings) -> Self {
-        Self {
-            users: ports.users,
-            accounts: ports.accounts,
-            catalog: ports.catalog,
-            sessions: ports.sessions,
-            passwords: ports.passwords,
-            clock: ports.clock,
-            audit: ports.audit,
-            settings,
-        }
+        Self { ports, settings }
     }
 
     /// Logs in with a password (no second step: users with a second factor are
@@ -98,7 +83,11 @@ impl ApiTokenService {
         // Checked before the password, so a bad request costs no hash.
         let (note, ttl) = self.validate(&request)?;
         let grant = AccessGrant { ttl, note };
-        let logged_in = self.passwords.login(username, password, client, grant).await?;
+        let logged_in = self
+            .ports
+            .passwords
+            .login(username, password, client, grant)
+            .await?;
         Ok(logged_in.granted)
     }
 
@@ -107,6 +96,7 @@ impl ApiTokenService {
         let (note, ttl) = self.validate(&request)?;
         let user = self.user(username).await?;
         let issued = self
+            .ports
             .sessions
             .issue_with(
                 user.id,
@@ -126,7 +116,7 @@ impl ApiTokenService {
                 issued.record.id.0,
                 issued.record.expires_at.to_rfc3339()
             ));
-        self.audit.record(entry).await;
+        self.ports.audit.record(entry).await;
         Ok(issued)
     }
 
@@ -149,7 +139,7 @@ impl ApiTokenService {
         }
         let ttl = match request.expires_at {
             None => self.settings.default_ttl,
-            Some(at) => at - self.clock.now(),
+            Some(at) => at - self.ports.clock.now(),
         };
         if ttl <= Duration::zero() {
             return Err(DomainError::InvalidInput(
@@ -166,7 +156,8 @@ impl ApiTokenService {
     }
 
     async fn user(&self, username: &str) -> Result<User, DomainError> {
-        self.users
+        self.ports
+            .users
             .by_username(username)
             .await?
             .ok_or_else(|| DomainError::UnknownUser(username.to_owned()))
@@ -175,11 +166,16 @@ impl ApiTokenService {
     /// The access tokens of `username`, newest first.
     pub async fn list(&self, username: &str) -> Result<Vec<TokenRecord>, DomainError> {
         let user = self.user(username).await?;
-        Ok(self.catalog.list_for_user(user.id, TokenKind::Access).await?)
+        Ok(self
+            .ports
+            .catalog
+            .list_for_user(user.id, TokenKind::Access)
+            .await?)
     }
 
     async fn token(&self, id: TokenId) -> Result<TokenRecord, DomainError> {
-        self.catalog
+        self.ports
+            .catalog
             .find_by_id(id)
             .await?
             .filter(|token| token.kind == TokenKind::Access)
@@ -189,8 +185,9 @@ impl ApiTokenService {
     /// Enables or disables an access token.
     pub async fn set_enabled(&self, id: TokenId, enabled: bool) -> Result<(), DomainError> {
         let token = self.token(id).await?;
-        self.catalog.set_enabled(id, enabled).await?;
-        self.sessions
+        self.ports.catalog.set_enabled(id, enabled).await?;
+        self.ports
+            .sessions
             .invalidate(crate::model::Invalidation::Token(token.hash))
             .await;
         tracing::info!(token_id = id.0, enabled, "API token enabled state changed");
@@ -200,12 +197,12 @@ impl ApiTokenService {
     /// Revokes an access token for good.
     pub async fn revoke(&self, id: TokenId) -> Result<(), DomainError> {
         let token = self.token(id).await?;
-        self.sessions.revoke(&token.hash).await?;
+        self.ports.sessions.revoke(&token.hash).await?;
         tracing::info!(token_id = id.0, "API token revoked");
         let entry = AuditEntry::new(AuditKind::TokenRevoked)
             .user_id(token.user_id)
             .detail(format!("access token {}", id.0));
-        self.audit.record(entry).await;
+        self.ports.audit.record(entry).await;
         Ok(())
     }
 
@@ -213,7 +210,8 @@ impl ApiTokenService {
     /// e-mail address; a token of another user is refused like an unknown one.
     pub async fn authenticate(&self, owner: &str, plaintext: &str) -> Result<Session, DomainError> {
         let owner = normalize_identifier(owner);
-        self.sessions
+        self.ports
+            .sessions
             .authenticate_owned_by(plaintext, |user| {
                 user.username == owner || (!user.email.is_empty() && user.email == owner)
             })
@@ -223,8 +221,8 @@ impl ApiTokenService {
     /// Records a login now ("bump") and returns its time. It does not touch the
     /// account's failure count: holding a token proves nothing about passwords.
     pub async fn bump(&self, session: &Session) -> Result<DateTime<Utc>, DomainError> {
-        let now = self.clock.now();
-        self.accounts.record_login(session.user.id, now).await?;
+        let now = self.ports.clock.now();
+        self.ports.accounts.record_login(session.user.id, now).await?;
         Ok(now)
     }
 }

@@ -67,15 +67,24 @@ impl Default for AttemptRules {
     }
 }
 
+/// The stores counted attempts live in.
+pub struct AttemptPorts {
+    /// Where account lockouts count (shared by every node).
+    pub lockouts: Arc<dyn RateLimiter>,
+    /// Where per-address throttles count.
+    pub throttles: Arc<dyn RateLimiter>,
+    /// Digests of the tokens whose guesses are counted.
+    pub mint: Arc<dyn TokenMint>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Hands out the counters of each rule. Lockouts (accounts, unknown names,
 /// pending tokens) are kept by `lockouts`, which is always Limen's database so
 /// that every node and the operator's CLI see them; address throttles by
 /// `throttles`, whose backend the configuration chooses.
 pub struct Attempts {
-    lockouts: Arc<dyn RateLimiter>,
-    throttles: Arc<dyn RateLimiter>,
-    mint: Arc<dyn TokenMint>,
-    clock: Arc<dyn Clock>,
+    ports: AttemptPorts,
     rules: AttemptRules,
     unsettled: Arc<AtomicU64>,
 }
@@ -285,18 +294,9 @@ impl Counter {
 
 impl Attempts {
     /// Counts on `lockouts` and `throttles` under `rules`.
-    pub fn new(
-        lockouts: Arc<dyn RateLimiter>,
-        throttles: Arc<dyn RateLimiter>,
-        mint: Arc<dyn TokenMint>,
-        clock: Arc<dyn Clock>,
-        rules: AttemptRules,
-    ) -> Self {
+    pub fn new(ports: AttemptPorts, rules: AttemptRules) -> Self {
         Self {
-            lockouts,
-            throttles,
-            mint,
-            clock,
+            ports,
             rules,
             unsettled: Arc::new(AtomicU64::new(0)),
         }
@@ -316,7 +316,7 @@ impl Attempts {
     fn counter(&self, limiter: &Arc<dyn RateLimiter>, rule: RateRule, key: String) -> Counter {
         Counter {
             limiter: limiter.clone(),
-            clock: self.clock.clone(),
+            clock: self.ports.clock.clone(),
             rule,
             key,
             unsettled: self.unsettled.clone(),
@@ -326,7 +326,7 @@ impl Attempts {
     /// The lockout of a known account.
     pub fn account(&self, user: UserId) -> Counter {
         self.counter(
-            &self.lockouts,
+            &self.ports.lockouts,
             self.rules.account_lockout,
             format!("account:{user}"),
         )
@@ -336,9 +336,9 @@ impl Attempts {
     /// account's, so that the lock answer does not tell which accounts exist.
     /// Names are kept only as digests: people type passwords into name fields.
     pub fn unknown_name(&self, normalized: &str) -> Counter {
-        let digest = self.mint.digest(&format!("login-name:{normalized}"));
+        let digest = self.ports.mint.digest(&format!("login-name:{normalized}"));
         self.counter(
-            &self.lockouts,
+            &self.ports.lockouts,
             self.rules.account_lockout,
             format!("name:{}", digest.0),
         )
@@ -347,7 +347,7 @@ impl Attempts {
     /// The codes presented with one pending second-factor token.
     pub fn second_factor_token(&self, pending: &TokenHash) -> Counter {
         self.counter(
-            &self.lockouts,
+            &self.ports.lockouts,
             self.rules.second_factor_token,
             format!("second-factor:{}", pending.0),
         )
@@ -356,7 +356,7 @@ impl Attempts {
     /// Failed logins from one client address.
     pub fn login_address(&self, client: &ClientAddress) -> Counter {
         self.counter(
-            &self.throttles,
+            &self.ports.throttles,
             self.rules.login_address,
             format!("login:{}", client.throttle_key()),
         )
@@ -365,14 +365,18 @@ impl Attempts {
     /// Requests for `purpose` naming one user (by a digest of the name), under
     /// the caller's rule, on the throttles' backend.
     pub fn requests_by_name(&self, purpose: &str, normalized: &str, rule: RateRule) -> Counter {
-        let digest = self.mint.digest(&format!("{purpose}-name:{normalized}"));
-        self.counter(&self.throttles, rule, format!("{purpose}-name:{}", digest.0))
+        let digest = self.ports.mint.digest(&format!("{purpose}-name:{normalized}"));
+        self.counter(
+            &self.ports.throttles,
+            rule,
+            format!("{purpose}-name:{}", digest.0),
+        )
     }
 
     /// Requests for `purpose` from one client address, under the caller's rule.
     pub fn requests_by_address(&self, purpose: &str, client: &ClientAddress, rule: RateRule) -> Counter {
         self.counter(
-            &self.throttles,
+            &self.ports.throttles,
             rule,
             format!("{purpose}-address:{}", client.throttle_key()),
         )
@@ -381,7 +385,7 @@ impl Attempts {
     /// BankID identifications started from one client address.
     pub fn bankid_starts(&self, client: &ClientAddress) -> Counter {
         self.counter(
-            &self.throttles,
+            &self.ports.throttles,
             self.rules.bankid_starts,
             format!("bankid-start:{}", client.throttle_key()),
         )
@@ -390,7 +394,7 @@ impl Attempts {
     /// OpenID logins started from one client address.
     pub fn openid_starts(&self, client: &ClientAddress) -> Counter {
         self.counter(
-            &self.throttles,
+            &self.ports.throttles,
             self.rules.openid_starts,
             format!("openid-start:{}", client.throttle_key()),
         )
@@ -399,7 +403,7 @@ impl Attempts {
     /// Unknown session numbers presented from one client address.
     pub fn session_numbers(&self, client: &ClientAddress) -> Counter {
         self.counter(
-            &self.throttles,
+            &self.ports.throttles,
             self.rules.session_numbers,
             format!("session-number:{}", client.throttle_key()),
         )

@@ -102,10 +102,17 @@ struct Tally {
     store_failures: u64,
 }
 
+/// The ports the audit trail writes to.
+pub struct AuditPorts {
+    /// Where events are kept.
+    pub log: Arc<dyn AuditLog>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Records security events.
 pub struct Audit {
-    log: Arc<dyn AuditLog>,
-    clock: Arc<dyn Clock>,
+    ports: AuditPorts,
     tally: Mutex<Tally>,
     /// When each throttled address's refusal was last recorded.
     throttled: Mutex<HashMap<String, DateTime<Utc>>>,
@@ -143,10 +150,9 @@ fn failure_reason(error: &DomainError) -> Option<&'static str> {
 
 impl Audit {
     /// Wires the service.
-    pub fn new(log: Arc<dyn AuditLog>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(ports: AuditPorts) -> Self {
         Self {
-            log,
-            clock,
+            ports,
             tally: Mutex::new(Tally::default()),
             throttled: Mutex::new(HashMap::new()),
         }
@@ -158,7 +164,7 @@ impl Audit {
     pub async fn record(&self, entry: AuditEntry) {
         let context = AuditContext::current();
         let event = AuditEvent {
-            at: self.clock.now(),
+            at: self.ports.clock.now(),
             kind: entry.kind,
             user_id: entry.user_id,
             username: entry.username,
@@ -199,7 +205,7 @@ impl Audit {
                     .or_default() += 1;
             }
         }
-        if let Err(err) = self.log.append(&event).await {
+        if let Err(err) = self.ports.log.append(&event).await {
             self.tally().store_failures += 1;
             tracing::error!(kind = event.kind.as_str(), error = %err, "could not keep an audit event; its log line stands");
         }
@@ -266,7 +272,7 @@ impl Audit {
     /// `THROTTLED_QUIET`; if not, this one will be, and is remembered.
     fn recently_throttled(&self) -> bool {
         let key = AuditContext::current().client.throttle_key();
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let mut recorded = self.throttled.lock().unwrap_or_else(PoisonError::into_inner);
         if recorded.get(&key).is_some_and(|at| now - *at < THROTTLED_QUIET) {
             return true;
@@ -320,7 +326,10 @@ mod tests {
         clock
             .expect_now()
             .returning(|| chrono::Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap());
-        Audit::new(Arc::new(log), Arc::new(clock))
+        Audit::new(AuditPorts {
+            log: Arc::new(log),
+            clock: Arc::new(clock),
+        })
     }
 
     fn request(dialect: &'static str) -> AuditContext {

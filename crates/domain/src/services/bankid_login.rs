@@ -66,15 +66,7 @@ pub enum BankIdProgress<T> {
 /// the collect that completes it consumes it atomically, so a completion logs
 /// in once, on whichever node it is collected.
 pub struct BankIdLogin {
-    provider: Option<Arc<dyn BankIdProvider>>,
-    users: Arc<Users>,
-    sessions: Arc<SessionService>,
-    completion: Arc<LoginCompletion>,
-    attempts: Arc<Attempts>,
-    cipher: Arc<dyn SecretCipher>,
-    mint: Arc<dyn TokenMint>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
+    ports: BankIdPorts,
 }
 
 /// The ports and services BankID login works with.
@@ -102,21 +94,12 @@ pub struct BankIdPorts {
 impl BankIdLogin {
     /// Wires the service.
     pub fn new(ports: BankIdPorts) -> Self {
-        Self {
-            provider: ports.provider,
-            users: ports.users,
-            sessions: ports.sessions,
-            completion: ports.completion,
-            attempts: ports.attempts,
-            cipher: ports.cipher,
-            mint: ports.mint,
-            clock: ports.clock,
-            audit: ports.audit,
-        }
+        Self { ports }
     }
 
     fn provider(&self) -> Result<&dyn BankIdProvider, DomainError> {
-        self.provider
+        self.ports
+            .provider
             .as_deref()
             .ok_or(DomainError::NotEnabled("BankID login"))
     }
@@ -130,7 +113,7 @@ impl BankIdLogin {
         client: &ClientAddress,
     ) -> Result<BankIdStarted, DomainError> {
         let number =
-            parse_personal_number(personal_number, self.clock.now().date_naive()).ok_or_else(|| {
+            parse_personal_number(personal_number, self.ports.clock.now().date_naive()).ok_or_else(|| {
                 DomainError::InvalidInput("personal_number is not a valid Swedish personal number".into())
             })?;
         // BankID wants the end user's address; without one, this host's.
@@ -138,17 +121,19 @@ impl BankIdLogin {
             .0
             .map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_string());
         let provider = self.provider()?;
-        self.attempts.bankid_starts(client).spend().await?;
+        self.ports.attempts.bankid_starts(client).spend().await?;
         let order = provider
             .start(&number, &end_user_ip)
             .await
             .map_err(provider_error)?;
-        let (transaction_id, hash) = self.mint.mint();
+        let (transaction_id, hash) = self.ports.mint.mint();
         let payload = self
+            .ports
             .cipher
             .seal(&encode(&order), ORDER_CONTEXT)
             .map_err(DomainError::Internal)?;
-        self.sessions
+        self.ports
+            .sessions
             .store(
                 UserId::NONE,
                 TokenKind::BankIdOrder,
@@ -182,13 +167,14 @@ impl BankIdLogin {
         match &progress {
             Ok(BankIdProgress::Failed { status }) => {
                 let detail = format!("bankid_failed: {}", status.name);
-                self.audit
+                self.ports
+                    .audit
                     .login_refused(BANKID, None, "", "bankid_failed", &detail)
                     .await;
             }
             // A completed order's refusals are `LoginCompletion`'s to record.
             Err(err @ (DomainError::InvalidToken | DomainError::NoUserForPersonalNumber)) => {
-                self.audit.login_failed(BANKID, None, "", err).await;
+                self.ports.audit.login_failed(BANKID, None, "", err).await;
             }
             _ => {}
         }
@@ -202,6 +188,7 @@ impl BankIdLogin {
     ) -> Result<BankIdProgress<G::Issued>, DomainError> {
         let provider = self.provider()?;
         let record = self
+            .ports
             .sessions
             .find_presented(transaction_id, TokenKind::BankIdOrder)
             .await?;
@@ -212,6 +199,7 @@ impl BankIdLogin {
             .ok_or_else(|| DomainError::Internal("a BankID order has no references".into()))?;
         let order = decode(
             &self
+                .ports
                 .cipher
                 .open(sealed, ORDER_CONTEXT)
                 .map_err(DomainError::Internal)?,
@@ -224,7 +212,8 @@ impl BankIdLogin {
             // can still spend it; once spent, the answer is `InvalidToken`.
             Err(BankIdError::Refused(reason)) => {
                 tracing::info!(%reason, "BankID no longer knows the order");
-                self.sessions
+                self.ports
+                    .sessions
                     .find_presented(transaction_id, TokenKind::BankIdOrder)
                     .await?;
                 return Ok(BankIdProgress::Failed {
@@ -235,7 +224,7 @@ impl BankIdLogin {
         };
         match collected {
             BankIdCollect::Pending { hint } => {
-                let elapsed = (self.clock.now() - record.created_at).num_seconds().max(0);
+                let elapsed = (self.ports.clock.now() - record.created_at).num_seconds().max(0);
                 Ok(BankIdProgress::Pending {
                     status: BankIdStatus::pending(&hint),
                     qr: provider.animated_qr(&order, u64::try_from(elapsed).unwrap_or(0)),
@@ -244,6 +233,7 @@ impl BankIdLogin {
             BankIdCollect::Failed { hint } => {
                 // Spent: a failed order cannot complete any more.
                 let _ = self
+                    .ports
                     .sessions
                     .consume(transaction_id, TokenKind::BankIdOrder)
                     .await;
@@ -254,10 +244,12 @@ impl BankIdLogin {
             }
             BankIdCollect::Complete { personal_number, .. } => {
                 // Of concurrent collects of one completed order, one logs in.
-                self.sessions
+                self.ports
+                    .sessions
                     .consume(transaction_id, TokenKind::BankIdOrder)
                     .await?;
                 let user = self
+                    .ports
                     .users
                     .by_personal_number(&personal_number)
                     .await?
@@ -269,9 +261,13 @@ impl BankIdLogin {
                         .as_deref()
                         .and_then(|ip| ip.parse().ok()),
                 );
-                self.attempts.bankid_starts(&started_from).give_back().await?;
+                self.ports
+                    .attempts
+                    .bankid_starts(&started_from)
+                    .give_back()
+                    .await?;
                 let authenticated = Authenticated::uncounted(user, AuthMethod::BankId);
-                let LoggedIn { user, granted } = self.completion.complete(authenticated, grant).await?;
+                let LoggedIn { user, granted } = self.ports.completion.complete(authenticated, grant).await?;
                 Ok(BankIdProgress::Complete {
                     user: Box::new(user),
                     granted,

@@ -263,16 +263,27 @@ pub struct CompletionPolicy {
     pub require_verified_email: bool,
 }
 
+/// The ports and services the second half of a login works with.
+pub struct CompletionPorts {
+    /// Limen's state of each account.
+    pub accounts: Arc<dyn AccountStates>,
+    /// Second factors.
+    pub factors: Arc<dyn SecondFactorStore>,
+    /// Counted attempts.
+    pub attempts: Arc<Attempts>,
+    /// Issues what a login grants.
+    pub sessions: Arc<SessionService>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// The trail of logins.
+    pub audit: Arc<Audit>,
+}
+
 /// Applies every rule of a login once, whatever proved the identity: enabled,
 /// lock, e-mail verification, the second-factor policy; then records the login
 /// and issues the dialect's token.
 pub struct LoginCompletion {
-    accounts: Arc<dyn AccountStates>,
-    factors: Arc<dyn SecondFactorStore>,
-    attempts: Arc<Attempts>,
-    sessions: Arc<SessionService>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
+    ports: CompletionPorts,
     policy: CompletionPolicy,
 }
 
@@ -286,24 +297,8 @@ enum Standing {
 
 impl LoginCompletion {
     /// Wires the service.
-    pub fn new(
-        accounts: Arc<dyn AccountStates>,
-        factors: Arc<dyn SecondFactorStore>,
-        attempts: Arc<Attempts>,
-        sessions: Arc<SessionService>,
-        clock: Arc<dyn Clock>,
-        audit: Arc<Audit>,
-        policy: CompletionPolicy,
-    ) -> Self {
-        Self {
-            accounts,
-            factors,
-            attempts,
-            sessions,
-            clock,
-            audit,
-            policy,
-        }
+    pub fn new(ports: CompletionPorts, policy: CompletionPolicy) -> Self {
+        Self { ports, policy }
     }
 
     /// Completes the login of `auth` with `grant`, or refuses it, a user who
@@ -351,6 +346,7 @@ impl LoginCompletion {
                 })
             }),
             Ok(Standing::SecondFactorMissing) if method == AuthMethod::Password => self
+                .ports
                 .sessions
                 .issue(user.id, TokenKind::PendingSecondFactor, pending_ttl)
                 .await
@@ -394,10 +390,11 @@ impl LoginCompletion {
         match ended {
             Ok(kind) => {
                 let entry = AuditEntry::new(kind).user(user).method(method.as_str());
-                self.audit.record(entry).await;
+                self.ports.audit.record(entry).await;
             }
             Err(err) => {
-                self.audit
+                self.ports
+                    .audit
                     .login_failed(method.as_str(), Some(user), "", err)
                     .await
             }
@@ -411,7 +408,7 @@ impl LoginCompletion {
             return Err(DomainError::AccountDisabled);
         }
         let counted = matches!(method, AuthMethod::Password | AuthMethod::PasswordAndSecondFactor);
-        if !counted && let Some(until) = self.attempts.account(user.id).blocked().await? {
+        if !counted && let Some(until) = self.ports.attempts.account(user.id).blocked().await? {
             // Locked by password guesses: no other way in until the lock lifts.
             return Err(DomainError::AccountLocked { until });
         }
@@ -431,18 +428,22 @@ impl LoginCompletion {
         method: &AuthMethod,
         grant: G,
     ) -> Result<G::Issued, DomainError> {
-        self.accounts.record_login(user.id, self.clock.now()).await?;
+        self.ports
+            .accounts
+            .record_login(user.id, self.ports.clock.now())
+            .await?;
         let origin = match method {
             AuthMethod::RememberMe(hash) => Some(hash.clone()),
             _ => None,
         };
-        let granted = grant.issue(&self.sessions, user, origin).await?;
+        let granted = grant.issue(&self.ports.sessions, user, origin).await?;
         tracing::info!(user_id = %user.id, method = method.as_str(), "login");
         Ok(granted)
     }
 
     async fn has_second_factor(&self, user: &User) -> Result<bool, DomainError> {
         Ok(self
+            .ports
             .factors
             .find_totp(user.id)
             .await?

@@ -27,15 +27,16 @@ mod wiring;
 
 pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
 pub use api_tokens::{ApiTokenPorts, ApiTokenService, ApiTokenSettings, TokenRequest};
-pub use attempts::{Attempt, AttemptRules, Attempts, Counted, Counter};
-pub use audit::{AUDIT_TARGET, Audit, AuditEntry, AuditStats, LoginTally};
+pub use attempts::{Attempt, AttemptPorts, AttemptRules, Attempts, Blocked, Counted, Counter};
+pub use audit::{AUDIT_TARGET, Audit, AuditEntry, AuditPorts, AuditStats, LoginTally};
 pub use bankid_login::{BankIdLogin, BankIdPorts, BankIdProgress, BankIdStarted, ORDER_TTL};
 pub use hash_admission::{HashAdmission, HashTicket};
 pub use login_completion::{
-    AccessGrant, AuthMethod, Authenticated, CompletionPolicy, Grant, LoggedIn, LoginCompletion, LoginOnly,
-    LoginOutcome, MAX_CLIENT_ID_CHARS, NumberedSessionGrant, RememberMeGrant, Remembered, validate_client_id,
+    AccessGrant, AuthMethod, Authenticated, CompletionPolicy, CompletionPorts, Grant, LoggedIn,
+    LoginCompletion, LoginOnly, LoginOutcome, MAX_CLIENT_ID_CHARS, NumberedSessionGrant, RememberMeGrant,
+    Remembered, validate_client_id,
 };
-pub use numeric_sessions::{NumericSession, NumericSessionService};
+pub use numeric_sessions::{NumericSession, NumericSessionPorts, NumericSessionService};
 pub use openid_login::{
     IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn,
     OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, PayloadSettings, STATE_TTL,
@@ -47,10 +48,10 @@ pub use registration::{
     EmailLanguage, Registration, RegistrationKind, RegistrationPorts, RegistrationService,
     RegistrationSettings,
 };
-pub use remember_me::{Authorized, RememberMeLifetimes, RememberMeService};
+pub use remember_me::{Authorized, RememberMeLifetimes, RememberMePorts, RememberMeService};
 pub use sessions::{Session, SessionPorts, SessionService};
 pub use two_factor::{RECOVERY_CODES, TwoFactorPorts, TwoFactorService, TwoFactorSettings};
-pub use users::Users;
+pub use users::{UserPorts, Users};
 pub use validation_cache::{CacheSettings, CacheStats, ValidationCache};
 pub use wiring::{Ports, Services, Settings};
 

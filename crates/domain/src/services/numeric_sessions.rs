@@ -17,31 +17,30 @@ pub struct NumericSession {
     pub number: i32,
 }
 
+/// The services numbered sessions work with.
+pub struct NumericSessionPorts {
+    /// Password logins.
+    pub passwords: Arc<PasswordLogin>,
+    /// Issues and checks sessions.
+    pub sessions: Arc<SessionService>,
+    /// Counted guesses of session numbers.
+    pub attempts: Arc<Attempts>,
+    /// The trail of refusals.
+    pub audit: Arc<Audit>,
+}
+
 /// Sessions named by a random 32-bit number, which the `gradido` API uses in
 /// place of a token. A 32-bit number can be guessed, so each session is bound to
 /// the client address it was created from, and wrong numbers are counted per
 /// address (`AttemptRules::session_numbers`).
 pub struct NumericSessionService {
-    passwords: Arc<PasswordLogin>,
-    sessions: Arc<SessionService>,
-    attempts: Arc<Attempts>,
-    audit: Arc<Audit>,
+    ports: NumericSessionPorts,
 }
 
 impl NumericSessionService {
     /// Wires the service.
-    pub fn new(
-        passwords: Arc<PasswordLogin>,
-        sessions: Arc<SessionService>,
-        attempts: Arc<Attempts>,
-        audit: Arc<Audit>,
-    ) -> Self {
-        Self {
-            passwords,
-            sessions,
-            attempts,
-            audit,
-        }
+    pub fn new(ports: NumericSessionPorts) -> Self {
+        Self { ports }
     }
 
     /// Logs in with e-mail and password from `client`, for a session of `ttl`.
@@ -54,7 +53,7 @@ impl NumericSessionService {
         ttl: Duration,
     ) -> Result<NumericSession, DomainError> {
         let grant = NumberedSessionGrant { ttl, client: *client };
-        let logged_in = self.passwords.login(email, password, client, grant).await?;
+        let logged_in = self.ports.passwords.login(email, password, client, grant).await?;
         Ok(NumericSession {
             user: logged_in.user,
             number: logged_in.granted,
@@ -64,14 +63,18 @@ impl NumericSessionService {
     /// Ends session `number` if it was created from `client`'s address. Unknown
     /// numbers, and numbers of sessions bound elsewhere, count against the address.
     pub async fn logout(&self, number: i32, client: &ClientAddress) -> Result<(), DomainError> {
-        let attempt = match self.attempts.session_numbers(client).admit().await? {
+        let attempt = match self.ports.attempts.session_numbers(client).admit().await? {
             Counted::Admitted(attempt) => attempt,
             Counted::Blocked { until } => return Err(DomainError::TooManyAttempts { until }),
             Counted::Full => return Err(DomainError::Busy),
         };
         let found = self
+            .ports
             .sessions
-            .find_live(&self.sessions.number_digest(number), TokenKind::NumericSession)
+            .find_live(
+                &self.ports.sessions.number_digest(number),
+                TokenKind::NumericSession,
+            )
             .await
             .ok()
             .filter(|token| token.attributes.bound_address.as_deref() == Some(client.as_text().as_str()));
@@ -80,11 +83,11 @@ impl NumericSessionService {
             return Err(DomainError::InvalidToken);
         };
         attempt.refund().await?;
-        self.sessions.revoke(&token.hash).await?;
+        self.ports.sessions.revoke(&token.hash).await?;
         let entry = AuditEntry::new(AuditKind::TokenRevoked)
             .user_id(token.user_id)
             .detail("logout of a numbered session");
-        self.audit.record(entry).await;
+        self.ports.audit.record(entry).await;
         Ok(())
     }
 }

@@ -139,17 +139,7 @@ pub struct OpenIdFailed {
 /// verified identity to a directory user (creating one if allowed) and logs
 /// them in through `LoginCompletion`.
 pub struct OpenIdLogin {
-    providers: BTreeMap<String, Arc<dyn OpenIdProvider>>,
-    signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
-    attempts: Arc<Attempts>,
-    users: Arc<Users>,
-    accounts: Arc<AccountService>,
-    sessions: Arc<SessionService>,
-    completion: Arc<LoginCompletion>,
-    cipher: Arc<dyn SecretCipher>,
-    mint: Arc<dyn TokenMint>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
+    ports: OpenIdPorts,
     settings: OpenIdSettings,
 }
 
@@ -182,20 +172,7 @@ pub struct OpenIdPorts {
 impl OpenIdLogin {
     /// Wires the service.
     pub fn new(ports: OpenIdPorts, settings: OpenIdSettings) -> Self {
-        Self {
-            providers: ports.providers,
-            signers: ports.signers,
-            attempts: ports.attempts,
-            users: ports.users,
-            accounts: ports.accounts,
-            sessions: ports.sessions,
-            completion: ports.completion,
-            cipher: ports.cipher,
-            mint: ports.mint,
-            clock: ports.clock,
-            audit: ports.audit,
-            settings,
-        }
+        Self { ports, settings }
     }
 
     /// Whether any provider is configured.
@@ -207,6 +184,7 @@ impl OpenIdLogin {
     /// per key in use; none when every consumer shares a secret.
     pub fn payload_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self
+            .ports
             .signers
             .values()
             .filter_map(|signer| signer.public_jwk())
@@ -270,8 +248,8 @@ impl OpenIdLogin {
         }
         .ok_or(DomainError::UnknownProvider)?;
         let port = self.port(&policy.id)?;
-        self.attempts.openid_starts(client).spend().await?;
-        let (own_state, hash) = self.mint.mint();
+        self.ports.attempts.openid_starts(client).spend().await?;
+        let (own_state, hash) = self.ports.mint.mint();
         let request = port
             .authorization_request(&own_state)
             .await
@@ -285,10 +263,12 @@ impl OpenIdLogin {
             issuer_in_callback: request.issuer_in_callback,
         };
         let payload = self
+            .ports
             .cipher
             .seal(waiting.encode().as_bytes(), STATE_CONTEXT)
             .map_err(DomainError::Internal)?;
-        self.sessions
+        self.ports
+            .sessions
             .store(
                 UserId::NONE,
                 TokenKind::OpenIdState,
@@ -318,7 +298,7 @@ impl OpenIdLogin {
         let (waiting, started_from) = match self.take_waiting(callback.state).await {
             Ok(taken) => taken,
             Err(error) => {
-                self.audit.login_failed(OPENID, None, "", &error).await;
+                self.ports.audit.login_failed(OPENID, None, "", &error).await;
                 return Err(OpenIdFailed {
                     consumer: default_consumer(),
                     error,
@@ -337,7 +317,7 @@ impl OpenIdLogin {
         };
         match done {
             Ok((user, payload)) => {
-                if let Err(err) = self.attempts.openid_starts(&started_from).give_back().await {
+                if let Err(err) = self.ports.attempts.openid_starts(&started_from).give_back().await {
                     tracing::warn!(error = %err, "could not give back a completed OpenID start");
                 }
                 Ok(OpenIdLoggedIn {
@@ -363,11 +343,11 @@ impl OpenIdLogin {
         token: Option<&IssuedToken>,
     ) -> Result<String, DomainError> {
         let settings = &self.settings.payload;
-        let signer = self.signers.get(&consumer.url).ok_or_else(|| {
+        let signer = self.ports.signers.get(&consumer.url).ok_or_else(|| {
             DomainError::Internal(format!("no payload key for the consumer {}", consumer.url))
         })?;
-        let now = self.clock.now();
-        let (jti, _) = self.mint.mint();
+        let now = self.ports.clock.now();
+        let (jti, _) = self.ports.mint.mint();
         let mut claims = Map::new();
         claims.insert("user".into(), Value::Object(settings.user_fields.render(user)));
         if let Some(token) = token {
@@ -391,13 +371,14 @@ impl OpenIdLogin {
     /// started from.
     async fn take_waiting(&self, state: Option<&str>) -> Result<(Waiting, ClientAddress), DomainError> {
         let state = state.ok_or(DomainError::InvalidToken)?;
-        let record = self.sessions.consume(state, TokenKind::OpenIdState).await?;
+        let record = self.ports.sessions.consume(state, TokenKind::OpenIdState).await?;
         let sealed = record
             .attributes
             .payload
             .as_deref()
             .ok_or_else(|| DomainError::Internal("a waiting OpenID login has no record".into()))?;
         let opened = self
+            .ports
             .cipher
             .open(sealed, STATE_CONTEXT)
             .map_err(DomainError::Internal)?;
@@ -421,20 +402,25 @@ impl OpenIdLogin {
         let (policy, authenticated) = match self.identified(waiting, callback).await {
             Ok(identified) => identified,
             Err(err) => {
-                self.audit.login_failed(OPENID, None, "", &err).await;
+                self.ports.audit.login_failed(OPENID, None, "", &err).await;
                 return Err(err);
             }
         };
         let (user, token) = match self.settings.payload.token_ttl {
             Some(ttl) => {
                 let LoggedIn { user, granted } = self
+                    .ports
                     .completion
                     .complete(authenticated, AccessGrant::new(ttl))
                     .await?;
                 (user, Some(granted))
             }
             None => (
-                self.completion.complete(authenticated, LoginOnly).await?.user,
+                self.ports
+                    .completion
+                    .complete(authenticated, LoginOnly)
+                    .await?
+                    .user,
                 None,
             ),
         };
@@ -507,9 +493,9 @@ impl OpenIdLogin {
                 "the subject identifier must have 1 to 255 characters".into(),
             )));
         }
-        let accounts = self.users.accounts();
+        let accounts = self.ports.users.accounts();
         if let Some(linked) = accounts.find_identity(&policy.issuer, &identity.subject).await? {
-            if let Some(user) = self.users.by_id(linked).await? {
+            if let Some(user) = self.ports.users.by_id(linked).await? {
                 return Ok(user);
             }
             // The directory no longer has the user: the link goes with them.
@@ -520,7 +506,7 @@ impl OpenIdLogin {
             user_id: user.id,
             issuer: policy.issuer.clone(),
             subject: identity.subject.clone(),
-            linked_at: self.clock.now(),
+            linked_at: self.ports.clock.now(),
         };
         if !accounts.add_identity(&link).await? {
             match accounts.find_identity(&policy.issuer, &identity.subject).await? {
@@ -555,7 +541,7 @@ impl OpenIdLogin {
         if let Some(user) = self.find(policy.match_by, value).await? {
             return Ok(user);
         }
-        if !policy.create_users || !self.users.directory().capabilities().create {
+        if !policy.create_users || !self.ports.users.directory().capabilities().create {
             return Err(DomainError::NoMatchingUser);
         }
         let email = identity.claim("email").ok_or(DomainError::NoMatchingUser)?;
@@ -564,6 +550,7 @@ impl OpenIdLogin {
             IdentityMatch::Email => identity.claim("preferred_username").unwrap_or(email),
         };
         let created = self
+            .ports
             .accounts
             .create(NewAccount {
                 username: username.to_owned(),
@@ -589,27 +576,29 @@ impl OpenIdLogin {
         };
         if verified_email && user.email_verified_at.is_none() {
             let patch = AccountPatch {
-                email_verified_at: Some(self.clock.now()),
+                email_verified_at: Some(self.ports.clock.now()),
                 ..AccountPatch::default()
             };
-            self.users
+            self.ports
+                .users
                 .accounts()
-                .update(user.id, patch, self.clock.now())
+                .update(user.id, patch, self.ports.clock.now())
                 .await?;
         }
         tracing::info!(provider = %policy.id, user_id = %user.id, "user created on first OpenID login");
-        Ok(self.users.by_id(user.id).await?.unwrap_or(user))
+        Ok(self.ports.users.by_id(user.id).await?.unwrap_or(user))
     }
 
     async fn find(&self, by: IdentityMatch, value: &str) -> Result<Option<User>, DomainError> {
         match by {
-            IdentityMatch::Email => self.users.by_email(value).await,
-            IdentityMatch::Username => self.users.by_username(value).await,
+            IdentityMatch::Email => self.ports.users.by_email(value).await,
+            IdentityMatch::Username => self.ports.users.by_username(value).await,
         }
     }
 
     fn port(&self, id: &str) -> Result<&dyn OpenIdProvider, DomainError> {
-        self.providers
+        self.ports
+            .providers
             .get(id)
             .map(Arc::as_ref)
             .ok_or_else(|| DomainError::Internal(format!("OpenID provider {id} has a policy but no adapter")))

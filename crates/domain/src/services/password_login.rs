@@ -24,13 +24,7 @@ const PASSWORD: &str = "password";
 /// waits out the `RefusalFloor`, so that it takes as long as the slowest hash
 /// in use whatever was stored.
 pub struct PasswordLogin {
-    users: Arc<Users>,
-    hasher: Arc<dyn PasswordHasher>,
-    attempts: Arc<Attempts>,
-    admission: Arc<HashAdmission>,
-    completion: Arc<LoginCompletion>,
-    audit: Arc<Audit>,
-    floor: Arc<RefusalFloor>,
+    ports: PasswordLoginPorts,
 }
 
 /// The ports and services a password login works with.
@@ -93,15 +87,7 @@ enum Checked {
 impl PasswordLogin {
     /// Wires the service.
     pub fn new(ports: PasswordLoginPorts) -> Self {
-        Self {
-            users: ports.users,
-            hasher: ports.hasher,
-            attempts: ports.attempts,
-            admission: ports.admission,
-            completion: ports.completion,
-            audit: ports.audit,
-            floor: ports.floor,
-        }
+        Self { ports }
     }
 
     /// A whole password login, for paths that have no step for a second
@@ -114,7 +100,7 @@ impl PasswordLogin {
         grant: G,
     ) -> Result<LoggedIn<G::Issued>, DomainError> {
         let (authenticated, ran) = self.authenticate_timed(identifier, password, client).await?;
-        let outcome = self.completion.complete(authenticated, grant).await;
+        let outcome = self.ports.completion.complete(authenticated, grant).await;
         self.pace_refusal(&outcome, ran).await;
         outcome
     }
@@ -131,6 +117,7 @@ impl PasswordLogin {
     ) -> Result<LoginOutcome<G::Issued>, DomainError> {
         let (authenticated, ran) = self.authenticate_timed(identifier, password, client).await?;
         let outcome = self
+            .ports
             .completion
             .complete_or_pending(authenticated, grant, pending_ttl)
             .await;
@@ -142,7 +129,7 @@ impl PasswordLogin {
     /// its refusal takes the floor too.
     async fn pace_refusal<T>(&self, outcome: &Result<T, DomainError>, ran: Duration) {
         if let Err(DomainError::AccountDisabled) = outcome {
-            self.floor.pace(ran).await;
+            self.ports.floor.pace(ran).await;
         }
     }
 
@@ -164,18 +151,20 @@ impl PasswordLogin {
         password: &Password,
         client: &ClientAddress,
     ) -> Result<(Authenticated, Duration), DomainError> {
-        let address = match self.attempts.login_address(client).admit().await? {
+        let address = match self.ports.attempts.login_address(client).admit().await? {
             Counted::Admitted(attempt) => attempt,
             Counted::Blocked { until } => {
                 tracing::warn!(client = %client.throttle_key(), "login refused: too many failures from this address");
                 let refused = DomainError::TooManyAttempts { until };
-                self.audit
+                self.ports
+                    .audit
                     .login_failed(PASSWORD, None, identifier, &refused)
                     .await;
                 return Err(refused);
             }
             Counted::Full => {
-                self.audit
+                self.ports
+                    .audit
                     .login_failed(PASSWORD, None, identifier, &DomainError::Busy)
                     .await;
                 return Err(DomainError::Busy);
@@ -220,7 +209,7 @@ impl PasswordLogin {
                             let entry = AuditEntry::new(AuditKind::AccountLocked)
                                 .user(user)
                                 .detail(format!("until {}", block.until));
-                            self.audit.record(entry).await;
+                            self.ports.audit.record(entry).await;
                         }
                         DomainError::AccountLocked { until: block.until }
                     }
@@ -228,24 +217,27 @@ impl PasswordLogin {
                 };
                 match why {
                     Wrong::Password => {
-                        self.audit
+                        self.ports
+                            .audit
                             .login_failed(PASSWORD, user.as_ref(), &name, &refused)
                             .await;
                     }
                     Wrong::Ambiguous => {
                         let detail = "the name is one user's username and another's e-mail address";
-                        self.audit
+                        self.ports
+                            .audit
                             .login_refused(PASSWORD, None, &name, "ambiguous_login", detail)
                             .await;
                     }
                     Wrong::UnusableHash(reason) => {
                         let detail = format!("unusable password hash: {reason}");
-                        self.audit
+                        self.ports
+                            .audit
                             .login_refused(PASSWORD, user.as_ref(), &name, "unusable_hash", &detail)
                             .await;
                     }
                 }
-                self.floor.pace(ran).await;
+                self.ports.floor.pace(ran).await;
                 Err(refused)
             }
             Checked::AccountRefused { user, name, error } => {
@@ -254,7 +246,8 @@ impl PasswordLogin {
                 } else {
                     address.refund().await?;
                 }
-                self.audit
+                self.ports
+                    .audit
                     .login_failed(PASSWORD, user.as_ref(), &name, &error)
                     .await;
                 Err(error)
@@ -266,7 +259,10 @@ impl PasswordLogin {
                 if let Err(refund) = address.refund().await {
                     tracing::warn!(error = %refund, "could not give back an address's attempt");
                 }
-                self.audit.login_failed(PASSWORD, None, identifier, &error).await;
+                self.ports
+                    .audit
+                    .login_failed(PASSWORD, None, identifier, &error)
+                    .await;
                 Err(error)
             }
         }
@@ -275,20 +271,20 @@ impl PasswordLogin {
     /// The password check proper, once the address's attempt is counted:
     /// the user, the account's attempt, the hash's bounds, the hash.
     async fn check(&self, identifier: &str, password: &Password, client: &ClientAddress) -> Checked {
-        let ticket = match self.admission.enter(client) {
+        let ticket = match self.ports.admission.enter(client) {
             Ok(ticket) => ticket,
             Err(err) => return Checked::Unchecked(err),
         };
         let name = normalize_identifier(identifier);
-        let (user, ambiguous) = match self.users.by_login(&name).await {
+        let (user, ambiguous) = match self.ports.users.by_login(&name).await {
             Ok(user) => (user, false),
             // Counted and timed as a name no one has; refused whatever the password.
             Err(DomainError::AmbiguousLogin) => (None, true),
             Err(err) => return Checked::Unchecked(err),
         };
         let counter = match &user {
-            Some(user) => self.attempts.account(user.id),
-            None => self.attempts.unknown_name(&name),
+            Some(user) => self.ports.attempts.account(user.id),
+            None => self.ports.attempts.unknown_name(&name),
         };
         let account = match counter.admit().await {
             Ok(Counted::Admitted(attempt)) => attempt,
@@ -307,18 +303,18 @@ impl PasswordLogin {
         };
         let stored = user.as_ref().and_then(|user| user.password_hash.clone());
         let dummy = stored.is_none();
-        let hash = stored.unwrap_or_else(|| self.hasher.dummy_hash());
-        let profile = match self.hasher.inspect(&hash) {
+        let hash = stored.unwrap_or_else(|| self.ports.hasher.dummy_hash());
+        let profile = match self.ports.hasher.inspect(&hash) {
             Ok(profile) => profile,
             Err(err) => return self.not_verified(user, name, account, err).await,
         };
-        let verified = self.hasher.verify(password, &hash).await;
+        let verified = self.ports.hasher.verify(password, &hash).await;
         drop(ticket);
         let verification = match verified {
             Ok(verification) => verification,
             Err(err) => return self.not_verified(user, name, account, err).await,
         };
-        self.floor.observe(&profile, verification.ran);
+        self.ports.floor.observe(&profile, verification.ran);
         let ran = verification.ran;
         match (user, verification.check) {
             (Some(user), PasswordCheck::Match { needs_rehash }) if !dummy => Checked::Right {
@@ -382,12 +378,12 @@ impl PasswordLogin {
 
     /// The hashing pool's figures, for the metrics.
     pub fn pool_stats(&self) -> HashPoolStats {
-        self.hasher.pool_stats()
+        self.ports.hasher.pool_stats()
     }
 
     /// The floor every refused password login is held to now, for the metrics.
     pub fn refusal_floor(&self) -> Duration {
-        self.floor.floor()
+        self.ports.floor.floor()
     }
 
     /// Re-checks the password of a user who is already logged in, before a
@@ -411,11 +407,12 @@ impl PasswordLogin {
 
     /// Stores a hash with the current parameters, when the directory takes it.
     async fn rehash(&self, user: &User, password: &Password) {
-        if !self.users.capabilities().set_password_hash {
+        if !self.ports.users.capabilities().set_password_hash {
             return;
         }
-        let result = match self.hasher.hash(password).await {
+        let result = match self.ports.hasher.hash(password).await {
             Ok(hash) => self
+                .ports
                 .users
                 .directory()
                 .set_password_hash(&user.external_id, &hash)

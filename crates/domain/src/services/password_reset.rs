@@ -54,14 +54,7 @@ impl Default for PasswordResetSettings {
 /// document shows) mailed to the user, then exchanged with the username for a
 /// new password. A request for an unknown username is answered like any other.
 pub struct PasswordResetService {
-    users: Arc<Users>,
-    sessions: Arc<SessionService>,
-    attempts: Arc<Attempts>,
-    hasher: Arc<dyn PasswordHasher>,
-    admission: Arc<HashAdmission>,
-    mailer: Arc<dyn Mailer>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
+    ports: PasswordResetPorts,
     settings: PasswordResetSettings,
 }
 
@@ -88,17 +81,7 @@ pub struct PasswordResetPorts {
 impl PasswordResetService {
     /// Wires the service.
     pub fn new(ports: PasswordResetPorts, settings: PasswordResetSettings) -> Self {
-        Self {
-            users: ports.users,
-            sessions: ports.sessions,
-            attempts: ports.attempts,
-            hasher: ports.hasher,
-            admission: ports.admission,
-            mailer: ports.mailer,
-            clock: ports.clock,
-            audit: ports.audit,
-            settings,
-        }
+        Self { ports, settings }
     }
 
     /// Checks the throttles of a request for `username` from `client`; the rest
@@ -108,11 +91,13 @@ impl PasswordResetService {
         if name.is_empty() || name.chars().count() > 254 || name.chars().any(char::is_control) {
             return Err(DomainError::InvalidInput("username is not a username".into()));
         }
-        self.attempts
+        self.ports
+            .attempts
             .requests_by_address("reset", client, self.settings.per_address)
             .spend()
             .await?;
-        self.attempts
+        self.ports
+            .attempts
             .requests_by_name("reset", &name, self.settings.per_username)
             .spend()
             .await
@@ -124,9 +109,10 @@ impl PasswordResetService {
     /// passwords, so that the answer does not tell them apart.
     pub async fn request(&self, username: &str) -> Result<Option<String>, DomainError> {
         let requested = AuditEntry::new(AuditKind::PasswordResetRequested);
-        let Some(user) = self.users.by_username(username).await? else {
+        let Some(user) = self.ports.users.by_username(username).await? else {
             tracing::info!("password reset requested for an unknown username");
-            self.audit
+            self.ports
+                .audit
                 .record(
                     requested
                         .name(&normalize_identifier(username))
@@ -136,19 +122,22 @@ impl PasswordResetService {
             return Ok(None);
         };
         let requested = requested.user(&user);
-        if user.email.is_empty() || !self.users.capabilities().set_password_hash || !user.enabled {
+        if user.email.is_empty() || !self.ports.users.capabilities().set_password_hash || !user.enabled {
             tracing::info!(user_id = %user.id, "password reset requested; this user cannot reset by e-mail");
-            self.audit
+            self.ports
+                .audit
                 .record(requested.detail("this user cannot reset by e-mail"))
                 .await;
             return Ok(None);
         }
         let token = self
+            .ports
             .sessions
             .issue_uuid(user.id, TokenKind::PasswordReset, self.settings.ttl)
             .await?;
         let (subject, body) = reset_email(&self.settings, &user, &token.plaintext);
         let sent = self
+            .ports
             .mailer
             .send(OutgoingEmail {
                 to: user.email.clone(),
@@ -166,7 +155,7 @@ impl PasswordResetService {
                 requested.detail("the e-mail could not be sent")
             }
         };
-        self.audit.record(requested).await;
+        self.ports.audit.record(requested).await;
         Ok(Some(token.plaintext))
     }
 
@@ -182,14 +171,16 @@ impl PasswordResetService {
         client: &ClientAddress,
     ) -> Result<(), DomainError> {
         validate_new_password(new_password.expose())?;
-        if !self.users.capabilities().set_password_hash {
+        if !self.ports.users.capabilities().set_password_hash {
             return Err(DomainError::ReadOnlyDirectory);
         }
         let record = self
+            .ports
             .sessions
             .find_presented(token, TokenKind::PasswordReset)
             .await?;
         let user = self
+            .ports
             .users
             .by_username(username)
             .await?
@@ -201,23 +192,29 @@ impl PasswordResetService {
             // refused, and not spent.
             .ok_or(DomainError::InvalidToken)?;
         let hash = {
-            let _ticket = self.admission.enter(client)?;
-            self.hasher.hash(new_password).await?
+            let _ticket = self.ports.admission.enter(client)?;
+            self.ports.hasher.hash(new_password).await?
         };
-        self.sessions.consume(token, TokenKind::PasswordReset).await?;
-        self.users
+        self.ports
+            .sessions
+            .consume(token, TokenKind::PasswordReset)
+            .await?;
+        self.ports
+            .users
             .directory()
             .set_password_hash(&user.external_id, &hash)
             .await?;
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(user.id, AccountPatch::default(), self.clock.now())
+            .update(user.id, AccountPatch::default(), self.ports.clock.now())
             .await?;
-        self.audit
+        self.ports
+            .audit
             .record(AuditEntry::new(AuditKind::PasswordReset).user(&user))
             .await;
-        let ended = self.sessions.logout_everywhere(user.id).await?;
-        self.attempts.account(user.id).reset().await?;
+        let ended = self.ports.sessions.logout_everywhere(user.id).await?;
+        self.ports.attempts.account(user.id).reset().await?;
         tracing::info!(user_id = %user.id, ended, "password reset; sessions ended");
         Ok(())
     }

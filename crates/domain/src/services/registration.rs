@@ -83,15 +83,7 @@ impl Default for RegistrationSettings {
 /// Ed25519 key pair (the private half sealed for the user), and mails a
 /// single-use link.
 pub struct RegistrationService {
-    users: Arc<Users>,
-    accounts: Arc<AccountService>,
-    hasher: Arc<dyn PasswordHasher>,
-    admission: Arc<HashAdmission>,
-    keys: Arc<dyn KeyPairGenerator>,
-    cipher: Arc<dyn SecretCipher>,
-    mailer: Arc<dyn Mailer>,
-    clock: Arc<dyn Clock>,
-    sessions: Arc<SessionService>,
+    ports: RegistrationPorts,
     settings: RegistrationSettings,
 }
 
@@ -120,18 +112,7 @@ pub struct RegistrationPorts {
 impl RegistrationService {
     /// Wires the service.
     pub fn new(ports: RegistrationPorts, settings: RegistrationSettings) -> Self {
-        Self {
-            users: ports.users,
-            accounts: ports.accounts,
-            hasher: ports.hasher,
-            admission: ports.admission,
-            keys: ports.keys,
-            cipher: ports.cipher,
-            mailer: ports.mailer,
-            clock: ports.clock,
-            sessions: ports.sessions,
-            settings,
-        }
+        Self { ports, settings }
     }
 
     /// Registers an account and sends the verification e-mail. Invalid input
@@ -146,18 +127,18 @@ impl RegistrationService {
         let first_name = validate_name("first name", registration.first_name.as_deref())?;
         let last_name = validate_name("last name", registration.last_name.as_deref())?;
         validate_strong_password(registration.password.expose())?;
-        if !self.users.capabilities().create {
+        if !self.ports.users.capabilities().create {
             return Err(DomainError::ReadOnlyDirectory);
         }
-        let directory = self.users.directory();
+        let directory = self.ports.users.directory();
         if directory.find_by_email(&email).await?.is_some()
             || directory.find_by_username(&email).await?.is_some()
         {
             return Err(DomainError::EmailTaken);
         }
         let password_hash = {
-            let _ticket = self.admission.enter(client)?;
-            self.hasher.hash(&registration.password).await?
+            let _ticket = self.ports.admission.enter(client)?;
+            self.ports.hasher.hash(&registration.password).await?
         };
         let entry = directory
             .create(NewDirectoryEntry {
@@ -167,10 +148,10 @@ impl RegistrationService {
                 last_name,
                 personal_number: None,
                 password_hash: Some(password_hash),
-                created_at: self.clock.now(),
+                created_at: self.ports.clock.now(),
             })
             .await?;
-        let user = self.users.resolve(entry).await?;
+        let user = self.ports.users.resolve(entry).await?;
         let result = match self.store_key_pair(&user).await {
             Ok(user) => self
                 .send_verification(&user, registration.kind)
@@ -184,7 +165,7 @@ impl RegistrationService {
                 Ok(user)
             }
             Err(err) => {
-                if let Err(cleanup) = self.accounts.delete(&user).await {
+                if let Err(cleanup) = self.ports.accounts.delete(&user).await {
                     tracing::error!(user_id = %user.id, error = %cleanup, "could not remove a user whose registration failed");
                 }
                 Err(err)
@@ -194,9 +175,10 @@ impl RegistrationService {
 
     /// Generates the user's key pair and stores it, the private half sealed for them.
     async fn store_key_pair(&self, user: &User) -> Result<User, DomainError> {
-        let (public, private) = self.keys.generate();
+        let (public, private) = self.ports.keys.generate();
         let context = format!("user:{}", user.id).into_bytes();
         let sealed_private = self
+            .ports
             .cipher
             .seal(&private, &context)
             .map_err(DomainError::Internal)?;
@@ -208,9 +190,10 @@ impl RegistrationService {
             }),
             ..AccountPatch::default()
         };
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(user.id, patch, self.clock.now())
+            .update(user.id, patch, self.ports.clock.now())
             .await?;
         Ok(User {
             public_key: Some(public_hex),
@@ -220,6 +203,7 @@ impl RegistrationService {
 
     async fn send_verification(&self, user: &User, kind: RegistrationKind) -> Result<(), DomainError> {
         let token = self
+            .ports
             .sessions
             .issue(
                 user.id,
@@ -232,7 +216,8 @@ impl RegistrationService {
             .verification_url
             .replace("{token}", &token.plaintext);
         let (subject, body) = verification_email(&self.settings, user, kind, &link);
-        self.mailer
+        self.ports
+            .mailer
             .send(OutgoingEmail {
                 to: user.email.clone(),
                 subject,
@@ -246,19 +231,22 @@ impl RegistrationService {
     /// once, even when opened twice at the same moment.
     pub async fn verify_email(&self, plaintext: &str) -> Result<User, DomainError> {
         let token = self
+            .ports
             .sessions
             .consume(plaintext, TokenKind::EmailVerification)
             .await?;
         let patch = AccountPatch {
-            email_verified_at: Some(self.clock.now()),
+            email_verified_at: Some(self.ports.clock.now()),
             ..AccountPatch::default()
         };
-        self.users
+        self.ports
+            .users
             .accounts()
-            .update(token.user_id, patch, self.clock.now())
+            .update(token.user_id, patch, self.ports.clock.now())
             .await?;
-        self.sessions.user_changed(token.user_id).await;
-        self.users
+        self.ports.sessions.user_changed(token.user_id).await;
+        self.ports
+            .users
             .by_id(token.user_id)
             .await?
             .ok_or(DomainError::InvalidToken)

@@ -29,35 +29,33 @@ pub struct RememberMeLifetimes {
     pub remember_me: Duration,
 }
 
+/// The services remember-me logins work with.
+pub struct RememberMePorts {
+    /// The directory's users.
+    pub users: Arc<Users>,
+    /// Password logins.
+    pub passwords: Arc<PasswordLogin>,
+    /// Issues and checks tokens.
+    pub sessions: Arc<SessionService>,
+    /// The second half of every login.
+    pub completion: Arc<LoginCompletion>,
+    /// The trail of logins.
+    pub audit: Arc<Audit>,
+}
+
 /// The remember-me identity provider: a token issued with a password login for
 /// one client id, exchanged by that client for access tokens without the
 /// password. These tokens are ordinary tokens of kind `RememberMe`, so "log out
 /// everywhere", a password change, enabling a second factor and disabling the
 /// account end them too. They never stand in for a second factor.
 pub struct RememberMeService {
-    users: Arc<Users>,
-    passwords: Arc<PasswordLogin>,
-    sessions: Arc<SessionService>,
-    completion: Arc<LoginCompletion>,
-    audit: Arc<Audit>,
+    ports: RememberMePorts,
 }
 
 impl RememberMeService {
     /// Wires the service.
-    pub fn new(
-        users: Arc<Users>,
-        passwords: Arc<PasswordLogin>,
-        sessions: Arc<SessionService>,
-        completion: Arc<LoginCompletion>,
-        audit: Arc<Audit>,
-    ) -> Self {
-        Self {
-            users,
-            passwords,
-            sessions,
-            completion,
-            audit,
-        }
+    pub fn new(ports: RememberMePorts) -> Self {
+        Self { ports }
     }
 
     /// A password login; with `remember_for = Some(client_id)` also a
@@ -82,8 +80,11 @@ impl RememberMeService {
                     client_id: client_id.to_owned(),
                     remember_ttl: lifetimes.remember_me,
                 };
-                let LoggedIn { user, granted } =
-                    self.passwords.login(identifier, password, client, grant).await?;
+                let LoggedIn { user, granted } = self
+                    .ports
+                    .passwords
+                    .login(identifier, password, client, grant)
+                    .await?;
                 Ok(Authorized {
                     user,
                     access: granted.access,
@@ -92,8 +93,11 @@ impl RememberMeService {
             }
             None => {
                 let grant = AccessGrant::new(lifetimes.access);
-                let LoggedIn { user, granted } =
-                    self.passwords.login(identifier, password, client, grant).await?;
+                let LoggedIn { user, granted } = self
+                    .ports
+                    .passwords
+                    .login(identifier, password, client, grant)
+                    .await?;
                 Ok(Authorized {
                     user,
                     access: granted,
@@ -116,16 +120,18 @@ impl RememberMeService {
         let (token, authenticated) = match self.presented(plaintext, client_id).await {
             Ok(found) => found,
             Err(err) => {
-                self.audit.login_failed("remember-me", None, "", &err).await;
+                self.ports.audit.login_failed("remember-me", None, "", &err).await;
                 return Err(err);
             }
         };
         let access = self
+            .ports
             .completion
             .complete(authenticated, AccessGrant::new(access_ttl))
             .await?
             .granted;
-        self.sessions
+        self.ports
+            .sessions
             .touch_if_stale(&token, access.record.created_at)
             .await;
         Ok(access)
@@ -139,13 +145,14 @@ impl RememberMeService {
         client_id: &str,
     ) -> Result<(TokenRecord, Authenticated), DomainError> {
         let token = self
+            .ports
             .sessions
             .find_presented(plaintext, TokenKind::RememberMe)
             .await?;
         if token.attributes.client_id.as_deref() != Some(client_id) {
             return Err(DomainError::InvalidToken);
         }
-        let user = self.users.owner_of(&token).await?;
+        let user = self.ports.users.owner_of(&token).await?;
         let authenticated = Authenticated::uncounted(user, AuthMethod::RememberMe(token.hash.clone()));
         Ok((token, authenticated))
     }

@@ -40,13 +40,7 @@ impl Session {
 
 /// Issues, validates, consumes and revokes tokens.
 pub struct SessionService {
-    users: Arc<Users>,
-    tokens: Arc<dyn SessionTokens>,
-    mint: Arc<dyn TokenMint>,
-    clock: Arc<dyn Clock>,
-    cache: Option<Arc<ValidationCache>>,
-    invalidations: Arc<dyn Invalidations>,
-    audit: Arc<Audit>,
+    ports: SessionPorts,
 }
 
 /// The ports and the cache sessions work with.
@@ -70,15 +64,7 @@ pub struct SessionPorts {
 impl SessionService {
     /// Wires the service to its ports.
     pub fn new(ports: SessionPorts) -> Self {
-        Self {
-            users: ports.users,
-            tokens: ports.tokens,
-            mint: ports.mint,
-            clock: ports.clock,
-            cache: ports.cache,
-            invalidations: ports.invalidations,
-            audit: ports.audit,
-        }
+        Self { ports }
     }
 
     /// Forgets cached validations `change` makes wrong, here and, through the
@@ -86,10 +72,10 @@ impl SessionService {
     /// the message is logged: the other nodes' entries then expire by
     /// `max_staleness` at the latest.
     pub async fn invalidate(&self, change: Invalidation) {
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.ports.cache {
             cache.evict(&change);
         }
-        if let Err(err) = self.invalidations.publish(change).await {
+        if let Err(err) = self.ports.invalidations.publish(change).await {
             tracing::warn!(error = %err, "could not tell the other nodes to forget cached validations");
         }
     }
@@ -102,7 +88,7 @@ impl SessionService {
 
     /// The digest under which `plaintext` is stored.
     pub fn digest(&self, plaintext: &str) -> TokenHash {
-        self.mint.digest(plaintext)
+        self.ports.mint.digest(plaintext)
     }
 
     /// Mints a token of `kind` for `user`, valid for `ttl` from now.
@@ -123,9 +109,10 @@ impl SessionService {
         ttl: Duration,
         attributes: TokenAttributes,
     ) -> Result<IssuedToken, DomainError> {
-        let now = self.clock.now();
-        let (plaintext, hash) = self.mint.mint();
+        let now = self.ports.clock.now();
+        let (plaintext, hash) = self.ports.mint.mint();
         let record = self
+            .ports
             .tokens
             .issue(NewToken {
                 user_id: user,
@@ -149,8 +136,9 @@ impl SessionService {
         ttl: Duration,
         attributes: TokenAttributes,
     ) -> Result<TokenRecord, DomainError> {
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         Ok(self
+            .ports
             .tokens
             .issue(NewToken {
                 user_id: user,
@@ -171,14 +159,15 @@ impl SessionService {
         kind: TokenKind,
         ttl: Duration,
     ) -> Result<IssuedToken, DomainError> {
-        let now = self.clock.now();
-        let plaintext = self.mint.uuid();
+        let now = self.ports.clock.now();
+        let plaintext = self.ports.mint.uuid();
         let record = self
+            .ports
             .tokens
             .issue(NewToken {
                 user_id: user,
                 kind,
-                hash: self.mint.digest(&plaintext),
+                hash: self.ports.mint.digest(&plaintext),
                 created_at: now,
                 expires_at: now + ttl,
                 attributes: TokenAttributes::default(),
@@ -189,7 +178,7 @@ impl SessionService {
 
     /// The digest a session number is stored under.
     pub fn number_digest(&self, number: i32) -> TokenHash {
-        self.mint.digest(&format!("numeric-session:{number}"))
+        self.ports.mint.digest(&format!("numeric-session:{number}"))
     }
 
     /// Opens a session named by a random 32-bit number, bound to `client`'s
@@ -200,10 +189,11 @@ impl SessionService {
         ttl: Duration,
         client: &ClientAddress,
     ) -> Result<i32, DomainError> {
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         for _ in 0..NUMBER_DRAWS {
-            let number = self.mint.session_number();
+            let number = self.ports.mint.session_number();
             let issued = self
+                .ports
                 .tokens
                 .issue(NewToken {
                     user_id: user,
@@ -231,8 +221,9 @@ impl SessionService {
     /// The live token of `kind` stored under `hash`, or `InvalidToken`: the one
     /// place that checks kind and liveness.
     pub async fn find_live(&self, hash: &TokenHash, kind: TokenKind) -> Result<TokenRecord, DomainError> {
-        let now = self.clock.now();
-        self.tokens
+        let now = self.ports.clock.now();
+        self.ports
+            .tokens
             .find(hash)
             .await?
             .filter(|token| token.kind == kind && token.is_live_at(now))
@@ -244,7 +235,7 @@ impl SessionService {
         if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
             return Err(DomainError::InvalidToken);
         }
-        self.find_live(&self.mint.digest(plaintext), kind).await
+        self.find_live(&self.ports.mint.digest(plaintext), kind).await
     }
 
     /// Spends a single-use token: of concurrent calls with the same token, one
@@ -253,8 +244,9 @@ impl SessionService {
         if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
             return Err(DomainError::InvalidToken);
         }
-        self.tokens
-            .consume(&self.mint.digest(plaintext), kind, self.clock.now())
+        self.ports
+            .tokens
+            .consume(&self.ports.mint.digest(plaintext), kind, self.ports.clock.now())
             .await?
             .ok_or(DomainError::InvalidToken)
     }
@@ -276,10 +268,14 @@ impl SessionService {
         if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
             return Err(DomainError::InvalidToken);
         }
-        let hash = self.mint.digest(plaintext);
-        let now = self.clock.now();
+        let hash = self.ports.mint.digest(plaintext);
+        let now = self.ports.clock.now();
         // Only while changes made on other nodes are being heard.
-        let cache = self.cache.as_ref().filter(|_| self.invalidations.is_live());
+        let cache = self
+            .ports
+            .cache
+            .as_ref()
+            .filter(|_| self.ports.invalidations.is_live());
         if let Some((token, user)) = cache.and_then(|cache| cache.get(&hash, now))
             && token.kind == TokenKind::Access
             && token.is_live_at(now)
@@ -297,7 +293,7 @@ impl SessionService {
         }
         let generation = cache.map(|cache| cache.generation());
         let token = self.find_live(&hash, TokenKind::Access).await?;
-        let user = self.users.owner_of(&token).await?;
+        let user = self.ports.users.owner_of(&token).await?;
         if let (Some(cache), Some(generation)) = (cache, generation) {
             cache.insert(token.clone(), user.clone(), generation, now);
         }
@@ -317,9 +313,9 @@ impl SessionService {
         let stale = token.last_used_at.is_none_or(|last| now - last >= TOUCH_INTERVAL);
         if stale {
             // A lost last-use update is not worth failing the request for.
-            match self.tokens.touch(&token.hash, now).await {
+            match self.ports.tokens.touch(&token.hash, now).await {
                 Ok(()) => {
-                    if let Some(cache) = &self.cache {
+                    if let Some(cache) = &self.ports.cache {
                         cache.touched(&token.hash, now);
                     }
                 }
@@ -332,14 +328,15 @@ impl SessionService {
     /// with or exchanged for, so that logging out of a client ends the client's
     /// "remember me" too.
     pub async fn logout(&self, session: &Session) -> Result<(), DomainError> {
-        let now = self.clock.now();
-        self.tokens.revoke(&session.token.hash, now).await?;
+        let now = self.ports.clock.now();
+        self.ports.tokens.revoke(&session.token.hash, now).await?;
         self.invalidate(Invalidation::Token(session.token.hash.clone()))
             .await;
         if let Some(origin) = &session.token.attributes.origin {
-            self.tokens.revoke(origin, now).await?;
+            self.ports.tokens.revoke(origin, now).await?;
         }
-        self.audit
+        self.ports
+            .audit
             .record(
                 AuditEntry::new(AuditKind::TokenRevoked)
                     .user(&session.user)
@@ -351,7 +348,7 @@ impl SessionService {
 
     /// Revokes one token by its digest.
     pub async fn revoke(&self, hash: &TokenHash) -> Result<bool, DomainError> {
-        let revoked = self.tokens.revoke(hash, self.clock.now()).await?;
+        let revoked = self.ports.tokens.revoke(hash, self.ports.clock.now()).await?;
         self.invalidate(Invalidation::Token(hash.clone())).await;
         Ok(revoked)
     }
@@ -360,11 +357,13 @@ impl SessionService {
     /// share the store): sessions, remember-me tokens, pending logins, links.
     pub async fn logout_everywhere(&self, user: UserId) -> Result<u64, DomainError> {
         let revoked = self
+            .ports
             .tokens
-            .revoke_all_for_user(user, None, self.clock.now())
+            .revoke_all_for_user(user, None, self.ports.clock.now())
             .await?;
         self.user_changed(user).await;
-        self.audit
+        self.ports
+            .audit
             .record(
                 AuditEntry::new(AuditKind::TokenRevoked)
                     .user_id(user)
@@ -378,11 +377,13 @@ impl SessionService {
     /// own session, after a change made from it).
     pub async fn logout_others(&self, user: UserId, keep: &TokenHash) -> Result<u64, DomainError> {
         let revoked = self
+            .ports
             .tokens
-            .revoke_all_for_user(user, Some(keep.clone()), self.clock.now())
+            .revoke_all_for_user(user, Some(keep.clone()), self.ports.clock.now())
             .await?;
         self.user_changed(user).await;
-        self.audit
+        self.ports
+            .audit
             .record(
                 AuditEntry::new(AuditKind::TokenRevoked)
                     .user_id(user)
@@ -394,7 +395,7 @@ impl SessionService {
 
     /// Deletes every token of a user who is being deleted.
     pub async fn forget_user(&self, user: UserId) -> Result<u64, DomainError> {
-        let deleted = self.tokens.delete_all_for_user(user).await?;
+        let deleted = self.ports.tokens.delete_all_for_user(user).await?;
         self.user_changed(user).await;
         Ok(deleted)
     }

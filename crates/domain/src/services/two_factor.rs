@@ -45,18 +45,7 @@ impl Default for TwoFactorSettings {
 
 /// TOTP enrolment, confirmation, removal, and the second step of a login.
 pub struct TwoFactorService {
-    users: Arc<Users>,
-    accounts: Arc<dyn AccountStates>,
-    factors: Arc<dyn SecondFactorStore>,
-    totp: Arc<dyn TotpGenerator>,
-    cipher: Arc<dyn SecretCipher>,
-    mint: Arc<dyn TokenMint>,
-    clock: Arc<dyn Clock>,
-    attempts: Arc<Attempts>,
-    passwords: Arc<PasswordLogin>,
-    sessions: Arc<SessionService>,
-    completion: Arc<LoginCompletion>,
-    audit: Arc<Audit>,
+    ports: TwoFactorPorts,
     settings: TwoFactorSettings,
 }
 
@@ -96,21 +85,7 @@ fn seal_context(user: UserId) -> Vec<u8> {
 impl TwoFactorService {
     /// Wires the service.
     pub fn new(ports: TwoFactorPorts, settings: TwoFactorSettings) -> Self {
-        Self {
-            users: ports.users,
-            accounts: ports.accounts,
-            factors: ports.factors,
-            totp: ports.totp,
-            cipher: ports.cipher,
-            mint: ports.mint,
-            clock: ports.clock,
-            attempts: ports.attempts,
-            passwords: ports.passwords,
-            sessions: ports.sessions,
-            completion: ports.completion,
-            audit: ports.audit,
-            settings,
-        }
+        Self { ports, settings }
     }
 
     /// The TOTP parameters of new enrolments.
@@ -126,6 +101,7 @@ impl TwoFactorService {
     /// Whether the user must present a second factor at login.
     pub async fn is_enabled(&self, user: UserId) -> Result<bool, DomainError> {
         Ok(self
+            .ports
             .factors
             .find_totp(user)
             .await?
@@ -144,7 +120,8 @@ impl TwoFactorService {
                 "the user can only manage their own second factor or needs SUPPORT rights",
             ));
         }
-        self.users
+        self.ports
+            .users
             .by_id(target)
             .await?
             .ok_or_else(|| DomainError::UnknownUser(target.to_string()))
@@ -161,16 +138,18 @@ impl TwoFactorService {
         client: &ClientAddress,
     ) -> Result<TotpProvisioning, DomainError> {
         only_self(caller, user)?;
-        self.passwords.confirm(user, password, client).await?;
+        self.ports.passwords.confirm(user, password, client).await?;
         if self.is_enabled(user.id).await? {
             return Err(DomainError::SecondFactorAlreadyEnabled);
         }
-        let secret = self.totp.new_secret();
+        let secret = self.ports.totp.new_secret();
         let sealed_secret = self
+            .ports
             .cipher
             .seal(&secret, &seal_context(user.id))
             .map_err(DomainError::Internal)?;
-        self.factors
+        self.ports
+            .factors
             .put_pending_totp(
                 user.id,
                 &StoredTotp {
@@ -178,7 +157,7 @@ impl TwoFactorService {
                     params: self.settings.params,
                     confirmed: false,
                     last_used_step: None,
-                    created_at: self.clock.now(),
+                    created_at: self.ports.clock.now(),
                 },
             )
             .await?;
@@ -187,7 +166,8 @@ impl TwoFactorService {
         } else {
             &user.email
         };
-        self.totp
+        self.ports
+            .totp
             .provisioning(&secret, self.settings.params, &self.settings.issuer, account)
             .map_err(DomainError::Internal)
     }
@@ -203,7 +183,7 @@ impl TwoFactorService {
         code: &str,
     ) -> Result<Vec<String>, DomainError> {
         only_self(&session.user, user)?;
-        let totp = match self.factors.find_totp(user.id).await? {
+        let totp = match self.ports.factors.find_totp(user.id).await? {
             Some(totp) if totp.confirmed => return Err(DomainError::SecondFactorAlreadyEnabled),
             Some(totp) => totp,
             None => {
@@ -215,19 +195,27 @@ impl TwoFactorService {
         let step = self
             .matching_step(user.id, &totp, code)?
             .ok_or(DomainError::InvalidSecondFactor)?;
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| self.mint.recovery_code()).collect();
+        let codes: Vec<String> = (0..RECOVERY_CODES)
+            .map(|_| self.ports.mint.recovery_code())
+            .collect();
         let hashes = codes.iter().map(|code| self.recovery_digest(code)).collect();
-        self.factors
-            .confirm_totp(user.id, step, hashes, self.clock.now())
+        self.ports
+            .factors
+            .confirm_totp(user.id, step, hashes, self.ports.clock.now())
             .await?;
-        self.audit
+        self.ports
+            .audit
             .record(
                 AuditEntry::new(AuditKind::SecondFactorEnabled)
                     .user(user)
                     .detail("totp"),
             )
             .await;
-        let ended = self.sessions.logout_others(user.id, &session.token.hash).await?;
+        let ended = self
+            .ports
+            .sessions
+            .logout_others(user.id, &session.token.hash)
+            .await?;
         tracing::info!(user_id = %user.id, ended, "two-factor authentication enabled; other sessions ended");
         Ok(codes)
     }
@@ -248,13 +236,14 @@ impl TwoFactorService {
             let entry = AuditEntry::new(AuditKind::SecondFactorDisabled)
                 .user(user)
                 .detail(format!("by support staff, user {}", caller.id));
-            self.audit.record(entry).await;
+            self.ports.audit.record(entry).await;
             return Ok(());
         }
         let password =
             password.ok_or_else(|| DomainError::InvalidInput("the password is required".into()))?;
         let code = code.ok_or_else(|| DomainError::InvalidInput("a current code is required".into()))?;
         let totp = self
+            .ports
             .factors
             .find_totp(user.id)
             .await?
@@ -262,8 +251,8 @@ impl TwoFactorService {
             .ok_or(DomainError::SecondFactorNotEnrolled(
                 "two-factor authentication is not enabled",
             ))?;
-        self.passwords.confirm(user, password, client).await?;
-        let account = match self.attempts.account(user.id).admit().await? {
+        self.ports.passwords.confirm(user, password, client).await?;
+        let account = match self.ports.attempts.account(user.id).admit().await? {
             Counted::Admitted(attempt) => attempt,
             Counted::Blocked { until } => return Err(DomainError::AccountLocked { until }),
             Counted::Full => return Err(DomainError::Busy),
@@ -275,10 +264,11 @@ impl TwoFactorService {
             });
         }
         account.refund().await?;
-        self.factors.delete_totp(user.id).await?;
-        self.sessions.user_changed(user.id).await;
+        self.ports.factors.delete_totp(user.id).await?;
+        self.ports.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "two-factor authentication disabled");
-        self.audit
+        self.ports
+            .audit
             .record(
                 AuditEntry::new(AuditKind::SecondFactorDisabled)
                     .user(user)
@@ -292,7 +282,8 @@ impl TwoFactorService {
     pub async fn reset(&self, user: UserId) -> Result<(), DomainError> {
         self.remove(user).await?;
         tracing::info!(user_id = %user, "two-factor authentication reset by an operator");
-        self.audit
+        self.ports
+            .audit
             .record(AuditEntry::new(AuditKind::SecondFactorReset).user_id(user))
             .await;
         Ok(())
@@ -300,8 +291,8 @@ impl TwoFactorService {
 
     /// Deletes the user's second factor; every node forgets what it cached of them.
     async fn remove(&self, user: UserId) -> Result<(), DomainError> {
-        self.factors.delete_totp(user).await?;
-        self.sessions.user_changed(user).await;
+        self.ports.factors.delete_totp(user).await?;
+        self.ports.sessions.user_changed(user).await;
         Ok(())
     }
 
@@ -310,21 +301,31 @@ impl TwoFactorService {
     /// already current are left alone. Returns how many were re-sealed.
     pub async fn reseal(&self, only_outdated: bool) -> Result<usize, DomainError> {
         let mut resealed = 0;
-        for (user, sealed) in self.factors.list_sealed_secrets().await? {
-            if only_outdated && self.cipher.is_current(&sealed) {
+        for (user, sealed) in self.ports.factors.list_sealed_secrets().await? {
+            if only_outdated && self.ports.cipher.is_current(&sealed) {
                 continue;
             }
             let fresh = self.resealed(user, &sealed)?;
-            if self.factors.replace_sealed_secret(user, &sealed, &fresh).await? {
+            if self
+                .ports
+                .factors
+                .replace_sealed_secret(user, &sealed, &fresh)
+                .await?
+            {
                 resealed += 1;
             }
         }
-        for (user, sealed) in self.accounts.list_sealed_keys().await? {
-            if only_outdated && self.cipher.is_current(&sealed) {
+        for (user, sealed) in self.ports.accounts.list_sealed_keys().await? {
+            if only_outdated && self.ports.cipher.is_current(&sealed) {
                 continue;
             }
             let fresh = self.resealed(user, &sealed)?;
-            if self.accounts.replace_sealed_key(user, &sealed, &fresh).await? {
+            if self
+                .ports
+                .accounts
+                .replace_sealed_key(user, &sealed, &fresh)
+                .await?
+            {
                 resealed += 1;
             }
         }
@@ -336,11 +337,14 @@ impl TwoFactorService {
 
     fn resealed(&self, user: UserId, sealed: &str) -> Result<String, DomainError> {
         let context = seal_context(user);
-        let secret = self
+        let secret =
+            self.ports.cipher.open(sealed, &context).map_err(|err| {
+                DomainError::Internal(format!("cannot open a secret of user {user}: {err}"))
+            })?;
+        self.ports
             .cipher
-            .open(sealed, &context)
-            .map_err(|err| DomainError::Internal(format!("cannot open a secret of user {user}: {err}")))?;
-        self.cipher.seal(&secret, &context).map_err(DomainError::Internal)
+            .seal(&secret, &context)
+            .map_err(DomainError::Internal)
     }
 
     /// The second step of a login: the pending token and a code (or a recovery
@@ -354,30 +358,38 @@ impl TwoFactorService {
         grant: G,
     ) -> Result<G::Issued, DomainError> {
         let token = match self
+            .ports
             .sessions
             .find_presented(pending, TokenKind::PendingSecondFactor)
             .await
         {
             Ok(token) => token,
             Err(err) => {
-                self.audit.login_failed(SECOND_STEP, None, "", &err).await;
+                self.ports.audit.login_failed(SECOND_STEP, None, "", &err).await;
                 return Err(err);
             }
         };
         let user = self
+            .ports
             .users
             .by_id(token.user_id)
             .await?
             .ok_or(DomainError::InvalidToken)?;
-        let per_token = match self.attempts.second_factor_token(&token.hash).admit().await? {
+        let per_token = match self
+            .ports
+            .attempts
+            .second_factor_token(&token.hash)
+            .admit()
+            .await?
+        {
             Counted::Admitted(attempt) => attempt,
             Counted::Blocked { .. } => {
-                self.sessions.revoke(&token.hash).await?;
+                self.ports.sessions.revoke(&token.hash).await?;
                 return Err(DomainError::InvalidToken);
             }
             Counted::Full => return Err(DomainError::Busy),
         };
-        let account = match self.attempts.account(user.id).admit().await {
+        let account = match self.ports.attempts.account(user.id).admit().await {
             Ok(Counted::Admitted(attempt)) => attempt,
             Ok(Counted::Blocked { until }) => {
                 per_token.refund().await?;
@@ -407,20 +419,21 @@ impl TwoFactorService {
             let locked = account.fail().await?;
             let token_spent = token_spent?;
             if token_spent.is_some() || locked.is_some() {
-                self.sessions.revoke(&token.hash).await?;
+                self.ports.sessions.revoke(&token.hash).await?;
                 tracing::warn!(user_id = %user.id, "pending login ended after repeated wrong codes");
             }
             if let Some(block) = locked.as_ref().filter(|block| block.started) {
                 let entry = AuditEntry::new(AuditKind::AccountLocked)
                     .user(&user)
                     .detail(format!("until {}", block.until));
-                self.audit.record(entry).await;
+                self.ports.audit.record(entry).await;
             }
             let refused = match locked {
                 Some(block) => DomainError::AccountLocked { until: block.until },
                 None => DomainError::InvalidSecondFactor,
             };
-            self.audit
+            self.ports
+                .audit
                 .login_failed(SECOND_STEP, Some(&user), "", &refused)
                 .await;
             return Err(refused);
@@ -431,6 +444,7 @@ impl TwoFactorService {
         }
         // Only one completion per pending token, whatever runs in parallel.
         if self
+            .ports
             .sessions
             .consume(pending, TokenKind::PendingSecondFactor)
             .await
@@ -444,14 +458,19 @@ impl TwoFactorService {
             method: AuthMethod::PasswordAndSecondFactor,
             attempt: Some(account),
         };
-        Ok(self.completion.complete(authenticated, grant).await?.granted)
+        Ok(self
+            .ports
+            .completion
+            .complete(authenticated, grant)
+            .await?
+            .granted)
     }
 
     /// Whether `code` is a right code of the user's confirmed enrolment; a
     /// code of the wrong shape is a wrong code, and a user without an
     /// enrolment (removed since the password step) has no login to complete.
     async fn enrolled_code(&self, user: &User, code: &str) -> Result<bool, DomainError> {
-        let totp = match self.factors.find_totp(user.id).await? {
+        let totp = match self.ports.factors.find_totp(user.id).await? {
             Some(totp) if totp.confirmed => totp,
             _ => return Err(DomainError::InvalidToken),
         };
@@ -468,12 +487,13 @@ impl TwoFactorService {
         if looks_like_recovery_code(code) {
             let digest = self.recovery_digest(code);
             return Ok(self
+                .ports
                 .factors
-                .use_recovery_code(user, &digest, self.clock.now())
+                .use_recovery_code(user, &digest, self.ports.clock.now())
                 .await?);
         }
         match self.matching_step(user, totp, code)? {
-            Some(step) => Ok(self.factors.claim_totp_step(user, step).await?),
+            Some(step) => Ok(self.ports.factors.claim_totp_step(user, step).await?),
             None => Ok(false),
         }
     }
@@ -489,16 +509,18 @@ impl TwoFactorService {
             )));
         }
         let secret = self
+            .ports
             .cipher
             .open(&totp.sealed_secret, &seal_context(user))
             .map_err(DomainError::Internal)?;
-        let now = u64::try_from(self.clock.now().timestamp()).unwrap_or(0);
+        let now = u64::try_from(self.ports.clock.now().timestamp()).unwrap_or(0);
         let current = now / totp.params.period.max(1);
         for step in current.saturating_sub(SKEW_STEPS)..=current + SKEW_STEPS {
             if totp.last_used_step.is_some_and(|last| step <= last) {
                 continue;
             }
             let expected = self
+                .ports
                 .totp
                 .code(&secret, totp.params, step)
                 .map_err(DomainError::Internal)?;
@@ -510,7 +532,7 @@ impl TwoFactorService {
     }
 
     fn recovery_digest(&self, code: &str) -> String {
-        self.mint.digest(&normalize_recovery_code(code)).0
+        self.ports.mint.digest(&normalize_recovery_code(code)).0
     }
 }
 

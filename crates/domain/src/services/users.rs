@@ -4,49 +4,54 @@ use crate::error::DomainError;
 use crate::model::{DirectoryCapabilities, DirectoryEntry, TokenRecord, User, UserId, normalize_identifier};
 use crate::ports::{AccountStates, Clock, UserDirectory};
 
+/// The ports a user is read from.
+pub struct UserPorts {
+    /// The directory users live in.
+    pub directory: Arc<dyn UserDirectory>,
+    /// Limen's state of each account.
+    pub accounts: Arc<dyn AccountStates>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Users as the services see them: the directory's entry joined with the
 /// account state Limen keeps, linked to a Limen id on first sight.
 pub struct Users {
-    directory: Arc<dyn UserDirectory>,
-    accounts: Arc<dyn AccountStates>,
-    clock: Arc<dyn Clock>,
+    ports: UserPorts,
 }
 
 impl Users {
     /// Joins `directory` with `accounts`.
-    pub fn new(
-        directory: Arc<dyn UserDirectory>,
-        accounts: Arc<dyn AccountStates>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            directory,
-            accounts,
-            clock,
-        }
+    pub fn new(ports: UserPorts) -> Self {
+        Self { ports }
     }
 
     /// The directory users live in.
     pub fn directory(&self) -> &dyn UserDirectory {
-        self.directory.as_ref()
+        self.ports.directory.as_ref()
     }
 
     /// Which writes the directory accepts.
     pub fn capabilities(&self) -> DirectoryCapabilities {
-        self.directory.capabilities()
+        self.ports.directory.capabilities()
     }
 
     /// Limen's account state store.
     pub fn accounts(&self) -> &dyn AccountStates {
-        self.accounts.as_ref()
+        self.ports.accounts.as_ref()
     }
 
     /// Links a directory entry to its account (creating the account on first
     /// sight) and joins the two.
     pub async fn resolve(&self, entry: DirectoryEntry) -> Result<User, DomainError> {
         let account = self
+            .ports
             .accounts
-            .link(self.directory.name(), &entry.external_id, self.clock.now())
+            .link(
+                self.ports.directory.name(),
+                &entry.external_id,
+                self.ports.clock.now(),
+            )
             .await?;
         Ok(User::assemble(entry, account))
     }
@@ -54,14 +59,14 @@ impl Users {
     /// The user with this Limen id, if the account exists, belongs to the
     /// configured directory, and the directory still has the user.
     pub async fn by_id(&self, id: UserId) -> Result<Option<User>, DomainError> {
-        let Some(account) = self.accounts.find(id).await? else {
+        let Some(account) = self.ports.accounts.find(id).await? else {
             return Ok(None);
         };
-        if account.directory != self.directory.name() {
+        if account.directory != self.ports.directory.name() {
             // An account of a directory that is no longer configured.
             return Ok(None);
         }
-        let entry = self.directory.find_by_id(&account.external_id).await?;
+        let entry = self.ports.directory.find_by_id(&account.external_id).await?;
         Ok(entry.map(|entry| User::assemble(entry, account)))
     }
 
@@ -84,9 +89,9 @@ impl Users {
         if key.is_empty() {
             return Ok(None);
         }
-        let by_username = self.directory.find_by_username(&key).await?;
+        let by_username = self.ports.directory.find_by_username(&key).await?;
         let by_email = match key.contains('@') {
-            true => self.directory.find_by_email(&key).await?,
+            true => self.ports.directory.find_by_email(&key).await?,
             false => None,
         };
         let entry = match (by_username, by_email) {
@@ -105,7 +110,7 @@ impl Users {
         if key.is_empty() {
             return Ok(None);
         }
-        match self.directory.find_by_username(&key).await? {
+        match self.ports.directory.find_by_username(&key).await? {
             Some(entry) => Ok(Some(self.resolve(entry).await?)),
             None => Ok(None),
         }
@@ -117,7 +122,7 @@ impl Users {
         if key.is_empty() {
             return Ok(None);
         }
-        match self.directory.find_by_email(&key).await? {
+        match self.ports.directory.find_by_email(&key).await? {
             Some(entry) => Ok(Some(self.resolve(entry).await?)),
             None => Ok(None),
         }
@@ -125,7 +130,12 @@ impl Users {
 
     /// The user with this 12-digit personal number.
     pub async fn by_personal_number(&self, personal_number: &str) -> Result<Option<User>, DomainError> {
-        match self.directory.find_by_personal_number(personal_number).await? {
+        match self
+            .ports
+            .directory
+            .find_by_personal_number(personal_number)
+            .await?
+        {
             Some(entry) => Ok(Some(self.resolve(entry).await?)),
             None => Ok(None),
         }

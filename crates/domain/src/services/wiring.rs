@@ -11,12 +11,13 @@ use crate::ports::{
     TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
-    AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptRules, Attempts,
-    Audit, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy, HashAdmission, LoginCompletion,
-    NumericSessionService, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordLoginPorts,
-    PasswordResetPorts, PasswordResetService, PasswordResetSettings, RefusalFloor, RegistrationPorts,
-    RegistrationService, RegistrationSettings, RememberMeService, SessionPorts, SessionService,
-    TwoFactorPorts, TwoFactorService, TwoFactorSettings, Users, ValidationCache,
+    AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptPorts,
+    AttemptRules, Attempts, Audit, AuditPorts, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy,
+    CompletionPorts, HashAdmission, LoginCompletion, NumericSessionPorts, NumericSessionService, OpenIdLogin,
+    OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordLoginPorts, PasswordResetPorts, PasswordResetService,
+    PasswordResetSettings, RefusalFloor, RegistrationPorts, RegistrationService, RegistrationSettings,
+    RememberMePorts, RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService,
+    TwoFactorSettings, UserPorts, Users, ValidationCache,
 };
 
 /// Every adapter the services talk to.
@@ -147,17 +148,22 @@ pub struct Services {
 impl Services {
     /// Builds every service over `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        let audit = Arc::new(Audit::new(ports.audit.clone(), ports.clock.clone()));
-        let users = Arc::new(Users::new(
-            ports.directory.clone(),
-            ports.accounts.clone(),
-            ports.clock.clone(),
-        ));
+        let audit = Arc::new(Audit::new(AuditPorts {
+            log: ports.audit.clone(),
+            clock: ports.clock.clone(),
+        }));
+        let users = Arc::new(Users::new(UserPorts {
+            directory: ports.directory.clone(),
+            accounts: ports.accounts.clone(),
+            clock: ports.clock.clone(),
+        }));
         let attempts = Arc::new(Attempts::new(
-            ports.lockouts.clone(),
-            ports.throttles.clone(),
-            ports.mint.clone(),
-            ports.clock.clone(),
+            AttemptPorts {
+                lockouts: ports.lockouts.clone(),
+                throttles: ports.throttles.clone(),
+                mint: ports.mint.clone(),
+                clock: ports.clock.clone(),
+            },
             settings.attempts,
         ));
         let admission = Arc::new(HashAdmission::new(settings.hash_queue_per_address));
@@ -179,12 +185,14 @@ impl Services {
             audit: audit.clone(),
         }));
         let completion = Arc::new(LoginCompletion::new(
-            ports.accounts.clone(),
-            ports.factors.clone(),
-            attempts.clone(),
-            sessions.clone(),
-            ports.clock.clone(),
-            audit.clone(),
+            CompletionPorts {
+                accounts: ports.accounts.clone(),
+                factors: ports.factors.clone(),
+                attempts: attempts.clone(),
+                sessions: sessions.clone(),
+                clock: ports.clock.clone(),
+                audit: audit.clone(),
+            },
             settings.completion,
         ));
         let password_login = Arc::new(PasswordLogin::new(PasswordLoginPorts {
@@ -234,19 +242,19 @@ impl Services {
             },
             settings.api_tokens,
         ));
-        let remember_me = Arc::new(RememberMeService::new(
-            users.clone(),
-            password_login.clone(),
-            sessions.clone(),
-            completion.clone(),
-            audit.clone(),
-        ));
-        let numeric_sessions = Arc::new(NumericSessionService::new(
-            password_login.clone(),
-            sessions.clone(),
-            attempts.clone(),
-            audit.clone(),
-        ));
+        let remember_me = Arc::new(RememberMeService::new(RememberMePorts {
+            users: users.clone(),
+            passwords: password_login.clone(),
+            sessions: sessions.clone(),
+            completion: completion.clone(),
+            audit: audit.clone(),
+        }));
+        let numeric_sessions = Arc::new(NumericSessionService::new(NumericSessionPorts {
+            passwords: password_login.clone(),
+            sessions: sessions.clone(),
+            attempts: attempts.clone(),
+            audit: audit.clone(),
+        }));
         let password_reset = Arc::new(PasswordResetService::new(
             PasswordResetPorts {
                 users: users.clone(),

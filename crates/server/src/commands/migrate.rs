@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use limen_domain::ports::SystemClock;
-use limen_domain::services::Audit;
+use limen_domain::services::{Audit, AuditPorts};
 use limen_store_sql::{Database, DatabaseConfig};
 
 use crate::commands::administer::record_command;
@@ -21,7 +21,10 @@ pub async fn run(config: &Config) -> Result<(), CliError> {
     let result = migrate(&database).await;
     // The trail's table exists once the migrations have run.
     if result.is_ok() {
-        let audit = Audit::new(Arc::new(database.audit_log()), Arc::new(SystemClock));
+        let audit = Audit::new(AuditPorts {
+            log: Arc::new(database.audit_log()),
+            clock: Arc::new(SystemClock),
+        });
         record_command(&audit, None, &result).await;
     }
     database.close().await?;

@@ -147,7 +147,7 @@ pub struct LimeCrmSection {
     /// The most users kept.
     pub cache_max_entries: usize,
     /// `[users.limecrm.properties]`: Limen attribute = limetype property.
-    pub properties: LimeProperties,
+    pub properties: limen_limecrm::Properties,
 }
 
 impl Default for LimeCrmSection {
@@ -166,45 +166,7 @@ impl Default for LimeCrmSection {
             breaker_open_secs: 30,
             cache_ttl_secs: 30,
             cache_max_entries: 10_000,
-            properties: LimeProperties::default(),
-        }
-    }
-}
-
-/// `[users.limecrm.properties]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimeProperties {
-    /// The login name.
-    pub username: String,
-    /// The e-mail address.
-    pub email: Option<String>,
-    /// Given name.
-    pub first_name: Option<String>,
-    /// Family name.
-    pub last_name: Option<String>,
-    /// Swedish personal number.
-    pub personal_number: Option<String>,
-    /// The password hash.
-    pub password_hash: Option<String>,
-    /// True (or one of `enabled_values`) for active users.
-    pub enabled: Option<String>,
-    /// True for inactive users.
-    pub disabled: Option<String>,
-}
-
-impl Default for LimeProperties {
-    fn default() -> Self {
-        let person = limen_limecrm::Properties::default();
-        Self {
-            username: person.username,
-            email: person.email,
-            first_name: person.first_name,
-            last_name: person.last_name,
-            personal_number: person.personal_number,
-            password_hash: person.password_hash,
-            enabled: person.enabled,
-            disabled: person.disabled,
+            properties: limen_limecrm::Properties::default(),
         }
     }
 }
@@ -264,19 +226,13 @@ impl UsersSection {
                 .unwrap_or_default(),
             limetype: lime.limetype.clone(),
             properties: limen_limecrm::Properties {
-                username: properties.username.clone(),
-                email: properties.email.clone(),
-                first_name: properties.first_name.clone(),
-                last_name: properties.last_name.clone(),
-                personal_number: properties.personal_number.clone(),
-                password_hash: properties.password_hash.clone(),
-                enabled: properties.enabled.clone(),
                 // `enabled` replaces the default `inactive`.
                 disabled: if properties.enabled.is_some() {
                     None
                 } else {
                     properties.disabled.clone()
                 },
+                ..properties.clone()
             },
             enabled_values: lime.enabled_values.clone(),
             writable: lime.writable,
