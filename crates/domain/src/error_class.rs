@@ -75,8 +75,8 @@ pub enum ErrorClass {
     Unavailable,
     /// The named resource does not exist (or the caller may not see it).
     NotFound,
-    /// The change collides with what exists (a taken name, an active enrolment,
-    /// a running order).
+    /// The request is sound but what exists does not allow it (a taken name,
+    /// an enrolment already active or not started, a running order).
     Conflict,
     /// The caller may not do this, or the directory does not allow it.
     Forbidden,
@@ -106,7 +106,7 @@ impl DomainError {
     /// This error's class.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::InvalidInput(_) | Self::SecondFactorNotEnrolled(_) => ErrorClass::InvalidInput,
+            Self::InvalidInput(_) => ErrorClass::InvalidInput,
             Self::InvalidCredentials | Self::AmbiguousLogin => ErrorClass::WrongCredentials,
             Self::AccountDisabled => ErrorClass::Disabled,
             Self::AccountLocked { until } => ErrorClass::Locked(*until),
@@ -124,6 +124,7 @@ impl DomainError {
             | Self::EmailTaken
             | Self::PersonalNumberTaken
             | Self::SecondFactorAlreadyEnabled
+            | Self::SecondFactorNotEnrolled(_)
             | Self::BankIdInProgress => ErrorClass::Conflict,
             Self::Forbidden(_) | Self::ReadOnlyDirectory => ErrorClass::Forbidden,
             Self::NotEnabled(_) => ErrorClass::NotEnabled,

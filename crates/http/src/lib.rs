@@ -24,6 +24,7 @@ mod parser_properties;
 mod refusal;
 mod request_id;
 mod route_pattern;
+mod schema;
 mod state;
 mod tokens;
 
@@ -31,7 +32,7 @@ pub use audit_context::audit_context;
 pub use background::Background;
 pub use logging::RequestSpan;
 pub use metrics::{Metrics, record as record_metrics};
-pub use openapi::{openapi, openapi_json};
+pub use openapi::openapi_json;
 pub use request_id::request_id;
 pub use state::{
     AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck,

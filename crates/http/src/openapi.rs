@@ -13,6 +13,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{Content, OpenApi as Description, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
+use crate::schema::Written;
 use crate::{bimplus, flow, gradido, health, lime, tokens};
 
 /// Every route, by dialect.
@@ -54,7 +55,7 @@ use crate::{bimplus, flow, gradido, health, lime, tokens};
         lime::openid::callback,
         lime::openid::payload_key,
     ),
-    components(schemas(health::ServiceError)),
+    components(schemas(health::ServiceError, tokens::negotiation::JsonAccept)),
     modifiers(&SecuritySchemes, &CorsPreflights, &DialectErrors),
     tags(
         (name = "service", description = "Health and this description"),
@@ -67,17 +68,36 @@ use crate::{bimplus, flow, gradido, health, lime, tokens};
 )]
 struct ApiDescription;
 
-/// The description as a document.
-pub fn openapi() -> Description {
-    ApiDescription::openapi()
+/// The request schemas written as JSON Schema (see `schema.rs`).
+const WRITTEN: [Written; 5] = [
+    flow::two_factor::ENABLE_REQUEST,
+    bimplus::authorize::AUTHORIZE_REQUEST,
+    gradido::login::LOGIN_REQUEST,
+    gradido::create_user::CREATE_USER_REQUEST,
+    lime::login::LOGIN_REQUEST,
+];
+
+/// The description as a JSON document: the derived one, with each written
+/// schema in place of its placeholder.
+fn openapi() -> serde_json::Value {
+    // Serialising a tree of strings and maps cannot fail; an empty document
+    // would make the drift test fail loudly if it ever did.
+    let mut description = serde_json::to_value(ApiDescription::openapi()).unwrap_or_default();
+    if let Some(schemas) = description
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for written in WRITTEN {
+            schemas.insert(written.name.to_owned(), (written.schema)());
+        }
+    }
+    description
 }
 
 /// The description as pretty-printed JSON with a final newline, exactly as
 /// `docs/openapi.json` holds it.
 pub fn openapi_json() -> String {
     static JSON: LazyLock<String> = LazyLock::new(|| {
-        // Serialising a tree of strings and maps cannot fail; an empty document
-        // would make the drift test fail loudly if it ever did.
         let mut text = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
         text.push('\n');
         text

@@ -18,8 +18,8 @@ pub use audit::{Actor, AuditContext, AuditEvent, AuditKind, AuditQuery, MAX_AUDI
 pub use bankid::{BankIdCollect, BankIdError, BankIdOrder, BankIdStatus, UserMessage};
 pub use client::ClientAddress;
 pub use identifiers::{
-    MAX_NAME_CHARS, MAX_PASSWORD_CHARS, normalize_identifier, validate_email, validate_name,
-    validate_new_password, validate_strong_password, validate_username,
+    MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, normalize_identifier,
+    validate_email, validate_name, validate_new_password, validate_strong_password, validate_username,
 };
 pub use invalidation::Invalidation;
 pub use openid::{IdentityLink, OpenIdError, OpenIdIdentity, OpenIdRequest};

@@ -15,7 +15,7 @@ use crate::body::{BodyKind, LenientBool, body_kind, read_limited};
 
 /// Both documented request shapes in one. `remeber_me_token` is the document's
 /// own misspelling, accepted because clients copy it.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct AuthorizeRequest {
     /// The user's e-mail address; with `password`.
     user_id: Option<String>,
@@ -32,6 +32,69 @@ pub(crate) struct AuthorizeRequest {
     #[serde(alias = "remeber_me_token")]
     remember_me_token: Option<String>,
 }
+
+/// The three shapes the handler takes: a password, a password asking for a
+/// remember-me token (then `client_id` is needed), or a remember-me token.
+pub(crate) const AUTHORIZE_REQUEST: crate::schema::Written = crate::schema::Written {
+    name: "AuthorizeRequest",
+    schema: || {
+        use crate::schema::{VISIBLE, lenient_bool};
+        use limen_domain::services::MAX_CLIENT_ID_CHARS;
+        let remember_me_off = lenient_bool(false);
+        let remember_me_on = lenient_bool(true);
+        let common = serde_json::json!({"type": "string", "description": "Echoed back."});
+        let client = serde_json::json!({"type": "string", "pattern": VISIBLE, "maxLength": MAX_CLIENT_ID_CHARS,
+        "description": "The client the remember-me token is bound to."});
+        serde_json::json!({
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["user_id", "password"],
+                    "properties": {
+                        "user_id": {"type": "string", "description": "The user's e-mail address."},
+                        "password": {"type": "string"},
+                        "remember_me": remember_me_off,
+                        "client_id": {"type": "string"},
+                        "application_id": common,
+                    },
+                    "not": {"anyOf": [{"required": ["remember_me_token"]}, {"required": ["remeber_me_token"]}]}
+                },
+                {
+                    "type": "object",
+                    "required": ["user_id", "password", "remember_me", "client_id"],
+                    "properties": {
+                        "user_id": {"type": "string", "description": "The user's e-mail address."},
+                        "password": {"type": "string"},
+                        "remember_me": remember_me_on,
+                        "client_id": client,
+                        "application_id": common,
+                    },
+                    "not": {"anyOf": [{"required": ["remember_me_token"]}, {"required": ["remeber_me_token"]}]}
+                },
+                {
+                    "type": "object",
+                    "required": ["remember_me_token", "client_id"],
+                    "properties": {
+                        "remember_me_token": {"type": "string",
+                            "description": "A remember-me token of `client_id` (`remeber_me_token`, the document's own spelling, is accepted too)."},
+                        "client_id": client,
+                        "remember_me": {"anyOf": [lenient_bool(true), lenient_bool(false)]},
+                        "application_id": common,
+                    },
+                    "not": {"anyOf": [{"required": ["password"]}, {"required": ["remeber_me_token"]}]}
+                }
+            ]
+        })
+    },
+};
+
+impl utoipa::PartialSchema for AuthorizeRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::placeholder()
+    }
+}
+
+impl ToSchema for AuthorizeRequest {}
 
 /// What `POST /v2/authorize` answers, by grant.
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,9 +18,9 @@ use crate::body::{DecodeError, LenientBool, decode, read_limited};
 #[schema(as = FlowLoginRequest)]
 pub(crate) struct LoginRequest {
     /// The username or the e-mail address.
-    #[schema(required = true)]
+    #[schema(value_type = String, required = true)]
     username: Option<String>,
-    #[schema(required = true)]
+    #[schema(value_type = String, required = true)]
     password: Option<String>,
     /// A week's token instead of an hour's (both configurable).
     #[serde(rename = "rememberMe", default)]

@@ -19,19 +19,67 @@ use crate::credentials::request_token;
 /// The documented `TwoFactorAuthenticationEnableRequest`. The workflow fields
 /// (`redo`, `redoSingleTask`, `skipActiveWorkflowTest`, `waitForWorkflow`) are
 /// accepted and ignored: enrolment here runs no workflow.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct EnableRequest {
     /// The caller's password; required to start an enrolment and to remove
     /// one's own second factor.
     password: Option<String>,
     /// `TWO_FA_AUTHENTICATOR` (start), `TWO_FA_AUTHENTICATOR_ENABLING` (confirm with
     /// a code) or `TWO_FA_AUTHENTICATOR_DISABLING` (remove).
-    #[schema(required = true)]
     #[serde(rename = "type")]
     kind: Option<String>,
     /// The current code from the authenticator, to confirm or remove.
     token: Option<String>,
 }
+
+/// One shape per `type`, each with the fields that `type` needs.
+pub(crate) const ENABLE_REQUEST: crate::schema::Written = crate::schema::Written {
+    name: "EnableRequest",
+    schema: || {
+        use crate::schema::NOT_BLANK;
+        serde_json::json!({
+            "description": "By `type`: start an enrolment (with the caller's password), confirm it with a \
+                            code, or remove it (with the password and a code; support staff need neither for another user).",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type", "password"],
+                    "properties": {
+                        "type": {"const": "TWO_FA_AUTHENTICATOR"},
+                        "password": {"type": "string", "description": "The caller's password."}
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "token"],
+                    "properties": {
+                        "type": {"const": "TWO_FA_AUTHENTICATOR_ENABLING"},
+                        "token": {"type": "string", "pattern": NOT_BLANK,
+                                  "description": "The current code from the authenticator."}
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "password", "token"],
+                    "properties": {
+                        "type": {"const": "TWO_FA_AUTHENTICATOR_DISABLING"},
+                        "password": {"type": "string", "description": "The caller's password."},
+                        "token": {"type": "string", "pattern": NOT_BLANK,
+                                  "description": "A current code or a recovery code."}
+                    }
+                }
+            ]
+        })
+    },
+};
+
+impl utoipa::PartialSchema for EnableRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::placeholder()
+    }
+}
+
+impl ToSchema for EnableRequest {}
 
 /// What `enable2fa` answers, by `type`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,7 +234,7 @@ fn required_code(token: Option<&str>) -> Result<&str, FlowError> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ValidateRequest {
     /// The current code from the authenticator, or a recovery code.
-    #[schema(required = true)]
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     token: Option<String>,
     /// A week's token instead of an hour's.
     #[serde(rename = "rememberMe", default)]

@@ -12,9 +12,8 @@ use super::success::Succeeded;
 use crate::AppState;
 
 /// The documented body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct CreateUserRequest {
-    #[schema(required = true)]
     email: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
@@ -22,9 +21,50 @@ pub(crate) struct CreateUserRequest {
     /// verification e-mail is sent.
     #[serde(rename = "emailType")]
     email_type: Option<i64>,
-    #[schema(required = true)]
     password: Option<String>,
 }
+
+/// The rules registration checks, as patterns: an e-mail address with one `@`
+/// and a dotted domain, names without control characters, and a strong
+/// password (8 to 1024 characters with a lower-case and an upper-case letter,
+/// a digit and a sign).
+pub(crate) const CREATE_USER_REQUEST: crate::schema::Written = crate::schema::Written {
+    name: "CreateUserRequest",
+    schema: || {
+        use crate::schema::{EMAIL, NO_CONTROLS};
+        use limen_domain::model::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+        let name = serde_json::json!({"type": "string", "maxLength": MAX_NAME_CHARS, "pattern": NO_CONTROLS});
+        serde_json::json!({
+            "type": "object",
+            "required": ["email", "password"],
+            "properties": {
+                "email": {
+                    "type": "string",
+                    "maxLength": MAX_EMAIL_CHARS,
+                    "pattern": EMAIL,
+                },
+                "first_name": name,
+                "last_name": name,
+                "emailType": {"type": "integer", "enum": [2, 5],
+                    "description": "2 (registered directly, the default) or 5 (registered by an admin): which verification e-mail is sent."},
+                "password": {
+                    "type": "string",
+                    "minLength": MIN_PASSWORD_CHARS,
+                    "maxLength": MAX_PASSWORD_CHARS,
+                    "pattern": r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~])"
+                }
+            }
+        })
+    },
+};
+
+impl utoipa::PartialSchema for CreateUserRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::placeholder()
+    }
+}
+
+impl ToSchema for CreateUserRequest {}
 
 /// The documented `emailType` values.
 fn registration_kind(email_type: Option<i64>) -> Result<RegistrationKind, GradidoError> {

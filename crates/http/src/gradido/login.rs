@@ -15,13 +15,41 @@ use crate::AppState;
 
 /// The documented body; `username` is accepted in place of `email`, as later
 /// versions of the original accept it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = GradidoLoginRequest)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct LoginRequest {
     email: Option<String>,
     username: Option<String>,
-    #[schema(required = true)]
     password: Option<String>,
+}
+
+/// `email` or `username` (`email` wins when both are given), and `password`.
+pub(crate) const LOGIN_REQUEST: crate::schema::Written = crate::schema::Written {
+    name: "GradidoLoginRequest",
+    schema: || {
+        use crate::schema::NOT_BLANK;
+        serde_json::json!({
+            "type": "object",
+            "required": ["password"],
+            "properties": {
+                "email": {"type": "string", "pattern": NOT_BLANK},
+                "username": {"type": "string", "pattern": NOT_BLANK},
+                "password": {"type": "string"}
+            },
+            "anyOf": [{"required": ["email"]}, {"required": ["username"]}]
+        })
+    },
+};
+
+impl utoipa::PartialSchema for LoginRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::placeholder()
+    }
+}
+
+impl ToSchema for LoginRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "GradidoLoginRequest".into()
+    }
 }
 
 /// The answer to a login.

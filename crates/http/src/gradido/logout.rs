@@ -13,9 +13,28 @@ use crate::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = GradidoLogoutRequest)]
 pub(crate) struct LogoutRequest {
-    /// The number `unsecureLogin` answered.
-    #[schema(required = true)]
+    /// The number `unsecureLogin` answered. A JSON number with a zero
+    /// fraction (`-127182.0`) is the same number.
+    #[schema(value_type = i32, required = true)]
+    #[serde(default, deserialize_with = "integral")]
     session_id: Option<i32>,
+}
+
+/// A 32-bit integer, written as JSON writes integers or with a zero fraction.
+fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|value| value.fract() == 0.0 && value.abs() <= f64::from(i32::MAX) + 1.0)
+            .map(|value| value as i64)
+    });
+    whole
+        .and_then(|value| i32::try_from(value).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("session_id {number} is not a 32-bit integer")))
 }
 
 /// Ends the session, if it was created from the caller's address.

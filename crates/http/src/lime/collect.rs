@@ -20,7 +20,7 @@ use crate::body::{decode, read_limited};
 #[schema(as = LimeCollectRequest)]
 pub(crate) struct CollectRequest {
     /// `transaction_id` from `POST /login/`.
-    #[schema(required = true)]
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     transaction_id: Option<String>,
 }
 

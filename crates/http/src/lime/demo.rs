@@ -51,8 +51,10 @@ pub async fn page(state: web::Data<AppState>) -> HttpResponse {
 
 /// What to draw.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct QrQuery {
     /// The text of the QR code (at most 512 characters).
+    #[param(min_length = 1, max_length = 512)]
     data: String,
 }
 
@@ -73,7 +75,9 @@ pub async fn qr(state: web::Data<AppState>, query: Option<web::Query<QrQuery>>) 
     if !state.settings.lime.bankid_demo {
         return not_here();
     }
-    let Some(query) = query.filter(|query| !query.data.is_empty() && query.data.len() <= MAX_QR_TEXT) else {
+    let Some(query) =
+        query.filter(|query| !query.data.is_empty() && query.data.chars().count() <= MAX_QR_TEXT)
+    else {
         return LimeError::bad_request(format!("data must be 1 to {MAX_QR_TEXT} characters."))
             .error_response();
     };

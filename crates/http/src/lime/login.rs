@@ -15,11 +15,9 @@ use crate::AppState;
 use crate::body::{decode, read_limited};
 
 /// The documented parameters of both kinds of login.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = LimeLoginRequest)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct LoginRequest {
     /// `limecrm` (username and password) or `bankid` (personal number).
-    #[schema(required = true)]
     #[serde(rename = "type")]
     kind: Option<String>,
     /// With `limecrm`: the username (or e-mail address).
@@ -28,6 +26,51 @@ pub(crate) struct LoginRequest {
     password: Option<String>,
     /// With `bankid`: the personal number, 12 digits or `YYMMDD-NNNN`.
     personal_number: Option<String>,
+}
+
+/// One shape per `type`, each with the fields that `type` needs.
+pub(crate) const LOGIN_REQUEST: crate::schema::Written = crate::schema::Written {
+    name: "LimeLoginRequest",
+    schema: || {
+        serde_json::json!({
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type", "username", "password"],
+                    "properties": {
+                        "type": {"const": "limecrm"},
+                        "username": {"type": "string", "description": "The username (or e-mail address)."},
+                        "password": {"type": "string"}
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "personal_number"],
+                    "properties": {
+                        "type": {"const": "bankid"},
+                        "personal_number": {
+                            "type": "string",
+                            "pattern": r"^\s*([0-9]{12}|[0-9]{8}-[0-9]{4}|[0-9]{6}[-+]?[0-9]{4})\s*$",
+                            "description": "A Swedish personal number: 12 digits or `YYMMDD-NNNN`, a real \
+                                            date and a valid check digit (which no pattern can say)."
+                        }
+                    }
+                }
+            ]
+        })
+    },
+};
+
+impl utoipa::PartialSchema for LoginRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::placeholder()
+    }
+}
+
+impl ToSchema for LoginRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "LimeLoginRequest".into()
+    }
 }
 
 /// A password login's answer.

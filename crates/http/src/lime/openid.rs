@@ -16,9 +16,11 @@ use crate::AppState;
 
 /// What a consumer passes when it starts a login.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StartQuery {
     /// A random string of the consumer's; it comes back in the payload (at
     /// most 512 characters).
+    #[param(value_type = String, required = true, min_length = 1, max_length = 512, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     state: Option<String>,
     /// The id of the provider to log in with; the default provider without one.
     provider: Option<String>,
@@ -28,6 +30,7 @@ pub(crate) struct StartQuery {
 
 /// What the provider's callback carries.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct CallbackQuery {
     /// Limen's own state, sent to the provider.
     state: Option<String>,

@@ -15,8 +15,9 @@ use crate::body::{decode, read_limited};
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = LimeResetRequest)]
 pub(crate) struct ResetRequest {
-    /// The username.
-    #[schema(required = true)]
+    /// The username: something besides spaces, no control characters, at
+    /// most 254 characters.
+    #[schema(value_type = String, required = true, max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     username: Option<String>,
 }
 
@@ -91,13 +92,13 @@ pub async fn request(
 #[schema(as = LimeResetPassword)]
 pub(crate) struct ResetPassword {
     /// The token from the e-mail.
-    #[schema(required = true)]
+    #[schema(value_type = String, required = true)]
     token: Option<String>,
     /// The username it was issued for.
-    #[schema(required = true)]
+    #[schema(value_type = String, required = true, max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     username: Option<String>,
-    /// The new password (at least 8 characters).
-    #[schema(required = true)]
+    /// The new password: 8 to 1024 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024)]
     new_password: Option<String>,
 }
 

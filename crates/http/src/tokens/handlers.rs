@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ErrorBody, TokensError};
-use super::negotiation::accepts_json;
+use super::negotiation::{JsonAccept, accepts_json};
 use crate::AppState;
 use crate::body::{BodyKind, body_kind, json_object_text, read_limited};
 use crate::credentials::{basic_credentials, x_auth_token};
@@ -76,9 +76,12 @@ fn negotiate(req: &HttpRequest) -> Result<(), TokensError> {
 #[schema(as = TokensLoginRequest)]
 pub(crate) struct LoginRequest {
     /// A note kept with the token.
+    #[schema(max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     note: Option<String>,
-    /// When the token should expire: ISO 8601 with an offset.
+    /// When the token should expire: RFC 3339, in the future and within
+    /// `dialects.tokens.max_token_ttl_secs` of now.
     #[serde(rename = "expirationTime")]
+    #[schema(format = DateTime)]
     expiration_time: Option<String>,
 }
 
@@ -120,7 +123,7 @@ impl LoginRequest {
     operation_id = "tokens_login",
     tag = "tokens",
     security(("basic" = [])),
-    params(("Accept" = Option<String>, Header, description = "Must allow application/json; absent means anything")),
+    params(("Accept" = Option<JsonAccept>, Header, nullable = false, description = "Must allow application/json; absent means anything")),
     request_body(content = Option<LoginRequest>, content_type = "application/json", description = "Optional; empty for the defaults"),
     responses(
         (status = 200, description = "A new token", body = UserToken),
@@ -162,7 +165,7 @@ pub async fn login(
     operation_id = "tokens_bump",
     tag = "tokens",
     security(("xAuthToken" = [])),
-    params(("Accept" = Option<String>, Header, description = "Must allow application/json; absent means anything")),
+    params(("Accept" = Option<JsonAccept>, Header, nullable = false, description = "Must allow application/json; absent means anything")),
     responses(
         (status = 200, description = "The login was recorded", body = Bumped),
         (status = 401, description = "The token is missing, unknown, disabled, expired or not the user's", body = ErrorBody),
@@ -186,7 +189,7 @@ pub async fn bump(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     operation_id = "tokens_logout",
     tag = "tokens",
     security(("xAuthToken" = [])),
-    params(("Accept" = Option<String>, Header, description = "Must allow application/json; absent means anything")),
+    params(("Accept" = Option<JsonAccept>, Header, nullable = false, description = "Must allow application/json; absent means anything")),
     responses(
         (status = 200, description = "The token is revoked", body = LoggedOut),
         (status = 401, description = "The token is missing, unknown, disabled, expired or not the user's", body = ErrorBody),

@@ -3,6 +3,27 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
+/// The `Accept` values the description offers, each allowing JSON. The server
+/// takes any list of ranges one of which covers `application/json` with a
+/// quality above zero.
+#[derive(utoipa::ToSchema)]
+#[schema(as = TokensAccept)]
+#[expect(
+    dead_code,
+    reason = "a type of the description only: headers are read as text"
+)]
+pub(crate) enum JsonAccept {
+    /// JSON itself.
+    #[serde(rename = "application/json")]
+    Json,
+    /// Any application type.
+    #[serde(rename = "application/*")]
+    Application,
+    /// Anything.
+    #[serde(rename = "*/*")]
+    Any,
+}
+
 /// Whether the client accepts JSON: no `Accept`, or a range covering
 /// `application/json` with a non-zero quality.
 pub fn accepts_json(req: &HttpRequest) -> bool {

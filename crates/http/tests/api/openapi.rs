@@ -274,3 +274,41 @@ fn nested_resource_maps_are_read_with_their_prefixes() {
         BTreeSet::from(["/auth/login".to_owned(), "/user/{id}/x".to_owned()])
     );
 }
+
+/// Every `$ref` names a schema the description holds, and every query
+/// parameter is in the query: a reference to nothing or a parameter in the
+/// wrong place makes clients (and schemathesis) skip what it describes.
+#[test]
+fn every_reference_resolves_and_parameters_are_where_the_handlers_read_them() {
+    let description: Value = serde_json::from_str(&limen_http::openapi_json()).unwrap();
+    let schemas = description["components"]["schemas"].as_object().unwrap();
+    let mut unresolved = Vec::new();
+    let mut stack = vec![&description];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref")
+                    && !target
+                        .strip_prefix("#/components/schemas/")
+                        .is_some_and(|name| schemas.contains_key(name))
+                {
+                    unresolved.push(target.clone());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    assert!(unresolved.is_empty(), "unresolved references: {unresolved:?}");
+    for (path, item) in description["paths"].as_object().unwrap() {
+        for operation in item.as_object().unwrap().values() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] == "path" {
+                    let name = parameter["name"].as_str().unwrap();
+                    assert!(path.contains(&format!("{{{name}}}")), "{path}: {name} is not in the path");
+                }
+            }
+        }
+    }
+}
