@@ -187,17 +187,7 @@ impl AccountService {
         }
         let user = self.find(username).await?;
         let hash = self.ports.hasher.hash(password).await?;
-        self.ports
-            .users
-            .directory()
-            .set_password_hash(&user.external_id, &hash)
-            .await?;
-        // The account records the change (lastUpdated, version) whatever the directory keeps.
-        self.ports
-            .users
-            .accounts()
-            .update(user.id, AccountPatch::default(), self.ports.clock.now())
-            .await?;
+        self.ports.users.store_password_hash(&user, &hash).await?;
         self.ports
             .audit
             .record(AuditEntry::new(AuditKind::PasswordChanged).user(&user))

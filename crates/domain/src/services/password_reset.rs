@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, AuditKind, ClientAddress, Password, RateRule, TokenKind, User, normalize_identifier,
+    AuditKind, ClientAddress, Password, RateRule, TokenKind, User, normalize_identifier,
     validate_new_password,
 };
 use crate::ports::{Clock, Mailer, OutgoingEmail, PasswordHasher};
@@ -199,16 +199,7 @@ impl PasswordResetService {
             .sessions
             .consume(token, TokenKind::PasswordReset)
             .await?;
-        self.ports
-            .users
-            .directory()
-            .set_password_hash(&user.external_id, &hash)
-            .await?;
-        self.ports
-            .users
-            .accounts()
-            .update(user.id, AccountPatch::default(), self.ports.clock.now())
-            .await?;
+        self.ports.users.store_password_hash(&user, &hash).await?;
         self.ports
             .audit
             .record(AuditEntry::new(AuditKind::PasswordReset).user(&user))

@@ -41,6 +41,25 @@ impl Users {
         self.ports.accounts.as_ref()
     }
 
+    /// Stores `hash` as the user's password in the directory, and records the
+    /// change on the account (its update time and version move), whatever the
+    /// directory itself keeps.
+    pub async fn store_password_hash(&self, user: &User, hash: &str) -> Result<(), DomainError> {
+        self.ports
+            .directory
+            .set_password_hash(&user.external_id, hash)
+            .await?;
+        self.ports
+            .accounts
+            .update(
+                user.id,
+                crate::model::AccountPatch::default(),
+                self.ports.clock.now(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Links a directory entry to its account (creating the account on first
     /// sight) and joins the two.
     pub async fn resolve(&self, entry: DirectoryEntry) -> Result<User, DomainError> {

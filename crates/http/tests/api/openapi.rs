@@ -306,7 +306,10 @@ fn every_reference_resolves_and_parameters_are_where_the_handlers_read_them() {
             for parameter in operation["parameters"].as_array().into_iter().flatten() {
                 if parameter["in"] == "path" {
                     let name = parameter["name"].as_str().unwrap();
-                    assert!(path.contains(&format!("{{{name}}}")), "{path}: {name} is not in the path");
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{path}: {name} is not in the path"
+                    );
                 }
             }
         }
