@@ -75,6 +75,11 @@ pub enum StoreError {
     /// The record to change does not exist.
     #[error("record not found")]
     NotFound,
+    /// A lookup that must name one entry matched several (two users of a
+    /// customer's table or a directory share a login name); the message says
+    /// where. Refused, never guessed.
+    #[error("several entries match: {0}")]
+    Ambiguous(String),
     /// The backend failed; the message carries the adapter's context.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -131,8 +136,8 @@ pub enum DomainError {
     #[error("{0}")]
     InvalidInput(String),
     /// A login name matches two users (one's username is the other's e-mail
-    /// address): refused, never guessed. A login answers it as a wrong
-    /// password.
+    /// address, or the directory holds it twice): refused, never guessed. A
+    /// login answers it as a wrong password.
     #[error("the login name matches more than one user")]
     AmbiguousLogin,
     /// The named user does not exist (administrative operations only).
@@ -214,6 +219,10 @@ impl From<StoreError> for DomainError {
             StoreError::Duplicate(UniqueField::Email) => DomainError::EmailTaken,
             StoreError::Duplicate(UniqueField::PersonalNumber) => DomainError::PersonalNumberTaken,
             StoreError::ReadOnly => DomainError::ReadOnlyDirectory,
+            StoreError::Ambiguous(cause) => {
+                tracing::warn!(%cause, "a lookup matched several users; refused");
+                DomainError::AmbiguousLogin
+            }
             // A database or a remote directory that does not answer: the
             // client may retry (503), the operator reads the cause in the log.
             StoreError::Unavailable(cause) => DomainError::Unavailable(cause),

@@ -74,7 +74,7 @@ impl LimeCrmDirectory {
         match found.as_slice() {
             [] => Ok(None),
             [object] => Ok(Some(self.entry(object)?)),
-            _ => Err(StoreError::Unavailable(format!(
+            _ => Err(StoreError::Ambiguous(format!(
                 "several {} objects have the same {property}; Limen refuses to choose one",
                 self.config.limetype
             ))),

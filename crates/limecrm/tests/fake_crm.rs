@@ -226,3 +226,32 @@ async fn hashes_are_written_only_when_allowed_and_list_pages_by_id() {
     let listed: Vec<String> = first.iter().chain(&rest).map(|e| e.external_id.clone()).collect();
     assert_eq!(listed, ids);
 }
+
+/// The directory contract every backend passes, over the CRM's REST API.
+#[tokio::test]
+async fn the_crm_passes_the_user_directory_suite() {
+    use limen_domain::conformance::user_directory::{ANN, BOB, Person, Subject, TWINS, run};
+    let crm = FakeLimeCrm::start(KEY);
+    for person in [ANN, BOB].iter().chain(TWINS.iter()) {
+        let Person {
+            username,
+            email,
+            personal_number,
+            enabled,
+        } = *person;
+        crm.add(json!({
+            "username": username,
+            "email": email,
+            "personalnumber": personal_number,
+            "inactive": !enabled,
+        }));
+    }
+    let subject = Subject {
+        label: "limecrm".into(),
+        directory: std::sync::Arc::new(LimeCrmDirectory::new(config(&crm)).unwrap()),
+        holds_twins: true,
+        keeps_personal_numbers: true,
+        keeps_enabled: true,
+    };
+    run(&subject).await;
+}

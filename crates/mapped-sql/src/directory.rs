@@ -149,6 +149,10 @@ impl MappedDirectory {
         let Some(column) = self.column_of(field) else {
             return Ok(None);
         };
+        // PostgreSQL refuses a NUL in a parameter, and no login holds one.
+        if value.contains('\0') {
+            return Ok(None);
+        }
         let by_text = matches!(field, "username" | "email");
         let condition = if by_text && self.config.case_insensitive {
             Expr::expr(Func::lower(Expr::col(Alias::new(column)))).eq(value.to_lowercase())
@@ -167,7 +171,7 @@ impl MappedDirectory {
         match rows.as_slice() {
             [] => Ok(None),
             [row] => Ok(Some(self.entry(row)?)),
-            _ => Err(StoreError::Unavailable(format!(
+            _ => Err(StoreError::Ambiguous(format!(
                 "several rows of {} have the same {field}; Limen refuses to choose one (make the column unique)",
                 self.config.table
             ))),

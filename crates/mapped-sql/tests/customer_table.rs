@@ -249,3 +249,31 @@ async fn lookups_without_an_index_are_named_with_the_index_to_create() {
         db.drop_database().await;
     }
 }
+
+/// The directory contract every backend passes, over a customer's table on
+/// each engine (without a unique index, so it can hold the twins).
+#[tokio::test]
+async fn customer_tables_pass_the_user_directory_suite() {
+    use limen_domain::conformance::user_directory::{ANN, BOB, Subject, TWINS, run};
+    for db in CustomerDb::all().await {
+        for person in [ANN, BOB].iter().chain(TWINS.iter()) {
+            db.insert(&Customer {
+                login: person.username,
+                mail: person.email,
+                ssn: Some(person.personal_number),
+                hash: None,
+                active: person.enabled,
+            })
+            .await;
+        }
+        let subject = Subject {
+            label: format!("mapped-sql on {}", db.engine),
+            directory: std::sync::Arc::new(MappedDirectory::connect(db.config(false)).await.unwrap()),
+            holds_twins: true,
+            keeps_personal_numbers: true,
+            keeps_enabled: true,
+        };
+        run(&subject).await;
+        db.drop_database().await;
+    }
+}

@@ -35,6 +35,11 @@ impl SqlUserDirectory {
         value: &str,
         context: &str,
     ) -> Result<Option<DirectoryEntry>, StoreError> {
+        // No stored name or address holds a NUL (they are validated), and
+        // PostgreSQL refuses one in a parameter: nobody has it.
+        if value.contains('\0') {
+            return Ok(None);
+        }
         user::Entity::find()
             .filter(column.eq(value))
             .one(&self.db)

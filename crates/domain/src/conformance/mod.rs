@@ -7,3 +7,4 @@
 
 pub mod rate_limiter;
 pub mod session_tokens;
+pub mod user_directory;

@@ -243,3 +243,33 @@ async fn profiles_change_field_by_field_and_addresses_stay_unique() {
         test.drop_database().await;
     }
 }
+
+/// The directory contract every backend passes, over Limen's own table on
+/// each engine (whose unique indexes refuse the twins).
+#[tokio::test]
+async fn limens_own_table_passes_the_user_directory_suite() {
+    use limen_domain::conformance::user_directory::{ANN, BOB, Subject, run};
+    for test in engines::all().await {
+        let directory = test.db.directory();
+        for person in [ANN, BOB] {
+            directory
+                .create(NewDirectoryEntry {
+                    username: person.username.to_lowercase(),
+                    email: person.email.to_lowercase(),
+                    personal_number: Some(person.personal_number.into()),
+                    ..new_entry("unused")
+                })
+                .await
+                .unwrap();
+        }
+        let subject = Subject {
+            label: format!("Limen's table on {}", test.engine),
+            directory: Arc::new(directory),
+            holds_twins: false,
+            keeps_personal_numbers: true,
+            keeps_enabled: false,
+        };
+        run(&subject).await;
+        test.drop_database().await;
+    }
+}
