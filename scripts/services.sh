@@ -148,6 +148,16 @@ ensure_openssl() {
     command -v openssl >/dev/null || apt_install openssl
 }
 
+ensure_slapd() { # a real OpenLDAP directory for crates/ldap's tests; each test starts its own slapd
+    # Debian's package starts a system-wide slapd on port 389 after installing;
+    # the tests never use it, and stopping it keeps the machine as it was.
+    if ! command -v slapd >/dev/null && ! [ -x /usr/sbin/slapd ] || ! command -v ldapwhoami >/dev/null; then
+        echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections 2>/dev/null || true
+        apt_install slapd ldap-utils || return 1
+    fi
+    export LIMEN_SLAPD="${LIMEN_SLAPD:-/usr/sbin/slapd}"
+}
+
 ensure_chromium() { # the BankID demo page in a real browser, and zbarimg to read its QR code
     { command -v chromium || command -v chromium-browser; } >/dev/null && command -v zbarimg >/dev/null ||
         apt_install chromium zbar-tools
@@ -209,7 +219,7 @@ ensure_deploylint() { # the deployment files' linters
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl chromium node aiosmtpd pyjwt schemathesis deploylint}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd chromium node aiosmtpd pyjwt schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

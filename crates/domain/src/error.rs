@@ -80,6 +80,11 @@ pub enum StoreError {
     /// where. Refused, never guessed.
     #[error("several entries match: {0}")]
     Ambiguous(String),
+    /// The backend turned a value down by its own rules (a directory's
+    /// password policy: too short, used before); the message is its reason,
+    /// fit to show the user.
+    #[error("refused by the directory: {0}")]
+    Refused(String),
     /// The backend failed; the message carries the adapter's context.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -219,6 +224,9 @@ impl From<StoreError> for DomainError {
             StoreError::Duplicate(UniqueField::Email) => DomainError::EmailTaken,
             StoreError::Duplicate(UniqueField::PersonalNumber) => DomainError::PersonalNumberTaken,
             StoreError::ReadOnly => DomainError::ReadOnlyDirectory,
+            StoreError::Refused(reason) => {
+                DomainError::InvalidInput(format!("the user directory refused the password: {reason}"))
+            }
             StoreError::Ambiguous(cause) => {
                 tracing::warn!(%cause, "a lookup matched several users; refused");
                 DomainError::AmbiguousLogin

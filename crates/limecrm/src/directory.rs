@@ -159,9 +159,8 @@ impl UserDirectory for LimeCrmDirectory {
 
     fn capabilities(&self) -> DirectoryCapabilities {
         DirectoryCapabilities {
-            create: false,
             set_password_hash: self.config.writable,
-            delete: false,
+            ..DirectoryCapabilities::READ_ONLY
         }
     }
 

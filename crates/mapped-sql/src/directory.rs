@@ -237,9 +237,8 @@ impl UserDirectory for MappedDirectory {
 
     fn capabilities(&self) -> DirectoryCapabilities {
         DirectoryCapabilities {
-            create: false,
             set_password_hash: self.config.writable,
-            delete: false,
+            ..DirectoryCapabilities::READ_ONLY
         }
     }
 

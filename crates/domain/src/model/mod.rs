@@ -29,7 +29,7 @@ pub use rate::{Admission, Block, RateRule, RateState};
 pub use second_factor::{StoredTotp, TotpAlgorithm, TotpParams, TotpProvisioning};
 pub use token::{IssuedToken, NewToken, TokenAttributes, TokenHash, TokenId, TokenKind, TokenRecord};
 pub use user::{
-    AccountPatch, AccountState, DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, ProfileChange,
-    Role, StoredKeyPair, User, UserId,
+    AccountPatch, AccountState, DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, NewDirectoryEntry,
+    ProfileChange, Role, StoredKeyPair, User, UserId,
 };
 pub use user_fields::{UserField, UserFields};

@@ -126,6 +126,12 @@ pub struct DirectoryCapabilities {
     pub set_password_hash: bool,
     /// Users can be deleted.
     pub delete: bool,
+    /// The directory checks passwords itself (an LDAP bind as the user) and
+    /// keeps no hash Limen reads: `UserDirectory::check_password` answers.
+    pub checks_passwords: bool,
+    /// The directory takes a new password as such and keeps it its own way
+    /// (LDAP's Password Modify): `UserDirectory::set_password`.
+    pub set_password: bool,
 }
 
 impl DirectoryCapabilities {
@@ -134,13 +140,37 @@ impl DirectoryCapabilities {
         create: true,
         set_password_hash: true,
         delete: true,
+        checks_passwords: false,
+        set_password: false,
     };
     /// Nothing but reading.
     pub const READ_ONLY: Self = Self {
         create: false,
         set_password_hash: false,
         delete: false,
+        checks_passwords: false,
+        set_password: false,
     };
+
+    /// Whether a user's password can be changed at all (as a hash or as such).
+    pub fn changes_passwords(self) -> bool {
+        self.set_password_hash || self.set_password
+    }
+}
+
+/// A directory's answer to a password it checked itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryVerdict {
+    /// The password is the user's.
+    Match,
+    /// It is not (or the entry cannot log in, which the directory does not
+    /// tell apart from a wrong password).
+    Mismatch,
+    /// The directory's own lockout holds the account (OpenLDAP's ppolicy,
+    /// Active Directory's lockout), whatever the password; it lifts by itself.
+    Locked,
+    /// The directory has disabled the account for good.
+    Disabled,
 }
 
 /// A key pair as stored: the public half in hex, the private half sealed.

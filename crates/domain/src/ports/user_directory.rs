@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 
 use crate::error::StoreError;
-use crate::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEntry, ProfileChange};
+use crate::model::{
+    DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, NewDirectoryEntry, Password, ProfileChange,
+};
 
 /// The customer's users: identity data (names, e-mail, personal number, password
 /// hash, enabled) wherever it lives: Limen's own table, a customer's table, a CRM.
@@ -43,6 +45,26 @@ pub trait UserDirectory: Send + Sync {
     /// Creates a user: `Duplicate` for a taken username or e-mail, `ReadOnly`
     /// without the `create` capability.
     async fn create(&self, entry: NewDirectoryEntry) -> Result<DirectoryEntry, StoreError>;
+
+    /// Checks `password` with the directory itself (an LDAP bind as the
+    /// user), for a directory whose capabilities say `checks_passwords`. The
+    /// others keep hashes, which Limen verifies; for them this is never called.
+    async fn check_password(
+        &self,
+        _external_id: &str,
+        _password: &Password,
+    ) -> Result<DirectoryVerdict, StoreError> {
+        Err(StoreError::Unavailable(
+            "this directory keeps password hashes; Limen verifies them".into(),
+        ))
+    }
+
+    /// Sets a new password in a directory that keeps passwords its own way
+    /// (`capabilities().set_password`); `Refused` with the directory's reason
+    /// when its policy turns the password down, `ReadOnly` without the capability.
+    async fn set_password(&self, _external_id: &str, _password: &Password) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
 
     /// Replaces the password hash; `ReadOnly` without the capability.
     async fn set_password_hash(&self, external_id: &str, hash: &str) -> Result<(), StoreError>;

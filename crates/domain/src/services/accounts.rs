@@ -182,12 +182,17 @@ impl AccountService {
     /// user, since whoever held the old password may hold one of them.
     pub async fn set_password(&self, username: &str, password: &Password) -> Result<(), DomainError> {
         validate_new_password(password.expose())?;
-        if !self.ports.users.capabilities().set_password_hash {
+        let capabilities = self.ports.users.capabilities();
+        if !capabilities.changes_passwords() {
             return Err(DomainError::ReadOnlyDirectory);
         }
         let user = self.find(username).await?;
-        let hash = self.ports.hasher.hash(password).await?;
-        self.ports.users.store_password_hash(&user, &hash).await?;
+        if capabilities.set_password {
+            self.ports.users.store_password(&user, password).await?;
+        } else {
+            let hash = self.ports.hasher.hash(password).await?;
+            self.ports.users.store_password_hash(&user, &hash).await?;
+        }
         self.ports
             .audit
             .record(AuditEntry::new(AuditKind::PasswordChanged).user(&user))

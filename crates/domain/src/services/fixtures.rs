@@ -12,9 +12,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
     AccountState, Admission, AuditEvent, AuditKind, BankIdCollect, BankIdError, BankIdOrder,
-    DirectoryCapabilities, DirectoryEntry, HashProfile, IdentityLink, Invalidation, OpenIdError,
-    OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
-    TotpProvisioning, User, UserFields, UserId,
+    DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, HashProfile, IdentityLink, Invalidation,
+    OpenIdError, OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord,
+    TotpParams, TotpProvisioning, User, UserFields, UserId,
 };
 use crate::ports::{
     InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
@@ -64,6 +64,11 @@ struct State {
     channel_down: bool,
     audit: Vec<AuditEvent>,
     identities: Vec<IdentityLink>,
+    /// A directory that checks passwords itself: each entry's password, and
+    /// the state that refuses it whatever the password.
+    directory_passwords: HashMap<String, String>,
+    directory_refusals: HashMap<String, DirectoryVerdict>,
+    password_checks: usize,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -73,6 +78,8 @@ pub struct World {
     listeners: Arc<Mutex<Vec<InvalidationListener>>>,
     settings: Mutex<Settings>,
     read_only: bool,
+    /// The directory checks and sets passwords itself, as LDAP does.
+    checks_passwords: bool,
 }
 
 fn new_account(state: &mut State, directory: &str, external_id: &str) -> AccountState {
@@ -198,6 +205,18 @@ impl World {
             listeners: Arc::default(),
             settings: Mutex::new(settings),
             read_only,
+            checks_passwords: false,
+        }
+    }
+
+    /// A directory that keeps no hash Limen reads and checks passwords
+    /// itself, as LDAP does; it takes new passwords as such. A user's
+    /// password is `pw-<name>`; a new password containing "reused" is turned
+    /// down by its policy.
+    pub fn checking_passwords() -> Self {
+        Self {
+            checks_passwords: true,
+            ..Self::build(true, Settings::default())
         }
     }
 
@@ -253,11 +272,19 @@ impl World {
     fn directory(&self) -> MockUserDirectory {
         let mut directory = MockUserDirectory::new();
         directory.expect_name().return_const(Self::DIRECTORY.to_owned());
-        directory.expect_capabilities().return_const(if self.read_only {
-            DirectoryCapabilities::READ_ONLY
-        } else {
-            DirectoryCapabilities::ALL
-        });
+        directory
+            .expect_capabilities()
+            .return_const(if self.checks_passwords {
+                DirectoryCapabilities {
+                    checks_passwords: true,
+                    set_password: true,
+                    ..DirectoryCapabilities::READ_ONLY
+                }
+            } else if self.read_only {
+                DirectoryCapabilities::READ_ONLY
+            } else {
+                DirectoryCapabilities::ALL
+            });
         let find = |state: Arc<Mutex<State>>, matches: fn(&DirectoryEntry, &str) -> bool| {
             move |key: &str| {
                 let mut state = state.lock().unwrap();
@@ -292,6 +319,31 @@ impl World {
             entries.truncate(limit as usize);
             Ok(entries)
         });
+        if self.checks_passwords {
+            let state = self.state.clone();
+            directory.expect_check_password().returning(move |id, password| {
+                let mut state = state.lock().unwrap();
+                state.password_checks += 1;
+                if let Some(refusal) = state.directory_refusals.get(id) {
+                    return Ok(*refusal);
+                }
+                Ok(match state.directory_passwords.get(id) {
+                    Some(known) if known == password.expose() => DirectoryVerdict::Match,
+                    _ => DirectoryVerdict::Mismatch,
+                })
+            });
+            let state = self.state.clone();
+            directory.expect_set_password().returning(move |id, password| {
+                if password.expose().contains("reused") {
+                    return Err(StoreError::Refused("password in history".into()));
+                }
+                let mut state = state.lock().unwrap();
+                state
+                    .directory_passwords
+                    .insert(id.to_owned(), password.expose().to_owned());
+                Ok(())
+            });
+        }
         if self.read_only {
             directory
                 .expect_create()
@@ -1000,12 +1052,18 @@ impl World {
             first_name: Some("Ann".into()),
             last_name: None,
             personal_number: None,
-            password_hash: Some(format!("hash:pw-{name}:current")),
+            password_hash: (!self.checks_passwords).then(|| format!("hash:pw-{name}:current")),
             enabled: true,
             created_at: None,
             read_at: None,
         };
-        self.lock().entries.push(entry.clone());
+        let mut state = self.lock();
+        if self.checks_passwords {
+            state
+                .directory_passwords
+                .insert(external_id.to_owned(), format!("pw-{name}"));
+        }
+        state.entries.push(entry.clone());
         entry
     }
 
@@ -1125,6 +1183,23 @@ impl World {
     /// Removes the user's password hash.
     pub fn clear_password(&self, external_id: &str) {
         self.edit_entry(external_id, |entry| entry.password_hash = None);
+    }
+
+    /// The password a directory that checks passwords holds for an entry.
+    pub fn directory_password(&self, external_id: &str) -> Option<String> {
+        self.lock().directory_passwords.get(external_id).cloned()
+    }
+
+    /// The directory's own state refuses the entry (`Locked` or `Disabled`).
+    pub fn refuse_in_directory(&self, external_id: &str, refusal: DirectoryVerdict) {
+        self.lock()
+            .directory_refusals
+            .insert(external_id.to_owned(), refusal);
+    }
+
+    /// How many passwords the directory has checked.
+    pub fn password_checks(&self) -> usize {
+        self.lock().password_checks
     }
 
     /// Replaces the user's stored hash as it is.

@@ -2,7 +2,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{DomainError, HashError};
-use crate::model::{AuditKind, ClientAddress, Password, User, normalize_identifier};
+use crate::error_class::RetryAt;
+use crate::model::{
+    AuditKind, ClientAddress, DirectoryVerdict, HashProfile, Password, User, normalize_identifier,
+};
 use crate::ports::{HashPoolStats, PasswordCheck, PasswordHasher};
 use crate::services::{
     Attempt, Attempts, Audit, AuditEntry, AuthMethod, Authenticated, Counted, Grant, HashAdmission, LoggedIn,
@@ -301,6 +304,13 @@ impl PasswordLogin {
             }
             Err(err) => return Checked::Unchecked(err),
         };
+        if self.ports.users.capabilities().checks_passwords {
+            let checked = self
+                .check_with_directory(user, name, account, ambiguous, password)
+                .await;
+            drop(ticket);
+            return checked;
+        }
         let stored = user.as_ref().and_then(|user| user.password_hash.clone());
         let dummy = stored.is_none();
         let hash = stored.unwrap_or_else(|| self.ports.hasher.dummy_hash());
@@ -345,6 +355,88 @@ impl PasswordLogin {
                     ran,
                 }
             }
+        }
+    }
+
+    /// The check of a directory that checks passwords itself (an LDAP bind).
+    /// A name nobody has binds nothing: its refusal is held to the floor the
+    /// real binds teach, like any other.
+    async fn check_with_directory(
+        &self,
+        user: Option<User>,
+        name: String,
+        account: Attempt,
+        ambiguous: bool,
+        password: &Password,
+    ) -> Checked {
+        let Some(found) = user.as_ref() else {
+            let why = if ambiguous {
+                Wrong::Ambiguous
+            } else {
+                Wrong::Password
+            };
+            tracing::info!("password rejected: unknown user");
+            let ran = Duration::ZERO;
+            return Checked::Wrong {
+                user,
+                name,
+                account,
+                why,
+                ran,
+            };
+        };
+        let started = std::time::Instant::now();
+        let verdict = self
+            .ports
+            .users
+            .directory()
+            .check_password(&found.external_id, password)
+            .await;
+        let ran = started.elapsed();
+        match verdict {
+            Ok(DirectoryVerdict::Match) => {
+                self.ports.floor.observe(&directory_profile(), ran);
+                Checked::Right {
+                    user: found.clone(),
+                    account,
+                    needs_rehash: false,
+                    ran,
+                }
+            }
+            Ok(DirectoryVerdict::Mismatch) => {
+                self.ports.floor.observe(&directory_profile(), ran);
+                tracing::info!(user_id = %found.id, "password rejected by the directory");
+                let why = Wrong::Password;
+                Checked::Wrong {
+                    user,
+                    name,
+                    account,
+                    why,
+                    ran,
+                }
+            }
+            // The directory's own state refuses the account whatever the
+            // password: not a failure of the account's count (the directory
+            // keeps its own), but the address's, as Limen's lock is.
+            Ok(refusal @ (DirectoryVerdict::Locked | DirectoryVerdict::Disabled)) => {
+                if let Err(err) = account.refund().await {
+                    return Checked::Unchecked(err);
+                }
+                let error = if refusal == DirectoryVerdict::Locked {
+                    let now = self.ports.users.now();
+                    let until = RetryAt::new(now + DIRECTORY_LOCK_RETRY, now);
+                    DomainError::AccountLocked { until }
+                } else {
+                    DomainError::AccountDisabled
+                };
+                tracing::info!(user_id = %found.id, %error, "login refused by the directory's account state");
+                Checked::AccountRefused { user, name, error }
+            }
+            // Not the client's failure: the attempt is given back.
+            Err(err) => match account.refund().await {
+                Ok(()) => Checked::Unchecked(err.into()),
+                Err(refund) => Checked::Unchecked(refund),
+            },
         }
     }
 
@@ -426,6 +518,15 @@ impl PasswordLogin {
             Err(err) => tracing::warn!(user_id = %user.id, error = %err, "could not upgrade a password hash"),
         }
     }
+}
+
+/// When a client is told to come back to an account the directory has
+/// locked: LDAP does not say when its lockout ends.
+const DIRECTORY_LOCK_RETRY: chrono::Duration = chrono::Duration::minutes(5);
+
+/// What the refusal floor learns a directory's password checks under.
+fn directory_profile() -> HashProfile {
+    HashProfile("directory bind".into())
 }
 
 #[cfg(test)]
@@ -725,5 +826,70 @@ mod tests {
         assert!(detail.unwrap().contains("another's e-mail address"));
         // By username, ann logs in.
         assert!(login(&world, "ann", "pw-ann").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_checks_passwords_is_asked_and_no_hash_is_computed() {
+        let world = World::checking_passwords();
+        let ann = world.add_user("ann");
+        assert!(login(&world, "ann", "pw-ann").await.is_ok());
+        assert!(matches!(
+            login(&world, "ann", "wrong").await,
+            Err(DomainError::InvalidCredentials)
+        ));
+        assert_eq!(world.password_checks(), 2);
+        assert!(world.verifications().is_empty(), "Limen verified no hash");
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_name_binds_nothing_and_still_counts() {
+        let world = World::checking_passwords();
+        world.add_user("ann");
+        assert!(matches!(
+            login(&world, "ghost", "pw-ann").await,
+            Err(DomainError::InvalidCredentials)
+        ));
+        assert_eq!(world.password_checks(), 0);
+        assert_eq!(world.failures(&world.name_key("ghost")), 1);
+    }
+
+    #[tokio::test]
+    async fn limens_lockout_applies_on_top_of_the_directory() {
+        let world = World::checking_passwords();
+        world.add_user("ann");
+        for _ in 0..4 {
+            assert!(login(&world, "ann", "wrong").await.is_err());
+        }
+        assert!(matches!(
+            login(&world, "ann", "wrong").await,
+            Err(DomainError::AccountLocked { .. })
+        ));
+        let checks = world.password_checks();
+        assert!(matches!(
+            login(&world, "ann", "pw-ann").await,
+            Err(DomainError::AccountLocked { .. })
+        ));
+        assert_eq!(world.password_checks(), checks, "a locked account binds nothing");
+    }
+
+    #[tokio::test]
+    async fn the_directorys_own_lock_and_disable_refuse_with_their_reason_and_count_no_failure() {
+        let world = World::checking_passwords();
+        let ann = world.add_user("ann");
+        let bob = world.add_user("bob");
+        world.refuse_in_directory(&ann.external_id, DirectoryVerdict::Locked);
+        world.refuse_in_directory(&bob.external_id, DirectoryVerdict::Disabled);
+        let locked = login(&world, "ann", "pw-ann").await.unwrap_err();
+        assert!(
+            matches!(locked, DomainError::AccountLocked { until } if until.at() == world.now() + DIRECTORY_LOCK_RETRY),
+            "{locked:?}"
+        );
+        assert!(matches!(
+            login(&world, "bob", "pw-bob").await,
+            Err(DomainError::AccountDisabled)
+        ));
+        assert_eq!(world.failures(&format!("account:{}", ann.id)), 0);
+        assert_eq!(world.failures(&format!("account:{}", bob.id)), 0);
     }
 }

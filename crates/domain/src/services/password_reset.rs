@@ -122,7 +122,7 @@ impl PasswordResetService {
             return Ok(None);
         };
         let requested = requested.user(&user);
-        if user.email.is_empty() || !self.ports.users.capabilities().set_password_hash || !user.enabled {
+        if user.email.is_empty() || !self.ports.users.capabilities().changes_passwords() || !user.enabled {
             tracing::info!(user_id = %user.id, "password reset requested; this user cannot reset by e-mail");
             self.ports
                 .audit
@@ -171,7 +171,8 @@ impl PasswordResetService {
         client: &ClientAddress,
     ) -> Result<(), DomainError> {
         validate_new_password(new_password.expose())?;
-        if !self.ports.users.capabilities().set_password_hash {
+        let capabilities = self.ports.users.capabilities();
+        if !capabilities.changes_passwords() {
             return Err(DomainError::ReadOnlyDirectory);
         }
         let record = self
@@ -191,15 +192,24 @@ impl PasswordResetService {
             // Another user's token, a disabled user or no such user:
             // refused, and not spent.
             .ok_or(DomainError::InvalidToken)?;
-        let hash = {
+        // A directory that keeps passwords its own way (LDAP) is handed the
+        // password after the token is spent, so that two requests with one
+        // token never both write; its policy may still refuse the password,
+        // and the user then asks for a new link.
+        let hash = if capabilities.set_password {
+            None
+        } else {
             let _ticket = self.ports.admission.enter(client)?;
-            self.ports.hasher.hash(new_password).await?
+            Some(self.ports.hasher.hash(new_password).await?)
         };
         self.ports
             .sessions
             .consume(token, TokenKind::PasswordReset)
             .await?;
-        self.ports.users.store_password_hash(&user, &hash).await?;
+        match hash {
+            Some(hash) => self.ports.users.store_password_hash(&user, &hash).await?,
+            None => self.ports.users.store_password(&user, new_password).await?,
+        }
         self.ports
             .audit
             .record(AuditEntry::new(AuditKind::PasswordReset).user(&user))
@@ -388,5 +398,35 @@ mod tests {
                 .await,
             Err(DomainError::ReadOnlyDirectory)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_keeps_passwords_is_handed_the_new_one_and_its_refusal_is_the_users_to_read() {
+        let world = World::checking_passwords();
+        let ann = world.add_user("ann");
+        let service = world.services().password_reset;
+        let token = service.request("ann").await.unwrap().unwrap();
+        service
+            .reset(&token, "ann", &Password::new("a brand new one"), &client())
+            .await
+            .unwrap();
+        assert_eq!(
+            world.directory_password(&ann.external_id).as_deref(),
+            Some("a brand new one")
+        );
+        assert_eq!(world.hashes_made(), 0);
+        let token = service.request("ann").await.unwrap().unwrap();
+        let refused = service
+            .reset(&token, "ann", &Password::new("a reused password"), &client())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, DomainError::InvalidInput(reason) if reason.contains("password in history")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            world.directory_password(&ann.external_id).as_deref(),
+            Some("a brand new one")
+        );
     }
 }

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use crate::error::DomainError;
-use crate::model::{DirectoryCapabilities, DirectoryEntry, TokenRecord, User, UserId, normalize_identifier};
+use crate::model::{
+    DirectoryCapabilities, DirectoryEntry, Password, TokenRecord, User, UserId, normalize_identifier,
+};
 use crate::ports::{AccountStates, Clock, UserDirectory};
 
 /// The ports a user is read from.
@@ -36,6 +38,11 @@ impl Users {
         self.ports.directory.capabilities()
     }
 
+    /// The time on the domain's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.ports.clock.now()
+    }
+
     /// Limen's account state store.
     pub fn accounts(&self) -> &dyn AccountStates {
         self.ports.accounts.as_ref()
@@ -49,6 +56,20 @@ impl Users {
             .directory
             .set_password_hash(&user.external_id, hash)
             .await?;
+        self.record_password_change(user).await
+    }
+
+    /// Hands `password` to a directory that keeps passwords its own way
+    /// (`capabilities().set_password`), and records the change on the account.
+    pub async fn store_password(&self, user: &User, password: &Password) -> Result<(), DomainError> {
+        self.ports
+            .directory
+            .set_password(&user.external_id, password)
+            .await?;
+        self.record_password_change(user).await
+    }
+
+    async fn record_password_change(&self, user: &User) -> Result<(), DomainError> {
         self.ports
             .accounts
             .update(
