@@ -4,6 +4,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod entry_cache;
 pub mod error;
 pub mod error_class;
 pub mod model;

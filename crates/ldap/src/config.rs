@@ -60,7 +60,7 @@ impl Attributes {
 }
 
 /// Where the directory is and how Limen reads it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LdapConfig {
     /// The name users are linked to Limen's accounts under.
     pub name: String,
@@ -89,6 +89,26 @@ pub struct LdapConfig {
     pub max_connections: usize,
     /// Each connection and operation gives up after this long.
     pub timeout: Duration,
+    /// How long an entry looked up by id (token validation) is kept; zero keeps none.
+    pub cache_ttl: Duration,
+    /// The most entries kept.
+    pub cache_max_entries: usize,
+}
+
+impl std::fmt::Debug for LdapConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LdapConfig")
+            .field("name", &self.name)
+            .field("urls", &self.urls)
+            .field("start_tls", &self.start_tls)
+            .field("bind_dn", &self.bind_dn)
+            .field("bind_password", &"<redacted>")
+            .field("base_dn", &self.base_dn)
+            .field("user_filter", &self.user_filter)
+            .field("flavor", &self.flavor)
+            .field("writable", &self.writable)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LdapConfig {

@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::exop::PasswordModify;
 use ldap3::{LdapConnSettings, Scope, SearchEntry, ldap_escape};
 use limen_domain::StoreError;
+use limen_domain::entry_cache::EntryCache;
 use limen_domain::model::{
     DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, NewDirectoryEntry, Password,
 };
@@ -43,6 +45,8 @@ pub struct LdapDirectory {
     binds: Pool,
     /// The DN of each id seen lately: a password check binds as it.
     dns: Mutex<HashMap<String, String>>,
+    /// Entries looked up by id, for token validation.
+    by_id: EntryCache,
 }
 
 impl LdapDirectory {
@@ -55,8 +59,10 @@ impl LdapDirectory {
         if let Some(pem) = &config.ca_pem {
             settings = settings.set_config(Arc::new(tls_trusting(pem)?));
         }
+        let by_id = EntryCache::new(config.cache_ttl, config.cache_max_entries);
         let config = Arc::new(config);
         Ok(Self {
+            by_id,
             searches: Pool::new(config.clone(), settings.clone(), Role::Service),
             binds: Pool::new(config.clone(), settings, Role::Binds),
             config,
@@ -177,7 +183,9 @@ impl LdapDirectory {
         if known.is_some() {
             return Ok(known);
         }
-        self.find_by_id(external_id).await?;
+        // Not through the kept entries: the search is what remembers the DN.
+        let attribute = self.config.attributes.id.clone();
+        self.find_by(&attribute, external_id).await?;
         Ok(self
             .dns
             .lock()
@@ -252,9 +260,24 @@ impl UserDirectory for LdapDirectory {
         Ok(())
     }
 
+    /// Kept a short while (`cache_ttl`): token validation asks on every
+    /// request. A bind is never kept.
     async fn find_by_id(&self, external_id: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        if let Some(kept) = self.by_id.get(external_id, Instant::now()) {
+            return Ok(kept);
+        }
         let attribute = self.config.attributes.id.clone();
-        self.find_by(&attribute, external_id).await
+        // Stamped with when it was read, which its kept copy carries, so a
+        // validation built on it is trusted only as long as if made then.
+        let entry = self
+            .find_by(&attribute, external_id)
+            .await?
+            .map(|entry| DirectoryEntry {
+                read_at: Some(chrono::Utc::now()),
+                ..entry
+            });
+        self.by_id.put(external_id, entry.clone(), Instant::now());
+        Ok(entry)
     }
 
     async fn find_by_username(&self, username: &str) -> Result<Option<DirectoryEntry>, StoreError> {
@@ -325,6 +348,7 @@ impl UserDirectory for LdapDirectory {
             new_pass: Some(password.expose()),
         };
         let mut taken = self.searches.take().await?;
+        self.by_id.forget(external_id);
         let ldap3::result::ExopResult(_, answer) = taken
             .ldap
             .with_timeout(self.config.timeout)

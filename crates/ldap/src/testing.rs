@@ -295,6 +295,8 @@ impl Slapd {
             writable: false,
             max_connections: 4,
             timeout: Duration::from_secs(5),
+            cache_ttl: Duration::ZERO,
+            cache_max_entries: 0,
         }
     }
 

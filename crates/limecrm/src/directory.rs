@@ -8,15 +8,15 @@ use limen_domain::model::{DirectoryCapabilities, DirectoryEntry, NewDirectoryEnt
 use limen_domain::ports::{CallObserver, UserDirectory};
 use serde_json::Value;
 
-use crate::cache::UserCache;
 use crate::client::Client;
 use crate::config::LimeCrmConfig;
+use limen_domain::entry_cache::EntryCache;
 
 /// A Lime CRM system as Limen's user directory.
 pub struct LimeCrmDirectory {
     config: LimeCrmConfig,
     client: Client,
-    cache: UserCache,
+    cache: EntryCache,
 }
 
 impl LimeCrmDirectory {
@@ -24,7 +24,7 @@ impl LimeCrmDirectory {
     pub fn new(config: LimeCrmConfig) -> Result<Self, String> {
         config.check()?;
         let client = Client::new(&config)?;
-        let cache = UserCache::new(config.cache_ttl, config.cache_max_entries);
+        let cache = EntryCache::new(config.cache_ttl, config.cache_max_entries);
         Ok(Self {
             config,
             client,

@@ -5,7 +5,6 @@
 //! users looked up by id (token validation) are cached for a short while.
 
 mod breaker;
-mod cache;
 mod client;
 mod config;
 mod directory;

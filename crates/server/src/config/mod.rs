@@ -564,6 +564,9 @@ api_key = "crm-api-s3cret"
 
 [users.mapped_sql]
 url = "postgres://customer:mapped-s3cret@db/customer"
+
+[users.ldap]
+bind_password_file = "{ldap}"
 "#,
             database = file("database", "postgres://limen:database-s3cret@db/limen\n"),
             sealing = file("sealing", &format!("{sealing_key}\n")),
@@ -571,6 +574,7 @@ url = "postgres://customer:mapped-s3cret@db/customer"
             lime_keys = file("lime", "lime-file-s3cret\nlime-file2-s3cret\n"),
             consumer_key = file("consumer", "consumer-s3cret-consumer-s3cret-0123\n"),
             client_secret = file("client", "client-s3cret\n"),
+            ldap = file("ldap", "ldap-bind-s3cret\n"),
         );
         // Not `load`: the environment of a test run holds other `LIMEN_` variables.
         let figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(&toml));
@@ -596,6 +600,7 @@ url = "postgres://customer:mapped-s3cret@db/customer"
             "client-s3cret",
             "crm-api-s3cret",
             "mapped-s3cret",
+            "ldap-bind-s3cret",
         ];
         for secret in secrets {
             assert!(!shown.contains(secret), "{secret} is in the Debug text");

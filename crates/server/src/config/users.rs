@@ -17,6 +17,8 @@ pub enum UsersBackend {
     MappedSql,
     /// A Lime CRM system over its REST API (`[users.limecrm]`).
     Limecrm,
+    /// An LDAP directory: OpenLDAP, Active Directory, FreeIPA, lldap (`[users.ldap]`).
+    Ldap,
 }
 
 impl UsersBackend {
@@ -26,6 +28,7 @@ impl UsersBackend {
             Self::Limen => "limen",
             Self::MappedSql => "mapped-sql",
             Self::Limecrm => "limecrm",
+            Self::Ldap => "ldap",
         }
     }
 }
@@ -40,6 +43,8 @@ pub struct UsersSection {
     pub mapped_sql: MappedSqlSection,
     /// `[users.limecrm]`.
     pub limecrm: LimeCrmSection,
+    /// `[users.ldap]`.
+    pub ldap: LdapSection,
 }
 
 impl Default for UsersSection {
@@ -48,6 +53,7 @@ impl Default for UsersSection {
             backend: UsersBackend::Limen,
             mapped_sql: MappedSqlSection::default(),
             limecrm: LimeCrmSection::default(),
+            ldap: LdapSection::default(),
         }
     }
 }
@@ -171,11 +177,163 @@ impl Default for LimeCrmSection {
     }
 }
 
+/// `[users.ldap]`: an LDAP directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapSection {
+    /// The name users are linked to Limen's accounts under.
+    pub name: String,
+    /// `ldap://` or `ldaps://` URL of the server.
+    pub url: Option<String>,
+    /// Several servers, tried in order (instead of `url`).
+    pub urls: Vec<String>,
+    /// StartTLS on an `ldap://` URL.
+    pub start_tls: bool,
+    /// PEM file of the only roots trusted for LDAPS and StartTLS; the system's when unset.
+    pub ca_file: Option<PathBuf>,
+    /// The service account that searches.
+    pub bind_dn: String,
+    /// Its password.
+    #[serde(skip_serializing)]
+    pub bind_password: Option<SecretString>,
+    /// A file holding `bind_password`.
+    pub bind_password_file: Option<PathBuf>,
+    /// Where users are searched (with the subtree below it).
+    pub base_dn: String,
+    /// ANDed with every lookup.
+    pub user_filter: String,
+    /// `openldap` or `generic`: the attributes' defaults and how account state is read.
+    pub flavor: LdapFlavor,
+    /// Password changes and resets are written to the directory.
+    pub writable: bool,
+    /// Connections for searches per Limen process (and as many for password binds).
+    pub max_connections: usize,
+    /// Seconds a connection or an operation may take.
+    pub timeout_secs: u64,
+    /// How long a user looked up by id (token validation) is kept, in seconds; 0 keeps none.
+    pub cache_ttl_secs: u64,
+    /// The most users kept.
+    pub cache_max_entries: usize,
+    /// `[users.ldap.attributes]`: Limen field = LDAP attribute; unset ones take the flavor's default.
+    pub attributes: LdapAttributes,
+}
+
+/// `users.ldap.flavor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LdapFlavor {
+    /// OpenLDAP, with ppolicy's account lock read.
+    Openldap,
+    /// Any other server (FreeIPA, lldap, 389): the same attributes, no account state.
+    Generic,
+}
+
+/// `[users.ldap.attributes]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapAttributes {
+    /// A stable id of the entry (default `entryUUID`).
+    pub id: Option<String>,
+    /// The login name (default `uid`).
+    pub username: Option<String>,
+    /// The e-mail address (default `mail`).
+    pub email: Option<String>,
+    /// Given name (default `givenName`).
+    pub first_name: Option<String>,
+    /// Family name (default `sn`).
+    pub last_name: Option<String>,
+    /// Swedish personal number, for BankID (none by default).
+    pub personal_number: Option<String>,
+}
+
+impl Default for LdapSection {
+    fn default() -> Self {
+        Self {
+            name: "ldap".into(),
+            url: None,
+            urls: Vec::new(),
+            start_tls: false,
+            ca_file: None,
+            bind_dn: String::new(),
+            bind_password: None,
+            bind_password_file: None,
+            base_dn: String::new(),
+            user_filter: "(objectClass=inetOrgPerson)".into(),
+            flavor: LdapFlavor::Openldap,
+            writable: false,
+            max_connections: 8,
+            timeout_secs: 5,
+            cache_ttl_secs: 30,
+            cache_max_entries: 10_000,
+            attributes: LdapAttributes::default(),
+        }
+    }
+}
+
+impl LdapSection {
+    /// The adapter's configuration; reads `ca_file`.
+    pub fn adapter_config(&self) -> Result<limen_ldap::LdapConfig, ConfigError> {
+        let flavor = match self.flavor {
+            LdapFlavor::Openldap => limen_ldap::Flavor::OpenLdap,
+            LdapFlavor::Generic => limen_ldap::Flavor::Generic,
+        };
+        let defaults = limen_ldap::Attributes::of(flavor);
+        let given = &self.attributes;
+        let pick = |given: &Option<String>, default: String| given.clone().unwrap_or(default);
+        let ca_pem = match &self.ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|err| {
+                ConfigError::Invalid(format!("users.ldap.ca_file {}: {err}", path.display()))
+            })?),
+            None => None,
+        };
+        let config = limen_ldap::LdapConfig {
+            name: self.name.clone(),
+            urls: self.url.iter().chain(&self.urls).cloned().collect(),
+            start_tls: self.start_tls,
+            ca_pem,
+            bind_dn: self.bind_dn.clone(),
+            bind_password: self
+                .bind_password
+                .as_ref()
+                .map(|password| password.expose_secret().to_owned())
+                .unwrap_or_default(),
+            base_dn: self.base_dn.clone(),
+            user_filter: self.user_filter.clone(),
+            flavor,
+            attributes: limen_ldap::Attributes {
+                id: pick(&given.id, defaults.id),
+                username: pick(&given.username, defaults.username),
+                email: pick(&given.email, defaults.email),
+                first_name: pick(&given.first_name, defaults.first_name),
+                last_name: pick(&given.last_name, defaults.last_name),
+                personal_number: given.personal_number.clone().or(defaults.personal_number),
+            },
+            writable: self.writable,
+            max_connections: self.max_connections,
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+            cache_ttl: std::time::Duration::from_secs(self.cache_ttl_secs),
+            cache_max_entries: self.cache_max_entries,
+        };
+        config
+            .check()
+            .map_err(|reason| ConfigError::Invalid(format!("users.ldap: {reason}")))?;
+        if config.bind_password.is_empty() {
+            return Err(ConfigError::Invalid(
+                "users.ldap.bind_password (or bind_password_file) is required".into(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
 impl UsersSection {
     /// Reads `url_file` and `api_key_file`.
     pub(super) fn read_secret_files(&mut self) -> Result<(), ConfigError> {
         if let Some(path) = &self.limecrm.api_key_file {
             self.limecrm.api_key = Some(read_secret("users.limecrm.api_key_file", path)?);
+        }
+        if let Some(path) = &self.ldap.bind_password_file {
+            self.ldap.bind_password = Some(read_secret("users.ldap.bind_password_file", path)?);
         }
         if let Some(path) = &self.mapped_sql.url_file {
             self.mapped_sql.url = Some(read_secret("users.mapped_sql.url_file", path)?);
@@ -185,6 +343,9 @@ impl UsersSection {
 
     /// What can be checked before connecting.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.backend == UsersBackend::Ldap {
+            return self.ldap.adapter_config().map(|_| ());
+        }
         if self.backend == UsersBackend::Limecrm {
             return self
                 .lime_config()

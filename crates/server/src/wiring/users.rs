@@ -47,5 +47,21 @@ pub async fn directory(
             tracing::info!(url = %config.users.limecrm.url, limetype = %config.users.limecrm.limetype, "users come from Lime CRM");
             Ok(Arc::new(crm))
         }
+        UsersBackend::Ldap => {
+            let settings = config
+                .users
+                .ldap
+                .adapter_config()
+                .map_err(|err| CliError::Usage(err.to_string()))?;
+            let urls = settings.urls.join(", ");
+            let ldap = limen_ldap::LdapDirectory::new(settings)
+                .map_err(|reason| CliError::Usage(format!("users.ldap: {reason}")))?;
+            // Reported, not fatal: the directory may come back; /readyz tells until it does.
+            if let Err(err) = ldap.ping().await {
+                tracing::error!(error = %err, "the LDAP directory does not answer as it should");
+            }
+            tracing::info!(%urls, base_dn = %config.users.ldap.base_dn, writable = config.users.ldap.writable, "users come from LDAP");
+            Ok(Arc::new(ldap))
+        }
     }
 }

@@ -11,6 +11,7 @@ mod deploy;
 mod faults;
 mod helpers;
 mod import;
+mod ldap;
 mod lime;
 mod lime_races;
 mod limecrm;

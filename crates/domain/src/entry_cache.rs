@@ -1,11 +1,12 @@
-//! Users looked up by id, kept for a short while: token validation asks for
-//! the token's user on every request, and the CRM should not be.
+//! Directory entries looked up by id, kept for a short while, for adapters
+//! whose directory is a remote service (Lime CRM, LDAP): token validation asks
+//! for the token's user on every request, and the directory should not be.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use limen_domain::model::DirectoryEntry;
+use crate::model::DirectoryEntry;
 
 /// What is kept: by id, the user (or that there is none) and when it was
 /// fetched; and the ids in the order they were first kept.
@@ -16,14 +17,15 @@ struct Kept {
 }
 
 /// A bounded map of id → (user or "no such user", when fetched).
-pub(crate) struct UserCache {
+pub struct EntryCache {
     ttl: Duration,
     max_entries: usize,
     entries: Mutex<Kept>,
 }
 
-impl UserCache {
-    pub(crate) fn new(ttl: Duration, max_entries: usize) -> Self {
+impl EntryCache {
+    /// Keeps entries `ttl` long, at most `max_entries`; a zero `ttl` keeps none.
+    pub fn new(ttl: Duration, max_entries: usize) -> Self {
         Self {
             ttl,
             max_entries,
@@ -38,7 +40,7 @@ impl UserCache {
     }
 
     /// The user kept for `id`, if fetched less than the lifetime ago.
-    pub(crate) fn get(&self, id: &str, now: Instant) -> Option<Option<DirectoryEntry>> {
+    pub fn get(&self, id: &str, now: Instant) -> Option<Option<DirectoryEntry>> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -50,7 +52,7 @@ impl UserCache {
     }
 
     /// Keeps `entry` for `id`, dropping the oldest entries past the bound.
-    pub(crate) fn put(&self, id: &str, entry: Option<DirectoryEntry>, now: Instant) {
+    pub fn put(&self, id: &str, entry: Option<DirectoryEntry>, now: Instant) {
         if self.ttl.is_zero() || self.max_entries == 0 {
             return;
         }
@@ -68,8 +70,8 @@ impl UserCache {
         }
     }
 
-    /// Forgets `id` (its password hash changed).
-    pub(crate) fn forget(&self, id: &str) {
+    /// Forgets `id` (its entry changed).
+    pub fn forget(&self, id: &str) {
         let kept = &mut *self.lock();
         kept.by_id.remove(id);
         kept.order.retain(|kept| kept != id);
@@ -97,7 +99,7 @@ mod tests {
 
     #[test]
     fn entries_expire_and_the_oldest_go_first() {
-        let cache = UserCache::new(Duration::from_secs(30), 2);
+        let cache = EntryCache::new(Duration::from_secs(30), 2);
         let start = Instant::now();
         cache.put("1", Some(entry("1")), start);
         cache.put("2", None, start);
@@ -109,7 +111,7 @@ mod tests {
         assert!(cache.get("3", start).is_some());
         cache.forget("3");
         assert_eq!(cache.get("3", start), None);
-        let off = UserCache::new(Duration::ZERO, 10);
+        let off = EntryCache::new(Duration::ZERO, 10);
         off.put("1", Some(entry("1")), start);
         assert_eq!(off.get("1", start), None);
     }
