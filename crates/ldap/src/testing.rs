@@ -36,6 +36,10 @@ pub const LOCKOUT_POLICY: &str = "cn=lockout,ou=policies,dc=example,dc=org";
 pub struct Slapd {
     /// `ldap://127.0.0.1:<port>`.
     pub url: String,
+    /// `ldaps://127.0.0.1:<port>`, when started with TLS.
+    pub ldaps_url: Option<String>,
+    /// The PEM of the throw-away CA its certificate is signed by, when started with TLS.
+    pub ca_pem: Option<Vec<u8>>,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -69,6 +73,16 @@ impl Slapd {
     /// Starts slapd with a fresh database holding the base, `ou=people`, the
     /// service account and the administrator.
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// `start`, with a certificate from a throw-away CA (`scripts/test_ca.sh`)
+    /// for LDAPS on a second port and StartTLS on the first.
+    pub async fn start_with_tls() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
         assert!(
             Self::installed(),
             "slapd is not installed (scripts/services.sh installs Debian's slapd and ldap-utils)"
@@ -98,11 +112,32 @@ impl Slapd {
              access to * by dn.exact=\"{SERVICE}\" read by self read by * none\n",
             dir = dir.display()
         );
+        let (ldaps_url, ca_pem, config) = if tls {
+            let certificates = dir.join("tls");
+            let made = Command::new("bash")
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/test_ca.sh"))
+                .arg(&certificates)
+                .status()
+                .expect("scripts/test_ca.sh needs bash and openssl");
+            assert!(made.success(), "scripts/test_ca.sh failed");
+            // Global directives come before the first database.
+            let tls = format!(
+                "TLSCACertificateFile {c}/ca.pem\nTLSCertificateFile {c}/server.pem\nTLSCertificateKeyFile {c}/server.key\n",
+                c = certificates.display()
+            );
+            let config = config.replacen("pidfile", &format!("{tls}pidfile"), 1);
+            let ca = std::fs::read(certificates.join("ca.pem")).unwrap();
+            (Some(format!("ldaps://127.0.0.1:{}", free_port())), Some(ca), config)
+        } else {
+            (None, None, config)
+        };
         std::fs::write(dir.join("slapd.conf"), config).unwrap();
         let port = free_port();
         let url = format!("ldap://127.0.0.1:{port}");
         let mut slapd = Self {
             url,
+            ldaps_url,
+            ca_pem,
             dir,
             child: None,
         };
@@ -166,13 +201,24 @@ impl Slapd {
         let child = Command::new("/usr/sbin/slapd")
             .arg("-f")
             .arg(self.dir.join("slapd.conf"))
-            .args(["-h", &format!("{}/", self.url), "-d", "0"])
+            .arg("-h")
+            .arg(self.listeners())
+            .args(["-d", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         self.child = Some(child);
         self.wait_until_up().await;
+    }
+
+    /// The URLs slapd listens on, as its `-h` takes them.
+    fn listeners(&self) -> String {
+        let mut listeners = format!("{}/", self.url);
+        if let Some(ldaps) = &self.ldaps_url {
+            listeners.push_str(&format!(" {ldaps}/"));
+        }
+        listeners
     }
 
     /// Starts the server again after `stop`, with the same database and port.

@@ -251,3 +251,68 @@ async fn a_writable_directory_takes_a_new_password_by_password_modify_and_says_w
     );
     assert!(slapd.binds(&dn, "tr0ub4dor"));
 }
+
+#[tokio::test]
+async fn ldaps_and_starttls_trust_the_configured_ca_and_only_it() {
+    if !available() {
+        return;
+    }
+    let slapd = Slapd::start_with_tls().await;
+    slapd
+        .add_person(&Entry {
+            uid: "ann",
+            mail: "ann@example.org",
+            employee_number: None,
+            password: "correct horse",
+        })
+        .await;
+    let ldaps = slapd.ldaps_url.clone().unwrap();
+    let over = |urls: Vec<String>, start_tls: bool, ca_pem: Option<Vec<u8>>| LdapConfig {
+        urls,
+        start_tls,
+        ca_pem,
+        ..slapd.config()
+    };
+    for (label, config) in [
+        ("LDAPS", over(vec![ldaps.clone()], false, slapd.ca_pem.clone())),
+        ("StartTLS", over(vec![slapd.url.clone()], true, slapd.ca_pem.clone())),
+    ] {
+        let directory = LdapDirectory::new(config).unwrap();
+        let ann = directory
+            .find_by_username("ann")
+            .await
+            .unwrap_or_else(|err| panic!("{label}: {err}"))
+            .unwrap();
+        assert_eq!(
+            directory
+                .check_password(&ann.external_id, &Password::new("correct horse"))
+                .await
+                .unwrap(),
+            DirectoryVerdict::Match,
+            "{label}"
+        );
+    }
+    // The system's roots do not include the test CA: refused, never trusted blindly.
+    let untrusted = LdapDirectory::new(over(vec![ldaps], false, None)).unwrap();
+    let refused = untrusted.find_by_username("ann").await;
+    assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+}
+
+#[tokio::test]
+async fn the_next_url_is_tried_when_one_does_not_answer() {
+    if !available() {
+        return;
+    }
+    let slapd = Slapd::start().await;
+    seeded(&slapd).await;
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("ldap://127.0.0.1:{}", nobody.local_addr().unwrap().port());
+    drop(nobody);
+    let directory = LdapDirectory::new(LdapConfig {
+        urls: vec![dead, slapd.url.clone()],
+        ..slapd.config()
+    })
+    .unwrap();
+    directory.ping().await.unwrap();
+    assert!(directory.find_by_username(ANN.username).await.unwrap().is_some());
+}
