@@ -158,6 +158,13 @@ ensure_slapd() { # a real OpenLDAP directory for crates/ldap's tests; each test 
     export LIMEN_SLAPD="${LIMEN_SLAPD:-/usr/sbin/slapd}"
 }
 
+ensure_samba() { # a real Active Directory domain controller (Samba) for crates/ldap's tests
+    # The package's daemons are not started here (no init system runs them);
+    # the test provisions and starts a domain of its own in a temporary directory.
+    { [ -x /usr/sbin/samba ] && command -v samba-tool >/dev/null; } ||
+        apt_install samba samba-ad-dc samba-dsdb-modules python3-samba
+}
+
 ensure_chromium() { # the BankID demo page in a real browser, and zbarimg to read its QR code
     { command -v chromium || command -v chromium-browser; } >/dev/null && command -v zbarimg >/dev/null ||
         apt_install chromium zbar-tools
@@ -219,7 +226,7 @@ ensure_deploylint() { # the deployment files' linters
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd chromium node aiosmtpd pyjwt schemathesis deploylint}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

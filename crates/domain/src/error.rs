@@ -116,6 +116,11 @@ pub enum DomainError {
     /// The account exists but was disabled by an operator.
     #[error("account is disabled")]
     AccountDisabled,
+    /// The directory says the password has expired or must be changed first
+    /// (Active Directory); the user sets a new one where the directory is
+    /// managed. Answered as a disabled account, which the dialects have.
+    #[error("the password has expired and must be changed in the user directory")]
+    PasswordExpired,
     /// Too many failed attempts; the account refuses logins until `until`.
     #[error("account is locked until {until}")]
     AccountLocked {

@@ -108,7 +108,7 @@ impl DomainError {
         match self {
             Self::InvalidInput(_) => ErrorClass::InvalidInput,
             Self::InvalidCredentials | Self::AmbiguousLogin => ErrorClass::WrongCredentials,
-            Self::AccountDisabled => ErrorClass::Disabled,
+            Self::AccountDisabled | Self::PasswordExpired => ErrorClass::Disabled,
             Self::AccountLocked { until } => ErrorClass::Locked(*until),
             Self::InvalidToken => ErrorClass::InvalidToken,
             Self::InvalidSecondFactor => ErrorClass::WrongCode,

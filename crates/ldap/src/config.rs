@@ -2,12 +2,18 @@
 
 use std::time::Duration;
 
-/// The kind of directory server: the defaults of the attributes.
+/// The kind of directory server: the defaults of the attributes, how account
+/// state is read, and how a password is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
-    /// OpenLDAP (and FreeIPA's 389, lldap): `entryUUID`, `uid`, `mail`.
+    /// OpenLDAP: `entryUUID`, `uid`, `mail`; ppolicy's lock; Password Modify.
     OpenLdap,
-    /// Any other server; the same defaults as OpenLDAP.
+    /// Active Directory (and Samba AD): `objectGUID`, `sAMAccountName` (or
+    /// `userPrincipalName`); `userAccountControl` and the bind's diagnostic
+    /// code; `unicodePwd`.
+    ActiveDirectory,
+    /// Any other server (FreeIPA, 389, lldap): OpenLDAP's attributes, no
+    /// account state; Password Modify.
     Generic,
 }
 
@@ -40,6 +46,14 @@ impl Attributes {
                 last_name: "sn".into(),
                 personal_number: None,
             },
+            Flavor::ActiveDirectory => Self {
+                id: "objectGUID".into(),
+                username: "sAMAccountName".into(),
+                email: "mail".into(),
+                first_name: "givenName".into(),
+                last_name: "sn".into(),
+                personal_number: None,
+            },
         }
     }
 
@@ -53,6 +67,7 @@ impl Attributes {
             self.last_name.as_str(),
             "createTimestamp",
             "pwdAccountLockedTime",
+            "userAccountControl",
         ];
         all.extend(self.personal_number.as_deref());
         all

@@ -1,13 +1,14 @@
 //! The directory: users as entries below `base_dn`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::exop::PasswordModify;
-use ldap3::{LdapConnSettings, Scope, SearchEntry, ldap_escape};
+use ldap3::result::ExopResult;
+use ldap3::{LdapConnSettings, Mod, Scope, SearchEntry, ldap_escape};
 use limen_domain::StoreError;
 use limen_domain::entry_cache::EntryCache;
 use limen_domain::model::{
@@ -15,6 +16,7 @@ use limen_domain::model::{
 };
 use limen_domain::ports::UserDirectory;
 
+use crate::active_directory;
 use crate::config::{Flavor, LdapConfig};
 use crate::pool::{Pool, Role};
 
@@ -98,12 +100,19 @@ impl LdapDirectory {
     }
 
     /// The one entry whose `attribute` equals `value`.
+    /// No directory string holds a NUL; escaped, Samba's filter parser still
+    /// ends the value there (`ann\0` found `ann`), so such a name is nobody's.
     async fn find_by(&self, attribute: &str, value: &str) -> Result<Option<DirectoryEntry>, StoreError> {
-        if value.is_empty() {
+        if value.is_empty() || value.contains('\0') {
             return Ok(None);
         }
-        let filter = self.filter(&format!("{attribute}={}", ldap_escape(value)));
-        let found = self.search(&filter, 1).await?;
+        self.find_where(&format!("{attribute}={}", ldap_escape(value)))
+            .await
+    }
+
+    /// The one entry `condition` (already escaped) matches.
+    async fn find_where(&self, condition: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        let found = self.search(&self.filter(condition), 1).await?;
         found
             .into_iter()
             .next()
@@ -111,14 +120,60 @@ impl LdapDirectory {
             .transpose()
     }
 
+    /// Whether the id is Active Directory's binary `objectGUID`, shown and
+    /// taken in its text form.
+    fn id_is_guid(&self) -> bool {
+        self.config.attributes.id.eq_ignore_ascii_case("objectGUID")
+    }
+
+    /// The entry's id: the configured attribute's first value, or a GUID's text.
+    fn id_of(&self, entry: &SearchEntry) -> Option<String> {
+        let name = &self.config.attributes.id;
+        if !self.id_is_guid() {
+            return first(entry, name);
+        }
+        // ldap3 files a value under `attrs` when its bytes happen to be UTF-8.
+        let binary = entry
+            .bin_attrs
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .and_then(|(_, values)| values.first().cloned());
+        let text = || {
+            entry
+                .attrs
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .and_then(|(_, values)| values.first())
+                .map(|value| value.as_bytes().to_vec())
+        };
+        binary
+            .or_else(text)
+            .and_then(|bytes| active_directory::guid_text(&bytes))
+    }
+
+    async fn find_by_id_uncached(&self, external_id: &str) -> Result<Option<DirectoryEntry>, StoreError> {
+        let attribute = &self.config.attributes.id;
+        if !self.id_is_guid() {
+            return self.find_by(attribute, external_id).await;
+        }
+        match active_directory::guid_bytes(external_id) {
+            Some(bytes) => {
+                let condition = format!("{attribute}={}", active_directory::escaped_bytes(&bytes));
+                self.find_where(&condition).await
+            }
+            None => Ok(None),
+        }
+    }
+
     fn entry(&self, entry: SearchEntry) -> Result<DirectoryEntry, StoreError> {
         let names = &self.config.attributes;
         let get = |name: &str| first(&entry, name);
-        let external_id = get(&names.id).ok_or_else(|| {
+        let external_id = self.id_of(&entry).ok_or_else(|| {
             StoreError::Unavailable(format!("the LDAP entry {} has no {}", entry.dn, names.id))
         })?;
         let enabled = match self.config.flavor {
             Flavor::OpenLdap => get("pwdAccountLockedTime").as_deref() != Some(LOCKED_FOR_GOOD),
+            Flavor::ActiveDirectory => active_directory::enabled(get("userAccountControl").as_deref()),
             Flavor::Generic => true,
         };
         let found = DirectoryEntry {
@@ -146,12 +201,14 @@ impl LdapDirectory {
         dns.insert(id, dn);
     }
 
-    /// Why a bind as `dn` failed: the directory's lockout (ppolicy's
-    /// `pwdAccountLockedTime`) when the entry carries one, a wrong password
-    /// otherwise.
-    async fn refusal_of(&self, dn: &str) -> Result<DirectoryVerdict, StoreError> {
-        if self.config.flavor != Flavor::OpenLdap {
-            return Ok(DirectoryVerdict::Mismatch);
+    /// Why a bind as `dn` failed: Active Directory says it in the
+    /// diagnostic text; OpenLDAP's lockout shows as ppolicy's
+    /// `pwdAccountLockedTime` on the entry. A wrong password otherwise.
+    async fn refusal_of(&self, dn: &str, diagnostic: &str) -> Result<DirectoryVerdict, StoreError> {
+        match self.config.flavor {
+            Flavor::ActiveDirectory => return Ok(active_directory::bind_refusal(diagnostic)),
+            Flavor::Generic => return Ok(DirectoryVerdict::Mismatch),
+            Flavor::OpenLdap => {}
         }
         let mut taken = self.searches.take().await?;
         let found = taken
@@ -184,8 +241,7 @@ impl LdapDirectory {
             return Ok(known);
         }
         // Not through the kept entries: the search is what remembers the DN.
-        let attribute = self.config.attributes.id.clone();
-        self.find_by(&attribute, external_id).await?;
+        self.find_by_id_uncached(external_id).await?;
         Ok(self
             .dns
             .lock()
@@ -266,11 +322,10 @@ impl UserDirectory for LdapDirectory {
         if let Some(kept) = self.by_id.get(external_id, Instant::now()) {
             return Ok(kept);
         }
-        let attribute = self.config.attributes.id.clone();
         // Stamped with when it was read, which its kept copy carries, so a
         // validation built on it is trusted only as long as if made then.
         let entry = self
-            .find_by(&attribute, external_id)
+            .find_by_id_uncached(external_id)
             .await?
             .map(|entry| DirectoryEntry {
                 read_at: Some(chrono::Utc::now()),
@@ -280,9 +335,16 @@ impl UserDirectory for LdapDirectory {
         Ok(entry)
     }
 
+    /// Active Directory's users also log in as `user@domain`
+    /// (`userPrincipalName`).
     async fn find_by_username(&self, username: &str) -> Result<Option<DirectoryEntry>, StoreError> {
-        let attribute = self.config.attributes.username.clone();
-        self.find_by(&attribute, username).await
+        let attribute = &self.config.attributes.username;
+        if self.config.flavor != Flavor::ActiveDirectory || username.is_empty() || username.contains('\0') {
+            return self.find_by(attribute, username).await;
+        }
+        let value = ldap_escape(username);
+        self.find_where(&format!("|({attribute}={value})(userPrincipalName={value})"))
+            .await
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<DirectoryEntry>, StoreError> {
@@ -326,7 +388,7 @@ impl UserDirectory for LdapDirectory {
             0 => Ok(DirectoryVerdict::Match),
             // A locked entry's bind fails like a wrong password's; its state
             // tells the two apart.
-            INVALID_CREDENTIALS => self.refusal_of(&dn).await,
+            INVALID_CREDENTIALS => self.refusal_of(&dn, &bound.text).await,
             code => Err(StoreError::Unavailable(format!(
                 "LDAP answered a bind with result code {code}: {}",
                 bound.text
@@ -342,19 +404,23 @@ impl UserDirectory for LdapDirectory {
             return Err(StoreError::ReadOnly);
         }
         let dn = self.dn_of(external_id).await?.ok_or(StoreError::NotFound)?;
-        let modify = PasswordModify {
-            user_id: Some(&dn),
-            old_pass: None,
-            new_pass: Some(password.expose()),
-        };
         let mut taken = self.searches.take().await?;
         self.by_id.forget(external_id);
-        let ldap3::result::ExopResult(_, answer) = taken
-            .ldap
-            .with_timeout(self.config.timeout)
-            .extended(modify)
-            .await
-            .map_err(|err| unavailable("changing a password", &err))?;
+        let ldap = taken.ldap.with_timeout(self.config.timeout);
+        let answer = if self.config.flavor == Flavor::ActiveDirectory {
+            // AD takes a new password only as unicodePwd, over an encrypted connection.
+            let value = active_directory::unicode_pwd(password.expose());
+            let change = Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([value]));
+            ldap.modify(&dn, vec![change]).await
+        } else {
+            let modify = PasswordModify {
+                user_id: Some(&dn),
+                old_pass: None,
+                new_pass: Some(password.expose()),
+            };
+            ldap.extended(modify).await.map(|ExopResult(_, answer)| answer)
+        }
+        .map_err(|err| unavailable("changing a password", &err))?;
         self.searches.give_back(taken);
         match answer.rc {
             0 => Ok(()),

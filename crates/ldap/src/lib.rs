@@ -4,6 +4,7 @@
 //! pooled (searches as the service account, binds on their own), every
 //! operation times out, and the next URL is tried when one does not answer.
 
+mod active_directory;
 mod config;
 mod directory;
 mod pool;

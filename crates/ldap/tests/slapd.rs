@@ -275,7 +275,10 @@ async fn ldaps_and_starttls_trust_the_configured_ca_and_only_it() {
     };
     for (label, config) in [
         ("LDAPS", over(vec![ldaps.clone()], false, slapd.ca_pem.clone())),
-        ("StartTLS", over(vec![slapd.url.clone()], true, slapd.ca_pem.clone())),
+        (
+            "StartTLS",
+            over(vec![slapd.url.clone()], true, slapd.ca_pem.clone()),
+        ),
     ] {
         let directory = LdapDirectory::new(config).unwrap();
         let ann = directory

@@ -169,8 +169,11 @@ pub enum DirectoryVerdict {
     /// The directory's own lockout holds the account (OpenLDAP's ppolicy,
     /// Active Directory's lockout), whatever the password; it lifts by itself.
     Locked,
-    /// The directory has disabled the account for good.
+    /// The directory has disabled the account (or it has expired).
     Disabled,
+    /// The password is right but has expired, or must be changed before
+    /// any login (Active Directory's "must change at next logon").
+    PasswordExpired,
 }
 
 /// A key pair as stored: the public half in hex, the private half sealed.

@@ -134,6 +134,7 @@ fn failure_reason(error: &DomainError) -> Option<&'static str> {
         DomainError::AccountLocked { .. } => "locked",
         DomainError::TooManyAttempts { .. } => "throttled",
         DomainError::AccountDisabled => "disabled",
+        DomainError::PasswordExpired => "password_expired",
         DomainError::EmailNotVerified => "email_not_verified",
         DomainError::SecondFactorRequired => "second_factor_unsupported",
         DomainError::InvalidSecondFactor => "wrong_second_factor",

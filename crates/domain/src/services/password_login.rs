@@ -418,16 +418,22 @@ impl PasswordLogin {
             // The directory's own state refuses the account whatever the
             // password: not a failure of the account's count (the directory
             // keeps its own), but the address's, as Limen's lock is.
-            Ok(refusal @ (DirectoryVerdict::Locked | DirectoryVerdict::Disabled)) => {
+            Ok(
+                refusal @ (DirectoryVerdict::Locked
+                | DirectoryVerdict::Disabled
+                | DirectoryVerdict::PasswordExpired),
+            ) => {
                 if let Err(err) = account.refund().await {
                     return Checked::Unchecked(err);
                 }
-                let error = if refusal == DirectoryVerdict::Locked {
-                    let now = self.ports.users.now();
-                    let until = RetryAt::new(now + DIRECTORY_LOCK_RETRY, now);
-                    DomainError::AccountLocked { until }
-                } else {
-                    DomainError::AccountDisabled
+                let error = match refusal {
+                    DirectoryVerdict::Locked => {
+                        let now = self.ports.users.now();
+                        let until = RetryAt::new(now + DIRECTORY_LOCK_RETRY, now);
+                        DomainError::AccountLocked { until }
+                    }
+                    DirectoryVerdict::PasswordExpired => DomainError::PasswordExpired,
+                    _ => DomainError::AccountDisabled,
                 };
                 tracing::info!(user_id = %found.id, %error, "login refused by the directory's account state");
                 Checked::AccountRefused { user, name, error }
@@ -880,6 +886,12 @@ mod tests {
         let bob = world.add_user("bob");
         world.refuse_in_directory(&ann.external_id, DirectoryVerdict::Locked);
         world.refuse_in_directory(&bob.external_id, DirectoryVerdict::Disabled);
+        let cid = world.add_user("cid");
+        world.refuse_in_directory(&cid.external_id, DirectoryVerdict::PasswordExpired);
+        assert!(matches!(
+            login(&world, "cid", "pw-cid").await,
+            Err(DomainError::PasswordExpired)
+        ));
         let locked = login(&world, "ann", "pw-ann").await.unwrap_err();
         assert!(
             matches!(locked, DomainError::AccountLocked { until } if until.at() == world.now() + DIRECTORY_LOCK_RETRY),

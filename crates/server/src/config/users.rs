@@ -200,9 +200,10 @@ pub struct LdapSection {
     pub bind_password_file: Option<PathBuf>,
     /// Where users are searched (with the subtree below it).
     pub base_dn: String,
-    /// ANDed with every lookup.
-    pub user_filter: String,
-    /// `openldap` or `generic`: the attributes' defaults and how account state is read.
+    /// ANDed with every lookup; the flavor's when unset.
+    pub user_filter: Option<String>,
+    /// `openldap`, `active_directory` or `generic`: the attributes' defaults,
+    /// how account state is read and how a password is written.
     pub flavor: LdapFlavor,
     /// Password changes and resets are written to the directory.
     pub writable: bool,
@@ -224,6 +225,8 @@ pub struct LdapSection {
 pub enum LdapFlavor {
     /// OpenLDAP, with ppolicy's account lock read.
     Openldap,
+    /// Active Directory or Samba AD: objectGUID, sAMAccountName, userAccountControl, unicodePwd.
+    ActiveDirectory,
     /// Any other server (FreeIPA, lldap, 389): the same attributes, no account state.
     Generic,
 }
@@ -232,9 +235,9 @@ pub enum LdapFlavor {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LdapAttributes {
-    /// A stable id of the entry (default `entryUUID`).
+    /// A stable id of the entry (default `entryUUID`; AD: `objectGUID`).
     pub id: Option<String>,
-    /// The login name (default `uid`).
+    /// The login name (default `uid`; AD: `sAMAccountName`).
     pub username: Option<String>,
     /// The e-mail address (default `mail`).
     pub email: Option<String>,
@@ -258,7 +261,7 @@ impl Default for LdapSection {
             bind_password: None,
             bind_password_file: None,
             base_dn: String::new(),
-            user_filter: "(objectClass=inetOrgPerson)".into(),
+            user_filter: None,
             flavor: LdapFlavor::Openldap,
             writable: false,
             max_connections: 8,
@@ -276,7 +279,15 @@ impl LdapSection {
         let flavor = match self.flavor {
             LdapFlavor::Openldap => limen_ldap::Flavor::OpenLdap,
             LdapFlavor::Generic => limen_ldap::Flavor::Generic,
+            LdapFlavor::ActiveDirectory => limen_ldap::Flavor::ActiveDirectory,
         };
+        let user_filter = self.user_filter.clone().unwrap_or_else(|| {
+            match flavor {
+                limen_ldap::Flavor::ActiveDirectory => "(&(objectCategory=person)(objectClass=user))",
+                _ => "(objectClass=inetOrgPerson)",
+            }
+            .to_owned()
+        });
         let defaults = limen_ldap::Attributes::of(flavor);
         let given = &self.attributes;
         let pick = |given: &Option<String>, default: String| given.clone().unwrap_or(default);
@@ -298,7 +309,7 @@ impl LdapSection {
                 .map(|password| password.expose_secret().to_owned())
                 .unwrap_or_default(),
             base_dn: self.base_dn.clone(),
-            user_filter: self.user_filter.clone(),
+            user_filter,
             flavor,
             attributes: limen_ldap::Attributes {
                 id: pick(&given.id, defaults.id),

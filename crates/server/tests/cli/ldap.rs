@@ -265,3 +265,58 @@ async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_unt
     assert_eq!(status_of(http.get(format!("{base}/readyz"))).await, 200);
     assert!(server.terminate());
 }
+
+/// Samba's LDAP holds ports 389 and 636: this test is in the nextest group
+/// `samba`, one at a time.
+#[tokio::test]
+async fn samba_active_directory_users_log_in_by_account_name_or_principal_name_and_their_state_is_told() {
+    use limen_ldap::testing::{AD_ADMIN, AD_ADMIN_PASSWORD, AD_PEOPLE, AD_REALM, SambaDc};
+    if !limen_ldap::testing::SambaDc::installed() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "samba is missing and CI=true"
+        );
+        eprintln!("NOTICE: samba is not installed (scripts/services.sh installs it); test skipped");
+        return;
+    }
+    const AD_PASSWORD: &str = "Corr3ct-horse";
+    let dc = SambaDc::start().await;
+    dc.add_user("ann", "ann@example.org", AD_PASSWORD);
+    dc.add_user("bob", "bob@example.org", AD_PASSWORD);
+    dc.samba_tool(&["user", "disable", "bob"]);
+    let scratch = Scratch::new();
+    let ca = scratch.dir.join("ad-ca.pem");
+    std::fs::write(&ca, &dc.ca_pem).unwrap();
+    let config = scratch.dir.join("limen.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[users]\nbackend = \"ldap\"\n[users.ldap]\nurl = \"{}\"\nca_file = \"{}\"\nflavor = \"active_directory\"\n\
+             bind_dn = \"{AD_ADMIN}\"\nbind_password = \"{AD_ADMIN_PASSWORD}\"\nbase_dn = \"{AD_PEOPLE}\"\n",
+            dc.url,
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let mut command = scratch.command();
+    command
+        .env("LIMEN_CONFIG", &config)
+        .args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let http = reqwest::Client::new();
+    let base = &server.base;
+    assert_eq!(status_of(http.get(format!("{base}/readyz"))).await, 200);
+    for name in ["ann", &format!("ann@{AD_REALM}"), "ann@example.org"] {
+        let (status, body) = flow_login(&http, base, name, AD_PASSWORD).await;
+        assert_eq!(status, 200, "{name}: {body}");
+    }
+    assert_eq!(flow_login(&http, base, "ann", "Wr0ng-horse").await.0, 401);
+    let (status, body) = flow_login(&http, base, "bob", AD_PASSWORD).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("disabled"),
+        "flow's answer for a disabled account: {body}"
+    );
+    assert!(server.terminate());
+}

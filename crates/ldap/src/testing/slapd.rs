@@ -1,9 +1,5 @@
-//! For tests: a throw-away OpenLDAP server (Debian's `slapd`) with its
-//! configuration and database in a temporary directory, on a free port of
-//! this machine, stopped when dropped. `scripts/services.sh` installs the
-//! package; without it `Slapd::start` says so.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! A throw-away OpenLDAP server (Debian's `slapd`) with its configuration
+//! and database in a temporary directory, on a free port of this machine.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -12,6 +8,7 @@ use std::time::Duration;
 
 use ldap3::{LdapConnAsync, Mod};
 
+use super::{free_port, make_certificates};
 use crate::config::{Attributes, Flavor, LdapConfig};
 
 /// The base of the test directory.
@@ -54,14 +51,6 @@ pub struct Entry<'a> {
     pub employee_number: Option<&'a str>,
     /// `userPassword`, as given (slapd hashes nothing itself).
     pub password: &'a str,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Slapd {
@@ -114,12 +103,7 @@ impl Slapd {
         );
         let (ldaps_url, ca_pem, config) = if tls {
             let certificates = dir.join("tls");
-            let made = Command::new("bash")
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/test_ca.sh"))
-                .arg(&certificates)
-                .status()
-                .expect("scripts/test_ca.sh needs bash and openssl");
-            assert!(made.success(), "scripts/test_ca.sh failed");
+            make_certificates(&certificates);
             // Global directives come before the first database.
             let tls = format!(
                 "TLSCACertificateFile {c}/ca.pem\nTLSCertificateFile {c}/server.pem\nTLSCertificateKeyFile {c}/server.key\n",
@@ -127,7 +111,11 @@ impl Slapd {
             );
             let config = config.replacen("pidfile", &format!("{tls}pidfile"), 1);
             let ca = std::fs::read(certificates.join("ca.pem")).unwrap();
-            (Some(format!("ldaps://127.0.0.1:{}", free_port())), Some(ca), config)
+            (
+                Some(format!("ldaps://127.0.0.1:{}", free_port())),
+                Some(ca),
+                config,
+            )
         } else {
             (None, None, config)
         };
