@@ -71,6 +71,16 @@ async fn flow_login(http: &reqwest::Client, base: &str, name: &str, password: &s
     .await
 }
 
+/// The current TOTP code of `key` (base32), `offset_steps` periods ahead.
+fn totp(key: &str, offset_steps: u64) -> String {
+    use limen_domain::ports::TotpGenerator;
+    let secret = limen_crypto::base32::decode(key).unwrap();
+    let step = u64::try_from(chrono::Utc::now().timestamp()).unwrap() / 30 + offset_steps;
+    limen_crypto::RfcTotp
+        .code(&secret, limen_domain::model::TotpParams::default(), step)
+        .unwrap()
+}
+
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }
@@ -197,7 +207,10 @@ async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_unt
     let base = &server.base;
     let http = reqwest::Client::new();
 
-    let reset_token = async |seen: usize| {
+    // The token of the reset e-mail that arrives next (the sink's files come
+    // in no particular order).
+    let used = std::sync::Mutex::new(Vec::<String>::new());
+    let reset_token = async || {
         let (status, _) = post(
             &http,
             format!("{base}/reset/request/"),
@@ -206,19 +219,22 @@ async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_unt
         .await;
         assert_eq!(status, 200);
         for _ in 0..100 {
-            let messages = sink.messages();
-            if messages.len() > seen {
-                return messages[seen]
+            let fresh = sink.messages().iter().find_map(|message| {
+                let token = message
                     .split_whitespace()
-                    .find_map(|word| word.strip_prefix("https://portal.example/reset?token="))
-                    .expect("a link in the e-mail")
+                    .find_map(|word| word.strip_prefix("https://portal.example/reset?token="))?
                     .to_owned();
+                (!used.lock().unwrap().contains(&token)).then_some(token)
+            });
+            if let Some(token) = fresh {
+                used.lock().unwrap().push(token.clone());
+                return token;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("no reset e-mail arrived");
     };
-    let token = reset_token(0).await;
+    let token = reset_token().await;
     let (status, body) = post(
         &http,
         format!("{base}/reset/"),
@@ -231,10 +247,44 @@ async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_unt
         "ldapwhoami binds with the new password"
     );
     assert!(!slapd.binds(&dn, PASSWORD));
-    assert_eq!(flow_login(&http, base, "ann", "a brand new secret").await.0, 200);
+    let (status, body) = flow_login(&http, base, "ann", "a brand new secret").await;
+    assert_eq!(status, 200, "{body}");
+
+    // A second factor on a directory user: kept in Limen's database.
+    let token = body["token"].as_str().unwrap().to_owned();
+    let enable = async |body: Value| {
+        let answer = http
+            .post(format!("{base}/user/1/enable2fa"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+        answer.json::<Value>().await.unwrap()
+    };
+    let started = enable(json!({"password": "a brand new secret", "type": "TWO_FA_AUTHENTICATOR"})).await;
+    let key = started["key"].as_str().unwrap().to_owned();
+    enable(json!({"type": "TWO_FA_AUTHENTICATOR_ENABLING", "token": totp(&key, 0)})).await;
+    let (status, pending) = flow_login(&http, base, "ann", "a brand new secret").await;
+    assert_eq!(
+        (status, &pending["needsSecondToken"]),
+        (200, &json!(true)),
+        "{pending}"
+    );
+    let done = http
+        .post(format!("{base}/authentication/2fa/validate"))
+        .bearer_auth(pending["token"].as_str().unwrap())
+        .json(&json!({"token": totp(&key, 1)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert_eq!(done["needsSecondToken"], false, "{done}");
 
     // The directory's policy keeps the last passwords: its reason reaches the user.
-    let token = reset_token(1).await;
+    let token = reset_token().await;
     let (status, body) = post(
         &http,
         format!("{base}/reset/"),
@@ -247,10 +297,32 @@ async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_unt
         "the directory's reason: {body}"
     );
 
-    // A directory that stops: 503 in the dialect's shape, /readyz red; then back.
+    // A directory that stops: 503 in each dialect's shape, /readyz red; then back.
     slapd.stop();
-    let (status, body) = flow_login(&http, base, "ann", "a brand new secret").await;
-    assert_eq!((status, &body["code"]), (503, &json!(503)), "{body}");
+    let (status, body) = flow_login(&http, base, "bob", "any password").await;
+    assert_eq!((status, &body["code"]), (503, &json!(503)), "flow: {body}");
+    let (status, body) = post(
+        &http,
+        format!("{base}/login/"),
+        json!({"type": "limecrm", "username": "bob", "password": "any password"}),
+    )
+    .await;
+    assert_eq!((status, &body["success"]), (503, &json!(false)), "lime: {body}");
+    let (status, body) = post(
+        &http,
+        format!("{base}/v2/authorize"),
+        json!({"user_id": "bob", "password": "any password"}),
+    )
+    .await;
+    assert_eq!(status, 503, "bimplus: {body}");
+    let tokens = http
+        .post(format!("{base}/auth/login"))
+        .basic_auth("bob", Some("any password"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens.status().as_u16(), 503, "tokens");
     assert_eq!(status_of(http.get(format!("{base}/readyz"))).await, 503);
     slapd.restart().await;
     let mut status = 0;
