@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use limen_domain::conformance::invalidations::{self, Channel};
 use limen_domain::conformance::{rate_limiter, session_tokens};
 use limen_domain::model::{NewToken, RateRule, TokenAttributes, TokenHash, TokenKind, UserId};
 use limen_domain::ports::{RateLimiter, SessionTokens};
@@ -185,69 +186,41 @@ async fn a_redis_that_does_not_answer_is_unavailable_within_the_timeout() {
 }
 
 #[tokio::test]
-async fn changes_published_on_one_node_are_heard_on_another_and_a_lost_subscription_comes_back() {
-    use std::sync::Mutex;
-
-    use limen_domain::model::Invalidation;
-    use limen_domain::ports::Invalidations;
-
-    async fn eventually(what: &str, check: impl Fn() -> bool) {
-        for _ in 0..200 {
-            if check() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("{what} did not happen within 5 s");
-    }
-
+async fn redis_pub_sub_passes_the_invalidations_suite_and_a_lost_subscription_comes_back() {
     let Some((store, prefix)) = store().await else {
         return;
     };
-    let (first, second) = (store.invalidations(), store.invalidations());
-    let heard = Arc::new(Mutex::new(Vec::new()));
-    let sink = heard.clone();
-    second.subscribe(Arc::new(move |change| sink.lock().unwrap().push(change.clone())));
-    eventually("subscribing", || first.is_live() && second.is_live()).await;
-    first.publish(Invalidation::User(UserId(7))).await.unwrap();
-    eventually("hearing", || {
-        heard.lock().unwrap().contains(&Invalidation::User(UserId(7)))
-    })
-    .await;
-
-    heard.lock().unwrap().clear();
-    let client = redis::Client::open(std::env::var("LIMEN_TEST_REDIS_URL").unwrap()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    // Every subscriber of this test's channel (no other test subscribes to it).
-    let clients: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    for line in clients.lines() {
-        if let Some(id) = line
-            .split_whitespace()
-            .find_map(|field| field.strip_prefix("id="))
-        {
-            let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
-                .arg("KILL")
-                .arg("ID")
-                .arg(id)
-                .query_async(&mut connection)
-                .await;
+    let channel = Channel {
+        label: "Redis invalidations".into(),
+        first: Arc::new(store.invalidations()),
+        second: Arc::new(store.invalidations()),
+    };
+    invalidations::run(&channel).await;
+    let cut = async {
+        let client = redis::Client::open(std::env::var("LIMEN_TEST_REDIS_URL").unwrap()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        // Every subscriber of this test's channel (no other test subscribes to it).
+        let clients: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        for line in clients.lines() {
+            if let Some(id) = line
+                .split_whitespace()
+                .find_map(|field| field.strip_prefix("id="))
+            {
+                let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                    .arg("KILL")
+                    .arg("ID")
+                    .arg(id)
+                    .query_async(&mut connection)
+                    .await;
+            }
         }
-    }
-    eventually("noticing the loss", || {
-        heard.lock().unwrap().contains(&Invalidation::Everything)
-    })
-    .await;
-    eventually("subscribing again", || second.is_live()).await;
-    first.publish(Invalidation::User(UserId(8))).await.unwrap();
-    eventually("hearing again", || {
-        heard.lock().unwrap().contains(&Invalidation::User(UserId(8)))
-    })
-    .await;
+    };
+    invalidations::heals_after_a_lost_connection(&channel, cut).await;
     clean(&prefix).await;
 }

@@ -5,6 +5,7 @@
 // A suite's job is to fail loudly on a wrong answer.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod invalidations;
 pub mod rate_limiter;
 pub mod session_tokens;
 pub mod user_directory;
