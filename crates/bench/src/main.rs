@@ -6,6 +6,7 @@
 
 mod argon_rate;
 mod error;
+mod ldap;
 mod limen_process;
 mod load;
 mod redis_target;
@@ -56,8 +57,9 @@ struct Args {
     /// LD_PRELOAD of another allocator, to compare in one build.
     #[arg(long = "server-env", value_name = "NAME=VALUE", value_parser = name_and_value)]
     server_env: Vec<(String, String)>,
-    /// Which stores to measure, of sqlite, postgres and redis.
-    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres,redis")]
+    /// Which stores to measure, of sqlite, postgres, redis and ldap (users in
+    /// a throw-away OpenLDAP, Debian's slapd).
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres,redis,ldap")]
     stores: Vec<Store>,
     /// A run of seconds with tiny counts and cheap hashing: checks that every
     /// scenario works, measures nothing worth reading.
@@ -80,6 +82,8 @@ enum Store {
     Postgres,
     /// Users in PostgreSQL, tokens and rate limits in Redis.
     Redis,
+    /// Users in an OpenLDAP directory, Limen's own state in SQLite.
+    Ldap,
 }
 
 fn name_and_value(text: &str) -> Result<(String, String), String> {
@@ -178,6 +182,27 @@ async fn run(args: Args) -> Result<(), BenchError> {
         }
         outcome?;
         first = false;
+    }
+
+    if args.stores.contains(&Store::Ldap) {
+        if limen_ldap::testing::Slapd::installed() {
+            let sqlite = BenchDatabase::sqlite(&args.out)?;
+            let mut settings = run.params.settings();
+            settings.extend(run.server_env.iter().cloned());
+            let rows = ldap::rows(
+                &run.limen,
+                &sqlite.url,
+                &settings,
+                run.plan.users,
+                &run.hash,
+                run.plan.logins,
+            )
+            .await;
+            sqlite.drop_database().await?;
+            run.rows.extend(rows?);
+        } else {
+            skipped.push("LDAP scenario: slapd is not installed (scripts/services.sh installs it)".into());
+        }
     }
 
     let report = Report {

@@ -107,6 +107,11 @@ fn the_quick_run_measures_every_scenario() {
             }
         }
     }
+    if std::path::Path::new("/usr/sbin/slapd").exists() {
+        for scenario in ["9 LDAP bind, alone", "9 LDAP login"] {
+            assert!(has(scenario, "ldap"), "{scenario} missing from\n{stdout}");
+        }
+    }
     for row in rows {
         let summary = &row["summary"];
         assert!(summary["requests"].as_u64().expect("requests") > 0, "{row}");
@@ -116,6 +121,8 @@ fn the_quick_run_measures_every_scenario() {
             Some("7 timing") => &["401"],
             Some("6 two nodes") if revocation => &["401"],
             Some("4 storm") => &["200", "503"],
+            // LDAP's result code of a successful bind.
+            Some("9 LDAP bind, alone") => &["0"],
             _ => &["200"],
         };
         assert!(

@@ -319,3 +319,36 @@ async fn the_next_url_is_tried_when_one_does_not_answer() {
     directory.ping().await.unwrap();
     assert!(directory.find_by_username(ANN.username).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn users_looked_up_by_id_are_kept_a_while_and_a_bind_never_is() {
+    if !available() {
+        return;
+    }
+    let mut slapd = Slapd::start().await;
+    seeded(&slapd).await;
+    let directory = LdapDirectory::new(LdapConfig {
+        cache_ttl: std::time::Duration::from_secs(60),
+        cache_max_entries: 100,
+        timeout: std::time::Duration::from_secs(2),
+        ..slapd.config()
+    })
+    .unwrap();
+    let ann = directory.find_by_username(ANN.username).await.unwrap().unwrap();
+    let kept = directory.find_by_id(&ann.external_id).await.unwrap().unwrap();
+    assert!(kept.read_at.is_some(), "stamped with when the directory was read");
+    slapd.stop();
+    // Token validation goes on from the kept entry; a login never does.
+    let again = directory.find_by_id(&ann.external_id).await.unwrap().unwrap();
+    assert_eq!(again.read_at, kept.read_at);
+    assert!(matches!(
+        directory.find_by_username(ANN.username).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        directory
+            .check_password(&ann.external_id, &Password::new("pw-of-the-person"))
+            .await,
+        Err(StoreError::Unavailable(_))
+    ));
+}

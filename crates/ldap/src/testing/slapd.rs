@@ -86,6 +86,7 @@ impl Slapd {
              modulepath /usr/lib/ldap\n\
              moduleload back_mdb\n\
              moduleload ppolicy\n\
+             moduleload argon2\n\
              pidfile {dir}/slapd.pid\n\
              database mdb\n\
              maxsize 10485760\n\
