@@ -210,6 +210,10 @@ ensure_node() { # a real OpenID provider (scripts/oidc-provider), and jose for t
     fi
 }
 
+ensure_authlib() { # a real OpenID relying party (scripts/oidc-rp/authlib_rp.py) for the provider's tests
+    venv_install 'import authlib, requests, joserfc' "authlib==1.9.6" "requests==2.34.2" "joserfc==1.8.0"
+}
+
 ensure_schemathesis() {
     venv_install 'import schemathesis' "schemathesis==4.32.5"
 }
@@ -226,7 +230,7 @@ ensure_deploylint() { # the deployment files' linters
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt schemathesis deploylint}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -19,6 +19,7 @@ mod m20261201_000007_create_invalidations;
 mod m20261201_000008_index_token_expiry;
 mod m20261202_000009_create_audit_events;
 mod m20261207_000010_create_identity_links;
+mod m20261207_000011_create_signing_keys;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_index_token_expiry::Migration),
             Box::new(m20261202_000009_create_audit_events::Migration),
             Box::new(m20261207_000010_create_identity_links::Migration),
+            Box::new(m20261207_000011_create_signing_keys::Migration),
         ]
     }
 

@@ -8,7 +8,7 @@ use actix_web::{Error, HttpMessage, web};
 use limen_domain::model::{Actor, AuditContext};
 
 use crate::AppState;
-use crate::dialect::{DIALECTS, dialect_of};
+use crate::dialect::{LOGIN_APIS, dialect_of};
 use crate::request_id::RequestIdentity;
 use crate::route_pattern::route_pattern;
 
@@ -23,7 +23,7 @@ pub async fn audit_context(
         .map(|state| state.client(request.request()))
         .unwrap_or_default();
     let dialect =
-        Some(dialect_of(&route_pattern(request.request()))).filter(|dialect| DIALECTS.contains(dialect));
+        Some(dialect_of(&route_pattern(request.request()))).filter(|dialect| LOGIN_APIS.contains(dialect));
     let request_id = request
         .extensions()
         .get::<RequestIdentity>()

@@ -1,7 +1,7 @@
 //! Which dialect a route belongs to, for the metrics and the audit trail.
 
-/// The five dialects, in the order their documents were written.
-pub const DIALECTS: [&str; 5] = ["flow", "tokens", "bimplus", "gradido", "lime"];
+/// Every API a login arrives through: the dialects and the OpenID Provider.
+pub const LOGIN_APIS: [&str; 6] = ["flow", "tokens", "bimplus", "gradido", "lime", "oidc_provider"];
 
 /// The dialect a route pattern belongs to; `service` for Limen's own routes,
 /// `none` for a path that matched no route.
@@ -16,7 +16,10 @@ pub fn dialect_of(route: &str) -> &'static str {
         "auth" => "tokens",
         "v2" => "bimplus",
         "login_api" | "account" => "gradido",
-        "login" | "bankid" | "reset" | "oauth2" | "oidc" => "lime",
+        // The lime dialect's OpenID login publishes its payload key there.
+        "oidc" if route == "/oidc/payload-key" => "lime",
+        "oidc" => "oidc_provider",
+        "login" | "bankid" | "reset" | "oauth2" => "lime",
         "healthz" | "readyz" | "openapi.json" | "metrics" => "service",
         _ => "none",
     }
@@ -38,6 +41,9 @@ mod tests {
             ("/login/", "lime"),
             ("/bankid/collect/", "lime"),
             ("/oauth2/authorize/", "lime"),
+            ("/oidc/payload-key", "lime"),
+            ("/oidc/authorize", "oidc_provider"),
+            ("/oidc/token", "oidc_provider"),
             ("/readyz", "service"),
             ("(no route)", "none"),
         ] {

@@ -18,6 +18,7 @@ mod health;
 mod lime;
 mod logging;
 mod metrics;
+mod oidc_provider;
 mod openapi;
 #[cfg(test)]
 mod parser_properties;
@@ -54,6 +55,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(bimplus::routes)
             .configure(|cfg| gradido::routes(cfg, allow_cors_all))
             .configure(lime::routes)
+            .configure(oidc_provider::routes)
             .default_service(web::to(health::not_found));
     }
 }

@@ -25,7 +25,7 @@ use limen_domain::services::{AuditStats, HashAdmission, Services};
 
 use crate::route_pattern::route_pattern;
 
-use crate::dialect::{DIALECTS, dialect_of};
+use crate::dialect::{LOGIN_APIS, dialect_of};
 
 /// The content type of the OpenMetrics text format.
 pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -136,7 +136,7 @@ impl Metrics {
         let shed = Family::<DialectLabels, Counter>::default();
         // Every dialect's series exists from the start at 0, so that rates and
         // alerts see a quiet dialect rather than an absent one.
-        for dialect in DIALECTS {
+        for dialect in LOGIN_APIS {
             drop(shed.get_or_create(&DialectLabels { dialect }));
         }
         registry.register(

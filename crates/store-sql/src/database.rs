@@ -124,6 +124,11 @@ impl Database {
         SqlUserDirectory::new(self.connection.clone())
     }
 
+    /// The OpenID Provider's signing keys in this database.
+    pub fn signing_keys(&self) -> crate::SqlSigningKeys {
+        crate::SqlSigningKeys::new(self.connection.clone())
+    }
+
     /// The account states over this database.
     pub fn accounts(&self) -> SqlAccountStates {
         SqlAccountStates::new(self.connection.clone())

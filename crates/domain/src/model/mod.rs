@@ -1,6 +1,7 @@
 //! The data the services reason about.
 
 mod audit;
+mod authorization;
 mod bankid;
 mod client;
 mod identifiers;
@@ -15,6 +16,10 @@ mod user;
 mod user_fields;
 
 pub use audit::{Actor, AuditContext, AuditEvent, AuditKind, AuditQuery, MAX_AUDIT_TEXT_CHARS, audit_text};
+pub use authorization::{
+    AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,
+    TokenRefusal,
+};
 pub use bankid::{BankIdCollect, BankIdError, BankIdOrder, BankIdStatus, UserMessage};
 pub use client::ClientAddress;
 pub use identifiers::{

@@ -33,6 +33,9 @@ pub enum TokenKind {
     /// An OpenID login waiting for the provider's callback, named by the
     /// `state` sent to the provider (single use: consumed by the callback).
     OpenIdState,
+    /// An authorization code Limen as an OpenID Provider handed a client
+    /// (single use: consumed by the token endpoint's exchange).
+    AuthorizationCode,
 }
 
 impl TokenKind {
@@ -47,11 +50,12 @@ impl TokenKind {
             TokenKind::PasswordReset => "password_reset",
             TokenKind::BankIdOrder => "bankid_order",
             TokenKind::OpenIdState => "openid_state",
+            TokenKind::AuthorizationCode => "authorization_code",
         }
     }
 
     /// Every kind.
-    pub const ALL: [TokenKind; 8] = [
+    pub const ALL: [TokenKind; 9] = [
         TokenKind::Access,
         TokenKind::PendingSecondFactor,
         TokenKind::RememberMe,
@@ -60,6 +64,7 @@ impl TokenKind {
         TokenKind::PasswordReset,
         TokenKind::BankIdOrder,
         TokenKind::OpenIdState,
+        TokenKind::AuthorizationCode,
     ];
 
     /// How long a token's record is kept after it expired. A day for what
@@ -69,9 +74,10 @@ impl TokenKind {
     /// can make without logging in and which no one needs once it expired.
     pub fn kept_after_expiry(self) -> Duration {
         match self {
-            TokenKind::PendingSecondFactor | TokenKind::BankIdOrder | TokenKind::OpenIdState => {
-                Duration::zero()
-            }
+            TokenKind::PendingSecondFactor
+            | TokenKind::BankIdOrder
+            | TokenKind::OpenIdState
+            | TokenKind::AuthorizationCode => Duration::zero(),
             _ => Duration::days(1),
         }
     }
@@ -87,6 +93,7 @@ impl TokenKind {
             "password_reset" => Some(TokenKind::PasswordReset),
             "bankid_order" => Some(TokenKind::BankIdOrder),
             "openid_state" => Some(TokenKind::OpenIdState),
+            "authorization_code" => Some(TokenKind::AuthorizationCode),
             _ => None,
         }
     }

@@ -13,8 +13,8 @@ use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
     AccountState, Admission, AuditEvent, AuditKind, BankIdCollect, BankIdError, BankIdOrder,
     DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, HashProfile, IdentityLink, Invalidation,
-    OpenIdError, OpenIdIdentity, OpenIdRequest, RateState, Role, StoredTotp, TokenHash, TokenId, TokenRecord,
-    TotpParams, TotpProvisioning, User, UserFields, UserId,
+    OpenIdError, OpenIdIdentity, OpenIdRequest, ProviderClient, RateState, Role, StoredTotp, TokenHash,
+    TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserFields, UserId,
 };
 use crate::ports::{
     InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
@@ -25,7 +25,7 @@ use crate::ports::{
 };
 use crate::services::{
     AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
-    PayloadSettings, Ports, RegistrationSettings, Services, Settings,
+    PayloadSettings, Ports, ProviderSettings, RegistrationSettings, Services, Settings,
 };
 
 #[derive(Default)]
@@ -115,6 +115,40 @@ impl World {
     /// A directory that refuses (panics at) every write.
     pub fn read_only() -> Self {
         Self::build(true, Settings::default())
+    }
+
+    /// Limen as an OpenID Provider with two clients: `wiki` (confidential,
+    /// secret `wiki-secret`, PKCE required) and `cli` (public, a loopback
+    /// redirect, RS256 ID tokens); ID tokens are "<alg>:<claims>".
+    pub fn with_provider() -> Self {
+        let client = |client_id: &str, secret: Option<&str>, redirect: &str| ProviderClient {
+            client_id: client_id.into(),
+            secret_digest: secret.map(|secret| TokenHash(format!("digest:{secret}"))),
+            redirect_uris: vec![redirect.into()],
+            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            require_pkce: true,
+            id_token_alg: None,
+        };
+        Self::build(
+            false,
+            Settings {
+                provider: Some(ProviderSettings {
+                    issuer: "https://login.example/oidc".into(),
+                    clients: vec![
+                        client("wiki", Some("wiki-secret"), "https://wiki.example/cb"),
+                        ProviderClient {
+                            id_token_alg: Some("RS256".into()),
+                            ..client("cli", None, "http://127.0.0.1/cb")
+                        },
+                    ],
+                    default_alg: "ES256".into(),
+                    code_ttl: Duration::seconds(60),
+                    access_token_ttl: Duration::minutes(10),
+                    id_token_ttl: Duration::minutes(5),
+                }),
+                ..Settings::default()
+            },
+        )
     }
 
     /// Default rules but this completion policy.
@@ -257,6 +291,23 @@ impl World {
                     )
                 })
                 .collect(),
+            provider_signers: if self.settings.lock().unwrap().provider.is_some() {
+                ["ES256", "RS256"]
+                    .into_iter()
+                    .map(|alg| {
+                        let mut signer = MockPayloadSigner::new();
+                        signer
+                            .expect_sign()
+                            .returning(move |payload| format!("{alg}:{}", String::from_utf8_lossy(payload)));
+                        signer
+                            .expect_public_jwk()
+                            .returning(move || Some(format!(r#"{{"alg":"{alg}"}}"#)));
+                        (alg.to_owned(), Arc::new(signer) as Arc<dyn PayloadSigner>)
+                    })
+                    .collect()
+            } else {
+                BTreeMap::new()
+            },
             invalidations: Arc::new(self.invalidations()),
             audit: Arc::new(self.audit_log()),
         }

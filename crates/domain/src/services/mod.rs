@@ -13,6 +13,7 @@ mod bankid_login;
 mod hash_admission;
 mod login_completion;
 mod numeric_sessions;
+mod oidc_provider;
 mod openid_login;
 mod password_login;
 mod password_reset;
@@ -37,6 +38,10 @@ pub use login_completion::{
     Remembered, validate_client_id,
 };
 pub use numeric_sessions::{NumericSession, NumericSessionPorts, NumericSessionService};
+pub use oidc_provider::{
+    AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider, OidcProviderPorts,
+    ProviderSettings,
+};
 pub use openid_login::{
     IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn,
     OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, PayloadSettings, STATE_TTL,

@@ -91,6 +91,11 @@ impl SessionService {
         self.ports.mint.digest(plaintext)
     }
 
+    /// The time on the service's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
     /// Mints a token of `kind` for `user`, valid for `ttl` from now.
     pub async fn issue(
         &self,

@@ -13,11 +13,12 @@ use crate::ports::{
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptPorts,
     AttemptRules, Attempts, Audit, AuditPorts, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy,
-    CompletionPorts, HashAdmission, LoginCompletion, NumericSessionPorts, NumericSessionService, OpenIdLogin,
-    OpenIdPorts, OpenIdSettings, PasswordLogin, PasswordLoginPorts, PasswordResetPorts, PasswordResetService,
-    PasswordResetSettings, RefusalFloor, RegistrationPorts, RegistrationService, RegistrationSettings,
-    RememberMePorts, RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService,
-    TwoFactorSettings, UserPorts, Users, ValidationCache,
+    CompletionPorts, HashAdmission, LoginCompletion, NumericSessionPorts, NumericSessionService,
+    OidcProvider, OidcProviderPorts, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin,
+    PasswordLoginPorts, PasswordResetPorts, PasswordResetService, PasswordResetSettings, ProviderSettings,
+    RefusalFloor, RegistrationPorts, RegistrationService, RegistrationSettings, RememberMePorts,
+    RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService, TwoFactorSettings,
+    UserPorts, Users, ValidationCache,
 };
 
 /// Every adapter the services talk to.
@@ -57,6 +58,8 @@ pub struct Ports {
     pub openid: BTreeMap<String, Arc<dyn OpenIdProvider>>,
     /// The signer of each OpenID consumer's payloads, by consumer URL.
     pub payload_signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    /// The OpenID Provider's ID token signers, by JWS algorithm (none when it is off).
+    pub provider_signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
     /// Tells every node what its cache of validated tokens must forget.
     pub invalidations: Arc<dyn Invalidations>,
     /// The trail of security events: always Limen's database.
@@ -89,6 +92,8 @@ pub struct Settings {
     pub openid: OpenIdSettings,
     /// The cache of validated tokens; `None` keeps none.
     pub validation_cache: Option<CacheSettings>,
+    /// Limen as an OpenID Provider; `None` when it is off.
+    pub provider: Option<ProviderSettings>,
 }
 
 impl Default for Settings {
@@ -104,6 +109,7 @@ impl Default for Settings {
             password_reset: PasswordResetSettings::default(),
             openid: OpenIdSettings::default(),
             validation_cache: None,
+            provider: None,
         }
     }
 }
@@ -141,6 +147,8 @@ pub struct Services {
     pub bankid: Arc<BankIdLogin>,
     /// The OpenID Connect identity provider.
     pub openid: Arc<OpenIdLogin>,
+    /// Limen as an OpenID Provider, when on.
+    pub oidc_provider: Option<Arc<OidcProvider>>,
     /// The node's cache of validated tokens, when on.
     pub cache: Option<Arc<ValidationCache>>,
 }
@@ -295,6 +303,18 @@ impl Services {
             },
             settings.openid,
         ));
+        let oidc_provider = settings.provider.map(|provider| {
+            Arc::new(OidcProvider::new(
+                OidcProviderPorts {
+                    sessions: sessions.clone(),
+                    users: users.clone(),
+                    mint: ports.mint.clone(),
+                    clock: ports.clock.clone(),
+                    signers: ports.provider_signers,
+                },
+                provider,
+            ))
+        });
         let registration = Arc::new(RegistrationService::new(
             RegistrationPorts {
                 users: users.clone(),
@@ -325,6 +345,7 @@ impl Services {
             password_reset,
             bankid,
             openid,
+            oidc_provider,
             cache,
         }
     }

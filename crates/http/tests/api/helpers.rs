@@ -292,6 +292,7 @@ impl TestApp {
             bankid,
             openid,
             payload_signers,
+            provider_signers: std::collections::BTreeMap::new(),
             invalidations: Arc::new(limen_store_memory::LocalInvalidations::new()),
             audit: Arc::new(db.audit_log()),
         };

@@ -237,6 +237,12 @@ async fn every_route_the_app_answers_is_described() {
     let described = described_operations();
     let mut missing = Vec::new();
     for pattern in registered_patterns(&app).await {
+        // The OpenID Provider's endpoints are described by its own discovery
+        // document (OpenID Connect Discovery 1.0) and docs/openid-provider.md,
+        // as every relying party reads them, not by the dialects' description.
+        if pattern.starts_with("/oidc/") && pattern != "/oidc/payload-key" {
+            continue;
+        }
         for method in routed_methods(&app, &pattern).await {
             if !described.contains(&(pattern.clone(), method.to_string())) {
                 missing.push(format!("{method} {pattern}"));

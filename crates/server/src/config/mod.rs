@@ -15,6 +15,7 @@ pub use mail::{MailSection, MailTransport, RegistrationSection, SmtpSecurityName
 pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
+pub use oidc_provider::OidcProviderSection;
 pub use password::{LockoutSection, PasswordSection, TwoFactorSection};
 pub use secret::{ExposeSecret, SecretString, exposed};
 pub use storage::{AuditSection, DatabaseSection, RateLimitBackend, RateLimitSection};
@@ -27,6 +28,7 @@ mod mail;
 mod management;
 mod nodes;
 mod oidc;
+mod oidc_provider;
 mod password;
 mod secret;
 
@@ -102,6 +104,8 @@ pub struct Config {
     pub bankid: BankIdSection,
     /// OpenID Connect login.
     pub oidc: OidcSection,
+    /// Limen as an OpenID Provider.
+    pub oidc_provider: OidcProviderSection,
     /// `redis://…` for the Redis backends of tokens and counted attempts.
     #[serde(skip_serializing, default)]
     pub redis_url: Option<SecretString>,
@@ -145,6 +149,7 @@ impl Default for Config {
             dialects: DialectsSection::default(),
             bankid: BankIdSection::default(),
             oidc: OidcSection::default(),
+            oidc_provider: OidcProviderSection::default(),
             redis_url: None,
             redis_url_file: None,
             redis: RedisSection::default(),
@@ -268,6 +273,7 @@ impl Config {
             );
         }
         self.oidc.read_secret_files()?;
+        self.oidc_provider.read_secret_files()?;
         self.users.read_secret_files()
     }
 
@@ -354,6 +360,7 @@ impl Config {
         self.dialects.lime.validate()?;
         self.bankid.validate()?;
         self.oidc.validate(self.public_url.as_deref())?;
+        self.oidc_provider.validate(self.public_url.as_deref())?;
         self.users.validate()?;
         self.validate_nodes()?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {

@@ -30,6 +30,7 @@ use crate::keyfile;
 
 mod nodes;
 mod openid;
+mod provider;
 mod users;
 
 /// What a command needs the services for: serving refuses what administration
@@ -245,6 +246,7 @@ fn settings(config: &Config) -> Result<Settings, CliError> {
             }
         },
         openid: openid::settings(config, lime_user_fields(config)?),
+        provider: provider::settings(config),
         // Chosen with the invalidation channel (`nodes::shared`).
         validation_cache: None,
     })
@@ -440,6 +442,7 @@ impl Core {
         let (bankid, simulator) = bankid(config, purpose).await?;
         let tokens = shared.tokens.clone();
         let hasher: Arc<dyn PasswordHasher> = Arc::new(hasher);
+        let provider_signers = provider::signers(config, &database, &cipher, &SystemClock).await?;
         let ports = Ports {
             directory,
             accounts: Arc::new(database.accounts()),
@@ -458,6 +461,7 @@ impl Core {
             bankid,
             openid: openid::providers(config)?,
             payload_signers: openid::payload_signers(config)?,
+            provider_signers,
             invalidations: shared.invalidations,
             audit: Arc::new(database.audit_log()),
         };

@@ -16,6 +16,7 @@ mod lime;
 mod lime_races;
 mod limecrm;
 mod nodes;
+mod oidc_provider;
 mod openid;
 mod races;
 mod registration;

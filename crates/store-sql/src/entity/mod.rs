@@ -6,6 +6,7 @@ pub mod identity_link;
 pub mod invalidation;
 pub mod rate_limit;
 pub mod recovery_code;
+pub mod signing_key;
 pub mod token;
 pub mod user;
 pub mod user_totp;

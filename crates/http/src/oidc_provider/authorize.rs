@@ -1,0 +1,283 @@
+//! `GET /oidc/authorize` checks the request and shows the login page;
+//! `POST /oidc/authorize` takes the password (then the second factor) and
+//! sends the browser back to the client with a code (303, RFC 9700 §4.12).
+//! The request travels in hidden inputs and is checked again at every step;
+//! a CSRF token in a cookie must match the form's.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use limen_domain::model::{AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password};
+use limen_domain::services::{LoginOutcome, OidcProvider};
+use limen_domain::{DomainError, ErrorClass};
+
+use super::{absent, page, provider};
+use crate::AppState;
+
+/// The cookie holding the login form's CSRF token.
+const CSRF_COOKIE: &str = "limen_oidc_csrf";
+
+/// How long a login waits for its second factor.
+const PENDING_TTL: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The request's parameters by name (the first of each).
+fn pairs_of(text: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(text).unwrap_or_default()
+}
+
+fn get(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+}
+
+fn params_of(pairs: &[(String, String)]) -> AuthorizationParams {
+    AuthorizationParams {
+        client_id: get(pairs, "client_id"),
+        redirect_uri: get(pairs, "redirect_uri"),
+        response_type: get(pairs, "response_type"),
+        scope: get(pairs, "scope"),
+        state: get(pairs, "state"),
+        nonce: get(pairs, "nonce"),
+        code_challenge: get(pairs, "code_challenge"),
+        code_challenge_method: get(pairs, "code_challenge_method"),
+        prompt: get(pairs, "prompt"),
+    }
+}
+
+/// The request as hidden inputs, with the CSRF token (and the pending login).
+fn hidden(params: &AuthorizationParams, csrf: &str, pending: Option<&str>) -> Vec<(String, String)> {
+    let named = [
+        ("client_id", &params.client_id),
+        ("redirect_uri", &params.redirect_uri),
+        ("response_type", &params.response_type),
+        ("scope", &params.scope),
+        ("state", &params.state),
+        ("nonce", &params.nonce),
+        ("code_challenge", &params.code_challenge),
+        ("code_challenge_method", &params.code_challenge_method),
+    ];
+    let mut fields: Vec<(String, String)> = named
+        .into_iter()
+        .filter_map(|(name, value)| value.clone().map(|value| (name.to_owned(), value)))
+        .collect();
+    fields.push(("csrf".into(), csrf.to_owned()));
+    if let Some(pending) = pending {
+        fields.push(("pending".into(), pending.to_owned()));
+    }
+    fields
+}
+
+fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
+    builder
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .body(body)
+}
+
+/// The answer's URL: the client's redirect URI with `pairs` and `iss` added.
+fn back_to(redirect_uri: &str, pairs: &[(&str, &str)], issuer: &str) -> String {
+    let mut all: Vec<(&str, &str)> = pairs.to_vec();
+    all.push(("iss", issuer));
+    let query = serde_urlencoded::to_string(&all).unwrap_or_default();
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{separator}{query}")
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn refused(provider: &OidcProvider, refusal: AuthorizationRefusal) -> HttpResponse {
+    match refusal {
+        AuthorizationRefusal::Shown(message) => html(HttpResponse::BadRequest(), page::refusal(&message)),
+        AuthorizationRefusal::Redirected {
+            redirect_uri,
+            state,
+            error,
+            description,
+        } => {
+            let mut pairs = vec![("error", error), ("error_description", description.as_str())];
+            if let Some(state) = &state {
+                pairs.push(("state", state));
+            }
+            see_other(&back_to(&redirect_uri, &pairs, &provider.settings().issuer))
+        }
+    }
+}
+
+fn with_code(provider: &OidcProvider, request: &AuthorizationRequest, code: &str) -> HttpResponse {
+    let mut pairs = vec![("code", code)];
+    if let Some(state) = &request.state {
+        pairs.push(("state", state));
+    }
+    see_other(&back_to(
+        &request.redirect_uri,
+        &pairs,
+        &provider.settings().issuer,
+    ))
+}
+
+fn csrf_cookie(provider: &OidcProvider, value: String) -> Cookie<'static> {
+    // Secure unless the issuer is plain http (a machine's own localhost).
+    let secure = provider.settings().issuer.starts_with("https://");
+    Cookie::build(CSRF_COOKIE, value)
+        .path("/oidc/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+fn new_csrf() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// What a person reads when a step fails, and the page's status.
+fn told(err: &DomainError) -> (actix_web::http::StatusCode, String) {
+    use actix_web::http::StatusCode;
+    match err.class() {
+        ErrorClass::WrongCredentials => (StatusCode::UNAUTHORIZED, "Wrong username or password.".into()),
+        ErrorClass::WrongCode => (
+            StatusCode::UNAUTHORIZED,
+            "That code is not right. Try the current one.".into(),
+        ),
+        ErrorClass::Locked(retry) => (
+            StatusCode::UNAUTHORIZED,
+            format!("Too many failed attempts. Try again after {retry}."),
+        ),
+        ErrorClass::Throttled(retry) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many attempts from your network. Try again after {retry}."),
+        ),
+        ErrorClass::Disabled => (StatusCode::FORBIDDEN, "This account cannot log in.".into()),
+        ErrorClass::EmailNotVerified => (
+            StatusCode::FORBIDDEN,
+            "Confirm your e-mail address first: follow the link in the e-mail you were sent.".into(),
+        ),
+        ErrorClass::InvalidToken => (
+            StatusCode::UNAUTHORIZED,
+            "This login took too long. Enter your password again.".into(),
+        ),
+        ErrorClass::Busy | ErrorClass::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The login service is busy. Try again in a moment.".into(),
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "The login could not be completed.".into(),
+        ),
+    }
+}
+
+/// Shows the login page for a request that passes every check.
+pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(provider) = provider(&state) else {
+        return absent();
+    };
+    let params = params_of(&pairs_of(req.query_string()));
+    let request = match provider.authorize(&params) {
+        Ok(request) => request,
+        Err(refusal) => return refused(&provider, refusal),
+    };
+    let csrf = req
+        .cookie(CSRF_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| value.len() == 64)
+        .unwrap_or_else(new_csrf);
+    let body = page::login(&request.client_id, &hidden(&params, &csrf, None), "", None);
+    let mut builder = HttpResponse::Ok();
+    builder.cookie(csrf_cookie(&provider, csrf));
+    html(builder, body)
+}
+
+/// Takes a step of the login page.
+pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let Some(provider) = provider(&state) else {
+        return absent();
+    };
+    let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
+    let csrf = get(&pairs, "csrf").unwrap_or_default();
+    let cookie = req.cookie(CSRF_COOKIE).map(|cookie| cookie.value().to_owned());
+    if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
+        return html(
+            HttpResponse::Forbidden(),
+            page::refusal("This login form has expired or was not sent from this login page."),
+        );
+    }
+    let params = params_of(&pairs);
+    let request = match provider.authorize(&params) {
+        Ok(request) => request,
+        Err(refusal) => return refused(&provider, refusal),
+    };
+    if let (Some(pending), Some(code)) = (get(&pairs, "pending"), get(&pairs, "code")) {
+        let grant = provider.code_grant(request.clone(), &["pwd", "otp"]);
+        return match state
+            .services
+            .two_factor
+            .complete_login(&pending, &code, grant)
+            .await
+        {
+            Ok(code) => with_code(&provider, &request, &code),
+            Err(err) => {
+                let (status, message) = told(&err);
+                // A pending login that ended (too many codes, too late) starts over.
+                let body = if matches!(err.class(), ErrorClass::InvalidToken) {
+                    page::login(
+                        &request.client_id,
+                        &hidden(&params, &csrf, None),
+                        "",
+                        Some(&message),
+                    )
+                } else {
+                    page::second_factor(&hidden(&params, &csrf, Some(&pending)), Some(&message))
+                };
+                html(HttpResponse::build(status), body)
+            }
+        };
+    }
+    let username = get(&pairs, "username").unwrap_or_default();
+    let password = Password::new(get(&pairs, "password").unwrap_or_default());
+    let again = |err: &DomainError| {
+        let (status, message) = told(err);
+        let body = page::login(
+            &request.client_id,
+            &hidden(&params, &csrf, None),
+            &username,
+            Some(&message),
+        );
+        html(HttpResponse::build(status), body)
+    };
+    let _ticket = match state.admit_login(&req) {
+        Ok(ticket) => ticket,
+        Err(err) => return again(&err),
+    };
+    let grant = provider.code_grant(request.clone(), &["pwd"]);
+    let outcome = state
+        .services
+        .password_login
+        .login_or_pending(&username, &password, &state.client(&req), grant, PENDING_TTL)
+        .await;
+    match outcome {
+        Ok(LoginOutcome::LoggedIn(logged_in)) => with_code(&provider, &request, &logged_in.granted),
+        Ok(LoginOutcome::SecondFactorRequired { pending, .. }) => html(
+            HttpResponse::Ok(),
+            page::second_factor(&hidden(&params, &csrf, Some(&pending.plaintext)), None),
+        ),
+        Err(err) => again(&err),
+    }
+}

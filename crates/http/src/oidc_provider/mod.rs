@@ -1,0 +1,48 @@
+//! Limen as an OpenID Provider (`docs/openid-provider.md`): discovery, the
+//! keys, the authorization endpoint with the hosted login page, the token
+//! endpoint and userinfo, under `/oidc/`. Every path answers 404 while
+//! `[oidc_provider]` is off.
+
+mod authorize;
+mod discovery;
+mod page;
+mod token;
+mod userinfo;
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use limen_domain::services::OidcProvider;
+
+use crate::AppState;
+
+/// Registers the provider's routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oidc/.well-known/openid-configuration").route(web::get().to(discovery::document)),
+    )
+    .service(web::resource("/oidc/jwks").route(web::get().to(discovery::jwks)))
+    .service(
+        web::resource("/oidc/authorize")
+            .route(web::get().to(authorize::start))
+            .route(web::post().to(authorize::submit)),
+    )
+    .service(web::resource("/oidc/token").route(web::post().to(token::token)))
+    .service(
+        web::resource("/oidc/userinfo")
+            .route(web::get().to(userinfo::userinfo))
+            .route(web::post().to(userinfo::userinfo)),
+    );
+}
+
+/// The 404 of a server where the provider is off.
+fn absent() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("application/json")
+        .body(r#"{"error":"not_found","error_description":"this server is not an OpenID Provider"}"#)
+}
+
+/// The provider, when it is on.
+fn provider(state: &AppState) -> Option<Arc<OidcProvider>> {
+    state.services.oidc_provider.clone()
+}
