@@ -574,6 +574,10 @@ url = "postgres://customer:mapped-s3cret@db/customer"
 
 [users.ldap]
 bind_password_file = "{ldap}"
+
+[[oidc_provider.clients]]
+client_id = "wiki"
+client_secret = "op-client-s3cret"
 "#,
             database = file("database", "postgres://limen:database-s3cret@db/limen\n"),
             sealing = file("sealing", &format!("{sealing_key}\n")),
@@ -608,6 +612,7 @@ bind_password_file = "{ldap}"
             "crm-api-s3cret",
             "mapped-s3cret",
             "ldap-bind-s3cret",
+            "op-client-s3cret",
         ];
         for secret in secrets {
             assert!(!shown.contains(secret), "{secret} is in the Debug text");
