@@ -298,3 +298,114 @@ async fn what_cannot_be_trusted_is_shown_and_the_rest_goes_back_to_the_client() 
     assert_eq!(fresh, published);
     assert!(server.terminate());
 }
+
+/// The login page's hidden inputs, and the CSRF cookie's value.
+fn form_of(html: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for input in html.split("<input").skip(1) {
+        let attribute = |name: &str| {
+            input
+                .split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(|value| value.replace("&amp;", "&").replace("&quot;", "\""))
+        };
+        if attribute("type").as_deref() == Some("hidden")
+            && let (Some(name), Some(value)) = (attribute("name"), attribute("value"))
+        {
+            fields.push((name, value));
+        }
+    }
+    fields
+}
+
+#[tokio::test]
+async fn one_code_exchanged_by_twenty_requests_at_once_gives_tokens_once() {
+    use futures_util::future::join_all;
+
+    use crate::helpers::Postgres;
+    use crate::races::{PASSWORD as RACE_PASSWORD, add_user_with, http, server_on};
+
+    let Some(database) = Postgres::create().await else {
+        return;
+    };
+    let scratch = Scratch::new();
+    add_user_with(&scratch, &database, "ann", &[]);
+    let config = scratch.dir.join("provider.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "public_url = \"https://login.example\"\n[oidc_provider]\nenabled = true\n\
+             [[oidc_provider.clients]]\nclient_id = \"wiki\"\nclient_secret = \"wiki-s3cret\"\n\
+             redirect_uris = [\"{REDIRECT}\"]\n"
+        ),
+    )
+    .unwrap();
+    let server = server_on(&scratch, &database, &[("LIMEN_CONFIG", config.to_str().unwrap())]);
+    let http = http();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let query = format!(
+        "client_id=wiki&redirect_uri={}&response_type=code&scope=openid&state=s&\
+         code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        "https%3A%2F%2Fwiki.example%2Fcallback"
+    );
+    let page = http
+        .get(format!("{}/oidc/authorize?{query}", server.base))
+        .send()
+        .await
+        .unwrap();
+    // The cookie is Secure (an https issuer): sent by hand over the test's http.
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut fields = form_of(&page.text().await.unwrap());
+    fields.push(("username".into(), "ann".into()));
+    fields.push(("password".into(), RACE_PASSWORD.into()));
+    let answer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/oidc/authorize", server.base))
+        .header("cookie", cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 303, "{}", answer.text().await.unwrap());
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let code = location
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("code="))
+        .unwrap()
+        .to_owned();
+    let exchanges = (0..20).map(|_| {
+        http.post(format!("{}/oidc/token", server.base))
+            .basic_auth("wiki", Some("wiki-s3cret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ])
+            .send()
+    });
+    let mut statuses = Vec::new();
+    for answer in join_all(exchanges).await {
+        statuses.push(answer.unwrap().status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|status| [200, 400].contains(status)),
+        "{statuses:?}"
+    );
+    assert!(server.terminate());
+    database.drop_database().await;
+}
