@@ -10,8 +10,11 @@ second-factor form is answered with the code of STEPS periods from now (0 by
 default; 1 when the current code was just spent, which the provider refuses
 a second time). Prints one JSON line:
 the ID token's header and claims (checked: signature against the provider's
-JWKS, iss, aud, nonce, RFC 9207's iss in the answer), userinfo, and what a
-second exchange of the same code got. Exits non-zero on any failure.
+JWKS, iss, aud, nonce, RFC 9207's iss in the answer), userinfo, what a second
+exchange of the same code got, and the refresh token's life: rotated by a
+refresh (the new ID token checked too), the new access token introspected,
+the new refresh token revoked (and the access token then introspected again),
+the first refresh token presented again. Exits non-zero on any failure.
 """
 
 import base64
@@ -88,7 +91,7 @@ def main():
     session = OAuth2Session(
         client_id,
         secret or None,
-        scope="openid profile email",
+        scope="openid profile email offline_access",
         redirect_uri=redirect,
         code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_basic" if secret else "none",
@@ -115,6 +118,26 @@ def main():
         exp={"essential": True},
     ).validate(id_token.claims)
     userinfo = session.get(meta["userinfo_endpoint"]).json()
+    first_refresh = token["refresh_token"]
+    refreshed = session.refresh_token(meta["token_endpoint"], refresh_token=first_refresh)
+    assert refreshed["refresh_token"] != first_refresh, "rotated"
+    again = jwt.decode(refreshed["id_token"], keys, algorithms=meta["id_token_signing_alg_values_supported"])
+    assert again.claims["sub"] == id_token.claims["sub"], again.claims
+    assert again.claims["auth_time"] == id_token.claims["auth_time"], again.claims
+    introspected = session.introspect_token(
+        meta["introspection_endpoint"], token=refreshed["access_token"]
+    ).json()
+    revoked = session.revoke_token(
+        meta["revocation_endpoint"], token=refreshed["refresh_token"], token_type_hint="refresh_token"
+    ).status_code
+    after_revocation = session.introspect_token(
+        meta["introspection_endpoint"], token=refreshed["access_token"]
+    ).json()
+    try:
+        session.refresh_token(meta["token_endpoint"], refresh_token=first_refresh)
+        reuse = "accepted"
+    except OAuthError as err:
+        reuse = err.error
     try:
         session.fetch_token(
             meta["token_endpoint"], authorization_response=callback, state=state, code_verifier=verifier
@@ -127,6 +150,10 @@ def main():
         "claims": id_token.claims,
         "userinfo": userinfo,
         "replay": replay,
+        "introspected": introspected,
+        "revoked": revoked,
+        "after_revocation": after_revocation,
+        "reuse": reuse,
         "token_type": token["token_type"],
     }))
 

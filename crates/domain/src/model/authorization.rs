@@ -140,6 +140,8 @@ pub struct TokenAnswer {
     pub expires_in: i64,
     /// The signed ID token.
     pub id_token: String,
+    /// The next refresh token, when `offline_access` was granted.
+    pub refresh_token: Option<String>,
     /// The scopes granted, space-separated.
     pub scope: String,
 }

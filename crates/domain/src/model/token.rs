@@ -36,6 +36,9 @@ pub enum TokenKind {
     /// An authorization code Limen as an OpenID Provider handed a client
     /// (single use: consumed by the token endpoint's exchange).
     AuthorizationCode,
+    /// A refresh token of an OpenID Provider client (single use: each
+    /// refresh spends it and issues the next of its family).
+    ProviderRefresh,
 }
 
 impl TokenKind {
@@ -51,11 +54,12 @@ impl TokenKind {
             TokenKind::BankIdOrder => "bankid_order",
             TokenKind::OpenIdState => "openid_state",
             TokenKind::AuthorizationCode => "authorization_code",
+            TokenKind::ProviderRefresh => "provider_refresh",
         }
     }
 
     /// Every kind.
-    pub const ALL: [TokenKind; 9] = [
+    pub const ALL: [TokenKind; 10] = [
         TokenKind::Access,
         TokenKind::PendingSecondFactor,
         TokenKind::RememberMe,
@@ -65,6 +69,7 @@ impl TokenKind {
         TokenKind::BankIdOrder,
         TokenKind::OpenIdState,
         TokenKind::AuthorizationCode,
+        TokenKind::ProviderRefresh,
     ];
 
     /// How long a token's record is kept after it expired. A day for what
@@ -94,6 +99,7 @@ impl TokenKind {
             "bankid_order" => Some(TokenKind::BankIdOrder),
             "openid_state" => Some(TokenKind::OpenIdState),
             "authorization_code" => Some(TokenKind::AuthorizationCode),
+            "provider_refresh" => Some(TokenKind::ProviderRefresh),
             _ => None,
         }
     }

@@ -125,7 +125,12 @@ impl World {
             client_id: client_id.into(),
             secret_digest: secret.map(|secret| TokenHash(format!("digest:{secret}"))),
             redirect_uris: vec![redirect.into()],
-            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            scopes: vec![
+                "openid".into(),
+                "email".into(),
+                "profile".into(),
+                "offline_access".into(),
+            ],
             require_pkce: true,
             id_token_alg: None,
         };
@@ -145,6 +150,7 @@ impl World {
                     code_ttl: Duration::seconds(60),
                     access_token_ttl: Duration::minutes(10),
                     id_token_ttl: Duration::minutes(5),
+                    refresh_token_ttl: Duration::days(30),
                 }),
                 ..Settings::default()
             },

@@ -13,7 +13,7 @@ use crate::model::{
     AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,
     TokenAttributes, TokenHash, TokenKind, TokenRefusal, User,
 };
-use crate::ports::{Clock, PayloadSigner, TokenMint};
+use crate::ports::{Clock, PayloadSigner, TokenCatalog, TokenMint};
 use crate::services::{Grant, SessionService, Users};
 
 /// The longest `state` or `nonce` kept (they travel back in URLs and tokens).
@@ -34,6 +34,8 @@ pub struct ProviderSettings {
     pub access_token_ttl: Duration,
     /// How long an ID token may be accepted.
     pub id_token_ttl: Duration,
+    /// How long a refresh token lives (each refresh issues the next).
+    pub refresh_token_ttl: Duration,
 }
 
 /// The ports and services the provider works with.
@@ -48,6 +50,8 @@ pub struct OidcProviderPorts {
     pub clock: Arc<dyn Clock>,
     /// The ID token signers, by JWS algorithm; every key is published.
     pub signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    /// A user's tokens, for ending a whole family of them.
+    pub catalog: Arc<dyn TokenCatalog>,
 }
 
 /// Limen as an OpenID Provider (authorization code flow with PKCE): checks
@@ -81,6 +85,10 @@ pub struct CodeExchange {
     pub redirect_uri: Option<String>,
     /// `code_verifier`.
     pub code_verifier: Option<String>,
+    /// `refresh_token`.
+    pub refresh_token: Option<String>,
+    /// `scope` (a refresh may narrow it).
+    pub scope: Option<String>,
 }
 
 /// Ends a login with an authorization code for the checked request.
@@ -94,8 +102,9 @@ pub struct AuthorizationCodeGrant {
     pub code_ttl: Duration,
 }
 
-/// What an authorization code stands for, kept with it.
-#[derive(serde::Serialize, serde::Deserialize)]
+/// What an authorization code stands for, kept with it and with every
+/// refresh token of its family.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct CodeContext {
     request: AuthorizationRequest,
     methods: Vec<String>,
@@ -302,9 +311,9 @@ impl OidcProvider {
         }
     }
 
-    /// Exchanges an authorization code: the code is spent at once (of two
-    /// exchanges one wins), then its client, redirect URI and PKCE verifier
-    /// must match what the authorization request said.
+    /// The token endpoint: an authorization code or a refresh token
+    /// exchanged for an access token and an ID token (and, with
+    /// `offline_access`, the next refresh token).
     pub async fn exchange(
         &self,
         credentials: &ClientCredentials,
@@ -312,15 +321,24 @@ impl OidcProvider {
     ) -> Result<TokenAnswer, TokenRefusal> {
         let client = self.authenticate(credentials)?;
         match form.grant_type.as_deref() {
-            Some("authorization_code") => {}
-            None => return Err(TokenRefusal::new("invalid_request", "grant_type is required")),
-            Some(_) => {
-                return Err(TokenRefusal::new(
-                    "unsupported_grant_type",
-                    "only authorization_code is offered",
-                ));
-            }
+            Some("authorization_code") => self.redeem_code(client, form).await,
+            Some("refresh_token") => self.refresh(client, form).await,
+            None => Err(TokenRefusal::new("invalid_request", "grant_type is required")),
+            Some(_) => Err(TokenRefusal::new(
+                "unsupported_grant_type",
+                "authorization_code and refresh_token are offered",
+            )),
         }
+    }
+
+    /// An authorization code: spent at once (of two exchanges one wins), then
+    /// its client, redirect URI and PKCE verifier must match the request's.
+    /// A code presented again ends every token issued from it (RFC 6749 §4.1.2).
+    async fn redeem_code(
+        &self,
+        client: &ProviderClient,
+        form: &CodeExchange,
+    ) -> Result<TokenAnswer, TokenRefusal> {
         let code = form
             .code
             .as_deref()
@@ -333,20 +351,15 @@ impl OidcProvider {
             .await
         {
             Ok(record) => record,
-            Err(DomainError::InvalidToken) => return Err(invalid("the code is unknown, expired or used")),
+            Err(DomainError::InvalidToken) => {
+                self.end_family_of_replayed(code, TokenKind::AuthorizationCode)
+                    .await;
+                return Err(invalid("the code is unknown, expired or used"));
+            }
             Err(err) => return Err(server_error(err)),
         };
-        let context: CodeContext = record
-            .attributes
-            .payload
-            .as_deref()
-            .and_then(|payload| serde_json::from_str(payload).ok())
-            .ok_or_else(|| {
-                server_error(DomainError::Internal(
-                    "an authorization code without its request".into(),
-                ))
-            })?;
-        let request = context.request;
+        let context = context_of(&record)?;
+        let request = &context.request;
         if request.client_id != client.client_id {
             return Err(invalid("the code was issued to another client"));
         }
@@ -359,32 +372,117 @@ impl OidcProvider {
             (None, Some(_)) => return Err(invalid("a code_verifier for a request without a code_challenge")),
             (None, None) => {}
         }
-        let user = match self.ports.users.by_id(record.user_id).await {
-            Ok(Some(user)) if user.enabled => user,
-            Ok(_) => return Err(invalid("the user can no longer log in")),
-            Err(err) => return Err(server_error(err)),
-        };
-        let scope = request.scopes.join(" ");
-        let access = self
+        // Every token of this login carries the code's digest as its family.
+        self.answer(client, record.user_id, context, record.hash).await
+    }
+
+    /// A refresh token: spent (rotation), then the next of its family is
+    /// issued. One presented again after it was spent (stolen, or replayed)
+    /// ends the whole family, access tokens included (RFC 9700 §4.14.2).
+    async fn refresh(
+        &self,
+        client: &ProviderClient,
+        form: &CodeExchange,
+    ) -> Result<TokenAnswer, TokenRefusal> {
+        let presented = form
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| TokenRefusal::new("invalid_request", "refresh_token is required"))?;
+        let invalid = |why: &str| TokenRefusal::new("invalid_grant", why);
+        let record = match self
             .ports
             .sessions
+            .consume(presented, TokenKind::ProviderRefresh)
+            .await
+        {
+            Ok(record) => record,
+            Err(DomainError::InvalidToken) => {
+                self.end_family_of_replayed(presented, TokenKind::ProviderRefresh)
+                    .await;
+                return Err(invalid("the refresh token is unknown, expired or used"));
+            }
+            Err(err) => return Err(server_error(err)),
+        };
+        let mut context = context_of(&record)?;
+        if context.request.client_id != client.client_id {
+            return Err(invalid("the refresh token was issued to another client"));
+        }
+        if let Some(scope) = &form.scope {
+            let asked: Vec<String> = scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(extra) = asked.iter().find(|scope| !context.request.scopes.contains(scope)) {
+                return Err(TokenRefusal::new(
+                    "invalid_scope",
+                    format!("{extra} was not granted"),
+                ));
+            }
+            context.request.scopes = asked;
+        }
+        let family = record.attributes.origin.clone().unwrap_or(record.hash);
+        self.answer(client, record.user_id, context, family).await
+    }
+
+    /// The tokens of a login: an access token, the ID token and, with
+    /// `offline_access`, a refresh token, all of `family`.
+    async fn answer(
+        &self,
+        client: &ProviderClient,
+        user: crate::model::UserId,
+        context: CodeContext,
+        family: TokenHash,
+    ) -> Result<TokenAnswer, TokenRefusal> {
+        let user = match self.ports.users.by_id(user).await {
+            Ok(Some(user)) if user.enabled => user,
+            Ok(_) => {
+                return Err(TokenRefusal::new(
+                    "invalid_grant",
+                    "the user can no longer log in",
+                ));
+            }
+            Err(err) => return Err(server_error(err)),
+        };
+        let request = &context.request;
+        let scope = request.scopes.join(" ");
+        let attributes = |payload: String| TokenAttributes {
+            client_id: Some(client.client_id.clone()),
+            note: Some(format!("OpenID client {}", client.client_id)),
+            origin: Some(family.clone()),
+            payload: Some(payload),
+            ..TokenAttributes::default()
+        };
+        let sessions = &self.ports.sessions;
+        let access = sessions
             .issue_with(
                 user.id,
                 TokenKind::Access,
                 self.settings.access_token_ttl,
-                TokenAttributes {
-                    client_id: Some(client.client_id.clone()),
-                    note: Some(format!("OpenID client {}", client.client_id)),
-                    payload: Some(scope.clone()),
-                    ..TokenAttributes::default()
-                },
+                attributes(scope.clone()),
             )
             .await
             .map_err(server_error)?;
+        let refresh_token = if request.scopes.iter().any(|scope| scope == "offline_access") {
+            let payload = serde_json::to_string(&context)
+                .map_err(|err| server_error(DomainError::Internal(err.to_string())))?;
+            let refresh = sessions
+                .issue_with(
+                    user.id,
+                    TokenKind::ProviderRefresh,
+                    self.settings.refresh_token_ttl,
+                    attributes(payload),
+                )
+                .await
+                .map_err(server_error)?;
+            Some(refresh.plaintext)
+        } else {
+            None
+        };
         let id_token = self.id_token(
             client,
             &user,
-            &request,
+            request,
             &context.methods,
             context.auth_time,
             &access.plaintext,
@@ -393,8 +491,107 @@ impl OidcProvider {
             access_token: access.plaintext,
             expires_in: self.settings.access_token_ttl.num_seconds(),
             id_token,
+            refresh_token,
             scope,
         })
+    }
+
+    /// After a spent code or refresh token came back: every token of its
+    /// family ends (the thief's and the owner's alike; the owner logs in again).
+    async fn end_family_of_replayed(&self, presented: &str, kind: TokenKind) {
+        let Ok(Some(record)) = self.ports.sessions.find_any(presented).await else {
+            return;
+        };
+        if record.kind != kind || record.revoked_at.is_none() {
+            return;
+        }
+        let family = record.attributes.origin.clone().unwrap_or(record.hash.clone());
+        let ended = self.end_family(record.user_id, &family).await;
+        tracing::warn!(user_id = %record.user_id, kind = kind.as_str(), ended, "a spent token was presented again; its family ended");
+    }
+
+    /// Revokes every live token of `family`; how many.
+    async fn end_family(&self, user: crate::model::UserId, family: &TokenHash) -> usize {
+        let mut ended = 0;
+        for kind in [TokenKind::Access, TokenKind::ProviderRefresh] {
+            let Ok(tokens) = self.ports.catalog.list_for_user(user, kind).await else {
+                continue;
+            };
+            for token in tokens {
+                if token.attributes.origin.as_ref() == Some(family)
+                    && token.revoked_at.is_none()
+                    && self.ports.sessions.revoke(&token.hash).await.unwrap_or(false)
+                {
+                    ended += 1;
+                }
+            }
+        }
+        ended
+    }
+
+    /// A live access or refresh token of this client (RFC 7662): `active`
+    /// with its owner, scope and lifetime; anything else (unknown, expired,
+    /// revoked, another client's) just `{"active": false}`.
+    pub async fn introspect(
+        &self,
+        credentials: &ClientCredentials,
+        token: &str,
+    ) -> Result<Value, TokenRefusal> {
+        let client = self.authenticate(credentials)?;
+        let inactive = json!({ "active": false });
+        let Ok(Some(record)) = self.ports.sessions.find_any(token).await else {
+            return Ok(inactive);
+        };
+        let now = self.ports.clock.now();
+        let mine = record.attributes.client_id.as_deref() == Some(client.client_id.as_str());
+        let scope = match record.kind {
+            TokenKind::Access => record.attributes.payload.clone().unwrap_or_default(),
+            TokenKind::ProviderRefresh => context_of(&record)
+                .map(|context| context.request.scopes.join(" "))
+                .unwrap_or_default(),
+            _ => return Ok(inactive),
+        };
+        if !mine || !record.is_live_at(now) {
+            return Ok(inactive);
+        }
+        Ok(json!({
+            "active": true,
+            "client_id": client.client_id,
+            "sub": record.user_id.0.to_string(),
+            "scope": scope,
+            "token_type": if record.kind == TokenKind::Access { "Bearer" } else { "refresh_token" },
+            "iat": record.created_at.timestamp(),
+            "exp": record.expires_at.timestamp(),
+            "iss": self.settings.issuer,
+        }))
+    }
+
+    /// Revokes a token of this client (RFC 7009); a refresh token ends its
+    /// whole family. An unknown token is no error; another client's is refused.
+    pub async fn revoke(&self, credentials: &ClientCredentials, token: &str) -> Result<(), TokenRefusal> {
+        let client = self.authenticate(credentials)?;
+        let Ok(Some(record)) = self.ports.sessions.find_any(token).await else {
+            return Ok(());
+        };
+        if !matches!(record.kind, TokenKind::Access | TokenKind::ProviderRefresh) {
+            return Ok(());
+        }
+        if record.attributes.client_id.as_deref() != Some(client.client_id.as_str()) {
+            return Err(TokenRefusal::new(
+                "unauthorized_client",
+                "the token was issued to another client",
+            ));
+        }
+        self.ports
+            .sessions
+            .revoke(&record.hash)
+            .await
+            .map_err(server_error)?;
+        if record.kind == TokenKind::ProviderRefresh {
+            let family = record.attributes.origin.clone().unwrap_or(record.hash.clone());
+            self.end_family(record.user_id, &family).await;
+        }
+        Ok(())
     }
 
     fn id_token(
@@ -468,6 +665,20 @@ impl OidcProvider {
         add_user_claims(&mut claims, &session.user, &scopes);
         Ok(claims)
     }
+}
+
+/// The login a code or refresh token stands for.
+fn context_of(record: &crate::model::TokenRecord) -> Result<CodeContext, TokenRefusal> {
+    record
+        .attributes
+        .payload
+        .as_deref()
+        .and_then(|payload| serde_json::from_str(payload).ok())
+        .ok_or_else(|| {
+            server_error(DomainError::Internal(
+                "a code or refresh token without its login".into(),
+            ))
+        })
 }
 
 /// `email` and `profile` claims (OpenID Connect Core §5.4).
@@ -562,6 +773,7 @@ mod tests {
             code: Some(code.into()),
             redirect_uri: Some("https://wiki.example/cb".into()),
             code_verifier: Some(VERIFIER.into()),
+            ..CodeExchange::default()
         }
     }
 
@@ -834,5 +1046,158 @@ mod tests {
             provider.userinfo(&session.plaintext).await,
             Err(DomainError::InvalidToken)
         ));
+    }
+
+    fn refresh_with(token: &str) -> CodeExchange {
+        CodeExchange {
+            grant_type: Some("refresh_token".into()),
+            refresh_token: Some(token.into()),
+            ..CodeExchange::default()
+        }
+    }
+
+    async fn offline_answer(world: &World, provider: &OidcProvider) -> TokenAnswer {
+        let request = provider
+            .authorize(&AuthorizationParams {
+                scope: Some("openid email offline_access".into()),
+                ..params("wiki", "https://wiki.example/cb")
+            })
+            .unwrap();
+        let code = code_for(world, request).await;
+        provider.exchange(&wiki(), &exchange(&code)).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn refresh_tokens_rotate_and_a_spent_one_presented_again_ends_the_family() {
+        let world = World::with_provider();
+        world.add_user("ann");
+        let provider = world.services().oidc_provider.unwrap();
+        let first = offline_answer(&world, &provider).await;
+        assert!(provider.exchange(&wiki(), &exchange("x")).await.is_err());
+        let old = first
+            .refresh_token
+            .clone()
+            .expect("offline_access gives a refresh token");
+        world.advance(Duration::minutes(1));
+        let second = provider.exchange(&wiki(), &refresh_with(&old)).await.unwrap();
+        let next = second.refresh_token.clone().unwrap();
+        assert_ne!(next, old, "rotated");
+        let (_, first_claims) = claims(&first.id_token);
+        let (_, second_claims) = claims(&second.id_token);
+        assert_eq!(
+            second_claims["auth_time"], first_claims["auth_time"],
+            "the login's time is kept"
+        );
+        assert_ne!(second_claims["iat"], first_claims["iat"]);
+        assert_eq!(second_claims["sub"], first_claims["sub"]);
+        assert!(provider.userinfo(&second.access_token).await.is_ok());
+        // The spent one again: refused, and the family ends, access tokens too.
+        let reused = provider.exchange(&wiki(), &refresh_with(&old)).await.unwrap_err();
+        assert_eq!(reused.error, "invalid_grant");
+        assert!(provider.exchange(&wiki(), &refresh_with(&next)).await.is_err());
+        assert!(provider.userinfo(&second.access_token).await.is_err());
+        assert!(provider.userinfo(&first.access_token).await.is_err());
+        // A narrower scope is granted; a wider one is not.
+        let third = offline_answer(&world, &provider).await;
+        let narrowed = provider
+            .exchange(
+                &wiki(),
+                &CodeExchange {
+                    scope: Some("openid offline_access".into()),
+                    ..refresh_with(third.refresh_token.as_deref().unwrap())
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(narrowed.scope, "openid offline_access");
+        let wider = provider
+            .exchange(
+                &wiki(),
+                &CodeExchange {
+                    scope: Some("openid profile offline_access".into()),
+                    ..refresh_with(narrowed.refresh_token.as_deref().unwrap())
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(wider.error, "invalid_scope");
+    }
+
+    #[tokio::test]
+    async fn a_code_presented_again_ends_what_it_gave() {
+        let world = World::with_provider();
+        world.add_user("ann");
+        let provider = world.services().oidc_provider.unwrap();
+        let request = provider
+            .authorize(&AuthorizationParams {
+                scope: Some("openid offline_access".into()),
+                ..params("wiki", "https://wiki.example/cb")
+            })
+            .unwrap();
+        let code = code_for(&world, request).await;
+        let answer = provider.exchange(&wiki(), &exchange(&code)).await.unwrap();
+        assert!(provider.userinfo(&answer.access_token).await.is_ok());
+        assert!(provider.exchange(&wiki(), &exchange(&code)).await.is_err());
+        assert!(
+            provider.userinfo(&answer.access_token).await.is_err(),
+            "the access token ended"
+        );
+        let refresh = answer.refresh_token.unwrap();
+        assert!(provider.exchange(&wiki(), &refresh_with(&refresh)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn introspection_and_revocation_answer_only_the_client_its_own_tokens() {
+        let world = World::with_provider();
+        world.add_user("ann");
+        let provider = world.services().oidc_provider.unwrap();
+        let answer = offline_answer(&world, &provider).await;
+        let active = provider.introspect(&wiki(), &answer.access_token).await.unwrap();
+        assert_eq!(active["active"], true);
+        assert_eq!(active["client_id"], "wiki");
+        assert_eq!(active["scope"], "openid email offline_access");
+        let refresh = answer.refresh_token.clone().unwrap();
+        let refresh_active = provider.introspect(&wiki(), &refresh).await.unwrap();
+        assert_eq!(refresh_active["token_type"], "refresh_token");
+        let cli = ClientCredentials {
+            client_id: Some("cli".into()),
+            client_secret: None,
+            basic: false,
+        };
+        assert_eq!(
+            provider.introspect(&cli, &answer.access_token).await.unwrap(),
+            json!({"active": false})
+        );
+        assert_eq!(
+            provider.introspect(&wiki(), "nonsense").await.unwrap(),
+            json!({"active": false})
+        );
+        let wrong_secret = ClientCredentials {
+            client_secret: Some("guess".into()),
+            ..wiki()
+        };
+        assert_eq!(
+            provider
+                .introspect(&wrong_secret, &refresh)
+                .await
+                .unwrap_err()
+                .error,
+            "invalid_client"
+        );
+        assert_eq!(
+            provider.revoke(&cli, &refresh).await.unwrap_err().error,
+            "unauthorized_client"
+        );
+        provider.revoke(&wiki(), "nonsense").await.unwrap();
+        // Revoking the refresh token ends its access tokens too.
+        provider.revoke(&wiki(), &refresh).await.unwrap();
+        assert_eq!(
+            provider.introspect(&wiki(), &refresh).await.unwrap()["active"],
+            false
+        );
+        assert_eq!(
+            provider.introspect(&wiki(), &answer.access_token).await.unwrap()["active"],
+            false
+        );
     }
 }

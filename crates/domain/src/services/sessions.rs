@@ -235,6 +235,15 @@ impl SessionService {
             .ok_or(DomainError::InvalidToken)
     }
 
+    /// The record a presented token names, whatever its state (spent,
+    /// revoked, expired): for telling a replay from a guess.
+    pub async fn find_any(&self, plaintext: &str) -> Result<Option<TokenRecord>, DomainError> {
+        if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {
+            return Ok(None);
+        }
+        Ok(self.ports.tokens.find(&self.digest(plaintext)).await?)
+    }
+
     /// The live token of `kind` a client presented, or `InvalidToken`.
     pub async fn find_presented(&self, plaintext: &str, kind: TokenKind) -> Result<TokenRecord, DomainError> {
         if plaintext.is_empty() || plaintext.len() > MAX_TOKEN_CHARS {

@@ -311,6 +311,7 @@ impl Services {
                     mint: ports.mint.clone(),
                     clock: ports.clock.clone(),
                     signers: ports.provider_signers,
+                    catalog: ports.catalog.clone(),
                 },
                 provider,
             ))

@@ -28,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(authorize::submit)),
     )
     .service(web::resource("/oidc/token").route(web::post().to(token::token)))
+    .service(web::resource("/oidc/introspect").route(web::post().to(token::introspect)))
+    .service(web::resource("/oidc/revoke").route(web::post().to(token::revoke)))
     .service(
         web::resource("/oidc/userinfo")
             .route(web::get().to(userinfo::userinfo))

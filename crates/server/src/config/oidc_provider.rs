@@ -25,6 +25,8 @@ pub struct OidcProviderSection {
     pub id_token_ttl_secs: u64,
     /// Seconds an authorization code waits for its exchange.
     pub code_ttl_secs: u64,
+    /// Seconds a refresh token (`offline_access`) lives; each refresh issues the next.
+    pub refresh_token_ttl_secs: u64,
     /// `[[oidc_provider.clients]]`.
     pub clients: Vec<ProviderClientSection>,
 }
@@ -37,6 +39,7 @@ impl Default for OidcProviderSection {
             access_token_ttl_secs: 600,
             id_token_ttl_secs: 300,
             code_ttl_secs: 60,
+            refresh_token_ttl_secs: 2_592_000,
             clients: Vec::new(),
         }
     }
@@ -70,7 +73,12 @@ impl Default for ProviderClientSection {
             client_secret: None,
             client_secret_file: None,
             redirect_uris: Vec::new(),
-            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            scopes: vec![
+                "openid".into(),
+                "email".into(),
+                "profile".into(),
+                "offline_access".into(),
+            ],
             require_pkce: true,
             id_token_signed_response_alg: None,
         }

@@ -48,6 +48,7 @@ pub fn settings(config: &Config) -> Option<ProviderSettings> {
         code_ttl: seconds(section.code_ttl_secs),
         access_token_ttl: seconds(section.access_token_ttl_secs),
         id_token_ttl: seconds(section.id_token_ttl_secs),
+        refresh_token_ttl: seconds(section.refresh_token_ttl_secs),
     })
 }
 
