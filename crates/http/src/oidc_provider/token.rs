@@ -104,7 +104,7 @@ pub(super) async fn token(req: HttpRequest, state: web::Data<AppState>, body: we
     };
     let form = match ClientForm::read(&req, &body) {
         Ok(form) => form,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refused(&refusal, false),
     };
     let exchange = CodeExchange {
         grant_type: form.get("grant_type"),
@@ -143,7 +143,7 @@ pub(super) async fn introspect(
     };
     let form = match ClientForm::read(&req, &body) {
         Ok(form) => form,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refused(&refusal, false),
     };
     let Some(token) = form.get("token") else {
         return refused(&TokenRefusal::new("invalid_request", "token is required"), false);
@@ -161,7 +161,7 @@ pub(super) async fn revoke(req: HttpRequest, state: web::Data<AppState>, body: w
     };
     let form = match ClientForm::read(&req, &body) {
         Ok(form) => form,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refused(&refusal, false),
     };
     let Some(token) = form.get("token") else {
         return refused(&TokenRefusal::new("invalid_request", "token is required"), false);

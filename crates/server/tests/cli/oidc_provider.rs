@@ -136,8 +136,15 @@ async fn authlib_logs_users_in_through_the_hosted_page_and_verifies_what_it_gets
     assert_eq!(ann["introspected"]["client_id"], "wiki");
     assert_eq!(ann["introspected"]["sub"], ann["claims"]["sub"]);
     assert_eq!(ann["revoked"], 200);
-    assert_eq!(ann["after_revocation"], json!({"active": false}), "revoking the refresh token ended its access token");
-    assert_eq!(ann["reuse"], "invalid_grant", "a rotated refresh token works once");
+    assert_eq!(
+        ann["after_revocation"],
+        json!({"active": false}),
+        "revoking the refresh token ended its access token"
+    );
+    assert_eq!(
+        ann["reuse"], "invalid_grant",
+        "a rotated refresh token works once"
+    );
     assert_eq!(ann["token_type"], "Bearer");
 
     // A public client (PKCE, no secret) asking for RS256, on a loopback port
@@ -157,7 +164,10 @@ async fn authlib_logs_users_in_through_the_hosted_page_and_verifies_what_it_gets
     assert_eq!(bob["header"]["alg"], "RS256", "{bob}");
     assert_eq!(bob["claims"]["amr"], json!(["pwd", "otp"]));
     assert_eq!(bob["claims"]["acr"], "mfa");
-    assert_eq!(bob["introspected"]["active"], true, "a public client introspects its own: {bob}");
+    assert_eq!(
+        bob["introspected"]["active"], true,
+        "a public client introspects its own: {bob}"
+    );
     assert_ne!(bob["claims"]["sub"], ann["claims"]["sub"]);
     assert!(server.terminate());
 }
