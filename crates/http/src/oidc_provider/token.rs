@@ -23,14 +23,11 @@ struct ClientForm {
 impl ClientForm {
     /// The form of `body` (`application/x-www-form-urlencoded`), with the
     /// client's credentials from Basic authentication or the form itself.
-    fn read(req: &HttpRequest, body: &[u8]) -> Result<Self, HttpResponse> {
+    fn read(req: &HttpRequest, body: &[u8]) -> Result<Self, TokenRefusal> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| {
-            refused(
-                &TokenRefusal::new(
-                    "invalid_request",
-                    "the body must be application/x-www-form-urlencoded",
-                ),
-                false,
+            TokenRefusal::new(
+                "invalid_request",
+                "the body must be application/x-www-form-urlencoded",
             )
         })?;
         let mut form = Self {
