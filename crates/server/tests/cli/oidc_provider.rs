@@ -33,6 +33,11 @@ fn authlib_available() -> bool {
 }
 
 fn serve(scratch: &Scratch, port: u16) -> (Server, String) {
+    serve_with(scratch, port, "")
+}
+
+/// `serve` with more configuration (another user backend).
+fn serve_with(scratch: &Scratch, port: u16, more: &str) -> (Server, String) {
     let base = format!("http://127.0.0.1:{port}");
     let config = scratch.dir.join("limen.toml");
     std::fs::write(
@@ -42,7 +47,7 @@ fn serve(scratch: &Scratch, port: u16) -> (Server, String) {
              [[oidc_provider.clients]]\nclient_id = \"wiki\"\nclient_secret = \"wiki-s3cret\"\n\
              redirect_uris = [\"{REDIRECT}\"]\n\
              [[oidc_provider.clients]]\nclient_id = \"cli\"\nredirect_uris = [\"http://127.0.0.1/callback\"]\n\
-             id_token_signed_response_alg = \"RS256\"\n"
+             id_token_signed_response_alg = \"RS256\"\n{more}"
         ),
     )
     .unwrap();
@@ -498,5 +503,34 @@ async fn openid_client_logs_users_in_refreshes_introspects_and_revokes() {
         assert_eq!(answer["afterRevocation"]["active"], false);
         assert_eq!(answer["reuse"], "invalid_grant");
     }
+    assert!(server.terminate());
+}
+
+#[tokio::test]
+async fn users_of_an_ldap_directory_log_in_to_applications_too() {
+    use limen_ldap::testing::{Entry, PEOPLE, SERVICE, SERVICE_PASSWORD, Slapd};
+    if !authlib_available() || !Slapd::installed() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "slapd is required when CI=true");
+        return;
+    }
+    let slapd = Slapd::start().await;
+    slapd
+        .add_person(&Entry {
+            uid: "eve",
+            mail: "eve@example.org",
+            employee_number: None,
+            password: PASSWORD,
+        })
+        .await;
+    let scratch = Scratch::new();
+    let ldap = format!(
+        "[users]\nbackend = \"ldap\"\n[users.ldap]\nurl = \"{}\"\nbind_dn = \"{SERVICE}\"\n\
+         bind_password = \"{SERVICE_PASSWORD}\"\nbase_dn = \"{PEOPLE}\"\n",
+        slapd.url
+    );
+    let (server, issuer) = serve_with(&scratch, free_port(), &ldap);
+    let eve = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "eve", PASSWORD]);
+    assert_eq!(eve["userinfo"]["email"], "eve@example.org", "{eve}");
+    assert_eq!(eve["userinfo"]["preferred_username"], "eve");
     assert!(server.terminate());
 }
