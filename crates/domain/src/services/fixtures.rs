@@ -139,6 +139,7 @@ impl World {
             Settings {
                 provider: Some(ProviderSettings {
                     issuer: "https://login.example/oidc".into(),
+                    site_name: "Example".into(),
                     clients: vec![
                         client("wiki", Some("wiki-secret"), "https://wiki.example/cb"),
                         ProviderClient {

@@ -24,6 +24,8 @@ const MAX_ECHOED_CHARS: usize = 512;
 pub struct ProviderSettings {
     /// `<public_url>/oidc`: the `iss` of every answer and token.
     pub issuer: String,
+    /// The name the login page shows (`[registration] site_name`).
+    pub site_name: String,
     /// The applications that may log users in through Limen.
     pub clients: Vec<ProviderClient>,
     /// The JWS algorithm of ID tokens unless a client asks for another.

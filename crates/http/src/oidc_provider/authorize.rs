@@ -69,6 +69,11 @@ fn hidden(params: &AuthorizationParams, csrf: &str, pending: Option<&str>) -> Ve
     fields
 }
 
+/// The name the page shows above every form.
+fn site(provider: &OidcProvider) -> &str {
+    &provider.settings().site_name
+}
+
 fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
     builder
         .content_type("text/html; charset=utf-8")
@@ -100,7 +105,10 @@ fn see_other(location: &str) -> HttpResponse {
 
 fn refused(provider: &OidcProvider, refusal: AuthorizationRefusal) -> HttpResponse {
     match refusal {
-        AuthorizationRefusal::Shown(message) => html(HttpResponse::BadRequest(), page::refusal(&message)),
+        AuthorizationRefusal::Shown(message) => html(
+            HttpResponse::BadRequest(),
+            page::refusal(site(provider), &message),
+        ),
         AuthorizationRefusal::Redirected {
             redirect_uri,
             state,
@@ -199,7 +207,13 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         .map(|cookie| cookie.value().to_owned())
         .filter(|value| value.len() == 64)
         .unwrap_or_else(new_csrf);
-    let body = page::login(&request.client_id, &hidden(&params, &csrf, None), "", None);
+    let body = page::login(
+        site(&provider),
+        &request.client_id,
+        &hidden(&params, &csrf, None),
+        "",
+        None,
+    );
     let mut builder = HttpResponse::Ok();
     builder.cookie(csrf_cookie(&provider, csrf));
     html(builder, body)
@@ -216,7 +230,10 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
         return html(
             HttpResponse::Forbidden(),
-            page::refusal("This login form has expired or was not sent from this login page."),
+            page::refusal(
+                site(&provider),
+                "This login form has expired or was not sent from this login page.",
+            ),
         );
     }
     let params = params_of(&pairs);
@@ -238,13 +255,18 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
                 // A pending login that ended (too many codes, too late) starts over.
                 let body = if matches!(err.class(), ErrorClass::InvalidToken) {
                     page::login(
+                        site(&provider),
                         &request.client_id,
                         &hidden(&params, &csrf, None),
                         "",
                         Some(&message),
                     )
                 } else {
-                    page::second_factor(&hidden(&params, &csrf, Some(&pending)), Some(&message))
+                    page::second_factor(
+                        site(&provider),
+                        &hidden(&params, &csrf, Some(&pending)),
+                        Some(&message),
+                    )
                 };
                 html(HttpResponse::build(status), body)
             }
@@ -255,6 +277,7 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     let again = |err: &DomainError| {
         let (status, message) = told(err);
         let body = page::login(
+            site(&provider),
             &request.client_id,
             &hidden(&params, &csrf, None),
             &username,
@@ -276,7 +299,11 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
         Ok(LoginOutcome::LoggedIn(logged_in)) => with_code(&provider, &request, &logged_in.granted),
         Ok(LoginOutcome::SecondFactorRequired { pending, .. }) => html(
             HttpResponse::Ok(),
-            page::second_factor(&hidden(&params, &csrf, Some(&pending.plaintext)), None),
+            page::second_factor(
+                site(&provider),
+                &hidden(&params, &csrf, Some(&pending.plaintext)),
+                None,
+            ),
         ),
         Err(err) => again(&err),
     }

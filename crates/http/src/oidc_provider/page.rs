@@ -23,29 +23,43 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 const STYLE: &str = "
-:root { --accent: #1f5fbf; color-scheme: light dark; }
+:root { --accent: #1f5fbf; --page: #eef1f5; --card: #fff; --text: #1b1f24; --muted: #5b6470; --line: #c9d0d9;
+  --field: #fff; color-scheme: light dark; }
+@media (prefers-color-scheme: dark) {
+  :root { --accent: #6ea1ff; --page: #0f1216; --card: #1a1f26; --text: #e7ebf0; --muted: #a3adb9; --line: #3a434f;
+    --field: #11151a; }
+}
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
-  font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; background: Canvas; color: CanvasText; }
-main { width: 100%; max-width: 24rem; padding: 2rem 1.5rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
-p.lead { margin: 0 0 1.5rem; opacity: .75; }
-label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
-input[type=text], input[type=password] { width: 100%; padding: .75rem; font: inherit; border: 1px solid #8888;
-  border-radius: .5rem; background: Field; color: FieldText; }
-input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
-button { width: 100%; margin-top: 1.5rem; padding: .8rem; font: inherit; font-weight: 600; border: 0;
-  border-radius: .5rem; background: var(--accent); color: white; cursor: pointer; }
-.error { margin: 1rem 0 0; padding: .75rem; border-radius: .5rem; background: #c0392b22; border: 1px solid #c0392b88; }
+  font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; background: var(--page); color: var(--text); }
+main { width: 100%; max-width: 26rem; margin: 1.5rem; padding: 2.25rem 2rem 2rem; background: var(--card);
+  border-radius: 14px; box-shadow: 0 1px 3px rgba(0,0,0,.08), 0 12px 32px rgba(0,0,0,.08); }
+.brand { margin: 0 0 1.75rem; font-weight: 700; letter-spacing: .01em; color: var(--accent); }
+h1 { font-size: 1.5rem; line-height: 1.25; margin: 0 0 .25rem; }
+p.lead { margin: 0 0 1.25rem; color: var(--muted); }
+label { display: block; font-weight: 600; margin: 1.1rem 0 .35rem; }
+input[type=text], input[type=password] { width: 100%; padding: .75rem .85rem; font: inherit; color: var(--text);
+  background: var(--field); border: 1px solid var(--line); border-radius: 8px; }
+input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 1px; }
+button { width: 100%; margin-top: 1.75rem; padding: .85rem; font: inherit; font-weight: 600; border: 0;
+  border-radius: 8px; background: var(--accent); color: #fff; cursor: pointer; }
+button:hover { filter: brightness(1.08); }
+.error { margin: 1rem 0 0; padding: .75rem .9rem; border-radius: 8px; background: #c0392b1a; border: 1px solid #c0392b66; }
+.foot { margin: 1.75rem 0 0; font-size: .875rem; color: var(--muted); }
+@media (max-width: 480px) {
+  body { align-items: flex-start; background: var(--card); }
+  main { margin: 0; box-shadow: none; border-radius: 0; padding: 2rem 1.25rem; }
+}
 ";
 
-fn document(title: &str, body: &str) -> String {
+fn document(site: &str, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head>\
-         <body><main>{body}</main></body></html>\n",
-        title = escape(title)
+         <title>{title} · {site}</title><style>{STYLE}</style></head>\
+         <body><main><p class=\"brand\">{site}</p>{body}</main></body></html>\n",
+        title = escape(title),
+        site = escape(site),
     )
 }
 
@@ -70,6 +84,7 @@ fn error_box(error: Option<&str>) -> String {
 
 /// The password step for `client` (its id, as the page names it).
 pub(crate) fn login(
+    site: &str,
     client: &str,
     fields: &[(String, String)],
     username: &str,
@@ -89,11 +104,11 @@ pub(crate) fn login(
         hidden = hidden(fields),
         username = escape(username),
     );
-    document("Log in", &body)
+    document(site, "Log in", &body)
 }
 
 /// The second-factor step.
-pub(crate) fn second_factor(fields: &[(String, String)], error: Option<&str>) -> String {
+pub(crate) fn second_factor(site: &str, fields: &[(String, String)], error: Option<&str>) -> String {
     let body = format!(
         "<h1>Two-step verification</h1><p class=\"lead\">Enter the code from your authenticator app, \
          or one of your recovery codes.</p>{error}\
@@ -105,16 +120,18 @@ pub(crate) fn second_factor(fields: &[(String, String)], error: Option<&str>) ->
         error = error_box(error),
         hidden = hidden(fields),
     );
-    document("Two-step verification", &body)
+    document(site, "Two-step verification", &body)
 }
 
 /// A refusal the browser cannot be sent back with.
-pub(crate) fn refusal(message: &str) -> String {
+pub(crate) fn refusal(site: &str, message: &str) -> String {
     document(
+        site,
         "Cannot log in",
         &format!(
             "<h1>Cannot log in</h1><p class=\"error\" role=\"alert\">{}</p>\
-             <p>Go back to the application and try again; if this keeps happening, tell its administrators.</p>",
+             <p class=\"foot\">Go back to the application and try again. If this keeps happening, \
+             tell the application's administrators.</p>",
             escape(message)
         ),
     )
@@ -129,9 +146,9 @@ mod tests {
         let hostile = "\"><script>alert(1)</script>'";
         let fields = vec![("state".to_owned(), hostile.to_owned())];
         for page in [
-            login(hostile, &fields, hostile, Some(hostile)),
-            second_factor(&fields, Some(hostile)),
-            refusal(hostile),
+            login(hostile, hostile, &fields, hostile, Some(hostile)),
+            second_factor(hostile, &fields, Some(hostile)),
+            refusal(hostile, hostile),
         ] {
             assert!(!page.contains("<script>"), "{page}");
             assert!(page.contains("&quot;&gt;&lt;script&gt;"), "{page}");

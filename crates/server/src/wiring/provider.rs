@@ -29,6 +29,7 @@ pub fn settings(config: &Config) -> Option<ProviderSettings> {
     let seconds = |secs: u64| Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1_000_000));
     Some(ProviderSettings {
         issuer: format!("{}/oidc", config.public_base_url().trim_end_matches('/')),
+        site_name: config.registration.site_name.clone(),
         clients: section
             .clients
             .iter()

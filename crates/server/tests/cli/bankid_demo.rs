@@ -30,7 +30,7 @@ fn browser() -> Option<PathBuf> {
     }
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
         .split(':')
@@ -39,7 +39,7 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// Runs headless Chromium on `url` with a fresh profile in `scratch`.
-fn chromium(chromium: &Path, scratch: &Scratch, extra: &[&str], url: &str) -> std::process::Output {
+pub fn chromium(chromium: &Path, scratch: &Scratch, extra: &[&str], url: &str) -> std::process::Output {
     let profile = scratch.dir.join("chromium-profile");
     let output = Command::new(chromium)
         .args([

@@ -510,7 +510,10 @@ async fn openid_client_logs_users_in_refreshes_introspects_and_revokes() {
 async fn users_of_an_ldap_directory_log_in_to_applications_too() {
     use limen_ldap::testing::{Entry, PEOPLE, SERVICE, SERVICE_PASSWORD, Slapd};
     if !authlib_available() || !Slapd::installed() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "slapd is required when CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "slapd is required when CI=true"
+        );
         return;
     }
     let slapd = Slapd::start().await;
@@ -532,5 +535,62 @@ async fn users_of_an_ldap_directory_log_in_to_applications_too() {
     let eve = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "eve", PASSWORD]);
     assert_eq!(eve["userinfo"]["email"], "eve@example.org", "{eve}");
     assert_eq!(eve["userinfo"]["preferred_username"], "eve");
+    assert!(server.terminate());
+}
+
+/// The login page as people see it: headless Chromium renders it at a
+/// desktop's and a phone's width, and the refusal page at a phone's; the
+/// screenshots are kept in target/screenshots/ for a person to look at.
+#[test]
+fn the_login_page_renders_on_a_desktop_and_a_phone() {
+    use crate::bankid_demo::{chromium, which};
+    let Some(binary) = which("chromium").or_else(|| which("chromium-browser")) else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "chromium is required when CI=true"
+        );
+        eprintln!("NOTICE: chromium is not installed; test skipped");
+        return;
+    };
+    let scratch = Scratch::new();
+    let (server, issuer) = serve(&scratch, free_port());
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let login = format!(
+        "{issuer}/authorize?client_id=wiki&redirect_uri=https%3A%2F%2Fwiki.example%2Fcallback&response_type=code&\
+         scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    );
+    let refusal = format!("{issuer}/authorize?client_id=nobody");
+    for (name, size, url) in [
+        ("oidc-login-desktop", "1280,800", &login),
+        ("oidc-login-phone", "390,844", &login),
+        ("oidc-refusal-phone", "390,844", &refusal),
+    ] {
+        let file = shots.join(format!("{name}.png"));
+        std::fs::remove_file(&file).ok();
+        chromium(
+            &binary,
+            &scratch,
+            &[
+                &format!("--window-size={size}"),
+                &format!("--screenshot={}", file.display()),
+            ],
+            url,
+        );
+        let png = std::fs::read(&file).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{name}");
+        assert!(png.len() > 5_000, "{name} is nearly empty: {} bytes", png.len());
+    }
+    let dom = chromium(&binary, &scratch, &["--dump-dom"], &login);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for needle in [
+        "<label for=\"username\">",
+        "<label for=\"password\">",
+        "autocomplete=\"current-password\"",
+        "name=\"viewport\"",
+    ] {
+        assert!(dom.contains(needle), "{needle} in {dom}");
+    }
     assert!(server.terminate());
 }
