@@ -8,8 +8,10 @@
 // CLIENT_SECRET may be empty (a public client). Prints one JSON line: the ID
 // token's claims (signature checked against the JWKS: enableNonRepudiationChecks;
 // iss, aud, nonce, state and RFC 9207's iss checked by the library), userinfo,
-// a refresh (rotation), introspection, revocation, and the first refresh token
-// presented again.
+// a refresh (rotation), introspection, revocation, the first refresh token
+// presented again, single sign-on (the same browser asks again with
+// prompt=none and gets a code without a form), RP-initiated logout to
+// <redirect URI's origin>/bye, and prompt=none after it.
 import * as client from 'openid-client'
 import { createHmac } from 'node:crypto'
 
@@ -110,7 +112,38 @@ const reuse = await client.refreshTokenGrant(config, tokens.refresh_token).then(
   () => 'accepted',
   (error) => (error instanceof client.ResponseBodyError ? error.error : String(error))
 )
+// Single sign-on: the same cookie jar, no form.
+const ssoVerifier = client.randomPKCECodeVerifier()
+const ssoState = client.randomState()
+const ssoNonce = client.randomNonce()
+const ssoUrl = client.buildAuthorizationUrl(config, {
+  redirect_uri: redirectUri,
+  scope: 'openid',
+  code_challenge: await client.calculatePKCECodeChallenge(ssoVerifier),
+  code_challenge_method: 'S256',
+  state: ssoState,
+  nonce: ssoNonce,
+  prompt: 'none'
+})
+const sso = await go(ssoUrl.href)
+const ssoTokens = await client.authorizationCodeGrant(config, new URL(sso.headers.get('location')), {
+  pkceCodeVerifier: ssoVerifier,
+  expectedState: ssoState,
+  expectedNonce: ssoNonce,
+  idTokenExpected: true
+})
+// RP-initiated logout, then prompt=none has no session to answer from.
+const logoutUri = new URL('/bye', redirectUri).href
+const logout = await go(client.buildEndSessionUrl(config, {
+  id_token_hint: ssoTokens.id_token,
+  post_logout_redirect_uri: logoutUri,
+  state: 'after-logout'
+}).href)
+const afterLogout = await go(ssoUrl.href)
 console.log(JSON.stringify({
+  sso: { status: sso.status, claims: ssoTokens.claims() },
+  logout: { status: logout.status, location: logout.headers.get('location') },
+  afterLogout: afterLogout.headers.get('location'),
   claims,
   refreshedClaims: refreshed.claims(),
   userinfo,

@@ -190,6 +190,36 @@ impl PayloadSigner for ProviderKey {
     fn public_jwk(&self) -> Option<String> {
         Some(self.jwk.clone())
     }
+
+    fn verify(&self, jws: &str) -> Option<Vec<u8>> {
+        use ring::signature::{
+            ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
+        };
+        let (input, signature) = jws.rsplit_once('.')?;
+        let (header, payload) = input.split_once('.')?;
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        // Only this key's own: its algorithm and kid, never `none`.
+        if header["alg"] != self.alg.name() || header["kid"] != self.kid.as_str() {
+            return None;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let input = input.as_bytes();
+        let verified = match &self.pair {
+            Pair::Ecdsa(pair) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
+                .verify(input, &signature)
+                .is_ok(),
+            Pair::Ed25519(pair) => UnparsedPublicKey::new(&ED25519, pair.public_key().as_ref())
+                .verify(input, &signature)
+                .is_ok(),
+            Pair::Rsa(pair) => ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public())
+                .verify(&RSA_PKCS1_2048_8192_SHA256, input, &signature)
+                .is_ok(),
+        };
+        if !verified {
+            return None;
+        }
+        URL_SAFE_NO_PAD.decode(payload).ok()
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +285,18 @@ mod tests {
             };
             assert_eq!(key.kid(), URL_SAFE_NO_PAD.encode(Sha256::digest(members)));
             assert_eq!(jwk["kid"], key.kid());
+            assert_eq!(key.verify(&jws).as_deref(), Some(&br#"{"sub":"1"}"#[..]));
+            let (input, _) = jws.rsplit_once('.').unwrap();
+            let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+            assert_eq!(key.verify(&forged), None, "a wrong signature");
+            let other = ProviderKey::generate(alg).unwrap();
+            assert_eq!(other.verify(&jws), None, "another key's");
+            let unsigned = format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","kid":"{}"}}"#, key.kid())),
+                URL_SAFE_NO_PAD.encode(b"{}")
+            );
+            assert_eq!(key.verify(&unsigned), None, "alg none");
             let kept = ProviderKey::from_pkcs8(alg, key.pkcs8()).unwrap();
             assert_eq!(kept.kid(), key.kid());
             verify(&kept, &kept.sign(b"{}"));

@@ -19,6 +19,8 @@ pub struct ProviderClient {
     pub require_pkce: bool,
     /// The JWS algorithm of its ID tokens; the provider's default when `None`.
     pub id_token_alg: Option<String>,
+    /// Where a browser may be sent after logging out (exact strings).
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl ProviderClient {
@@ -72,6 +74,8 @@ pub struct AuthorizationParams {
     pub code_challenge_method: Option<String>,
     /// `prompt`.
     pub prompt: Option<String>,
+    /// `max_age`.
+    pub max_age: Option<String>,
 }
 
 /// An authorization request that passed every check: the browser may log in,
@@ -90,6 +94,15 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     /// The PKCE challenge (S256), checked at the exchange.
     pub code_challenge: Option<String>,
+    /// `prompt=login`: a new login even with a browser session.
+    #[serde(default)]
+    pub prompt_login: bool,
+    /// `prompt=none`: the browser session's answer, or `login_required`.
+    #[serde(default)]
+    pub prompt_none: bool,
+    /// `max_age`: a browser session older than this many seconds logs in again.
+    #[serde(default)]
+    pub max_age: Option<i64>,
 }
 
 /// Why an authorization request is refused.
@@ -159,6 +172,7 @@ mod tests {
             scopes: vec!["openid".into()],
             require_pkce: true,
             id_token_alg: None,
+            post_logout_redirect_uris: Vec::new(),
         };
         assert!(client.accepts_redirect("https://wiki.example/cb"));
         assert!(client.accepts_redirect("http://127.0.0.1:51234/cb"));

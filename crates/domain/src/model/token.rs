@@ -39,6 +39,9 @@ pub enum TokenKind {
     /// A refresh token of an OpenID Provider client (single use: each
     /// refresh spends it and issues the next of its family).
     ProviderRefresh,
+    /// A browser's session with Limen as an OpenID Provider (its cookie):
+    /// single sign-on to every client until it ends.
+    BrowserSession,
 }
 
 impl TokenKind {
@@ -55,11 +58,12 @@ impl TokenKind {
             TokenKind::OpenIdState => "openid_state",
             TokenKind::AuthorizationCode => "authorization_code",
             TokenKind::ProviderRefresh => "provider_refresh",
+            TokenKind::BrowserSession => "browser_session",
         }
     }
 
     /// Every kind.
-    pub const ALL: [TokenKind; 10] = [
+    pub const ALL: [TokenKind; 11] = [
         TokenKind::Access,
         TokenKind::PendingSecondFactor,
         TokenKind::RememberMe,
@@ -70,6 +74,7 @@ impl TokenKind {
         TokenKind::OpenIdState,
         TokenKind::AuthorizationCode,
         TokenKind::ProviderRefresh,
+        TokenKind::BrowserSession,
     ];
 
     /// How long a token's record is kept after it expired. A day for what
@@ -100,6 +105,7 @@ impl TokenKind {
             "openid_state" => Some(TokenKind::OpenIdState),
             "authorization_code" => Some(TokenKind::AuthorizationCode),
             "provider_refresh" => Some(TokenKind::ProviderRefresh),
+            "browser_session" => Some(TokenKind::BrowserSession),
             _ => None,
         }
     }

@@ -8,4 +8,12 @@ pub trait PayloadSigner: Send + Sync {
     /// The public key consumers verify with, as a JSON Web Key; `None` for a
     /// shared secret.
     fn public_jwk(&self) -> Option<String>;
+
+    /// The payload of a compact JWS this key signed (its `kid` and
+    /// signature both this key's); `None` for anything else. Limen checks
+    /// its own ID tokens coming back (an `id_token_hint`) this way; signers
+    /// of consumers' payloads never see their JWS again and verify nothing.
+    fn verify(&self, _jws: &str) -> Option<Vec<u8>> {
+        None
+    }
 }

@@ -133,6 +133,7 @@ impl World {
             ],
             require_pkce: true,
             id_token_alg: None,
+            post_logout_redirect_uris: vec![format!("https://{client_id}.example/bye")],
         };
         Self::build(
             false,
@@ -152,6 +153,7 @@ impl World {
                     access_token_ttl: Duration::minutes(10),
                     id_token_ttl: Duration::minutes(5),
                     refresh_token_ttl: Duration::days(30),
+                    session_ttl: Duration::hours(8),
                 }),
                 ..Settings::default()
             },
@@ -309,6 +311,10 @@ impl World {
                         signer
                             .expect_public_jwk()
                             .returning(move || Some(format!(r#"{{"alg":"{alg}"}}"#)));
+                        signer.expect_verify().returning(move |jws| {
+                            jws.strip_prefix(&format!("{alg}:"))
+                                .map(|claims| claims.as_bytes().to_vec())
+                        });
                         (alg.to_owned(), Arc::new(signer) as Arc<dyn PayloadSigner>)
                     })
                     .collect()

@@ -39,7 +39,7 @@ pub use login_completion::{
 };
 pub use numeric_sessions::{NumericSession, NumericSessionPorts, NumericSessionService};
 pub use oidc_provider::{
-    AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider, OidcProviderPorts,
+    AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider, OidcProviderPorts, ProviderLogin,
     ProviderSettings,
 };
 pub use openid_login::{

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::error::DomainError;
 use crate::model::{
     AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,
-    TokenAttributes, TokenHash, TokenKind, TokenRefusal, User,
+    TokenAttributes, TokenHash, TokenKind, TokenRefusal, User, UserId,
 };
 use crate::ports::{Clock, PayloadSigner, TokenCatalog, TokenMint};
 use crate::services::{Grant, SessionService, Users};
@@ -38,6 +38,8 @@ pub struct ProviderSettings {
     pub id_token_ttl: Duration,
     /// How long a refresh token lives (each refresh issues the next).
     pub refresh_token_ttl: Duration,
+    /// How long a browser's session with the provider (single sign-on) lasts.
+    pub session_ttl: Duration,
 }
 
 /// The ports and services the provider works with.
@@ -93,7 +95,8 @@ pub struct CodeExchange {
     pub scope: Option<String>,
 }
 
-/// Ends a login with an authorization code for the checked request.
+/// Ends a login with an authorization code for the checked request, and a
+/// browser session for the clients that ask next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationCodeGrant {
     /// The request the login answers.
@@ -102,6 +105,43 @@ pub struct AuthorizationCodeGrant {
     pub methods: Vec<String>,
     /// How long the code may wait.
     pub code_ttl: Duration,
+    /// How long the browser session lasts.
+    pub session_ttl: Duration,
+}
+
+/// What a login through the provider's page hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderLogin {
+    /// The authorization code, for the redirect.
+    pub code: String,
+    /// The browser session, for its cookie.
+    pub session: String,
+}
+
+/// A browser session: when and how its user logged in.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SessionContext {
+    auth_time: i64,
+    methods: Vec<String>,
+}
+
+/// Issues the code of a login (the request, how, and when) to `user`.
+async fn issue_code(
+    sessions: &SessionService,
+    user: UserId,
+    context: &CodeContext,
+    ttl: Duration,
+) -> Result<String, DomainError> {
+    let payload = serde_json::to_string(context).map_err(|err| DomainError::Internal(err.to_string()))?;
+    let attributes = TokenAttributes {
+        client_id: Some(context.request.client_id.clone()),
+        payload: Some(payload),
+        ..TokenAttributes::default()
+    };
+    let code = sessions
+        .issue_with(user, TokenKind::AuthorizationCode, ttl, attributes)
+        .await?;
+    Ok(code.plaintext)
 }
 
 /// What an authorization code stands for, kept with it and with every
@@ -115,31 +155,42 @@ struct CodeContext {
 
 #[async_trait]
 impl Grant for AuthorizationCodeGrant {
-    /// The code, for the redirect.
-    type Issued = String;
+    type Issued = ProviderLogin;
 
     async fn issue(
         self,
         sessions: &SessionService,
         user: &User,
         _origin: Option<TokenHash>,
-    ) -> Result<String, DomainError> {
+    ) -> Result<ProviderLogin, DomainError> {
         let context = CodeContext {
             auth_time: sessions.now().timestamp(),
             methods: self.methods,
             request: self.request,
         };
-        let payload =
-            serde_json::to_string(&context).map_err(|err| DomainError::Internal(err.to_string()))?;
-        let attributes = TokenAttributes {
-            client_id: Some(context.request.client_id.clone()),
-            payload: Some(payload),
-            ..TokenAttributes::default()
+        let code = issue_code(sessions, user.id, &context, self.code_ttl).await?;
+        let session = SessionContext {
+            auth_time: context.auth_time,
+            methods: context.methods,
         };
-        let code = sessions
-            .issue_with(user.id, TokenKind::AuthorizationCode, self.code_ttl, attributes)
+        let payload =
+            serde_json::to_string(&session).map_err(|err| DomainError::Internal(err.to_string()))?;
+        let session = sessions
+            .issue_with(
+                user.id,
+                TokenKind::BrowserSession,
+                self.session_ttl,
+                TokenAttributes {
+                    note: Some("OpenID Provider browser session".into()),
+                    payload: Some(payload),
+                    ..TokenAttributes::default()
+                },
+            )
             .await?;
-        Ok(code.plaintext)
+        Ok(ProviderLogin {
+            code,
+            session: session.plaintext,
+        })
     }
 }
 
@@ -177,7 +228,7 @@ impl OidcProvider {
 
     /// Checks an authorization request. What cannot be trusted (the client,
     /// the redirect URI) is refused on Limen's page; the rest goes back to
-    /// the client. `prompt=none` is refused with `login_required`: the
+    /// the client. `prompt` and `max_age` are kept for `resume`: the
     /// browser has no session with Limen that could answer without a login.
     pub fn authorize(
         &self,
@@ -271,13 +322,25 @@ impl OidcProvider {
             }
             (None, None) => {}
         }
-        if params
-            .prompt
-            .as_deref()
-            .is_some_and(|prompt| prompt.split(' ').any(|value| value == "none"))
+        let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or_default().split(' ').collect();
+        let (prompt_none, prompt_login) = (prompts.contains(&"none"), prompts.contains(&"login"));
+        if prompt_none
+            && prompts
+                .iter()
+                .any(|prompt| !prompt.is_empty() && *prompt != "none")
         {
-            return Err(refuse("login_required", "the user must log in"));
+            return Err(refuse(
+                "invalid_request",
+                "prompt=none cannot be combined with another value",
+            ));
         }
+        let max_age = match params.max_age.as_deref() {
+            None => None,
+            Some(text) => match text.parse::<i64>() {
+                Ok(seconds) if seconds >= 0 => Some(seconds),
+                _ => return Err(refuse("invalid_request", "max_age must be a number of seconds")),
+            },
+        };
         Ok(AuthorizationRequest {
             client_id: client.client_id.clone(),
             redirect_uri,
@@ -285,6 +348,9 @@ impl OidcProvider {
             state,
             nonce: params.nonce.clone(),
             code_challenge: params.code_challenge.clone(),
+            prompt_login,
+            prompt_none,
+            max_age,
         })
     }
 
@@ -294,7 +360,108 @@ impl OidcProvider {
             request,
             methods: methods.iter().map(|method| (*method).to_owned()).collect(),
             code_ttl: self.settings.code_ttl,
+            session_ttl: self.settings.session_ttl,
         }
+    }
+
+    /// The browser session's answer to `request` (single sign-on): a code
+    /// for the session's user, as of the session's login, unless the request
+    /// asks for a new login (`prompt=login`, a `max_age` the login is older
+    /// than), the session ended, or its user can no longer log in.
+    pub async fn resume(
+        &self,
+        session: &str,
+        request: &AuthorizationRequest,
+    ) -> Result<Option<String>, DomainError> {
+        if request.prompt_login {
+            return Ok(None);
+        }
+        let record = match self
+            .ports
+            .sessions
+            .find_presented(session, TokenKind::BrowserSession)
+            .await
+        {
+            Ok(record) => record,
+            Err(DomainError::InvalidToken) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let Some(context) = record
+            .attributes
+            .payload
+            .as_deref()
+            .and_then(|payload| serde_json::from_str::<SessionContext>(payload).ok())
+        else {
+            return Ok(None);
+        };
+        let now = self.ports.clock.now().timestamp();
+        if request
+            .max_age
+            .is_some_and(|max_age| now - context.auth_time > max_age)
+        {
+            return Ok(None);
+        }
+        match self.ports.users.by_id(record.user_id).await? {
+            Some(user) if user.enabled => {}
+            _ => return Ok(None),
+        }
+        let context = CodeContext {
+            request: request.clone(),
+            methods: context.methods,
+            auth_time: context.auth_time,
+        };
+        tracing::info!(user_id = %record.user_id, client = %request.client_id, "answered from the browser session");
+        issue_code(
+            &self.ports.sessions,
+            record.user_id,
+            &context,
+            self.settings.code_ttl,
+        )
+        .await
+        .map(Some)
+    }
+
+    /// Ends a browser session (its cookie's token); nothing for an unknown one.
+    pub async fn end_session(&self, session: &str) -> Result<(), DomainError> {
+        if let Ok(Some(record)) = self.ports.sessions.find_any(session).await
+            && record.kind == TokenKind::BrowserSession
+        {
+            self.ports.sessions.revoke(&record.hash).await?;
+        }
+        Ok(())
+    }
+
+    /// Where RP-initiated logout may send the browser: `uri` when an ID
+    /// token of this provider (`id_token_hint`, signature checked) names a
+    /// client that registered `uri` as a `post_logout_redirect_uri` (and is
+    /// `client_id`, when that is given). `None` keeps the browser on Limen's
+    /// own page.
+    pub fn logout_target(
+        &self,
+        hint: Option<&str>,
+        uri: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Option<String> {
+        let (hint, uri) = (hint?, uri?);
+        let payload = self
+            .ports
+            .signers
+            .values()
+            .find_map(|signer| signer.verify(hint))?;
+        let claims: Value = serde_json::from_slice(&payload).ok()?;
+        if claims["iss"] != self.settings.issuer.as_str() {
+            return None;
+        }
+        let audience = claims["aud"].as_str()?;
+        if client_id.is_some_and(|client_id| client_id != audience) {
+            return None;
+        }
+        let client = self.client(audience)?;
+        client
+            .post_logout_redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+            .then(|| uri.to_owned())
     }
 
     /// The client the credentials name, if they prove it (a public client
@@ -758,6 +925,7 @@ mod tests {
             code_challenge: Some(CHALLENGE.into()),
             code_challenge_method: Some("S256".into()),
             prompt: None,
+            max_age: None,
         }
     }
 
@@ -791,6 +959,7 @@ mod tests {
             .await
             .unwrap()
             .granted
+            .code
     }
 
     fn claims(id_token: &str) -> (String, Value) {
@@ -1015,12 +1184,26 @@ mod tests {
             "invalid_request",
             "PKCE is required"
         );
-        assert_eq!(
-            sent(AuthorizationParams {
+        let none = provider
+            .authorize(&AuthorizationParams {
                 prompt: Some("none".into()),
                 ..base()
+            })
+            .unwrap();
+        assert!(none.prompt_none && !none.prompt_login);
+        assert_eq!(
+            sent(AuthorizationParams {
+                prompt: Some("none login".into()),
+                ..base()
             }),
-            "login_required"
+            "invalid_request"
+        );
+        assert_eq!(
+            sent(AuthorizationParams {
+                max_age: Some("soon".into()),
+                ..base()
+            }),
+            "invalid_request"
         );
         assert_eq!(
             sent(AuthorizationParams {
@@ -1200,6 +1383,141 @@ mod tests {
         assert_eq!(
             provider.introspect(&wiki(), &answer.access_token).await.unwrap()["active"],
             false
+        );
+    }
+
+    /// A login through the page for `request`: the code and the browser session.
+    async fn authorized(world: &World, request: AuthorizationRequest) -> ProviderLogin {
+        let services = world.services();
+        let grant = services
+            .oidc_provider
+            .clone()
+            .unwrap()
+            .code_grant(request, &["pwd"]);
+        let client = ClientAddress::new("192.0.2.9".parse().unwrap());
+        services
+            .password_login
+            .login("ann", &Password::new("pw-ann"), &client, grant)
+            .await
+            .unwrap()
+            .granted
+    }
+
+    #[tokio::test]
+    async fn a_browser_session_answers_the_next_client_unless_a_new_login_is_asked_for() {
+        let world = World::with_provider();
+        let ann = world.add_user("ann");
+        let provider = world.services().oidc_provider.unwrap();
+        let request = provider
+            .authorize(&params("wiki", "https://wiki.example/cb"))
+            .unwrap();
+        let first = authorized(&world, request).await;
+        world.advance(Duration::minutes(10));
+        let cli = provider
+            .authorize(&params("cli", "http://127.0.0.1:5000/cb"))
+            .unwrap();
+        let code = provider
+            .resume(&first.session, &cli)
+            .await
+            .unwrap()
+            .expect("single sign-on");
+        let public = ClientCredentials {
+            client_id: Some("cli".into()),
+            client_secret: None,
+            basic: false,
+        };
+        let answer = provider
+            .exchange(
+                &public,
+                &CodeExchange {
+                    redirect_uri: Some("http://127.0.0.1:5000/cb".into()),
+                    ..exchange(&code)
+                },
+            )
+            .await
+            .unwrap();
+        let (_, claims) = claims(&answer.id_token);
+        assert_eq!(
+            claims["auth_time"],
+            (world.now() - Duration::minutes(10)).timestamp(),
+            "the login's time"
+        );
+        assert_eq!(claims["amr"], json!(["pwd"]));
+        let ask = |change: fn(&mut AuthorizationParams)| {
+            let mut asked = params("cli", "http://127.0.0.1:5000/cb");
+            change(&mut asked);
+            provider.authorize(&asked).unwrap()
+        };
+        let login = ask(|params| params.prompt = Some("login".into()));
+        assert_eq!(provider.resume(&first.session, &login).await.unwrap(), None);
+        let fresh = ask(|params| params.max_age = Some("300".into()));
+        assert_eq!(
+            provider.resume(&first.session, &fresh).await.unwrap(),
+            None,
+            "older than max_age"
+        );
+        let lenient = ask(|params| params.max_age = Some("3600".into()));
+        assert!(provider.resume(&first.session, &lenient).await.unwrap().is_some());
+        assert_eq!(provider.resume("no-such-session", &cli).await.unwrap(), None);
+        world.set_disabled(ann.id, true);
+        assert_eq!(
+            provider.resume(&first.session, &cli).await.unwrap(),
+            None,
+            "disabled since"
+        );
+        world.set_disabled(ann.id, false);
+        provider.end_session(&first.session).await.unwrap();
+        assert_eq!(
+            provider.resume(&first.session, &cli).await.unwrap(),
+            None,
+            "logged out"
+        );
+    }
+
+    #[tokio::test]
+    async fn logout_goes_back_only_to_a_registered_address_of_the_hints_client() {
+        let world = World::with_provider();
+        world.add_user("ann");
+        let provider = world.services().oidc_provider.unwrap();
+        let request = provider
+            .authorize(&params("wiki", "https://wiki.example/cb"))
+            .unwrap();
+        let code = authorized(&world, request).await.code;
+        let hint = provider
+            .exchange(&wiki(), &exchange(&code))
+            .await
+            .unwrap()
+            .id_token;
+        let bye = Some("https://wiki.example/bye");
+        assert_eq!(provider.logout_target(Some(&hint), bye, None).as_deref(), bye);
+        assert_eq!(
+            provider.logout_target(Some(&hint), bye, Some("wiki")).as_deref(),
+            bye
+        );
+        assert_eq!(
+            provider.logout_target(Some(&hint), bye, Some("cli")),
+            None,
+            "another client"
+        );
+        assert_eq!(
+            provider.logout_target(Some(&hint), Some("https://wiki.example/bye?x=1"), None),
+            None
+        );
+        assert_eq!(
+            provider.logout_target(Some(&hint), Some("https://cli.example/bye"), None),
+            None
+        );
+        assert_eq!(provider.logout_target(None, bye, None), None, "no hint");
+        assert_eq!(
+            provider.logout_target(Some("EdDSA:{}"), bye, None),
+            None,
+            "no key of ours signed it"
+        );
+        let foreign = hint.replace("https://login.example/oidc", "https://evil.example");
+        assert_eq!(
+            provider.logout_target(Some(&foreign), bye, None),
+            None,
+            "another issuer's"
         );
     }
 }

@@ -8,20 +8,23 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use limen_domain::model::{AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password};
-use limen_domain::services::{LoginOutcome, OidcProvider};
+use limen_domain::services::{LoginOutcome, OidcProvider, ProviderLogin};
 use limen_domain::{DomainError, ErrorClass};
 
 use super::{absent, page, provider};
 use crate::AppState;
 
 /// The cookie holding the login form's CSRF token.
-const CSRF_COOKIE: &str = "limen_oidc_csrf";
+pub(super) const CSRF_COOKIE: &str = "limen_oidc_csrf";
+
+/// The cookie holding the browser's session with the provider (single sign-on).
+pub(super) const SESSION_COOKIE: &str = "limen_oidc_session";
 
 /// How long a login waits for its second factor.
 const PENDING_TTL: chrono::Duration = chrono::Duration::minutes(5);
 
 /// The request's parameters by name (the first of each).
-fn pairs_of(text: &str) -> Vec<(String, String)> {
+pub(super) fn pairs_of(text: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(text).unwrap_or_default()
 }
 
@@ -43,6 +46,7 @@ fn params_of(pairs: &[(String, String)]) -> AuthorizationParams {
         code_challenge: get(pairs, "code_challenge"),
         code_challenge_method: get(pairs, "code_challenge_method"),
         prompt: get(pairs, "prompt"),
+        max_age: get(pairs, "max_age"),
     }
 }
 
@@ -57,6 +61,8 @@ fn hidden(params: &AuthorizationParams, csrf: &str, pending: Option<&str>) -> Ve
         ("nonce", &params.nonce),
         ("code_challenge", &params.code_challenge),
         ("code_challenge_method", &params.code_challenge_method),
+        ("prompt", &params.prompt),
+        ("max_age", &params.max_age),
     ];
     let mut fields: Vec<(String, String)> = named
         .into_iter()
@@ -74,7 +80,7 @@ fn site(provider: &OidcProvider) -> &str {
     &provider.settings().site_name
 }
 
-fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
+pub(super) fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
     builder
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -124,6 +130,34 @@ fn refused(provider: &OidcProvider, refusal: AuthorizationRefusal) -> HttpRespon
     }
 }
 
+/// The browser back to the client with a fresh login's code, and the
+/// session cookie that answers the next client without a login.
+fn logged_in(
+    provider: &OidcProvider,
+    request: &AuthorizationRequest,
+    authorized: &ProviderLogin,
+) -> HttpResponse {
+    let mut answer = with_code(provider, request, &authorized.code);
+    let cookie = Cookie::build(SESSION_COOKIE, authorized.session.clone())
+        .path("/oidc/")
+        .http_only(true)
+        .secure(secure(provider))
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            provider.settings().session_ttl.num_seconds(),
+        ))
+        .finish();
+    if let Err(err) = answer.add_cookie(&cookie) {
+        tracing::warn!(%err, "could not set the session cookie");
+    }
+    answer
+}
+
+/// Cookies are `Secure` unless the issuer is plain http (a machine's own localhost).
+pub(super) fn secure(provider: &OidcProvider) -> bool {
+    provider.settings().issuer.starts_with("https://")
+}
+
 fn with_code(provider: &OidcProvider, request: &AuthorizationRequest, code: &str) -> HttpResponse {
     let mut pairs = vec![("code", code)];
     if let Some(state) = &request.state {
@@ -136,18 +170,16 @@ fn with_code(provider: &OidcProvider, request: &AuthorizationRequest, code: &str
     ))
 }
 
-fn csrf_cookie(provider: &OidcProvider, value: String) -> Cookie<'static> {
-    // Secure unless the issuer is plain http (a machine's own localhost).
-    let secure = provider.settings().issuer.starts_with("https://");
+pub(super) fn csrf_cookie(provider: &OidcProvider, value: String) -> Cookie<'static> {
     Cookie::build(CSRF_COOKIE, value)
         .path("/oidc/")
         .http_only(true)
-        .secure(secure)
+        .secure(secure(provider))
         .same_site(SameSite::Lax)
         .finish()
 }
 
-fn new_csrf() -> String {
+pub(super) fn new_csrf() -> String {
     format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -202,6 +234,22 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         Ok(request) => request,
         Err(refusal) => return refused(&provider, refusal),
     };
+    if let Some(session) = req.cookie(SESSION_COOKIE) {
+        match provider.resume(session.value(), &request).await {
+            Ok(Some(code)) => return with_code(&provider, &request, &code),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = %err, "the browser session could not be read"),
+        }
+    }
+    if request.prompt_none {
+        let refusal = AuthorizationRefusal::Redirected {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error: "login_required",
+            description: "the user must log in".into(),
+        };
+        return refused(&provider, refusal);
+    }
     let csrf = req
         .cookie(CSRF_COOKIE)
         .map(|cookie| cookie.value().to_owned())
@@ -249,7 +297,7 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
             .complete_login(&pending, &code, grant)
             .await
         {
-            Ok(code) => with_code(&provider, &request, &code),
+            Ok(authorized) => logged_in(&provider, &request, &authorized),
             Err(err) => {
                 let (status, message) = told(&err);
                 // A pending login that ended (too many codes, too late) starts over.
@@ -296,7 +344,7 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
         .login_or_pending(&username, &password, &state.client(&req), grant, PENDING_TTL)
         .await;
     match outcome {
-        Ok(LoginOutcome::LoggedIn(logged_in)) => with_code(&provider, &request, &logged_in.granted),
+        Ok(LoginOutcome::LoggedIn(done)) => logged_in(&provider, &request, &done.granted),
         Ok(LoginOutcome::SecondFactorRequired { pending, .. }) => html(
             HttpResponse::Ok(),
             page::second_factor(

@@ -5,6 +5,7 @@
 
 mod authorize;
 mod discovery;
+mod logout;
 mod page;
 mod token;
 mod userinfo;
@@ -28,6 +29,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(authorize::submit)),
     )
     .service(web::resource("/oidc/token").route(web::post().to(token::token)))
+    .service(
+        web::resource("/oidc/end_session")
+            .route(web::get().to(logout::start))
+            .route(web::post().to(logout::confirm)),
+    )
     .service(web::resource("/oidc/introspect").route(web::post().to(token::introspect)))
     .service(web::resource("/oidc/revoke").route(web::post().to(token::revoke)))
     .service(

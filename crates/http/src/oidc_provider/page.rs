@@ -123,6 +123,31 @@ pub(crate) fn second_factor(site: &str, fields: &[(String, String)], error: Opti
     document(site, "Two-step verification", &body)
 }
 
+/// Asks before a logout no client proved it asked for.
+pub(crate) fn confirm_logout(site: &str, csrf: &str) -> String {
+    let body = format!(
+        "<h1>Log out?</h1><p class=\"lead\">You are logged in to {site} in this browser.</p>\
+         <form method=\"post\" action=\"/oidc/end_session\">{hidden}\
+         <button type=\"submit\">Log out</button></form>",
+        site = escape(site),
+        hidden = hidden(&[("csrf".to_owned(), csrf.to_owned())]),
+    );
+    document(site, "Log out", &body)
+}
+
+/// After a logout.
+pub(crate) fn logged_out(site: &str) -> String {
+    document(
+        site,
+        "Logged out",
+        &format!(
+            "<h1>You are logged out</h1><p class=\"lead\">You are no longer logged in to {} in this browser. \
+             You can close this page.</p>",
+            escape(site)
+        ),
+    )
+}
+
 /// A refusal the browser cannot be sent back with.
 pub(crate) fn refusal(site: &str, message: &str) -> String {
     document(

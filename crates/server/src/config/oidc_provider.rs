@@ -27,6 +27,8 @@ pub struct OidcProviderSection {
     pub code_ttl_secs: u64,
     /// Seconds a refresh token (`offline_access`) lives; each refresh issues the next.
     pub refresh_token_ttl_secs: u64,
+    /// Seconds a browser's session with the provider (single sign-on) lasts.
+    pub session_ttl_secs: u64,
     /// `[[oidc_provider.clients]]`.
     pub clients: Vec<ProviderClientSection>,
 }
@@ -40,6 +42,7 @@ impl Default for OidcProviderSection {
             id_token_ttl_secs: 300,
             code_ttl_secs: 60,
             refresh_token_ttl_secs: 2_592_000,
+            session_ttl_secs: 28_800,
             clients: Vec::new(),
         }
     }
@@ -58,6 +61,8 @@ pub struct ProviderClientSection {
     pub client_secret_file: Option<PathBuf>,
     /// Where answers may go, compared exactly (a loopback address in any port).
     pub redirect_uris: Vec<String>,
+    /// Where a browser may go after logging out (RP-initiated logout), compared exactly.
+    pub post_logout_redirect_uris: Vec<String>,
     /// The scopes it may ask for.
     pub scopes: Vec<String>,
     /// It must send a PKCE challenge (S256).
@@ -73,6 +78,7 @@ impl Default for ProviderClientSection {
             client_secret: None,
             client_secret_file: None,
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
             scopes: vec![
                 "openid".into(),
                 "email".into(),
@@ -127,7 +133,11 @@ impl OidcProviderSection {
             if client.redirect_uris.is_empty() {
                 return invalid(format!("client {id:?} has no redirect_uris"));
             }
-            for uri in &client.redirect_uris {
+            for uri in client
+                .redirect_uris
+                .iter()
+                .chain(&client.post_logout_redirect_uris)
+            {
                 let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
                     .iter()
                     .any(|prefix| uri.starts_with(prefix));

@@ -43,6 +43,7 @@ pub fn settings(config: &Config) -> Option<ProviderSettings> {
                 scopes: client.scopes.clone(),
                 require_pkce: client.require_pkce,
                 id_token_alg: client.id_token_signed_response_alg.clone(),
+                post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
             })
             .collect(),
         default_alg: section.signing_alg.clone(),
@@ -50,6 +51,7 @@ pub fn settings(config: &Config) -> Option<ProviderSettings> {
         access_token_ttl: seconds(section.access_token_ttl_secs),
         id_token_ttl: seconds(section.id_token_ttl_secs),
         refresh_token_ttl: seconds(section.refresh_token_ttl_secs),
+        session_ttl: seconds(section.session_ttl_secs),
     })
 }
 

@@ -45,8 +45,9 @@ fn serve_with(scratch: &Scratch, port: u16, more: &str) -> (Server, String) {
         format!(
             "public_url = \"{base}\"\n[oidc_provider]\nenabled = true\n\
              [[oidc_provider.clients]]\nclient_id = \"wiki\"\nclient_secret = \"wiki-s3cret\"\n\
-             redirect_uris = [\"{REDIRECT}\"]\n\
+             redirect_uris = [\"{REDIRECT}\"]\npost_logout_redirect_uris = [\"https://wiki.example/bye\"]\n\
              [[oidc_provider.clients]]\nclient_id = \"cli\"\nredirect_uris = [\"http://127.0.0.1/callback\"]\n\
+             post_logout_redirect_uris = [\"http://127.0.0.1:40001/bye\"]\n\
              id_token_signed_response_alg = \"RS256\"\n{more}"
         ),
     )
@@ -243,6 +244,16 @@ async fn what_cannot_be_trusted_is_shown_and_the_rest_goes_back_to_the_client() 
     ] {
         assert!(html.contains(needle), "{needle} in {html}");
     }
+    // A logout no client proved it asked for, with no session: nothing to end.
+    let bye = http
+        .get(format!(
+            "{issuer}/end_session?post_logout_redirect_uri=https%3A%2F%2Fwiki.example%2Fbye"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bye.status().as_u16(), 200, "never redirected without a hint");
+    assert!(bye.text().await.unwrap().contains("You are logged out"));
     // A form posted without the cookie's token is refused.
     let forged = http
         .post(format!("{issuer}/authorize"))
@@ -502,6 +513,21 @@ async fn openid_client_logs_users_in_refreshes_introspects_and_revokes() {
         assert_eq!(answer["introspected"]["active"], true);
         assert_eq!(answer["afterRevocation"]["active"], false);
         assert_eq!(answer["reuse"], "invalid_grant");
+        // Single sign-on, then RP-initiated logout back to the client.
+        assert_eq!(answer["sso"]["status"], 303);
+        assert_eq!(answer["sso"]["claims"]["sub"], answer["claims"]["sub"]);
+        assert_eq!(
+            answer["sso"]["claims"]["auth_time"], answer["claims"]["auth_time"],
+            "the login's time"
+        );
+        assert_eq!(answer["logout"]["status"], 303);
+        let location = answer["logout"]["location"].as_str().unwrap();
+        assert!(location.ends_with("/bye?state=after-logout"), "{location}");
+        let after = answer["afterLogout"].as_str().unwrap();
+        assert!(
+            after.contains("error=login_required"),
+            "no session after the logout: {after}"
+        );
     }
     assert!(server.terminate());
 }

@@ -1,0 +1,101 @@
+//! `GET` and `POST /oidc/end_session`: RP-initiated logout (OpenID Connect
+//! RP-Initiated Logout 1.0). With an ID token of Limen's (`id_token_hint`)
+//! whose client registered the `post_logout_redirect_uri`, the browser
+//! session ends and the browser goes back there with `state`; otherwise
+//! Limen's own page asks before ending it (a form with a CSRF token), so
+//! that no other site can log a browser out.
+
+use actix_web::cookie::Cookie;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::authorize::{CSRF_COOKIE, SESSION_COOKIE, csrf_cookie, html, new_csrf, pairs_of};
+use super::{absent, page, provider};
+use crate::AppState;
+
+fn get(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+}
+
+/// The session cookie, emptied.
+fn removal() -> Cookie<'static> {
+    let mut cookie = Cookie::build(SESSION_COOKIE, "").path("/oidc/").finish();
+    cookie.make_removal();
+    cookie
+}
+
+/// Ends the browser's session, if it has one.
+async fn end(req: &HttpRequest, provider: &limen_domain::services::OidcProvider) {
+    if let Some(session) = req.cookie(SESSION_COOKIE)
+        && let Err(err) = provider.end_session(session.value()).await
+    {
+        tracing::warn!(error = %err, "could not end a browser session");
+    }
+}
+
+/// The logout a client asks for.
+pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(provider) = provider(&state) else {
+        return absent();
+    };
+    let pairs = pairs_of(req.query_string());
+    let target = provider.logout_target(
+        get(&pairs, "id_token_hint").as_deref(),
+        get(&pairs, "post_logout_redirect_uri").as_deref(),
+        get(&pairs, "client_id").as_deref(),
+    );
+    let site = provider.settings().site_name.clone();
+    if let Some(uri) = target {
+        end(&req, &provider).await;
+        let location = match get(&pairs, "state") {
+            Some(state) => {
+                let query = serde_urlencoded::to_string([("state", state)]).unwrap_or_default();
+                let separator = if uri.contains('?') { '&' } else { '?' };
+                format!("{uri}{separator}{query}")
+            }
+            None => uri,
+        };
+        return HttpResponse::SeeOther()
+            .insert_header(("Location", location))
+            .insert_header(("Cache-Control", "no-store"))
+            .cookie(removal())
+            .finish();
+    }
+    if req.cookie(SESSION_COOKIE).is_none() {
+        return html(HttpResponse::Ok(), page::logged_out(&site));
+    }
+    let csrf = req
+        .cookie(CSRF_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| value.len() == 64)
+        .unwrap_or_else(new_csrf);
+    let mut builder = HttpResponse::Ok();
+    builder.cookie(csrf_cookie(&provider, csrf.clone()));
+    html(builder, page::confirm_logout(&site, &csrf))
+}
+
+/// The person's yes on Limen's own page.
+pub(super) async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let Some(provider) = provider(&state) else {
+        return absent();
+    };
+    let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
+    let csrf = get(&pairs, "csrf").unwrap_or_default();
+    let cookie = req.cookie(CSRF_COOKIE).map(|cookie| cookie.value().to_owned());
+    let site = provider.settings().site_name.clone();
+    if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
+        return html(
+            HttpResponse::Forbidden(),
+            page::refusal(
+                &site,
+                "This logout form has expired or was not sent from this page.",
+            ),
+        );
+    }
+    end(&req, &provider).await;
+    let mut builder = HttpResponse::Ok();
+    builder.cookie(removal());
+    html(builder, page::logged_out(&site))
+}
