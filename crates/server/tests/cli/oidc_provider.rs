@@ -620,3 +620,101 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
     }
     assert!(server.terminate());
 }
+
+#[tokio::test]
+async fn a_wrong_password_and_a_locked_account_are_told_on_the_page() {
+    let scratch = Scratch::new();
+    scratch.add_user("gus", "gus@example.com", PASSWORD);
+    let (server, issuer) = serve(&scratch, free_port());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let query = "client_id=wiki&redirect_uri=https%3A%2F%2Fwiki.example%2Fcallback&response_type=code&scope=openid&\
+                 code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+    let page = http
+        .get(format!("{issuer}/authorize?{query}"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let fields = form_of(&page.text().await.unwrap());
+    let attempt = |password: &str| {
+        let mut form = fields.clone();
+        form.push(("username".into(), "gus".into()));
+        form.push(("password".into(), password.into()));
+        http.post(format!("{issuer}/authorize"))
+            .header("cookie", cookie.clone())
+            .form(&form)
+            .send()
+    };
+    for _ in 0..4 {
+        let answer = attempt("wrong").await.unwrap();
+        assert_eq!(answer.status().as_u16(), 401);
+        let html = answer.text().await.unwrap();
+        assert!(html.contains("Wrong username or password."), "{html}");
+        assert!(html.contains("value=\"gus\""), "the username stays filled in");
+    }
+    let locked = attempt("wrong").await.unwrap().text().await.unwrap();
+    assert!(locked.contains("Too many failed attempts"), "{locked}");
+    let still = attempt(PASSWORD).await.unwrap();
+    assert_eq!(still.status().as_u16(), 401, "locked: even the right password");
+    assert!(still.text().await.unwrap().contains("Too many failed attempts"));
+    assert!(server.terminate());
+}
+
+/// Users of a customer's table and of a Lime CRM log in to applications too:
+/// the provider asks the configured directory like every login does.
+#[tokio::test]
+async fn users_of_a_customer_table_and_of_lime_crm_log_in_to_applications() {
+    use limen_limecrm::testing::FakeLimeCrm;
+    use limen_mapped_sql::testing::{Customer, CustomerDb};
+    if !authlib_available() {
+        return;
+    }
+    // The test password, hashed by Python's bcrypt (the crypto crate's fixtures).
+    const BCRYPT: &str = "$2b$04$RFcTbAivmYtj1hol3nqyg.ujLgp7YtdtUoEH09.W7OHCbcFz2PQKq";
+    let db = CustomerDb::sqlite().await;
+    db.insert(&Customer {
+        login: "Hal",
+        mail: "hal@example.com",
+        ssn: None,
+        hash: Some(BCRYPT),
+        active: true,
+    })
+    .await;
+    let scratch = Scratch::new();
+    let mapped = format!(
+        "[users]\nbackend = \"mapped-sql\"\n[users.mapped_sql]\nurl = \"{}\"\ntable = \"customers\"\n\
+         [users.mapped_sql.columns]\nid = \"customer_id\"\nusername = \"login\"\nemail = \"mail\"\n\
+         password_hash = \"pw_hash\"\nenabled = \"active\"\n",
+        db.url
+    );
+    let (server, issuer) = serve_with(&scratch, free_port(), &mapped);
+    let hal = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "hal", PASSWORD]);
+    assert_eq!(hal["userinfo"]["email"], "hal@example.com", "{hal}");
+    assert!(server.terminate());
+
+    let crm = FakeLimeCrm::start("lime-key");
+    crm.add(
+        serde_json::json!({"username": "ida", "email": "ida@example.com", "firstname": "Ida",
+        "lastname": "Lind", "passwordhash": BCRYPT, "inactive": false}),
+    );
+    let scratch = Scratch::new();
+    let lime = format!(
+        "[users]\nbackend = \"limecrm\"\n[users.limecrm]\nurl = \"{}\"\napi_key = \"lime-key\"\n\
+         [users.limecrm.properties]\npassword_hash = \"passwordhash\"\n",
+        crm.base
+    );
+    let (server, issuer) = serve_with(&scratch, free_port(), &lime);
+    let ida = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "ida", PASSWORD]);
+    assert_eq!(ida["userinfo"]["email"], "ida@example.com", "{ida}");
+    assert_eq!(ida["userinfo"]["name"], "Ida Lind");
+    assert!(server.terminate());
+}
