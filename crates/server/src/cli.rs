@@ -41,6 +41,9 @@ pub enum Command {
     /// Limen (or another relying party) in `bankid.mode = "test"` to use; its
     /// outcomes come from `[bankid.simulator]`. Never for production.
     BankidSimulator(SimulatorArgs),
+    /// Limen as an OpenID Provider: its clients and its signing keys.
+    #[command(name = "oidc-provider", subcommand)]
+    OidcProvider(OidcProviderCommand),
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -101,6 +104,22 @@ pub enum TokenCommand {
         /// The token's id.
         id: i64,
     },
+}
+
+/// `limen oidc-provider …`.
+#[derive(Debug, Subcommand)]
+pub enum OidcProviderCommand {
+    /// List the configured clients: id, confidential or public, the
+    /// algorithm of their ID tokens, redirect URIs, scopes.
+    Clients {
+        /// One JSON array of objects instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new signing key for every algorithm and retire the ones they
+    /// replace (still published until the ID tokens they signed expire).
+    /// Running nodes sign with the new keys from their next start.
+    RotateKeys,
 }
 
 /// `limen config …`.

@@ -48,6 +48,7 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::User(command) => commands::user::run(&config, command).await,
         Command::Token(command) => commands::token::run(&config, command).await,
         Command::Secrets(command) => commands::secrets::run(&config, command).await,
+        Command::OidcProvider(command) => commands::oidc_provider::run(&config, command).await,
         Command::BankidSimulator(args) => commands::bankid_simulator::run(&config, args).await,
         Command::Config(ConfigCommand::Check) => commands::config::check(&config),
         Command::Audit(args) => commands::audit::run(&config, args).await,

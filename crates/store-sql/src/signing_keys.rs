@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use limen_domain::StoreError;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use crate::entity::signing_key;
 use crate::errors::{is_unique_violation, store_error};
@@ -55,6 +57,31 @@ impl SqlSigningKeys {
                 })
             })
             .collect()
+    }
+
+    /// Marks `kid` retired at `at`: a newer key of its algorithm signs.
+    pub async fn retire(&self, kid: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        signing_key::Entity::update_many()
+            .col_expr(
+                signing_key::Column::RetiredAt,
+                sea_orm::sea_query::Expr::value(to_micros(at)),
+            )
+            .filter(signing_key::Column::Kid.eq(kid))
+            .filter(signing_key::Column::RetiredAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("retiring a signing key", err))?;
+        Ok(())
+    }
+
+    /// Deletes keys retired before `before`: nothing they signed is valid any more.
+    pub async fn forget_retired_before(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let deleted = signing_key::Entity::delete_many()
+            .filter(signing_key::Column::RetiredAt.lt(to_micros(before)))
+            .exec(&self.db)
+            .await
+            .map_err(|err| store_error("forgetting retired signing keys", err))?;
+        Ok(deleted.rows_affected)
     }
 
     /// Keeps a new key; `false` when one with its kid exists.

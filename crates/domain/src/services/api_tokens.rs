@@ -10,6 +10,13 @@ use crate::model::{
 use crate::ports::{AccountStates, Clock, TokenCatalog};
 use crate::services::{AccessGrant, Audit, AuditEntry, PasswordLogin, Session, SessionService, Users};
 
+/// The kinds of token `limen token` lists, disables and revokes.
+const MANAGED_KINDS: [TokenKind; 3] = [
+    TokenKind::Access,
+    TokenKind::ProviderRefresh,
+    TokenKind::BrowserSession,
+];
+
 /// Longest accepted token note.
 const MAX_NOTE_CHARS: usize = 255;
 
@@ -163,14 +170,17 @@ impl ApiTokenService {
             .ok_or_else(|| DomainError::UnknownUser(username.to_owned()))
     }
 
-    /// The access tokens of `username`, newest first.
+    /// The tokens of `username` an operator manages: access tokens (the
+    /// dialects' sessions and API tokens, OpenID clients' access tokens), the
+    /// OpenID Provider's refresh tokens and browser sessions; by id.
     pub async fn list(&self, username: &str) -> Result<Vec<TokenRecord>, DomainError> {
         let user = self.user(username).await?;
-        Ok(self
-            .ports
-            .catalog
-            .list_for_user(user.id, TokenKind::Access)
-            .await?)
+        let mut listed = Vec::new();
+        for kind in MANAGED_KINDS {
+            listed.extend(self.ports.catalog.list_for_user(user.id, kind).await?);
+        }
+        listed.sort_by_key(|token| std::cmp::Reverse(token.id.0));
+        Ok(listed)
     }
 
     async fn token(&self, id: TokenId) -> Result<TokenRecord, DomainError> {
@@ -178,7 +188,7 @@ impl ApiTokenService {
             .catalog
             .find_by_id(id)
             .await?
-            .filter(|token| token.kind == TokenKind::Access)
+            .filter(|token| MANAGED_KINDS.contains(&token.kind))
             .ok_or(DomainError::UnknownToken(id.0))
     }
 

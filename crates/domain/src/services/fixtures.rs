@@ -321,6 +321,7 @@ impl World {
             } else {
                 BTreeMap::new()
             },
+            provider_retired_keys: Vec::new(),
             invalidations: Arc::new(self.invalidations()),
             audit: Arc::new(self.audit_log()),
         }

@@ -54,6 +54,9 @@ pub struct OidcProviderPorts {
     pub clock: Arc<dyn Clock>,
     /// The ID token signers, by JWS algorithm; every key is published.
     pub signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    /// Keys a rotation retired: published, and checked for logout hints,
+    /// while tokens they signed may still be presented.
+    pub retired: Vec<Arc<dyn PayloadSigner>>,
     /// A user's tokens, for ending a whole family of them.
     pub catalog: Arc<dyn TokenCatalog>,
 }
@@ -210,6 +213,7 @@ impl OidcProvider {
         self.ports
             .signers
             .values()
+            .chain(&self.ports.retired)
             .filter_map(|signer| signer.public_jwk())
             .collect()
     }
@@ -447,6 +451,7 @@ impl OidcProvider {
             .ports
             .signers
             .values()
+            .chain(&self.ports.retired)
             .find_map(|signer| signer.verify(hint))?;
         let claims: Value = serde_json::from_slice(&payload).ok()?;
         if claims["iss"] != self.settings.issuer.as_str() {
@@ -615,9 +620,9 @@ impl OidcProvider {
         };
         let request = &context.request;
         let scope = request.scopes.join(" ");
-        let attributes = |payload: String| TokenAttributes {
+        let attributes = |payload: String, what: &str| TokenAttributes {
             client_id: Some(client.client_id.clone()),
-            note: Some(format!("OpenID client {}", client.client_id)),
+            note: Some(format!("OpenID client {}, {what}", client.client_id)),
             origin: Some(family.clone()),
             payload: Some(payload),
             ..TokenAttributes::default()
@@ -628,7 +633,7 @@ impl OidcProvider {
                 user.id,
                 TokenKind::Access,
                 self.settings.access_token_ttl,
-                attributes(scope.clone()),
+                attributes(scope.clone(), "access token"),
             )
             .await
             .map_err(server_error)?;
@@ -640,7 +645,7 @@ impl OidcProvider {
                     user.id,
                     TokenKind::ProviderRefresh,
                     self.settings.refresh_token_ttl,
-                    attributes(payload),
+                    attributes(payload, "refresh token"),
                 )
                 .await
                 .map_err(server_error)?;

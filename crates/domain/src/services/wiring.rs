@@ -60,6 +60,8 @@ pub struct Ports {
     pub payload_signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
     /// The OpenID Provider's ID token signers, by JWS algorithm (none when it is off).
     pub provider_signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    /// Its keys retired by a rotation, still published while tokens they signed live.
+    pub provider_retired_keys: Vec<Arc<dyn PayloadSigner>>,
     /// Tells every node what its cache of validated tokens must forget.
     pub invalidations: Arc<dyn Invalidations>,
     /// The trail of security events: always Limen's database.
@@ -311,6 +313,7 @@ impl Services {
                     mint: ports.mint.clone(),
                     clock: ports.clock.clone(),
                     signers: ports.provider_signers,
+                    retired: ports.provider_retired_keys,
                     catalog: ports.catalog.clone(),
                 },
                 provider,

@@ -293,6 +293,7 @@ impl TestApp {
             openid,
             payload_signers,
             provider_signers: std::collections::BTreeMap::new(),
+            provider_retired_keys: Vec::new(),
             invalidations: Arc::new(limen_store_memory::LocalInvalidations::new()),
             audit: Arc::new(db.audit_log()),
         };

@@ -6,6 +6,7 @@ pub mod bankid_simulator;
 pub mod config;
 pub mod import;
 pub mod migrate;
+pub mod oidc_provider;
 pub mod openapi;
 pub mod probe;
 pub mod secrets;

@@ -30,7 +30,7 @@ use crate::keyfile;
 
 mod nodes;
 mod openid;
-mod provider;
+pub mod provider;
 mod users;
 
 /// What a command needs the services for: serving refuses what administration
@@ -59,6 +59,8 @@ pub struct Core {
     pub simulator: Option<RunningSimulator>,
     /// Whether secrets are sealed with a key.
     pub seals_secrets: bool,
+    /// What seals secrets at rest (the provider's signing keys among them).
+    pub cipher: Arc<dyn limen_domain::ports::SecretCipher>,
     /// Every domain service.
     pub services: Services,
     /// The password hasher the services use, whose bounds on stored hashes
@@ -442,7 +444,8 @@ impl Core {
         let (bankid, simulator) = bankid(config, purpose).await?;
         let tokens = shared.tokens.clone();
         let hasher: Arc<dyn PasswordHasher> = Arc::new(hasher);
-        let provider_signers = provider::signers(config, &database, &cipher, &SystemClock).await?;
+        let provider_keys = provider::keys(config, &database, &cipher, &SystemClock).await?;
+        let cipher: Arc<dyn limen_domain::ports::SecretCipher> = Arc::new(cipher);
         let ports = Ports {
             directory,
             accounts: Arc::new(database.accounts()),
@@ -455,13 +458,14 @@ impl Core {
             mint: Arc::new(RandomTokenMint),
             clock: Arc::new(SystemClock),
             totp: Arc::new(RfcTotp),
-            cipher: Arc::new(cipher),
+            cipher: cipher.clone(),
             keys: Arc::new(Ed25519Keys),
             mailer: mailer(config)?,
             bankid,
             openid: openid::providers(config)?,
             payload_signers: openid::payload_signers(config)?,
-            provider_signers,
+            provider_signers: provider_keys.signers,
+            provider_retired_keys: provider_keys.retired,
             invalidations: shared.invalidations,
             audit: Arc::new(database.audit_log()),
         };
@@ -475,6 +479,7 @@ impl Core {
             tokens,
             simulator,
             seals_secrets,
+            cipher,
             services: Services::new(ports, settings),
             hasher,
             metrics,

@@ -55,68 +55,150 @@ pub fn settings(config: &Config) -> Option<ProviderSettings> {
     })
 }
 
+/// The provider's keys as a node uses them.
+#[derive(Default)]
+pub struct ProviderKeys {
+    /// The key each algorithm signs with.
+    pub signers: BTreeMap<String, Arc<dyn PayloadSigner>>,
+    /// Keys a rotation retired, published while tokens they signed may come back.
+    pub retired: Vec<Arc<dyn PayloadSigner>>,
+}
+
+/// How long a retired key stays published: an ID token it signed may come
+/// back until it expires (a logout's hint), and relying parties cache the
+/// key set for a while.
+fn retention(config: &Config) -> Duration {
+    let id_token = i64::try_from(config.oidc_provider.id_token_ttl_secs).unwrap_or(i64::MAX / 1_000_000);
+    Duration::seconds(id_token) + Duration::minutes(10)
+}
+
+fn open_key(cipher: &dyn SecretCipher, stored: &StoredSigningKey) -> Result<ProviderKey, CliError> {
+    let alg = SigningAlg::from_name(&stored.alg).ok_or_else(|| {
+        CliError::Usage(format!(
+            "oidc_provider: signing key {} has an unknown algorithm {}",
+            stored.kid, stored.alg
+        ))
+    })?;
+    let pkcs8 = cipher
+        .open(&stored.private_key, &context(&stored.kid))
+        .map_err(|err| {
+            CliError::Usage(format!(
+                "oidc_provider: opening signing key {}: {err}",
+                stored.kid
+            ))
+        })?;
+    ProviderKey::from_pkcs8(alg, &pkcs8)
+        .map_err(|err| CliError::Usage(format!("oidc_provider: signing key {}: {err}", stored.kid)))
+}
+
+/// Makes, seals and keeps a new key of `alg`.
+async fn make_key(
+    database: &Database,
+    cipher: &dyn SecretCipher,
+    clock: &dyn Clock,
+    alg: SigningAlg,
+) -> Result<StoredSigningKey, CliError> {
+    let failed = |what: &str, err: String| CliError::Usage(format!("oidc_provider: {what}: {err}"));
+    let key = ProviderKey::generate(alg).map_err(|err| failed("making a signing key", err))?;
+    let sealed = cipher
+        .seal(key.pkcs8(), &context(key.kid()))
+        .map_err(|err| failed("sealing a signing key", err))?;
+    let made = StoredSigningKey {
+        kid: key.kid().to_owned(),
+        alg: alg.name().to_owned(),
+        private_key: sealed,
+        created_at: clock.now(),
+        retired_at: None,
+    };
+    database
+        .signing_keys()
+        .insert(&made)
+        .await
+        .map_err(|err| failed("keeping a signing key", err.to_string()))?;
+    tracing::info!(kid = %made.kid, alg = %made.alg, "made an OpenID Provider signing key");
+    Ok(made)
+}
+
 /// A signer for every algorithm the provider needs: the oldest live key of
-/// each in the database, made (and kept) when there is none. Two nodes that
-/// start at once may both make one; both then sign with the older.
-pub async fn signers(
+/// each in the database, made (and kept) when there is none (two nodes that
+/// start at once may both make one; both then sign with the older); and the
+/// retired keys still published.
+pub async fn keys(
     config: &Config,
     database: &Database,
     cipher: &dyn SecretCipher,
     clock: &dyn Clock,
-) -> Result<BTreeMap<String, Arc<dyn PayloadSigner>>, CliError> {
-    let mut signers = BTreeMap::new();
+) -> Result<ProviderKeys, CliError> {
+    let mut keys = ProviderKeys::default();
     if !config.oidc_provider.enabled {
-        return Ok(signers);
+        return Ok(keys);
     }
     let store = database.signing_keys();
-    let failed = |what: &str| {
-        let what = what.to_owned();
-        move |err: String| CliError::Usage(format!("oidc_provider: {what}: {err}"))
+    let read = |err: limen_domain::StoreError| {
+        CliError::Usage(format!("oidc_provider: reading signing keys: {err}"))
+    };
+    let oldest_live = |stored: &[StoredSigningKey], name: &str| {
+        stored
+            .iter()
+            .find(|key| key.alg == name && key.retired_at.is_none())
+            .cloned()
     };
     for name in config.oidc_provider.algorithms() {
         let alg = SigningAlg::from_name(&name)
             .ok_or_else(|| CliError::Usage(format!("oidc_provider: unknown algorithm {name}")))?;
-        let live = |keys: &[StoredSigningKey]| {
-            keys.iter()
-                .find(|key| key.alg == name && key.retired_at.is_none())
-                .cloned()
-        };
-        let keys = store
-            .list()
-            .await
-            .map_err(|err| failed("reading signing keys")(err.to_string()))?;
-        let stored = match live(&keys) {
-            Some(stored) => stored,
+        let stored = store.list().await.map_err(read)?;
+        let live = match oldest_live(&stored, &name) {
+            Some(live) => live,
             None => {
-                let key = ProviderKey::generate(alg).map_err(failed("making a signing key"))?;
-                let sealed = cipher
-                    .seal(key.pkcs8(), &context(key.kid()))
-                    .map_err(failed("sealing a signing key"))?;
-                let made = StoredSigningKey {
-                    kid: key.kid().to_owned(),
-                    alg: name.clone(),
-                    private_key: sealed,
-                    created_at: clock.now(),
-                    retired_at: None,
-                };
-                store
-                    .insert(&made)
-                    .await
-                    .map_err(|err| failed("keeping a signing key")(err.to_string()))?;
-                tracing::info!(kid = %made.kid, alg = %name, "made an OpenID Provider signing key");
-                let keys = store
-                    .list()
-                    .await
-                    .map_err(|err| failed("reading signing keys")(err.to_string()))?;
-                live(&keys).unwrap_or(made)
+                let made = make_key(database, cipher, clock, alg).await?;
+                oldest_live(&store.list().await.map_err(read)?, &name).unwrap_or(made)
             }
         };
-        let pkcs8 = cipher
-            .open(&stored.private_key, &context(&stored.kid))
-            .map_err(failed(&format!("opening signing key {}", stored.kid)))?;
-        let key =
-            ProviderKey::from_pkcs8(alg, &pkcs8).map_err(failed(&format!("signing key {}", stored.kid)))?;
-        signers.insert(name, Arc::new(key) as Arc<dyn PayloadSigner>);
+        keys.signers
+            .insert(name, Arc::new(open_key(cipher, &live)?) as Arc<dyn PayloadSigner>);
     }
-    Ok(signers)
+    let published_since = clock.now() - retention(config);
+    for stored in store.list().await.map_err(read)? {
+        if stored.retired_at.is_some_and(|retired| retired > published_since) {
+            keys.retired.push(Arc::new(open_key(cipher, &stored)?));
+        }
+    }
+    Ok(keys)
+}
+
+/// `limen oidc-provider rotate-keys`: a new key for every algorithm; the
+/// keys they replace are retired (published until tokens they signed
+/// expire), and keys retired longer ago are deleted. Nodes sign with the new
+/// keys from their next start. What was replaced: (algorithm, old kid, new kid).
+pub async fn rotate(
+    config: &Config,
+    database: &Database,
+    cipher: &dyn SecretCipher,
+    clock: &dyn Clock,
+) -> Result<Vec<(String, Vec<String>, String)>, CliError> {
+    let store = database.signing_keys();
+    let failed = |err: limen_domain::StoreError| CliError::Usage(format!("oidc_provider: {err}"));
+    let mut rotated = Vec::new();
+    for name in config.oidc_provider.algorithms() {
+        let alg = SigningAlg::from_name(&name)
+            .ok_or_else(|| CliError::Usage(format!("oidc_provider: unknown algorithm {name}")))?;
+        let old: Vec<String> = store
+            .list()
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .filter(|key| key.alg == name && key.retired_at.is_none())
+            .map(|key| key.kid)
+            .collect();
+        let made = make_key(database, cipher, clock, alg).await?;
+        for kid in &old {
+            store.retire(kid, clock.now()).await.map_err(failed)?;
+        }
+        rotated.push((name, old, made.kid));
+    }
+    store
+        .forget_retired_before(clock.now() - retention(config))
+        .await
+        .map_err(failed)?;
+    Ok(rotated)
 }

@@ -718,3 +718,49 @@ async fn users_of_a_customer_table_and_of_lime_crm_log_in_to_applications() {
     assert_eq!(ida["userinfo"]["name"], "Ida Lind");
     assert!(server.terminate());
 }
+
+#[tokio::test]
+async fn operators_list_clients_rotate_keys_and_see_what_the_provider_issued() {
+    let scratch = Scratch::new();
+    scratch.add_user("ann", "ann@example.com", PASSWORD);
+    let port = free_port();
+    let (server, issuer) = serve(&scratch, port);
+    let jwks = async || -> Value { reqwest::get(format!("{issuer}/jwks")).await.unwrap().json().await.unwrap() };
+    let kids = |set: &Value| -> Vec<String> {
+        set["keys"].as_array().unwrap().iter().map(|key| key["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    let before = kids(&jwks().await);
+    assert!(server.terminate());
+
+    let limen = |args: &[&str]| {
+        let mut command = scratch.command();
+        command.env("LIMEN_CONFIG", scratch.dir.join("limen.toml"));
+        let output = crate::helpers::run_with(command, args, "");
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let clients = limen(&["oidc-provider", "clients"]);
+    assert!(clients.contains("wiki\tconfidential\tES256\thttps://wiki.example/callback\t"), "{clients}");
+    assert!(clients.contains("cli\tpublic\tRS256\t"), "{clients}");
+    let listed: Value = serde_json::from_str(&limen(&["oidc-provider", "clients", "--json"])).unwrap();
+    assert_eq!(listed[0]["post_logout_redirect_uris"], json!(["https://wiki.example/bye"]));
+    let rotated = limen(&["oidc-provider", "rotate-keys"]);
+    assert_eq!(rotated.lines().count(), 2, "ES256 and RS256: {rotated}");
+
+    let (server, _) = serve(&scratch, port);
+    let after = kids(&jwks().await);
+    assert_eq!(after.len(), 4, "two new keys and the two retired ones: {after:?}");
+    assert!(before.iter().all(|kid| after.contains(kid)), "the retired keys are still published");
+    if authlib_available() {
+        let ann = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "ann", PASSWORD]);
+        let kid = ann["header"]["kid"].as_str().unwrap();
+        assert!(!before.iter().any(|old| old == kid), "signed with a new key");
+        assert!(server.terminate());
+        let tokens = limen(&["token", "list", "--user", "ann"]);
+        assert!(tokens.contains("OpenID client wiki, access token"), "{tokens}");
+        assert!(tokens.contains("OpenID client wiki, refresh token"), "{tokens}");
+        assert!(tokens.contains("OpenID Provider browser session"), "{tokens}");
+    } else {
+        assert!(server.terminate());
+    }
+}
