@@ -105,12 +105,22 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
 }
 
+/// What makes an authorization request impossible to answer anywhere but on
+/// Limen's own page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Untrusted {
+    /// No client has the `client_id`.
+    UnknownClient,
+    /// The `redirect_uri` is missing or not one the client registered.
+    UnregisteredRedirect,
+}
+
 /// Why an authorization request is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizationRefusal {
     /// The client or the redirect URI cannot be trusted: the refusal is shown
     /// on Limen's own page, never sent to an unverified address.
-    Shown(String),
+    Shown(Untrusted),
     /// Sent back to the client's verified redirect URI.
     Redirected {
         /// Where.

@@ -18,7 +18,7 @@ mod user_fields;
 pub use audit::{Actor, AuditContext, AuditEvent, AuditKind, AuditQuery, MAX_AUDIT_TEXT_CHARS, audit_text};
 pub use authorization::{
     AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,
-    TokenRefusal,
+    TokenRefusal, Untrusted,
 };
 pub use bankid::{BankIdCollect, BankIdError, BankIdOrder, BankIdStatus, UserMessage};
 pub use client::ClientAddress;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::error::DomainError;
 use crate::model::{
     AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,
-    TokenAttributes, TokenHash, TokenKind, TokenRefusal, User, UserId,
+    TokenAttributes, TokenHash, TokenKind, TokenRefusal, Untrusted, User, UserId,
 };
 use crate::ports::{Clock, PayloadSigner, TokenCatalog, TokenMint};
 use crate::services::{Grant, SessionService, Users};
@@ -238,16 +238,14 @@ impl OidcProvider {
         &self,
         params: &AuthorizationParams,
     ) -> Result<AuthorizationRequest, AuthorizationRefusal> {
-        let shown = |why: &str| AuthorizationRefusal::Shown(why.to_owned());
+        let shown = AuthorizationRefusal::Shown;
         let client_id = params.client_id.as_deref().unwrap_or_default();
-        let client = self
-            .client(client_id)
-            .ok_or_else(|| shown("The application that sent you here is not known to this login service."))?;
+        let client = self.client(client_id).ok_or(shown(Untrusted::UnknownClient))?;
         let redirect_uri = params
             .redirect_uri
             .clone()
             .filter(|uri| client.accepts_redirect(uri))
-            .ok_or_else(|| shown("The application asked to send you to an address it has not registered."))?;
+            .ok_or(shown(Untrusted::UnregisteredRedirect))?;
         let state = params.state.clone();
         let refuse = |error: &'static str, description: &str| AuthorizationRefusal::Redirected {
             redirect_uri: redirect_uri.clone(),
@@ -1115,15 +1113,25 @@ mod tests {
     fn authorization_requests_that_cannot_be_trusted_are_shown_and_the_others_sent_back() {
         let world = World::with_provider();
         let provider = world.services().oidc_provider.unwrap();
-        let shown = |params: AuthorizationParams| {
-            matches!(provider.authorize(&params), Err(AuthorizationRefusal::Shown(_)))
+        let shown = |params: AuthorizationParams| match provider.authorize(&params) {
+            Err(AuthorizationRefusal::Shown(why)) => Some(why),
+            _ => None,
         };
-        assert!(shown(params("nobody", "https://wiki.example/cb")));
-        assert!(shown(params("wiki", "https://evil.example/cb")));
-        assert!(shown(AuthorizationParams {
-            redirect_uri: None,
-            ..params("wiki", "")
-        }));
+        assert_eq!(
+            shown(params("nobody", "https://wiki.example/cb")),
+            Some(Untrusted::UnknownClient)
+        );
+        assert_eq!(
+            shown(params("wiki", "https://evil.example/cb")),
+            Some(Untrusted::UnregisteredRedirect)
+        );
+        assert_eq!(
+            shown(AuthorizationParams {
+                redirect_uri: None,
+                ..params("wiki", "")
+            }),
+            Some(Untrusted::UnregisteredRedirect)
+        );
         let sent = |params: AuthorizationParams| match provider.authorize(&params) {
             Err(AuthorizationRefusal::Redirected {
                 error,

@@ -7,11 +7,15 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use limen_domain::model::{AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password};
+use limen_domain::model::{
+    AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password, Untrusted,
+};
 use limen_domain::services::{LoginOutcome, OidcProvider, ProviderLogin};
 use limen_domain::{DomainError, ErrorClass};
 
-use super::{absent, page, provider};
+use super::page::{self, Page};
+use super::texts::{Lang, Text};
+use super::{absent, provider};
 use crate::AppState;
 
 /// The cookie holding the login form's CSRF token.
@@ -75,9 +79,12 @@ fn hidden(params: &AuthorizationParams, csrf: &str, pending: Option<&str>) -> Ve
     fields
 }
 
-/// The name the page shows above every form.
-fn site(provider: &OidcProvider) -> &str {
-    &provider.settings().site_name
+/// The page's site name and the browser's language.
+pub(super) fn page_for<'a>(provider: &'a OidcProvider, req: &HttpRequest) -> Page<'a> {
+    Page {
+        site: &provider.settings().site_name,
+        lang: Lang::of(req),
+    }
 }
 
 pub(super) fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
@@ -109,12 +116,16 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-fn refused(provider: &OidcProvider, refusal: AuthorizationRefusal) -> HttpResponse {
+fn refused(provider: &OidcProvider, req: &HttpRequest, refusal: AuthorizationRefusal) -> HttpResponse {
     match refusal {
-        AuthorizationRefusal::Shown(message) => html(
-            HttpResponse::BadRequest(),
-            page::refusal(site(provider), &message),
-        ),
+        AuthorizationRefusal::Shown(why) => {
+            let page = page_for(provider, req);
+            let message = page.lang.say(match why {
+                Untrusted::UnknownClient => Text::UnknownClient,
+                Untrusted::UnregisteredRedirect => Text::UnregisteredRedirect,
+            });
+            html(HttpResponse::BadRequest(), page::refusal(&page, &message))
+        }
         AuthorizationRefusal::Redirected {
             redirect_uri,
             state,
@@ -188,40 +199,27 @@ pub(super) fn new_csrf() -> String {
 }
 
 /// What a person reads when a step fails, and the page's status.
-fn told(err: &DomainError) -> (actix_web::http::StatusCode, String) {
+fn told(err: &DomainError, lang: Lang) -> (actix_web::http::StatusCode, String) {
     use actix_web::http::StatusCode;
-    match err.class() {
-        ErrorClass::WrongCredentials => (StatusCode::UNAUTHORIZED, "Wrong username or password.".into()),
-        ErrorClass::WrongCode => (
-            StatusCode::UNAUTHORIZED,
-            "That code is not right. Try the current one.".into(),
-        ),
-        ErrorClass::Locked(retry) => (
-            StatusCode::UNAUTHORIZED,
-            format!("Too many failed attempts. Try again after {retry}."),
-        ),
-        ErrorClass::Throttled(retry) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many attempts from your network. Try again after {retry}."),
-        ),
-        ErrorClass::Disabled => (StatusCode::FORBIDDEN, "This account cannot log in.".into()),
-        ErrorClass::EmailNotVerified => (
-            StatusCode::FORBIDDEN,
-            "Confirm your e-mail address first: follow the link in the e-mail you were sent.".into(),
-        ),
-        ErrorClass::InvalidToken => (
-            StatusCode::UNAUTHORIZED,
-            "This login took too long. Enter your password again.".into(),
-        ),
-        ErrorClass::Busy | ErrorClass::Unavailable => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The login service is busy. Try again in a moment.".into(),
-        ),
-        _ => (
-            StatusCode::BAD_REQUEST,
-            "The login could not be completed.".into(),
-        ),
-    }
+    let retry;
+    let (status, text) = match err.class() {
+        ErrorClass::WrongCredentials => (StatusCode::UNAUTHORIZED, Text::WrongPassword),
+        ErrorClass::WrongCode => (StatusCode::UNAUTHORIZED, Text::WrongCode),
+        ErrorClass::Locked(until) => {
+            retry = until.to_string();
+            (StatusCode::UNAUTHORIZED, Text::Locked(&retry))
+        }
+        ErrorClass::Throttled(until) => {
+            retry = until.to_string();
+            (StatusCode::TOO_MANY_REQUESTS, Text::Throttled(&retry))
+        }
+        ErrorClass::Disabled => (StatusCode::FORBIDDEN, Text::Disabled),
+        ErrorClass::EmailNotVerified => (StatusCode::FORBIDDEN, Text::EmailNotVerified),
+        ErrorClass::InvalidToken => (StatusCode::UNAUTHORIZED, Text::TookTooLong),
+        ErrorClass::Busy | ErrorClass::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, Text::Busy),
+        _ => (StatusCode::BAD_REQUEST, Text::Failed),
+    };
+    (status, lang.say(text))
 }
 
 /// Shows the login page for a request that passes every check.
@@ -232,7 +230,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     let params = params_of(&pairs_of(req.query_string()));
     let request = match provider.authorize(&params) {
         Ok(request) => request,
-        Err(refusal) => return refused(&provider, refusal),
+        Err(refusal) => return refused(&provider, &req, refusal),
     };
     if let Some(session) = req.cookie(SESSION_COOKIE) {
         match provider.resume(session.value(), &request).await {
@@ -248,7 +246,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             error: "login_required",
             description: "the user must log in".into(),
         };
-        return refused(&provider, refusal);
+        return refused(&provider, &req, refusal);
     }
     let csrf = req
         .cookie(CSRF_COOKIE)
@@ -256,7 +254,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         .filter(|value| value.len() == 64)
         .unwrap_or_else(new_csrf);
     let body = page::login(
-        site(&provider),
+        &page_for(&provider, &req),
         &request.client_id,
         &hidden(&params, &csrf, None),
         "",
@@ -275,19 +273,15 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
     let csrf = get(&pairs, "csrf").unwrap_or_default();
     let cookie = req.cookie(CSRF_COOKIE).map(|cookie| cookie.value().to_owned());
+    let page = page_for(&provider, &req);
     if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
-        return html(
-            HttpResponse::Forbidden(),
-            page::refusal(
-                site(&provider),
-                "This login form has expired or was not sent from this login page.",
-            ),
-        );
+        let message = page.lang.say(Text::ExpiredForm);
+        return html(HttpResponse::Forbidden(), page::refusal(&page, &message));
     }
     let params = params_of(&pairs);
     let request = match provider.authorize(&params) {
         Ok(request) => request,
-        Err(refusal) => return refused(&provider, refusal),
+        Err(refusal) => return refused(&provider, &req, refusal),
     };
     if let (Some(pending), Some(code)) = (get(&pairs, "pending"), get(&pairs, "code")) {
         let grant = provider.code_grant(request.clone(), &["pwd", "otp"]);
@@ -299,22 +293,18 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
         {
             Ok(authorized) => logged_in(&provider, &request, &authorized),
             Err(err) => {
-                let (status, message) = told(&err);
+                let (status, message) = told(&err, page.lang);
                 // A pending login that ended (too many codes, too late) starts over.
                 let body = if matches!(err.class(), ErrorClass::InvalidToken) {
                     page::login(
-                        site(&provider),
+                        &page,
                         &request.client_id,
                         &hidden(&params, &csrf, None),
                         "",
                         Some(&message),
                     )
                 } else {
-                    page::second_factor(
-                        site(&provider),
-                        &hidden(&params, &csrf, Some(&pending)),
-                        Some(&message),
-                    )
+                    page::second_factor(&page, &hidden(&params, &csrf, Some(&pending)), Some(&message))
                 };
                 html(HttpResponse::build(status), body)
             }
@@ -323,9 +313,9 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     let username = get(&pairs, "username").unwrap_or_default();
     let password = Password::new(get(&pairs, "password").unwrap_or_default());
     let again = |err: &DomainError| {
-        let (status, message) = told(err);
+        let (status, message) = told(err, page.lang);
         let body = page::login(
-            site(&provider),
+            &page,
             &request.client_id,
             &hidden(&params, &csrf, None),
             &username,
@@ -347,11 +337,7 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
         Ok(LoginOutcome::LoggedIn(done)) => logged_in(&provider, &request, &done.granted),
         Ok(LoginOutcome::SecondFactorRequired { pending, .. }) => html(
             HttpResponse::Ok(),
-            page::second_factor(
-                site(&provider),
-                &hidden(&params, &csrf, Some(&pending.plaintext)),
-                None,
-            ),
+            page::second_factor(&page, &hidden(&params, &csrf, Some(&pending.plaintext)), None),
         ),
         Err(err) => again(&err),
     }

@@ -8,7 +8,8 @@
 use actix_web::cookie::Cookie;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::authorize::{CSRF_COOKIE, SESSION_COOKIE, csrf_cookie, html, new_csrf, pairs_of};
+use super::authorize::{CSRF_COOKIE, SESSION_COOKIE, csrf_cookie, html, new_csrf, page_for, pairs_of};
+use super::texts::Text;
 use super::{absent, page, provider};
 use crate::AppState;
 
@@ -46,7 +47,6 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         get(&pairs, "post_logout_redirect_uri").as_deref(),
         get(&pairs, "client_id").as_deref(),
     );
-    let site = provider.settings().site_name.clone();
     if let Some(uri) = target {
         end(&req, &provider).await;
         let location = match get(&pairs, "state") {
@@ -64,7 +64,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             .finish();
     }
     if req.cookie(SESSION_COOKIE).is_none() {
-        return html(HttpResponse::Ok(), page::logged_out(&site));
+        return html(HttpResponse::Ok(), page::logged_out(&page_for(&provider, &req)));
     }
     let csrf = req
         .cookie(CSRF_COOKIE)
@@ -73,7 +73,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         .unwrap_or_else(new_csrf);
     let mut builder = HttpResponse::Ok();
     builder.cookie(csrf_cookie(&provider, csrf.clone()));
-    html(builder, page::confirm_logout(&site, &csrf))
+    html(builder, page::confirm_logout(&page_for(&provider, &req), &csrf))
 }
 
 /// The person's yes on Limen's own page.
@@ -84,18 +84,13 @@ pub(super) async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: 
     let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
     let csrf = get(&pairs, "csrf").unwrap_or_default();
     let cookie = req.cookie(CSRF_COOKIE).map(|cookie| cookie.value().to_owned());
-    let site = provider.settings().site_name.clone();
+    let shown = page_for(&provider, &req);
     if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
-        return html(
-            HttpResponse::Forbidden(),
-            page::refusal(
-                &site,
-                "This logout form has expired or was not sent from this page.",
-            ),
-        );
+        let message = shown.lang.say(Text::ExpiredForm);
+        return html(HttpResponse::Forbidden(), page::refusal(&shown, &message));
     }
     end(&req, &provider).await;
     let mut builder = HttpResponse::Ok();
     builder.cookie(removal());
-    html(builder, page::logged_out(&site))
+    html(builder, page::logged_out(&shown))
 }

@@ -7,6 +7,7 @@ mod authorize;
 mod discovery;
 mod logout;
 mod page;
+mod texts;
 mod token;
 mod userinfo;
 

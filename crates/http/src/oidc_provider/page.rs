@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use super::texts::{Lang, Text};
+
 /// Text for HTML, attributes included (double-quoted).
 pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -52,14 +54,30 @@ button:hover { filter: brightness(1.08); }
 }
 ";
 
-fn document(site: &str, title: &str, body: &str) -> String {
+/// Who the page speaks for and in what language.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Page<'a> {
+    /// `[registration] site_name`.
+    pub(crate) site: &'a str,
+    /// The browser's language.
+    pub(crate) lang: Lang,
+}
+
+impl Page<'_> {
+    fn say(&self, text: Text<'_>) -> String {
+        escape(&self.lang.say(text))
+    }
+}
+
+fn document(page: &Page<'_>, title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · {site}</title><style>{STYLE}</style></head>\
          <body><main><p class=\"brand\">{site}</p>{body}</main></body></html>\n",
-        title = escape(title),
-        site = escape(site),
+        lang = page.lang.code(),
+        title = title,
+        site = escape(page.site),
     )
 }
 
@@ -84,82 +102,84 @@ fn error_box(error: Option<&str>) -> String {
 
 /// The password step for `client` (its id, as the page names it).
 pub(crate) fn login(
-    site: &str,
+    page: &Page<'_>,
     client: &str,
     fields: &[(String, String)],
     username: &str,
     error: Option<&str>,
 ) -> String {
+    let title = page.say(Text::LogIn);
     let body = format!(
-        "<h1>Log in</h1><p class=\"lead\">to continue to {client}</p>{error}\
+        "<h1>{title}</h1><p class=\"lead\">{lead}</p>{error}\
          <form method=\"post\" action=\"/oidc/authorize\">{hidden}\
-         <label for=\"username\">Username or e-mail</label>\
+         <label for=\"username\">{username_label}</label>\
          <input type=\"text\" id=\"username\" name=\"username\" value=\"{username}\" autocomplete=\"username\" \
          autocapitalize=\"none\" required autofocus>\
-         <label for=\"password\">Password</label>\
+         <label for=\"password\">{password_label}</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Log in</button></form>",
-        client = escape(client),
+         <button type=\"submit\">{title}</button></form>",
+        lead = page.say(Text::ToContinueTo(client)),
         error = error_box(error),
         hidden = hidden(fields),
+        username_label = page.say(Text::Username),
         username = escape(username),
+        password_label = page.say(Text::Password),
     );
-    document(site, "Log in", &body)
+    document(page, &title, &body)
 }
 
 /// The second-factor step.
-pub(crate) fn second_factor(site: &str, fields: &[(String, String)], error: Option<&str>) -> String {
+pub(crate) fn second_factor(page: &Page<'_>, fields: &[(String, String)], error: Option<&str>) -> String {
+    let title = page.say(Text::TwoStep);
     let body = format!(
-        "<h1>Two-step verification</h1><p class=\"lead\">Enter the code from your authenticator app, \
-         or one of your recovery codes.</p>{error}\
+        "<h1>{title}</h1><p class=\"lead\">{lead}</p>{error}\
          <form method=\"post\" action=\"/oidc/authorize\">{hidden}\
-         <label for=\"code\">Code</label>\
+         <label for=\"code\">{code}</label>\
          <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
          required autofocus>\
-         <button type=\"submit\">Verify</button></form>",
+         <button type=\"submit\">{verify}</button></form>",
+        lead = page.say(Text::TwoStepLead),
         error = error_box(error),
         hidden = hidden(fields),
+        code = page.say(Text::Code),
+        verify = page.say(Text::Verify),
     );
-    document(site, "Two-step verification", &body)
+    document(page, &title, &body)
 }
 
 /// Asks before a logout no client proved it asked for.
-pub(crate) fn confirm_logout(site: &str, csrf: &str) -> String {
+pub(crate) fn confirm_logout(page: &Page<'_>, csrf: &str) -> String {
+    let title = page.say(Text::LogOutQuestion);
     let body = format!(
-        "<h1>Log out?</h1><p class=\"lead\">You are logged in to {site} in this browser.</p>\
+        "<h1>{title}</h1><p class=\"lead\">{lead}</p>\
          <form method=\"post\" action=\"/oidc/end_session\">{hidden}\
-         <button type=\"submit\">Log out</button></form>",
-        site = escape(site),
+         <button type=\"submit\">{button}</button></form>",
+        lead = page.say(Text::LoggedInTo(page.site)),
         hidden = hidden(&[("csrf".to_owned(), csrf.to_owned())]),
+        button = page.say(Text::LogOut),
     );
-    document(site, "Log out", &body)
+    document(page, &title, &body)
 }
 
 /// After a logout.
-pub(crate) fn logged_out(site: &str) -> String {
-    document(
-        site,
-        "Logged out",
-        &format!(
-            "<h1>You are logged out</h1><p class=\"lead\">You are no longer logged in to {} in this browser. \
-             You can close this page.</p>",
-            escape(site)
-        ),
-    )
+pub(crate) fn logged_out(page: &Page<'_>) -> String {
+    let title = page.say(Text::LoggedOut);
+    let body = format!(
+        "<h1>{title}</h1><p class=\"lead\">{}</p>",
+        page.say(Text::NoLongerLoggedIn(page.site))
+    );
+    document(page, &title, &body)
 }
 
 /// A refusal the browser cannot be sent back with.
-pub(crate) fn refusal(site: &str, message: &str) -> String {
-    document(
-        site,
-        "Cannot log in",
-        &format!(
-            "<h1>Cannot log in</h1><p class=\"error\" role=\"alert\">{}</p>\
-             <p class=\"foot\">Go back to the application and try again. If this keeps happening, \
-             tell the application's administrators.</p>",
-            escape(message)
-        ),
-    )
+pub(crate) fn refusal(page: &Page<'_>, message: &str) -> String {
+    let title = page.say(Text::CannotLogIn);
+    let body = format!(
+        "<h1>{title}</h1><p class=\"error\" role=\"alert\">{}</p><p class=\"foot\">{}</p>",
+        escape(message),
+        page.say(Text::GoBack)
+    );
+    document(page, &title, &body)
 }
 
 #[cfg(test)]
@@ -170,13 +190,19 @@ mod tests {
     fn what_comes_from_a_request_is_escaped_everywhere() {
         let hostile = "\"><script>alert(1)</script>'";
         let fields = vec![("state".to_owned(), hostile.to_owned())];
-        for page in [
-            login(hostile, hostile, &fields, hostile, Some(hostile)),
-            second_factor(hostile, &fields, Some(hostile)),
-            refusal(hostile, hostile),
-        ] {
-            assert!(!page.contains("<script>"), "{page}");
-            assert!(page.contains("&quot;&gt;&lt;script&gt;"), "{page}");
+        for lang in [Lang::En, Lang::Sv] {
+            let page = Page { site: hostile, lang };
+            for html in [
+                login(&page, hostile, &fields, hostile, Some(hostile)),
+                second_factor(&page, &fields, Some(hostile)),
+                refusal(&page, hostile),
+                confirm_logout(&page, hostile),
+                logged_out(&page),
+            ] {
+                assert!(!html.contains("<script>"), "{html}");
+                assert!(html.contains("&quot;&gt;&lt;script&gt;"), "{html}");
+                assert!(html.contains(&format!("lang=\"{}\"", lang.code())));
+            }
         }
     }
 }

@@ -588,10 +588,13 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
          scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
     );
     let refusal = format!("{issuer}/authorize?client_id=nobody");
-    for (name, size, url) in [
-        ("oidc-login-desktop", "1280,800", &login),
-        ("oidc-login-phone", "390,844", &login),
-        ("oidc-refusal-phone", "390,844", &refusal),
+    for (name, size, lang, url) in [
+        ("oidc-login-desktop", "1280,800", "en", &login),
+        ("oidc-login-phone", "390,844", "en", &login),
+        ("oidc-login-desktop-sv", "1280,800", "sv-SE,sv", &login),
+        ("oidc-login-phone-sv", "390,844", "sv-SE,sv", &login),
+        ("oidc-refusal-phone", "390,844", "en", &refusal),
+        ("oidc-refusal-phone-sv", "390,844", "sv", &refusal),
     ] {
         let file = shots.join(format!("{name}.png"));
         std::fs::remove_file(&file).ok();
@@ -600,6 +603,7 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
             &scratch,
             &[
                 &format!("--window-size={size}"),
+                &format!("--accept-lang={lang}"),
                 &format!("--screenshot={}", file.display()),
             ],
             url,
@@ -617,6 +621,11 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
         "name=\"viewport\"",
     ] {
         assert!(dom.contains(needle), "{needle} in {dom}");
+    }
+    let swedish = chromium(&binary, &scratch, &["--accept-lang=sv-SE,sv", "--dump-dom"], &login);
+    let swedish = String::from_utf8_lossy(&swedish.stdout);
+    for needle in ["lang=\"sv\"", "Logga in", "Lösenord", "Användarnamn eller e-post"] {
+        assert!(swedish.contains(needle), "{needle} in {swedish}");
     }
     assert!(server.terminate());
 }
@@ -725,9 +734,21 @@ async fn operators_list_clients_rotate_keys_and_see_what_the_provider_issued() {
     scratch.add_user("ann", "ann@example.com", PASSWORD);
     let port = free_port();
     let (server, issuer) = serve(&scratch, port);
-    let jwks = async || -> Value { reqwest::get(format!("{issuer}/jwks")).await.unwrap().json().await.unwrap() };
+    let jwks = async || -> Value {
+        reqwest::get(format!("{issuer}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
     let kids = |set: &Value| -> Vec<String> {
-        set["keys"].as_array().unwrap().iter().map(|key| key["kid"].as_str().unwrap().to_owned()).collect()
+        set["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| key["kid"].as_str().unwrap().to_owned())
+            .collect()
     };
     let before = kids(&jwks().await);
     assert!(server.terminate());
@@ -736,21 +757,34 @@ async fn operators_list_clients_rotate_keys_and_see_what_the_provider_issued() {
         let mut command = scratch.command();
         command.env("LIMEN_CONFIG", scratch.dir.join("limen.toml"));
         let output = crate::helpers::run_with(command, args, "");
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout).unwrap()
     };
     let clients = limen(&["oidc-provider", "clients"]);
-    assert!(clients.contains("wiki\tconfidential\tES256\thttps://wiki.example/callback\t"), "{clients}");
+    assert!(
+        clients.contains("wiki\tconfidential\tES256\thttps://wiki.example/callback\t"),
+        "{clients}"
+    );
     assert!(clients.contains("cli\tpublic\tRS256\t"), "{clients}");
     let listed: Value = serde_json::from_str(&limen(&["oidc-provider", "clients", "--json"])).unwrap();
-    assert_eq!(listed[0]["post_logout_redirect_uris"], json!(["https://wiki.example/bye"]));
+    assert_eq!(
+        listed[0]["post_logout_redirect_uris"],
+        json!(["https://wiki.example/bye"])
+    );
     let rotated = limen(&["oidc-provider", "rotate-keys"]);
     assert_eq!(rotated.lines().count(), 2, "ES256 and RS256: {rotated}");
 
     let (server, _) = serve(&scratch, port);
     let after = kids(&jwks().await);
     assert_eq!(after.len(), 4, "two new keys and the two retired ones: {after:?}");
-    assert!(before.iter().all(|kid| after.contains(kid)), "the retired keys are still published");
+    assert!(
+        before.iter().all(|kid| after.contains(kid)),
+        "the retired keys are still published"
+    );
     if authlib_available() {
         let ann = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "ann", PASSWORD]);
         let kid = ann["header"]["kid"].as_str().unwrap();

@@ -1,0 +1,195 @@
+//! What the hosted pages say, in English and Swedish, chosen by the
+//! browser's `Accept-Language`.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+/// A language the pages are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// English, the default.
+    En,
+    /// Swedish.
+    Sv,
+}
+
+/// Every sentence of the pages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    LogIn,
+    ToContinueTo(&'a str),
+    Username,
+    Password,
+    TwoStep,
+    TwoStepLead,
+    Code,
+    Verify,
+    CannotLogIn,
+    GoBack,
+    LogOutQuestion,
+    LoggedInTo(&'a str),
+    LogOut,
+    LoggedOut,
+    NoLongerLoggedIn(&'a str),
+    UnknownClient,
+    UnregisteredRedirect,
+    ExpiredForm,
+    WrongPassword,
+    WrongCode,
+    Locked(&'a str),
+    Throttled(&'a str),
+    Disabled,
+    EmailNotVerified,
+    TookTooLong,
+    Busy,
+    Failed,
+}
+
+impl Lang {
+    /// The first of English and Swedish the browser names (`sv`, `sv-SE`,
+    /// `en-GB`; ranges with `q=0` are refused ones); English when neither.
+    pub(crate) fn of(req: &HttpRequest) -> Self {
+        let accepted = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let mut ranges: Vec<(f32, &str)> = accepted
+            .split(',')
+            .filter_map(|range| {
+                let mut parts = range.split(';');
+                let tag = parts.next()?.trim();
+                let quality = parts
+                    .find_map(|part| part.trim().strip_prefix("q="))
+                    .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+                (quality > 0.0).then_some((quality, tag))
+            })
+            .collect();
+        // Highest quality first; the header's order among equals.
+        ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranges
+            .iter()
+            .find_map(|(_, tag)| {
+                let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+                match primary.as_str() {
+                    "sv" => Some(Self::Sv),
+                    "en" => Some(Self::En),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Self::En)
+    }
+
+    /// The `lang` attribute of the pages.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Sv => "sv",
+        }
+    }
+
+    /// `text` in this language.
+    pub(crate) fn say(self, text: Text<'_>) -> String {
+        use Text::*;
+        let (en, sv): (String, String) = match text {
+            LogIn => ("Log in".into(), "Logga in".into()),
+            ToContinueTo(client) => (format!("to continue to {client}"), format!("för att fortsätta till {client}")),
+            Username => ("Username or e-mail".into(), "Användarnamn eller e-post".into()),
+            Password => ("Password".into(), "Lösenord".into()),
+            TwoStep => ("Two-step verification".into(), "Tvåstegsverifiering".into()),
+            TwoStepLead => (
+                "Enter the code from your authenticator app, or one of your recovery codes.".into(),
+                "Ange koden från din autentiseringsapp eller en av dina återställningskoder.".into(),
+            ),
+            Code => ("Code".into(), "Kod".into()),
+            Verify => ("Verify".into(), "Verifiera".into()),
+            CannotLogIn => ("Cannot log in".into(), "Det går inte att logga in".into()),
+            GoBack => (
+                "Go back to the application and try again. If this keeps happening, tell the application's administrators."
+                    .into(),
+                "Gå tillbaka till tjänsten och försök igen. Om det händer igen, kontakta tjänstens administratörer."
+                    .into(),
+            ),
+            LogOutQuestion => ("Log out?".into(), "Logga ut?".into()),
+            LoggedInTo(site) => (
+                format!("You are logged in to {site} in this browser."),
+                format!("Du är inloggad i {site} i den här webbläsaren."),
+            ),
+            LogOut => ("Log out".into(), "Logga ut".into()),
+            LoggedOut => ("You are logged out".into(), "Du är utloggad".into()),
+            NoLongerLoggedIn(site) => (
+                format!("You are no longer logged in to {site} in this browser. You can close this page."),
+                format!("Du är inte längre inloggad i {site} i den här webbläsaren. Du kan stänga sidan."),
+            ),
+            UnknownClient => (
+                "The application that sent you here is not known to this login service.".into(),
+                "Tjänsten som skickade dig hit är okänd för den här inloggningstjänsten.".into(),
+            ),
+            UnregisteredRedirect => (
+                "The application asked to send you to an address it has not registered.".into(),
+                "Tjänsten bad om att skicka dig till en adress som den inte har registrerat.".into(),
+            ),
+            ExpiredForm => (
+                "This form has expired or was not sent from this page. Start again from the application.".into(),
+                "Formuläret har gått ut eller skickades inte från den här sidan. Börja om från tjänsten.".into(),
+            ),
+            WrongPassword => ("Wrong username or password.".into(), "Fel användarnamn eller lösenord.".into()),
+            WrongCode => (
+                "That code is not right. Try the current one.".into(),
+                "Koden stämmer inte. Försök med den aktuella koden.".into(),
+            ),
+            Locked(retry) => (
+                format!("Too many failed attempts. Try again after {retry}."),
+                format!("För många misslyckade försök. Försök igen efter {retry}."),
+            ),
+            Throttled(retry) => (
+                format!("Too many attempts from your network. Try again after {retry}."),
+                format!("För många försök från ditt nätverk. Försök igen efter {retry}."),
+            ),
+            Disabled => ("This account cannot log in.".into(), "Det här kontot kan inte logga in.".into()),
+            EmailNotVerified => (
+                "Confirm your e-mail address first: follow the link in the e-mail you were sent.".into(),
+                "Bekräfta din e-postadress först: följ länken i e-postmeddelandet du fick.".into(),
+            ),
+            TookTooLong => (
+                "This login took too long. Enter your password again.".into(),
+                "Inloggningen tog för lång tid. Ange ditt lösenord igen.".into(),
+            ),
+            Busy => (
+                "The login service is busy. Try again in a moment.".into(),
+                "Inloggningstjänsten är upptagen. Försök igen om en stund.".into(),
+            ),
+            Failed => ("The login could not be completed.".into(), "Inloggningen kunde inte slutföras.".into()),
+        };
+        match self {
+            Self::En => en,
+            Self::Sv => sv,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn the_browsers_first_choice_of_english_and_swedish_wins() {
+        let of = |header: &str| {
+            Lang::of(
+                &TestRequest::default()
+                    .insert_header(("accept-language", header))
+                    .to_http_request(),
+            )
+        };
+        assert_eq!(of("sv-SE,sv;q=0.9,en;q=0.8"), Lang::Sv);
+        assert_eq!(of("en-GB,sv;q=0.5"), Lang::En);
+        assert_eq!(of("de-DE,sv;q=0.7,en;q=0.6"), Lang::Sv);
+        assert_eq!(of("en;q=0.3,sv;q=0.8"), Lang::Sv);
+        assert_eq!(of("sv;q=0,en"), Lang::En, "a refused language");
+        assert_eq!(of("fr"), Lang::En);
+        assert_eq!(of(""), Lang::En);
+        assert_eq!(Lang::of(&TestRequest::default().to_http_request()), Lang::En);
+    }
+}
