@@ -155,7 +155,7 @@ async fn connection(
         };
         let sent = Instant::now();
         match exchange(open_sender, request).await {
-            Some((status, _)) => {
+            Some((status, _, _)) => {
                 result.latencies.push(sent.elapsed());
                 *result.statuses.entry(status).or_insert(0) += 1;
             }
@@ -190,16 +190,21 @@ fn request(host: &str, call: Call) -> Option<Request<Full<Bytes>>> {
     builder.body(Full::new(call.body)).ok()
 }
 
+/// What came back: the status, the `Location` header, the body.
+type Answer = (u16, Option<String>, Bytes);
+
 /// Sends one request and reads the whole answer; `None` when the connection failed.
-async fn exchange(
-    sender: &mut SendRequest<Full<Bytes>>,
-    request: Request<Full<Bytes>>,
-) -> Option<(u16, Bytes)> {
+async fn exchange(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Option<Answer> {
     sender.ready().await.ok()?;
     let response = sender.send_request(request).await.ok()?;
     let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let body = response.into_body().collect().await.ok()?.to_bytes();
-    Some((status, body))
+    Some((status, location, body))
 }
 
 /// One keep-alive connection for requests one after another whose answers
@@ -220,6 +225,13 @@ impl Client {
 
     /// Sends `call` and answers the status and the body.
     pub async fn call(&mut self, call: Call) -> Result<(u16, Bytes), BenchError> {
+        self.call_with_location(call)
+            .await
+            .map(|(status, _, body)| (status, body))
+    }
+
+    /// `call`, with the answer's `Location` header.
+    pub async fn call_with_location(&mut self, call: Call) -> Result<Answer, BenchError> {
         let host = self.address.to_string();
         let failed = || BenchError::Setup(format!("{} {}: no answer from {host}", call.method, call.path));
         let request = request(&host, call.clone()).ok_or_else(failed)?;

@@ -9,6 +9,7 @@ mod error;
 mod ldap;
 mod limen_process;
 mod load;
+mod provider;
 mod redis_target;
 mod report;
 mod revocation;
@@ -287,6 +288,9 @@ impl Run {
             self.timing(&server, db, label, &users).await?;
         }
         server.stop().await?;
+        if first {
+            self.provider_runs(db, &settings, &users).await?;
+        }
 
         let mut uncached = settings.clone();
         uncached.push(("LIMEN_CACHE__ENABLED", "false".into()));
@@ -302,6 +306,73 @@ impl Run {
             self.scale(&server, db).await?;
             server.stop().await?;
         }
+        Ok(())
+    }
+
+    /// Limen as an OpenID Provider: introspection and userinfo against the
+    /// baseline, and logins through the hosted page against the raw argon2id rate.
+    async fn provider_runs(
+        &mut self,
+        db: &BenchDatabase,
+        settings: &[(&'static str, String)],
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        let config = provider::config_file(&std::env::temp_dir())?;
+        let mut settings = settings.to_vec();
+        settings.push(("LIMEN_CONFIG", config.display().to_string()));
+        let server = LimenProcess::start(&self.limen, &db.url, &settings).await?;
+        progress("provider: access tokens through the login page and the code exchange");
+        let tokens = Arc::new(provider::access_tokens(&server, users, users.len().min(50)).await?);
+        for connections in [16, 64] {
+            let baseline = self.baseline_at(connections);
+            for (scenario, request, calls) in [
+                (
+                    "10 provider introspection",
+                    "POST /oidc/introspect",
+                    provider::introspection(tokens.clone()),
+                ),
+                (
+                    "10 provider userinfo",
+                    "GET /oidc/userinfo",
+                    provider::userinfo(tokens.clone()),
+                ),
+            ] {
+                progress(&format!("provider: {request} at {connections} connections"));
+                let summary = measure(&server, self.cheap(connections), calls, &[200], scenario).await?;
+                let mut row = row(scenario, request, "sqlite", connections, summary);
+                row.ratio = ratio(row.summary.requests_per_sec, baseline, "of baseline req/s");
+                self.rows.push(row);
+            }
+        }
+        let (fields, cookie) = provider::login_form(&server).await?;
+        let fields = Arc::new(fields);
+        for connections in [1, 4] {
+            progress(&format!(
+                "provider: logins through the page at {connections} connections"
+            ));
+            let load = Load {
+                connections,
+                requests: self.plan.logins.0,
+                time_bound: self.plan.logins.1,
+            };
+            let calls = provider::form_login(users.clone(), fields.clone(), cookie.clone());
+            let summary = measure(&server, load, calls, &[303], "login through the page").await?;
+            let mut row = row(
+                "10 provider login page",
+                "POST /oidc/authorize",
+                "sqlite",
+                connections,
+                summary,
+            );
+            row.ratio = ratio(
+                row.summary.requests_per_sec,
+                self.argon_rate,
+                "of raw argon2id rate",
+            );
+            self.rows.push(row);
+        }
+        server.stop().await?;
+        std::fs::remove_file(&config).ok();
         Ok(())
     }
 

@@ -67,6 +67,13 @@ fn the_quick_run_measures_every_scenario() {
     };
     assert!(has("2 baseline", "-"));
     for scenario in [
+        "10 provider introspection",
+        "10 provider userinfo",
+        "10 provider login page",
+    ] {
+        assert!(has(scenario, "sqlite"), "{scenario} missing from\n{stdout}");
+    }
+    for scenario in [
         "1 validation",
         "1b validation, cache off",
         "3 login",
@@ -121,6 +128,7 @@ fn the_quick_run_measures_every_scenario() {
             Some("7 timing") => &["401"],
             Some("6 two nodes") if revocation => &["401"],
             Some("4 storm") => &["200", "503"],
+            Some("10 provider login page") => &["303"],
             // LDAP's result code of a successful bind.
             Some("9 LDAP bind, alone") => &["0"],
             _ => &["200"],

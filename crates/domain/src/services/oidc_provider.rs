@@ -711,8 +711,14 @@ impl OidcProvider {
     ) -> Result<Value, TokenRefusal> {
         let client = self.authenticate(credentials)?;
         let inactive = json!({ "active": false });
-        let Ok(Some(record)) = self.ports.sessions.find_any(token).await else {
-            return Ok(inactive);
+        // An access token through the validation path (its cache, and a
+        // user disabled since makes it inactive); anything else from the store.
+        let record = match self.ports.sessions.authenticate(token).await {
+            Ok(session) => session.token,
+            Err(_) => match self.ports.sessions.find_any(token).await {
+                Ok(Some(record)) if record.kind == TokenKind::ProviderRefresh => record,
+                _ => return Ok(inactive),
+            },
         };
         let now = self.ports.clock.now();
         let mine = record.attributes.client_id.as_deref() == Some(client.client_id.as_str());

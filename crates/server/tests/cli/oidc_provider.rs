@@ -622,7 +622,12 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
     ] {
         assert!(dom.contains(needle), "{needle} in {dom}");
     }
-    let swedish = chromium(&binary, &scratch, &["--accept-lang=sv-SE,sv", "--dump-dom"], &login);
+    let swedish = chromium(
+        &binary,
+        &scratch,
+        &["--accept-lang=sv-SE,sv", "--dump-dom"],
+        &login,
+    );
     let swedish = String::from_utf8_lossy(&swedish.stdout);
     for needle in ["lang=\"sv\"", "Logga in", "Lösenord", "Användarnamn eller e-post"] {
         assert!(swedish.contains(needle), "{needle} in {swedish}");
