@@ -37,6 +37,9 @@ pub struct Argon2Config {
     /// Bounds on stored hashes (made elsewhere, or with earlier parameters);
     /// Limen's own current parameters are always within them.
     pub limits: HashLimits,
+    /// A hashing thread gives its workspace back to the system after this
+    /// long without a hash, so that an idle Limen returns to its idle size.
+    pub workspace_idle: Duration,
 }
 
 impl Default for Argon2Config {
@@ -49,6 +52,7 @@ impl Default for Argon2Config {
             max_queue: 64,
             niceness: 10,
             limits: HashLimits::default(),
+            workspace_idle: Duration::from_secs(10),
         }
     }
 }
@@ -62,20 +66,45 @@ type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Workspace) + Send>;
 /// mmap threshold, and later blocks stay in its arenas); returning it to the
 /// system each time (`MALLOC_MMAP_THRESHOLD_`, or mimalloc) fixed the memory
 /// but cost a quarter of the login rate in page faults. Kept, it is `memory_kib`
-/// per hashing thread, resident from the first login on, and never faulted in again.
+/// per hashing thread while logins arrive, and given back after a quiet
+/// period (`workspace_idle`), so that an idle Limen returns to its idle size.
 pub(crate) struct Workspace {
     blocks: Vec<Block>,
     /// The most blocks kept; a hash with larger costs (made before the
     /// parameters were lowered) gets memory of its own for that one hash.
     keep: usize,
+    /// When it last hashed.
+    used_at: Instant,
+    /// The bytes every thread's workspace holds, together.
+    held: Arc<AtomicU64>,
 }
 
+/// 33 MiB of argon2 blocks (1 KiB each): above glibc's largest dynamic mmap
+/// threshold (32 MiB on 64-bit systems), whatever earlier frees raised it to.
+const ALWAYS_MAPPED_BLOCKS: usize = 33 * 1024;
+
 impl Workspace {
-    fn new(keep: usize) -> Self {
+    fn new(keep: usize, held: Arc<AtomicU64>) -> Self {
         Self {
             blocks: Vec::new(),
             keep,
+            used_at: Instant::now(),
+            held,
         }
+    }
+
+    fn bytes(&self) -> u64 {
+        u64::try_from(self.blocks.len() * std::mem::size_of::<Block>()).unwrap_or(u64::MAX)
+    }
+
+    /// Gives the memory back when it has not hashed for `quiet`.
+    fn release_if_idle(&mut self, quiet: Duration) {
+        if self.blocks.is_empty() || self.used_at.elapsed() < quiet {
+            return;
+        }
+        self.held.fetch_sub(self.bytes(), Ordering::Relaxed);
+        self.blocks = Vec::new();
+        tracing::debug!("a hashing thread gave its argon2 workspace back after {quiet:?} without a hash");
     }
 
     /// argon2 of `password` and `salt` with `argon`'s algorithm, version and
@@ -91,9 +120,19 @@ impl Workspace {
         if needed > self.keep {
             return argon.hash_password_into(password, salt, out);
         }
+        self.used_at = Instant::now();
         if self.blocks.len() < needed {
+            if self.blocks.capacity() < needed {
+                // Reserved past glibc's largest mmap threshold, so that the
+                // memory is mapped on its own and unmapped when given back
+                // (freed below that size it stays in the allocator's arenas).
+                // Only the blocks a hash writes ever become resident.
+                self.blocks = Vec::with_capacity(needed.max(ALWAYS_MAPPED_BLOCKS));
+            }
+            let before = self.bytes();
             // Every block is written before it is read: no need to clear it between hashes.
             self.blocks.resize(needed, Block::default());
+            self.held.fetch_add(self.bytes() - before, Ordering::Relaxed);
         }
         argon.hash_password_into_with_memory(password, salt, out, &mut self.blocks[..needed])
     }
@@ -114,6 +153,8 @@ pub struct Argon2Hasher {
     concurrent: usize,
     capacity: usize,
     timings: Arc<Timings>,
+    /// The bytes the hashing threads' workspaces hold right now.
+    held: Arc<AtomicU64>,
 }
 
 /// The finished jobs' count and times, in microseconds.
@@ -141,9 +182,16 @@ impl Argon2Hasher {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|err| HashError::Internal(err.to_string()))?;
-        let dummy_hash = hash_with(&argon, &mut Workspace::new(0), &random)?;
+        let held = Arc::new(AtomicU64::new(0));
+        let dummy_hash = hash_with(&argon, &mut Workspace::new(0, held.clone()), &random)?;
         let concurrent = config.max_concurrent.max(1);
-        let jobs = spawn_threads(concurrent, &argon, config.niceness)?;
+        let threads = Threads {
+            count: concurrent,
+            niceness: config.niceness,
+            idle: config.workspace_idle,
+            held: held.clone(),
+        };
+        let jobs = spawn_threads(&threads, &argon)?;
         // Limen's own hashes pass whatever the bounds on others' are.
         let limits = HashLimits {
             argon2_memory_kib: config.limits.argon2_memory_kib.max(config.memory_kib),
@@ -161,7 +209,14 @@ impl Argon2Hasher {
             concurrent,
             capacity: concurrent + config.max_queue,
             timings: Arc::new(Timings::default()),
+            held,
         })
+    }
+
+    /// The bytes the hashing threads' argon2 workspaces hold right now: the
+    /// parameters' memory for each thread that hashed lately, none when idle.
+    pub fn workspace_bytes(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
     }
 
     /// Runs `work` on the blocking pool once a slot is free, or fails fast with
@@ -210,30 +265,50 @@ impl Argon2Hasher {
     }
 }
 
-/// Starts `count` threads that run jobs from one queue until the hasher is dropped.
-fn spawn_threads(
+/// How the hashing threads run.
+struct Threads {
     count: usize,
-    argon: &Argon2<'static>,
     niceness: u8,
-) -> Result<mpsc::Sender<Job>, HashError> {
+    /// A thread gives its workspace back after this long without a hash.
+    idle: Duration,
+    held: Arc<AtomicU64>,
+}
+
+/// Starts the threads that run jobs from one queue until the hasher is
+/// dropped. Waiting for a job, a thread wakes at least once a second (or
+/// every `idle`, if shorter) to give an idle workspace back; the queue's
+/// lock passes between the waiting threads, so each of them wakes in turn.
+fn spawn_threads(threads: &Threads, argon: &Argon2<'static>) -> Result<mpsc::Sender<Job>, HashError> {
     let (jobs, queue) = mpsc::channel::<Job>();
     let queue = Arc::new(Mutex::new(queue));
-    for index in 0..count {
+    let tick = threads
+        .idle
+        .min(Duration::from_secs(1))
+        .max(Duration::from_millis(10));
+    for index in 0..threads.count {
         let queue = queue.clone();
         let argon = argon.clone();
+        let (niceness, idle, held) = (threads.niceness, threads.idle, threads.held.clone());
         std::thread::Builder::new()
             .name(format!("limen-hash-{index}"))
             .spawn(move || {
                 lower_priority(niceness);
-                let mut workspace = Workspace::new(argon.params().block_count());
+                let mut workspace = Workspace::new(argon.params().block_count(), held);
                 loop {
                     // A poisoned lock means another hashing thread panicked while
                     // taking a job; the queue itself is intact.
                     let next = match queue.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(poisoned) => poisoned.into_inner().recv(),
+                        Ok(queue) => queue.recv_timeout(tick),
+                        Err(poisoned) => poisoned.into_inner().recv_timeout(tick),
                     };
-                    let Ok(job) = next else { return };
+                    let job = match next {
+                        Ok(job) => job,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            workspace.release_if_idle(idle);
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    };
                     // A panicking job drops its answer channel (the caller gets an
                     // error); the thread survives to run the next one.
                     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&argon, &mut workspace)));
@@ -404,6 +479,7 @@ mod tests {
             max_queue,
             niceness: 10,
             limits: HashLimits::default(),
+            workspace_idle: Duration::from_secs(10),
         })
         .unwrap()
     }
@@ -451,6 +527,7 @@ mod tests {
             max_queue: 1,
             niceness: 0,
             limits: HashLimits::default(),
+            workspace_idle: Duration::from_secs(10),
         })
         .unwrap();
         assert_eq!(
@@ -529,7 +606,7 @@ mod tests {
         let params = |m| Params::new(m, 1, 1, None).unwrap();
         let small = Argon2::new(Algorithm::Argon2id, Version::V0x13, params(64));
         let larger = Argon2::new(Algorithm::Argon2id, Version::V0x13, params(256));
-        let mut workspace = Workspace::new(params(64).block_count());
+        let mut workspace = Workspace::new(params(64).block_count(), Arc::default());
         // Ours, checked by the crate's own verifier, several times in one workspace.
         for password in ["first", "second"] {
             let ours = hash_with(&small, &mut workspace, password.as_bytes()).unwrap();
@@ -623,5 +700,42 @@ mod tests {
         assert_eq!((stats.queued, stats.running, stats.jobs), (0, 0, 1), "{stats:?}");
         assert!(stats.wait_seconds >= 0.02, "{stats:?}");
         assert!(stats.run_seconds > 0.0, "{stats:?}");
+    }
+
+    #[tokio::test]
+    async fn each_thread_keeps_its_workspace_while_hashing_and_gives_it_back_when_quiet() {
+        let hasher = Argon2Hasher::new(Argon2Config {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 2,
+            max_queue: 4,
+            niceness: 0,
+            limits: HashLimits::default(),
+            workspace_idle: Duration::from_millis(200),
+        })
+        .unwrap();
+        assert_eq!(hasher.workspace_bytes(), 0, "nothing before the first hash");
+        let hash = hasher.hash(&Password::new("pw")).await.unwrap();
+        let one = 256 * 1024;
+        assert!(hasher.workspace_bytes() >= one, "{}", hasher.workspace_bytes());
+        // Hashes in a row keep it: no reallocation between them.
+        for _ in 0..5 {
+            hasher.verify(&Password::new("pw"), &hash).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(hasher.workspace_bytes() >= one);
+        let mut waited = Duration::ZERO;
+        while hasher.workspace_bytes() > 0 && waited < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += Duration::from_millis(50);
+        }
+        assert_eq!(hasher.workspace_bytes(), 0, "given back after the quiet period");
+        assert_eq!(
+            hasher.verify(&Password::new("pw"), &hash).await.unwrap().check,
+            PasswordCheck::Match { needs_rehash: false },
+            "and taken again by the next hash"
+        );
+        assert!(hasher.workspace_bytes() >= one);
     }
 }

@@ -34,6 +34,7 @@ fn hasher() -> Argon2Hasher {
         max_queue: 64,
         niceness: 0,
         limits: HashLimits::default(),
+        ..Argon2Config::default()
     })
     .unwrap()
 }

@@ -21,6 +21,9 @@ pub struct PasswordSection {
     pub max_queue_per_address: usize,
     /// Nice value of the hashing threads (0 to 19); request handling runs first.
     pub thread_niceness: u8,
+    /// Seconds without a hash after which a hashing thread gives its argon2
+    /// memory (`memory_kib`) back; while logins arrive it keeps it.
+    pub workspace_idle_secs: u64,
     /// The least time, in milliseconds, that a refused password login takes;
     /// the slowest hash format seen in use raises it. 0: learned only.
     pub refusal_floor_ms: u64,
@@ -80,6 +83,7 @@ impl Default for PasswordSection {
             max_queue: 64,
             max_queue_per_address: 8,
             thread_niceness: 10,
+            workspace_idle_secs: 10,
             refusal_floor_ms: 0,
             foreign_hash_limits: limen_crypto::HashLimits::default(),
         }

@@ -431,6 +431,7 @@ impl Core {
             max_queue: password.max_queue,
             niceness: password.thread_niceness,
             limits: password.foreign_hash_limits,
+            workspace_idle: std::time::Duration::from_secs(password.workspace_idle_secs.max(1)),
         })?;
         let cipher = keyring(config, purpose)?;
         let seals_secrets = cipher.seals();
