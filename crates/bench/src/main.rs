@@ -268,6 +268,10 @@ impl Run {
         progress(&format!("{label}: seeding {} users and tokens", self.plan.users));
         let users = Arc::new(db.seed(self.plan.users, &self.hash, redis).await?);
         let mut settings = self.params.settings();
+        settings.push((
+            "LIMEN_PASSWORD__WORKSPACE_IDLE_SECS",
+            self.plan.workspace_idle.as_secs().to_string(),
+        ));
         settings.extend(self.server_env.iter().cloned());
         if let Some(redis) = redis {
             settings.extend(redis.settings());
@@ -630,6 +634,13 @@ impl Run {
         self.rows.push(logins);
         self.memory.push(MemoryReading {
             when: format!("after the login storm ({engine})"),
+            resident_mib: server.resident_mib()?,
+        });
+        // The hashing threads give their workspaces back once quiet.
+        let quiet = self.plan.workspace_idle + Duration::from_secs(2);
+        tokio::time::sleep(quiet).await;
+        self.memory.push(MemoryReading {
+            when: format!("{} s after the login storm ({engine})", quiet.as_secs()),
             resident_mib: server.resident_mib()?,
         });
         Ok(())

@@ -39,6 +39,9 @@ pub struct Plan {
     pub argon_seconds: Duration,
     /// Rounds of the two-node revocation delay.
     pub revocations: usize,
+    /// How long a hashing thread keeps its workspace without a hash
+    /// (`[password] workspace_idle_secs`); the memory is read again after it.
+    pub workspace_idle: Duration,
 }
 
 impl Plan {
@@ -60,6 +63,7 @@ impl Plan {
             bulk: 1_000_000,
             argon_seconds: Duration::from_secs(5),
             revocations: 50,
+            workspace_idle: Duration::from_secs(10),
         }
     }
 
@@ -80,6 +84,7 @@ impl Plan {
             bulk: 2_000,
             argon_seconds: Duration::from_secs(1),
             revocations: 5,
+            workspace_idle: Duration::from_secs(1),
         }
     }
 }
