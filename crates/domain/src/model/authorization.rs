@@ -76,6 +76,10 @@ pub struct AuthorizationParams {
     pub prompt: Option<String>,
     /// `max_age`.
     pub max_age: Option<String>,
+    /// Whether a `request` object was sent (not supported).
+    pub request_object: bool,
+    /// Whether a `request_uri` was sent (not supported).
+    pub request_uri: bool,
 }
 
 /// An authorization request that passed every check: the browser may log in,

@@ -266,6 +266,19 @@ impl OidcProvider {
                 "state and nonce are at most 512 characters",
             ));
         }
+        // OpenID Connect Core §6: a provider that does not process them says so.
+        if params.request_object {
+            return Err(refuse(
+                "request_not_supported",
+                "request objects are not supported",
+            ));
+        }
+        if params.request_uri {
+            return Err(refuse(
+                "request_uri_not_supported",
+                "request_uri is not supported",
+            ));
+        }
         match params.response_type.as_deref() {
             Some("code") => {}
             None => return Err(refuse("invalid_request", "response_type is required")),
@@ -935,6 +948,8 @@ mod tests {
             code_challenge_method: Some("S256".into()),
             prompt: None,
             max_age: None,
+            request_object: false,
+            request_uri: false,
         }
     }
 
@@ -1230,6 +1245,20 @@ mod tests {
                 ..base()
             }),
             "invalid_request"
+        );
+        assert_eq!(
+            sent(AuthorizationParams {
+                request_object: true,
+                ..base()
+            }),
+            "request_not_supported"
+        );
+        assert_eq!(
+            sent(AuthorizationParams {
+                request_uri: true,
+                ..base()
+            }),
+            "request_uri_not_supported"
         );
         let ok = provider.authorize(&base()).unwrap();
         assert_eq!(ok.scopes, vec!["openid", "email", "profile"]);

@@ -51,6 +51,8 @@ fn params_of(pairs: &[(String, String)]) -> AuthorizationParams {
         code_challenge_method: get(pairs, "code_challenge_method"),
         prompt: get(pairs, "prompt"),
         max_age: get(pairs, "max_age"),
+        request_object: get(pairs, "request").is_some(),
+        request_uri: get(pairs, "request_uri").is_some(),
     }
 }
 
