@@ -18,24 +18,10 @@ use limen_ldap::{LdapConfig, LdapDirectory};
 
 const PASSWORD: &str = "Corr3ct-horse";
 
-/// samba is a Debian package `scripts/services.sh` installs; CI never skips.
-fn available() -> bool {
-    if SambaDc::installed() {
-        return true;
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "samba is missing and CI=true forbids skipping (scripts/services.sh installs it)"
-    );
-    eprintln!("NOTICE: samba is not installed (scripts/services.sh installs it); test skipped");
-    false
-}
-
 /// One test: Samba's LDAP holds ports 389 and 636, so one domain at a time.
 #[tokio::test]
 async fn samba_active_directory_as_the_user_directory() {
-    if !available() {
+    if !SambaDc::available() {
         return;
     }
     let dc = SambaDc::start().await;

@@ -13,20 +13,6 @@ use limen_domain::ports::UserDirectory;
 use limen_ldap::testing::{Entry, Slapd};
 use limen_ldap::{LdapConfig, LdapDirectory};
 
-/// slapd is a Debian package `scripts/services.sh` installs; CI never skips.
-fn available() -> bool {
-    if Slapd::installed() {
-        return true;
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "slapd is missing and CI=true forbids skipping (scripts/services.sh installs it)"
-    );
-    eprintln!("NOTICE: slapd is not installed (scripts/services.sh installs it); test skipped");
-    false
-}
-
 async fn seeded(slapd: &Slapd) {
     for person in [ANN, BOB].iter().chain(TWINS.iter()) {
         slapd
@@ -42,7 +28,7 @@ async fn seeded(slapd: &Slapd) {
 
 #[tokio::test]
 async fn openldap_passes_the_user_directory_suite() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start().await;
@@ -61,7 +47,7 @@ async fn openldap_passes_the_user_directory_suite() {
 
 #[tokio::test]
 async fn a_password_is_checked_by_binding_as_the_user_and_an_empty_one_never_is() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start().await;
@@ -121,7 +107,7 @@ async fn a_password_is_checked_by_binding_as_the_user_and_an_empty_one_never_is(
 
 #[tokio::test]
 async fn a_server_that_stops_is_unavailable_and_one_that_comes_back_answers() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let mut slapd = Slapd::start().await;
@@ -141,7 +127,7 @@ async fn a_server_that_stops_is_unavailable_and_one_that_comes_back_answers() {
 
 #[tokio::test]
 async fn the_directorys_lockout_and_a_lock_for_good_are_told_from_a_wrong_password() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start().await;
@@ -194,7 +180,7 @@ async fn the_directorys_lockout_and_a_lock_for_good_are_told_from_a_wrong_passwo
 
 #[tokio::test]
 async fn a_writable_directory_takes_a_new_password_by_password_modify_and_says_why_it_refuses_one() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start().await;
@@ -254,7 +240,7 @@ async fn a_writable_directory_takes_a_new_password_by_password_modify_and_says_w
 
 #[tokio::test]
 async fn ldaps_and_starttls_trust_the_configured_ca_and_only_it() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start_with_tls().await;
@@ -303,7 +289,7 @@ async fn ldaps_and_starttls_trust_the_configured_ca_and_only_it() {
 
 #[tokio::test]
 async fn the_next_url_is_tried_when_one_does_not_answer() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start().await;
@@ -322,7 +308,7 @@ async fn the_next_url_is_tried_when_one_does_not_answer() {
 
 #[tokio::test]
 async fn users_looked_up_by_id_are_kept_a_while_and_a_bind_never_is() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let mut slapd = Slapd::start().await;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::error::DomainError;
 use crate::model::{
     AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,
-    TokenAttributes, TokenHash, TokenKind, TokenRefusal, Untrusted, User, UserId,
+    TokenAttributes, TokenHash, TokenKind, TokenRecord, TokenRefusal, Untrusted, User, UserId,
 };
 use crate::ports::{Clock, PayloadSigner, TokenCatalog, TokenMint};
 use crate::services::{Grant, SessionService, Users};
@@ -436,6 +436,20 @@ impl OidcProvider {
         .map(Some)
     }
 
+    /// What a request the browser session could not answer gets: the login
+    /// page, or, for `prompt=none`, `login_required` at the redirect URI.
+    pub fn login_needed(&self, request: &AuthorizationRequest) -> Result<(), AuthorizationRefusal> {
+        if !request.prompt_none {
+            return Ok(());
+        }
+        Err(AuthorizationRefusal::Redirected {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error: "login_required",
+            description: "the user must log in".into(),
+        })
+    }
+
     /// Ends a browser session (its cookie's token); nothing for an unknown one.
     pub async fn end_session(&self, session: &str) -> Result<(), DomainError> {
         if let Ok(Some(record)) = self.ports.sessions.find_any(session).await
@@ -516,38 +530,52 @@ impl OidcProvider {
         }
     }
 
-    /// An authorization code: spent at once (of two exchanges one wins), then
-    /// its client, redirect URI and PKCE verifier must match the request's.
-    /// A code presented again ends every token issued from it (RFC 6749 §4.1.2).
+    /// Spends a single-use code or refresh token of `client` (`field` of the
+    /// form, named `what` in refusals): consumed at once, so that of two
+    /// requests with it one wins; one presented again after it was spent
+    /// ends every token of its family. The login it stands for.
+    async fn spend(
+        &self,
+        client: &ProviderClient,
+        presented: Option<&str>,
+        kind: TokenKind,
+        (field, what): (&str, &str),
+    ) -> Result<(TokenRecord, CodeContext), TokenRefusal> {
+        let presented =
+            presented.ok_or_else(|| TokenRefusal::new("invalid_request", format!("{field} is required")))?;
+        let invalid = |why: String| TokenRefusal::new("invalid_grant", why);
+        let record = match self.ports.sessions.consume(presented, kind).await {
+            Ok(record) => record,
+            Err(DomainError::InvalidToken) => {
+                self.end_family_of_replayed(presented, kind).await;
+                return Err(invalid(format!("the {what} is unknown, expired or used")));
+            }
+            Err(err) => return Err(server_error(err)),
+        };
+        let context = context_of(&record)?;
+        if context.request.client_id != client.client_id {
+            return Err(invalid(format!("the {what} was issued to another client")));
+        }
+        Ok((record, context))
+    }
+
+    /// An authorization code: spent, then its redirect URI and PKCE verifier
+    /// must match the request's (RFC 6749 §4.1.3, RFC 7636 §4.6).
     async fn redeem_code(
         &self,
         client: &ProviderClient,
         form: &CodeExchange,
     ) -> Result<TokenAnswer, TokenRefusal> {
-        let code = form
-            .code
-            .as_deref()
-            .ok_or_else(|| TokenRefusal::new("invalid_request", "code is required"))?;
+        let (record, context) = self
+            .spend(
+                client,
+                form.code.as_deref(),
+                TokenKind::AuthorizationCode,
+                ("code", "code"),
+            )
+            .await?;
         let invalid = |why: &str| TokenRefusal::new("invalid_grant", why);
-        let record = match self
-            .ports
-            .sessions
-            .consume(code, TokenKind::AuthorizationCode)
-            .await
-        {
-            Ok(record) => record,
-            Err(DomainError::InvalidToken) => {
-                self.end_family_of_replayed(code, TokenKind::AuthorizationCode)
-                    .await;
-                return Err(invalid("the code is unknown, expired or used"));
-            }
-            Err(err) => return Err(server_error(err)),
-        };
-        let context = context_of(&record)?;
         let request = &context.request;
-        if request.client_id != client.client_id {
-            return Err(invalid("the code was issued to another client"));
-        }
         if form.redirect_uri.as_deref() != Some(request.redirect_uri.as_str()) {
             return Err(invalid("redirect_uri differs from the authorization request's"));
         }
@@ -562,36 +590,20 @@ impl OidcProvider {
     }
 
     /// A refresh token: spent (rotation), then the next of its family is
-    /// issued. One presented again after it was spent (stolen, or replayed)
-    /// ends the whole family, access tokens included (RFC 9700 §4.14.2).
+    /// issued (RFC 9700 §4.14.2).
     async fn refresh(
         &self,
         client: &ProviderClient,
         form: &CodeExchange,
     ) -> Result<TokenAnswer, TokenRefusal> {
-        let presented = form
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| TokenRefusal::new("invalid_request", "refresh_token is required"))?;
-        let invalid = |why: &str| TokenRefusal::new("invalid_grant", why);
-        let record = match self
-            .ports
-            .sessions
-            .consume(presented, TokenKind::ProviderRefresh)
-            .await
-        {
-            Ok(record) => record,
-            Err(DomainError::InvalidToken) => {
-                self.end_family_of_replayed(presented, TokenKind::ProviderRefresh)
-                    .await;
-                return Err(invalid("the refresh token is unknown, expired or used"));
-            }
-            Err(err) => return Err(server_error(err)),
-        };
-        let mut context = context_of(&record)?;
-        if context.request.client_id != client.client_id {
-            return Err(invalid("the refresh token was issued to another client"));
-        }
+        let (record, mut context) = self
+            .spend(
+                client,
+                form.refresh_token.as_deref(),
+                TokenKind::ProviderRefresh,
+                ("refresh_token", "refresh token"),
+            )
+            .await?;
         if let Some(scope) = &form.scope {
             let asked: Vec<String> = scope
                 .split(' ')
@@ -615,7 +627,7 @@ impl OidcProvider {
     async fn answer(
         &self,
         client: &ProviderClient,
-        user: crate::model::UserId,
+        user: UserId,
         context: CodeContext,
         family: TokenHash,
     ) -> Result<TokenAnswer, TokenRefusal> {
@@ -696,7 +708,7 @@ impl OidcProvider {
     }
 
     /// Revokes every live token of `family`; how many.
-    async fn end_family(&self, user: crate::model::UserId, family: &TokenHash) -> usize {
+    async fn end_family(&self, user: UserId, family: &TokenHash) -> usize {
         let mut ended = 0;
         for kind in [TokenKind::Access, TokenKind::ProviderRefresh] {
             let Ok(tokens) = self.ports.catalog.list_for_user(user, kind).await else {
@@ -859,7 +871,7 @@ impl OidcProvider {
 }
 
 /// The login a code or refresh token stands for.
-fn context_of(record: &crate::model::TokenRecord) -> Result<CodeContext, TokenRefusal> {
+fn context_of(record: &TokenRecord) -> Result<CodeContext, TokenRefusal> {
     record
         .attributes
         .payload

@@ -15,11 +15,8 @@ use limen_domain::{DomainError, ErrorClass};
 
 use super::page::{self, Page};
 use super::texts::{Lang, Text};
-use super::{absent, provider};
+use super::{absent, csrf, provider};
 use crate::AppState;
-
-/// The cookie holding the login form's CSRF token.
-pub(super) const CSRF_COOKIE: &str = "limen_oidc_csrf";
 
 /// The cookie holding the browser's session with the provider (single sign-on).
 pub(super) const SESSION_COOKIE: &str = "limen_oidc_session";
@@ -32,7 +29,7 @@ pub(super) fn pairs_of(text: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(text).unwrap_or_default()
 }
 
-fn get(pairs: &[(String, String)], name: &str) -> Option<String> {
+pub(super) fn get(pairs: &[(String, String)], name: &str) -> Option<String> {
     pairs
         .iter()
         .find(|(key, _)| key == name)
@@ -183,23 +180,6 @@ fn with_code(provider: &OidcProvider, request: &AuthorizationRequest, code: &str
     ))
 }
 
-pub(super) fn csrf_cookie(provider: &OidcProvider, value: String) -> Cookie<'static> {
-    Cookie::build(CSRF_COOKIE, value)
-        .path("/oidc/")
-        .http_only(true)
-        .secure(secure(provider))
-        .same_site(SameSite::Lax)
-        .finish()
-}
-
-pub(super) fn new_csrf() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
-}
-
 /// What a person reads when a step fails, and the page's status.
 fn told(err: &DomainError, lang: Lang) -> (actix_web::http::StatusCode, String) {
     use actix_web::http::StatusCode;
@@ -241,20 +221,10 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             Err(err) => tracing::warn!(error = %err, "the browser session could not be read"),
         }
     }
-    if request.prompt_none {
-        let refusal = AuthorizationRefusal::Redirected {
-            redirect_uri: request.redirect_uri.clone(),
-            state: request.state.clone(),
-            error: "login_required",
-            description: "the user must log in".into(),
-        };
+    if let Err(refusal) = provider.login_needed(&request) {
         return refused(&provider, &req, refusal);
     }
-    let csrf = req
-        .cookie(CSRF_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| value.len() == 64)
-        .unwrap_or_else(new_csrf);
+    let csrf = csrf::token(&req);
     let body = page::login(
         &page_for(&provider, &req),
         &request.client_id,
@@ -263,7 +233,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         None,
     );
     let mut builder = HttpResponse::Ok();
-    builder.cookie(csrf_cookie(&provider, csrf));
+    builder.cookie(csrf::cookie(&provider, csrf));
     html(builder, body)
 }
 
@@ -274,9 +244,8 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     };
     let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
     let csrf = get(&pairs, "csrf").unwrap_or_default();
-    let cookie = req.cookie(CSRF_COOKIE).map(|cookie| cookie.value().to_owned());
     let page = page_for(&provider, &req);
-    if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
+    if !csrf::matches(&req, Some(&csrf)) {
         let message = page.lang.say(Text::ExpiredForm);
         return html(HttpResponse::Forbidden(), page::refusal(&page, &message));
     }

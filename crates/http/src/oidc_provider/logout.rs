@@ -8,17 +8,10 @@
 use actix_web::cookie::Cookie;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::authorize::{CSRF_COOKIE, SESSION_COOKIE, csrf_cookie, html, new_csrf, page_for, pairs_of};
+use super::authorize::{SESSION_COOKIE, get, html, page_for, pairs_of};
 use super::texts::Text;
-use super::{absent, page, provider};
+use super::{absent, csrf, page, provider};
 use crate::AppState;
-
-fn get(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.clone())
-}
 
 /// The session cookie, emptied.
 fn removal() -> Cookie<'static> {
@@ -66,13 +59,9 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     if req.cookie(SESSION_COOKIE).is_none() {
         return html(HttpResponse::Ok(), page::logged_out(&page_for(&provider, &req)));
     }
-    let csrf = req
-        .cookie(CSRF_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| value.len() == 64)
-        .unwrap_or_else(new_csrf);
+    let csrf = csrf::token(&req);
     let mut builder = HttpResponse::Ok();
-    builder.cookie(csrf_cookie(&provider, csrf.clone()));
+    builder.cookie(csrf::cookie(&provider, csrf.clone()));
     html(builder, page::confirm_logout(&page_for(&provider, &req), &csrf))
 }
 
@@ -82,10 +71,8 @@ pub(super) async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: 
         return absent();
     };
     let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
-    let csrf = get(&pairs, "csrf").unwrap_or_default();
-    let cookie = req.cookie(CSRF_COOKIE).map(|cookie| cookie.value().to_owned());
     let shown = page_for(&provider, &req);
-    if csrf.len() != 64 || cookie.as_deref() != Some(csrf.as_str()) {
+    if !csrf::matches(&req, get(&pairs, "csrf").as_deref()) {
         let message = shown.lang.say(Text::ExpiredForm);
         return html(HttpResponse::Forbidden(), page::refusal(&shown, &message));
     }

@@ -4,6 +4,7 @@
 //! `[oidc_provider]` is off.
 
 mod authorize;
+mod csrf;
 mod discovery;
 mod logout;
 mod page;

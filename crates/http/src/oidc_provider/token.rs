@@ -129,6 +129,15 @@ pub(super) async fn token(req: HttpRequest, state: web::Data<AppState>, body: we
     }
 }
 
+/// The calling client and the `token` of an introspection or a revocation.
+fn token_of(req: &HttpRequest, body: &[u8]) -> Result<(ClientCredentials, String), TokenRefusal> {
+    let form = ClientForm::read(req, body)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| TokenRefusal::new("invalid_request", "token is required"))?;
+    Ok((form.credentials, token))
+}
+
 /// RFC 7662: whether a token of the calling client is live, and what it is.
 pub(super) async fn introspect(
     req: HttpRequest,
@@ -138,16 +147,13 @@ pub(super) async fn introspect(
     let Some(provider) = provider(&state) else {
         return absent();
     };
-    let form = match ClientForm::read(&req, &body) {
-        Ok(form) => form,
+    let (credentials, token) = match token_of(&req, &body) {
+        Ok(read) => read,
         Err(refusal) => return refused(&refusal, false),
     };
-    let Some(token) = form.get("token") else {
-        return refused(&TokenRefusal::new("invalid_request", "token is required"), false);
-    };
-    match provider.introspect(&form.credentials, &token).await {
+    match provider.introspect(&credentials, &token).await {
         Ok(answer) => no_store(HttpResponse::Ok()).json(answer),
-        Err(refusal) => refused(&refusal, form.credentials.basic),
+        Err(refusal) => refused(&refusal, credentials.basic),
     }
 }
 
@@ -156,15 +162,12 @@ pub(super) async fn revoke(req: HttpRequest, state: web::Data<AppState>, body: w
     let Some(provider) = provider(&state) else {
         return absent();
     };
-    let form = match ClientForm::read(&req, &body) {
-        Ok(form) => form,
+    let (credentials, token) = match token_of(&req, &body) {
+        Ok(read) => read,
         Err(refusal) => return refused(&refusal, false),
     };
-    let Some(token) = form.get("token") else {
-        return refused(&TokenRefusal::new("invalid_request", "token is required"), false);
-    };
-    match provider.revoke(&form.credentials, &token).await {
+    match provider.revoke(&credentials, &token).await {
         Ok(()) => no_store(HttpResponse::Ok()).finish(),
-        Err(refusal) => refused(&refusal, form.credentials.basic),
+        Err(refusal) => refused(&refusal, credentials.basic),
     }
 }

@@ -12,6 +12,22 @@ mod slapd;
 pub use samba::*;
 pub use slapd::*;
 
+/// Whether a server the tests need is installed; without it a test is
+/// skipped with a notice, except under `CI=true`, where
+/// `scripts/services.sh` must have installed it.
+fn available(installed: bool, what: &str) -> bool {
+    if installed {
+        return true;
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{what} is missing and CI=true forbids skipping (scripts/services.sh installs it)"
+    );
+    eprintln!("NOTICE: {what} is not installed (scripts/services.sh installs it); test skipped");
+    false
+}
+
 /// A free TCP port of this machine.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -38,6 +38,11 @@ impl SambaDc {
         Path::new("/usr/sbin/samba").exists() && Path::new("/usr/bin/samba-tool").exists()
     }
 
+    /// `installed`, for a test: a notice when it is not, and a failure under `CI=true`.
+    pub fn available() -> bool {
+        super::available(Self::installed(), "samba")
+    }
+
     /// Provisions the domain `limen.test` and starts its LDAP service.
     pub async fn start() -> Self {
         assert!(

@@ -59,6 +59,11 @@ impl Slapd {
         std::path::Path::new("/usr/sbin/slapd").exists()
     }
 
+    /// `installed`, for a test: a notice when it is not, and a failure under `CI=true`.
+    pub fn available() -> bool {
+        super::available(Self::installed(), "slapd")
+    }
+
     /// Starts slapd with a fresh database holding the base, `ou=people`, the
     /// service account and the administrator.
     pub async fn start() -> Self {

@@ -143,22 +143,24 @@ pub async fn keys(
             .find(|key| key.alg == name && key.retired_at.is_none())
             .cloned()
     };
+    let mut stored = store.list().await.map_err(read)?;
     for name in config.oidc_provider.algorithms() {
         let alg = SigningAlg::from_name(&name)
             .ok_or_else(|| CliError::Usage(format!("oidc_provider: unknown algorithm {name}")))?;
-        let stored = store.list().await.map_err(read)?;
         let live = match oldest_live(&stored, &name) {
             Some(live) => live,
             None => {
                 let made = make_key(database, cipher, clock, alg).await?;
-                oldest_live(&store.list().await.map_err(read)?, &name).unwrap_or(made)
+                // Read again: another node may have made one first.
+                stored = store.list().await.map_err(read)?;
+                oldest_live(&stored, &name).unwrap_or(made)
             }
         };
         keys.signers
             .insert(name, Arc::new(open_key(cipher, &live)?) as Arc<dyn PayloadSigner>);
     }
     let published_since = clock.now() - retention(config);
-    for stored in store.list().await.map_err(read)? {
+    for stored in stored {
         if stored.retired_at.is_some_and(|retired| retired > published_since) {
             keys.retired.push(Arc::new(open_key(cipher, &stored)?));
         }

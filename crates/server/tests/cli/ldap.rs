@@ -16,20 +16,6 @@ use crate::helpers::{Scratch, Server, SmtpSink};
 
 const PASSWORD: &str = "correct horse battery";
 
-/// slapd is a Debian package `scripts/services.sh` installs; CI never skips.
-fn available() -> bool {
-    if Slapd::installed() {
-        return true;
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "slapd is missing and CI=true forbids skipping (scripts/services.sh installs it)"
-    );
-    eprintln!("NOTICE: slapd is not installed (scripts/services.sh installs it); test skipped");
-    false
-}
-
 fn config(scratch: &Scratch, slapd: &Slapd, writable: bool) -> std::path::PathBuf {
     let path = scratch.dir.join("limen.toml");
     std::fs::write(
@@ -87,7 +73,7 @@ async fn status_of(request: reqwest::RequestBuilder) -> u16 {
 
 #[tokio::test]
 async fn directory_users_log_in_through_every_dialect_and_a_read_only_run_changes_nothing() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let slapd = Slapd::start().await;
@@ -181,7 +167,7 @@ async fn directory_users_log_in_through_every_dialect_and_a_read_only_run_change
 
 #[tokio::test]
 async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_until_it_is_back() {
-    if !available() {
+    if !Slapd::available() {
         return;
     }
     let Some(sink) = SmtpSink::start() else {
@@ -343,13 +329,7 @@ async fn a_reset_writes_the_directory_and_a_directory_that_stops_answers_503_unt
 #[tokio::test]
 async fn samba_active_directory_users_log_in_by_account_name_or_principal_name_and_their_state_is_told() {
     use limen_ldap::testing::{AD_ADMIN, AD_ADMIN_PASSWORD, AD_PEOPLE, AD_REALM, SambaDc};
-    if !limen_ldap::testing::SambaDc::installed() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "samba is missing and CI=true"
-        );
-        eprintln!("NOTICE: samba is not installed (scripts/services.sh installs it); test skipped");
+    if !SambaDc::available() {
         return;
     }
     const AD_PASSWORD: &str = "Corr3ct-horse";
