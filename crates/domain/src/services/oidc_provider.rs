@@ -585,8 +585,8 @@ impl OidcProvider {
             (None, Some(_)) => return Err(invalid("a code_verifier for a request without a code_challenge")),
             (None, None) => {}
         }
-        // Every token of this login carries the code's digest as its family.
-        self.answer(client, record.user_id, context, record.hash).await
+        self.issue_from(client, form.code.as_deref().unwrap_or_default(), &record, context)
+            .await
     }
 
     /// A refresh token: spent (rotation), then the next of its family is
@@ -618,8 +618,38 @@ impl OidcProvider {
             }
             context.request.scopes = asked;
         }
-        let family = record.attributes.origin.clone().unwrap_or(record.hash);
-        self.answer(client, record.user_id, context, family).await
+        self.issue_from(
+            client,
+            form.refresh_token.as_deref().unwrap_or_default(),
+            &record,
+            context,
+        )
+        .await
+    }
+
+    /// The tokens a spent code or refresh token (`presented`, whose record
+    /// `spent` is) gives: of its family, which is the code's digest for every
+    /// token of one login. If a replay of it ended the family while they were
+    /// being issued, they end too: the replay's sweep may have run before
+    /// they existed, and the mark it left is read after they do.
+    async fn issue_from(
+        &self,
+        client: &ProviderClient,
+        presented: &str,
+        spent: &TokenRecord,
+        context: CodeContext,
+    ) -> Result<TokenAnswer, TokenRefusal> {
+        let family = spent.attributes.origin.clone().unwrap_or(spent.hash.clone());
+        let answer = self
+            .answer(client, spent.user_id, context, family.clone())
+            .await?;
+        if let Ok(Some(now)) = self.ports.sessions.find_any(presented).await
+            && !now.enabled
+        {
+            let ended = self.end_family(spent.user_id, &family).await;
+            tracing::warn!(user_id = %spent.user_id, ended, "tokens issued while a replay ended their family were ended too");
+        }
+        Ok(answer)
     }
 
     /// The tokens of a login: an access token, the ID token and, with
@@ -701,6 +731,10 @@ impl OidcProvider {
         };
         if record.kind != kind || record.revoked_at.is_none() {
             return;
+        }
+        // The mark the exchange that spent it reads once its tokens exist.
+        if let Err(err) = self.ports.catalog.set_enabled(record.id, false).await {
+            tracing::warn!(error = %err, "could not mark a replayed token");
         }
         let family = record.attributes.origin.clone().unwrap_or(record.hash.clone());
         let ended = self.end_family(record.user_id, &family).await;

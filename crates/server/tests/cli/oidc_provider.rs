@@ -353,7 +353,7 @@ fn form_of(html: &str) -> Vec<(String, String)> {
 }
 
 #[tokio::test]
-async fn one_code_exchanged_by_twenty_requests_at_once_gives_tokens_once() {
+async fn one_code_or_refresh_token_used_by_twenty_requests_at_once_gives_tokens_once() {
     use futures_util::future::join_all;
 
     use crate::helpers::Postgres;
@@ -376,68 +376,125 @@ async fn one_code_exchanged_by_twenty_requests_at_once_gives_tokens_once() {
     .unwrap();
     let server = server_on(&scratch, &database, &[("LIMEN_CONFIG", config.to_str().unwrap())]);
     let http = http();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let query = format!(
-        "client_id=wiki&redirect_uri={}&response_type=code&scope=openid&state=s&\
+        "client_id=wiki&redirect_uri={}&response_type=code&scope=openid%20offline_access&state=s&\
          code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
         "https%3A%2F%2Fwiki.example%2Fcallback"
     );
-    let page = http
-        .get(format!("{}/oidc/authorize?{query}", server.base))
-        .send()
-        .await
-        .unwrap();
-    // The cookie is Secure (an https issuer): sent by hand over the test's http.
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut fields = form_of(&page.text().await.unwrap());
-    fields.push(("username".into(), "ann".into()));
-    fields.push(("password".into(), RACE_PASSWORD.into()));
-    let answer = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}/oidc/authorize", server.base))
-        .header("cookie", cookie)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 303, "{}", answer.text().await.unwrap());
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    let code = location
-        .split(['?', '&'])
-        .find_map(|pair| pair.strip_prefix("code="))
-        .unwrap()
-        .to_owned();
-    let exchanges = (0..20).map(|_| {
+    // A login through the page: its code.
+    let code_of_a_login = async || {
+        let page = http
+            .get(format!("{}/oidc/authorize?{query}", server.base))
+            .send()
+            .await
+            .unwrap();
+        // The cookie is Secure (an https issuer): sent by hand over the test's http.
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut fields = form_of(&page.text().await.unwrap());
+        fields.push(("username".into(), "ann".into()));
+        fields.push(("password".into(), RACE_PASSWORD.into()));
+        let answer = no_redirects
+            .post(format!("{}/oidc/authorize", server.base))
+            .header("cookie", cookie)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 303, "{}", answer.text().await.unwrap());
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        location
+            .split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix("code="))
+            .unwrap()
+            .to_owned()
+    };
+    let token_request = |form: Vec<(&'static str, String)>| {
         http.post(format!("{}/oidc/token", server.base))
             .basic_auth("wiki", Some("wiki-s3cret"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", verifier),
-            ])
+            .form(&form)
             .send()
-    });
-    let mut statuses = Vec::new();
-    for answer in join_all(exchanges).await {
-        statuses.push(answer.unwrap().status().as_u16());
-    }
+    };
+    let exchange = |code: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("redirect_uri", REDIRECT.to_owned()),
+            ("code_verifier", verifier.to_owned()),
+        ]
+    };
+    // Twenty requests at once with one form: exactly one answer with tokens.
+    let race = async |form: Vec<(&'static str, String)>| -> Value {
+        let answers = join_all((0..20).map(|_| token_request(form.clone()))).await;
+        let mut statuses = Vec::new();
+        let mut won = Value::Null;
+        for answer in answers {
+            let answer = answer.unwrap();
+            statuses.push(answer.status().as_u16());
+            if answer.status().as_u16() == 200 {
+                won = answer.json().await.unwrap();
+            }
+        }
+        assert_eq!(
+            statuses.iter().filter(|status| **status == 200).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|status| [200, 400].contains(status)),
+            "{statuses:?}"
+        );
+        won
+    };
+    let introspect = async |token: &str| -> Value {
+        http.post(format!("{}/oidc/introspect", server.base))
+            .basic_auth("wiki", Some("wiki-s3cret"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+
+    let won = race(exchange(&code_of_a_login().await)).await;
+    // The losers presented a spent code: what it gave the winner ended too.
     assert_eq!(
-        statuses.iter().filter(|status| **status == 200).count(),
-        1,
-        "{statuses:?}"
+        introspect(won["access_token"].as_str().unwrap()).await["active"],
+        false
     );
-    assert!(
-        statuses.iter().all(|status| [200, 400].contains(status)),
-        "{statuses:?}"
+    assert_eq!(
+        introspect(won["refresh_token"].as_str().unwrap()).await["active"],
+        false
+    );
+
+    let tokens: Value = token_request(exchange(&code_of_a_login().await))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let won = race(vec![
+        ("grant_type", "refresh_token".to_owned()),
+        ("refresh_token", refresh),
+    ])
+    .await;
+    // A spent refresh token presented again ends its family, the winner's new one too.
+    assert_eq!(
+        introspect(won["refresh_token"].as_str().unwrap()).await["active"],
+        false
     );
     assert!(server.terminate());
     database.drop_database().await;
