@@ -34,8 +34,9 @@ impl Hs256Signer {
 }
 
 impl PayloadSigner for Hs256Signer {
-    fn sign(&self, payload: &[u8]) -> String {
-        compact(r#"{"alg":"HS256","typ":"JWT"}"#, payload, |input| {
+    fn sign_typed(&self, typ: &str, payload: &[u8]) -> String {
+        let header = format!(r#"{{"alg":"HS256","typ":"{typ}"}}"#);
+        compact(&header, payload, |input| {
             let mut mac = self.mac.clone();
             mac.update(input);
             mac.finalize().into_bytes().to_vec()
@@ -75,8 +76,8 @@ impl EdDsaSigner {
 }
 
 impl PayloadSigner for EdDsaSigner {
-    fn sign(&self, payload: &[u8]) -> String {
-        let header = format!(r#"{{"alg":"EdDSA","typ":"JWT","kid":"{}"}}"#, self.kid);
+    fn sign_typed(&self, typ: &str, payload: &[u8]) -> String {
+        let header = format!(r#"{{"alg":"EdDSA","typ":"{typ}","kid":"{}"}}"#, self.kid);
         compact(&header, payload, |input| self.key.sign(input).to_bytes().to_vec())
     }
 

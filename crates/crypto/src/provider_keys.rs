@@ -172,9 +172,9 @@ impl ProviderKey {
 }
 
 impl PayloadSigner for ProviderKey {
-    fn sign(&self, payload: &[u8]) -> String {
+    fn sign_typed(&self, typ: &str, payload: &[u8]) -> String {
         let header = format!(
-            r#"{{"alg":"{}","typ":"JWT","kid":"{}"}}"#,
+            r#"{{"alg":"{}","typ":"{typ}","kid":"{}"}}"#,
             self.alg.name(),
             self.kid
         );
@@ -191,7 +191,7 @@ impl PayloadSigner for ProviderKey {
         Some(self.jwk.clone())
     }
 
-    fn verify(&self, jws: &str) -> Option<Vec<u8>> {
+    fn verify_typed(&self, typ: &str, jws: &str) -> Option<Vec<u8>> {
         use ring::signature::{
             ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
         };
@@ -199,7 +199,7 @@ impl PayloadSigner for ProviderKey {
         let (header, payload) = input.split_once('.')?;
         let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
         // Only this key's own: its algorithm and kid, never `none`.
-        if header["alg"] != self.alg.name() || header["kid"] != self.kid.as_str() {
+        if header["alg"] != self.alg.name() || header["kid"] != self.kid.as_str() || header["typ"] != typ {
             return None;
         }
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
@@ -291,6 +291,13 @@ mod tests {
             assert_eq!(key.verify(&forged), None, "a wrong signature");
             let other = ProviderKey::generate(alg).unwrap();
             assert_eq!(other.verify(&jws), None, "another key's");
+            let access = key.sign_typed("at+jwt", br#"{"sub":"1"}"#);
+            assert_eq!(key.verify(&access), None, "an access token is no ID token");
+            assert_eq!(key.verify_typed("at+jwt", &jws), None, "nor the other way round");
+            assert_eq!(
+                key.verify_typed("at+jwt", &access).as_deref(),
+                Some(&br#"{"sub":"1"}"#[..])
+            );
             let unsigned = format!(
                 "{}.{}.",
                 URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","kid":"{}"}}"#, key.kid())),

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::{HashError, StoreError, UniqueField};
@@ -24,7 +26,7 @@ use crate::ports::{
     PayloadSigner, Verification,
 };
 use crate::services::{
-    AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
+    AccessTokenFormat, AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
     PayloadSettings, Ports, ProviderSettings, RegistrationSettings, Services, Settings,
 };
 
@@ -121,6 +123,11 @@ impl World {
     /// secret `wiki-secret`, PKCE required) and `cli` (public, a loopback
     /// redirect, RS256 ID tokens); ID tokens are "<alg>:<claims>".
     pub fn with_provider() -> Self {
+        Self::with_provider_settings(|_| {})
+    }
+
+    /// `with_provider`, its settings changed by `change`.
+    pub fn with_provider_settings(change: impl FnOnce(&mut ProviderSettings)) -> Self {
         let client = |client_id: &str, secret: Option<&str>, redirect: &str| ProviderClient {
             client_id: client_id.into(),
             secret_digest: secret.map(|secret| TokenHash(format!("digest:{secret}"))),
@@ -135,10 +142,7 @@ impl World {
             id_token_alg: None,
             post_logout_redirect_uris: vec![format!("https://{client_id}.example/bye")],
         };
-        Self::build(
-            false,
-            Settings {
-                provider: Some(ProviderSettings {
+        let mut provider = ProviderSettings {
                     issuer: "https://login.example/oidc".into(),
                     site_name: "Example".into(),
                     clients: vec![
@@ -154,7 +158,13 @@ impl World {
                     id_token_ttl: Duration::minutes(5),
                     refresh_token_ttl: Duration::days(30),
                     session_ttl: Duration::hours(8),
-                }),
+                    access_token_format: AccessTokenFormat::Opaque,
+                };
+        change(&mut provider);
+        Self::build(
+            false,
+            Settings {
+                provider: Some(provider),
                 ..Settings::default()
             },
         )
@@ -314,6 +324,15 @@ impl World {
                         signer.expect_verify().returning(move |jws| {
                             jws.strip_prefix(&format!("{alg}:"))
                                 .map(|claims| claims.as_bytes().to_vec())
+                        });
+                        // Typed: "<alg>+<typ>.<base64url claims>.", shaped as a JWS.
+                        signer.expect_sign_typed().returning(move |typ, payload| {
+                            format!("{alg}+{typ}.{}.", URL_SAFE_NO_PAD.encode(payload))
+                        });
+                        signer.expect_verify_typed().returning(move |typ, jws| {
+                            jws.strip_prefix(&format!("{alg}+{typ}."))
+                                .and_then(|rest| rest.strip_suffix('.'))
+                                .and_then(|claims| URL_SAFE_NO_PAD.decode(claims).ok())
                         });
                         (alg.to_owned(), Arc::new(signer) as Arc<dyn PayloadSigner>)
                     })

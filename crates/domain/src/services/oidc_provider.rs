@@ -19,6 +19,18 @@ use crate::services::{Grant, SessionService, Users};
 /// The longest `state` or `nonce` kept (they travel back in URLs and tokens).
 const MAX_ECHOED_CHARS: usize = 512;
 
+/// What an access token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessTokenFormat {
+    /// A Limen session: validated by a lookup (cached), revoked at once on
+    /// every node.
+    #[default]
+    Opaque,
+    /// A JWT (RFC 9068) signed with the provider's key: a resource server
+    /// verifies it alone, and it cannot be revoked before it expires.
+    Jwt,
+}
+
 /// How Limen as an OpenID Provider is set up.
 #[derive(Debug, Clone)]
 pub struct ProviderSettings {
@@ -32,8 +44,10 @@ pub struct ProviderSettings {
     pub default_alg: String,
     /// How long an authorization code may wait for its exchange.
     pub code_ttl: Duration,
-    /// How long an access token (a Limen session) lives.
+    /// How long an access token lives.
     pub access_token_ttl: Duration,
+    /// Opaque (a Limen session) or a JWT.
+    pub access_token_format: AccessTokenFormat,
     /// How long an ID token may be accepted.
     pub id_token_ttl: Duration,
     /// How long a refresh token lives (each refresh issues the next).
@@ -681,15 +695,21 @@ impl OidcProvider {
             ..TokenAttributes::default()
         };
         let sessions = &self.ports.sessions;
-        let access = sessions
-            .issue_with(
-                user.id,
-                TokenKind::Access,
-                self.settings.access_token_ttl,
-                attributes(scope.clone(), "access token"),
-            )
-            .await
-            .map_err(server_error)?;
+        let access_token = match self.settings.access_token_format {
+            AccessTokenFormat::Opaque => {
+                sessions
+                    .issue_with(
+                        user.id,
+                        TokenKind::Access,
+                        self.settings.access_token_ttl,
+                        attributes(scope.clone(), "access token"),
+                    )
+                    .await
+                    .map_err(server_error)?
+                    .plaintext
+            }
+            AccessTokenFormat::Jwt => self.jwt_access_token(client, &user, &context, &scope)?,
+        };
         let refresh_token = if request.scopes.iter().any(|scope| scope == "offline_access") {
             let payload = serde_json::to_string(&context)
                 .map_err(|err| server_error(DomainError::Internal(err.to_string())))?;
@@ -712,15 +732,74 @@ impl OidcProvider {
             request,
             &context.methods,
             context.auth_time,
-            &access.plaintext,
+            &access_token,
         )?;
         Ok(TokenAnswer {
-            access_token: access.plaintext,
+            access_token,
             expires_in: self.settings.access_token_ttl.num_seconds(),
             id_token,
             refresh_token,
             scope,
         })
+    }
+
+    /// An access token as a JWT (RFC 9068 §2): signed with the default
+    /// algorithm's key, `typ` `at+jwt`, the client as its audience (no
+    /// resource indicators are taken), and the login's `auth_time`, `amr`, `acr`.
+    fn jwt_access_token(
+        &self,
+        client: &ProviderClient,
+        user: &User,
+        context: &CodeContext,
+        scope: &str,
+    ) -> Result<String, TokenRefusal> {
+        let alg = &self.settings.default_alg;
+        let signer = self
+            .ports
+            .signers
+            .get(alg)
+            .ok_or_else(|| server_error(DomainError::Internal(format!("no {alg} signing key"))))?;
+        let now = self.ports.clock.now().timestamp();
+        let (jti, _) = self.ports.mint.mint();
+        let mut claims = json!({
+            "iss": self.settings.issuer,
+            "sub": user.id.0.to_string(),
+            "aud": client.client_id,
+            "client_id": client.client_id,
+            "iat": now,
+            "exp": now + self.settings.access_token_ttl.num_seconds(),
+            "jti": jti,
+            "scope": scope,
+            "auth_time": context.auth_time,
+            "amr": context.methods,
+        });
+        if let Some(acr) = acr_of(&context.methods) {
+            claims["acr"] = json!(acr);
+        }
+        Ok(signer.sign_typed(JWT_ACCESS_TOKEN, claims.to_string().as_bytes()))
+    }
+
+    /// The claims of a JWT access token of Limen's that is live now: its
+    /// signature one of the provider's keys', its `typ` an access token's,
+    /// its issuer this one and its client configured.
+    fn jwt_claims(&self, token: &str) -> Option<Value> {
+        if token.matches('.').count() != 2 {
+            return None;
+        }
+        let payload = self
+            .ports
+            .signers
+            .values()
+            .chain(&self.ports.retired)
+            .find_map(|signer| signer.verify_typed(JWT_ACCESS_TOKEN, token))?;
+        let claims: Value = serde_json::from_slice(&payload).ok()?;
+        let live = claims["exp"]
+            .as_i64()
+            .is_some_and(|exp| exp > self.ports.clock.now().timestamp());
+        let known_client = claims["client_id"]
+            .as_str()
+            .is_some_and(|id| self.client(id).is_some());
+        (live && known_client && claims["iss"] == self.settings.issuer.as_str()).then_some(claims)
     }
 
     /// After a spent code or refresh token came back: every token of its
@@ -770,6 +849,26 @@ impl OidcProvider {
     ) -> Result<Value, TokenRefusal> {
         let client = self.authenticate(credentials)?;
         let inactive = json!({ "active": false });
+        if let Some(claims) = self.jwt_claims(token) {
+            let user = claims["sub"].as_str().and_then(|sub| sub.parse().ok()).map(UserId);
+            let enabled = match user {
+                Some(user) => matches!(self.ports.users.by_id(user).await, Ok(Some(user)) if user.enabled),
+                None => false,
+            };
+            if !enabled || claims["client_id"] != client.client_id.as_str() {
+                return Ok(inactive);
+            }
+            return Ok(json!({
+                "active": true,
+                "client_id": client.client_id,
+                "sub": claims["sub"],
+                "scope": claims["scope"],
+                "token_type": "Bearer",
+                "iat": claims["iat"],
+                "exp": claims["exp"],
+                "iss": self.settings.issuer,
+            }));
+        }
         // An access token through the validation path (its cache, and a
         // user disabled since makes it inactive); anything else from the store.
         let record = match self.ports.sessions.authenticate(token).await {
@@ -807,6 +906,13 @@ impl OidcProvider {
     /// whole family. An unknown token is no error; another client's is refused.
     pub async fn revoke(&self, credentials: &ClientCredentials, token: &str) -> Result<(), TokenRefusal> {
         let client = self.authenticate(credentials)?;
+        if self.jwt_claims(token).is_some() {
+            // RFC 7009 §2.2.1: the type it cannot revoke.
+            return Err(TokenRefusal::new(
+                "unsupported_token_type",
+                "a JWT access token cannot be revoked before it expires; revoke its refresh token",
+            ));
+        }
         let Ok(Some(record)) = self.ports.sessions.find_any(token).await else {
             return Ok(());
         };
@@ -862,9 +968,8 @@ impl OidcProvider {
         if let Some(nonce) = &request.nonce {
             claims["nonce"] = json!(nonce);
         }
-        if methods.iter().any(|method| method == "otp") {
-            // Two factors: something known and something held.
-            claims["acr"] = json!("mfa");
+        if let Some(acr) = acr_of(methods) {
+            claims["acr"] = json!(acr);
         }
         if alg != "EdDSA" {
             // The left half of the SHA-256 digest (ES256, RS256); for
@@ -878,30 +983,48 @@ impl OidcProvider {
 
     /// The claims of the access token's user the token's scopes allow.
     pub async fn userinfo(&self, access_token: &str) -> Result<Value, DomainError> {
-        let session = self.ports.sessions.authenticate(access_token).await?;
-        let client = session
-            .token
-            .attributes
-            .client_id
-            .as_deref()
-            .and_then(|id| self.client(id));
-        if client.is_none() {
-            // A dialect's session is not an OpenID access token.
-            return Err(DomainError::InvalidToken);
-        }
-        let scopes: Vec<String> = session
-            .token
-            .attributes
-            .payload
-            .as_deref()
-            .unwrap_or_default()
-            .split(' ')
-            .map(str::to_owned)
-            .collect();
-        let mut claims = json!({ "sub": session.user.id.0.to_string() });
-        add_user_claims(&mut claims, &session.user, &scopes);
+        let (user, scope) = if let Some(claims) = self.jwt_claims(access_token) {
+            let user = claims["sub"]
+                .as_str()
+                .and_then(|sub| sub.parse().ok())
+                .map(UserId)
+                .ok_or(DomainError::InvalidToken)?;
+            match self.ports.users.by_id(user).await? {
+                Some(user) if user.enabled => (user, claims["scope"].as_str().unwrap_or_default().to_owned()),
+                _ => return Err(DomainError::InvalidToken),
+            }
+        } else {
+            let session = self.ports.sessions.authenticate(access_token).await?;
+            let client = session
+                .token
+                .attributes
+                .client_id
+                .as_deref()
+                .and_then(|id| self.client(id));
+            if client.is_none() {
+                // A dialect's session is not an OpenID access token.
+                return Err(DomainError::InvalidToken);
+            }
+            let scope = session.token.attributes.payload.clone().unwrap_or_default();
+            (session.user, scope)
+        };
+        let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();
+        let mut claims = json!({ "sub": user.id.0.to_string() });
+        add_user_claims(&mut claims, &user, &scopes);
         Ok(claims)
     }
+}
+
+/// The `typ` of a JWT access token (RFC 9068 §2.1).
+const JWT_ACCESS_TOKEN: &str = "at+jwt";
+
+/// `mfa` when the login took two factors: something known and something
+/// held (a password and a code), or BankID's possession and PIN.
+fn acr_of(methods: &[String]) -> Option<&'static str> {
+    methods
+        .iter()
+        .any(|method| method == "otp" || method == "bankid")
+        .then_some("mfa")
 }
 
 /// The login a code or refresh token stands for.
@@ -1065,6 +1188,51 @@ mod tests {
         // The code was spent by the exchange.
         let again = provider.exchange(&wiki(), &exchange(&code)).await.unwrap_err();
         assert_eq!(again.error, "invalid_grant");
+    }
+
+    #[tokio::test]
+    async fn a_jwt_access_token_is_verified_by_itself_and_cannot_be_revoked() {
+        let world = World::with_provider_settings(|settings| {
+            settings.access_token_format = AccessTokenFormat::Jwt;
+        });
+        let ann = world.add_user("ann");
+        let provider = world.services().oidc_provider.unwrap();
+        let request = provider
+            .authorize(&params("wiki", "https://wiki.example/cb"))
+            .unwrap();
+        let code = code_for(&world, request).await;
+        let answer = provider.exchange(&wiki(), &exchange(&code)).await.unwrap();
+        let encoded = answer
+            .access_token
+            .strip_prefix("ES256+at+jwt.")
+            .and_then(|rest| rest.strip_suffix('.'))
+            .expect("an ES256 JWT typed at+jwt");
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(encoded).unwrap()).unwrap();
+        assert_eq!(claims["iss"], "https://login.example/oidc");
+        assert_eq!(claims["sub"], ann.id.0.to_string());
+        assert_eq!((&claims["aud"], &claims["client_id"]), (&json!("wiki"), &json!("wiki")));
+        assert_eq!(claims["exp"], world.now().timestamp() + 600);
+        assert_eq!(claims["scope"], "openid email profile");
+        assert_eq!(claims["amr"], json!(["pwd"]));
+        assert!(claims["jti"].is_string());
+        let info = provider.userinfo(&answer.access_token).await.unwrap();
+        assert_eq!(info["email"], "ann@example.com");
+        let introspected = provider.introspect(&wiki(), &answer.access_token).await.unwrap();
+        assert_eq!(introspected["active"], true);
+        assert_eq!(introspected["sub"], ann.id.0.to_string());
+        let refused = provider.revoke(&wiki(), &answer.access_token).await.unwrap_err();
+        assert_eq!(refused.error, "unsupported_token_type");
+        // An ID token is no access token.
+        assert!(provider.userinfo(&answer.id_token).await.is_err());
+        // Disabled users' tokens are inactive; expired ones too.
+        world.set_disabled(ann.id, true);
+        assert_eq!(
+            provider.introspect(&wiki(), &answer.access_token).await.unwrap()["active"],
+            false
+        );
+        assert!(provider.userinfo(&answer.access_token).await.is_err());
+        world.advance(Duration::minutes(11));
+        assert!(provider.jwt_claims(&answer.access_token).is_none());
     }
 
     #[tokio::test]

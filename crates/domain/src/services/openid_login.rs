@@ -12,8 +12,8 @@ use crate::model::{
 };
 use crate::ports::{Clock, OpenIdProvider, PayloadSigner, SecretCipher, TokenMint};
 use crate::services::{
-    AccessGrant, AccountService, Attempts, Audit, AuthMethod, Authenticated, LoggedIn, LoginCompletion,
-    LoginOnly, NewAccount, SessionService, Users,
+    AccessGrant, AccountService, Attempts, Audit, AuthMethod, Authenticated, Grant, LoggedIn,
+    LoginCompletion, LoginOnly, NewAccount, SessionService, Users,
 };
 
 /// How long an OpenID login may take between the redirect to the provider
@@ -46,6 +46,8 @@ pub enum IdentityMatch {
 pub struct OpenIdProviderPolicy {
     /// The provider's id in `?provider=`.
     pub id: String,
+    /// Its name on the hosted login page's button ("Continue with …").
+    pub name: String,
     /// Its issuer, which a callback's `iss` parameter (RFC 9207) must name.
     pub issuer: String,
     /// The claim that identifies the user (`email`, `sub`, `preferred_username`, …).
@@ -124,6 +126,28 @@ pub struct OpenIdLoggedIn {
     pub payload: String,
 }
 
+/// Where a provider's callback leads.
+#[derive(Debug)]
+pub enum CallbackOutcome {
+    /// The login of a dialect's consumer, done or failed.
+    Consumer(Result<OpenIdLoggedIn, OpenIdFailed>),
+    /// A login of the hosted page: the authorization request it answers (as
+    /// the page sent it), and who the provider proved, or why not.
+    HostedPage {
+        /// The page's request, URL-encoded.
+        request: String,
+        /// The proven identity, to be logged in with the page's grant.
+        identified: Result<Identified, DomainError>,
+    },
+}
+
+/// A user a provider proved, for `OpenIdLogin::log_in_identified`.
+#[derive(Debug)]
+pub struct Identified {
+    authenticated: Authenticated,
+    started_from: ClientAddress,
+}
+
 /// A failed OpenID login, with the consumer to tell.
 #[derive(Debug)]
 pub struct OpenIdFailed {
@@ -175,9 +199,18 @@ impl OpenIdLogin {
         Self { ports, settings }
     }
 
-    /// Whether any provider is configured.
+    /// Whether the dialect's OpenID login is on: a provider and a consumer.
     pub fn is_enabled(&self) -> bool {
         !self.settings.providers.is_empty() && !self.settings.consumer_urls.is_empty()
+    }
+
+    /// Every provider's id and name, for the hosted login page's buttons.
+    pub fn providers(&self) -> Vec<(String, String)> {
+        self.settings
+            .providers
+            .iter()
+            .map(|policy| (policy.id.clone(), policy.name.clone()))
+            .collect()
     }
 
     /// The public keys consumers verify payloads with (JSON Web Keys), one
@@ -242,6 +275,37 @@ impl OpenIdLogin {
                     "state is required: 1 to {MAX_CONSUMER_STATE_CHARS} characters without control characters"
                 ))
             })?;
+        let returns = Returns {
+            consumer_url: consumer.url.clone(),
+            consumer_state: state.to_owned(),
+            hosted_request: String::new(),
+        };
+        self.start(returns, provider, client).await
+    }
+
+    /// Starts a login at `provider` for the hosted login page, which the
+    /// callback answers: `request` is the page's authorization request,
+    /// URL-encoded (it comes back in `CallbackOutcome::HostedPage`).
+    pub async fn begin_for_page(
+        &self,
+        request: &str,
+        provider: &str,
+        client: &ClientAddress,
+    ) -> Result<String, DomainError> {
+        let returns = Returns {
+            consumer_url: String::new(),
+            consumer_state: String::new(),
+            hosted_request: request.to_owned(),
+        };
+        self.start(returns, Some(provider), client).await
+    }
+
+    async fn start(
+        &self,
+        returns: Returns,
+        provider: Option<&str>,
+        client: &ClientAddress,
+    ) -> Result<String, DomainError> {
         let policy = match provider {
             None => self.settings.providers.first(),
             Some(id) => self.settings.providers.iter().find(|policy| policy.id == id),
@@ -256,8 +320,9 @@ impl OpenIdLogin {
             .map_err(from_provider)?;
         let waiting = Waiting {
             provider: policy.id.clone(),
-            consumer_url: consumer.url.clone(),
-            consumer_state: state.to_owned(),
+            consumer_url: returns.consumer_url,
+            consumer_state: returns.consumer_state,
+            hosted_request: returns.hosted_request,
             nonce: request.nonce,
             pkce_verifier: request.pkce_verifier,
             issuer_in_callback: request.issuer_in_callback,
@@ -286,30 +351,83 @@ impl OpenIdLogin {
         Ok(request.url)
     }
 
-    /// Finishes the login the provider's callback names by `state`: spends
-    /// the waiting record first (a replayed callback finds nothing), then takes
-    /// the provider's `error`, or exchanges `code`, logs the user in, and
-    /// signs the consumer's payload.
-    pub async fn complete(&self, callback: OpenIdCallback<'_>) -> Result<OpenIdLoggedIn, OpenIdFailed> {
-        let default_consumer = || OpenIdConsumer {
-            url: self.settings.consumer_urls.first().cloned().unwrap_or_default(),
-            state: None,
-        };
+    /// Takes the provider's callback: spends the waiting record `state`
+    /// names first (a replayed callback finds nothing), then takes the
+    /// provider's `error`, or exchanges `code`. A dialect consumer's login is
+    /// finished here (the user logged in, the payload signed); the hosted
+    /// page's is handed back, to be logged in with the page's own grant.
+    /// An unknown `state` is the default consumer's failure (its URL empty
+    /// when there is none).
+    pub async fn callback(&self, callback: OpenIdCallback<'_>) -> CallbackOutcome {
         let (waiting, started_from) = match self.take_waiting(callback.state).await {
             Ok(taken) => taken,
             Err(error) => {
                 self.ports.audit.login_failed(OPENID, None, "", &error).await;
-                return Err(OpenIdFailed {
-                    consumer: default_consumer(),
+                return CallbackOutcome::Consumer(Err(OpenIdFailed {
+                    consumer: OpenIdConsumer {
+                        url: self.settings.consumer_urls.first().cloned().unwrap_or_default(),
+                        state: None,
+                    },
                     error,
-                });
+                }));
             }
         };
+        if waiting.hosted_request.is_empty() {
+            return CallbackOutcome::Consumer(self.finish_for_consumer(waiting, started_from, &callback).await);
+        }
+        let identified = match self.identified(&waiting, &callback).await {
+            Ok((_, authenticated)) => Ok(Identified {
+                authenticated,
+                started_from,
+            }),
+            Err(err) => {
+                tracing::info!(provider = %waiting.provider, error = %err, "OpenID login for the hosted page refused");
+                self.ports.audit.login_failed(OPENID, None, "", &err).await;
+                Err(err)
+            }
+        };
+        CallbackOutcome::HostedPage {
+            request: waiting.hosted_request,
+            identified,
+        }
+    }
+
+    /// Logs in the user a provider proved for the hosted page, with `grant`.
+    pub async fn log_in_identified<G: Grant>(
+        &self,
+        identified: Identified,
+        grant: G,
+    ) -> Result<LoggedIn<G::Issued>, DomainError> {
+        let done = self
+            .ports
+            .completion
+            .complete(identified.authenticated, grant)
+            .await?;
+        if let Err(err) = self
+            .ports
+            .attempts
+            .openid_starts(&identified.started_from)
+            .give_back()
+            .await
+        {
+            tracing::warn!(error = %err, "could not give back a completed OpenID start");
+        }
+        tracing::info!(user_id = %done.user.id, "OpenID login for the hosted page");
+        Ok(done)
+    }
+
+    /// Finishes a dialect consumer's login: the user logged in, the payload signed.
+    async fn finish_for_consumer(
+        &self,
+        waiting: Waiting,
+        started_from: ClientAddress,
+        callback: &OpenIdCallback<'_>,
+    ) -> Result<OpenIdLoggedIn, OpenIdFailed> {
         let consumer = OpenIdConsumer {
             url: waiting.consumer_url.clone(),
             state: Some(waiting.consumer_state.clone()),
         };
-        let done = match self.log_in(&waiting, &callback).await {
+        let done = match self.log_in(&waiting, callback).await {
             Ok((user, token)) => self
                 .payload(&consumer, &user, token.as_ref())
                 .map(|payload| (user, payload)),
@@ -642,16 +760,26 @@ struct Waiting {
     provider: String,
     consumer_url: String,
     consumer_state: String,
+    /// The hosted page's authorization request; empty for a consumer's login.
+    hosted_request: String,
     nonce: String,
     pkce_verifier: String,
     /// The provider's discovery says its callbacks carry `iss` (RFC 9207).
     issuer_in_callback: bool,
 }
 
+/// Where a login goes back to: a consumer, or the hosted page's request.
+struct Returns {
+    consumer_url: String,
+    consumer_state: String,
+    hosted_request: String,
+}
+
 impl Waiting {
     /// One field per line: none may hold a line break (URLs and provider ids
     /// are configuration, the consumer's state is checked for control
-    /// characters, nonce and verifier are base64url).
+    /// characters, nonce and verifier are base64url, the hosted page's
+    /// request is URL-encoded).
     fn encode(&self) -> String {
         [
             self.provider.as_str(),
@@ -660,6 +788,7 @@ impl Waiting {
             &self.nonce,
             &self.pkce_verifier,
             if self.issuer_in_callback { "iss" } else { "" },
+            &self.hosted_request,
         ]
         .join("\n")
     }
@@ -668,13 +797,17 @@ impl Waiting {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| DomainError::Internal("a waiting OpenID login is not UTF-8".into()))?;
         let fields: Vec<&str> = text.split('\n').collect();
-        // Five fields: a login started by the version before `iss` was kept.
-        let (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss) = match fields[..] {
+        // Five or six fields: a login started by a version before `iss` or
+        // the hosted page's request was kept.
+        let (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, hosted) = match fields[..] {
             [provider, consumer_url, consumer_state, nonce, pkce_verifier] => {
-                (provider, consumer_url, consumer_state, nonce, pkce_verifier, "")
+                (provider, consumer_url, consumer_state, nonce, pkce_verifier, "", "")
             }
             [provider, consumer_url, consumer_state, nonce, pkce_verifier, iss] => {
-                (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss)
+                (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, "")
+            }
+            [provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, hosted] => {
+                (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, hosted)
             }
             _ => {
                 return Err(DomainError::Internal(
@@ -686,6 +819,7 @@ impl Waiting {
             provider: provider.to_owned(),
             consumer_url: consumer_url.to_owned(),
             consumer_state: consumer_state.to_owned(),
+            hosted_request: hosted.to_owned(),
             nonce: nonce.to_owned(),
             pkce_verifier: pkce_verifier.to_owned(),
             issuer_in_callback: iss == "iss",
@@ -702,6 +836,16 @@ mod tests {
         ClientAddress::new("192.0.2.7".parse().unwrap())
     }
 
+    impl OpenIdLogin {
+        /// `callback` of a consumer's login.
+        async fn complete(&self, callback: OpenIdCallback<'_>) -> Result<OpenIdLoggedIn, OpenIdFailed> {
+            match self.callback(callback).await {
+                CallbackOutcome::Consumer(done) => done,
+                other => panic!("not a consumer's login: {other:?}"),
+            }
+        }
+    }
+
     /// The claims of a payload the world's fake signer "signed".
     fn claims(payload: &str) -> Value {
         serde_json::from_str(payload.strip_prefix("signed:").unwrap()).unwrap()
@@ -710,6 +854,7 @@ mod tests {
     fn policy(id: &str) -> OpenIdProviderPolicy {
         OpenIdProviderPolicy {
             id: id.into(),
+            name: id.to_uppercase(),
             issuer: format!("https://{id}.test"),
             claim: "email".into(),
             match_by: IdentityMatch::Email,
@@ -819,6 +964,67 @@ mod tests {
                 Err(DomainError::InvalidInput(_))
             ));
         }
+    }
+
+    #[tokio::test]
+    async fn a_login_for_the_hosted_page_comes_back_with_its_request_and_logs_in_with_its_grant() {
+        let world = World::with_openid(vec![policy("idp"), policy("other")]);
+        let ann = world.add_user("ann");
+        world.openid_answers(Ok(ann_verified()));
+        let openid = world.services().openid;
+        assert_eq!(
+            openid.providers(),
+            vec![
+                ("idp".to_owned(), "IDP".to_owned()),
+                ("other".to_owned(), "OTHER".to_owned())
+            ]
+        );
+        let request = "client_id=wiki&state=a%26b";
+        let url = openid.begin_for_page(request, "other", &client()).await.unwrap();
+        assert!(url.starts_with("https://other.test/auth?"), "{url}");
+        let own_state = url.split("state=").nth(1).unwrap().to_owned();
+        let callback = OpenIdCallback {
+            state: Some(&own_state),
+            code: Some("code-1"),
+            ..OpenIdCallback::default()
+        };
+        let CallbackOutcome::HostedPage { request: back, identified } = openid.callback(callback).await else {
+            panic!("not the hosted page's login");
+        };
+        assert_eq!(back, request);
+        let done = openid
+            .log_in_identified(identified.unwrap(), LoginOnly)
+            .await
+            .unwrap();
+        assert_eq!(done.user.id, ann.id);
+        assert_eq!(world.account(ann.id).last_login_at, Some(world.now()));
+        // Spent: the same callback again is nobody's login.
+        assert!(matches!(
+            openid.callback(callback).await,
+            CallbackOutcome::Consumer(Err(OpenIdFailed {
+                error: DomainError::InvalidToken,
+                ..
+            }))
+        ));
+        // A provider's refusal comes back to the page too, never to a consumer.
+        let url = openid.begin_for_page(request, "idp", &client()).await.unwrap();
+        let own_state = url.split("state=").nth(1).unwrap().to_owned();
+        let denied = OpenIdCallback {
+            state: Some(&own_state),
+            error: Some("access_denied"),
+            ..OpenIdCallback::default()
+        };
+        assert!(matches!(
+            openid.callback(denied).await,
+            CallbackOutcome::HostedPage {
+                identified: Err(DomainError::ProviderDenied(_)),
+                ..
+            }
+        ));
+        assert!(matches!(
+            openid.begin_for_page(request, "nope", &client()).await,
+            Err(DomainError::UnknownProvider)
+        ));
     }
 
     #[tokio::test]

@@ -15,13 +15,15 @@ pub use mail::{MailSection, MailTransport, RegistrationSection, SmtpSecurityName
 pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
-pub use oidc_provider::OidcProviderSection;
+pub use oidc_provider::{AccessTokenFormatName, OidcProviderSection};
+pub use branding::{BrandingSection, Logo};
 pub use password::{LockoutSection, PasswordSection, TwoFactorSection};
 pub use secret::{ExposeSecret, SecretString, exposed};
 pub use storage::{AuditSection, DatabaseSection, RateLimitBackend, RateLimitSection};
 pub use users::{UsersBackend, UsersSection};
 
 mod bankid;
+mod branding;
 mod dialects;
 mod http;
 mod mail;
@@ -106,6 +108,8 @@ pub struct Config {
     pub oidc: OidcSection,
     /// Limen as an OpenID Provider.
     pub oidc_provider: OidcProviderSection,
+    /// The hosted pages' logo and accent colour.
+    pub branding: BrandingSection,
     /// `redis://…` for the Redis backends of tokens and counted attempts.
     #[serde(skip_serializing, default)]
     pub redis_url: Option<SecretString>,
@@ -150,6 +154,7 @@ impl Default for Config {
             bankid: BankIdSection::default(),
             oidc: OidcSection::default(),
             oidc_provider: OidcProviderSection::default(),
+            branding: BrandingSection::default(),
             redis_url: None,
             redis_url_file: None,
             redis: RedisSection::default(),
@@ -361,6 +366,7 @@ impl Config {
         self.bankid.validate()?;
         self.oidc.validate(self.public_url.as_deref())?;
         self.oidc_provider.validate(self.public_url.as_deref())?;
+        self.branding.validate()?;
         self.users.validate()?;
         self.validate_nodes()?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {

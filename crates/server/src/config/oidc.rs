@@ -137,6 +137,10 @@ pub struct OidcProviderSection {
     /// The provider used when a consumer names none (otherwise the first).
     #[serde(default)]
     pub default: bool,
+    /// Its name on the hosted login page's button ("Continue with …"); the
+    /// id without one.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 fn default_scopes() -> Vec<String> {

@@ -11,6 +11,16 @@ use super::{ConfigError, SecretString};
 /// The JWS algorithms ID tokens may be signed with.
 pub const SIGNING_ALGS: [&str; 3] = ["ES256", "RS256", "EdDSA"];
 
+/// `access_token_format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessTokenFormatName {
+    /// A Limen session.
+    Opaque,
+    /// A JWT (RFC 9068).
+    Jwt,
+}
+
 /// `[oidc_provider]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -19,8 +29,11 @@ pub struct OidcProviderSection {
     pub enabled: bool,
     /// `ES256`, `RS256` or `EdDSA`: ID tokens' default; RS256 is always offered too.
     pub signing_alg: String,
-    /// Seconds an access token (a Limen session) lives.
+    /// Seconds an access token lives.
     pub access_token_ttl_secs: u64,
+    /// `opaque` (a Limen session, revocable at once) or `jwt` (RFC 9068,
+    /// verified without Limen, not revocable before it expires).
+    pub access_token_format: AccessTokenFormatName,
     /// Seconds an ID token may be accepted.
     pub id_token_ttl_secs: u64,
     /// Seconds an authorization code waits for its exchange.
@@ -39,6 +52,7 @@ impl Default for OidcProviderSection {
             enabled: false,
             signing_alg: "ES256".into(),
             access_token_ttl_secs: 600,
+            access_token_format: AccessTokenFormatName::Opaque,
             id_token_ttl_secs: 300,
             code_ttl_secs: 60,
             refresh_token_ttl_secs: 2_592_000,

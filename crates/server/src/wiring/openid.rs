@@ -59,6 +59,7 @@ pub fn settings(config: &Config, user_fields: UserFields) -> OpenIdSettings {
             .into_iter()
             .map(|provider| OpenIdProviderPolicy {
                 id: provider.id.clone(),
+                name: provider.name.clone().unwrap_or_else(|| provider.id.clone()),
                 issuer: provider.issuer.clone(),
                 claim: provider.claim.clone(),
                 match_by: match provider.match_field() {

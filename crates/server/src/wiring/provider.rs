@@ -9,10 +9,10 @@ use chrono::Duration;
 use limen_crypto::{ProviderKey, RandomTokenMint, SigningAlg};
 use limen_domain::model::ProviderClient;
 use limen_domain::ports::{Clock, PayloadSigner, SecretCipher, TokenMint};
-use limen_domain::services::ProviderSettings;
+use limen_domain::services::{AccessTokenFormat, ProviderSettings};
 use limen_store_sql::{Database, StoredSigningKey};
 
-use crate::config::{Config, ExposeSecret};
+use crate::config::{AccessTokenFormatName, Config, ExposeSecret};
 use crate::error::CliError;
 
 /// The context a key is sealed under: its id.
@@ -49,6 +49,10 @@ pub fn settings(config: &Config) -> Option<ProviderSettings> {
         default_alg: section.signing_alg.clone(),
         code_ttl: seconds(section.code_ttl_secs),
         access_token_ttl: seconds(section.access_token_ttl_secs),
+        access_token_format: match section.access_token_format {
+            AccessTokenFormatName::Opaque => AccessTokenFormat::Opaque,
+            AccessTokenFormatName::Jwt => AccessTokenFormat::Jwt,
+        },
         id_token_ttl: seconds(section.id_token_ttl_secs),
         refresh_token_ttl: seconds(section.refresh_token_ttl_secs),
         session_ttl: seconds(section.session_ttl_secs),
