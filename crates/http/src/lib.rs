@@ -20,6 +20,7 @@ mod logging;
 mod metrics;
 mod oidc_provider;
 mod openapi;
+mod qr_svg;
 #[cfg(test)]
 mod parser_properties;
 mod refusal;
@@ -36,7 +37,8 @@ pub use metrics::{Metrics, record as record_metrics};
 pub use openapi::openapi_json;
 pub use request_id::request_id;
 pub use state::{
-    AppState, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings, ReadinessCheck,
+    AppState, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
+    ReadinessCheck,
 };
 
 use actix_web::web;

@@ -101,6 +101,15 @@ impl Default for LimeSettings {
     }
 }
 
+/// The operator's look of the hosted pages (`[branding]`).
+#[derive(Debug, Clone, Default)]
+pub struct Branding {
+    /// The logo's media type and bytes, served at `/oidc/logo`.
+    pub logo: Option<(&'static str, actix_web::web::Bytes)>,
+    /// `#rrggbb`: buttons, links and focus rings.
+    pub accent: Option<String>,
+}
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -118,6 +127,8 @@ pub struct HttpSettings {
     pub gradido: GradidoSettings,
     /// The `lime` dialect.
     pub lime: LimeSettings,
+    /// The hosted pages' logo and accent colour.
+    pub branding: Branding,
 }
 
 impl Default for HttpSettings {
@@ -130,6 +141,7 @@ impl Default for HttpSettings {
             bimplus: BimplusSettings::default(),
             gradido: GradidoSettings::default(),
             lime: LimeSettings::default(),
+            branding: Branding::default(),
         }
     }
 }

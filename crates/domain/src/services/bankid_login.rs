@@ -97,6 +97,11 @@ impl BankIdLogin {
         Self { ports }
     }
 
+    /// Whether BankID is configured.
+    pub fn is_enabled(&self) -> bool {
+        self.ports.provider.is_some()
+    }
+
     fn provider(&self) -> Result<&dyn BankIdProvider, DomainError> {
         self.ports
             .provider

@@ -5,7 +5,6 @@
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError, web};
-use qrcodegen::{QrCode, QrCodeEcc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -81,31 +80,13 @@ pub async fn qr(state: web::Data<AppState>, query: Option<web::Query<QrQuery>>) 
         return LimeError::bad_request(format!("data must be 1 to {MAX_QR_TEXT} characters."))
             .error_response();
     };
-    match QrCode::encode_text(&query.data, QrCodeEcc::Medium) {
-        Ok(code) => HttpResponse::Ok()
+    match crate::qr_svg::svg_of(&query.data) {
+        Some(image) => HttpResponse::Ok()
             .content_type("image/svg+xml")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(svg(&code)),
-        Err(_) => LimeError::bad_request("The text does not fit a QR code.").error_response(),
+            .body(image),
+        None => LimeError::bad_request("The text does not fit a QR code.").error_response(),
     }
-}
-
-/// The code as an SVG image: one square per dark module, four modules of quiet zone.
-fn svg(code: &QrCode) -> String {
-    let border = 4;
-    let size = code.size() + 2 * border;
-    let mut path = String::new();
-    for y in 0..code.size() {
-        for x in 0..code.size() {
-            if code.get_module(x, y) {
-                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
-            }
-        }
-    }
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\">\
-         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
-    )
 }
 
 const PAGE: &str = r#"<!DOCTYPE html>
@@ -178,24 +159,3 @@ if (params.get('personal_number')) {
 </body>
 </html>
 "#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_svg_draws_every_dark_module_inside_a_quiet_zone() {
-        let code = QrCode::encode_text("bankid.token.0.code", QrCodeEcc::Medium).unwrap();
-        let image = svg(&code);
-        let size = code.size() + 8;
-        assert!(
-            image.contains(&format!("viewBox=\"0 0 {size} {size}\"")),
-            "{image}"
-        );
-        let dark = (0..code.size())
-            .flat_map(|y| (0..code.size()).map(move |x| (x, y)))
-            .filter(|&(x, y)| code.get_module(x, y))
-            .count();
-        assert_eq!(image.matches("h1v1h-1z").count(), dark);
-    }
-}

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use limen_domain::DomainError;
 use limen_domain::model::OpenIdError;
-use limen_domain::services::{OpenIdCallback, OpenIdConsumer};
+use limen_domain::services::{CallbackOutcome, OpenIdCallback, OpenIdConsumer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -119,7 +119,7 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         Err(err) => return err.error_response(),
     };
     let openid = &state.services.openid;
-    if !openid.is_enabled() {
+    if openid.providers().is_empty() {
         return not_enabled().error_response();
     }
     if let (Some(error), Some(description)) = (&query.error, &query.error_description) {
@@ -131,9 +131,19 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         error: query.error.as_deref(),
         iss: query.iss.as_deref(),
     };
-    match openid.complete(callback).await {
-        Ok(done) => redirect(&with_query(&done.consumer.url, &[("payload", &done.payload)])),
-        Err(failed) => redirect(&back_with_error(&failed.consumer, &failed.error)),
+    match openid.callback(callback).await {
+        CallbackOutcome::Consumer(Ok(done)) => {
+            redirect(&with_query(&done.consumer.url, &[("payload", &done.payload)]))
+        }
+        // Only the hosted login page's logins run without consumers.
+        CallbackOutcome::Consumer(Err(failed)) if failed.consumer.url.is_empty() => {
+            LimeError::bad_request("This login is unknown or already completed: start again from the application.")
+                .error_response()
+        }
+        CallbackOutcome::Consumer(Err(failed)) => redirect(&back_with_error(&failed.consumer, &failed.error)),
+        CallbackOutcome::HostedPage { request, identified } => {
+            crate::oidc_provider::upstream_returned(&req, &state, &request, identified).await
+        }
     }
 }
 

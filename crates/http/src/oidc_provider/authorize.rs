@@ -5,15 +5,15 @@
 //! a CSRF token in a cookie must match the form's.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use limen_domain::model::{
-    AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password, Untrusted,
+    AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password, Untrusted, UserMessage,
 };
-use limen_domain::services::{LoginOutcome, OidcProvider, ProviderLogin};
+use limen_domain::services::{BankIdProgress, Identified, LoginOutcome, OidcProvider, ProviderLogin};
 use limen_domain::{DomainError, ErrorClass};
 
-use super::page::{self, Page};
+use super::page::{self, Alternatives, Page};
 use super::texts::{Lang, Text};
 use super::{absent, csrf, provider};
 use crate::AppState;
@@ -78,12 +78,20 @@ fn hidden(params: &AuthorizationParams, csrf: &str, pending: Option<&str>) -> Ve
     fields
 }
 
-/// The page's site name and the browser's language.
-pub(super) fn page_for<'a>(provider: &'a OidcProvider, req: &HttpRequest) -> Page<'a> {
+/// The page's site name, the browser's language and the operator's look.
+pub(super) fn page_for<'a>(provider: &'a OidcProvider, state: &'a AppState, req: &HttpRequest) -> Page<'a> {
     Page {
         site: &provider.settings().site_name,
         lang: Lang::of(req),
+        branding: &state.settings.branding,
     }
+}
+
+/// The request's parameters, URL-encoded (the page's address without its form).
+fn request_query(params: &AuthorizationParams) -> String {
+    let mut fields = hidden(params, "", None);
+    fields.retain(|(name, _)| name != "csrf");
+    serde_urlencoded::to_string(&fields).unwrap_or_default()
 }
 
 pub(super) fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
@@ -94,7 +102,11 @@ pub(super) fn html(mut builder: HttpResponseBuilder, body: String) -> HttpRespon
         .insert_header(("X-Frame-Options", "DENY"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            // No `form-action`: browsers apply it to the redirect that
+            // follows a form (to the client, or to an upstream provider),
+            // whose addresses a directive shared by every page cannot list.
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; \
+             img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
         ))
         .body(body)
 }
@@ -115,10 +127,15 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-fn refused(provider: &OidcProvider, req: &HttpRequest, refusal: AuthorizationRefusal) -> HttpResponse {
+fn refused(
+    provider: &OidcProvider,
+    state: &AppState,
+    req: &HttpRequest,
+    refusal: AuthorizationRefusal,
+) -> HttpResponse {
     match refusal {
         AuthorizationRefusal::Shown(why) => {
-            let page = page_for(provider, req);
+            let page = page_for(provider, state, req);
             let message = page.lang.say(match why {
                 Untrusted::UnknownClient => Text::UnknownClient,
                 Untrusted::UnregisteredRedirect => Text::UnregisteredRedirect,
@@ -140,15 +157,9 @@ fn refused(provider: &OidcProvider, req: &HttpRequest, refusal: AuthorizationRef
     }
 }
 
-/// The browser back to the client with a fresh login's code, and the
-/// session cookie that answers the next client without a login.
-fn logged_in(
-    provider: &OidcProvider,
-    request: &AuthorizationRequest,
-    authorized: &ProviderLogin,
-) -> HttpResponse {
-    let mut answer = with_code(provider, request, &authorized.code);
-    let cookie = Cookie::build(SESSION_COOKIE, authorized.session.clone())
+/// The session cookie that answers the next client without a login.
+fn add_session_cookie(provider: &OidcProvider, answer: &mut HttpResponse, done: &ProviderLogin) {
+    let cookie = Cookie::build(SESSION_COOKIE, done.session.clone())
         .path("/oidc/")
         .http_only(true)
         .secure(secure(provider))
@@ -160,7 +171,6 @@ fn logged_in(
     if let Err(err) = answer.add_cookie(&cookie) {
         tracing::warn!(%err, "could not set the session cookie");
     }
-    answer
 }
 
 /// Cookies are `Secure` unless the issuer is plain http (a machine's own localhost).
@@ -168,21 +178,32 @@ pub(super) fn secure(provider: &OidcProvider) -> bool {
     provider.settings().issuer.starts_with("https://")
 }
 
-fn with_code(provider: &OidcProvider, request: &AuthorizationRequest, code: &str) -> HttpResponse {
+/// The client's redirect URI with `code` (and `state`, and `iss`).
+fn code_location(provider: &OidcProvider, request: &AuthorizationRequest, code: &str) -> String {
     let mut pairs = vec![("code", code)];
     if let Some(state) = &request.state {
         pairs.push(("state", state));
     }
-    see_other(&back_to(
-        &request.redirect_uri,
-        &pairs,
-        &provider.settings().issuer,
-    ))
+    back_to(&request.redirect_uri, &pairs, &provider.settings().issuer)
 }
 
 /// What a person reads when a step fails, and the page's status.
-fn told(err: &DomainError, lang: Lang) -> (actix_web::http::StatusCode, String) {
-    use actix_web::http::StatusCode;
+fn told(err: &DomainError, lang: Lang) -> (StatusCode, String) {
+    let specific = match err {
+        DomainError::BankIdInProgress => Some((StatusCode::CONFLICT, Text::BankIdInProgress)),
+        DomainError::BankIdUnavailable(_) => Some((StatusCode::SERVICE_UNAVAILABLE, Text::BankIdStartFailed)),
+        DomainError::InvalidInput(_) => Some((StatusCode::BAD_REQUEST, Text::BadPersonalNumber)),
+        DomainError::NoUserForPersonalNumber => Some((StatusCode::UNAUTHORIZED, Text::NoUserForBankId)),
+        DomainError::SecondFactorRequired => Some((StatusCode::FORBIDDEN, Text::SecondFactorWithPassword)),
+        DomainError::ProviderDenied(_)
+        | DomainError::OpenIdRefused(_)
+        | DomainError::NoMatchingUser
+        | DomainError::UnknownProvider => Some((StatusCode::UNAUTHORIZED, Text::UpstreamFailed)),
+        _ => None,
+    };
+    if let Some((status, text)) = specific {
+        return (status, lang.say(text));
+    }
     let retry;
     let (status, text) = match err.class() {
         ErrorClass::WrongCredentials => (StatusCode::UNAUTHORIZED, Text::WrongPassword),
@@ -212,29 +233,74 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     let params = params_of(&pairs_of(req.query_string()));
     let request = match provider.authorize(&params) {
         Ok(request) => request,
-        Err(refusal) => return refused(&provider, &req, refusal),
+        Err(refusal) => return refused(&provider, &state, &req, refusal),
     };
     if let Some(session) = req.cookie(SESSION_COOKIE) {
         match provider.resume(session.value(), &request).await {
-            Ok(Some(code)) => return with_code(&provider, &request, &code),
+            Ok(Some(code)) => return see_other(&code_location(&provider, &request, &code)),
             Ok(None) => {}
             Err(err) => tracing::warn!(error = %err, "the browser session could not be read"),
         }
     }
     if let Err(refusal) = provider.login_needed(&request) {
-        return refused(&provider, &req, refusal);
+        return refused(&provider, &state, &req, refusal);
     }
     let csrf = csrf::token(&req);
-    let body = page::login(
-        &page_for(&provider, &req),
-        &request.client_id,
-        &hidden(&params, &csrf, None),
-        "",
-        None,
-    );
+    let page = page_for(&provider, &state, &req);
+    let body = login_page(&state, &page, &request, &hidden(&params, &csrf, None), "", None);
     let mut builder = HttpResponse::Ok();
     builder.cookie(csrf::cookie(&provider, csrf));
     html(builder, body)
+}
+
+/// The login page with every way to log in this server offers.
+fn login_page(
+    state: &AppState,
+    page: &Page<'_>,
+    request: &AuthorizationRequest,
+    fields: &[(String, String)],
+    username: &str,
+    error: Option<&str>,
+) -> String {
+    let upstream = state.services.openid.providers();
+    let offered = Alternatives {
+        bankid: state.services.bankid.is_enabled(),
+        upstream: &upstream,
+    };
+    page::login(page, &request.client_id, fields, username, error, &offered)
+}
+
+/// One step of the login page: who sent it, and the request it answers.
+struct Step<'a> {
+    req: &'a HttpRequest,
+    state: &'a AppState,
+    provider: &'a OidcProvider,
+    page: Page<'a>,
+    params: AuthorizationParams,
+    request: AuthorizationRequest,
+    csrf: String,
+}
+
+impl Step<'_> {
+    /// The login page again, with `err` told.
+    fn again(&self, err: &DomainError, username: &str) -> HttpResponse {
+        let (status, message) = told(err, self.page.lang);
+        let fields = hidden(&self.params, &self.csrf, None);
+        let body = login_page(self.state, &self.page, &self.request, &fields, username, Some(&message));
+        html(HttpResponse::build(status), body)
+    }
+
+    /// The login page's own address, to start over from.
+    fn retry(&self) -> String {
+        format!("/oidc/authorize?{}", request_query(&self.params))
+    }
+
+    /// The browser to the client with `done`'s code, and its session cookie.
+    fn logged_in(&self, done: &ProviderLogin) -> HttpResponse {
+        let mut answer = see_other(&code_location(self.provider, &self.request, &done.code));
+        add_session_cookie(self.provider, &mut answer, done);
+        answer
+    }
 }
 
 /// Takes a step of the login page.
@@ -244,72 +310,235 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     };
     let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
     let csrf = get(&pairs, "csrf").unwrap_or_default();
-    let page = page_for(&provider, &req);
+    let page = page_for(&provider, &state, &req);
+    let method = get(&pairs, "method");
     if !csrf::matches(&req, Some(&csrf)) {
         let message = page.lang.say(Text::ExpiredForm);
+        if method.as_deref() == Some("bankid_collect") && wants_json(&req) {
+            return progress(StatusCode::FORBIDDEN, "failed", &message, None);
+        }
         return html(HttpResponse::Forbidden(), page::refusal(&page, &message));
     }
     let params = params_of(&pairs);
     let request = match provider.authorize(&params) {
         Ok(request) => request,
-        Err(refusal) => return refused(&provider, &req, refusal),
+        Err(refusal) => return refused(&provider, &state, &req, refusal),
     };
-    if let (Some(pending), Some(code)) = (get(&pairs, "pending"), get(&pairs, "code")) {
-        let grant = provider.code_grant(request.clone(), &["pwd", "otp"]);
-        return match state
-            .services
-            .two_factor
-            .complete_login(&pending, &code, grant)
-            .await
-        {
-            Ok(authorized) => logged_in(&provider, &request, &authorized),
-            Err(err) => {
-                let (status, message) = told(&err, page.lang);
-                // A pending login that ended (too many codes, too late) starts over.
-                let body = if matches!(err.class(), ErrorClass::InvalidToken) {
-                    page::login(
-                        &page,
-                        &request.client_id,
-                        &hidden(&params, &csrf, None),
-                        "",
-                        Some(&message),
-                    )
-                } else {
-                    page::second_factor(&page, &hidden(&params, &csrf, Some(&pending)), Some(&message))
-                };
-                html(HttpResponse::build(status), body)
-            }
-        };
+    let step = Step {
+        req: &req,
+        state: &state,
+        provider: &provider,
+        page,
+        params,
+        request,
+        csrf,
+    };
+    match method.as_deref() {
+        Some("bankid") => bankid_start(&step, &pairs).await,
+        Some("bankid_collect") => bankid_collect(&step, &pairs).await,
+        Some("upstream") => upstream(&step, &pairs).await,
+        _ => match (get(&pairs, "pending"), get(&pairs, "code")) {
+            (Some(pending), Some(code)) => second_factor(&step, &pending, &code).await,
+            _ => password(&step, &pairs).await,
+        },
     }
-    let username = get(&pairs, "username").unwrap_or_default();
-    let password = Password::new(get(&pairs, "password").unwrap_or_default());
-    let again = |err: &DomainError| {
-        let (status, message) = told(err, page.lang);
-        let body = page::login(
-            &page,
-            &request.client_id,
-            &hidden(&params, &csrf, None),
-            &username,
-            Some(&message),
-        );
-        html(HttpResponse::build(status), body)
-    };
-    let _ticket = match state.admit_login(&req) {
+}
+
+async fn password(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
+    let username = get(pairs, "username").unwrap_or_default();
+    let password = Password::new(get(pairs, "password").unwrap_or_default());
+    let _ticket = match step.state.admit_login(step.req) {
         Ok(ticket) => ticket,
-        Err(err) => return again(&err),
+        Err(err) => return step.again(&err, &username),
     };
-    let grant = provider.code_grant(request.clone(), &["pwd"]);
-    let outcome = state
+    let grant = step.provider.code_grant(step.request.clone(), &["pwd"]);
+    let outcome = step
+        .state
         .services
         .password_login
-        .login_or_pending(&username, &password, &state.client(&req), grant, PENDING_TTL)
+        .login_or_pending(&username, &password, &step.state.client(step.req), grant, PENDING_TTL)
         .await;
     match outcome {
-        Ok(LoginOutcome::LoggedIn(done)) => logged_in(&provider, &request, &done.granted),
-        Ok(LoginOutcome::SecondFactorRequired { pending, .. }) => html(
-            HttpResponse::Ok(),
-            page::second_factor(&page, &hidden(&params, &csrf, Some(&pending.plaintext)), None),
-        ),
-        Err(err) => again(&err),
+        Ok(LoginOutcome::LoggedIn(done)) => step.logged_in(&done.granted),
+        Ok(LoginOutcome::SecondFactorRequired { pending, .. }) => {
+            let fields = hidden(&step.params, &step.csrf, Some(&pending.plaintext));
+            html(HttpResponse::Ok(), page::second_factor(&step.page, &fields, None))
+        }
+        Err(err) => step.again(&err, &username),
     }
+}
+
+async fn second_factor(step: &Step<'_>, pending: &str, code: &str) -> HttpResponse {
+    let grant = step.provider.code_grant(step.request.clone(), &["pwd", "otp"]);
+    match step.state.services.two_factor.complete_login(pending, code, grant).await {
+        Ok(done) => step.logged_in(&done),
+        // A pending login that ended (too many codes, too late) starts over.
+        Err(err) if matches!(err.class(), ErrorClass::InvalidToken) => step.again(&err, ""),
+        Err(err) => {
+            let (status, message) = told(&err, step.page.lang);
+            let fields = hidden(&step.params, &step.csrf, Some(pending));
+            html(
+                HttpResponse::build(status),
+                page::second_factor(&step.page, &fields, Some(&message)),
+            )
+        }
+    }
+}
+
+/// Starts a BankID order for the personal number and shows its QR code.
+async fn bankid_start(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
+    let number = get(pairs, "personal_number").unwrap_or_default();
+    let started = match step.state.services.bankid.start(&number, &step.state.client(step.req)).await {
+        Ok(started) => started,
+        Err(err) => return step.again(&err, ""),
+    };
+    let fields = bankid_fields(step, &started.transaction_id, &started.auto_start_token);
+    let qr = crate::qr_svg::data_url_of(&started.qr).unwrap_or_default();
+    let body = page::bankid(
+        &step.page,
+        &fields,
+        &qr,
+        &started.auto_start_token,
+        "",
+        &step.retry(),
+    );
+    html(HttpResponse::Ok(), body)
+}
+
+/// The BankID page's form: the request, the order, and the link's token.
+fn bankid_fields(step: &Step<'_>, transaction: &str, auto_start_token: &str) -> Vec<(String, String)> {
+    let mut fields = hidden(&step.params, &step.csrf, None);
+    fields.push(("method".into(), "bankid_collect".into()));
+    fields.push(("transaction".into(), transaction.to_owned()));
+    fields.push(("autostart".into(), auto_start_token.to_owned()));
+    fields
+}
+
+/// Collects the page's BankID order: its progress for the page's script
+/// (JSON), or the page again for a browser without script; on completion
+/// the browser goes to the client with a code.
+async fn bankid_collect(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
+    let transaction = get(pairs, "transaction").unwrap_or_default();
+    let auto_start_token = get(pairs, "autostart").unwrap_or_default();
+    let json = wants_json(step.req);
+    let grant = step.provider.code_grant(step.request.clone(), &["bankid"]);
+    let lang = step.page.lang;
+    match step.state.services.bankid.collect(&transaction, grant).await {
+        Ok(BankIdProgress::Pending { status, qr }) => {
+            let message = bankid_message(&status.message, lang);
+            let qr = crate::qr_svg::data_url_of(&qr).unwrap_or_default();
+            if json {
+                return progress(StatusCode::OK, "pending", &message, Some(&qr));
+            }
+            let fields = bankid_fields(step, &transaction, &auto_start_token);
+            let body = page::bankid(&step.page, &fields, &qr, &auto_start_token, &message, &step.retry());
+            html(HttpResponse::Ok(), body)
+        }
+        Ok(BankIdProgress::Failed { status }) => {
+            let message = bankid_message(&status.message, lang);
+            if json {
+                return progress(StatusCode::OK, "failed", &message, None);
+            }
+            let fields = hidden(&step.params, &step.csrf, None);
+            let body = login_page(step.state, &step.page, &step.request, &fields, "", Some(&message));
+            html(HttpResponse::Ok(), body)
+        }
+        Ok(BankIdProgress::Complete { granted, .. }) => {
+            if !json {
+                return step.logged_in(&granted);
+            }
+            let location = code_location(step.provider, &step.request, &granted.code);
+            let mut answer = HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({ "status": "complete", "location": location }));
+            add_session_cookie(step.provider, &mut answer, &granted);
+            answer
+        }
+        Err(err) if json => {
+            let (status, message) = told(&err, lang);
+            progress(status, "failed", &message, None)
+        }
+        Err(err) => step.again(&err, ""),
+    }
+}
+
+/// BankID's recommended message in the page's language.
+fn bankid_message(message: &UserMessage, lang: Lang) -> String {
+    match lang {
+        Lang::En => message.en.to_owned(),
+        Lang::Sv => message.sv.to_owned(),
+    }
+}
+
+/// The BankID page's script asks for JSON.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"))
+}
+
+/// A BankID order's progress for the page's script.
+fn progress(status: StatusCode, state: &str, message: &str, qr: Option<&str>) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "status": state, "message": message, "qr": qr }))
+}
+
+/// Sends the browser to the chosen upstream provider.
+async fn upstream(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
+    let chosen = get(pairs, "provider").unwrap_or_default();
+    let begun = step
+        .state
+        .services
+        .openid
+        .begin_for_page(&request_query(&step.params), &chosen, &step.state.client(step.req))
+        .await;
+    match begun {
+        Ok(url) => see_other(&url),
+        Err(err) => step.again(&err, ""),
+    }
+}
+
+/// The hosted page's login at an upstream provider has come back through
+/// the provider's callback (`/oauth2/authorize/`): the user it proved is
+/// logged in and sent to the client with a code, or the page tells why not.
+pub(crate) async fn upstream_returned(
+    req: &HttpRequest,
+    state: &AppState,
+    request: &str,
+    identified: Result<Identified, DomainError>,
+) -> HttpResponse {
+    let Some(provider) = provider(state) else {
+        return absent();
+    };
+    let params = params_of(&pairs_of(request));
+    let request = match provider.authorize(&params) {
+        Ok(request) => request,
+        Err(refusal) => return refused(&provider, state, req, refusal),
+    };
+    let csrf = csrf::token(req);
+    let step = Step {
+        req,
+        state,
+        provider: &provider,
+        page: page_for(&provider, state, req),
+        params,
+        request,
+        csrf: csrf.clone(),
+    };
+    let grant = step.provider.code_grant(step.request.clone(), &["fed"]);
+    let done = match identified {
+        Ok(identified) => state.services.openid.log_in_identified(identified, grant).await,
+        Err(err) => Err(err),
+    };
+    let mut answer = match done {
+        Ok(done) => step.logged_in(&done.granted),
+        Err(err) => step.again(&err, ""),
+    };
+    // The callback's path is outside the cookie's: a new form needs it set.
+    if let Err(err) = answer.add_cookie(&csrf::cookie(&provider, csrf)) {
+        tracing::warn!(%err, "could not set the CSRF cookie");
+    }
+    answer
 }

@@ -57,12 +57,12 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             .finish();
     }
     if req.cookie(SESSION_COOKIE).is_none() {
-        return html(HttpResponse::Ok(), page::logged_out(&page_for(&provider, &req)));
+        return html(HttpResponse::Ok(), page::logged_out(&page_for(&provider, &state, &req)));
     }
     let csrf = csrf::token(&req);
     let mut builder = HttpResponse::Ok();
     builder.cookie(csrf::cookie(&provider, csrf.clone()));
-    html(builder, page::confirm_logout(&page_for(&provider, &req), &csrf))
+    html(builder, page::confirm_logout(&page_for(&provider, &state, &req), &csrf))
 }
 
 /// The person's yes on Limen's own page.
@@ -71,7 +71,7 @@ pub(super) async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: 
         return absent();
     };
     let pairs = pairs_of(std::str::from_utf8(&body).unwrap_or_default());
-    let shown = page_for(&provider, &req);
+    let shown = page_for(&provider, &state, &req);
     if !csrf::matches(&req, get(&pairs, "csrf").as_deref()) {
         let message = shown.lang.say(Text::ExpiredForm);
         return html(HttpResponse::Forbidden(), page::refusal(&shown, &message));

@@ -12,8 +12,11 @@ mod texts;
 mod token;
 mod userinfo;
 
+pub(crate) use authorize::upstream_returned;
+
 use std::sync::Arc;
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use limen_domain::services::OidcProvider;
 
@@ -25,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/oidc/.well-known/openid-configuration").route(web::get().to(discovery::document)),
     )
     .service(web::resource("/oidc/jwks").route(web::get().to(discovery::jwks)))
+    .service(web::resource("/oidc/assets/bankid.js").route(web::get().to(bankid_script)))
+    .service(web::resource("/oidc/logo").route(web::get().to(logo)))
     .service(
         web::resource("/oidc/authorize")
             .route(web::get().to(authorize::start))
@@ -43,6 +48,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(userinfo::userinfo))
             .route(web::post().to(userinfo::userinfo)),
     );
+}
+
+/// The login page's only script: it renews BankID's QR code.
+async fn bankid_script(state: web::Data<AppState>) -> HttpResponse {
+    if provider(&state).is_none() {
+        return absent();
+    }
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("assets/bankid.js"))
+}
+
+/// The operator's logo (`[branding] logo_file`).
+async fn logo(state: web::Data<AppState>) -> HttpResponse {
+    match (&state.settings.branding.logo, provider(&state)) {
+        (Some((content_type, bytes)), Some(_)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            // An SVG is an image here, never a document with scripts.
+            .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .body(bytes.clone()),
+        _ => absent(),
+    }
 }
 
 /// The 404 of a server where the provider is off.

@@ -1,12 +1,15 @@
-//! The hosted login page: server-rendered HTML, no script. One `<form>` per
-//! step; its inputs are named `username` and `password`, and the second
-//! factor's `code`, so that a client that drives the page without a browser
-//! (a test, a command-line tool) finds them. Hidden inputs carry the
-//! authorization request and the CSRF token.
+//! The hosted login page: server-rendered HTML; the only script renews
+//! BankID's QR code. One `<form>` per step; its inputs are named `username`
+//! and `password`, and the second factor's `code`, so that a client that
+//! drives the page without a browser (a test, a command-line tool) finds
+//! them. Hidden inputs carry the authorization request and the CSRF token;
+//! the other ways to log in (BankID, an upstream provider) are forms of
+//! their own with a hidden `method`.
 
 use std::fmt::Write as _;
 
 use super::texts::{Lang, Text};
+use crate::Branding;
 
 /// Text for HTML, attributes included (double-quoted).
 pub(crate) fn escape(text: &str) -> String {
@@ -46,6 +49,23 @@ input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); ou
 button { width: 100%; margin-top: 1.75rem; padding: .85rem; font: inherit; font-weight: 600; border: 0;
   border-radius: 8px; background: var(--accent); color: #fff; cursor: pointer; }
 button:hover { filter: brightness(1.08); }
+button.secondary, a.button { display: block; text-align: center; text-decoration: none; background: transparent;
+  color: var(--text); border: 1px solid var(--line); margin-top: .75rem; padding: .8rem; border-radius: 8px;
+  font-weight: 600; }
+button.secondary:hover, a.button:hover { border-color: var(--accent); filter: none; }
+.or { display: flex; align-items: center; gap: .75rem; margin: 1.5rem 0 .25rem; color: var(--muted);
+  font-size: .875rem; }
+.or::before, .or::after { content: ''; flex: 1; border-top: 1px solid var(--line); }
+details.bankid summary { display: block; text-align: center; cursor: pointer; list-style: none; margin-top: .75rem;
+  padding: .8rem; border: 1px solid var(--line); border-radius: 8px; font-weight: 600; }
+details.bankid summary:hover { border-color: var(--accent); }
+details.bankid summary::-webkit-details-marker { display: none; }
+details.bankid[open] summary { display: none; }
+.brand img { display: block; max-height: 48px; max-width: 100%; }
+.qr { display: block; width: 232px; height: 232px; margin: 1.25rem auto .5rem; image-rendering: pixelated;
+  border-radius: 8px; border: 1px solid var(--line); }
+.status { min-height: 1.5rem; margin: .75rem 0 0; text-align: center; font-weight: 600; }
+a { color: var(--accent); }
 .error { margin: 1rem 0 0; padding: .75rem .9rem; border-radius: 8px; background: #c0392b1a; border: 1px solid #c0392b66; }
 .foot { margin: 1.75rem 0 0; font-size: .875rem; color: var(--muted); }
 @media (max-width: 480px) {
@@ -61,6 +81,17 @@ pub(crate) struct Page<'a> {
     pub(crate) site: &'a str,
     /// The browser's language.
     pub(crate) lang: Lang,
+    /// The operator's logo and accent colour.
+    pub(crate) branding: &'a Branding,
+}
+
+/// The other ways to log in the login page offers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Alternatives<'a> {
+    /// BankID is configured.
+    pub(crate) bankid: bool,
+    /// Each upstream OpenID provider's id and name.
+    pub(crate) upstream: &'a [(String, String)],
 }
 
 impl Page<'_> {
@@ -70,14 +101,25 @@ impl Page<'_> {
 }
 
 fn document(page: &Page<'_>, title: &str, body: &str) -> String {
+    let site = escape(page.site);
+    // Checked at start-up to be `#rrggbb`; it wins over both colour schemes.
+    let accent = page
+        .branding
+        .accent
+        .as_deref()
+        .map(|accent| format!(":root {{ --accent: {accent}; }}"))
+        .unwrap_or_default();
+    let brand = if page.branding.logo.is_some() {
+        format!("<img src=\"/oidc/logo\" alt=\"{site}\">")
+    } else {
+        site.clone()
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {site}</title><style>{STYLE}</style></head>\
-         <body><main><p class=\"brand\">{site}</p>{body}</main></body></html>\n",
+         <title>{title} · {site}</title><style>{STYLE}{accent}</style></head>\
+         <body><main><p class=\"brand\">{brand}</p>{body}</main></body></html>\n",
         lang = page.lang.code(),
-        title = title,
-        site = escape(page.site),
     )
 }
 
@@ -100,13 +142,59 @@ fn error_box(error: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The password step for `client` (its id, as the page names it).
+/// `fields` and one more hidden input.
+fn with(fields: &[(String, String)], name: &str, value: &str) -> String {
+    let mut all = fields.to_vec();
+    all.push((name.to_owned(), value.to_owned()));
+    hidden(&all)
+}
+
+/// The other ways to log in, each a form of its own.
+fn alternatives(page: &Page<'_>, fields: &[(String, String)], offered: &Alternatives<'_>) -> String {
+    if !offered.bankid && offered.upstream.is_empty() {
+        return String::new();
+    }
+    let mut html = format!("<p class=\"or\">{}</p>", page.say(Text::Or));
+    if offered.bankid {
+        // The personal number is asked for only once BankID is chosen.
+        let _ = write!(
+            html,
+            "<details class=\"bankid\"><summary>{title}</summary>\
+             <form method=\"post\" action=\"/oidc/authorize\">{hidden}\
+             <label for=\"personal_number\">{label}</label>\
+             <input type=\"text\" id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
+             autocomplete=\"off\" placeholder=\"{hint}\" required>\
+             <button type=\"submit\">{title}</button></form></details>",
+            title = page.say(Text::LogInWithBankId),
+            hidden = with(fields, "method", "bankid"),
+            label = page.say(Text::PersonalNumber),
+            hint = page.say(Text::PersonalNumberHint),
+        );
+    }
+    for (id, name) in offered.upstream {
+        let mut all = fields.to_vec();
+        all.push(("method".into(), "upstream".into()));
+        all.push(("provider".into(), id.clone()));
+        let _ = write!(
+            html,
+            "<form method=\"post\" action=\"/oidc/authorize\">{}\
+             <button type=\"submit\" class=\"secondary\">{}</button></form>",
+            hidden(&all),
+            page.say(Text::ContinueWith(name)),
+        );
+    }
+    html
+}
+
+/// The password step for `client` (its id, as the page names it), and the
+/// other ways to log in.
 pub(crate) fn login(
     page: &Page<'_>,
     client: &str,
     fields: &[(String, String)],
     username: &str,
     error: Option<&str>,
+    offered: &Alternatives<'_>,
 ) -> String {
     let title = page.say(Text::LogIn);
     let body = format!(
@@ -117,13 +205,53 @@ pub(crate) fn login(
          autocapitalize=\"none\" required autofocus>\
          <label for=\"password\">{password_label}</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">{title}</button></form>",
+         <button type=\"submit\">{title}</button></form>{alternatives}",
         lead = page.say(Text::ToContinueTo(client)),
         error = error_box(error),
         hidden = hidden(fields),
         username_label = page.say(Text::Username),
         username = escape(username),
         password_label = page.say(Text::Password),
+        alternatives = alternatives(page, fields, offered),
+    );
+    document(page, &title, &body)
+}
+
+/// A BankID order in progress: its QR code (a `data:` URL), the link that
+/// opens BankID on this device, BankID's message, and the form that
+/// collects the order (`fields` name it), which /oidc/assets/bankid.js
+/// sends every second; without script, the person sends it.
+pub(crate) fn bankid(
+    page: &Page<'_>,
+    fields: &[(String, String)],
+    qr: &str,
+    auto_start_token: &str,
+    status: &str,
+    retry: &str,
+) -> String {
+    let title = page.say(Text::BankIdTitle);
+    let open = format!("bankid:///?autostarttoken={}&redirect=null", auto_start_token);
+    let body = format!(
+        "<h1>{title}</h1><p class=\"lead\">{lead}</p>\
+         <img id=\"bankid-qr\" class=\"qr\" src=\"{qr}\" alt=\"{qr_alt}\" width=\"232\" height=\"232\">\
+         <p id=\"bankid-status\" class=\"status\" role=\"status\" aria-live=\"polite\">{status}</p>\
+         <a id=\"bankid-open\" class=\"button\" href=\"{open}\">{open_label}</a>\
+         <form id=\"bankid-collect\" method=\"post\" action=\"/oidc/authorize\">{hidden}\
+         <noscript><p class=\"foot\">{noscript}</p></noscript>\
+         <button id=\"bankid-continue\" type=\"submit\">{continue_label}</button></form>\
+         <p class=\"foot\"><a id=\"bankid-retry\" href=\"{retry}\">{retry_label}</a></p>\
+         <script src=\"/oidc/assets/bankid.js\" defer></script>",
+        lead = page.say(Text::ScanWithBankId),
+        qr = escape(qr),
+        qr_alt = page.say(Text::LogInWithBankId),
+        status = escape(status),
+        open = escape(&open),
+        open_label = page.say(Text::OpenBankIdHere),
+        hidden = hidden(fields),
+        noscript = page.say(Text::BankIdNoScript),
+        continue_label = page.say(Text::Continue),
+        retry = escape(retry),
+        retry_label = page.say(Text::TryAgain),
     );
     document(page, &title, &body)
 }
@@ -191,9 +319,23 @@ mod tests {
         let hostile = "\"><script>alert(1)</script>'";
         let fields = vec![("state".to_owned(), hostile.to_owned())];
         for lang in [Lang::En, Lang::Sv] {
-            let page = Page { site: hostile, lang };
+            let branding = Branding {
+                accent: Some("#123456".into()),
+                ..Branding::default()
+            };
+            let page = Page {
+                site: hostile,
+                lang,
+                branding: &branding,
+            };
+            let upstream = vec![(hostile.to_owned(), hostile.to_owned())];
+            let offered = Alternatives {
+                bankid: true,
+                upstream: &upstream,
+            };
             for html in [
-                login(&page, hostile, &fields, hostile, Some(hostile)),
+                login(&page, hostile, &fields, hostile, Some(hostile), &offered),
+                bankid(&page, &fields, hostile, hostile, hostile, hostile),
                 second_factor(&page, &fields, Some(hostile)),
                 refusal(&page, hostile),
                 confirm_logout(&page, hostile),

@@ -43,6 +43,23 @@ pub(crate) enum Text<'a> {
     TookTooLong,
     Busy,
     Failed,
+    Or,
+    LogInWithBankId,
+    PersonalNumber,
+    PersonalNumberHint,
+    ContinueWith(&'a str),
+    BankIdTitle,
+    OpenBankIdHere,
+    ScanWithBankId,
+    BankIdNoScript,
+    Continue,
+    TryAgain,
+    BankIdStartFailed,
+    BankIdInProgress,
+    NoUserForBankId,
+    SecondFactorWithPassword,
+    UpstreamFailed,
+    BadPersonalNumber,
 }
 
 impl Lang {
@@ -160,6 +177,52 @@ impl Lang {
                 "Inloggningstjänsten är upptagen. Försök igen om en stund.".into(),
             ),
             Failed => ("The login could not be completed.".into(), "Inloggningen kunde inte slutföras.".into()),
+            Or => ("or".into(), "eller".into()),
+            LogInWithBankId => ("Log in with BankID".into(), "Logga in med BankID".into()),
+            PersonalNumber => ("Personal identity number".into(), "Personnummer".into()),
+            PersonalNumberHint => ("YYYYMMDD-XXXX".into(), "ÅÅÅÅMMDD-XXXX".into()),
+            ContinueWith(name) => (format!("Continue with {name}"), format!("Fortsätt med {name}")),
+            BankIdTitle => ("Log in with BankID".into(), "Logga in med BankID".into()),
+            OpenBankIdHere => (
+                "Open BankID on this device".into(),
+                "Öppna BankID på den här enheten".into(),
+            ),
+            ScanWithBankId => (
+                "Open the BankID app on your phone and scan the QR code.".into(),
+                "Öppna BankID-appen i mobilen och skanna QR-koden.".into(),
+            ),
+            BankIdNoScript => (
+                "Without JavaScript the QR code does not renew itself: press Continue after identifying yourself."
+                    .into(),
+                "Utan JavaScript förnyas inte QR-koden: tryck på Fortsätt när du har legitimerat dig.".into(),
+            ),
+            Continue => ("Continue".into(), "Fortsätt".into()),
+            TryAgain => ("Try again".into(), "Försök igen".into()),
+            BankIdStartFailed => (
+                "BankID could not be started. Try again in a moment.".into(),
+                "BankID kunde inte startas. Försök igen om en stund.".into(),
+            ),
+            BankIdInProgress => (
+                "A BankID login for this personal identity number is already in progress. Try again.".into(),
+                "En BankID-inloggning för det här personnumret pågår redan. Försök igen.".into(),
+            ),
+            NoUserForBankId => (
+                "No account here has this personal identity number.".into(),
+                "Inget konto här har det här personnumret.".into(),
+            ),
+            SecondFactorWithPassword => (
+                "This account also needs its second factor: log in with your password and code.".into(),
+                "Det här kontot kräver även en andra faktor: logga in med lösenord och kod.".into(),
+            ),
+            BadPersonalNumber => (
+                "That is not a Swedish personal identity number (YYYYMMDD-XXXX).".into(),
+                "Det är inte ett svenskt personnummer (ÅÅÅÅMMDD-XXXX).".into(),
+            ),
+            UpstreamFailed => (
+                "The login at the other service was not completed. Try again, or log in another way.".into(),
+                "Inloggningen hos den andra tjänsten slutfördes inte. Försök igen eller logga in på ett annat sätt."
+                    .into(),
+            ),
         };
         match self {
             Self::En => en,

@@ -363,6 +363,7 @@ async fn no_bad_input_gets_past_a_4xx_or_changes_a_row() {
         openid: limen_domain::services::OpenIdSettings {
             providers: vec![limen_domain::services::OpenIdProviderPolicy {
                 id: "idp".into(),
+                name: "IdP".into(),
                 issuer: "http://127.0.0.1:9".into(),
                 claim: "email".into(),
                 match_by: limen_domain::services::IdentityMatch::Email,

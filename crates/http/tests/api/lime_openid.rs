@@ -37,6 +37,7 @@ struct World {
 fn policy(id: &str, issuer: &str) -> OpenIdProviderPolicy {
     OpenIdProviderPolicy {
         id: id.into(),
+        name: id.into(),
         issuer: issuer.into(),
         claim: "email".into(),
         match_by: IdentityMatch::Email,

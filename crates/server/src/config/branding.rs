@@ -28,7 +28,7 @@ pub struct BrandingSection {
 
 /// A logo as served.
 #[derive(Debug, Clone)]
-pub struct Logo {
+pub(crate) struct Logo {
     /// Its media type, from the file's extension.
     pub content_type: &'static str,
     /// Its bytes.
@@ -59,7 +59,7 @@ impl BrandingSection {
     }
 
     /// The logo, read from `logo_file`.
-    pub fn logo(&self) -> Result<Option<Logo>, ConfigError> {
+    pub(crate) fn logo(&self) -> Result<Option<Logo>, ConfigError> {
         let Some(path) = &self.logo_file else {
             return Ok(None);
         };

@@ -16,7 +16,7 @@ pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
 pub use oidc_provider::{AccessTokenFormatName, OidcProviderSection};
-pub use branding::{BrandingSection, Logo};
+pub use branding::BrandingSection;
 pub use password::{LockoutSection, PasswordSection, TwoFactorSection};
 pub use secret::{ExposeSecret, SecretString, exposed};
 pub use storage::{AuditSection, DatabaseSection, RateLimitBackend, RateLimitSection};
@@ -364,7 +364,8 @@ impl Config {
         }
         self.dialects.lime.validate()?;
         self.bankid.validate()?;
-        self.oidc.validate(self.public_url.as_deref())?;
+        self.oidc
+            .validate(self.public_url.as_deref(), self.oidc_provider.enabled)?;
         self.oidc_provider.validate(self.public_url.as_deref())?;
         self.branding.validate()?;
         self.users.validate()?;

@@ -214,8 +214,10 @@ impl OidcSection {
         providers
     }
 
-    /// Checks what can be checked without the network.
-    pub(super) fn validate(&self, public_url: Option<&str>) -> Result<(), ConfigError> {
+    /// Checks what can be checked without the network. Consumers are
+    /// needed unless the providers serve the hosted login page
+    /// (`hosted_page`: Limen is an OpenID Provider).
+    pub(super) fn validate(&self, public_url: Option<&str>, hosted_page: bool) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
         if self.providers.is_empty() {
             return Ok(());
@@ -229,9 +231,10 @@ impl OidcSection {
         };
         check_url("public_url", public_url)?;
         let consumers = self.consumer_list();
-        if consumers.is_empty() {
+        if consumers.is_empty() && !hosted_page {
             return invalid(
-                "oidc.consumer_urls or [[oidc.consumers]] must name at least one consumer with OpenID providers"
+                "oidc.consumer_urls or [[oidc.consumers]] must name at least one consumer with OpenID providers \
+                 (or [oidc_provider] enabled, whose login page offers them)"
                     .into(),
             );
         }
@@ -367,6 +370,7 @@ mod tests {
             userinfo: false,
             second_factor: false,
             default: false,
+            name: None,
         }
     }
 
@@ -380,7 +384,7 @@ mod tests {
     }
 
     fn refusal(section: &OidcSection, public_url: Option<&str>) -> String {
-        match section.validate(public_url) {
+        match section.validate(public_url, false) {
             Err(ConfigError::Invalid(message)) => message,
             Ok(()) => panic!("accepted"),
         }
@@ -389,9 +393,18 @@ mod tests {
     #[test]
     fn a_complete_section_passes_and_an_empty_one_needs_nothing() {
         section(vec![provider("a"), provider("b")])
-            .validate(Some("https://login.example"))
+            .validate(Some("https://login.example"), false)
             .unwrap();
-        OidcSection::default().validate(None).unwrap();
+        OidcSection::default().validate(None, false).unwrap();
+        // The hosted login page needs no consumer.
+        let hosted_only = OidcSection {
+            consumer_urls: Vec::new(),
+            ..section(vec![provider("a")])
+        };
+        assert!(refusal(&hosted_only, Some("https://login.example")).contains("consumer"));
+        hosted_only
+            .validate(Some("https://login.example"), true)
+            .unwrap();
     }
 
     #[test]
@@ -440,7 +453,7 @@ mod tests {
         own_keys.consumer_urls.clear();
         own_keys.payload_key = None;
         own_keys.consumers = vec![own("https://wiki.example/cb", Some(&"k".repeat(32)))];
-        own_keys.validate(Some("https://l.example")).unwrap();
+        own_keys.validate(Some("https://l.example"), false).unwrap();
         own_keys.consumers.push(own("https://crm.example/cb", None));
         assert!(refusal(&own_keys, Some("https://l.example")).contains("without a key of their own"));
     }

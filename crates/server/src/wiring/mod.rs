@@ -18,7 +18,7 @@ use limen_domain::services::{
     Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
 use limen_http::{
-    AppState, Background, BimplusSettings, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
+    AppState, Background, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
     Metrics, ReadinessCheck,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
@@ -531,6 +531,13 @@ impl Core {
                     token_ttl: Duration::seconds(config.dialects.lime.token_ttl_secs),
                     user_fields: lime_user_fields(config)?,
                     bankid_demo: config.bankid.mode == BankIdMode::Simulator,
+                },
+                branding: Branding {
+                    logo: config
+                        .branding
+                        .logo()?
+                        .map(|logo| (logo.content_type, logo.bytes.into())),
+                    accent: config.branding.accent(),
                 },
             },
             background,
