@@ -333,7 +333,26 @@ async fn what_cannot_be_trusted_is_shown_and_the_rest_goes_back_to_the_client() 
 }
 
 /// The login page's hidden inputs, and the CSRF cookie's value.
+/// The hidden inputs of the page's first form.
 fn form_of(html: &str) -> Vec<(String, String)> {
+    forms_of(html).into_iter().next().unwrap_or_default()
+}
+
+/// The hidden inputs of the page's form that has `name` = `value`.
+fn form_with(html: &str, name: &str, value: &str) -> Vec<(String, String)> {
+    forms_of(html)
+        .into_iter()
+        .find(|fields| fields.iter().any(|(n, v)| n == name && v == value))
+        .unwrap_or_else(|| panic!("no form with {name}={value} in {html}"))
+}
+
+/// Each form's hidden inputs, in the page's order.
+fn forms_of(html: &str) -> Vec<Vec<(String, String)>> {
+    html.split("<form").skip(1).map(hidden_inputs).collect()
+}
+
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let html = html.split("</form>").next().unwrap_or_default();
     let mut fields = Vec::new();
     for input in html.split("<input").skip(1) {
         let attribute = |name: &str| {
@@ -633,7 +652,14 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
         return;
     };
     let scratch = Scratch::new();
-    let (server, issuer) = serve(&scratch, free_port());
+    // Every way in: BankID and an upstream provider (asked only once chosen).
+    let (server, issuer) = serve_with(
+        &scratch,
+        free_port(),
+        "[bankid]\nmode = \"simulator\"\n[[oidc.providers]]\nid = \"corp\"\nname = \"Corp SSO\"\n\
+         issuer = \"http://127.0.0.1:9\"\nclient_id = \"limen\"\nclient_secret = \"s\"\n\
+         [registration]\nsite_name = \"Exempel AB\"\n[branding]\naccent_color = \"#0b6e4f\"\n",
+    );
     let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let login = format!(
@@ -682,7 +708,14 @@ fn the_login_page_renders_on_a_desktop_and_a_phone() {
         &login,
     );
     let swedish = String::from_utf8_lossy(&swedish.stdout);
-    for needle in ["lang=\"sv\"", "Logga in", "Lösenord", "Användarnamn eller e-post"] {
+    for needle in [
+        "lang=\"sv\"",
+        "Logga in",
+        "Lösenord",
+        "Användarnamn eller e-post",
+        "Logga in med BankID",
+        "Fortsätt med Corp SSO",
+    ] {
         assert!(swedish.contains(needle), "{needle} in {swedish}");
     }
     assert!(server.terminate());
@@ -855,4 +888,281 @@ async fn operators_list_clients_rotate_keys_and_see_what_the_provider_issued() {
     } else {
         assert!(server.terminate());
     }
+}
+
+/// The hosted page's other ways in: BankID against the simulator (the
+/// page's script's JSON collects, and the Continue button without script),
+/// and a real upstream OpenID provider (scripts/oidc-provider) through
+/// Limen's `/oauth2/authorize/` callback; each ends in a code the client
+/// exchanges, with `amr` saying how.
+#[tokio::test]
+async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() {
+    use limen_oidc::testing::{Answer, TestClient, TestProvider, log_in};
+    const NUMBER: &str = "199908072391";
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let callback = format!("{base}/oauth2/authorize/");
+    let client = TestClient {
+        id: "limen",
+        secret: "upstream-s3cret",
+        redirect_uri: &callback,
+    };
+    let Some(upstream) = TestProvider::start(&[client], "{}", false) else {
+        return;
+    };
+    let scratch = Scratch::new();
+    scratch.ok(
+        &[
+            "user", "add", "--username", "ann", "--email", "ann@example.com", "--personal-number", NUMBER,
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let logo = scratch.dir.join("logo.svg");
+    std::fs::write(&logo, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>").unwrap();
+    let more = format!(
+        "[bankid]\nmode = \"simulator\"\n[bankid.simulator]\npending_collects = 2\n\
+         [[oidc.providers]]\nid = \"corp\"\nname = \"Corp SSO\"\nissuer = \"{issuer}\"\n\
+         client_id = \"limen\"\nclient_secret = \"upstream-s3cret\"\nuserinfo = true\n\
+         [branding]\nlogo_file = \"{logo}\"\naccent_color = \"#0b6e4f\"\n",
+        issuer = upstream.issuer,
+        logo = logo.display(),
+    );
+    let (server, issuer) = serve_with(&scratch, port, &more);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let query = "client_id=wiki&redirect_uri=https%3A%2F%2Fwiki.example%2Fcallback&response_type=code&\
+                 scope=openid%20email&state=s-1&nonce=n-1&\
+                 code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+    let exchange = |code: String| {
+        let browser = browser.clone();
+        let issuer = issuer.clone();
+        async move {
+            let answer: Value = browser
+                .post(format!("{issuer}/token"))
+                .basic_auth("wiki", Some("wiki-s3cret"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", verifier),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id_token = answer["id_token"].as_str().unwrap_or_else(|| panic!("{answer}"));
+            let claims = id_token.split('.').nth(1).unwrap();
+            let claims = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap();
+            serde_json::from_slice::<Value>(&claims).unwrap()
+        }
+    };
+    let code_of = |location: &str| {
+        assert!(location.starts_with(REDIRECT), "{location}");
+        assert!(location.contains("state=s-1"), "{location}");
+        url_param(location, "code")
+    };
+
+    // The page offers both, in the operator's colours, with the logo.
+    let page = browser
+        .get(format!("{issuer}/authorize?{query}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "Log in with BankID",
+        "Continue with Corp SSO",
+        "--accent: #0b6e4f",
+        "<img src=\"/oidc/logo\" alt=\"Limen\">",
+        "name=\"personal_number\"",
+    ] {
+        assert!(page.contains(needle), "{needle} in {page}");
+    }
+    let logo_answer = browser.get(format!("{issuer}/logo")).send().await.unwrap();
+    assert_eq!(logo_answer.headers()["content-type"], "image/svg+xml");
+
+    // BankID, as the page's script drives it.
+    let mut form = form_with(&page, "method", "bankid");
+    form.push(("personal_number".into(), "19990807-2391".into()));
+    let started = browser
+        .post(format!("{issuer}/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    let bankid_page = started.text().await.unwrap();
+    assert!(bankid_page.contains("src=\"data:image/svg+xml;base64,"), "{bankid_page}");
+    assert!(bankid_page.contains("bankid:///?autostarttoken="), "{bankid_page}");
+    assert!(bankid_page.contains("<script src=\"/oidc/assets/bankid.js\" defer>"));
+    let collect = form_with(&bankid_page, "method", "bankid_collect");
+    let mut location = None;
+    for _ in 0..10 {
+        let answer: Value = browser
+            .post(format!("{issuer}/authorize"))
+            .header("accept", "application/json")
+            .form(&collect)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match answer["status"].as_str() {
+            Some("pending") => {
+                assert!(answer["qr"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
+                assert!(!answer["message"].as_str().unwrap().is_empty(), "{answer}");
+            }
+            Some("complete") => {
+                location = Some(answer["location"].as_str().unwrap().to_owned());
+                break;
+            }
+            _ => panic!("{answer}"),
+        }
+    }
+    let claims = exchange(code_of(&location.expect("the order completed"))).await;
+    assert_eq!(claims["amr"], json!(["bankid"]));
+    assert_eq!(claims["acr"], "mfa");
+    assert_eq!(claims["email"], "ann@example.com");
+    // The order is spent: collecting it again starts over.
+    let again: Value = browser
+        .post(format!("{issuer}/authorize"))
+        .header("accept", "application/json")
+        .form(&collect)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["status"], "failed", "{again}");
+
+    // Without script: the Continue button collects once per press.
+    let fresh = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = fresh
+        .get(format!("{issuer}/authorize?{query}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = form_with(&page, "method", "bankid");
+    form.push(("personal_number".into(), NUMBER.into()));
+    let mut shown = fresh
+        .post(format!("{issuer}/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut redirected = None;
+    for _ in 0..10 {
+        let answer = fresh
+            .post(format!("{issuer}/authorize"))
+            .form(&form_with(&shown, "method", "bankid_collect"))
+            .send()
+            .await
+            .unwrap();
+        if answer.status() == 303 {
+            redirected = Some(answer.headers()["location"].to_str().unwrap().to_owned());
+            break;
+        }
+        shown = answer.text().await.unwrap();
+        assert!(shown.contains("id=\"bankid-status\""), "{shown}");
+    }
+    let claims = exchange(code_of(&redirected.expect("the order completed"))).await;
+    assert_eq!(claims["amr"], json!(["bankid"]));
+    // A personal number nobody has is told on the page.
+    let mut form = form_with(&page, "method", "bankid");
+    form.push(("personal_number".into(), "not a number".into()));
+    let refused = fresh.post(format!("{issuer}/authorize")).form(&form).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("not a Swedish personal identity number"));
+
+    // The upstream provider: its login page, then Limen's callback.
+    let corp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = corp
+        .get(format!("{issuer}/authorize?{query}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let to_upstream = corp
+        .post(format!("{issuer}/authorize"))
+        .form(&form_with(&page, "provider", "corp"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_upstream.status(), 303);
+    let to_upstream = to_upstream.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to_upstream.starts_with(&upstream.issuer), "{to_upstream}");
+    let back = log_in(&to_upstream, Answer::LogIn("ann")).await;
+    assert!(back.starts_with(&callback), "{back}");
+    let answer = corp.get(&back).send().await.unwrap();
+    assert_eq!(answer.status(), 303, "{}", server.log.lock().unwrap());
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let claims = exchange(code_of(&location)).await;
+    assert_eq!(claims["amr"], json!(["fed"]));
+    assert_eq!(claims["email"], "ann@example.com");
+    // The browser now has a session with Limen: the next client needs no login.
+    let sso = corp.get(format!("{issuer}/authorize?{query}")).send().await.unwrap();
+    assert_eq!(sso.status(), 303);
+    // A login refused at the provider comes back to Limen's page, not to the
+    // client (in a browser without a session: `fresh` has one from BankID).
+    let fresh = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = fresh
+        .get(format!("{issuer}/authorize?{query}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let to_upstream = fresh
+        .post(format!("{issuer}/authorize"))
+        .form(&form_with(&page, "provider", "corp"))
+        .send()
+        .await
+        .unwrap();
+    let cancelled = log_in(to_upstream.headers()["location"].to_str().unwrap(), Answer::Cancel).await;
+    let answer = fresh.get(&cancelled).send().await.unwrap();
+    assert_eq!(answer.status(), 401);
+    assert!(answer.text().await.unwrap().contains("The login at the other service was not completed"));
+    assert!(server.terminate());
+}
+
+/// The value of `name` in `url`'s query.
+fn url_param(url: &str, name: &str) -> String {
+    reqwest::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
 }
