@@ -20,9 +20,9 @@ mod logging;
 mod metrics;
 mod oidc_provider;
 mod openapi;
-mod qr_svg;
 #[cfg(test)]
 mod parser_properties;
+mod qr_svg;
 mod refusal;
 mod request_id;
 mod route_pattern;

@@ -7,7 +7,9 @@ use qrcodegen::{QrCode, QrCodeEcc};
 
 /// `text` as a QR code in SVG; `None` when it does not fit one.
 pub(crate) fn svg_of(text: &str) -> Option<String> {
-    QrCode::encode_text(text, QrCodeEcc::Medium).ok().map(|code| svg(&code))
+    QrCode::encode_text(text, QrCodeEcc::Medium)
+        .ok()
+        .map(|code| svg(&code))
 }
 
 /// `svg_of` as a `data:` URL, for an `<img>` the page renews without a request.

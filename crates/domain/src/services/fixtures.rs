@@ -26,8 +26,8 @@ use crate::ports::{
     PayloadSigner, Verification,
 };
 use crate::services::{
-    AccessTokenFormat, AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy, OpenIdSettings,
-    PayloadSettings, Ports, ProviderSettings, RegistrationSettings, Services, Settings,
+    AccessTokenFormat, AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy,
+    OpenIdSettings, PayloadSettings, Ports, ProviderSettings, RegistrationSettings, Services, Settings,
 };
 
 #[derive(Default)]
@@ -143,23 +143,23 @@ impl World {
             post_logout_redirect_uris: vec![format!("https://{client_id}.example/bye")],
         };
         let mut provider = ProviderSettings {
-                    issuer: "https://login.example/oidc".into(),
-                    site_name: "Example".into(),
-                    clients: vec![
-                        client("wiki", Some("wiki-secret"), "https://wiki.example/cb"),
-                        ProviderClient {
-                            id_token_alg: Some("RS256".into()),
-                            ..client("cli", None, "http://127.0.0.1/cb")
-                        },
-                    ],
-                    default_alg: "ES256".into(),
-                    code_ttl: Duration::seconds(60),
-                    access_token_ttl: Duration::minutes(10),
-                    id_token_ttl: Duration::minutes(5),
-                    refresh_token_ttl: Duration::days(30),
-                    session_ttl: Duration::hours(8),
-                    access_token_format: AccessTokenFormat::Opaque,
-                };
+            issuer: "https://login.example/oidc".into(),
+            site_name: "Example".into(),
+            clients: vec![
+                client("wiki", Some("wiki-secret"), "https://wiki.example/cb"),
+                ProviderClient {
+                    id_token_alg: Some("RS256".into()),
+                    ..client("cli", None, "http://127.0.0.1/cb")
+                },
+            ],
+            default_alg: "ES256".into(),
+            code_ttl: Duration::seconds(60),
+            access_token_ttl: Duration::minutes(10),
+            id_token_ttl: Duration::minutes(5),
+            refresh_token_ttl: Duration::days(30),
+            session_ttl: Duration::hours(8),
+            access_token_format: AccessTokenFormat::Opaque,
+        };
         change(&mut provider);
         Self::build(
             false,

@@ -39,13 +39,13 @@ pub use login_completion::{
 };
 pub use numeric_sessions::{NumericSession, NumericSessionPorts, NumericSessionService};
 pub use oidc_provider::{
-    AccessTokenFormat,
-    AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider, OidcProviderPorts, ProviderLogin,
-    ProviderSettings,
+    AccessTokenFormat, AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider,
+    OidcProviderPorts, ProviderLogin, ProviderSettings,
 };
 pub use openid_login::{
-    CallbackOutcome, Identified, IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer, OpenIdFailed, OpenIdLoggedIn,
-    OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings, PayloadSettings, STATE_TTL,
+    CallbackOutcome, Identified, IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer,
+    OpenIdFailed, OpenIdLoggedIn, OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings,
+    PayloadSettings, STATE_TTL,
 };
 pub use password_login::{PasswordLogin, PasswordLoginPorts};
 pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};

@@ -850,7 +850,10 @@ impl OidcProvider {
         let client = self.authenticate(credentials)?;
         let inactive = json!({ "active": false });
         if let Some(claims) = self.jwt_claims(token) {
-            let user = claims["sub"].as_str().and_then(|sub| sub.parse().ok()).map(UserId);
+            let user = claims["sub"]
+                .as_str()
+                .and_then(|sub| sub.parse().ok())
+                .map(UserId);
             let enabled = match user {
                 Some(user) => matches!(self.ports.users.by_id(user).await, Ok(Some(user)) if user.enabled),
                 None => false,
@@ -1210,7 +1213,10 @@ mod tests {
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(encoded).unwrap()).unwrap();
         assert_eq!(claims["iss"], "https://login.example/oidc");
         assert_eq!(claims["sub"], ann.id.0.to_string());
-        assert_eq!((&claims["aud"], &claims["client_id"]), (&json!("wiki"), &json!("wiki")));
+        assert_eq!(
+            (&claims["aud"], &claims["client_id"]),
+            (&json!("wiki"), &json!("wiki"))
+        );
         assert_eq!(claims["exp"], world.now().timestamp() + 600);
         assert_eq!(claims["scope"], "openid email profile");
         assert_eq!(claims["amr"], json!(["pwd"]));

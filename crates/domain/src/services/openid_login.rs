@@ -136,8 +136,9 @@ pub enum CallbackOutcome {
     HostedPage {
         /// The page's request, URL-encoded.
         request: String,
-        /// The proven identity, to be logged in with the page's grant.
-        identified: Result<Identified, DomainError>,
+        /// The proven identity, to be logged in with the page's grant
+        /// (boxed: it holds the whole user).
+        identified: Result<Box<Identified>, DomainError>,
     },
 }
 
@@ -373,13 +374,15 @@ impl OpenIdLogin {
             }
         };
         if waiting.hosted_request.is_empty() {
-            return CallbackOutcome::Consumer(self.finish_for_consumer(waiting, started_from, &callback).await);
+            return CallbackOutcome::Consumer(
+                self.finish_for_consumer(waiting, started_from, &callback).await,
+            );
         }
         let identified = match self.identified(&waiting, &callback).await {
-            Ok((_, authenticated)) => Ok(Identified {
+            Ok((_, authenticated)) => Ok(Box::new(Identified {
                 authenticated,
                 started_from,
-            }),
+            })),
             Err(err) => {
                 tracing::info!(provider = %waiting.provider, error = %err, "OpenID login for the hosted page refused");
                 self.ports.audit.login_failed(OPENID, None, "", &err).await;
@@ -395,18 +398,18 @@ impl OpenIdLogin {
     /// Logs in the user a provider proved for the hosted page, with `grant`.
     pub async fn log_in_identified<G: Grant>(
         &self,
-        identified: Identified,
+        identified: Box<Identified>,
         grant: G,
     ) -> Result<LoggedIn<G::Issued>, DomainError> {
-        let done = self
-            .ports
-            .completion
-            .complete(identified.authenticated, grant)
-            .await?;
+        let Identified {
+            authenticated,
+            started_from,
+        } = *identified;
+        let done = self.ports.completion.complete(authenticated, grant).await?;
         if let Err(err) = self
             .ports
             .attempts
-            .openid_starts(&identified.started_from)
+            .openid_starts(&started_from)
             .give_back()
             .await
         {
@@ -800,15 +803,41 @@ impl Waiting {
         // Five or six fields: a login started by a version before `iss` or
         // the hosted page's request was kept.
         let (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, hosted) = match fields[..] {
-            [provider, consumer_url, consumer_state, nonce, pkce_verifier] => {
-                (provider, consumer_url, consumer_state, nonce, pkce_verifier, "", "")
-            }
-            [provider, consumer_url, consumer_state, nonce, pkce_verifier, iss] => {
-                (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, "")
-            }
-            [provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, hosted] => {
-                (provider, consumer_url, consumer_state, nonce, pkce_verifier, iss, hosted)
-            }
+            [provider, consumer_url, consumer_state, nonce, pkce_verifier] => (
+                provider,
+                consumer_url,
+                consumer_state,
+                nonce,
+                pkce_verifier,
+                "",
+                "",
+            ),
+            [provider, consumer_url, consumer_state, nonce, pkce_verifier, iss] => (
+                provider,
+                consumer_url,
+                consumer_state,
+                nonce,
+                pkce_verifier,
+                iss,
+                "",
+            ),
+            [
+                provider,
+                consumer_url,
+                consumer_state,
+                nonce,
+                pkce_verifier,
+                iss,
+                hosted,
+            ] => (
+                provider,
+                consumer_url,
+                consumer_state,
+                nonce,
+                pkce_verifier,
+                iss,
+                hosted,
+            ),
             _ => {
                 return Err(DomainError::Internal(
                     "a waiting OpenID login is malformed".into(),
@@ -988,7 +1017,11 @@ mod tests {
             code: Some("code-1"),
             ..OpenIdCallback::default()
         };
-        let CallbackOutcome::HostedPage { request: back, identified } = openid.callback(callback).await else {
+        let CallbackOutcome::HostedPage {
+            request: back,
+            identified,
+        } = openid.callback(callback).await
+        else {
             panic!("not the hosted page's login");
         };
         assert_eq!(back, request);

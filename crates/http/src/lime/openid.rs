@@ -136,10 +136,10 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
             redirect(&with_query(&done.consumer.url, &[("payload", &done.payload)]))
         }
         // Only the hosted login page's logins run without consumers.
-        CallbackOutcome::Consumer(Err(failed)) if failed.consumer.url.is_empty() => {
-            LimeError::bad_request("This login is unknown or already completed: start again from the application.")
-                .error_response()
-        }
+        CallbackOutcome::Consumer(Err(failed)) if failed.consumer.url.is_empty() => LimeError::bad_request(
+            "This login is unknown or already completed: start again from the application.",
+        )
+        .error_response(),
         CallbackOutcome::Consumer(Err(failed)) => redirect(&back_with_error(&failed.consumer, &failed.error)),
         CallbackOutcome::HostedPage { request, identified } => {
             crate::oidc_provider::upstream_returned(&req, &state, &request, identified).await

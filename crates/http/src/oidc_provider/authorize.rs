@@ -286,7 +286,14 @@ impl Step<'_> {
     fn again(&self, err: &DomainError, username: &str) -> HttpResponse {
         let (status, message) = told(err, self.page.lang);
         let fields = hidden(&self.params, &self.csrf, None);
-        let body = login_page(self.state, &self.page, &self.request, &fields, username, Some(&message));
+        let body = login_page(
+            self.state,
+            &self.page,
+            &self.request,
+            &fields,
+            username,
+            Some(&message),
+        );
         html(HttpResponse::build(status), body)
     }
 
@@ -356,7 +363,13 @@ async fn password(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
         .state
         .services
         .password_login
-        .login_or_pending(&username, &password, &step.state.client(step.req), grant, PENDING_TTL)
+        .login_or_pending(
+            &username,
+            &password,
+            &step.state.client(step.req),
+            grant,
+            PENDING_TTL,
+        )
         .await;
     match outcome {
         Ok(LoginOutcome::LoggedIn(done)) => step.logged_in(&done.granted),
@@ -370,7 +383,13 @@ async fn password(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
 
 async fn second_factor(step: &Step<'_>, pending: &str, code: &str) -> HttpResponse {
     let grant = step.provider.code_grant(step.request.clone(), &["pwd", "otp"]);
-    match step.state.services.two_factor.complete_login(pending, code, grant).await {
+    match step
+        .state
+        .services
+        .two_factor
+        .complete_login(pending, code, grant)
+        .await
+    {
         Ok(done) => step.logged_in(&done),
         // A pending login that ended (too many codes, too late) starts over.
         Err(err) if matches!(err.class(), ErrorClass::InvalidToken) => step.again(&err, ""),
@@ -388,7 +407,13 @@ async fn second_factor(step: &Step<'_>, pending: &str, code: &str) -> HttpRespon
 /// Starts a BankID order for the personal number and shows its QR code.
 async fn bankid_start(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
     let number = get(pairs, "personal_number").unwrap_or_default();
-    let started = match step.state.services.bankid.start(&number, &step.state.client(step.req)).await {
+    let started = match step
+        .state
+        .services
+        .bankid
+        .start(&number, &step.state.client(step.req))
+        .await
+    {
         Ok(started) => started,
         Err(err) => return step.again(&err, ""),
     };
@@ -431,7 +456,14 @@ async fn bankid_collect(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResp
                 return progress(StatusCode::OK, "pending", &message, Some(&qr));
             }
             let fields = bankid_fields(step, &transaction, &auto_start_token);
-            let body = page::bankid(&step.page, &fields, &qr, &auto_start_token, &message, &step.retry());
+            let body = page::bankid(
+                &step.page,
+                &fields,
+                &qr,
+                &auto_start_token,
+                &message,
+                &step.retry(),
+            );
             html(HttpResponse::Ok(), body)
         }
         Ok(BankIdProgress::Failed { status }) => {
@@ -492,7 +524,11 @@ async fn upstream(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
         .state
         .services
         .openid
-        .begin_for_page(&request_query(&step.params), &chosen, &step.state.client(step.req))
+        .begin_for_page(
+            &request_query(&step.params),
+            &chosen,
+            &step.state.client(step.req),
+        )
         .await;
     match begun {
         Ok(url) => see_other(&url),
@@ -507,7 +543,7 @@ pub(crate) async fn upstream_returned(
     req: &HttpRequest,
     state: &AppState,
     request: &str,
-    identified: Result<Identified, DomainError>,
+    identified: Result<Box<Identified>, DomainError>,
 ) -> HttpResponse {
     let Some(provider) = provider(state) else {
         return absent();

@@ -57,12 +57,18 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             .finish();
     }
     if req.cookie(SESSION_COOKIE).is_none() {
-        return html(HttpResponse::Ok(), page::logged_out(&page_for(&provider, &state, &req)));
+        return html(
+            HttpResponse::Ok(),
+            page::logged_out(&page_for(&provider, &state, &req)),
+        );
     }
     let csrf = csrf::token(&req);
     let mut builder = HttpResponse::Ok();
     builder.cookie(csrf::cookie(&provider, csrf.clone()));
-    html(builder, page::confirm_logout(&page_for(&provider, &state, &req), &csrf))
+    html(
+        builder,
+        page::confirm_logout(&page_for(&provider, &state, &req), &csrf),
+    )
 }
 
 /// The person's yes on Limen's own page.

@@ -68,7 +68,10 @@ async fn logo(state: web::Data<AppState>) -> HttpResponse {
             .content_type(*content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
             // An SVG is an image here, never a document with scripts.
-            .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ))
             .insert_header(("X-Content-Type-Options", "nosniff"))
             .body(bytes.clone()),
         _ => absent(),

@@ -63,8 +63,9 @@ impl BrandingSection {
         let Some(path) = &self.logo_file else {
             return Ok(None);
         };
-        let unreadable =
-            |err: std::io::Error| ConfigError::Invalid(format!("branding.logo_file {}: {err}", path.display()));
+        let unreadable = |err: std::io::Error| {
+            ConfigError::Invalid(format!("branding.logo_file {}: {err}", path.display()))
+        };
         let size = std::fs::metadata(path).map_err(unreadable)?.len();
         if size > MAX_LOGO_BYTES {
             return Err(ConfigError::Invalid(format!(

@@ -9,6 +9,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use bankid::{BankIdMode, BankIdSection};
+pub use branding::BrandingSection;
 pub use dialects::DialectsSection;
 pub use http::{HttpSection, TlsSection};
 pub use mail::{MailSection, MailTransport, RegistrationSection, SmtpSecurityName};
@@ -16,7 +17,6 @@ pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
 pub use oidc_provider::{AccessTokenFormatName, OidcProviderSection};
-pub use branding::BrandingSection;
 pub use password::{LockoutSection, PasswordSection, TwoFactorSection};
 pub use secret::{ExposeSecret, SecretString, exposed};
 pub use storage::{AuditSection, DatabaseSection, RateLimitBackend, RateLimitSection};

@@ -402,9 +402,7 @@ mod tests {
             ..section(vec![provider("a")])
         };
         assert!(refusal(&hosted_only, Some("https://login.example")).contains("consumer"));
-        hosted_only
-            .validate(Some("https://login.example"), true)
-            .unwrap();
+        hosted_only.validate(Some("https://login.example"), true).unwrap();
     }
 
     #[test]

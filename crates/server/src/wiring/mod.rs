@@ -18,8 +18,8 @@ use limen_domain::services::{
     Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
 use limen_http::{
-    AppState, Background, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
-    Metrics, ReadinessCheck,
+    AppState, Background, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings,
+    LimeSettings, Metrics, ReadinessCheck,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
 use limen_store_sql::{Database, DatabaseConfig};

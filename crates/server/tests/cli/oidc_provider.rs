@@ -913,13 +913,24 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     let scratch = Scratch::new();
     scratch.ok(
         &[
-            "user", "add", "--username", "ann", "--email", "ann@example.com", "--personal-number", NUMBER,
+            "user",
+            "add",
+            "--username",
+            "ann",
+            "--email",
+            "ann@example.com",
+            "--personal-number",
+            NUMBER,
             "--password-stdin",
         ],
         &format!("{PASSWORD}\n"),
     );
     let logo = scratch.dir.join("logo.svg");
-    std::fs::write(&logo, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>").unwrap();
+    std::fs::write(
+        &logo,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>",
+    )
+    .unwrap();
     let more = format!(
         "[bankid]\nmode = \"simulator\"\n[bankid.simulator]\npending_collects = 2\n\
          [[oidc.providers]]\nid = \"corp\"\nname = \"Corp SSO\"\nissuer = \"{issuer}\"\n\
@@ -959,7 +970,8 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
                 .unwrap();
             let id_token = answer["id_token"].as_str().unwrap_or_else(|| panic!("{answer}"));
             let claims = id_token.split('.').nth(1).unwrap();
-            let claims = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap();
+            let claims =
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap();
             serde_json::from_slice::<Value>(&claims).unwrap()
         }
     };
@@ -1001,8 +1013,14 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
         .unwrap();
     assert_eq!(started.status(), 200);
     let bankid_page = started.text().await.unwrap();
-    assert!(bankid_page.contains("src=\"data:image/svg+xml;base64,"), "{bankid_page}");
-    assert!(bankid_page.contains("bankid:///?autostarttoken="), "{bankid_page}");
+    assert!(
+        bankid_page.contains("src=\"data:image/svg+xml;base64,"),
+        "{bankid_page}"
+    );
+    assert!(
+        bankid_page.contains("bankid:///?autostarttoken="),
+        "{bankid_page}"
+    );
     assert!(bankid_page.contains("<script src=\"/oidc/assets/bankid.js\" defer>"));
     let collect = form_with(&bankid_page, "method", "bankid_collect");
     let mut location = None;
@@ -1019,7 +1037,12 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
             .unwrap();
         match answer["status"].as_str() {
             Some("pending") => {
-                assert!(answer["qr"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
+                assert!(
+                    answer["qr"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("data:image/svg+xml;base64,")
+                );
                 assert!(!answer["message"].as_str().unwrap().is_empty(), "{answer}");
             }
             Some("complete") => {
@@ -1091,9 +1114,20 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     // A personal number nobody has is told on the page.
     let mut form = form_with(&page, "method", "bankid");
     form.push(("personal_number".into(), "not a number".into()));
-    let refused = fresh.post(format!("{issuer}/authorize")).form(&form).send().await.unwrap();
+    let refused = fresh
+        .post(format!("{issuer}/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 400);
-    assert!(refused.text().await.unwrap().contains("not a Swedish personal identity number"));
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("not a Swedish personal identity number")
+    );
 
     // The upstream provider: its login page, then Limen's callback.
     let corp = reqwest::Client::builder()
@@ -1127,7 +1161,11 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     assert_eq!(claims["amr"], json!(["fed"]));
     assert_eq!(claims["email"], "ann@example.com");
     // The browser now has a session with Limen: the next client needs no login.
-    let sso = corp.get(format!("{issuer}/authorize?{query}")).send().await.unwrap();
+    let sso = corp
+        .get(format!("{issuer}/authorize?{query}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sso.status(), 303);
     // A login refused at the provider comes back to Limen's page, not to the
     // client (in a browser without a session: `fresh` has one from BankID).
@@ -1150,10 +1188,20 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
         .send()
         .await
         .unwrap();
-    let cancelled = log_in(to_upstream.headers()["location"].to_str().unwrap(), Answer::Cancel).await;
+    let cancelled = log_in(
+        to_upstream.headers()["location"].to_str().unwrap(),
+        Answer::Cancel,
+    )
+    .await;
     let answer = fresh.get(&cancelled).send().await.unwrap();
     assert_eq!(answer.status(), 401);
-    assert!(answer.text().await.unwrap().contains("The login at the other service was not completed"));
+    assert!(
+        answer
+            .text()
+            .await
+            .unwrap()
+            .contains("The login at the other service was not completed")
+    );
     assert!(server.terminate());
 }
 
