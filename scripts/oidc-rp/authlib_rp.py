@@ -14,7 +14,9 @@ JWKS, iss, aud, nonce, RFC 9207's iss in the answer), userinfo, what a second
 exchange of the same code got, and the refresh token's life: rotated by a
 refresh (the new ID token checked too), the new access token introspected,
 the new refresh token revoked (and the access token then introspected again),
-the first refresh token presented again. Exits non-zero on any failure.
+the first refresh token presented again; and an access token that is a JWT
+(RFC 9068), verified against the JWKS as a resource server would. Exits
+non-zero on any failure.
 """
 
 import base64
@@ -55,6 +57,14 @@ class Forms(HTMLParser):
             self.forms.append((attrs.get("action"), {}))
         elif tag == "input" and attrs.get("name") and self.forms:
             self.forms[-1][1][attrs["name"]] = attrs.get("value") or ""
+
+
+def as_jwt(token, keys, algorithms):
+    """The header and claims of a JWT access token verified with `keys`; None for an opaque one."""
+    if token.count(".") != 2:
+        return None
+    decoded = jwt.decode(token, keys, algorithms=algorithms)
+    return {"header": decoded.header, "claims": decoded.claims}
 
 
 def log_in(url, redirect, answers):
@@ -155,6 +165,9 @@ def main():
         "after_revocation": after_revocation,
         "reuse": reuse,
         "token_type": token["token_type"],
+        "access_token_jwt": as_jwt(
+            refreshed["access_token"], keys, meta["id_token_signing_alg_values_supported"]
+        ),
     }))
 
 

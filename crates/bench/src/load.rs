@@ -155,9 +155,9 @@ async fn connection(
         };
         let sent = Instant::now();
         match exchange(open_sender, request).await {
-            Some((status, _, _)) => {
+            Some(answer) => {
                 result.latencies.push(sent.elapsed());
-                *result.statuses.entry(status).or_insert(0) += 1;
+                *result.statuses.entry(answer.status).or_insert(0) += 1;
             }
             None => {
                 result.transport_errors += 1;
@@ -190,8 +190,17 @@ fn request(host: &str, call: Call) -> Option<Request<Full<Bytes>>> {
     builder.body(Full::new(call.body)).ok()
 }
 
-/// What came back: the status, the `Location` header, the body.
-type Answer = (u16, Option<String>, Bytes);
+/// What came back.
+pub struct Answer {
+    /// The status.
+    pub status: u16,
+    /// The `Location` header.
+    pub location: Option<String>,
+    /// Every `Set-Cookie` header's `name=value`.
+    pub cookies: Vec<String>,
+    /// The body.
+    pub body: Bytes,
+}
 
 /// Sends one request and reads the whole answer; `None` when the connection failed.
 async fn exchange(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Option<Answer> {
@@ -203,8 +212,19 @@ async fn exchange(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<B
         .get("location")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
     let body = response.into_body().collect().await.ok()?.to_bytes();
-    Some((status, location, body))
+    Some(Answer {
+        status,
+        location,
+        cookies,
+        body,
+    })
 }
 
 /// One keep-alive connection for requests one after another whose answers
@@ -225,13 +245,13 @@ impl Client {
 
     /// Sends `call` and answers the status and the body.
     pub async fn call(&mut self, call: Call) -> Result<(u16, Bytes), BenchError> {
-        self.call_with_location(call)
+        self.call_with_headers(call)
             .await
-            .map(|(status, _, body)| (status, body))
+            .map(|answer| (answer.status, answer.body))
     }
 
-    /// `call`, with the answer's `Location` header.
-    pub async fn call_with_location(&mut self, call: Call) -> Result<Answer, BenchError> {
+    /// `call`, with the answer's `Location` and cookies.
+    pub async fn call_with_headers(&mut self, call: Call) -> Result<Answer, BenchError> {
         let host = self.address.to_string();
         let failed = || BenchError::Setup(format!("{} {}: no answer from {host}", call.method, call.path));
         let request = request(&host, call.clone()).ok_or_else(failed)?;

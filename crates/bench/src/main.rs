@@ -348,6 +348,39 @@ impl Run {
                 self.rows.push(row);
             }
         }
+        for connections in [16, 64] {
+            let baseline = self.baseline_at(connections);
+            let load = Load {
+                connections,
+                requests: self.plan.token_requests,
+                time_bound: self.plan.cheap.1,
+            };
+            // The run and its warm-up spend one each (see `measure_on`).
+            let spent = load.requests + (load.requests / 20).clamp(connections as u64, 2_000);
+            let count = usize::try_from(spent).unwrap_or(usize::MAX);
+            progress(&format!("provider: {count} codes and refresh tokens through single sign-on"));
+            let codes = Arc::new(provider::codes(&server, &users[0], count).await?);
+            let for_refresh = provider::codes(&server, &users[1 % users.len()], count).await?;
+            let refresh_tokens = Arc::new(provider::refresh_tokens(&server, &for_refresh).await?);
+            for (scenario, request, calls) in [
+                (
+                    "10 provider code exchange",
+                    "POST /oidc/token (code)",
+                    provider::code_exchange(codes),
+                ),
+                (
+                    "10 provider refresh",
+                    "POST /oidc/token (refresh)",
+                    provider::refresh(refresh_tokens),
+                ),
+            ] {
+                progress(&format!("provider: {request} at {connections} connections"));
+                let summary = measure(&server, load, calls, &[200], scenario).await?;
+                let mut row = row(scenario, request, "sqlite", connections, summary);
+                row.ratio = ratio(row.summary.requests_per_sec, baseline, "of baseline req/s");
+                self.rows.push(row);
+            }
+        }
         let (fields, cookie) = provider::login_form(&server).await?;
         let fields = Arc::new(fields);
         for connections in [1, 4] {

@@ -1,10 +1,12 @@
 //! The OpenID Provider's scenario (10): introspection and userinfo at 16 and
-//! 64 connections (ratios to the baseline), and a whole login through the
-//! hosted page (the form post that ends in a code: a ratio to the raw
-//! argon2id rate).
+//! 64 connections (ratios to the baseline), the token endpoint's code
+//! exchange and refresh (each code and refresh token spent once, as clients
+//! do), and a whole login through the hosted page (the form post that ends in
+//! a code: a ratio to the raw argon2id rate).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -13,7 +15,7 @@ use hyper::Method;
 
 use crate::error::BenchError;
 use crate::limen_process::LimenProcess;
-use crate::load::{Call, CallSource, Client};
+use crate::load::{Answer, Call, CallSource, Client};
 use crate::seed::{PASSWORD, SeededUser};
 
 const CLIENT_ID: &str = "bench";
@@ -27,7 +29,8 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 pub fn config_file(dir: &Path) -> Result<PathBuf, BenchError> {
     let path = dir.join("bench-provider.toml");
     let text = format!(
-        "public_url = \"http://bench.invalid\"\n[oidc_provider]\nenabled = true\n\
+        // Codes are made before they are exchanged: an hour to wait.
+        "public_url = \"http://bench.invalid\"\n[oidc_provider]\nenabled = true\ncode_ttl_secs = 3600\n\
          [[oidc_provider.clients]]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
          redirect_uris = [\"{REDIRECT}\"]\n"
     );
@@ -113,6 +116,56 @@ fn basic() -> String {
     )
 }
 
+/// The code of a 303 to the client's redirect URI.
+fn code_of(answer: &Answer) -> Result<String, BenchError> {
+    answer
+        .location
+        .as_deref()
+        .and_then(|location| {
+            location
+                .split(['?', '&'])
+                .find_map(|pair| pair.strip_prefix("code="))
+        })
+        .filter(|_| answer.status == 303)
+        .map(str::to_owned)
+        .ok_or_else(|| BenchError::Setup(format!("the login page answered {}, not a code", answer.status)))
+}
+
+fn token_request(form: &[(&str, &str)]) -> Call {
+    Call {
+        method: Method::POST,
+        path: "/oidc/token".into(),
+        headers: vec![
+            ("content-type", "application/x-www-form-urlencoded".into()),
+            ("authorization", basic()),
+        ],
+        body: Bytes::from(serde_urlencoded::to_string(form).unwrap_or_default()),
+    }
+}
+
+fn exchange_request(code: &str) -> Call {
+    token_request(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ])
+}
+
+fn refresh_request(token: &str) -> Call {
+    token_request(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+}
+
+/// The token endpoint's answer to `call`, which must be a 200.
+async fn tokens_of(client: &mut Client, call: Call) -> Result<serde_json::Value, BenchError> {
+    let (status, body) = client.call(call).await?;
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if status != 200 {
+        return Err(BenchError::Setup(format!("the token endpoint answered {status}: {answer}")));
+    }
+    Ok(answer)
+}
+
 /// Access tokens of `count` users, each from a login through the page and a
 /// code exchange, as a relying party gets them.
 pub async fn access_tokens(
@@ -124,46 +177,79 @@ pub async fn access_tokens(
     let mut client = Client::new(server.address);
     let mut tokens = Vec::with_capacity(count);
     for user in users.iter().take(count) {
-        let (status, location, _) = client
-            .call_with_location(form_post(&fields, &cookie, &user.username))
+        let answer = client
+            .call_with_headers(form_post(&fields, &cookie, &user.username))
             .await?;
-        let code = location
-            .as_deref()
-            .and_then(|location| {
-                location
-                    .split(['?', '&'])
-                    .find_map(|pair| pair.strip_prefix("code="))
-            })
-            .filter(|_| status == 303)
-            .ok_or_else(|| {
-                BenchError::Setup(format!("a login through the page answered {status}, not a code"))
-            })?
-            .to_owned();
-        let form = serde_urlencoded::to_string([
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .unwrap_or_default();
-        let exchange = Call {
-            method: Method::POST,
-            path: "/oidc/token".into(),
-            headers: vec![
-                ("content-type", "application/x-www-form-urlencoded".into()),
-                ("authorization", basic()),
-            ],
-            body: Bytes::from(form),
-        };
-        let (status, body) = client.call(exchange).await?;
-        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let code = code_of(&answer)?;
+        let answer = tokens_of(&mut client, exchange_request(&code)).await?;
         let token = answer["access_token"]
             .as_str()
-            .filter(|_| status == 200)
-            .ok_or_else(|| BenchError::Setup(format!("the code exchange answered {status}: {answer}")))?;
+            .ok_or_else(|| BenchError::Setup(format!("no access token in {answer}")))?;
         tokens.push(token.to_owned());
     }
     Ok(tokens)
+}
+
+/// `count` codes with `offline_access`, without a password: one login
+/// through the page opens a browser session, whose cookie then answers
+/// each authorization request with a code at once (single sign-on).
+pub async fn codes(server: &LimenProcess, user: &SeededUser, count: usize) -> Result<Vec<String>, BenchError> {
+    let (fields, cookie) = login_form(server).await?;
+    let mut client = Client::new(server.address);
+    let login = client
+        .call_with_headers(form_post(&fields, &cookie, &user.username))
+        .await?;
+    let session = login
+        .cookies
+        .iter()
+        .find(|cookie| cookie.starts_with("limen_oidc_session="))
+        .cloned()
+        .ok_or_else(|| BenchError::Setup("a login through the page set no session cookie".into()))?;
+    let query = authorize_query().replace("scope=openid%20email%20profile", "scope=openid%20offline_access");
+    let mut codes = Vec::with_capacity(count);
+    for _ in 0..count {
+        let answer = client
+            .call_with_headers(
+                Call::get(&format!("/oidc/authorize?{query}")).header("cookie", session.clone()),
+            )
+            .await?;
+        codes.push(code_of(&answer)?);
+    }
+    Ok(codes)
+}
+
+/// A refresh token for each of `codes`, from its exchange.
+pub async fn refresh_tokens(server: &LimenProcess, codes: &[String]) -> Result<Vec<String>, BenchError> {
+    let mut client = Client::new(server.address);
+    let mut tokens = Vec::with_capacity(codes.len());
+    for code in codes {
+        let answer = tokens_of(&mut client, exchange_request(code)).await?;
+        let token = answer["refresh_token"]
+            .as_str()
+            .ok_or_else(|| BenchError::Setup(format!("no refresh token in {answer}")))?;
+        tokens.push(token.to_owned());
+    }
+    Ok(tokens)
+}
+
+/// Each of `spendable` once, in order whatever the call's number (a code or
+/// a refresh token is good once; the warm-up spends the first ones).
+fn each_once(spendable: Arc<Vec<String>>, call: fn(&str) -> Call) -> CallSource {
+    let next = Arc::new(AtomicUsize::new(0));
+    Arc::new(move |_| {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        call(&spendable[index % spendable.len()])
+    })
+}
+
+/// `POST /oidc/token`: each code exchanged once.
+pub fn code_exchange(codes: Arc<Vec<String>>) -> CallSource {
+    each_once(codes, exchange_request)
+}
+
+/// `POST /oidc/token`: each refresh token spent once (its rotation).
+pub fn refresh(tokens: Arc<Vec<String>>) -> CallSource {
+    each_once(tokens, refresh_request)
 }
 
 /// `POST /oidc/introspect` of the `n`-th token, as the client.

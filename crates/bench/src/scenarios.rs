@@ -25,6 +25,9 @@ pub struct Plan {
     pub cheap: (u64, Duration),
     /// Requests per login run and its time bound.
     pub logins: (u64, Duration),
+    /// Requests per run of the provider's token endpoint (each spends a code
+    /// or a refresh token made beforehand).
+    pub token_requests: u64,
     /// Length of the login storm.
     pub storm: Duration,
     /// Connections hammering the login during the storm.
@@ -51,6 +54,7 @@ impl Plan {
             users: 1_000,
             cheap: (200_000, Duration::from_secs(8)),
             logins: (400, Duration::from_secs(12)),
+            token_requests: 3_000,
             storm: Duration::from_secs(10),
             storm_connections: 128,
             timing: 200,
@@ -73,6 +77,7 @@ impl Plan {
             users: 40,
             cheap: (1_000, Duration::from_secs(2)),
             logins: (20, Duration::from_secs(5)),
+            token_requests: 60,
             storm: Duration::from_secs(2),
             storm_connections: 96,
             timing: 20,

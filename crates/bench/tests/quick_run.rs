@@ -69,6 +69,8 @@ fn the_quick_run_measures_every_scenario() {
     for scenario in [
         "10 provider introspection",
         "10 provider userinfo",
+        "10 provider code exchange",
+        "10 provider refresh",
         "10 provider login page",
     ] {
         assert!(has(scenario, "sqlite"), "{scenario} missing from\n{stdout}");

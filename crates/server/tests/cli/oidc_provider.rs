@@ -38,12 +38,17 @@ fn serve(scratch: &Scratch, port: u16) -> (Server, String) {
 
 /// `serve` with more configuration (another user backend).
 fn serve_with(scratch: &Scratch, port: u16, more: &str) -> (Server, String) {
+    serve_configured(scratch, port, "", more)
+}
+
+/// `serve_with`, with more keys of `[oidc_provider]` too.
+fn serve_configured(scratch: &Scratch, port: u16, provider: &str, more: &str) -> (Server, String) {
     let base = format!("http://127.0.0.1:{port}");
     let config = scratch.dir.join("limen.toml");
     std::fs::write(
         &config,
         format!(
-            "public_url = \"{base}\"\n[oidc_provider]\nenabled = true\n\
+            "public_url = \"{base}\"\n[oidc_provider]\nenabled = true\n{provider}\n\
              [[oidc_provider.clients]]\nclient_id = \"wiki\"\nclient_secret = \"wiki-s3cret\"\n\
              redirect_uris = [\"{REDIRECT}\"]\npost_logout_redirect_uris = [\"https://wiki.example/bye\"]\n\
              [[oidc_provider.clients]]\nclient_id = \"cli\"\nredirect_uris = [\"http://127.0.0.1/callback\"]\n\
@@ -175,6 +180,41 @@ async fn authlib_logs_users_in_through_the_hosted_page_and_verifies_what_it_gets
         "a public client introspects its own: {bob}"
     );
     assert_ne!(bob["claims"]["sub"], ann["claims"]["sub"]);
+    assert!(server.terminate());
+}
+
+/// `access_token_format = "jwt"`: authlib's access token is an RFC 9068 JWT
+/// that verifies against the JWKS as a resource server checks it, Limen's
+/// userinfo and introspection accept it, and, as documented, revoking its
+/// refresh token does not end it.
+#[tokio::test]
+async fn jwt_access_tokens_verify_with_the_jwks_and_outlive_a_revocation() {
+    if !authlib_available() {
+        return;
+    }
+    let scratch = Scratch::new();
+    scratch.add_user("ann", "ann@example.com", PASSWORD);
+    let (server, issuer) = serve_configured(&scratch, free_port(), "access_token_format = \"jwt\"", "");
+    let ann = relying_party(&[&issuer, "wiki", "wiki-s3cret", REDIRECT, "ann", PASSWORD]);
+    let access = &ann["access_token_jwt"];
+    assert_eq!(access["header"]["typ"], "at+jwt", "{ann}");
+    assert_eq!(access["header"]["alg"], "ES256");
+    assert_eq!(access["claims"]["iss"], issuer.as_str());
+    assert_eq!(access["claims"]["client_id"], "wiki");
+    assert_eq!(access["claims"]["aud"], "wiki");
+    assert_eq!(access["claims"]["sub"], ann["claims"]["sub"]);
+    assert_eq!(
+        access["claims"]["scope"],
+        "openid profile email offline_access"
+    );
+    assert_eq!(ann["userinfo"]["email"], "ann@example.com");
+    assert_eq!(ann["introspected"]["active"], true, "{ann}");
+    assert_eq!(ann["revoked"], 200);
+    assert_eq!(
+        ann["after_revocation"]["active"], true,
+        "a JWT access token lives until it expires"
+    );
+    assert_eq!(ann["reuse"], "invalid_grant");
     assert!(server.terminate());
 }
 
