@@ -20,6 +20,7 @@ mod m20261201_000008_index_token_expiry;
 mod m20261202_000009_create_audit_events;
 mod m20261207_000010_create_identity_links;
 mod m20261207_000011_create_signing_keys;
+mod m20261207_000012_create_passkeys;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_create_audit_events::Migration),
             Box::new(m20261207_000010_create_identity_links::Migration),
             Box::new(m20261207_000011_create_signing_keys::Migration),
+            Box::new(m20261207_000012_create_passkeys::Migration),
         ]
     }
 

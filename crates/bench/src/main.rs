@@ -358,7 +358,9 @@ impl Run {
             // The run and its warm-up spend one each (see `measure_on`).
             let spent = load.requests + (load.requests / 20).clamp(connections as u64, 2_000);
             let count = usize::try_from(spent).unwrap_or(usize::MAX);
-            progress(&format!("provider: {count} codes and refresh tokens through single sign-on"));
+            progress(&format!(
+                "provider: {count} codes and refresh tokens through single sign-on"
+            ));
             let codes = Arc::new(provider::codes(&server, &users[0], count).await?);
             let for_refresh = provider::codes(&server, &users[1 % users.len()], count).await?;
             let refresh_tokens = Arc::new(provider::refresh_tokens(&server, &for_refresh).await?);

@@ -161,7 +161,9 @@ async fn tokens_of(client: &mut Client, call: Call) -> Result<serde_json::Value,
     let (status, body) = client.call(call).await?;
     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if status != 200 {
-        return Err(BenchError::Setup(format!("the token endpoint answered {status}: {answer}")));
+        return Err(BenchError::Setup(format!(
+            "the token endpoint answered {status}: {answer}"
+        )));
     }
     Ok(answer)
 }
@@ -193,7 +195,11 @@ pub async fn access_tokens(
 /// `count` codes with `offline_access`, without a password: one login
 /// through the page opens a browser session, whose cookie then answers
 /// each authorization request with a code at once (single sign-on).
-pub async fn codes(server: &LimenProcess, user: &SeededUser, count: usize) -> Result<Vec<String>, BenchError> {
+pub async fn codes(
+    server: &LimenProcess,
+    user: &SeededUser,
+    count: usize,
+) -> Result<Vec<String>, BenchError> {
     let (fields, cookie) = login_form(server).await?;
     let mut client = Client::new(server.address);
     let login = client

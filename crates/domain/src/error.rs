@@ -61,6 +61,10 @@ pub enum UniqueField {
     /// A token digest collided (astronomically rare for random tokens; expected
     /// now and then for 32-bit session numbers, which are then drawn again).
     Token,
+    /// The passkey's credential is registered already.
+    Credential,
+    /// The user has a passkey by that name already.
+    PasskeyName,
 }
 
 /// What a store port can fail with; adapters translate their own errors into this.
@@ -217,6 +221,21 @@ pub enum DomainError {
     /// Password hashing is saturated; retry shortly.
     #[error("too busy to check passwords, retry shortly")]
     Busy,
+    /// A passkey's assertion or registration does not hold (another
+    /// challenge, origin or relying party, a bad signature, a user handle
+    /// that is not the owner's, a sign counter that went back).
+    #[error("the passkey was refused: {0}")]
+    PasskeyRefused(String),
+    /// The passkey, or a passkey by that name, is registered already.
+    #[error("{0}")]
+    PasskeyTaken(&'static str),
+    /// The user has no passkey by this name.
+    #[error("no passkey named {0:?}")]
+    UnknownPasskey(String),
+    /// Removing it would leave the user no way to log in (no password, no
+    /// other passkey); an operator may force it.
+    #[error("this is the user's last way to log in")]
+    LastWayIn,
     /// A dependency failed; the message is for logs, never for clients.
     #[error("internal error: {0}")]
     Internal(String),

@@ -107,7 +107,9 @@ impl DomainError {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::InvalidInput(_) => ErrorClass::InvalidInput,
-            Self::InvalidCredentials | Self::AmbiguousLogin => ErrorClass::WrongCredentials,
+            Self::InvalidCredentials | Self::AmbiguousLogin | Self::PasskeyRefused(_) => {
+                ErrorClass::WrongCredentials
+            }
             Self::AccountDisabled | Self::PasswordExpired => ErrorClass::Disabled,
             Self::AccountLocked { until } => ErrorClass::Locked(*until),
             Self::InvalidToken => ErrorClass::InvalidToken,
@@ -119,13 +121,18 @@ impl DomainError {
             Self::Unavailable(_) | Self::BankIdUnavailable(_) | Self::MailUndeliverable(_) => {
                 ErrorClass::Unavailable
             }
-            Self::UnknownUser(_) | Self::UnknownToken(_) | Self::UnknownProvider => ErrorClass::NotFound,
+            Self::UnknownUser(_)
+            | Self::UnknownToken(_)
+            | Self::UnknownProvider
+            | Self::UnknownPasskey(_) => ErrorClass::NotFound,
             Self::UsernameTaken
             | Self::EmailTaken
             | Self::PersonalNumberTaken
             | Self::SecondFactorAlreadyEnabled
             | Self::SecondFactorNotEnrolled(_)
-            | Self::BankIdInProgress => ErrorClass::Conflict,
+            | Self::BankIdInProgress
+            | Self::PasskeyTaken(_)
+            | Self::LastWayIn => ErrorClass::Conflict,
             Self::Forbidden(_) | Self::ReadOnlyDirectory => ErrorClass::Forbidden,
             Self::NotEnabled(_) => ErrorClass::NotEnabled,
             Self::NoUserForPersonalNumber

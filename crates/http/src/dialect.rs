@@ -1,7 +1,15 @@
 //! Which dialect a route belongs to, for the metrics and the audit trail.
 
 /// Every API a login arrives through: the dialects and the OpenID Provider.
-pub const LOGIN_APIS: [&str; 6] = ["flow", "tokens", "bimplus", "gradido", "lime", "oidc_provider"];
+pub const LOGIN_APIS: [&str; 7] = [
+    "flow",
+    "tokens",
+    "bimplus",
+    "gradido",
+    "lime",
+    "oidc_provider",
+    "passkeys",
+];
 
 /// The dialect a route pattern belongs to; `service` for Limen's own routes,
 /// `none` for a path that matched no route.
@@ -20,6 +28,7 @@ pub fn dialect_of(route: &str) -> &'static str {
         "oidc" if route == "/oidc/payload-key" => "lime",
         "oidc" => "oidc_provider",
         "login" | "bankid" | "reset" | "oauth2" => "lime",
+        "passkeys" => "passkeys",
         "healthz" | "readyz" | "openapi.json" | "metrics" => "service",
         _ => "none",
     }

@@ -22,6 +22,7 @@ mod oidc_provider;
 mod openapi;
 #[cfg(test)]
 mod parser_properties;
+mod passkeys;
 mod qr_svg;
 mod refusal;
 mod request_id;
@@ -58,6 +59,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(|cfg| gradido::routes(cfg, allow_cors_all))
             .configure(lime::routes)
             .configure(oidc_provider::routes)
+            .configure(passkeys::routes)
             .default_service(web::to(health::not_found));
     }
 }

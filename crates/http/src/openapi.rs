@@ -14,7 +14,7 @@ use utoipa::openapi::{Content, OpenApi as Description, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::schema::Written;
-use crate::{bimplus, flow, gradido, health, lime, tokens};
+use crate::{bimplus, flow, gradido, health, lime, passkeys, tokens};
 
 /// Every route, by dialect.
 #[derive(OpenApi)]
@@ -54,6 +54,10 @@ use crate::{bimplus, flow, gradido, health, lime, tokens};
         lime::openid::start,
         lime::openid::callback,
         lime::openid::payload_key,
+        passkeys::registration_options,
+        passkeys::register,
+        passkeys::authentication_options,
+        passkeys::authenticate,
     ),
     components(schemas(health::ServiceError, tokens::negotiation::JsonAccept)),
     modifiers(&SecuritySchemes, &CorsPreflights, &DialectErrors),
@@ -64,6 +68,7 @@ use crate::{bimplus, flow, gradido, health, lime, tokens};
         (name = "bimplus", description = "The Bimplus authorization service's `/v2/authorize` (docs/api/bimplus.md)"),
         (name = "gradido", description = "The Gradido login server's `/login_api/*` JSON API (docs/api/gradido.md)"),
         (name = "lime", description = "The Lime CRM login add-on: password and BankID login, password reset (docs/api/lime.md)"),
+        (name = "passkeys", description = "Passkeys (WebAuthn) for applications that drive the ceremonies: errors in the flow dialect's shape (docs/passkeys.md)"),
     ),
 )]
 struct ApiDescription;
@@ -259,7 +264,7 @@ impl Modify for DialectErrors {
                     .and_then(<[String]>::first)
                     .map(String::as_str)
                 {
-                    Some("flow") => "FlowError",
+                    Some("flow" | "passkeys") => "FlowError",
                     Some("tokens") => "TokensError",
                     Some("bimplus") => "BimplusError",
                     Some("gradido") => "GradidoError",

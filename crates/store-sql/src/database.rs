@@ -8,7 +8,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseBackend, DatabaseConnection};
 
 use crate::{
-    SqlAccountStates, SqlAuditLog, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore, SqlUserDirectory,
+    SqlAccountStates, SqlAuditLog, SqlPasskeyStore, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore,
+    SqlUserDirectory,
 };
 
 /// How to reach the database.
@@ -157,6 +158,11 @@ impl Database {
     /// The second-factor store over this database.
     pub fn second_factors(&self) -> SqlSecondFactorStore {
         SqlSecondFactorStore::new(self.connection.clone())
+    }
+
+    /// The passkeys over this database.
+    pub fn passkeys(&self) -> SqlPasskeyStore {
+        SqlPasskeyStore::new(self.connection.clone())
     }
 
     /// Closes every pooled connection.

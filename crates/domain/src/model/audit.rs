@@ -35,11 +35,15 @@ pub enum AuditKind {
     TokenRevoked,
     /// An operator ran an administration command.
     AdminCommand,
+    /// A passkey was registered.
+    PasskeyRegistered,
+    /// A passkey was removed.
+    PasskeyRemoved,
 }
 
 impl AuditKind {
     /// Every kind, in the order of their names' documentation.
-    pub const ALL: [AuditKind; 14] = [
+    pub const ALL: [AuditKind; 16] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::SecondFactorRequired,
@@ -54,6 +58,8 @@ impl AuditKind {
         AuditKind::TokenCreated,
         AuditKind::TokenRevoked,
         AuditKind::AdminCommand,
+        AuditKind::PasskeyRegistered,
+        AuditKind::PasskeyRemoved,
     ];
 
     /// The stored and logged name.
@@ -73,6 +79,8 @@ impl AuditKind {
             AuditKind::TokenCreated => "token.created",
             AuditKind::TokenRevoked => "token.revoked",
             AuditKind::AdminCommand => "admin.command",
+            AuditKind::PasskeyRegistered => "passkey.registered",
+            AuditKind::PasskeyRemoved => "passkey.removed",
         }
     }
 

@@ -7,6 +7,7 @@ mod client;
 mod identifiers;
 mod invalidation;
 mod openid;
+mod passkey;
 mod password;
 mod personal_number;
 mod rate;
@@ -28,6 +29,9 @@ pub use identifiers::{
 };
 pub use invalidation::Invalidation;
 pub use openid::{IdentityLink, OpenIdError, OpenIdIdentity, OpenIdRequest};
+pub use passkey::{
+    AssertedCredential, CeremonyStart, PasskeyError, StoredPasskey, VerifiedAssertion, VerifiedCredential,
+};
 pub use password::{HashProfile, Password};
 pub use personal_number::parse_personal_number;
 pub use rate::{Admission, Block, RateRule, RateState};

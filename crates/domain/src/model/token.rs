@@ -42,6 +42,12 @@ pub enum TokenKind {
     /// A browser's session with Limen as an OpenID Provider (its cookie):
     /// single sign-on to every client until it ends.
     BrowserSession,
+    /// A passkey registration under way: its challenge, bound to the session
+    /// that began it (single use: consumed by its finish).
+    PasskeyRegistration,
+    /// A passkey login under way: its challenge (single use: consumed by the
+    /// assertion that answers it).
+    PasskeyLogin,
 }
 
 impl TokenKind {
@@ -59,11 +65,13 @@ impl TokenKind {
             TokenKind::AuthorizationCode => "authorization_code",
             TokenKind::ProviderRefresh => "provider_refresh",
             TokenKind::BrowserSession => "browser_session",
+            TokenKind::PasskeyRegistration => "passkey_registration",
+            TokenKind::PasskeyLogin => "passkey_login",
         }
     }
 
     /// Every kind.
-    pub const ALL: [TokenKind; 11] = [
+    pub const ALL: [TokenKind; 13] = [
         TokenKind::Access,
         TokenKind::PendingSecondFactor,
         TokenKind::RememberMe,
@@ -75,6 +83,8 @@ impl TokenKind {
         TokenKind::AuthorizationCode,
         TokenKind::ProviderRefresh,
         TokenKind::BrowserSession,
+        TokenKind::PasskeyRegistration,
+        TokenKind::PasskeyLogin,
     ];
 
     /// How long a token's record is kept after it expired. A day for what
@@ -87,7 +97,9 @@ impl TokenKind {
             TokenKind::PendingSecondFactor
             | TokenKind::BankIdOrder
             | TokenKind::OpenIdState
-            | TokenKind::AuthorizationCode => Duration::zero(),
+            | TokenKind::AuthorizationCode
+            | TokenKind::PasskeyRegistration
+            | TokenKind::PasskeyLogin => Duration::zero(),
             _ => Duration::days(1),
         }
     }
@@ -106,6 +118,8 @@ impl TokenKind {
             "authorization_code" => Some(TokenKind::AuthorizationCode),
             "provider_refresh" => Some(TokenKind::ProviderRefresh),
             "browser_session" => Some(TokenKind::BrowserSession),
+            "passkey_registration" => Some(TokenKind::PasskeyRegistration),
+            "passkey_login" => Some(TokenKind::PasskeyLogin),
             _ => None,
         }
     }

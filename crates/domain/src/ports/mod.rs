@@ -10,6 +10,7 @@ mod invalidations;
 mod key_pairs;
 mod mailer;
 mod openid;
+mod passkeys;
 mod password_hasher;
 mod payload_signer;
 mod rate_limiter;
@@ -46,6 +47,9 @@ pub use mailer::{Mailer, OutgoingEmail};
 #[cfg(any(test, feature = "mocks"))]
 pub use openid::MockOpenIdProvider;
 pub use openid::OpenIdProvider;
+#[cfg(any(test, feature = "mocks"))]
+pub use passkeys::{MockPasskeyCeremonies, MockPasskeyStore};
+pub use passkeys::{PasskeyCeremonies, PasskeyStore};
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
 pub use password_hasher::{HashPoolStats, PasswordCheck, PasswordHasher, Verification};

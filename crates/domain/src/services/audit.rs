@@ -145,6 +145,7 @@ fn failure_reason(error: &DomainError) -> Option<&'static str> {
         DomainError::OpenIdRefused(_) => "provider_refused",
         DomainError::NoMatchingUser => "no_matching_user",
         DomainError::UnknownProvider => "unknown_provider",
+        DomainError::PasskeyRefused(_) => "passkey_refused",
         _ => return None,
     })
 }

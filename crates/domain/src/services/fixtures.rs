@@ -13,17 +13,18 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
-    AccountState, Admission, AuditEvent, AuditKind, BankIdCollect, BankIdError, BankIdOrder,
-    DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, HashProfile, IdentityLink, Invalidation,
-    OpenIdError, OpenIdIdentity, OpenIdRequest, ProviderClient, RateState, Role, StoredTotp, TokenHash,
-    TokenId, TokenRecord, TotpParams, TotpProvisioning, User, UserFields, UserId,
+    AccountState, Admission, AssertedCredential, AuditEvent, AuditKind, BankIdCollect, BankIdError,
+    BankIdOrder, CeremonyStart, DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, HashProfile,
+    IdentityLink, Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest, PasskeyError, ProviderClient,
+    RateState, Role, StoredPasskey, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
+    TotpProvisioning, User, UserFields, UserId, VerifiedAssertion, VerifiedCredential,
 };
 use crate::ports::{
     InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
-    MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasswordHasher, MockPayloadSigner,
-    MockRateLimiter, MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog,
-    MockTokenMint, MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck,
-    PayloadSigner, Verification,
+    MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasskeyCeremonies, MockPasskeyStore,
+    MockPasswordHasher, MockPayloadSigner, MockRateLimiter, MockSecondFactorStore, MockSecretCipher,
+    MockSessionTokens, MockTokenCatalog, MockTokenMint, MockTotpGenerator, MockUserDirectory, OpenIdProvider,
+    OutgoingEmail, PasswordCheck, PayloadSigner, Verification,
 };
 use crate::services::{
     AccessTokenFormat, AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy,
@@ -71,6 +72,9 @@ struct State {
     directory_passwords: HashMap<String, String>,
     directory_refusals: HashMap<String, DirectoryVerdict>,
     password_checks: usize,
+    passkeys: Vec<StoredPasskey>,
+    next_passkey: i64,
+    next_handle: u64,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -290,6 +294,8 @@ impl World {
             tokens: Arc::new(self.tokens()),
             catalog: Arc::new(self.catalog()),
             factors: Arc::new(self.factors()),
+            passkeys: Arc::new(self.passkey_store()),
+            passkey_ceremonies: Some(Arc::new(passkey_ceremonies(self.state.clone()))),
             lockouts: Arc::new(self.limiter()),
             throttles: Arc::new(self.limiter()),
             hasher: Arc::new(self.hasher()),
@@ -761,6 +767,120 @@ impl World {
             Ok(())
         });
         catalog
+    }
+
+    /// The passkeys in the shared state, with the SQL store's uniqueness.
+    fn passkey_store(&self) -> MockPasskeyStore {
+        let mut store = MockPasskeyStore::new();
+        let state = self.state.clone();
+        store.expect_add().returning(move |passkey| {
+            let mut state = state.lock().unwrap();
+            if state
+                .passkeys
+                .iter()
+                .any(|p| p.credential_id == passkey.credential_id)
+            {
+                return Err(StoreError::Duplicate(UniqueField::Credential));
+            }
+            if state
+                .passkeys
+                .iter()
+                .any(|p| p.user_id == passkey.user_id && p.name == passkey.name)
+            {
+                return Err(StoreError::Duplicate(UniqueField::PasskeyName));
+            }
+            state.next_passkey += 1;
+            let stored = StoredPasskey {
+                id: state.next_passkey,
+                ..passkey.clone()
+            };
+            state.passkeys.push(stored.clone());
+            Ok(stored)
+        });
+        let state = self.state.clone();
+        store.expect_list_for_user().returning(move |user| {
+            Ok(state
+                .lock()
+                .unwrap()
+                .passkeys
+                .iter()
+                .filter(|p| p.user_id == user)
+                .cloned()
+                .collect())
+        });
+        let state = self.state.clone();
+        store.expect_find_by_credential().returning(move |id| {
+            Ok(state
+                .lock()
+                .unwrap()
+                .passkeys
+                .iter()
+                .find(|p| p.credential_id == id)
+                .cloned())
+        });
+        let state = self.state.clone();
+        store.expect_record_use().returning(move |id, credential, at| {
+            let mut state = state.lock().unwrap();
+            let passkey = state
+                .passkeys
+                .iter_mut()
+                .find(|p| p.id == id)
+                .ok_or(StoreError::NotFound)?;
+            passkey.last_used_at = Some(at);
+            if let Some(credential) = credential {
+                passkey.credential = credential;
+            }
+            Ok(())
+        });
+        let state = self.state.clone();
+        store.expect_rename().returning(move |user, name, new_name| {
+            let mut state = state.lock().unwrap();
+            if state
+                .passkeys
+                .iter()
+                .any(|p| p.user_id == user && p.name == new_name)
+            {
+                return Err(StoreError::Duplicate(UniqueField::PasskeyName));
+            }
+            Ok(
+                match state
+                    .passkeys
+                    .iter_mut()
+                    .find(|p| p.user_id == user && p.name == name)
+                {
+                    Some(passkey) => {
+                        passkey.name = new_name.to_owned();
+                        true
+                    }
+                    None => false,
+                },
+            )
+        });
+        let state = self.state.clone();
+        store.expect_remove().returning(move |user, name| {
+            let mut state = state.lock().unwrap();
+            let before = state.passkeys.len();
+            state.passkeys.retain(|p| !(p.user_id == user && p.name == name));
+            Ok(state.passkeys.len() < before)
+        });
+        let state = self.state.clone();
+        store.expect_remove_all_for_user().returning(move |user| {
+            let mut state = state.lock().unwrap();
+            let before = state.passkeys.len();
+            state.passkeys.retain(|p| p.user_id != user);
+            Ok((before - state.passkeys.len()) as u64)
+        });
+        store
+    }
+
+    /// The user's passkeys as stored.
+    pub fn passkeys_of(&self, user: UserId) -> Vec<StoredPasskey> {
+        self.lock()
+            .passkeys
+            .iter()
+            .filter(|p| p.user_id == user)
+            .cloned()
+            .collect()
     }
 
     fn factors(&self) -> MockSecondFactorStore {
@@ -1542,6 +1662,87 @@ impl World {
     pub fn mails(&self) -> Vec<OutgoingEmail> {
         self.lock().mails.clone()
     }
+}
+
+/// WebAuthn ceremonies of a pretend authenticator. Options carry the state
+/// as their challenge (`reg-N`, `login-N`); a registration response
+/// `{"id", "challenge"}` verifies when its challenge is the state's; an
+/// assertion `{"id", "userHandle", "challenge", "counter"}` when its
+/// challenge is the state's and its counter is above the stored one (a
+/// credential is `{"counter": N}`).
+fn passkey_ceremonies(state: Arc<Mutex<State>>) -> MockPasskeyCeremonies {
+    let mut ceremonies = MockPasskeyCeremonies::new();
+    let handles = state.clone();
+    ceremonies.expect_new_user_handle().returning(move || {
+        let mut state = handles.lock().unwrap();
+        state.next_handle += 1;
+        format!("handle-{}", state.next_handle)
+    });
+    let challenges = state.clone();
+    let next = move |kind: &str| {
+        let mut state = challenges.lock().unwrap();
+        state.mints += 1;
+        format!("{kind}-{}", state.mints)
+    };
+    let registration = next.clone();
+    ceremonies
+        .expect_start_registration()
+        .returning(move |handle, name, _, exclude| {
+            let challenge = registration("reg");
+            Ok(CeremonyStart {
+                options: serde_json::json!({"publicKey": {
+                    "challenge": challenge, "user": {"id": handle, "name": name}, "excludeCredentials": exclude,
+                }}),
+                state: challenge,
+            })
+        });
+    ceremonies
+        .expect_finish_registration()
+        .returning(|response, state| {
+            let id = response["id"]
+                .as_str()
+                .ok_or_else(|| PasskeyError::Malformed("no id".into()))?;
+            if response["challenge"] != state {
+                return Err(PasskeyError::Refused("another challenge".into()));
+            }
+            Ok(VerifiedCredential {
+                credential_id: id.to_owned(),
+                credential: r#"{"counter":0}"#.to_owned(),
+                aaguid: Some("aaguid-1".into()),
+            })
+        });
+    ceremonies.expect_start_authentication().returning(move || {
+        let challenge = next("login");
+        Ok(CeremonyStart {
+            options: serde_json::json!({"publicKey": {"challenge": challenge}}),
+            state: challenge,
+        })
+    });
+    ceremonies.expect_identify().returning(|response| {
+        match (response["userHandle"].as_str(), response["id"].as_str()) {
+            (Some(handle), Some(id)) => Ok(AssertedCredential {
+                user_handle: handle.to_owned(),
+                credential_id: id.to_owned(),
+            }),
+            _ => Err(PasskeyError::Malformed("no id or user handle".into())),
+        }
+    });
+    ceremonies
+        .expect_finish_authentication()
+        .returning(|response, state, credential| {
+            if response["challenge"] != state {
+                return Err(PasskeyError::Refused("another challenge".into()));
+            }
+            let stored: serde_json::Value = serde_json::from_str(credential).unwrap();
+            let counter = response["counter"].as_u64().unwrap_or(0);
+            if counter <= stored["counter"].as_u64().unwrap_or(0) {
+                return Err(PasskeyError::CounterWentBack);
+            }
+            Ok(VerifiedAssertion {
+                updated: Some(format!(r#"{{"counter":{counter}}}"#)),
+            })
+        });
+    ceremonies
 }
 
 /// "Signs" a payload as `signed:<the JSON>`, so tests read its claims back.

@@ -33,6 +33,9 @@ pub enum AuthMethod {
         /// The provider authenticates with a second factor.
         second_factor: bool,
     },
+    /// A passkey: possession of the authenticator and its user verification
+    /// (a PIN or biometrics), two factors in themselves.
+    Passkey,
 }
 
 impl AuthMethod {
@@ -44,6 +47,7 @@ impl AuthMethod {
             AuthMethod::RememberMe(_) => "remember-me",
             AuthMethod::BankId => "bankid",
             AuthMethod::OpenId { .. } => "openid",
+            AuthMethod::Passkey => "passkey",
         }
     }
 
@@ -53,6 +57,7 @@ impl AuthMethod {
             self,
             AuthMethod::PasswordAndSecondFactor
                 | AuthMethod::BankId
+                | AuthMethod::Passkey
                 | AuthMethod::OpenId { second_factor: true }
         )
     }

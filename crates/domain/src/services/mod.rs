@@ -15,6 +15,7 @@ mod login_completion;
 mod numeric_sessions;
 mod oidc_provider;
 mod openid_login;
+mod passkeys;
 mod password_login;
 mod password_reset;
 mod refusal_floor;
@@ -47,6 +48,7 @@ pub use openid_login::{
     OpenIdFailed, OpenIdLoggedIn, OpenIdLogin, OpenIdPorts, OpenIdProviderPolicy, OpenIdSettings,
     PayloadSettings, STATE_TTL,
 };
+pub use passkeys::{MAX_PASSKEY_NAME_CHARS, PasskeyCeremony, PasskeyPorts, PasskeyService, PasskeySettings};
 pub use password_login::{PasswordLogin, PasswordLoginPorts};
 pub use password_reset::{PasswordResetPorts, PasswordResetService, PasswordResetSettings};
 pub use refusal_floor::RefusalFloor;

@@ -406,13 +406,7 @@ impl OpenIdLogin {
             started_from,
         } = *identified;
         let done = self.ports.completion.complete(authenticated, grant).await?;
-        if let Err(err) = self
-            .ports
-            .attempts
-            .openid_starts(&started_from)
-            .give_back()
-            .await
-        {
+        if let Err(err) = self.ports.attempts.openid_starts(&started_from).give_back().await {
             tracing::warn!(error = %err, "could not give back a completed OpenID start");
         }
         tracing::info!(user_id = %done.user.id, "OpenID login for the hosted page");

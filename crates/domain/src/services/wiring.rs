@@ -7,18 +7,18 @@ use std::sync::Arc;
 use crate::model::Invalidation;
 use crate::ports::{
     AccountStates, AuditLog, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer, OpenIdProvider,
-    PasswordHasher, PayloadSigner, RateLimiter, SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog,
-    TokenMint, TotpGenerator, UserDirectory,
+    PasskeyCeremonies, PasskeyStore, PasswordHasher, PayloadSigner, RateLimiter, SecondFactorStore,
+    SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
     AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptPorts,
     AttemptRules, Attempts, Audit, AuditPorts, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy,
     CompletionPorts, HashAdmission, LoginCompletion, NumericSessionPorts, NumericSessionService,
-    OidcProvider, OidcProviderPorts, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasswordLogin,
-    PasswordLoginPorts, PasswordResetPorts, PasswordResetService, PasswordResetSettings, ProviderSettings,
-    RefusalFloor, RegistrationPorts, RegistrationService, RegistrationSettings, RememberMePorts,
-    RememberMeService, SessionPorts, SessionService, TwoFactorPorts, TwoFactorService, TwoFactorSettings,
-    UserPorts, Users, ValidationCache,
+    OidcProvider, OidcProviderPorts, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasskeyPorts, PasskeyService,
+    PasskeySettings, PasswordLogin, PasswordLoginPorts, PasswordResetPorts, PasswordResetService,
+    PasswordResetSettings, ProviderSettings, RefusalFloor, RegistrationPorts, RegistrationService,
+    RegistrationSettings, RememberMePorts, RememberMeService, SessionPorts, SessionService, TwoFactorPorts,
+    TwoFactorService, TwoFactorSettings, UserPorts, Users, ValidationCache,
 };
 
 /// Every adapter the services talk to.
@@ -54,6 +54,10 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
     /// Swedish BankID, or its simulator; `None` when BankID is off.
     pub bankid: Option<Arc<dyn BankIdProvider>>,
+    /// Users' passkeys, in Limen's own database.
+    pub passkeys: Arc<dyn PasskeyStore>,
+    /// The WebAuthn ceremonies; `None` when passkeys are off.
+    pub passkey_ceremonies: Option<Arc<dyn PasskeyCeremonies>>,
     /// OpenID Connect providers by id (none when OpenID login is off).
     pub openid: BTreeMap<String, Arc<dyn OpenIdProvider>>,
     /// The signer of each OpenID consumer's payloads, by consumer URL.
@@ -96,6 +100,8 @@ pub struct Settings {
     pub validation_cache: Option<CacheSettings>,
     /// Limen as an OpenID Provider; `None` when it is off.
     pub provider: Option<ProviderSettings>,
+    /// Passkey ceremonies.
+    pub passkeys: PasskeySettings,
 }
 
 impl Default for Settings {
@@ -112,6 +118,7 @@ impl Default for Settings {
             openid: OpenIdSettings::default(),
             validation_cache: None,
             provider: None,
+            passkeys: PasskeySettings::default(),
         }
     }
 }
@@ -147,6 +154,8 @@ pub struct Services {
     pub password_reset: Arc<PasswordResetService>,
     /// The BankID identity provider.
     pub bankid: Arc<BankIdLogin>,
+    /// Passkey registration, login and management.
+    pub passkeys: Arc<PasskeyService>,
     /// The OpenID Connect identity provider.
     pub openid: Arc<OpenIdLogin>,
     /// Limen as an OpenID Provider, when on.
@@ -289,6 +298,20 @@ impl Services {
             clock: ports.clock.clone(),
             audit: audit.clone(),
         }));
+        let passkeys = Arc::new(PasskeyService::new(
+            PasskeyPorts {
+                ceremonies: ports.passkey_ceremonies,
+                store: ports.passkeys,
+                users: users.clone(),
+                sessions: sessions.clone(),
+                completion: completion.clone(),
+                attempts: attempts.clone(),
+                mint: ports.mint.clone(),
+                clock: ports.clock.clone(),
+                audit: audit.clone(),
+            },
+            settings.passkeys,
+        ));
         let openid = Arc::new(OpenIdLogin::new(
             OpenIdPorts {
                 providers: ports.openid,
@@ -348,6 +371,7 @@ impl Services {
             registration,
             password_reset,
             bankid,
+            passkeys,
             openid,
             oidc_provider,
             cache,

@@ -97,7 +97,8 @@ fn locked(who: &str, until: RetryAt) -> String {
 }
 
 impl FlowError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    /// A refusal with `status` and `message`.
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self(Refusal::new(status, kind(status.as_u16()), message))
     }
 

@@ -290,6 +290,8 @@ impl TestApp {
             keys: Arc::new(Ed25519Keys),
             mailer: Arc::new(FileOutbox::new(&outbox, "Limen <noreply@limen.test>").unwrap()),
             bankid,
+            passkeys: Arc::new(db.passkeys()),
+            passkey_ceremonies: None,
             openid,
             payload_signers,
             provider_signers: std::collections::BTreeMap::new(),

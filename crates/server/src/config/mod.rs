@@ -17,6 +17,7 @@ pub use management::ManagementSection;
 pub use nodes::{CacheSection, ClusterSection, RedisSection, TokenStoreSection, TokensBackend};
 pub use oidc::{MatchField, OidcSection, PayloadSigning};
 pub use oidc_provider::{AccessTokenFormatName, OidcProviderSection};
+pub use passkeys::PasskeysSection;
 pub use password::{LockoutSection, PasswordSection, TwoFactorSection};
 pub use secret::{ExposeSecret, SecretString, exposed};
 pub use storage::{AuditSection, DatabaseSection, RateLimitBackend, RateLimitSection};
@@ -31,6 +32,7 @@ mod management;
 mod nodes;
 mod oidc;
 mod oidc_provider;
+mod passkeys;
 mod password;
 mod secret;
 
@@ -110,6 +112,8 @@ pub struct Config {
     pub oidc_provider: OidcProviderSection,
     /// The hosted pages' logo and accent colour.
     pub branding: BrandingSection,
+    /// Users' passkeys (WebAuthn).
+    pub passkeys: PasskeysSection,
     /// `redis://…` for the Redis backends of tokens and counted attempts.
     #[serde(skip_serializing, default)]
     pub redis_url: Option<SecretString>,
@@ -155,6 +159,7 @@ impl Default for Config {
             oidc: OidcSection::default(),
             oidc_provider: OidcProviderSection::default(),
             branding: BrandingSection::default(),
+            passkeys: PasskeysSection::default(),
             redis_url: None,
             redis_url_file: None,
             redis: RedisSection::default(),
@@ -368,6 +373,8 @@ impl Config {
             .validate(self.public_url.as_deref(), self.oidc_provider.enabled)?;
         self.oidc_provider.validate(self.public_url.as_deref())?;
         self.branding.validate()?;
+        self.passkeys
+            .relying_party(self.public_url.as_deref(), &self.registration.site_name)?;
         self.users.validate()?;
         self.validate_nodes()?;
         if self.dialects.tokens.token_ttl_secs > self.dialects.tokens.max_token_ttl_secs {

@@ -12,10 +12,12 @@ use limen_crypto::{
     Argon2Config, Argon2Hasher, Ed25519Keys, RandomTokenMint, RfcTotp, SecretKeyring, parse_key,
 };
 use limen_domain::model::{RateRule, TotpAlgorithm, TotpParams, UserField, UserFields};
-use limen_domain::ports::{BankIdProvider, Mailer, PasswordHasher, RateLimiter, SessionTokens, SystemClock};
+use limen_domain::ports::{
+    BankIdProvider, Mailer, PasskeyCeremonies, PasswordHasher, RateLimiter, SessionTokens, SystemClock,
+};
 use limen_domain::services::{
-    ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, HashAdmission, PasswordResetSettings,
-    Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
+    ApiTokenSettings, AttemptRules, CompletionPolicy, EmailLanguage, HashAdmission, PasskeySettings,
+    PasswordResetSettings, Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
 use limen_http::{
     AppState, Background, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings,
@@ -249,6 +251,9 @@ fn settings(config: &Config) -> Result<Settings, CliError> {
         },
         openid: openid::settings(config, lime_user_fields(config)?),
         provider: provider::settings(config),
+        passkeys: PasskeySettings {
+            ceremony_ttl: Duration::seconds(i64::try_from(config.passkeys.ceremony_ttl_secs).unwrap_or(300)),
+        },
         // Chosen with the invalidation channel (`nodes::shared`).
         validation_cache: None,
     })
@@ -463,6 +468,8 @@ impl Core {
             keys: Arc::new(Ed25519Keys),
             mailer: mailer(config)?,
             bankid,
+            passkeys: Arc::new(database.passkeys()),
+            passkey_ceremonies: passkey_ceremonies(config)?,
             openid: openid::providers(config)?,
             payload_signers: openid::payload_signers(config)?,
             provider_signers: provider_keys.signers,
@@ -548,6 +555,20 @@ impl Core {
             metrics: self.metrics.clone(),
         })
     }
+}
+
+/// The WebAuthn ceremonies of `[passkeys]`; `None` while they are off.
+fn passkey_ceremonies(config: &Config) -> Result<Option<Arc<dyn PasskeyCeremonies>>, CliError> {
+    let Some(party) = config
+        .passkeys
+        .relying_party(config.public_url.as_deref(), &config.registration.site_name)?
+    else {
+        return Ok(None);
+    };
+    let ceremonies = limen_passkeys::WebauthnCeremonies::new(&party)
+        .map_err(|err| CliError::Usage(format!("passkeys: {err}")))?;
+    tracing::info!(rp_id = %party.id, origins = party.origins.len(), "passkeys on");
+    Ok(Some(Arc::new(ceremonies)))
 }
 
 /// Hashes computed at once: `max_concurrent`, or one per core when it is 0.

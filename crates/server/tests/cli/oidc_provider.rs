@@ -203,10 +203,7 @@ async fn jwt_access_tokens_verify_with_the_jwks_and_outlive_a_revocation() {
     assert_eq!(access["claims"]["client_id"], "wiki");
     assert_eq!(access["claims"]["aud"], "wiki");
     assert_eq!(access["claims"]["sub"], ann["claims"]["sub"]);
-    assert_eq!(
-        access["claims"]["scope"],
-        "openid profile email offline_access"
-    );
+    assert_eq!(access["claims"]["scope"], "openid profile email offline_access");
     assert_eq!(ann["userinfo"]["email"], "ann@example.com");
     assert_eq!(ann["introspected"]["active"], true, "{ann}");
     assert_eq!(ann["revoked"], 200);

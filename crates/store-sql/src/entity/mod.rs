@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit_event;
 pub mod identity_link;
 pub mod invalidation;
+pub mod passkey;
 pub mod rate_limit;
 pub mod recovery_code;
 pub mod signing_key;

@@ -11,6 +11,7 @@ mod directory;
 mod engines;
 mod import;
 mod invalidations;
+mod passkeys;
 mod rate_limits;
 mod second_factors;
 mod tokens;
