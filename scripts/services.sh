@@ -214,6 +214,10 @@ ensure_authlib() { # a real OpenID relying party (scripts/oidc-rp/authlib_rp.py)
     venv_install 'import authlib, requests, joserfc' "authlib==1.9.6" "requests==2.34.2" "joserfc==1.8.0"
 }
 
+ensure_fido2() { # Yubico's WebAuthn library: the software authenticator of the passkey tests (scripts/passkeys)
+    venv_install 'import fido2' "fido2==2.2.1"
+}
+
 ensure_schemathesis() {
     venv_install 'import schemathesis' "schemathesis==4.32.5"
 }
@@ -230,7 +234,7 @@ ensure_deploylint() { # the deployment files' linters
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib schemathesis deploylint}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib fido2 schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

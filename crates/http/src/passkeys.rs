@@ -94,10 +94,16 @@ pub(crate) struct AuthenticationRequest {
 
 /// A refusal of a passkey login: the dialect's error, told as a passkey's.
 fn refused(err: DomainError) -> FlowError {
-    if matches!(err.class(), ErrorClass::WrongCredentials) {
-        return FlowError::new(StatusCode::UNAUTHORIZED, "The passkey was not accepted.");
+    match err.class() {
+        ErrorClass::WrongCredentials => {
+            FlowError::new(StatusCode::UNAUTHORIZED, "The passkey was not accepted.")
+        }
+        ErrorClass::InvalidToken => FlowError::new(
+            StatusCode::UNAUTHORIZED,
+            "The passkey ceremony is unknown, spent, expired or another session's: start it again.",
+        ),
+        _ => err.into(),
     }
-    err.into()
 }
 
 async fn body_of<T: for<'de> Deserialize<'de>>(

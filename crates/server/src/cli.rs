@@ -275,6 +275,12 @@ pub enum UserCommand {
         /// The provider's issuer, as `user show` lists it.
         issuer: String,
     },
+    /// Manage a user's passkeys (`user show` lists them).
+    Passkeys {
+        /// What to do.
+        #[command(subcommand)]
+        command: PasskeysCommand,
+    },
     /// Remove a user's second factor (lost phone); they log in with the password alone.
     #[command(name = "reset-2fa")]
     ResetTwoFactor {
@@ -291,6 +297,22 @@ pub enum UserCommand {
     /// Load users with their existing password hashes into Limen's own table:
     /// all of them in one transaction, or none (docs/backends.md).
     Import(ImportArgs),
+}
+
+/// `limen user passkeys …`.
+#[derive(Debug, Subcommand)]
+pub enum PasskeysCommand {
+    /// Remove a user's passkey by its name (a lost device). Removing the last
+    /// one of a user without a password is refused unless forced.
+    Remove {
+        /// The user's username.
+        username: String,
+        /// The passkey's name, as `user show` lists it.
+        name: String,
+        /// Remove it even when it is the user's last way to log in.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Options of `user import`.

@@ -7,7 +7,7 @@ use crate::model::{
     AccountPatch, AuditKind, IdentityLink, NewDirectoryEntry, Password, ProfileChange, Role, User,
     parse_personal_number, validate_email, validate_name, validate_new_password, validate_username,
 };
-use crate::ports::{Clock, PasswordHasher, SecondFactorStore};
+use crate::ports::{Clock, PasskeyStore, PasswordHasher, SecondFactorStore};
 use crate::services::{Attempts, Audit, AuditEntry, SessionService, Users};
 
 /// Users fetched from the directory per page when listing.
@@ -54,6 +54,8 @@ pub struct AccountPorts {
     pub sessions: Arc<SessionService>,
     /// Second factors, deleted with the user.
     pub factors: Arc<dyn SecondFactorStore>,
+    /// Passkeys, removed with their user.
+    pub passkeys: Arc<dyn PasskeyStore>,
     /// Locks.
     pub attempts: Arc<Attempts>,
     /// Password hashing.
@@ -339,6 +341,7 @@ impl AccountService {
         }
         self.ports.sessions.forget_user(user.id).await?;
         self.ports.factors.delete_totp(user.id).await?;
+        self.ports.passkeys.remove_all_for_user(user.id).await?;
         self.ports.attempts.account(user.id).reset().await?;
         self.ports.users.accounts().delete(user.id).await?;
         self.ports.users.directory().delete(&user.external_id).await?;

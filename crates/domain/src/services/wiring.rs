@@ -244,6 +244,7 @@ impl Services {
             users: users.clone(),
             sessions: sessions.clone(),
             factors: ports.factors.clone(),
+            passkeys: ports.passkeys.clone(),
             attempts: attempts.clone(),
             hasher: ports.hasher.clone(),
             clock: ports.clock.clone(),

@@ -8,7 +8,7 @@ use limen_domain::DomainError;
 use limen_domain::model::{Password, ProfileChange, Role};
 use limen_domain::services::{AccountSummary, NewAccount};
 
-use crate::cli::UserCommand;
+use crate::cli::{PasskeysCommand, UserCommand};
 use crate::commands::administer::administer;
 use crate::config::Config;
 use crate::error::CliError;
@@ -36,6 +36,9 @@ fn subject(command: &UserCommand) -> Option<&str> {
         | UserCommand::Enable { username }
         | UserCommand::Unlock { username }
         | UserCommand::Unlink { username, .. }
+        | UserCommand::Passkeys {
+            command: PasskeysCommand::Remove { username, .. },
+        }
         | UserCommand::ResetTwoFactor { username }
         | UserCommand::SetRole { username, .. } => Some(username),
         UserCommand::List { .. } | UserCommand::Import(_) => None,
@@ -96,6 +99,19 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                 })
                 .collect::<Vec<_>>()
                 .into();
+            let passkeys = core.services.passkeys.list(summary.user.id).await?;
+            shown["passkeys"] = passkeys
+                .iter()
+                .map(|passkey| {
+                    serde_json::json!({
+                        "name": passkey.name,
+                        "created_at": passkey.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "last_used_at": passkey.last_used_at.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                        "aaguid": passkey.aaguid,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
             if json {
                 say!("{shown}");
             } else if let Some(fields) = shown.as_object() {
@@ -107,16 +123,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                         serde_json::Value::Array(items) if items.is_empty() => "-".into(),
                         serde_json::Value::Array(items) => items
                             .iter()
-                            .map(
-                                |item| match (&item["issuer"], &item["subject"], &item["linked_at"]) {
-                                    (
-                                        serde_json::Value::String(issuer),
-                                        serde_json::Value::String(subject),
-                                        serde_json::Value::String(at),
-                                    ) => format!("{issuer} {subject} (since {at})"),
-                                    _ => item.to_string(),
-                                },
-                            )
+                            .map(item_line)
                             .collect::<Vec<_>>()
                             .join(&format!("\n{:<22}", "")),
                         other => other.to_string(),
@@ -182,6 +189,18 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
         UserCommand::Unlink { username, issuer } => {
             accounts.unlink(&username, &issuer).await?;
             say!("unlinked the identity of {username} at {issuer}");
+        }
+        UserCommand::Passkeys {
+            command:
+                PasskeysCommand::Remove {
+                    username,
+                    name,
+                    force,
+                },
+        } => {
+            let user = accounts.find(&username).await?;
+            core.services.passkeys.remove(&user, &name, force).await?;
+            say!("removed the passkey {name:?} of {username}");
         }
         UserCommand::ResetTwoFactor { username } => {
             let user = accounts.find(&username).await?;
@@ -297,4 +316,23 @@ fn read_password() -> Result<Password, CliError> {
         return Err(CliError::Usage("no password on standard input".into()));
     }
     Ok(Password::new(password))
+}
+
+/// One linked identity or passkey of `user show`, on a line of its own.
+fn item_line(item: &serde_json::Value) -> String {
+    use serde_json::Value::String as Text;
+    match (
+        &item["issuer"],
+        &item["subject"],
+        &item["linked_at"],
+        &item["name"],
+        &item["created_at"],
+    ) {
+        (Text(issuer), Text(subject), Text(at), _, _) => format!("{issuer} {subject} (since {at})"),
+        (_, _, _, Text(name), Text(created)) => {
+            let used = item["last_used_at"].as_str().unwrap_or("never");
+            format!("{name} (added {created}, last used {used})")
+        }
+        _ => item.to_string(),
+    }
 }

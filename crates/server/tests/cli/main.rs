@@ -18,6 +18,7 @@ mod limecrm;
 mod nodes;
 mod oidc_provider;
 mod openid;
+mod passkeys;
 mod races;
 mod registration;
 mod schemathesis;
