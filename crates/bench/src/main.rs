@@ -293,7 +293,7 @@ impl Run {
         }
         server.stop().await?;
         if first {
-            self.provider_runs(db, &settings, &users).await?;
+            self.provider_runs(db, label, &settings, &users).await?;
         }
 
         let mut uncached = settings.clone();
@@ -318,6 +318,7 @@ impl Run {
     async fn provider_runs(
         &mut self,
         db: &BenchDatabase,
+        label: &str,
         settings: &[(&'static str, String)],
         users: &Arc<Vec<SeededUser>>,
     ) -> Result<(), BenchError> {
@@ -343,7 +344,7 @@ impl Run {
             ] {
                 progress(&format!("provider: {request} at {connections} connections"));
                 let summary = measure(&server, self.cheap(connections), calls, &[200], scenario).await?;
-                let mut row = row(scenario, request, "sqlite", connections, summary);
+                let mut row = row(scenario, request, label, connections, summary);
                 row.ratio = ratio(row.summary.requests_per_sec, baseline, "of baseline req/s");
                 self.rows.push(row);
             }
@@ -378,7 +379,7 @@ impl Run {
             ] {
                 progress(&format!("provider: {request} at {connections} connections"));
                 let summary = measure(&server, load, calls, &[200], scenario).await?;
-                let mut row = row(scenario, request, "sqlite", connections, summary);
+                let mut row = row(scenario, request, label, connections, summary);
                 row.ratio = ratio(row.summary.requests_per_sec, baseline, "of baseline req/s");
                 self.rows.push(row);
             }
@@ -399,7 +400,7 @@ impl Run {
             let mut row = row(
                 "10 provider login page",
                 "POST /oidc/authorize",
-                "sqlite",
+                label,
                 connections,
                 summary,
             );
