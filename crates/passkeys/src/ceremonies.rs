@@ -85,7 +85,7 @@ impl PasskeyCeremonies for WebauthnCeremonies {
         let handle = Uuid::parse_str(user_handle).map_err(|err| internal("a user handle", err))?;
         let exclude = exclude
             .iter()
-            .map(|id| URL_SAFE_NO_PAD.decode(id).map(Into::into))
+            .map(|id| URL_SAFE_NO_PAD.decode(id))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|err| internal("a stored credential id", err))?;
         let (challenge, state) = self
