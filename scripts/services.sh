@@ -199,15 +199,18 @@ ensure_pyjwt() { # the Python consumer's check of OpenID payloads (scripts/verif
     venv_install 'import jwt, cryptography' "PyJWT[crypto]==2.10.1"
 }
 
-ensure_node() { # a real OpenID provider (scripts/oidc-provider), and jose for the JavaScript consumer's check
+ensure_node() { # a real OpenID provider (scripts/oidc-provider) with jose and openid-client, and puppeteer-core (scripts/browser)
     command -v npm >/dev/null || apt_install nodejs npm || return 1
-    local dir
-    dir="$(dirname "${BASH_SOURCE[0]}")/oidc-provider"
-    if [ ! -d "$dir/node_modules/oidc-provider" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-        note "installing the OpenID provider's npm packages"
-        npm ci --prefix "$dir" --no-audit --no-fund --silent >/dev/null || return 1
-        touch "$dir/node_modules"
-    fi
+    local dir package
+    for dir in oidc-provider browser; do
+        dir="$(dirname "${BASH_SOURCE[0]}")/$dir"
+        package="$(sed -n 's/^ *"\([a-z-]*\)": "[0-9.]*",\{0,1\}$/\1/p' "$dir/package.json" | head -n 1)"
+        if [ ! -d "$dir/node_modules/$package" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+            note "installing the npm packages of $dir"
+            npm ci --prefix "$dir" --no-audit --no-fund --silent >/dev/null || return 1
+            touch "$dir/node_modules"
+        fi
+    done
 }
 
 ensure_authlib() { # a real OpenID relying party (scripts/oidc-rp/authlib_rp.py) for the provider's tests

@@ -92,6 +92,15 @@ pub(crate) struct AuthenticationRequest {
     credential: serde_json::Value,
 }
 
+/// 404 while passkeys are off.
+fn enabled(state: &AppState) -> Result<(), FlowError> {
+    if state.services.passkeys.is_enabled() {
+        Ok(())
+    } else {
+        Err(FlowError::not_found("Passkeys are not enabled on this server."))
+    }
+}
+
 /// A refusal of a passkey login: the dialect's error, told as a passkey's.
 fn refused(err: DomainError) -> FlowError {
     match err.class() {
@@ -125,13 +134,14 @@ async fn body_of<T: for<'de> Deserialize<'de>>(
     responses(
         (status = 200, description = "The options for `navigator.credentials.create`", body = CeremonyAnswer),
         (status = 401, description = "No session, or an expired one", body = ErrorBody),
-        (status = 400, description = "Passkeys are not enabled on this server", body = ErrorBody),
+        (status = 404, description = "Passkeys are not enabled on this server", body = ErrorBody),
     ),
 )]
 pub async fn registration_options(
     session: FlowSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, FlowError> {
+    enabled(&state)?;
     let session = session.0;
     let started = state
         .services
@@ -153,6 +163,7 @@ pub async fn registration_options(
         (status = 201, description = "Registered", body = RegisteredPasskey),
         (status = 400, description = "The body, the name or the credential is unusable", body = ErrorBody),
         (status = 401, description = "No session; or the ceremony is unknown, spent, expired or another session's", body = ErrorBody),
+        (status = 404, description = "Passkeys are not enabled on this server", body = ErrorBody),
         (status = 409, description = "The passkey, or a passkey by that name, is registered already", body = ErrorBody),
     ),
 )]
@@ -162,6 +173,7 @@ pub async fn register(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, FlowError> {
+    enabled(&state)?;
     let request: RegistrationRequest = body_of(&req, payload, &state).await?;
     let session = session.0;
     let passkey = state
@@ -191,7 +203,7 @@ pub async fn register(
     request_body(content = AuthenticationOptionsRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The options for `navigator.credentials.get`", body = CeremonyAnswer),
-        (status = 400, description = "Passkeys are not enabled on this server", body = ErrorBody),
+        (status = 404, description = "Passkeys are not enabled on this server", body = ErrorBody),
         (status = 429, description = "Too many failed logins from this address", body = ErrorBody),
     ),
 )]
@@ -200,6 +212,7 @@ pub async fn authentication_options(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, FlowError> {
+    enabled(&state)?;
     let body = read_limited(&req, payload, state.settings.max_body_bytes).await?;
     // An empty body is a request without a username.
     if !body.is_empty() {
@@ -221,6 +234,7 @@ pub async fn authentication_options(
         (status = 400, description = "The body or the credential is unusable", body = ErrorBody),
         (status = 401, description = "The passkey was not accepted, or the ceremony is unknown, spent or expired", body = ErrorBody),
         (status = 403, description = "The account is locked", body = ErrorBody),
+        (status = 404, description = "Passkeys are not enabled on this server", body = ErrorBody),
         (status = 429, description = "Too many failed logins from this address", body = ErrorBody),
     ),
 )]
@@ -229,6 +243,7 @@ pub async fn authenticate(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, FlowError> {
+    enabled(&state)?;
     let request: AuthenticationRequest = body_of(&req, payload, &state).await?;
     let done = state
         .services

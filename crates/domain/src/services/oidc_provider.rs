@@ -1026,7 +1026,7 @@ const JWT_ACCESS_TOKEN: &str = "at+jwt";
 fn acr_of(methods: &[String]) -> Option<&'static str> {
     methods
         .iter()
-        .any(|method| method == "otp" || method == "bankid")
+        .any(|method| matches!(method.as_str(), "otp" | "bankid" | "hwk"))
         .then_some("mfa")
 }
 

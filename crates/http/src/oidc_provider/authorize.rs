@@ -195,6 +195,7 @@ fn told(err: &DomainError, lang: Lang) -> (StatusCode, String) {
         DomainError::InvalidInput(_) => Some((StatusCode::BAD_REQUEST, Text::BadPersonalNumber)),
         DomainError::NoUserForPersonalNumber => Some((StatusCode::UNAUTHORIZED, Text::NoUserForBankId)),
         DomainError::SecondFactorRequired => Some((StatusCode::FORBIDDEN, Text::SecondFactorWithPassword)),
+        DomainError::PasskeyRefused(_) => Some((StatusCode::UNAUTHORIZED, Text::PasskeyFailed)),
         DomainError::ProviderDenied(_)
         | DomainError::OpenIdRefused(_)
         | DomainError::NoMatchingUser
@@ -266,6 +267,7 @@ fn login_page(
     let offered = Alternatives {
         bankid: state.services.bankid.is_enabled(),
         upstream: &upstream,
+        passkeys: state.services.passkeys.is_enabled(),
     };
     page::login(page, &request.client_id, fields, username, error, &offered)
 }
@@ -344,6 +346,7 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
         Some("bankid") => bankid_start(&step, &pairs).await,
         Some("bankid_collect") => bankid_collect(&step, &pairs).await,
         Some("upstream") => upstream(&step, &pairs).await,
+        Some("passkey") => passkey(&step, &pairs).await,
         _ => match (get(&pairs, "pending"), get(&pairs, "code")) {
             (Some(pending), Some(code)) => second_factor(&step, &pending, &code).await,
             _ => password(&step, &pairs).await,
@@ -515,6 +518,26 @@ fn progress(status: StatusCode, state: &str, message: &str, qr: Option<&str>) ->
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "status": state, "message": message, "qr": qr }))
+}
+
+/// A login with a passkey: the assertion the page's script put in the form.
+async fn passkey(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
+    let ceremony = get(pairs, "ceremony").unwrap_or_default();
+    let Ok(credential) = serde_json::from_str::<serde_json::Value>(&get(pairs, "credential").unwrap_or_default())
+    else {
+        return step.again(&DomainError::InvalidInput("credential is not JSON".into()), "");
+    };
+    let grant = step.provider.code_grant(step.request.clone(), &["hwk", "user"]);
+    let done = step
+        .state
+        .services
+        .passkeys
+        .log_in(&ceremony, &credential, &step.state.client(step.req), grant)
+        .await;
+    match done {
+        Ok(done) => step.logged_in(&done.granted),
+        Err(err) => step.again(&err, ""),
+    }
 }
 
 /// Sends the browser to the chosen upstream provider.

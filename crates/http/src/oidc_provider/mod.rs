@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/oidc/jwks").route(web::get().to(discovery::jwks)))
     .service(web::resource("/oidc/assets/bankid.js").route(web::get().to(bankid_script)))
+    .service(web::resource("/oidc/assets/passkey.js").route(web::get().to(passkey_script)))
     .service(web::resource("/oidc/logo").route(web::get().to(logo)))
     .service(
         web::resource("/oidc/authorize")
@@ -55,10 +56,22 @@ async fn bankid_script(state: web::Data<AppState>) -> HttpResponse {
     if provider(&state).is_none() {
         return absent();
     }
+    script(include_str!("assets/bankid.js"))
+}
+
+/// The login page's passkey script: the button's and autofill's ceremony.
+async fn passkey_script(state: web::Data<AppState>) -> HttpResponse {
+    if provider(&state).is_none() {
+        return absent();
+    }
+    script(include_str!("assets/passkey.js"))
+}
+
+fn script(source: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(include_str!("assets/bankid.js"))
+        .body(source)
 }
 
 /// The operator's logo (`[branding] logo_file`).

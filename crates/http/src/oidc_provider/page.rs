@@ -92,6 +92,8 @@ pub(crate) struct Alternatives<'a> {
     pub(crate) bankid: bool,
     /// Each upstream OpenID provider's id and name.
     pub(crate) upstream: &'a [(String, String)],
+    /// Passkeys are on: a button, and the browser's autofill in the username field.
+    pub(crate) passkeys: bool,
 }
 
 impl Page<'_> {
@@ -151,10 +153,27 @@ fn with(fields: &[(String, String)], name: &str, value: &str) -> String {
 
 /// The other ways to log in, each a form of its own.
 fn alternatives(page: &Page<'_>, fields: &[(String, String)], offered: &Alternatives<'_>) -> String {
-    if !offered.bankid && offered.upstream.is_empty() {
+    if !offered.bankid && offered.upstream.is_empty() && !offered.passkeys {
         return String::new();
     }
     let mut html = format!("<p class=\"or\">{}</p>", page.say(Text::Or));
+    if offered.passkeys {
+        // Shown by the script where the browser has WebAuthn; it fills the
+        // form with the assertion and sends it.
+        let mut all = fields.to_vec();
+        all.push(("method".into(), "passkey".into()));
+        let _ = write!(
+            html,
+            "<button type=\"button\" id=\"passkey-button\" class=\"secondary\" data-failed=\"{failed}\" hidden>{label}</button>\
+             <p id=\"passkey-error\" class=\"error\" role=\"alert\" hidden></p>\
+             <form id=\"passkey-form\" method=\"post\" action=\"/oidc/authorize\">{hidden}\
+             <input type=\"hidden\" name=\"ceremony\" value=\"\"><input type=\"hidden\" name=\"credential\" value=\"\">\
+             </form><script src=\"/oidc/assets/passkey.js\" defer></script>",
+            label = page.say(Text::SignInWithPasskey),
+            failed = page.say(Text::PasskeyFailed),
+            hidden = hidden(&all),
+        );
+    }
     if offered.bankid {
         // The personal number is asked for only once BankID is chosen.
         let _ = write!(
@@ -201,7 +220,7 @@ pub(crate) fn login(
         "<h1>{title}</h1><p class=\"lead\">{lead}</p>{error}\
          <form method=\"post\" action=\"/oidc/authorize\">{hidden}\
          <label for=\"username\">{username_label}</label>\
-         <input type=\"text\" id=\"username\" name=\"username\" value=\"{username}\" autocomplete=\"username\" \
+         <input type=\"text\" id=\"username\" name=\"username\" value=\"{username}\" autocomplete=\"{autocomplete}\" \
          autocapitalize=\"none\" required autofocus>\
          <label for=\"password\">{password_label}</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
@@ -213,6 +232,8 @@ pub(crate) fn login(
         username = escape(username),
         password_label = page.say(Text::Password),
         alternatives = alternatives(page, fields, offered),
+        // The browser offers the user's passkeys in the username field.
+        autocomplete = if offered.passkeys { "username webauthn" } else { "username" },
     );
     document(page, &title, &body)
 }
@@ -332,6 +353,7 @@ mod tests {
             let offered = Alternatives {
                 bankid: true,
                 upstream: &upstream,
+                passkeys: true,
             };
             for html in [
                 login(&page, hostile, &fields, hostile, Some(hostile), &offered),

@@ -60,6 +60,8 @@ pub(crate) enum Text<'a> {
     SecondFactorWithPassword,
     UpstreamFailed,
     BadPersonalNumber,
+    SignInWithPasskey,
+    PasskeyFailed,
 }
 
 impl Lang {
@@ -213,6 +215,11 @@ impl Lang {
             SecondFactorWithPassword => (
                 "This account also needs its second factor: log in with your password and code.".into(),
                 "Det här kontot kräver även en andra faktor: logga in med lösenord och kod.".into(),
+            ),
+            SignInWithPasskey => ("Sign in with a passkey".into(), "Logga in med nyckel".into()),
+            PasskeyFailed => (
+                "The passkey was not accepted. Try again, or log in another way.".into(),
+                "Nyckeln godtogs inte. Försök igen eller logga in på ett annat sätt.".into(),
             ),
             BadPersonalNumber => (
                 "That is not a Swedish personal identity number (YYYYMMDD-XXXX).".into(),

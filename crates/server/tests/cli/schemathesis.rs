@@ -32,12 +32,17 @@ const CHECKS: &str = "[checks]\nenabled = false\n\
 /// description allows may still be refused with 400: `expirationTime` must lie
 /// in the future (relative to now); a personal number must be a real date with
 /// a valid check digit; an OpenID `redirect` must be one of this server's
-/// configured consumer URLs. The description says each in prose.
+/// configured consumer URLs; a passkey's credential must be what an
+/// authenticator made for the ceremony. The description says each in prose.
 const UNSTATED_RULES: &str = "[[operations]]\ninclude-name = \"POST /auth/login\"\n\
                               checks.positive_data_acceptance.enabled = false\n\
                               [[operations]]\ninclude-name = \"POST /login/\"\n\
                               checks.positive_data_acceptance.enabled = false\n\
                               [[operations]]\ninclude-name = \"GET /login/openid/\"\n\
+                              checks.positive_data_acceptance.enabled = false\n\
+                              [[operations]]\ninclude-name = \"POST /passkeys/registration\"\n\
+                              checks.positive_data_acceptance.enabled = false\n\
+                              [[operations]]\ninclude-name = \"POST /passkeys/authentication\"\n\
                               checks.positive_data_acceptance.enabled = false\n";
 
 fn schemathesis() -> Command {
@@ -135,7 +140,7 @@ async fn no_answer_is_a_server_error_or_off_its_description() {
     let limen_config = scratch.dir.join("limen.toml");
     std::fs::write(
         &limen_config,
-        "public_url = \"http://127.0.0.1:8080\"\n[oidc]\nconsumer_urls = [\"https://portal.example/back\"]\n\
+        "public_url = \"http://localhost:8080\"\n[passkeys]\nenabled = true\n[oidc]\nconsumer_urls = [\"https://portal.example/back\"]\n\
          payload_key = \"a-payload-key-of-32-bytes-or-more\"\n[[oidc.providers]]\nid = \"idp\"\n\
          issuer = \"http://127.0.0.1:9\"\nclient_id = \"limen\"\n",
     )
