@@ -523,7 +523,8 @@ fn progress(status: StatusCode, state: &str, message: &str, qr: Option<&str>) ->
 /// A login with a passkey: the assertion the page's script put in the form.
 async fn passkey(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
     let ceremony = get(pairs, "ceremony").unwrap_or_default();
-    let Ok(credential) = serde_json::from_str::<serde_json::Value>(&get(pairs, "credential").unwrap_or_default())
+    let Ok(credential) =
+        serde_json::from_str::<serde_json::Value>(&get(pairs, "credential").unwrap_or_default())
     else {
         return step.again(&DomainError::InvalidInput("credential is not JSON".into()), "");
     };

@@ -233,7 +233,11 @@ pub(crate) fn login(
         password_label = page.say(Text::Password),
         alternatives = alternatives(page, fields, offered),
         // The browser offers the user's passkeys in the username field.
-        autocomplete = if offered.passkeys { "username webauthn" } else { "username" },
+        autocomplete = if offered.passkeys {
+            "username webauthn"
+        } else {
+            "username"
+        },
     );
     document(page, &title, &body)
 }

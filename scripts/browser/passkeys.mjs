@@ -1,0 +1,131 @@
+// Passkeys in a real browser: Debian's headless Chromium with the DevTools
+// protocol's virtual authenticator (internal transport, resident keys, user
+// verification), driven by puppeteer-core.
+//
+//   node passkeys.mjs CHROMIUM BASE AUTHORIZE_URL REDIRECT_URI USERNAME PASSWORD SCREENSHOTS
+//
+// 1. On Limen's own origin, the page's JavaScript logs in through the flow
+//    dialect and registers a passkey with the JSON API and
+//    navigator.credentials.create, as an application would.
+// 2. The hosted login page (AUTHORIZE_URL) shows "Sign in with a passkey";
+//    clicking it logs the user in: the browser goes to REDIRECT_URI with a code.
+// 3. In a fresh browser (no session with Limen) holding the same passkey, the
+//    login page's autofill (conditional mediation) logs the user in without a
+//    click.
+// Prints one JSON line: the registration's answer and both codes' locations.
+// Screenshots of the login page with the passkey button go to SCREENSHOTS.
+
+import puppeteer from 'puppeteer-core';
+
+const [chromium, base, authorizeUrl, redirectUri, username, password, screenshots] = process.argv.slice(2);
+
+const AUTHENTICATOR = {
+  protocol: 'ctap2',
+  transport: 'internal',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+};
+
+/// A page with a virtual authenticator, holding `credential` when given;
+/// requests to the application's redirect URI are answered here (that
+/// address does not exist) and recorded.
+async function pageWithAuthenticator(context, credential) {
+  const page = await context.newPage();
+  const cdp = await page.createCDPSession();
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR });
+  if (credential) {
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
+  }
+  const arrived = [];
+  await page.setRequestInterception(true);
+  page.on('request', (request) => {
+    if (request.url().startsWith(redirectUri)) {
+      arrived.push(request.url());
+      request.respond({ status: 200, contentType: 'text/html', body: '<p>the application</p>' });
+    } else {
+      request.continue();
+    }
+  });
+  return { page, cdp, authenticatorId, arrived };
+}
+
+async function waitFor(arrived, what) {
+  for (let i = 0; i < 100 && arrived.length === 0; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (arrived.length === 0) {
+    throw new Error(`${what}: the browser never reached the application`);
+  }
+  return arrived[0];
+}
+
+const browser = await puppeteer.launch({
+  executablePath: chromium,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
+try {
+  const first = await pageWithAuthenticator(browser.defaultBrowserContext());
+  const { page } = first;
+  // This browser tries the button: its autofill (which needs no touch from
+  // a virtual authenticator) would log in before the click.
+  await page.evaluateOnNewDocument(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+  });
+
+  // 1. Registration through the JSON API, from Limen's origin.
+  await page.goto(`${base}/healthz`);
+  const registered = await page.evaluate(async (user, secret) => {
+    const post = (path, body, token) => fetch(path, {
+      method: 'POST',
+      headers: Object.assign({ 'Content-Type': 'application/json' },
+        token ? { Authorization: `Bearer ${token}` } : {}),
+      body: JSON.stringify(body),
+    }).then(async (answer) => ({ status: answer.status, body: await answer.json() }));
+    const login = await post('/authentication/login', { username: user, password: secret });
+    const token = login.body.token;
+    const options = await post('/passkeys/registration/options', {}, token);
+    const credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.body.publicKey),
+    });
+    const finish = await post('/passkeys/registration',
+      { ceremony: options.body.ceremony, name: 'This browser', credential: credential.toJSON() }, token);
+    return {
+      status: finish.status,
+      body: finish.body,
+      residentKey: options.body.publicKey.authenticatorSelection.residentKey,
+      rk: credential.getClientExtensionResults().credProps?.rk ?? null,
+    };
+  }, username, password);
+
+  // 2. The login page's button.
+  await page.goto(authorizeUrl);
+  await page.waitForSelector('#passkey-button:not([hidden])');
+  for (const [name, width, height] of [['desktop', 1280, 800], ['phone', 390, 844]]) {
+    await page.setViewport({ width, height });
+    await page.screenshot({ path: `${screenshots}/oidc-login-passkey-${name}.png` });
+  }
+  const autocomplete = await page.$eval('#username', (input) => input.autocomplete);
+  const credentials = (await first.cdp.send('WebAuthn.getCredentials', { authenticatorId: first.authenticatorId })).credentials;
+  await page.click('#passkey-button');
+  const byButton = await waitFor(first.arrived, 'the passkey button');
+
+  // 3. Autofill in a fresh browser holding the same passkey.
+  const context = await browser.createBrowserContext();
+  const second = await pageWithAuthenticator(context, credentials[0]);
+  await second.page.goto(authorizeUrl);
+  const byAutofill = await waitFor(second.arrived, 'the autofill');
+
+  console.log(JSON.stringify({
+    registered,
+    stored: credentials.map((c) => ({ rpId: c.rpId, isResidentCredential: c.isResidentCredential, signCount: c.signCount })),
+    byButton,
+    byAutofill,
+    autocomplete,
+  }));
+} finally {
+  await browser.close();
+}
