@@ -286,6 +286,20 @@ async fn a_software_authenticator_registers_and_logs_in_and_what_does_not_hold_i
     assert_eq!(status, 401, "{cloned}");
     let log = server.log.lock().unwrap().clone();
     assert!(log.contains("sign counter went back"), "{log}");
+    let metrics = http
+        .get(format!("{}/metrics", server.management))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "limen_logins_total{dialect=\"passkeys\",method=\"passkey\",outcome=\"success\"} 2",
+        "limen_logins_total{dialect=\"passkeys\",method=\"passkey\",outcome=\"passkey_refused\"}",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
     assert!(server.terminate());
 
     // The audit trail has the registration and the refusals; the user's passkeys show.
@@ -478,4 +492,83 @@ async fn chromium_registers_a_passkey_and_logs_in_by_button_and_by_autofill() {
     let shown = scratch.ok(&["user", "show", "ann"], "");
     assert!(shown.contains("This browser (added"), "{shown}");
     assert!(server.terminate());
+}
+
+/// Users of a read-only customer table and of an LDAP directory register and
+/// use passkeys too: the passkeys are Limen's, keyed by its account, and the
+/// customer's directory is left exactly as it was.
+#[tokio::test]
+async fn users_of_a_read_only_table_and_of_ldap_log_in_with_passkeys_and_their_directories_stay_unchanged() {
+    use limen_ldap::testing::{Entry, PEOPLE, SERVICE, SERVICE_PASSWORD, Slapd};
+    use limen_mapped_sql::testing::{Customer, CustomerDb};
+    if !fido2_available() || !Slapd::available() {
+        return;
+    }
+    // The test password, hashed by Python's bcrypt (the crypto crate's fixtures).
+    const BCRYPT: &str = "$2b$04$RFcTbAivmYtj1hol3nqyg.ujLgp7YtdtUoEH09.W7OHCbcFz2PQKq";
+    let db = CustomerDb::sqlite().await;
+    db.insert(&Customer {
+        login: "hal",
+        mail: "hal@example.com",
+        ssn: None,
+        hash: Some(BCRYPT),
+        active: true,
+    })
+    .await;
+    let slapd = Slapd::start().await;
+    slapd
+        .add_person(&Entry {
+            uid: "eve",
+            mail: "eve@example.org",
+            employee_number: None,
+            password: PASSWORD,
+        })
+        .await;
+    let backends = [
+        (
+            "hal",
+            format!(
+                "[users]\nbackend = \"mapped-sql\"\n[users.mapped_sql]\nurl = \"{}\"\ntable = \"customers\"\n\
+                 [users.mapped_sql.columns]\nid = \"customer_id\"\nusername = \"login\"\nemail = \"mail\"\n\
+                 password_hash = \"pw_hash\"\nenabled = \"active\"\n",
+                db.url
+            ),
+        ),
+        (
+            "eve",
+            format!(
+                "[users]\nbackend = \"ldap\"\n[users.ldap]\nurl = \"{}\"\nbind_dn = \"{SERVICE}\"\n\
+                 bind_password = \"{SERVICE_PASSWORD}\"\nbase_dn = \"{PEOPLE}\"\n",
+                slapd.url
+            ),
+        ),
+    ];
+    let (table_before, directory_before) = (db.snapshot().await, slapd.dump());
+    for (name, backend) in backends {
+        let scratch = Scratch::new();
+        let config = scratch.dir.join("limen.toml");
+        std::fs::write(&config, backend).unwrap();
+        let port = free_port();
+        let server = serve(&scratch, port, &[("LIMEN_CONFIG", config.to_str().unwrap())]);
+        let (base, origin) = (server.base.clone(), format!("http://localhost:{port}"));
+        let http = reqwest::Client::new();
+        let token = flow_login(&http, &base, name).await;
+        let held = register(&http, &base, &origin, &token, "Key").await;
+        let (ceremony, options) = login_options(&http, &base).await;
+        let (status, answer) = log_in(&http, &base, &ceremony, &held.assert(&options, &origin, 1, None)).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        let user: Value = http
+            .get(format!("{base}/authentication/user"))
+            .bearer_auth(answer["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(user["username"], name, "{user}");
+        assert!(server.terminate());
+    }
+    assert_eq!(db.snapshot().await, table_before, "the customer's table is unchanged");
+    assert_eq!(slapd.dump(), directory_before, "the directory is unchanged");
 }
