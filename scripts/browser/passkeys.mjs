@@ -4,16 +4,16 @@
 //
 //   node passkeys.mjs CHROMIUM BASE AUTHORIZE_URL REDIRECT_URI USERNAME PASSWORD SCREENSHOTS
 //
-// 1. On Limen's own origin, the page's JavaScript logs in through the flow
-//    dialect and registers a passkey with the JSON API and
-//    navigator.credentials.create, as an application would.
+// 1. The account page: the user logs in with the password and adds a
+//    passkey ("Add a passkey": navigator.credentials.create), then logs out.
 // 2. The hosted login page (AUTHORIZE_URL) shows "Sign in with a passkey";
 //    clicking it logs the user in: the browser goes to REDIRECT_URI with a code.
 // 3. In a fresh browser (no session with Limen) holding the same passkey, the
 //    login page's autofill (conditional mediation) logs the user in without a
 //    click.
-// Prints one JSON line: the registration's answer and both codes' locations.
-// Screenshots of the login page with the passkey button go to SCREENSHOTS.
+// Prints one JSON line: the account page's passkeys and both codes' locations.
+// Screenshots of the account page and of the login page with the passkey
+// button go to SCREENSHOTS.
 
 import puppeteer from 'puppeteer-core';
 
@@ -76,30 +76,35 @@ try {
     PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
   });
 
-  // 1. Registration through the JSON API, from Limen's origin.
-  await page.goto(`${base}/healthz`);
-  const registered = await page.evaluate(async (user, secret) => {
-    const post = (path, body, token) => fetch(path, {
-      method: 'POST',
-      headers: Object.assign({ 'Content-Type': 'application/json' },
-        token ? { Authorization: `Bearer ${token}` } : {}),
-      body: JSON.stringify(body),
-    }).then(async (answer) => ({ status: answer.status, body: await answer.json() }));
-    const login = await post('/authentication/login', { username: user, password: secret });
-    const token = login.body.token;
-    const options = await post('/passkeys/registration/options', {}, token);
-    const credential = await navigator.credentials.create({
-      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.body.publicKey),
-    });
-    const finish = await post('/passkeys/registration',
-      { ceremony: options.body.ceremony, name: 'This browser', credential: credential.toJSON() }, token);
-    return {
-      status: finish.status,
-      body: finish.body,
-      residentKey: options.body.publicKey.authenticatorSelection.residentKey,
-      rk: credential.getClientExtensionResults().credProps?.rk ?? null,
-    };
-  }, username, password);
+  // 1. The account page: a login with the password first (the page sends
+  //    the browser to the login page as its own client), then "Add a passkey".
+  await page.goto(`${base}/oidc/account`);
+  await page.waitForSelector('#password');
+  await page.type('#username', username);
+  await page.type('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
+  await page.waitForSelector('#passkey-add-button');
+  await page.screenshot({ path: `${screenshots}/account-empty-desktop.png` });
+  await page.$eval('#passkey-name', (input) => { input.value = ''; });
+  await page.type('#passkey-name', 'New passkey');
+  await Promise.all([page.waitForNavigation(), page.click('#passkey-add-button')]);
+  await page.waitForSelector('ul.passkeys');
+  // Renamed on the page: its own form, the page again with a notice.
+  await page.click('ul.passkeys summary');
+  const renameInput = await page.$('ul.passkeys input[name=new_name]');
+  await renameInput.click({ clickCount: 3 });
+  await renameInput.type('This browser');
+  await Promise.all([page.waitForNavigation(), page.click('ul.passkeys form button[type=submit]')]);
+  const listed = await page.$$eval('ul.passkeys strong', (names) => names.map((name) => name.textContent));
+  for (const [name, width, height] of [['desktop', 1280, 800], ['phone', 390, 844]]) {
+    await page.setViewport({ width, height });
+    await page.screenshot({ path: `${screenshots}/account-passkeys-${name}.png` });
+  }
+  const registered = { listed };
+
+  // Log out of Limen (the confirmation page's button).
+  await page.goto(`${base}/oidc/end_session`);
+  await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
 
   // 2. The login page's button.
   await page.goto(authorizeUrl);

@@ -40,7 +40,7 @@ pub use login_completion::{
 };
 pub use numeric_sessions::{NumericSession, NumericSessionPorts, NumericSessionService};
 pub use oidc_provider::{
-    AccessTokenFormat, AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider,
+    ACCOUNT_CLIENT, AccessTokenFormat, BrowserSession, AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider,
     OidcProviderPorts, ProviderLogin, ProviderSettings,
 };
 pub use openid_login::{

@@ -135,6 +135,22 @@ pub struct ProviderLogin {
     pub session: String,
 }
 
+/// The client id of Limen's own account page.
+pub const ACCOUNT_CLIENT: &str = "limen-account";
+
+/// A live browser session with the provider.
+#[derive(Debug, Clone)]
+pub struct BrowserSession {
+    /// Its user, enabled.
+    pub user: User,
+    /// Its record.
+    pub token: TokenRecord,
+    /// When its login was (Unix seconds).
+    pub auth_time: i64,
+    /// How (`pwd`, `otp`, `bankid`, `fed`, `hwk`).
+    pub methods: Vec<String>,
+}
+
 /// A browser session: when and how its user logged in.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SessionContext {
@@ -213,8 +229,58 @@ impl Grant for AuthorizationCodeGrant {
 
 impl OidcProvider {
     /// Wires the provider.
-    pub fn new(ports: OidcProviderPorts, settings: ProviderSettings) -> Self {
+    pub fn new(ports: OidcProviderPorts, mut settings: ProviderSettings) -> Self {
+        // The account page is a client of the provider: it sends the browser
+        // to the login page, and the code comes back to the page itself,
+        // where it is never exchanged (its challenge has no known verifier):
+        // the browser session the login opened is what the page uses.
+        settings.clients.push(ProviderClient {
+            client_id: ACCOUNT_CLIENT.to_owned(),
+            secret_digest: None,
+            redirect_uris: vec![format!("{}/account", settings.issuer)],
+            scopes: vec!["openid".to_owned()],
+            require_pkce: true,
+            id_token_alg: None,
+            post_logout_redirect_uris: Vec::new(),
+        });
         Self { ports, settings }
+    }
+
+    /// Whether `session`'s login was within `within` of now.
+    pub fn logged_in_within(&self, session: &BrowserSession, within: Duration) -> bool {
+        self.ports.clock.now().timestamp() - session.auth_time <= within.num_seconds()
+    }
+
+    /// The browser session `session` names, while it lasts and its user may
+    /// log in; `None` otherwise.
+    pub async fn browser_session(&self, session: &str) -> Result<Option<BrowserSession>, DomainError> {
+        let record = match self
+            .ports
+            .sessions
+            .find_presented(session, TokenKind::BrowserSession)
+            .await
+        {
+            Ok(record) => record,
+            Err(DomainError::InvalidToken) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let Some(context) = record
+            .attributes
+            .payload
+            .as_deref()
+            .and_then(|payload| serde_json::from_str::<SessionContext>(payload).ok())
+        else {
+            return Ok(None);
+        };
+        match self.ports.users.by_id(record.user_id).await? {
+            Some(user) if user.enabled => Ok(Some(BrowserSession {
+                user,
+                token: record,
+                auth_time: context.auth_time,
+                methods: context.methods,
+            })),
+            _ => Ok(None),
+        }
     }
 
     /// Its settings.
@@ -405,44 +471,25 @@ impl OidcProvider {
         if request.prompt_login {
             return Ok(None);
         }
-        let record = match self
-            .ports
-            .sessions
-            .find_presented(session, TokenKind::BrowserSession)
-            .await
-        {
-            Ok(record) => record,
-            Err(DomainError::InvalidToken) => return Ok(None),
-            Err(err) => return Err(err),
-        };
-        let Some(context) = record
-            .attributes
-            .payload
-            .as_deref()
-            .and_then(|payload| serde_json::from_str::<SessionContext>(payload).ok())
-        else {
+        let Some(session) = self.browser_session(session).await? else {
             return Ok(None);
         };
         let now = self.ports.clock.now().timestamp();
         if request
             .max_age
-            .is_some_and(|max_age| now - context.auth_time > max_age)
+            .is_some_and(|max_age| now - session.auth_time > max_age)
         {
             return Ok(None);
         }
-        match self.ports.users.by_id(record.user_id).await? {
-            Some(user) if user.enabled => {}
-            _ => return Ok(None),
-        }
         let context = CodeContext {
             request: request.clone(),
-            methods: context.methods,
-            auth_time: context.auth_time,
+            methods: session.methods,
+            auth_time: session.auth_time,
         };
-        tracing::info!(user_id = %record.user_id, client = %request.client_id, "answered from the browser session");
+        tracing::info!(user_id = %session.user.id, client = %request.client_id, "answered from the browser session");
         issue_code(
             &self.ports.sessions,
-            record.user_id,
+            session.user.id,
             &context,
             self.settings.code_ttl,
         )

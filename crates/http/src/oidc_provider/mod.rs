@@ -3,6 +3,7 @@
 //! endpoint and userinfo, under `/oidc/`. Every path answers 404 while
 //! `[oidc_provider]` is off.
 
+mod account;
 mod authorize;
 mod csrf;
 mod discovery;
@@ -31,6 +32,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/oidc/assets/bankid.js").route(web::get().to(bankid_script)))
     .service(web::resource("/oidc/assets/passkey.js").route(web::get().to(passkey_script)))
     .service(web::resource("/oidc/logo").route(web::get().to(logo)))
+    .service(web::resource("/oidc/assets/account.js").route(web::get().to(account_script)))
+    .service(
+        web::resource("/oidc/account")
+            .route(web::get().to(account::show))
+            .route(web::post().to(account::act)),
+    )
     .service(
         web::resource("/oidc/authorize")
             .route(web::get().to(authorize::start))
@@ -65,6 +72,14 @@ async fn passkey_script(state: web::Data<AppState>) -> HttpResponse {
         return absent();
     }
     script(include_str!("assets/passkey.js"))
+}
+
+/// The account page's script: a passkey's registration.
+async fn account_script(state: web::Data<AppState>) -> HttpResponse {
+    if provider(&state).is_none() {
+        return absent();
+    }
+    script(include_str!("assets/account.js"))
 }
 
 fn script(source: &'static str) -> HttpResponse {

@@ -8,6 +8,8 @@
 
 use std::fmt::Write as _;
 
+use limen_domain::model::StoredPasskey;
+
 use super::texts::{Lang, Text};
 use crate::Branding;
 
@@ -66,6 +68,15 @@ details.bankid[open] summary { display: none; }
   border-radius: 8px; border: 1px solid var(--line); }
 .status { min-height: 1.5rem; margin: .75rem 0 0; text-align: center; font-weight: 600; }
 a { color: var(--accent); }
+ul.passkeys { list-style: none; padding: 0; margin: 1rem 0 0; }
+ul.passkeys li { padding: .9rem 0; border-top: 1px solid var(--line); }
+ul.passkeys li:last-child { border-bottom: 1px solid var(--line); }
+.passkey { display: flex; flex-direction: column; gap: .15rem; }
+.passkey span { color: var(--muted); font-size: .875rem; }
+ul.passkeys details summary { cursor: pointer; color: var(--accent); font-size: .875rem; margin-top: .35rem; }
+ul.passkeys details button { margin-top: .6rem; }
+button.danger { color: #c0392b; }
+.notice { margin: 1rem 0 0; padding: .75rem .9rem; border-radius: 8px; background: #2e7d321a; border: 1px solid #2e7d3266; }
 .error { margin: 1rem 0 0; padding: .75rem .9rem; border-radius: 8px; background: #c0392b1a; border: 1px solid #c0392b66; }
 .foot { margin: 1.75rem 0 0; font-size: .875rem; color: var(--muted); }
 @media (max-width: 480px) {
@@ -300,6 +311,108 @@ pub(crate) fn second_factor(page: &Page<'_>, fields: &[(String, String)], error:
     document(page, &title, &body)
 }
 
+/// What the account page shows.
+pub(crate) struct AccountView<'a> {
+    /// Whose page it is.
+    pub(crate) username: &'a str,
+    /// Their passkeys, oldest first.
+    pub(crate) passkeys: &'a [StoredPasskey],
+    /// The page's CSRF token.
+    pub(crate) csrf: &'a str,
+    /// Passkeys are on.
+    pub(crate) passkeys_on: bool,
+    /// The login is recent enough to add a passkey.
+    pub(crate) can_add: bool,
+    /// The login page that logs in again.
+    pub(crate) relogin: &'a str,
+}
+
+/// A date as people read it here: `2026-12-07`.
+fn day(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// The account page: the user's passkeys, each with its rename and remove
+/// forms, and the button that adds one (its script, /oidc/assets/account.js).
+pub(crate) fn account(page: &Page<'_>, view: &AccountView<'_>, told: Option<(bool, &str)>) -> String {
+    let title = page.say(Text::YourPasskeys);
+    let csrf = [("csrf".to_owned(), view.csrf.to_owned())];
+    let notice = match told {
+        Some((true, text)) => format!("<p class=\"notice\" role=\"status\">{}</p>", escape(text)),
+        Some((false, text)) => error_box(Some(text)),
+        None => String::new(),
+    };
+    let mut list = String::new();
+    for passkey in view.passkeys {
+        let used = passkey
+            .last_used_at
+            .map_or_else(|| page.say(Text::NeverUsed), |at| page.say(Text::LastUsed(&day(at))));
+        let with_name = |action: &str| {
+            let mut fields = csrf.to_vec();
+            fields.push(("action".into(), action.into()));
+            fields.push(("name".into(), passkey.name.clone()));
+            hidden(&fields)
+        };
+        let _ = write!(
+            list,
+            "<li><div class=\"passkey\"><strong>{name}</strong><span>{added} · {used}</span></div>\
+             <details><summary>{manage}</summary><form method=\"post\" action=\"/oidc/account\">{rename_fields}\
+             <label for=\"rename-{id}\">{new_name}</label>\
+             <input type=\"text\" id=\"rename-{id}\" name=\"new_name\" value=\"{name}\" maxlength=\"64\" required>\
+             <button type=\"submit\" class=\"secondary\">{rename}</button></form>\
+             <form method=\"post\" action=\"/oidc/account\">{remove_fields}\
+             <button type=\"submit\" class=\"secondary danger\">{remove}</button></form></details></li>",
+            id = passkey.id,
+            name = escape(&passkey.name),
+            added = page.say(Text::Added(&day(passkey.created_at))),
+            used = escape(&used),
+            rename = page.say(Text::Rename),
+            manage = page.say(Text::RenameOrRemove),
+            new_name = page.say(Text::NewName),
+            remove = page.say(Text::Remove),
+            rename_fields = with_name("rename"),
+            remove_fields = with_name("remove"),
+        );
+    }
+    let list = if view.passkeys.is_empty() {
+        format!("<p class=\"lead\">{}</p>", page.say(Text::NoPasskeys))
+    } else {
+        format!("<ul class=\"passkeys\">{list}</ul>")
+    };
+    let add = if !view.passkeys_on {
+        String::new()
+    } else if view.can_add {
+        format!(
+            "<form id=\"passkey-add\" method=\"post\" action=\"/oidc/account\">{hidden}\
+             <label for=\"passkey-name\">{name_label}</label>\
+             <input type=\"text\" id=\"passkey-name\" name=\"name\" value=\"{default}\" maxlength=\"64\" required>\
+             <button type=\"submit\" id=\"passkey-add-button\">{add}</button></form>\
+             <p id=\"passkey-add-error\" class=\"error\" role=\"alert\" hidden></p>\
+             <noscript><p class=\"foot\">{noscript}</p></noscript>\
+             <script src=\"/oidc/assets/account.js\" defer></script>",
+            hidden = hidden(&csrf),
+            name_label = page.say(Text::PasskeyName),
+            default = page.say(Text::DefaultPasskeyName),
+            add = page.say(Text::AddPasskey),
+            noscript = page.say(Text::PasskeyNeedsScript),
+        )
+    } else {
+        format!(
+            "<p class=\"foot\">{} <a href=\"{}\">{}</a></p>",
+            page.say(Text::AddNeedsRecentLogin),
+            escape(view.relogin),
+            page.say(Text::LogInAgain),
+        )
+    };
+    let body = format!(
+        "<h1>{title}</h1><p class=\"lead\">{signed_in}</p>{notice}{list}{add}\
+         <p class=\"foot\"><a href=\"/oidc/end_session\">{log_out}</a></p>",
+        signed_in = page.say(Text::SignedInAs(view.username)),
+        log_out = page.say(Text::LogOut),
+    );
+    document(page, &title, &body)
+}
+
 /// Asks before a logout no client proved it asked for.
 pub(crate) fn confirm_logout(page: &Page<'_>, csrf: &str) -> String {
     let title = page.say(Text::LogOutQuestion);
@@ -362,6 +475,28 @@ mod tests {
             for html in [
                 login(&page, hostile, &fields, hostile, Some(hostile), &offered),
                 bankid(&page, &fields, hostile, hostile, hostile, hostile),
+                account(
+                    &page,
+                    &AccountView {
+                        username: hostile,
+                        passkeys: &[StoredPasskey {
+                            id: 1,
+                            user_id: limen_domain::model::UserId(1),
+                            user_handle: hostile.into(),
+                            credential_id: hostile.into(),
+                            name: hostile.into(),
+                            credential: hostile.into(),
+                            aaguid: None,
+                            created_at: chrono::DateTime::UNIX_EPOCH,
+                            last_used_at: None,
+                        }],
+                        csrf: hostile,
+                        passkeys_on: true,
+                        can_add: true,
+                        relogin: hostile,
+                    },
+                    Some((false, hostile)),
+                ),
                 second_factor(&page, &fields, Some(hostile)),
                 refusal(&page, hostile),
                 confirm_logout(&page, hostile),

@@ -141,6 +141,11 @@ impl OidcProviderSection {
                     "clients[{index}].client_id {id:?} is empty or holds ':', '%', '+' or a control character"
                 ));
             }
+            if id == limen_domain::services::ACCOUNT_CLIENT {
+                return invalid(format!(
+                    "clients[{index}].client_id {id:?} is the account page's own; choose another"
+                ));
+            }
             if self.clients[..index].iter().any(|other| other.client_id == *id) {
                 return invalid(format!("client_id {id:?} is configured twice"));
             }
