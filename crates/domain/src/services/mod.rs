@@ -40,8 +40,8 @@ pub use login_completion::{
 };
 pub use numeric_sessions::{NumericSession, NumericSessionPorts, NumericSessionService};
 pub use oidc_provider::{
-    ACCOUNT_CLIENT, AccessTokenFormat, BrowserSession, AuthorizationCodeGrant, ClientCredentials, CodeExchange, OidcProvider,
-    OidcProviderPorts, ProviderLogin, ProviderSettings,
+    ACCOUNT_CLIENT, AccessTokenFormat, AuthorizationCodeGrant, BrowserSession, ClientCredentials,
+    CodeExchange, OidcProvider, OidcProviderPorts, ProviderLogin, ProviderSettings,
 };
 pub use openid_login::{
     CallbackOutcome, Identified, IdentityMatch, MAX_CONSUMER_STATE_CHARS, OpenIdCallback, OpenIdConsumer,

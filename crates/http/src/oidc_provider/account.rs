@@ -53,7 +53,10 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// The browser's session, when it has a live one.
-async fn session_of(req: &HttpRequest, provider: &OidcProvider) -> Result<Option<BrowserSession>, DomainError> {
+async fn session_of(
+    req: &HttpRequest,
+    provider: &OidcProvider,
+) -> Result<Option<BrowserSession>, DomainError> {
     match req.cookie(SESSION_COOKIE) {
         Some(cookie) => provider.browser_session(cookie.value()).await,
         None => Ok(None),
@@ -82,7 +85,11 @@ async fn render(
         passkeys_on: state.services.passkeys.is_enabled(),
         relogin: &login_url(provider, true),
     };
-    Ok(page::account(page, &view, told.as_ref().map(|(ok, text)| (*ok, text.as_str()))))
+    Ok(page::account(
+        page,
+        &view,
+        told.as_ref().map(|(ok, text)| (*ok, text.as_str())),
+    ))
 }
 
 /// The page, or the login first.
@@ -147,7 +154,10 @@ pub(super) async fn act(req: HttpRequest, state: web::Data<AppState>, body: web:
         Ok(Some(session)) => session,
         Ok(None) if scripted => {
             let message = page.lang.say(Text::LogInAgain);
-            return json(StatusCode::UNAUTHORIZED, serde_json::json!({ "message": message }));
+            return json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "message": message }),
+            );
         }
         Ok(None) => return see_other(&login_url(&provider, false)),
         Err(err) => return failed(&provider, &state, &req, &err),
@@ -165,7 +175,10 @@ pub(super) async fn act(req: HttpRequest, state: web::Data<AppState>, body: web:
     };
     let outcome = match action.as_str() {
         "add_options" if recent(&provider, &session) => {
-            return match passkeys.registration_options(&session.user, &session.token.hash).await {
+            return match passkeys
+                .registration_options(&session.user, &session.token.hash)
+                .await
+            {
                 Ok(started) => json(
                     StatusCode::OK,
                     serde_json::json!({
@@ -173,7 +186,10 @@ pub(super) async fn act(req: HttpRequest, state: web::Data<AppState>, body: web:
                         "publicKey": started.options.get("publicKey").cloned().unwrap_or_default(),
                     }),
                 ),
-                Err(err) => json(StatusCode::BAD_REQUEST, serde_json::json!({ "message": told(&err) })),
+                Err(err) => json(
+                    StatusCode::BAD_REQUEST,
+                    serde_json::json!({ "message": told(&err) }),
+                ),
             };
         }
         "add_options" | "add" if !recent(&provider, &session) => {
@@ -193,7 +209,10 @@ pub(super) async fn act(req: HttpRequest, state: web::Data<AppState>, body: web:
                     StatusCode::CREATED,
                     serde_json::json!({ "id": passkey.id, "name": passkey.name }),
                 ),
-                Err(err) => json(StatusCode::BAD_REQUEST, serde_json::json!({ "message": told(&err) })),
+                Err(err) => json(
+                    StatusCode::BAD_REQUEST,
+                    serde_json::json!({ "message": told(&err) }),
+                ),
             };
         }
         "rename" => {

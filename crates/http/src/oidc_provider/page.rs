@@ -344,9 +344,10 @@ pub(crate) fn account(page: &Page<'_>, view: &AccountView<'_>, told: Option<(boo
     };
     let mut list = String::new();
     for passkey in view.passkeys {
-        let used = passkey
-            .last_used_at
-            .map_or_else(|| page.say(Text::NeverUsed), |at| page.say(Text::LastUsed(&day(at))));
+        let used = passkey.last_used_at.map_or_else(
+            || page.say(Text::NeverUsed),
+            |at| page.say(Text::LastUsed(&day(at))),
+        );
         let with_name = |action: &str| {
             let mut fields = csrf.to_vec();
             fields.push(("action".into(), action.into()));

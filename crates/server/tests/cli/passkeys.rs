@@ -445,9 +445,16 @@ async fn chromium_adds_a_passkey_on_the_account_page_and_logs_in_by_button_and_b
         server.log.lock().unwrap()
     );
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(result["registered"]["listed"], json!(["This browser"]), "{result}");
+    assert_eq!(
+        result["registered"]["listed"],
+        json!(["This browser"]),
+        "{result}"
+    );
     assert_eq!(result["stored"][0]["rpId"], "localhost");
-    assert_eq!(result["stored"][0]["isResidentCredential"], true, "a discoverable credential");
+    assert_eq!(
+        result["stored"][0]["isResidentCredential"], true,
+        "a discoverable credential"
+    );
     assert_eq!(result["autocomplete"], "username webauthn");
     let http = reqwest::Client::new();
     for arrived in ["byButton", "byAutofill"] {
@@ -550,7 +557,8 @@ async fn users_of_a_read_only_table_and_of_ldap_log_in_with_passkeys_and_their_d
         let token = flow_login(&http, &base, name).await;
         let held = register(&http, &base, &origin, &token, "Key").await;
         let (ceremony, options) = login_options(&http, &base).await;
-        let (status, answer) = log_in(&http, &base, &ceremony, &held.assert(&options, &origin, 1, None)).await;
+        let (status, answer) =
+            log_in(&http, &base, &ceremony, &held.assert(&options, &origin, 1, None)).await;
         assert_eq!(status, 200, "{name}: {answer}");
         let user: Value = http
             .get(format!("{base}/authentication/user"))
@@ -564,6 +572,10 @@ async fn users_of_a_read_only_table_and_of_ldap_log_in_with_passkeys_and_their_d
         assert_eq!(user["username"], name, "{user}");
         assert!(server.terminate());
     }
-    assert_eq!(db.snapshot().await, table_before, "the customer's table is unchanged");
+    assert_eq!(
+        db.snapshot().await,
+        table_before,
+        "the customer's table is unchanged"
+    );
     assert_eq!(slapd.dump(), directory_before, "the directory is unchanged");
 }
