@@ -25,7 +25,16 @@ impl LimenProcess {
         database_url: &str,
         settings: &[(&str, String)],
     ) -> Result<Self, BenchError> {
-        let address = free_port()?;
+        Self::start_at(binary, database_url, settings, free_port()?).await
+    }
+
+    /// `start`, listening on `address` (a scenario whose settings name it).
+    pub async fn start_at(
+        binary: &Path,
+        database_url: &str,
+        settings: &[(&str, String)],
+        address: std::net::SocketAddr,
+    ) -> Result<Self, BenchError> {
         let mut command = Command::new(binary);
         command
             .arg("serve")
@@ -125,7 +134,8 @@ pub fn resident_mib(pid: u32) -> Result<f64, BenchError> {
 }
 
 /// A loopback address nobody listens on right now.
-fn free_port() -> Result<SocketAddr, BenchError> {
+/// A port nothing listens on now.
+pub fn free_port() -> Result<SocketAddr, BenchError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(BenchError::io("cannot find a free port"))?;
     listener
         .local_addr()

@@ -9,6 +9,7 @@ mod error;
 mod ldap;
 mod limen_process;
 mod load;
+mod passkeys;
 mod provider;
 mod redis_target;
 mod report;
@@ -294,6 +295,7 @@ impl Run {
         server.stop().await?;
         if first {
             self.provider_runs(db, label, &settings, &users).await?;
+            self.passkey_runs(db, label, &settings, &users).await?;
         }
 
         let mut uncached = settings.clone();
@@ -413,6 +415,71 @@ impl Run {
         }
         server.stop().await?;
         std::fs::remove_file(&config).ok();
+        Ok(())
+    }
+
+    /// Passkey logins (no argon2): ceremonies started and assertions signed
+    /// beforehand, each login finished once, against the baseline and the
+    /// password login rate of the same connections.
+    async fn passkey_runs(
+        &mut self,
+        db: &BenchDatabase,
+        label: &str,
+        settings: &[(&'static str, String)],
+        users: &Arc<Vec<SeededUser>>,
+    ) -> Result<(), BenchError> {
+        let address = limen_process::free_port()?;
+        let origin = passkeys::public_url(address.port());
+        let mut settings = settings.to_vec();
+        settings.push(("LIMEN_PUBLIC_URL", origin.clone()));
+        settings.push(("LIMEN_PASSKEYS__ENABLED", "true".into()));
+        let server = LimenProcess::start_at(&self.limen, &db.url, &settings, address).await?;
+        progress("passkeys: registering a passkey for each of 20 users");
+        let mut held = Vec::new();
+        for user in users.iter().take(20) {
+            held.push(passkeys::Passkey::register(&server, &origin, user).await?);
+        }
+        for connections in [4, 16] {
+            let load = Load {
+                connections,
+                requests: self.plan.token_requests,
+                time_bound: self.plan.cheap.1,
+            };
+            let spent = load.requests + (load.requests / 20).clamp(connections as u64, 2_000);
+            let count = usize::try_from(spent).unwrap_or(usize::MAX);
+            progress(&format!(
+                "passkeys: {count} ceremonies started and answered beforehand"
+            ));
+            let bodies = Arc::new(passkeys::logins(&server, &held, count).await?);
+            progress(&format!(
+                "passkeys: POST /passkeys/authentication at {connections} connections"
+            ));
+            let summary = measure(&server, load, passkeys::login(bodies), &[200], "passkey login").await?;
+            let mut row = row(
+                "11 passkey login",
+                "POST /passkeys/authentication",
+                label,
+                connections,
+                summary,
+            );
+            row.ratio = ratio(
+                row.summary.requests_per_sec,
+                self.baseline_at(connections),
+                "of baseline req/s",
+            );
+            if let Some(password) = self
+                .rows
+                .iter()
+                .find(|r| r.scenario == "3 login" && r.store == label && r.connections == connections)
+            {
+                row.note = format!(
+                    "{:.1} × the password login rate at {connections} connections",
+                    row.summary.requests_per_sec / password.summary.requests_per_sec.max(f64::MIN_POSITIVE)
+                );
+            }
+            self.rows.push(row);
+        }
+        server.stop().await?;
         Ok(())
     }
 

@@ -72,6 +72,7 @@ fn the_quick_run_measures_every_scenario() {
         "10 provider code exchange",
         "10 provider refresh",
         "10 provider login page",
+        "11 passkey login",
     ] {
         assert!(has(scenario, "sqlite"), "{scenario} missing from\n{stdout}");
     }
