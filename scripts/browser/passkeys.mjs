@@ -2,22 +2,55 @@
 // protocol's virtual authenticator (internal transport, resident keys, user
 // verification), driven by puppeteer-core.
 //
-//   node passkeys.mjs CHROMIUM BASE AUTHORIZE_URL REDIRECT_URI USERNAME PASSWORD SCREENSHOTS
+//   node passkeys.mjs CHROMIUM BASE CLIENT_ID CLIENT_SECRET REDIRECT_URI USERNAME PASSWORD SCREENSHOTS
 //
 // 1. The account page: the user logs in with the password and adds a
 //    passkey ("Add a passkey": navigator.credentials.create), then logs out.
-// 2. The hosted login page (AUTHORIZE_URL) shows "Sign in with a passkey";
-//    clicking it logs the user in: the browser goes to REDIRECT_URI with a code.
+// 2. An application (panva's openid-client: discovery, PKCE, state, nonce)
+//    sends the browser to the hosted login page, which shows "Sign in with a
+//    passkey"; clicking it logs the user in and the browser goes back to
+//    REDIRECT_URI, where openid-client exchanges the code and verifies the
+//    ID token.
 // 3. In a fresh browser (no session with Limen) holding the same passkey, the
 //    login page's autofill (conditional mediation) logs the user in without a
 //    click.
-// Prints one JSON line: the account page's passkeys and both codes' locations.
+// Prints one JSON line: the account page's passkeys and the ID token claims
+// of both logins as openid-client verified them.
 // Screenshots of the account page and of the login page with the passkey
 // button go to SCREENSHOTS.
 
+import * as oidc from 'openid-client';
 import puppeteer from 'puppeteer-core';
 
-const [chromium, base, authorizeUrl, redirectUri, username, password, screenshots] = process.argv.slice(2);
+const [chromium, base, clientId, clientSecret, redirectUri, username, password, screenshots] = process.argv.slice(2);
+
+const config = await oidc.discovery(new URL(`${base}/oidc`), clientId, {}, oidc.ClientSecretBasic(clientSecret), {
+  execute: [oidc.allowInsecureRequests],
+});
+oidc.enableNonRepudiationChecks(config);
+
+/// A login request of the application: the page's address and what its
+/// answer is checked against.
+async function loginRequest() {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  const finish = async (callback) => (await oidc.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  })).claims();
+  return { url: url.href, finish };
+}
 
 const AUTHENTICATOR = {
   protocol: 'ctap2',
@@ -107,7 +140,8 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
 
   // 2. The login page's button.
-  await page.goto(authorizeUrl);
+  const byButtonRequest = await loginRequest();
+  await page.goto(byButtonRequest.url);
   await page.waitForSelector('#passkey-button:not([hidden])');
   for (const [name, width, height] of [['desktop', 1280, 800], ['phone', 390, 844]]) {
     await page.setViewport({ width, height });
@@ -116,13 +150,14 @@ try {
   const autocomplete = await page.$eval('#username', (input) => input.autocomplete);
   const credentials = (await first.cdp.send('WebAuthn.getCredentials', { authenticatorId: first.authenticatorId })).credentials;
   await page.click('#passkey-button');
-  const byButton = await waitFor(first.arrived, 'the passkey button');
+  const byButton = await byButtonRequest.finish(await waitFor(first.arrived, 'the passkey button'));
 
   // 3. Autofill in a fresh browser holding the same passkey.
   const context = await browser.createBrowserContext();
   const second = await pageWithAuthenticator(context, credentials[0]);
-  await second.page.goto(authorizeUrl);
-  const byAutofill = await waitFor(second.arrived, 'the autofill');
+  const byAutofillRequest = await loginRequest();
+  await second.page.goto(byAutofillRequest.url);
+  const byAutofill = await byAutofillRequest.finish(await waitFor(second.arrived, 'the autofill'));
 
   console.log(JSON.stringify({
     registered,

@@ -123,6 +123,25 @@ pub fn run_with(mut command: Command, args: &[&str], stdin: &str) -> Output {
 
 /// The Python with the test tools: `LIMEN_PYTHON` (the virtual environment
 /// `scripts/services.sh` makes under target/), or `python3`.
+/// Whether the test Python imports `modules` (`import a, b`); a notice
+/// without them, and a failure under `CI=true` (scripts/services.sh installs
+/// what the tests need).
+pub fn python_has(modules: &str, what: &str) -> bool {
+    let available = python()
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{what} is required when CI=true (scripts/services.sh installs it)"
+        );
+        eprintln!("NOTICE: {what} is missing (scripts/services.sh installs it); test skipped");
+    }
+    available
+}
+
 pub fn python() -> Command {
     Command::new(std::env::var_os("LIMEN_PYTHON").unwrap_or_else(|| "python3".into()))
 }

@@ -17,19 +17,7 @@ const PASSWORD: &str = "correct horse battery";
 const REDIRECT: &str = "https://wiki.example/callback";
 
 fn authlib_available() -> bool {
-    let available = python()
-        .args(["-c", "import authlib, requests, joserfc"])
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "authlib is required when CI=true (scripts/services.sh installs it)"
-        );
-        eprintln!("NOTICE: Python's authlib is missing (scripts/services.sh installs it); test skipped");
-    }
-    available
+    crate::helpers::python_has("authlib, requests, joserfc", "Python's authlib")
 }
 
 fn serve(scratch: &Scratch, port: u16) -> (Server, String) {
@@ -977,40 +965,13 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
         logo = logo.display(),
     );
     let (server, issuer) = serve_with(&scratch, port, &more);
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let scripted = browser();
     let query = "client_id=wiki&redirect_uri=https%3A%2F%2Fwiki.example%2Fcallback&response_type=code&\
                  scope=openid%20email&state=s-1&nonce=n-1&\
                  code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
     let exchange = |code: String| {
-        let browser = browser.clone();
         let issuer = issuer.clone();
-        async move {
-            let answer: Value = browser
-                .post(format!("{issuer}/token"))
-                .basic_auth("wiki", Some("wiki-s3cret"))
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", verifier),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let id_token = answer["id_token"].as_str().unwrap_or_else(|| panic!("{answer}"));
-            let claims = id_token.split('.').nth(1).unwrap();
-            let claims =
-                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap();
-            serde_json::from_slice::<Value>(&claims).unwrap()
-        }
+        async move { claims_of_code(&issuer, &code).await }
     };
     let code_of = |location: &str| {
         assert!(location.starts_with(REDIRECT), "{location}");
@@ -1019,14 +980,7 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     };
 
     // The page offers both, in the operator's colours, with the logo.
-    let page = browser
-        .get(format!("{issuer}/authorize?{query}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&scripted, &format!("{issuer}/authorize?{query}")).await;
     for needle in [
         "Log in with BankID",
         "Continue with Corp SSO",
@@ -1036,13 +990,13 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     ] {
         assert!(page.contains(needle), "{needle} in {page}");
     }
-    let logo_answer = browser.get(format!("{issuer}/logo")).send().await.unwrap();
+    let logo_answer = scripted.get(format!("{issuer}/logo")).send().await.unwrap();
     assert_eq!(logo_answer.headers()["content-type"], "image/svg+xml");
 
     // BankID, as the page's script drives it.
     let mut form = form_with(&page, "method", "bankid");
     form.push(("personal_number".into(), "19990807-2391".into()));
-    let started = browser
+    let started = scripted
         .post(format!("{issuer}/authorize"))
         .form(&form)
         .send()
@@ -1062,7 +1016,7 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     let collect = form_with(&bankid_page, "method", "bankid_collect");
     let mut location = None;
     for _ in 0..10 {
-        let answer: Value = browser
+        let answer: Value = scripted
             .post(format!("{issuer}/authorize"))
             .header("accept", "application/json")
             .form(&collect)
@@ -1094,7 +1048,7 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     assert_eq!(claims["acr"], "mfa");
     assert_eq!(claims["email"], "ann@example.com");
     // The order is spent: collecting it again starts over.
-    let again: Value = browser
+    let again: Value = scripted
         .post(format!("{issuer}/authorize"))
         .header("accept", "application/json")
         .form(&collect)
@@ -1107,19 +1061,8 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     assert_eq!(again["status"], "failed", "{again}");
 
     // Without script: the Continue button collects once per press.
-    let fresh = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = fresh
-        .get(format!("{issuer}/authorize?{query}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fresh = browser();
+    let page = page_of(&fresh, &format!("{issuer}/authorize?{query}")).await;
     let mut form = form_with(&page, "method", "bankid");
     form.push(("personal_number".into(), NUMBER.into()));
     let mut shown = fresh
@@ -1167,19 +1110,8 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     );
 
     // The upstream provider: its login page, then Limen's callback.
-    let corp = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = corp
-        .get(format!("{issuer}/authorize?{query}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let corp = browser();
+    let page = page_of(&corp, &format!("{issuer}/authorize?{query}")).await;
     let to_upstream = corp
         .post(format!("{issuer}/authorize"))
         .form(&form_with(&page, "provider", "corp"))
@@ -1206,19 +1138,8 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
     assert_eq!(sso.status(), 303);
     // A login refused at the provider comes back to Limen's page, not to the
     // client (in a browser without a session: `fresh` has one from BankID).
-    let fresh = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = fresh
-        .get(format!("{issuer}/authorize?{query}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fresh = browser();
+    let page = page_of(&fresh, &format!("{issuer}/authorize?{query}")).await;
     let to_upstream = fresh
         .post(format!("{issuer}/authorize"))
         .form(&form_with(&page, "provider", "corp"))
@@ -1240,6 +1161,44 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
             .contains("The login at the other service was not completed")
     );
     assert!(server.terminate());
+}
+
+/// A browser without script: a cookie jar, redirects not followed.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// The page at `url`, as `browser` gets it.
+async fn page_of(browser: &reqwest::Client, url: &str) -> String {
+    browser.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The ID token's claims of `code`, exchanged by the client `wiki` with
+/// RFC 7636's example verifier (the challenge every page request here sends).
+async fn claims_of_code(issuer: &str, code: &str) -> Value {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .basic_auth("wiki", Some("wiki-s3cret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = answer["id_token"].as_str().unwrap_or_else(|| panic!("{answer}"));
+    let claims = id_token.split('.').nth(1).unwrap();
+    let claims = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap();
+    serde_json::from_slice(&claims).unwrap()
 }
 
 /// The value of `name` in `url`'s query.
