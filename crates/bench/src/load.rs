@@ -250,21 +250,25 @@ impl Client {
             .map(|answer| (answer.status, answer.body))
     }
 
-    /// `call`, with the answer's `Location` and cookies.
+    /// `call`, with the answer's `Location` and cookies. A kept-alive
+    /// connection the server has closed in the meantime (its keep-alive
+    /// timeout, on a machine busy enough to stall this process) is replaced
+    /// once by a new one.
     pub async fn call_with_headers(&mut self, call: Call) -> Result<Answer, BenchError> {
         let host = self.address.to_string();
         let failed = || BenchError::Setup(format!("{} {}: no answer from {host}", call.method, call.path));
-        let request = request(&host, call.clone()).ok_or_else(failed)?;
-        if self.sender.is_none() {
-            self.sender = open(self.address).await;
-        }
-        let sender = self.sender.as_mut().ok_or_else(failed)?;
-        match exchange(sender, request).await {
-            Some(answer) => Ok(answer),
-            None => {
-                self.sender = None;
-                Err(failed())
+        let reused = self.sender.as_ref().is_some_and(|sender| !sender.is_closed());
+        for _ in 0..if reused { 2 } else { 1 } {
+            let request = request(&host, call.clone()).ok_or_else(failed)?;
+            if self.sender.as_ref().is_none_or(SendRequest::is_closed) {
+                self.sender = open(self.address).await;
+            }
+            let sender = self.sender.as_mut().ok_or_else(failed)?;
+            match exchange(sender, request).await {
+                Some(answer) => return Ok(answer),
+                None => self.sender = None,
             }
         }
+        Err(failed())
     }
 }
