@@ -1210,3 +1210,85 @@ fn url_param(url: &str, name: &str) -> String {
         .map(|(_, value)| value.into_owned())
         .unwrap_or_else(|| panic!("no {name} in {url}"))
 }
+
+/// BankID on the login page in headless Chromium against the simulator
+/// (scripts/browser/bankid.mjs, puppeteer-core): the page's script renews
+/// the QR code and BankID's message while the order is pending, then
+/// follows the login to the application, panva's openid-client, which
+/// verifies the ID token. A screenshot of the BankID step on a phone, in
+/// Swedish, is kept in target/screenshots/.
+#[tokio::test]
+async fn bankid_in_chromium_renews_the_qr_code_and_reaches_the_application() {
+    use crate::bankid_demo::which;
+    const NUMBER: &str = "199908072391";
+    let script_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/browser");
+    let chromium = which("chromium").or_else(|| which("chromium-browser"));
+    let ready = script_dir.join("node_modules/puppeteer-core").is_dir();
+    let (Some(chromium), true) = (chromium, ready) else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "chromium and scripts/browser/node_modules are required when CI=true (scripts/services.sh installs them)"
+        );
+        eprintln!("NOTICE: chromium or puppeteer-core is missing; test skipped");
+        return;
+    };
+    let scratch = Scratch::new();
+    scratch.ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ann",
+            "--email",
+            "ann@example.com",
+            "--personal-number",
+            NUMBER,
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let (server, issuer) = serve_with(
+        &scratch,
+        free_port(),
+        "[bankid]\nmode = \"simulator\"\n[bankid.simulator]\npending_collects = 3\n",
+    );
+    let base = issuer.trim_end_matches("/oidc").to_owned();
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let output = Command::new("node")
+        .arg(script_dir.join("bankid.mjs"))
+        .args([
+            chromium.to_str().unwrap(),
+            &base,
+            "wiki",
+            "wiki-s3cret",
+            REDIRECT,
+            NUMBER,
+            shots.to_str().unwrap(),
+            "sv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "bankid.mjs: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log.lock().unwrap()
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let codes = result["qrCodes"].as_array().unwrap();
+    assert!(codes.len() >= 2, "the QR code was renewed: {result}");
+    assert!(
+        codes
+            .iter()
+            .all(|code| code.as_str().unwrap().starts_with("data:image/svg+xml;base64,"))
+    );
+    assert!(
+        result["messages"].to_string().contains("BankID"),
+        "BankID's messages, in Swedish: {result}"
+    );
+    assert_eq!(result["claims"]["amr"], json!(["bankid"]));
+    assert_eq!(result["claims"]["email"], "ann@example.com");
+    assert!(server.terminate());
+}
