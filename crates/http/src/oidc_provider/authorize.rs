@@ -1,21 +1,22 @@
 //! `GET /oidc/authorize` checks the request and shows the login page;
-//! `POST /oidc/authorize` takes the password (then the second factor) and
-//! sends the browser back to the client with a code (303, RFC 9700 §4.12).
-//! The request travels in hidden inputs and is checked again at every step;
-//! a CSRF token in a cookie must match the form's.
+//! `POST /oidc/authorize` takes the password (then the second factor), or
+//! hands the step to its way in (`bankid_step`, `upstream`, `passkey_step`,
+//! by the form's `method`), and sends the browser back to the client with a
+//! code (303, RFC 9700 §4.12). The request travels in hidden inputs and is
+//! checked again at every step; a CSRF token in a cookie must match the form's.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use limen_domain::model::{
-    AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password, Untrusted, UserMessage,
+    AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, Password, Untrusted,
 };
-use limen_domain::services::{BankIdProgress, Identified, LoginOutcome, OidcProvider, ProviderLogin};
+use limen_domain::services::{LoginOutcome, OidcProvider, ProviderLogin};
 use limen_domain::{DomainError, ErrorClass};
 
 use super::page::{self, Alternatives, Page};
 use super::texts::{Lang, Text};
-use super::{absent, csrf, provider};
+use super::{absent, bankid_step, csrf, passkey_step, provider, upstream};
 use crate::AppState;
 
 /// The cookie holding the browser's session with the provider (single sign-on).
@@ -36,7 +37,7 @@ pub(super) fn get(pairs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, value)| value.clone())
 }
 
-fn params_of(pairs: &[(String, String)]) -> AuthorizationParams {
+pub(super) fn params_of(pairs: &[(String, String)]) -> AuthorizationParams {
     AuthorizationParams {
         client_id: get(pairs, "client_id"),
         redirect_uri: get(pairs, "redirect_uri"),
@@ -54,7 +55,11 @@ fn params_of(pairs: &[(String, String)]) -> AuthorizationParams {
 }
 
 /// The request as hidden inputs, with the CSRF token (and the pending login).
-fn hidden(params: &AuthorizationParams, csrf: &str, pending: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn hidden(
+    params: &AuthorizationParams,
+    csrf: &str,
+    pending: Option<&str>,
+) -> Vec<(String, String)> {
     let named = [
         ("client_id", &params.client_id),
         ("redirect_uri", &params.redirect_uri),
@@ -88,7 +93,7 @@ pub(super) fn page_for<'a>(provider: &'a OidcProvider, state: &'a AppState, req:
 }
 
 /// The request's parameters, URL-encoded (the page's address without its form).
-fn request_query(params: &AuthorizationParams) -> String {
+pub(super) fn request_query(params: &AuthorizationParams) -> String {
     let mut fields = hidden(params, "", None);
     fields.retain(|(name, _)| name != "csrf");
     serde_urlencoded::to_string(&fields).unwrap_or_default()
@@ -120,14 +125,14 @@ fn back_to(redirect_uri: &str, pairs: &[(&str, &str)], issuer: &str) -> String {
     format!("{redirect_uri}{separator}{query}")
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }
 
-fn refused(
+pub(super) fn refused(
     provider: &OidcProvider,
     state: &AppState,
     req: &HttpRequest,
@@ -158,7 +163,7 @@ fn refused(
 }
 
 /// The session cookie that answers the next client without a login.
-fn add_session_cookie(provider: &OidcProvider, answer: &mut HttpResponse, done: &ProviderLogin) {
+pub(super) fn add_session_cookie(provider: &OidcProvider, answer: &mut HttpResponse, done: &ProviderLogin) {
     let cookie = Cookie::build(SESSION_COOKIE, done.session.clone())
         .path("/oidc/")
         .http_only(true)
@@ -179,7 +184,7 @@ pub(super) fn secure(provider: &OidcProvider) -> bool {
 }
 
 /// The client's redirect URI with `code` (and `state`, and `iss`).
-fn code_location(provider: &OidcProvider, request: &AuthorizationRequest, code: &str) -> String {
+pub(super) fn code_location(provider: &OidcProvider, request: &AuthorizationRequest, code: &str) -> String {
     let mut pairs = vec![("code", code)];
     if let Some(state) = &request.state {
         pairs.push(("state", state));
@@ -188,7 +193,7 @@ fn code_location(provider: &OidcProvider, request: &AuthorizationRequest, code: 
 }
 
 /// What a person reads when a step fails, and the page's status.
-fn told(err: &DomainError, lang: Lang) -> (StatusCode, String) {
+pub(super) fn told(err: &DomainError, lang: Lang) -> (StatusCode, String) {
     let specific = match err {
         DomainError::BankIdInProgress => Some((StatusCode::CONFLICT, Text::BankIdInProgress)),
         DomainError::BankIdUnavailable(_) => Some((StatusCode::SERVICE_UNAVAILABLE, Text::BankIdStartFailed)),
@@ -255,7 +260,7 @@ pub(super) async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpR
 }
 
 /// The login page with every way to log in this server offers.
-fn login_page(
+pub(super) fn login_page(
     state: &AppState,
     page: &Page<'_>,
     request: &AuthorizationRequest,
@@ -273,19 +278,19 @@ fn login_page(
 }
 
 /// One step of the login page: who sent it, and the request it answers.
-struct Step<'a> {
-    req: &'a HttpRequest,
-    state: &'a AppState,
-    provider: &'a OidcProvider,
-    page: Page<'a>,
-    params: AuthorizationParams,
-    request: AuthorizationRequest,
-    csrf: String,
+pub(super) struct Step<'a> {
+    pub(super) req: &'a HttpRequest,
+    pub(super) state: &'a AppState,
+    pub(super) provider: &'a OidcProvider,
+    pub(super) page: Page<'a>,
+    pub(super) params: AuthorizationParams,
+    pub(super) request: AuthorizationRequest,
+    pub(super) csrf: String,
 }
 
 impl Step<'_> {
     /// The login page again, with `err` told.
-    fn again(&self, err: &DomainError, username: &str) -> HttpResponse {
+    pub(super) fn again(&self, err: &DomainError, username: &str) -> HttpResponse {
         let (status, message) = told(err, self.page.lang);
         let fields = hidden(&self.params, &self.csrf, None);
         let body = login_page(
@@ -300,12 +305,12 @@ impl Step<'_> {
     }
 
     /// The login page's own address, to start over from.
-    fn retry(&self) -> String {
+    pub(super) fn retry(&self) -> String {
         format!("/oidc/authorize?{}", request_query(&self.params))
     }
 
     /// The browser to the client with `done`'s code, and its session cookie.
-    fn logged_in(&self, done: &ProviderLogin) -> HttpResponse {
+    pub(super) fn logged_in(&self, done: &ProviderLogin) -> HttpResponse {
         let mut answer = see_other(&code_location(self.provider, &self.request, &done.code));
         add_session_cookie(self.provider, &mut answer, done);
         answer
@@ -323,8 +328,8 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
     let method = get(&pairs, "method");
     if !csrf::matches(&req, Some(&csrf)) {
         let message = page.lang.say(Text::ExpiredForm);
-        if method.as_deref() == Some("bankid_collect") && wants_json(&req) {
-            return progress(StatusCode::FORBIDDEN, "failed", &message, None);
+        if method.as_deref() == Some("bankid_collect") && bankid_step::wants_json(&req) {
+            return bankid_step::progress(StatusCode::FORBIDDEN, "failed", &message, None);
         }
         return html(HttpResponse::Forbidden(), page::refusal(&page, &message));
     }
@@ -343,10 +348,10 @@ pub(super) async fn submit(req: HttpRequest, state: web::Data<AppState>, body: w
         csrf,
     };
     match method.as_deref() {
-        Some("bankid") => bankid_start(&step, &pairs).await,
-        Some("bankid_collect") => bankid_collect(&step, &pairs).await,
-        Some("upstream") => upstream(&step, &pairs).await,
-        Some("passkey") => passkey(&step, &pairs).await,
+        Some("bankid") => bankid_step::start(&step, &pairs).await,
+        Some("bankid_collect") => bankid_step::collect(&step, &pairs).await,
+        Some("upstream") => upstream::begin(&step, &pairs).await,
+        Some("passkey") => passkey_step::log_in(&step, &pairs).await,
         _ => match (get(&pairs, "pending"), get(&pairs, "code")) {
             (Some(pending), Some(code)) => second_factor(&step, &pending, &code).await,
             _ => password(&step, &pairs).await,
@@ -405,200 +410,4 @@ async fn second_factor(step: &Step<'_>, pending: &str, code: &str) -> HttpRespon
             )
         }
     }
-}
-
-/// Starts a BankID order for the personal number and shows its QR code.
-async fn bankid_start(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
-    let number = get(pairs, "personal_number").unwrap_or_default();
-    let started = match step
-        .state
-        .services
-        .bankid
-        .start(&number, &step.state.client(step.req))
-        .await
-    {
-        Ok(started) => started,
-        Err(err) => return step.again(&err, ""),
-    };
-    let fields = bankid_fields(step, &started.transaction_id, &started.auto_start_token);
-    let qr = crate::qr_svg::data_url_of(&started.qr).unwrap_or_default();
-    let body = page::bankid(
-        &step.page,
-        &fields,
-        &qr,
-        &started.auto_start_token,
-        "",
-        &step.retry(),
-    );
-    html(HttpResponse::Ok(), body)
-}
-
-/// The BankID page's form: the request, the order, and the link's token.
-fn bankid_fields(step: &Step<'_>, transaction: &str, auto_start_token: &str) -> Vec<(String, String)> {
-    let mut fields = hidden(&step.params, &step.csrf, None);
-    fields.push(("method".into(), "bankid_collect".into()));
-    fields.push(("transaction".into(), transaction.to_owned()));
-    fields.push(("autostart".into(), auto_start_token.to_owned()));
-    fields
-}
-
-/// Collects the page's BankID order: its progress for the page's script
-/// (JSON), or the page again for a browser without script; on completion
-/// the browser goes to the client with a code.
-async fn bankid_collect(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
-    let transaction = get(pairs, "transaction").unwrap_or_default();
-    let auto_start_token = get(pairs, "autostart").unwrap_or_default();
-    let json = wants_json(step.req);
-    let grant = step.provider.code_grant(step.request.clone(), &["bankid"]);
-    let lang = step.page.lang;
-    match step.state.services.bankid.collect(&transaction, grant).await {
-        Ok(BankIdProgress::Pending { status, qr }) => {
-            let message = bankid_message(&status.message, lang);
-            let qr = crate::qr_svg::data_url_of(&qr).unwrap_or_default();
-            if json {
-                return progress(StatusCode::OK, "pending", &message, Some(&qr));
-            }
-            let fields = bankid_fields(step, &transaction, &auto_start_token);
-            let body = page::bankid(
-                &step.page,
-                &fields,
-                &qr,
-                &auto_start_token,
-                &message,
-                &step.retry(),
-            );
-            html(HttpResponse::Ok(), body)
-        }
-        Ok(BankIdProgress::Failed { status }) => {
-            let message = bankid_message(&status.message, lang);
-            if json {
-                return progress(StatusCode::OK, "failed", &message, None);
-            }
-            let fields = hidden(&step.params, &step.csrf, None);
-            let body = login_page(step.state, &step.page, &step.request, &fields, "", Some(&message));
-            html(HttpResponse::Ok(), body)
-        }
-        Ok(BankIdProgress::Complete { granted, .. }) => {
-            if !json {
-                return step.logged_in(&granted);
-            }
-            let location = code_location(step.provider, &step.request, &granted.code);
-            let mut answer = HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(serde_json::json!({ "status": "complete", "location": location }));
-            add_session_cookie(step.provider, &mut answer, &granted);
-            answer
-        }
-        Err(err) if json => {
-            let (status, message) = told(&err, lang);
-            progress(status, "failed", &message, None)
-        }
-        Err(err) => step.again(&err, ""),
-    }
-}
-
-/// BankID's recommended message in the page's language.
-fn bankid_message(message: &UserMessage, lang: Lang) -> String {
-    match lang {
-        Lang::En => message.en.to_owned(),
-        Lang::Sv => message.sv.to_owned(),
-    }
-}
-
-/// The BankID page's script asks for JSON.
-fn wants_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json"))
-}
-
-/// A BankID order's progress for the page's script.
-fn progress(status: StatusCode, state: &str, message: &str, qr: Option<&str>) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({ "status": state, "message": message, "qr": qr }))
-}
-
-/// A login with a passkey: the assertion the page's script put in the form.
-async fn passkey(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
-    let ceremony = get(pairs, "ceremony").unwrap_or_default();
-    let Ok(credential) =
-        serde_json::from_str::<serde_json::Value>(&get(pairs, "credential").unwrap_or_default())
-    else {
-        return step.again(&DomainError::InvalidInput("credential is not JSON".into()), "");
-    };
-    let grant = step.provider.code_grant(step.request.clone(), &["hwk", "user"]);
-    let done = step
-        .state
-        .services
-        .passkeys
-        .log_in(&ceremony, &credential, &step.state.client(step.req), grant)
-        .await;
-    match done {
-        Ok(done) => step.logged_in(&done.granted),
-        Err(err) => step.again(&err, ""),
-    }
-}
-
-/// Sends the browser to the chosen upstream provider.
-async fn upstream(step: &Step<'_>, pairs: &[(String, String)]) -> HttpResponse {
-    let chosen = get(pairs, "provider").unwrap_or_default();
-    let begun = step
-        .state
-        .services
-        .openid
-        .begin_for_page(
-            &request_query(&step.params),
-            &chosen,
-            &step.state.client(step.req),
-        )
-        .await;
-    match begun {
-        Ok(url) => see_other(&url),
-        Err(err) => step.again(&err, ""),
-    }
-}
-
-/// The hosted page's login at an upstream provider has come back through
-/// the provider's callback (`/oauth2/authorize/`): the user it proved is
-/// logged in and sent to the client with a code, or the page tells why not.
-pub(crate) async fn upstream_returned(
-    req: &HttpRequest,
-    state: &AppState,
-    request: &str,
-    identified: Result<Box<Identified>, DomainError>,
-) -> HttpResponse {
-    let Some(provider) = provider(state) else {
-        return absent();
-    };
-    let params = params_of(&pairs_of(request));
-    let request = match provider.authorize(&params) {
-        Ok(request) => request,
-        Err(refusal) => return refused(&provider, state, req, refusal),
-    };
-    let csrf = csrf::token(req);
-    let step = Step {
-        req,
-        state,
-        provider: &provider,
-        page: page_for(&provider, state, req),
-        params,
-        request,
-        csrf: csrf.clone(),
-    };
-    let grant = step.provider.code_grant(step.request.clone(), &["fed"]);
-    let done = match identified {
-        Ok(identified) => state.services.openid.log_in_identified(identified, grant).await,
-        Err(err) => Err(err),
-    };
-    let mut answer = match done {
-        Ok(done) => step.logged_in(&done.granted),
-        Err(err) => step.again(&err, ""),
-    };
-    // The callback's path is outside the cookie's: a new form needs it set.
-    if let Err(err) = answer.add_cookie(&csrf::cookie(&provider, csrf)) {
-        tracing::warn!(%err, "could not set the CSRF cookie");
-    }
-    answer
 }

@@ -5,15 +5,18 @@
 
 mod account;
 mod authorize;
+mod bankid_step;
 mod csrf;
 mod discovery;
 mod logout;
 mod page;
+mod passkey_step;
 mod texts;
 mod token;
+mod upstream;
 mod userinfo;
 
-pub(crate) use authorize::upstream_returned;
+pub(crate) use upstream::upstream_returned;
 
 use std::sync::Arc;
 
