@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use limen_domain::services::{ACCOUNT_CLIENT, BrowserSession, OidcProvider};
 use limen_domain::{DomainError, ErrorClass};
 
-use super::authorize::{SESSION_COOKIE, get, html, page_for, pairs_of};
+use super::authorize::{SESSION_COOKIE, get, html, page_for, pairs_of, see_other};
 use super::page::{self, AccountView, Page};
 use super::texts::Text;
 use super::{absent, csrf, provider};
@@ -43,13 +43,6 @@ fn login_url(provider: &OidcProvider, fresh: bool) -> String {
         "/oidc/authorize?{}",
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     )
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
 }
 
 /// The browser's session, when it has a live one.

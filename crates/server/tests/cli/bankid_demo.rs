@@ -30,6 +30,26 @@ fn browser() -> Option<PathBuf> {
     }
 }
 
+/// Chromium and the directory of scripts/browser with its npm packages
+/// (puppeteer-core), or `None` with a notice (never under `CI=true`, where
+/// scripts/services.sh installs them).
+pub fn puppeteer() -> Option<(PathBuf, PathBuf)> {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/browser");
+    let chromium = which("chromium").or_else(|| which("chromium-browser"));
+    match chromium {
+        Some(chromium) if scripts.join("node_modules/puppeteer-core").is_dir() => Some((chromium, scripts)),
+        _ => {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "chromium and scripts/browser/node_modules are required when CI=true (scripts/services.sh installs them)"
+            );
+            eprintln!("NOTICE: chromium or puppeteer-core is missing; test skipped");
+            None
+        }
+    }
+}
+
 pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?

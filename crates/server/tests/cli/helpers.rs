@@ -95,6 +95,24 @@ impl Scratch {
         );
     }
 
+    /// `add_user` with a Swedish personal number (a BankID user).
+    pub fn add_bankid_user(&self, username: &str, email: &str, personal_number: &str, password: &str) {
+        self.ok(
+            &[
+                "user",
+                "add",
+                "--username",
+                username,
+                "--email",
+                email,
+                "--personal-number",
+                personal_number,
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        );
+    }
+
     /// Runs and expects failure; returns stderr.
     pub fn fails(&self, args: &[&str], stdin: &str) -> String {
         let output = self.run(args, stdin);

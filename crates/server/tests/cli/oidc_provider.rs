@@ -936,20 +936,7 @@ async fn bankid_and_an_upstream_provider_log_users_in_through_the_hosted_page() 
         return;
     };
     let scratch = Scratch::new();
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--personal-number",
-            NUMBER,
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    scratch.add_bankid_user("ann", "ann@example.com", NUMBER, PASSWORD);
     let logo = scratch.dir.join("logo.svg");
     std::fs::write(
         &logo,
@@ -1219,35 +1206,13 @@ fn url_param(url: &str, name: &str) -> String {
 /// Swedish, is kept in target/screenshots/.
 #[tokio::test]
 async fn bankid_in_chromium_renews_the_qr_code_and_reaches_the_application() {
-    use crate::bankid_demo::which;
+    use crate::bankid_demo::puppeteer;
     const NUMBER: &str = "199908072391";
-    let script_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/browser");
-    let chromium = which("chromium").or_else(|| which("chromium-browser"));
-    let ready = script_dir.join("node_modules/puppeteer-core").is_dir();
-    let (Some(chromium), true) = (chromium, ready) else {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "chromium and scripts/browser/node_modules are required when CI=true (scripts/services.sh installs them)"
-        );
-        eprintln!("NOTICE: chromium or puppeteer-core is missing; test skipped");
+    let Some((chromium, script_dir)) = puppeteer() else {
         return;
     };
     let scratch = Scratch::new();
-    scratch.ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.com",
-            "--personal-number",
-            NUMBER,
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    scratch.add_bankid_user("ann", "ann@example.com", NUMBER, PASSWORD);
     let (server, issuer) = serve_with(
         &scratch,
         free_port(),

@@ -374,17 +374,8 @@ async fn twenty_parallel_finishes_of_one_challenge_on_postgresql_log_in_once() {
 /// of the login page with the button are kept in target/screenshots/.
 #[tokio::test]
 async fn chromium_adds_a_passkey_on_the_account_page_and_logs_in_by_button_and_by_autofill() {
-    use crate::bankid_demo::which;
-    let script_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/browser");
-    let chromium = which("chromium").or_else(|| which("chromium-browser"));
-    let ready = script_dir.join("node_modules/puppeteer-core").is_dir();
-    let (Some(chromium), true) = (chromium, ready) else {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "chromium and scripts/browser/node_modules are required when CI=true (scripts/services.sh installs them)"
-        );
-        eprintln!("NOTICE: chromium or puppeteer-core is missing; test skipped");
+    use crate::bankid_demo::puppeteer;
+    let Some((chromium, script_dir)) = puppeteer() else {
         return;
     };
     let scratch = Scratch::new();
