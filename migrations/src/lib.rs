@@ -21,6 +21,7 @@ mod m20261202_000009_create_audit_events;
 mod m20261207_000010_create_identity_links;
 mod m20261207_000011_create_signing_keys;
 mod m20261207_000012_create_passkeys;
+mod m20261207_000013_create_admin_tokens;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_create_identity_links::Migration),
             Box::new(m20261207_000011_create_signing_keys::Migration),
             Box::new(m20261207_000012_create_passkeys::Migration),
+            Box::new(m20261207_000013_create_admin_tokens::Migration),
         ]
     }
 

@@ -65,6 +65,8 @@ pub enum UniqueField {
     Credential,
     /// The user has a passkey by that name already.
     PasskeyName,
+    /// An admin token has that name already.
+    AdminTokenName,
 }
 
 /// What a store port can fail with; adapters translate their own errors into this.
@@ -79,6 +81,9 @@ pub enum StoreError {
     /// The record to change does not exist.
     #[error("record not found")]
     NotFound,
+    /// The record changed since the version the write was conditional on.
+    #[error("the record changed since it was read")]
+    Stale,
     /// A lookup that must name one entry matched several (two users of a
     /// customer's table or a directory share a login name); the message says
     /// where. Refused, never guessed.
@@ -236,6 +241,13 @@ pub enum DomainError {
     /// other passkey); an operator may force it.
     #[error("this is the user's last way to log in")]
     LastWayIn,
+    /// The user changed since the version the change was made against (an
+    /// `If-Match` that no longer matches); read again and retry.
+    #[error("the user changed since it was read")]
+    StaleVersion,
+    /// An admin token has this name already.
+    #[error("an admin token named {0:?} exists")]
+    AdminTokenNameTaken(String),
     /// A dependency failed; the message is for logs, never for clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -248,6 +260,7 @@ impl From<StoreError> for DomainError {
             StoreError::Duplicate(UniqueField::Email) => DomainError::EmailTaken,
             StoreError::Duplicate(UniqueField::PersonalNumber) => DomainError::PersonalNumberTaken,
             StoreError::ReadOnly => DomainError::ReadOnlyDirectory,
+            StoreError::Stale => DomainError::StaleVersion,
             StoreError::Refused(reason) => {
                 DomainError::InvalidInput(format!("the user directory refused the password: {reason}"))
             }

@@ -132,7 +132,9 @@ impl DomainError {
             | Self::SecondFactorNotEnrolled(_)
             | Self::BankIdInProgress
             | Self::PasskeyTaken(_)
-            | Self::LastWayIn => ErrorClass::Conflict,
+            | Self::LastWayIn
+            | Self::StaleVersion
+            | Self::AdminTokenNameTaken(_) => ErrorClass::Conflict,
             Self::Forbidden(_) | Self::ReadOnlyDirectory => ErrorClass::Forbidden,
             Self::NotEnabled(_) => ErrorClass::NotEnabled,
             Self::NoUserForPersonalNumber

@@ -66,15 +66,20 @@ pub(crate) async fn healthz() -> HttpResponse {
     ),
 )]
 pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match (state.readiness)().await {
-        Ok(()) => HttpResponse::Ok().json(Health { status: "ready" }),
-        Err(reason) => {
-            tracing::warn!(%reason, "not ready");
-            HttpResponse::ServiceUnavailable().json(Health {
-                status: "unavailable",
-            })
-        }
+    let failing: Vec<_> = (state.readiness)()
+        .await
+        .into_iter()
+        .filter_map(|dependency| Some((dependency.name, dependency.error?)))
+        .collect();
+    if failing.is_empty() {
+        return HttpResponse::Ok().json(Health { status: "ready" });
     }
+    for (dependency, reason) in failing {
+        tracing::warn!(dependency, %reason, "not ready");
+    }
+    HttpResponse::ServiceUnavailable().json(Health {
+        status: "unavailable",
+    })
 }
 
 /// This node's metrics in the OpenMetrics text format, for Prometheus: on

@@ -2,6 +2,8 @@
 //! requests, calls one domain service and renders its documented answers; the
 //! rules live in `limen-domain`.
 
+mod admin;
+mod admin_access;
 mod audit_context;
 mod background;
 mod bimplus;
@@ -28,9 +30,11 @@ mod refusal;
 mod request_id;
 mod route_pattern;
 mod schema;
+mod scim;
 mod state;
 mod tokens;
 
+pub use admin::admin_openapi_json;
 pub use audit_context::audit_context;
 pub use background::Background;
 pub use logging::RequestSpan;
@@ -38,8 +42,8 @@ pub use metrics::{Metrics, record as record_metrics};
 pub use openapi::openapi_json;
 pub use request_id::request_id;
 pub use state::{
-    AppState, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings, LimeSettings,
-    ReadinessCheck,
+    AppState, BimplusSettings, Branding, Dependency, FlowSettings, GradidoSettings, HttpSettings,
+    LimeSettings, ReadinessCheck,
 };
 
 use actix_web::web;
@@ -70,6 +74,8 @@ pub fn configure_management(state: AppState) -> impl FnOnce(&mut web::ServiceCon
         cfg.app_data(web::Data::from(state.metrics.clone()))
             .app_data(web::Data::new(state))
             .configure(health::management_routes)
+            .configure(admin::routes)
+            .configure(scim::routes)
             .default_service(web::to(health::not_found));
     }
 }

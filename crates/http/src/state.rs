@@ -8,9 +8,28 @@ use limen_domain::DomainError;
 use limen_domain::model::ClientAddress;
 use limen_domain::services::{HashAdmission, HashTicket, Services};
 
-/// Answers whether the backends are reachable; `Err` carries the reason for logs.
+/// Asks every backend whether it answers, each on its own.
 pub type ReadinessCheck =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<Dependency>> + Send>> + Send + Sync>;
+
+/// One backend's answer to a readiness check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// `database`, `redis` or `directory`.
+    pub name: &'static str,
+    /// Why it does not answer, for operators; `None` when it does.
+    pub error: Option<String>,
+}
+
+impl Dependency {
+    /// The dependency `name` as `result` found it.
+    pub fn checked<E: std::fmt::Display>(name: &'static str, result: Result<(), E>) -> Self {
+        Self {
+            name,
+            error: result.err().map(|err| err.to_string()),
+        }
+    }
+}
 
 /// The `flow` dialect's documented numbers.
 #[derive(Debug, Clone, Copy)]
@@ -155,6 +174,9 @@ pub struct AppState {
     pub readiness: ReadinessCheck,
     /// HTTP settings.
     pub settings: HttpSettings,
+    /// The running configuration with every secret masked, for the
+    /// administration API.
+    pub configuration: Arc<serde_json::Value>,
     /// Work left running after an answer (a password-reset e-mail).
     pub background: crate::Background,
     /// Logins in flight, per address and in all; entered before a login's body is read.

@@ -61,30 +61,60 @@ pub enum Command {
         /// Write it to this file instead of standard output (docs/openapi.json in the repository).
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The administration API's description instead (docs/openapi-admin.json).
+        #[arg(long)]
+        admin: bool,
     },
 }
 
 /// `limen token …`.
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token for a user and print it: it is shown only this once.
+    /// Create a token for a user, or with --admin one for the administration
+    /// API and SCIM, and print it: it is shown only this once.
     Create {
         /// The owner's username.
-        #[arg(long, value_name = "USERNAME")]
-        user: String,
+        #[arg(
+            long,
+            value_name = "USERNAME",
+            required_unless_present = "admin",
+            conflicts_with = "admin"
+        )]
+        user: Option<String>,
         /// What the token is for ("CI deploy key").
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", conflicts_with = "admin")]
         note: Option<String>,
         /// Lifetime, e.g. 90d, 12h, 1d12h (s, m, h, d, w); the default is
-        /// dialects.tokens.token_ttl_secs, the limit max_token_ttl_secs.
+        /// dialects.tokens.token_ttl_secs, the limit max_token_ttl_secs. An
+        /// admin token without it lives until it is revoked.
         #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
         expires: Option<chrono::Duration>,
+        /// An admin token, for the management listener's /admin/v1 and /scim/v2.
+        #[arg(long, requires_all = ["name", "scopes"])]
+        admin: bool,
+        /// The admin token's name: the actor in the audit trail, what `revoke --admin` takes.
+        #[arg(long, value_name = "NAME", requires = "admin")]
+        name: Option<String>,
+        /// What the admin token may do, separated by commas: users:read,
+        /// users:write, tokens:read, tokens:write, audit:read, config:read, scim.
+        #[arg(long, value_name = "SCOPES", requires = "admin")]
+        scopes: Option<String>,
     },
-    /// List a user's tokens: id, state, created, expires, last used, note.
+    /// List a user's tokens (id, state, created, expires, last used, note),
+    /// or with --admin the admin tokens (name, state, scopes, created,
+    /// expires, last used).
     List {
         /// The owner's username.
-        #[arg(long, value_name = "USERNAME")]
-        user: String,
+        #[arg(
+            long,
+            value_name = "USERNAME",
+            required_unless_present = "admin",
+            conflicts_with = "admin"
+        )]
+        user: Option<String>,
+        /// The admin tokens instead.
+        #[arg(long)]
+        admin: bool,
         /// One JSON array of objects instead.
         #[arg(long)]
         json: bool,
@@ -101,8 +131,12 @@ pub enum TokenCommand {
     },
     /// End a token for good.
     Revoke {
-        /// The token's id.
-        id: i64,
+        /// The token's id, or with --admin the admin token's name.
+        #[arg(value_name = "ID|NAME")]
+        target: String,
+        /// Revoke the admin token named TARGET.
+        #[arg(long)]
+        admin: bool,
     },
 }
 

@@ -53,6 +53,6 @@ async fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
         Command::Config(ConfigCommand::Check) => commands::config::check(&config),
         Command::Audit(args) => commands::audit::run(&config, args).await,
         Command::Probe(args) => commands::probe::run(&config, args).await,
-        Command::Openapi { output } => commands::openapi::run(output.as_deref()),
+        Command::Openapi { output, admin } => commands::openapi::run(output.as_deref(), admin),
     }
 }

@@ -55,6 +55,7 @@ fn to_domain(row: account::Model) -> Result<AccountState, StoreError> {
         created_at: from_micros(row.created_at, "created_at")?,
         updated_at: from_micros(row.updated_at, "updated_at")?,
         version: row.version,
+        scim_external_id: row.scim_external_id,
     })
 }
 
@@ -106,6 +107,18 @@ impl AccountStates for SqlAccountStates {
             .transpose()
     }
 
+    async fn find_by_scim_external_id(&self, external_id: &str) -> Result<Vec<UserId>, StoreError> {
+        Ok(account::Entity::find()
+            .filter(account::Column::ScimExternalId.eq(external_id))
+            .order_by_asc(account::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|err| store_error("finding accounts by their SCIM externalId", err))?
+            .into_iter()
+            .map(|row| UserId(row.id))
+            .collect())
+    }
+
     async fn update(&self, user: UserId, patch: AccountPatch, at: DateTime<Utc>) -> Result<(), StoreError> {
         let mut update = account::Entity::update_many()
             .col_expr(account::Column::UpdatedAt, Expr::value(to_micros(at)))
@@ -123,6 +136,12 @@ impl AccountStates for SqlAccountStates {
         if let Some(verified) = patch.email_verified_at {
             update = update.col_expr(account::Column::EmailVerifiedAt, Expr::value(to_micros(verified)));
         }
+        if let Some(external) = patch.scim_external_id {
+            update = update.col_expr(account::Column::ScimExternalId, Expr::value(external));
+        }
+        if let Some(version) = patch.expected_version {
+            update = update.filter(account::Column::Version.eq(version));
+        }
         if let Some(pair) = patch.key_pair {
             update = update
                 .col_expr(account::Column::PublicKey, Expr::value(pair.public_hex))
@@ -136,6 +155,10 @@ impl AccountStates for SqlAccountStates {
             .await
             .map_err(|err| store_error("updating an account", err))?;
         if result.rows_affected == 0 {
+            // A conditional update that found its row changed by another.
+            if patch.expected_version.is_some() && self.find(user).await?.is_some() {
+                return Err(StoreError::Stale);
+            }
             return Err(StoreError::NotFound);
         }
         Ok(())

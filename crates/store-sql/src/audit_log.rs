@@ -35,6 +35,7 @@ fn event(row: audit_event::Model) -> Result<AuditEvent, StoreError> {
         ))
     })?;
     Ok(AuditEvent {
+        id: Some(row.id),
         at: from_micros(row.at, "audit_events.at")?,
         kind,
         user_id: row.user_id.map(UserId),
@@ -83,6 +84,24 @@ impl AuditLog for SqlAuditLog {
         }
         if let Some(since) = query.since {
             select = select.filter(audit_event::Column::At.gte(to_micros(since)));
+        }
+        if let Some(until) = query.until {
+            select = select.filter(audit_event::Column::At.lt(to_micros(until)));
+        }
+        if let Some(kind) = query.kind {
+            select = select.filter(audit_event::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some((at, id)) = query.before {
+            // After the previous page's last event in the order below, exact
+            // even when events share a time.
+            let at = to_micros(at);
+            select = select.filter(
+                Condition::any().add(audit_event::Column::At.lt(at)).add(
+                    Condition::all()
+                        .add(audit_event::Column::At.eq(at))
+                        .add(audit_event::Column::Id.lt(id)),
+                ),
+            );
         }
         select
             .order_by_desc(audit_event::Column::At)

@@ -8,8 +8,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseBackend, DatabaseConnection};
 
 use crate::{
-    SqlAccountStates, SqlAuditLog, SqlPasskeyStore, SqlRateLimiter, SqlSecondFactorStore, SqlTokenStore,
-    SqlUserDirectory,
+    SqlAccountStates, SqlAdminTokenStore, SqlAuditLog, SqlPasskeyStore, SqlRateLimiter, SqlSecondFactorStore,
+    SqlTokenStore, SqlUserDirectory,
 };
 
 /// How to reach the database.
@@ -158,6 +158,11 @@ impl Database {
     /// The second-factor store over this database.
     pub fn second_factors(&self) -> SqlSecondFactorStore {
         SqlSecondFactorStore::new(self.connection.clone())
+    }
+
+    /// The administration API's tokens over this database.
+    pub fn admin_tokens(&self) -> SqlAdminTokenStore {
+        SqlAdminTokenStore::new(self.connection.clone())
     }
 
     /// The passkeys over this database.

@@ -7,7 +7,9 @@ use sea_orm::{DbErr, SqlErr};
 /// engine names either the index or the column in its message.
 pub fn store_error(context: &str, err: DbErr) -> StoreError {
     if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
-        let field = if message.contains("username") {
+        let field = if message.contains("admin_tokens") && !message.contains("token_hash") {
+            Some(UniqueField::AdminTokenName)
+        } else if message.contains("username") {
             Some(UniqueField::Username)
         } else if message.contains("email") {
             Some(UniqueField::Email)

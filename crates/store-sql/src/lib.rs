@@ -5,6 +5,7 @@
 //! attempts.
 
 mod account_states;
+mod admin_token_store;
 mod audit_log;
 mod database;
 mod entity;
@@ -21,6 +22,7 @@ mod token_store;
 mod user_directory;
 
 pub use account_states::SqlAccountStates;
+pub use admin_token_store::SqlAdminTokenStore;
 pub use audit_log::SqlAuditLog;
 pub use database::{Database, DatabaseConfig};
 pub use import::{ImportError, ImportedUser};

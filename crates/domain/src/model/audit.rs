@@ -17,6 +17,10 @@ pub enum AuditKind {
     AccountLocked,
     /// An operator lifted a lock.
     AccountUnlocked,
+    /// An operator disabled an account in Limen.
+    AccountDisabled,
+    /// An operator enabled an account in Limen again.
+    AccountEnabled,
     /// A password was set by its owner or an operator.
     PasswordChanged,
     /// A password-reset e-mail was asked for.
@@ -39,16 +43,24 @@ pub enum AuditKind {
     PasskeyRegistered,
     /// A passkey was removed.
     PasskeyRemoved,
+    /// A call of the administration API or SCIM changed something.
+    AdminRequest,
+    /// An admin token was created.
+    AdminTokenCreated,
+    /// An admin token was revoked.
+    AdminTokenRevoked,
 }
 
 impl AuditKind {
     /// Every kind, in the order of their names' documentation.
-    pub const ALL: [AuditKind; 16] = [
+    pub const ALL: [AuditKind; 21] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::SecondFactorRequired,
         AuditKind::AccountLocked,
         AuditKind::AccountUnlocked,
+        AuditKind::AccountDisabled,
+        AuditKind::AccountEnabled,
         AuditKind::PasswordChanged,
         AuditKind::PasswordResetRequested,
         AuditKind::PasswordReset,
@@ -60,6 +72,9 @@ impl AuditKind {
         AuditKind::AdminCommand,
         AuditKind::PasskeyRegistered,
         AuditKind::PasskeyRemoved,
+        AuditKind::AdminRequest,
+        AuditKind::AdminTokenCreated,
+        AuditKind::AdminTokenRevoked,
     ];
 
     /// The stored and logged name.
@@ -70,6 +85,8 @@ impl AuditKind {
             AuditKind::SecondFactorRequired => "login.second_factor_required",
             AuditKind::AccountLocked => "account.locked",
             AuditKind::AccountUnlocked => "account.unlocked",
+            AuditKind::AccountDisabled => "account.disabled",
+            AuditKind::AccountEnabled => "account.enabled",
             AuditKind::PasswordChanged => "password.changed",
             AuditKind::PasswordResetRequested => "password.reset_requested",
             AuditKind::PasswordReset => "password.reset",
@@ -81,6 +98,9 @@ impl AuditKind {
             AuditKind::AdminCommand => "admin.command",
             AuditKind::PasskeyRegistered => "passkey.registered",
             AuditKind::PasskeyRemoved => "passkey.removed",
+            AuditKind::AdminRequest => "admin.request",
+            AuditKind::AdminTokenCreated => "admin_token.created",
+            AuditKind::AdminTokenRevoked => "admin_token.revoked",
         }
     }
 
@@ -104,17 +124,20 @@ pub enum Actor {
     Request,
     /// An operator at the command line, by their operating-system user name.
     Operator(String),
+    /// A call of the administration API or SCIM, by the admin token's name.
+    AdminToken(String),
     /// Limen itself, outside any request or command.
     #[default]
     System,
 }
 
 impl Actor {
-    /// The stored form: `request`, `cli:<os user>` or `system`.
+    /// The stored form: `request`, `cli:<os user>`, `admin:<token name>` or `system`.
     pub fn to_stored(&self) -> String {
         match self {
             Actor::Request => "request".to_owned(),
             Actor::Operator(name) => format!("cli:{name}"),
+            Actor::AdminToken(name) => format!("admin:{name}"),
             Actor::System => "system".to_owned(),
         }
     }
@@ -127,6 +150,8 @@ pub const MAX_AUDIT_TEXT_CHARS: usize = 255;
 /// One security event, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
+    /// The stored event's id, growing with every event; `None` before it is stored.
+    pub id: Option<i64>,
     /// When.
     pub at: DateTime<Utc>,
     /// What.
@@ -156,6 +181,13 @@ pub struct AuditQuery {
     pub user: Option<(Option<UserId>, String)>,
     /// Events at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Events of this kind only.
+    pub kind: Option<AuditKind>,
+    /// Events after this one (its time and id) in the newest-first order:
+    /// the next page of a listing.
+    pub before: Option<(DateTime<Utc>, i64)>,
     /// At most this many, the newest.
     pub limit: u64,
 }

@@ -1,5 +1,6 @@
 //! The data the services reason about.
 
+mod admin;
 mod audit;
 mod authorization;
 mod bankid;
@@ -16,6 +17,7 @@ mod token;
 mod user;
 mod user_fields;
 
+pub use admin::{AdminScope, AdminToken, NewAdminToken};
 pub use audit::{Actor, AuditContext, AuditEvent, AuditKind, AuditQuery, MAX_AUDIT_TEXT_CHARS, audit_text};
 pub use authorization::{
     AuthorizationParams, AuthorizationRefusal, AuthorizationRequest, ProviderClient, TokenAnswer,

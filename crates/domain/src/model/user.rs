@@ -126,6 +126,9 @@ pub struct DirectoryCapabilities {
     pub set_password_hash: bool,
     /// Users can be deleted.
     pub delete: bool,
+    /// E-mail addresses, names and personal numbers can be changed
+    /// (`UserDirectory::update_profile`).
+    pub update_profile: bool,
     /// The directory checks passwords itself (an LDAP bind as the user) and
     /// keeps no hash Limen reads: `UserDirectory::check_password` answers.
     pub checks_passwords: bool,
@@ -140,6 +143,7 @@ impl DirectoryCapabilities {
         create: true,
         set_password_hash: true,
         delete: true,
+        update_profile: true,
         checks_passwords: false,
         set_password: false,
     };
@@ -148,6 +152,7 @@ impl DirectoryCapabilities {
         create: false,
         set_password_hash: false,
         delete: false,
+        update_profile: false,
         checks_passwords: false,
         set_password: false,
     };
@@ -213,6 +218,8 @@ pub struct AccountState {
     pub updated_at: DateTime<Utc>,
     /// Grows with every change of the account and every login.
     pub version: i64,
+    /// The id a SCIM client gave the user (its `externalId`).
+    pub scim_external_id: Option<String>,
 }
 
 /// A change to an account's state; `None` fields stay as they are.
@@ -226,6 +233,11 @@ pub struct AccountPatch {
     pub email_verified_at: Option<DateTime<Utc>>,
     /// Store this key pair.
     pub key_pair: Option<StoredKeyPair>,
+    /// Set (or with `Some(None)` clear) the SCIM client's id of the user.
+    pub scim_external_id: Option<Option<String>>,
+    /// Change the account only if its version is still this one; the store
+    /// answers `StoreError::Stale` otherwise. Every change grows the version.
+    pub expected_version: Option<i64>,
 }
 
 /// A user as the services see one: the directory's entry joined with Limen's
@@ -265,6 +277,11 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// Grows with every change of the account and every login.
     pub version: i64,
+    /// Disabled by an operator in Limen (`enabled` is false then, whatever
+    /// the directory says).
+    pub disabled_in_limen: bool,
+    /// The id a SCIM client gave the user (its `externalId`).
+    pub scim_external_id: Option<String>,
     /// When the directory's part was read from its source, when the
     /// directory answered from a cache of its own.
     pub read_at: Option<DateTime<Utc>>,
@@ -290,6 +307,8 @@ impl User {
             role: account.role,
             updated_at: account.updated_at,
             version: account.version,
+            disabled_in_limen: account.disabled,
+            scim_external_id: account.scim_external_id,
             read_at: entry.read_at,
         }
     }
@@ -341,6 +360,7 @@ mod tests {
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
             version: 1,
+            scim_external_id: None,
         }
     }
 

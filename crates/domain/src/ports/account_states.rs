@@ -25,6 +25,9 @@ pub trait AccountStates: Send + Sync {
     /// The account with this Limen id.
     async fn find(&self, user: UserId) -> Result<Option<AccountState>, StoreError>;
 
+    /// The accounts a SCIM client gave this id (`externalId`), by Limen id.
+    async fn find_by_scim_external_id(&self, external_id: &str) -> Result<Vec<UserId>, StoreError>;
+
     /// Applies `patch`; `NotFound` when there is no such account.
     async fn update(&self, user: UserId, patch: AccountPatch, at: DateTime<Utc>) -> Result<(), StoreError>;
 

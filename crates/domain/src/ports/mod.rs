@@ -2,6 +2,7 @@
 //! implement them; tests use the mockall doubles (`Mock*`).
 
 mod account_states;
+mod admin_tokens;
 mod audit_log;
 mod bankid;
 mod call_observer;
@@ -25,6 +26,9 @@ mod user_directory;
 pub use account_states::AccountStates;
 #[cfg(any(test, feature = "mocks"))]
 pub use account_states::MockAccountStates;
+pub use admin_tokens::AdminTokenStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use admin_tokens::MockAdminTokenStore;
 pub use audit_log::AuditLog;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit_log::MockAuditLog;

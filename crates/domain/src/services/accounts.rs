@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::model::{
-    AccountPatch, AuditKind, IdentityLink, NewDirectoryEntry, Password, ProfileChange, Role, User,
+    AccountPatch, AuditKind, IdentityLink, NewDirectoryEntry, Password, ProfileChange, Role, User, UserId,
     parse_personal_number, validate_email, validate_name, validate_new_password, validate_username,
 };
 use crate::ports::{Clock, PasskeyStore, PasswordHasher, SecondFactorStore};
@@ -37,6 +37,98 @@ pub struct AccountSummary {
     pub user: User,
     /// The account refuses logins until then.
     pub locked_until: Option<DateTime<Utc>>,
+    /// A confirmed TOTP second factor.
+    pub second_factor: bool,
+}
+
+/// Most users in one page of `AccountService::page`.
+pub const MAX_PAGE: usize = 200;
+
+/// Most directory entries one page reads to fill itself.
+const SCAN_LIMIT: usize = 5_000;
+
+/// Longest SCIM `externalId` kept.
+const MAX_SCIM_EXTERNAL_ID_CHARS: usize = 255;
+
+/// Which users a listing shows; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// A part of the username, e-mail address or a name (any case).
+    pub text: Option<String>,
+    /// Locked (true) or not (false) by failed logins.
+    pub locked: Option<bool>,
+    /// Disabled (true) or not (false), by Limen or the directory.
+    pub disabled: Option<bool>,
+    /// With (true) or without (false) a confirmed second factor.
+    pub second_factor: Option<bool>,
+}
+
+impl UserFilter {
+    /// Whether `summary` passes every part of the filter.
+    pub fn matches(&self, summary: &AccountSummary) -> bool {
+        let user = &summary.user;
+        let text = self.text.as_deref().map(str::to_lowercase);
+        let text_matches = text.is_none_or(|text| {
+            [
+                Some(&user.username),
+                Some(&user.email),
+                user.first_name.as_ref(),
+                user.last_name.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|field| field.to_lowercase().contains(&text))
+        });
+        text_matches
+            && self
+                .locked
+                .is_none_or(|locked| locked == summary.locked_until.is_some())
+            && self.disabled.is_none_or(|disabled| disabled == !user.enabled)
+            && self
+                .second_factor
+                .is_none_or(|wanted| wanted == summary.second_factor)
+    }
+}
+
+/// A page of users, and the cursor of the next when there may be more.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    /// The users, in the directory's order.
+    pub users: Vec<AccountSummary>,
+    /// The directory id to go on after; `None` at the end.
+    pub next: Option<String>,
+}
+
+/// A change of a user made through `AccountService::update`; `None` fields
+/// stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// Identity data, written to the directory.
+    pub profile: ProfileChange,
+    /// Limen's enabled flag.
+    pub enabled: Option<bool>,
+    /// The role.
+    pub role: Option<Role>,
+    /// The SCIM client's id of the user; `Some(None)` clears it.
+    pub scim_external_id: Option<Option<String>>,
+}
+
+impl UserUpdate {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A SCIM `externalId`: trimmed, 1 to 255 characters without control characters.
+fn validate_scim_external_id(id: &str) -> Result<String, DomainError> {
+    let id = id.trim();
+    if id.is_empty() || id.chars().count() > MAX_SCIM_EXTERNAL_ID_CHARS || id.chars().any(char::is_control) {
+        return Err(DomainError::InvalidInput(format!(
+            "externalId must be 1 to {MAX_SCIM_EXTERNAL_ID_CHARS} characters without control characters"
+        )));
+    }
+    Ok(id.to_owned())
 }
 
 /// Account administration: create, list, change password, enable, disable,
@@ -143,14 +235,7 @@ impl AccountService {
             after = page.last().map(|entry| entry.external_id.clone());
             for entry in page {
                 let user = self.ports.users.resolve(entry).await?;
-                let locked_until = self
-                    .ports
-                    .attempts
-                    .account(user.id)
-                    .blocked()
-                    .await?
-                    .map(|until| until.at());
-                summaries.push(AccountSummary { user, locked_until });
+                summaries.push(self.summarise(user).await?);
             }
             if !full {
                 return Ok(summaries);
@@ -161,14 +246,7 @@ impl AccountService {
     /// The user with this username and Limen's lock of them.
     pub async fn summary(&self, username: &str) -> Result<AccountSummary, DomainError> {
         let user = self.find(username).await?;
-        let locked_until = self
-            .ports
-            .attempts
-            .account(user.id)
-            .blocked()
-            .await?
-            .map(|until| until.at());
-        Ok(AccountSummary { user, locked_until })
+        self.summarise(user).await
     }
 
     /// The user with this username, or `UnknownUser`.
@@ -207,11 +285,22 @@ impl AccountService {
     /// Changes a user's e-mail address, names or personal number, each
     /// validated as at creation; an empty name or personal number clears it.
     /// Every node forgets what it cached of the user.
-    pub async fn edit(&self, username: &str, change: ProfileChange) -> Result<User, DomainError> {
+    pub async fn edit(&self, user: &User, change: ProfileChange) -> Result<User, DomainError> {
         if change.is_empty() {
             return Err(DomainError::InvalidInput("nothing to change".into()));
         }
-        let user = self.find(username).await?;
+        let normalised = self.normalise_profile(user, change).await?;
+        self.write_profile(user, &normalised, AccountPatch::default())
+            .await
+    }
+
+    /// The change validated and normalised as at creation; an e-mail address
+    /// another user has is refused.
+    async fn normalise_profile(
+        &self,
+        user: &User,
+        change: ProfileChange,
+    ) -> Result<ProfileChange, DomainError> {
         let email = change.email.as_deref().map(validate_email).transpose()?;
         if let Some(email) = &email
             && let Some(holder) = self.ports.users.directory().find_by_email(email).await?
@@ -236,32 +325,197 @@ impl AccountService {
                 ),
             }),
         };
-        let normalised = ProfileChange {
+        Ok(ProfileChange {
             email,
             first_name: name("first name", &change.first_name)?,
             last_name: name("last name", &change.last_name)?,
             personal_number,
-        };
-        let entry = self
-            .ports
-            .users
-            .directory()
-            .update_profile(&user.external_id, &normalised)
-            .await?;
+        })
+    }
+
+    /// Applies `patch` to the account (conditional on its version when the
+    /// patch says so), then the profile change to the directory; every node
+    /// forgets what it cached of the user. The account goes first so that of
+    /// concurrent changes against one version exactly one writes anything.
+    async fn write_profile(
+        &self,
+        user: &User,
+        profile: &ProfileChange,
+        patch: AccountPatch,
+    ) -> Result<User, DomainError> {
         self.ports
             .users
             .accounts()
-            .update(user.id, AccountPatch::default(), self.ports.clock.now())
+            .update(user.id, patch, self.ports.clock.now())
             .await?;
+        if !profile.is_empty() {
+            self.ports
+                .users
+                .directory()
+                .update_profile(&user.external_id, profile)
+                .await?;
+            tracing::info!(user_id = %user.id, "profile changed");
+        }
         self.ports.sessions.user_changed(user.id).await;
-        tracing::info!(user_id = %user.id, "profile changed");
-        self.ports.users.resolve(entry).await
+        self.by_id(user.id).await
+    }
+
+    /// The user with Limen's id `id`, or `UnknownUser`.
+    pub async fn by_id(&self, id: UserId) -> Result<User, DomainError> {
+        self.ports
+            .users
+            .by_id(id)
+            .await?
+            .ok_or_else(|| DomainError::UnknownUser(id.0.to_string()))
+    }
+
+    /// Changes a user as one operation against the version the caller read
+    /// (`If-Match`): the profile (in the directory), Limen's enabled flag,
+    /// the role and the SCIM client's id. Of concurrent updates against one
+    /// version exactly one is applied; the others get `StaleVersion`.
+    /// Nothing is written when any part is invalid, or when the profile
+    /// changes and the directory is read-only.
+    pub async fn update(
+        &self,
+        user: &User,
+        expected_version: i64,
+        update: UserUpdate,
+    ) -> Result<User, DomainError> {
+        if update.is_empty() {
+            return Err(DomainError::InvalidInput("nothing to change".into()));
+        }
+        let profile = if update.profile.is_empty() {
+            ProfileChange::default()
+        } else {
+            if !self.ports.users.capabilities().update_profile {
+                return Err(DomainError::ReadOnlyDirectory);
+            }
+            self.normalise_profile(user, update.profile).await?
+        };
+        let scim_external_id = update
+            .scim_external_id
+            .map(|external| external.map(|id| validate_scim_external_id(&id)).transpose())
+            .transpose()?;
+        let patch = AccountPatch {
+            role: update.role,
+            disabled: update.enabled.map(|enabled| !enabled),
+            scim_external_id,
+            expected_version: Some(expected_version),
+            ..AccountPatch::default()
+        };
+        let changed = self.write_profile(user, &profile, patch).await?;
+        if let Some(role) = update.role {
+            tracing::info!(user_id = %user.id, role = role.as_str(), "role changed");
+        }
+        if let Some(enabled) = update.enabled {
+            self.enabled_changed(user, enabled).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Deletes a user as `delete` does, only if the account is still at
+    /// `expected_version`; `StaleVersion` otherwise.
+    pub async fn delete_at_version(&self, user: &User, expected_version: i64) -> Result<(), DomainError> {
+        if !self.ports.users.capabilities().delete {
+            return Err(DomainError::ReadOnlyDirectory);
+        }
+        let claim = AccountPatch {
+            expected_version: Some(expected_version),
+            ..AccountPatch::default()
+        };
+        self.ports
+            .users
+            .accounts()
+            .update(user.id, claim, self.ports.clock.now())
+            .await?;
+        self.delete(user).await
+    }
+
+    /// The users with `scim_external_id` as their SCIM client's id.
+    pub async fn by_scim_external_id(&self, scim_external_id: &str) -> Result<Vec<User>, DomainError> {
+        let ids = self
+            .ports
+            .users
+            .accounts()
+            .find_by_scim_external_id(scim_external_id)
+            .await?;
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(user) = self.ports.users.by_id(id).await? {
+                users.push(user);
+            }
+        }
+        Ok(users)
+    }
+
+    /// One page of the directory's users that match `filter`, in the
+    /// directory's order, starting after the directory id `after`. A page
+    /// reads at most `SCAN_LIMIT` entries, so a filter that matches few users
+    /// answers with fewer than `limit` and a cursor to go on from.
+    pub async fn page(
+        &self,
+        filter: &UserFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<UserPage, DomainError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut users = Vec::new();
+        let mut after = after;
+        let mut scanned = 0;
+        loop {
+            let page = self
+                .ports
+                .users
+                .directory()
+                .list(after.clone(), LIST_PAGE)
+                .await?;
+            let full = page.len() == LIST_PAGE as usize;
+            for entry in page {
+                scanned += 1;
+                after = Some(entry.external_id.clone());
+                let user = self.ports.users.resolve(entry).await?;
+                let summary = self.summarise(user).await?;
+                if filter.matches(&summary) {
+                    users.push(summary);
+                    if users.len() == limit {
+                        return Ok(UserPage { users, next: after });
+                    }
+                }
+            }
+            if !full {
+                return Ok(UserPage { users, next: None });
+            }
+            if scanned >= SCAN_LIMIT {
+                return Ok(UserPage { users, next: after });
+            }
+        }
+    }
+
+    /// The user with Limen's lock and second factor.
+    pub async fn summarise(&self, user: User) -> Result<AccountSummary, DomainError> {
+        let locked_until = self
+            .ports
+            .attempts
+            .account(user.id)
+            .blocked()
+            .await?
+            .map(|until| until.at());
+        let second_factor = self
+            .ports
+            .factors
+            .find_totp(user.id)
+            .await?
+            .is_some_and(|totp| totp.confirmed);
+        Ok(AccountSummary {
+            user,
+            locked_until,
+            second_factor,
+        })
     }
 
     /// Enables or disables an account in Limen (whatever the directory says);
     /// disabling also revokes every token of the user.
-    pub async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DomainError> {
-        let user = self.find(username).await?;
+    pub async fn set_enabled(&self, user: &User, enabled: bool) -> Result<(), DomainError> {
         let patch = AccountPatch {
             disabled: Some(!enabled),
             ..AccountPatch::default()
@@ -271,16 +525,29 @@ impl AccountService {
             .accounts()
             .update(user.id, patch, self.ports.clock.now())
             .await?;
-        if !enabled {
+        self.enabled_changed(user, enabled).await
+    }
+
+    /// What follows a change of Limen's enabled flag: a disabled user's
+    /// tokens are revoked everywhere, and either change is audited.
+    async fn enabled_changed(&self, user: &User, enabled: bool) -> Result<(), DomainError> {
+        if enabled {
+            self.ports.sessions.user_changed(user.id).await;
+        } else {
             self.ports.sessions.logout_everywhere(user.id).await?;
         }
+        let kind = if enabled {
+            AuditKind::AccountEnabled
+        } else {
+            AuditKind::AccountDisabled
+        };
+        self.ports.audit.record(AuditEntry::new(kind).user(user)).await;
         tracing::info!(user_id = %user.id, enabled, "account enabled state changed");
         Ok(())
     }
 
     /// Gives the user a role.
-    pub async fn set_role(&self, username: &str, role: Role) -> Result<(), DomainError> {
-        let user = self.find(username).await?;
+    pub async fn set_role(&self, user: &User, role: Role) -> Result<(), DomainError> {
         let patch = AccountPatch {
             role: Some(role),
             ..AccountPatch::default()
@@ -321,14 +588,13 @@ impl AccountService {
     }
 
     /// Lifts a brute-force lock and forgets the failure count.
-    pub async fn unlock(&self, username: &str) -> Result<(), DomainError> {
-        let user = self.find(username).await?;
+    pub async fn unlock(&self, user: &User) -> Result<(), DomainError> {
         self.ports.attempts.account(user.id).reset().await?;
         self.ports.sessions.user_changed(user.id).await;
         tracing::info!(user_id = %user.id, "account unlocked");
         self.ports
             .audit
-            .record(AuditEntry::new(AuditKind::AccountUnlocked).user(&user))
+            .record(AuditEntry::new(AuditKind::AccountUnlocked).user(user))
             .await;
         Ok(())
     }
@@ -394,7 +660,7 @@ mod tests {
         let service = world.services().accounts;
         let edited = service
             .edit(
-                "ann",
+                &service.find("ann").await.unwrap(),
                 ProfileChange {
                     email: Some(" Ann.New@Example.com ".into()),
                     first_name: Some(Some("".into())),
@@ -431,7 +697,7 @@ mod tests {
                 "invalid",
             ),
         ] {
-            let outcome = service.edit("ann", change).await;
+            let outcome = service.edit(&service.find("ann").await.unwrap(), change).await;
             assert!(
                 matches!(
                     (&outcome, refused),
@@ -442,13 +708,13 @@ mod tests {
             );
         }
         let read_only = World::read_only();
-        read_only.add_user("ann");
+        let ann = read_only.add_user("ann");
         assert!(matches!(
             read_only
                 .services()
                 .accounts
                 .edit(
-                    "ann",
+                    &ann,
                     ProfileChange {
                         last_name: Some(Some("Lind".into())),
                         ..ProfileChange::default()
@@ -504,8 +770,14 @@ mod tests {
             service.set_password("ann", &Password::new("long enough")).await,
             Err(DomainError::ReadOnlyDirectory)
         ));
-        service.set_role("ann", Role::Support).await.unwrap();
-        service.set_enabled("ann", false).await.unwrap();
+        service
+            .set_role(&service.find("ann").await.unwrap(), Role::Support)
+            .await
+            .unwrap();
+        service
+            .set_enabled(&service.find("ann").await.unwrap(), false)
+            .await
+            .unwrap();
         assert!(world.account(ann.id).disabled);
         assert_eq!(world.account(ann.id).role, Role::Support);
     }
@@ -544,8 +816,14 @@ mod tests {
             .await
             .unwrap();
         let service = world.services().accounts;
-        service.set_enabled("ann", false).await.unwrap();
-        service.set_enabled("ann", true).await.unwrap();
+        service
+            .set_enabled(&service.find("ann").await.unwrap(), false)
+            .await
+            .unwrap();
+        service
+            .set_enabled(&service.find("ann").await.unwrap(), true)
+            .await
+            .unwrap();
         assert!(sessions.authenticate(&access.plaintext).await.is_err());
         assert!(!world.account(ann.id).disabled);
     }
@@ -560,10 +838,10 @@ mod tests {
         let listed = service.list().await.unwrap();
         assert_eq!(listed.len(), 1);
         assert!(listed[0].locked_until.is_some());
-        service.unlock("ANN").await.unwrap();
+        service.unlock(&service.find("ANN").await.unwrap()).await.unwrap();
         assert!(!world.is_blocked(&key));
         assert!(matches!(
-            service.unlock("nobody").await,
+            service.find("nobody").await,
             Err(DomainError::UnknownUser(name)) if name == "nobody"
         ));
     }

@@ -11,8 +11,10 @@ use crate::ports::{AccountStates, Clock, TokenCatalog};
 use crate::services::{AccessGrant, Audit, AuditEntry, PasswordLogin, Session, SessionService, Users};
 
 /// The kinds of token `limen token` lists, disables and revokes.
-const MANAGED_KINDS: [TokenKind; 3] = [
+const MANAGED_KINDS: [TokenKind; 5] = [
     TokenKind::Access,
+    TokenKind::RememberMe,
+    TokenKind::NumericSession,
     TokenKind::ProviderRefresh,
     TokenKind::BrowserSession,
 ];
@@ -171,8 +173,9 @@ impl ApiTokenService {
     }
 
     /// The tokens of `username` an operator manages: access tokens (the
-    /// dialects' sessions and API tokens, OpenID clients' access tokens), the
-    /// OpenID Provider's refresh tokens and browser sessions; by id.
+    /// dialects' sessions and API tokens, OpenID clients' access tokens),
+    /// remember-me tokens, numbered sessions, the OpenID Provider's refresh
+    /// tokens and browser sessions; the newest first.
     pub async fn list(&self, username: &str) -> Result<Vec<TokenRecord>, DomainError> {
         let user = self.user(username).await?;
         let mut listed = Vec::new();
@@ -183,7 +186,8 @@ impl ApiTokenService {
         Ok(listed)
     }
 
-    async fn token(&self, id: TokenId) -> Result<TokenRecord, DomainError> {
+    /// The token with this id, of the kinds operators manage.
+    pub async fn find(&self, id: TokenId) -> Result<TokenRecord, DomainError> {
         self.ports
             .catalog
             .find_by_id(id)
@@ -194,7 +198,7 @@ impl ApiTokenService {
 
     /// Enables or disables an access token.
     pub async fn set_enabled(&self, id: TokenId, enabled: bool) -> Result<(), DomainError> {
-        let token = self.token(id).await?;
+        let token = self.find(id).await?;
         self.ports.catalog.set_enabled(id, enabled).await?;
         self.ports
             .sessions
@@ -206,7 +210,7 @@ impl ApiTokenService {
 
     /// Revokes an access token for good.
     pub async fn revoke(&self, id: TokenId) -> Result<(), DomainError> {
-        let token = self.token(id).await?;
+        let token = self.find(id).await?;
         self.ports.sessions.revoke(&token.hash).await?;
         tracing::info!(token_id = id.0, "API token revoked");
         let entry = AuditEntry::new(AuditKind::TokenRevoked)

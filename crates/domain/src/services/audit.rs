@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use crate::error::DomainError;
-use crate::model::{AuditContext, AuditEvent, AuditKind, User, UserId, audit_text};
+use crate::model::{AuditContext, AuditEvent, AuditKind, AuditQuery, User, UserId, audit_text};
 use crate::ports::{AuditLog, Clock};
 
 /// The log target of audit lines, which the server always writes as JSON.
@@ -160,12 +160,18 @@ impl Audit {
         }
     }
 
+    /// The stored events `query` asks for, the newest first.
+    pub async fn events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, DomainError> {
+        Ok(self.ports.log.list(query).await?)
+    }
+
     /// Logs and keeps `entry`. A log that cannot keep it does not undo what
     /// happened (a login is not refused for it): the JSON line, written first,
     /// stands, and the failure is logged and counted.
     pub async fn record(&self, entry: AuditEntry) {
         let context = AuditContext::current();
         let event = AuditEvent {
+            id: None,
             at: self.ports.clock.now(),
             kind: entry.kind,
             user_id: entry.user_id,
@@ -488,7 +494,11 @@ mod tests {
 
             login("wrong").await.unwrap_err();
             login("wrong").await.unwrap_err();
-            services.accounts.unlock("ann").await.unwrap();
+            services
+                .accounts
+                .unlock(&services.accounts.find("ann").await.unwrap())
+                .await
+                .unwrap();
             let LoginOutcome::LoggedIn(_) = login("pw-ann").await.unwrap() else {
                 panic!("ann logs in");
             };

@@ -13,18 +13,19 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::{HashError, StoreError, UniqueField};
 use crate::model::{
-    AccountState, Admission, AssertedCredential, AuditEvent, AuditKind, BankIdCollect, BankIdError,
-    BankIdOrder, CeremonyStart, DirectoryCapabilities, DirectoryEntry, DirectoryVerdict, HashProfile,
-    IdentityLink, Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest, PasskeyError, ProviderClient,
-    RateState, Role, StoredPasskey, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
+    AccountState, AdminToken, Admission, AssertedCredential, AuditEvent, AuditKind, BankIdCollect,
+    BankIdError, BankIdOrder, CeremonyStart, DirectoryCapabilities, DirectoryEntry, DirectoryVerdict,
+    HashProfile, IdentityLink, Invalidation, OpenIdError, OpenIdIdentity, OpenIdRequest, PasskeyError,
+    ProviderClient, RateState, Role, StoredPasskey, StoredTotp, TokenHash, TokenId, TokenRecord, TotpParams,
     TotpProvisioning, User, UserFields, UserId, VerifiedAssertion, VerifiedCredential,
 };
 use crate::ports::{
-    InvalidationListener, MockAccountStates, MockAuditLog, MockBankIdProvider, MockClock, MockInvalidations,
-    MockKeyPairGenerator, MockMailer, MockOpenIdProvider, MockPasskeyCeremonies, MockPasskeyStore,
-    MockPasswordHasher, MockPayloadSigner, MockRateLimiter, MockSecondFactorStore, MockSecretCipher,
-    MockSessionTokens, MockTokenCatalog, MockTokenMint, MockTotpGenerator, MockUserDirectory, OpenIdProvider,
-    OutgoingEmail, PasswordCheck, PayloadSigner, Verification,
+    InvalidationListener, MockAccountStates, MockAdminTokenStore, MockAuditLog, MockBankIdProvider,
+    MockClock, MockInvalidations, MockKeyPairGenerator, MockMailer, MockOpenIdProvider,
+    MockPasskeyCeremonies, MockPasskeyStore, MockPasswordHasher, MockPayloadSigner, MockRateLimiter,
+    MockSecondFactorStore, MockSecretCipher, MockSessionTokens, MockTokenCatalog, MockTokenMint,
+    MockTotpGenerator, MockUserDirectory, OpenIdProvider, OutgoingEmail, PasswordCheck, PayloadSigner,
+    Verification,
 };
 use crate::services::{
     AccessTokenFormat, AttemptRules, CacheSettings, CompletionPolicy, EmailLanguage, OpenIdProviderPolicy,
@@ -75,6 +76,7 @@ struct State {
     passkeys: Vec<StoredPasskey>,
     next_passkey: i64,
     next_handle: u64,
+    admin_tokens: Vec<AdminToken>,
 }
 
 /// Shared state behind every double, and the settings of the services built.
@@ -102,6 +104,7 @@ fn new_account(state: &mut State, directory: &str, external_id: &str) -> Account
         created_at: state.now,
         updated_at: state.now,
         version: 1,
+        scim_external_id: None,
     };
     state.accounts.insert(state.next_account, account.clone());
     account
@@ -349,7 +352,63 @@ impl World {
             provider_retired_keys: Vec::new(),
             invalidations: Arc::new(self.invalidations()),
             audit: Arc::new(self.audit_log()),
+            admin_tokens: Arc::new(self.admin_tokens()),
         }
+    }
+
+    fn admin_tokens(&self) -> MockAdminTokenStore {
+        let mut store = MockAdminTokenStore::new();
+        let state = self.state.clone();
+        store.expect_create().returning(move |new| {
+            let mut state = state.lock().unwrap();
+            if state.admin_tokens.iter().any(|token| token.name == new.name) {
+                return Err(StoreError::Duplicate(UniqueField::AdminTokenName));
+            }
+            let token = AdminToken {
+                id: i64::try_from(state.admin_tokens.len()).unwrap_or(0) + 1,
+                name: new.name.clone(),
+                hash: new.hash.clone(),
+                scopes: new.scopes.clone(),
+                created_at: new.created_at,
+                expires_at: new.expires_at,
+                last_used_at: None,
+                revoked_at: None,
+            };
+            state.admin_tokens.push(token.clone());
+            Ok(token)
+        });
+        let state = self.state.clone();
+        store.expect_find().returning(move |hash| {
+            let state = state.lock().unwrap();
+            Ok(state
+                .admin_tokens
+                .iter()
+                .find(|token| &token.hash == hash)
+                .cloned())
+        });
+        let state = self.state.clone();
+        store.expect_list().returning(move || {
+            let state = state.lock().unwrap();
+            Ok(state.admin_tokens.iter().rev().cloned().collect())
+        });
+        let state = self.state.clone();
+        store.expect_revoke().returning(move |name, at| {
+            let mut state = state.lock().unwrap();
+            let live = state
+                .admin_tokens
+                .iter_mut()
+                .find(|token| token.name == name && token.revoked_at.is_none());
+            Ok(live.map(|token| token.revoked_at = Some(at)).is_some())
+        });
+        let state = self.state.clone();
+        store.expect_touch().returning(move |id, at| {
+            let mut state = state.lock().unwrap();
+            if let Some(token) = state.admin_tokens.iter_mut().find(|token| token.id == id) {
+                token.last_used_at = Some(at);
+            }
+            Ok(())
+        });
+        store
     }
 
     fn clock(&self) -> MockClock {
@@ -546,14 +605,37 @@ impl World {
             .expect_find()
             .returning(move |id| Ok(state.lock().unwrap().accounts.get(&id.0).cloned()));
         let state = self.state.clone();
+        accounts
+            .expect_find_by_scim_external_id()
+            .returning(move |external| {
+                let state = state.lock().unwrap();
+                let mut found: Vec<UserId> = state
+                    .accounts
+                    .values()
+                    .filter(|account| account.scim_external_id.as_deref() == Some(external))
+                    .map(|account| account.user_id)
+                    .collect();
+                found.sort();
+                Ok(found)
+            });
+        let state = self.state.clone();
         accounts.expect_update().returning(move |id, patch, at| {
             let mut state = state.lock().unwrap();
             if let Some(pair) = &patch.key_pair {
                 state.sealed_keys.insert(id.0, pair.sealed_private.clone());
             }
             let account = state.accounts.get_mut(&id.0).ok_or(StoreError::NotFound)?;
+            if patch
+                .expected_version
+                .is_some_and(|version| version != account.version)
+            {
+                return Err(StoreError::Stale);
+            }
             account.updated_at = at;
             account.version += 1;
+            if let Some(external) = patch.scim_external_id {
+                account.scim_external_id = external;
+            }
             if let Some(role) = patch.role {
                 account.role = role;
             }

@@ -6,6 +6,7 @@
 //! every rule once and issues the dialect's token.
 
 mod accounts;
+mod admin_access;
 mod api_tokens;
 mod attempts;
 mod audit;
@@ -27,7 +28,10 @@ mod users;
 mod validation_cache;
 mod wiring;
 
-pub use accounts::{AccountPorts, AccountService, AccountSummary, NewAccount};
+pub use accounts::{
+    AccountPorts, AccountService, AccountSummary, MAX_PAGE, NewAccount, UserFilter, UserPage, UserUpdate,
+};
+pub use admin_access::{AdminAccess, AdminAccessPorts, IssuedAdminToken, MAX_ADMIN_TOKEN_NAME_CHARS};
 pub use api_tokens::{ApiTokenPorts, ApiTokenService, ApiTokenSettings, TokenRequest};
 pub use attempts::{Attempt, AttemptPorts, AttemptRules, Attempts, Blocked, Counted, Counter};
 pub use audit::{AUDIT_TARGET, Audit, AuditEntry, AuditPorts, AuditStats, LoginTally};

@@ -527,7 +527,11 @@ mod tests {
             .await
             .unwrap();
         services.sessions.authenticate(&token.plaintext).await.unwrap();
-        services.accounts.set_enabled("ann", false).await.unwrap();
+        services
+            .accounts
+            .set_enabled(&services.accounts.find("ann").await.unwrap(), false)
+            .await
+            .unwrap();
         assert!(services.sessions.authenticate(&token.plaintext).await.is_err());
         assert!(world.published().contains(&Invalidation::User(ann.id)));
         let second = services
@@ -535,7 +539,11 @@ mod tests {
             .issue(ann.id, TokenKind::Access, Duration::minutes(60))
             .await
             .unwrap();
-        services.accounts.set_enabled("ann", true).await.unwrap();
+        services
+            .accounts
+            .set_enabled(&services.accounts.find("ann").await.unwrap(), true)
+            .await
+            .unwrap();
         services.sessions.authenticate(&second.plaintext).await.unwrap();
         services.sessions.revoke(&second.record.hash).await.unwrap();
         assert!(services.sessions.authenticate(&second.plaintext).await.is_err());

@@ -6,19 +6,19 @@ use std::sync::Arc;
 
 use crate::model::Invalidation;
 use crate::ports::{
-    AccountStates, AuditLog, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer, OpenIdProvider,
-    PasskeyCeremonies, PasskeyStore, PasswordHasher, PayloadSigner, RateLimiter, SecondFactorStore,
-    SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
+    AccountStates, AdminTokenStore, AuditLog, BankIdProvider, Clock, Invalidations, KeyPairGenerator, Mailer,
+    OpenIdProvider, PasskeyCeremonies, PasskeyStore, PasswordHasher, PayloadSigner, RateLimiter,
+    SecondFactorStore, SecretCipher, SessionTokens, TokenCatalog, TokenMint, TotpGenerator, UserDirectory,
 };
 use crate::services::{
-    AccountPorts, AccountService, ApiTokenPorts, ApiTokenService, ApiTokenSettings, AttemptPorts,
-    AttemptRules, Attempts, Audit, AuditPorts, BankIdLogin, BankIdPorts, CacheSettings, CompletionPolicy,
-    CompletionPorts, HashAdmission, LoginCompletion, NumericSessionPorts, NumericSessionService,
-    OidcProvider, OidcProviderPorts, OpenIdLogin, OpenIdPorts, OpenIdSettings, PasskeyPorts, PasskeyService,
-    PasskeySettings, PasswordLogin, PasswordLoginPorts, PasswordResetPorts, PasswordResetService,
-    PasswordResetSettings, ProviderSettings, RefusalFloor, RegistrationPorts, RegistrationService,
-    RegistrationSettings, RememberMePorts, RememberMeService, SessionPorts, SessionService, TwoFactorPorts,
-    TwoFactorService, TwoFactorSettings, UserPorts, Users, ValidationCache,
+    AccountPorts, AccountService, AdminAccess, AdminAccessPorts, ApiTokenPorts, ApiTokenService,
+    ApiTokenSettings, AttemptPorts, AttemptRules, Attempts, Audit, AuditPorts, BankIdLogin, BankIdPorts,
+    CacheSettings, CompletionPolicy, CompletionPorts, HashAdmission, LoginCompletion, NumericSessionPorts,
+    NumericSessionService, OidcProvider, OidcProviderPorts, OpenIdLogin, OpenIdPorts, OpenIdSettings,
+    PasskeyPorts, PasskeyService, PasskeySettings, PasswordLogin, PasswordLoginPorts, PasswordResetPorts,
+    PasswordResetService, PasswordResetSettings, ProviderSettings, RefusalFloor, RegistrationPorts,
+    RegistrationService, RegistrationSettings, RememberMePorts, RememberMeService, SessionPorts,
+    SessionService, TwoFactorPorts, TwoFactorService, TwoFactorSettings, UserPorts, Users, ValidationCache,
 };
 
 /// Every adapter the services talk to.
@@ -70,6 +70,8 @@ pub struct Ports {
     pub invalidations: Arc<dyn Invalidations>,
     /// The trail of security events: always Limen's database.
     pub audit: Arc<dyn AuditLog>,
+    /// The administration API's tokens: always Limen's database.
+    pub admin_tokens: Arc<dyn AdminTokenStore>,
 }
 
 /// The numbers and texts of every rule. Lifetimes that a dialect documents (an
@@ -162,6 +164,8 @@ pub struct Services {
     pub oidc_provider: Option<Arc<OidcProvider>>,
     /// The node's cache of validated tokens, when on.
     pub cache: Option<Arc<ValidationCache>>,
+    /// The administration API's tokens.
+    pub admin: Arc<AdminAccess>,
 }
 
 impl Services {
@@ -170,6 +174,12 @@ impl Services {
         let audit = Arc::new(Audit::new(AuditPorts {
             log: ports.audit.clone(),
             clock: ports.clock.clone(),
+        }));
+        let admin = Arc::new(AdminAccess::new(AdminAccessPorts {
+            store: ports.admin_tokens.clone(),
+            mint: ports.mint.clone(),
+            clock: ports.clock.clone(),
+            audit: audit.clone(),
         }));
         let users = Arc::new(Users::new(UserPorts {
             directory: ports.directory.clone(),
@@ -358,6 +368,7 @@ impl Services {
             settings.registration,
         ));
         Self {
+            admin,
             audit,
             users,
             attempts,

@@ -312,8 +312,16 @@ async fn a_disabled_user_cannot_use_a_remember_me_token() {
     let app = TestApp::new().await;
     let ann = app.add_user("ann").await;
     let (_, remember) = remembered(&app, &ann.email).await;
-    app.services.accounts.set_enabled("ann", false).await.unwrap();
-    app.services.accounts.set_enabled("ann", true).await.unwrap();
+    app.services
+        .accounts
+        .set_enabled(&app.services.accounts.find("ann").await.unwrap(), false)
+        .await
+        .unwrap();
+    app.services
+        .accounts
+        .set_enabled(&app.services.accounts.find("ann").await.unwrap(), true)
+        .await
+        .unwrap();
     // Disabling revoked every token; enabling again does not bring them back.
     let gone = app.send(authorize(&remember_request(&remember, CLIENT))).await;
     assert_error(&gone, StatusCode::UNAUTHORIZED, "invalid_remember_me_token");

@@ -130,7 +130,11 @@ async fn a_disabled_account_is_401_and_its_tokens_stop_working() {
     let app = TestApp::new().await;
     app.add_user("ann").await;
     let token = app.login("ann").await;
-    app.services.accounts.set_enabled("ann", false).await.unwrap();
+    app.services
+        .accounts
+        .set_enabled(&app.services.accounts.find("ann").await.unwrap(), false)
+        .await
+        .unwrap();
     let answer = app
         .send(login_json(json!({"username": "ann", "password": PASSWORD})))
         .await;
@@ -167,7 +171,11 @@ async fn five_failures_lock_the_account_with_403_until_unlocked() {
         .send(login_json(json!({"username": "ann", "password": PASSWORD})))
         .await;
     assert_error(&right, 403, "ForbiddenError");
-    app.services.accounts.unlock("ann").await.unwrap();
+    app.services
+        .accounts
+        .unlock(&app.services.accounts.find("ann").await.unwrap())
+        .await
+        .unwrap();
     app.login("ann").await;
 }
 

@@ -359,12 +359,8 @@ async fn other_users_are_forbidden_and_support_staff_may_reset() {
     let app = TestApp::new().await;
     let ann = app.add_user("ann").await;
     app.add_user("bob").await;
-    app.add_user("sue").await;
-    app.services
-        .accounts
-        .set_role("sue", Role::Support)
-        .await
-        .unwrap();
+    let sue = app.add_user("sue").await;
+    app.services.accounts.set_role(&sue, Role::Support).await.unwrap();
     enrol(&app, "ann").await;
     let bob = app.login("bob").await;
     let sue = app.login("sue").await;

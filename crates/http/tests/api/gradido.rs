@@ -310,14 +310,22 @@ async fn wrong_credentials_disabled_and_second_factor_users_are_refused() {
         let answer = app.send(json_call("unsecureLogin", body)).await;
         assert_state(&answer, StatusCode::UNAUTHORIZED, "error", "password incorrect");
     }
-    app.services.accounts.set_enabled(EMAIL, false).await.unwrap();
+    app.services
+        .accounts
+        .set_enabled(&app.services.accounts.find(EMAIL).await.unwrap(), false)
+        .await
+        .unwrap();
     assert_state(
         &app.send(login()).await,
         StatusCode::FORBIDDEN,
         "disabled",
         "user is disabled",
     );
-    app.services.accounts.set_enabled(EMAIL, true).await.unwrap();
+    app.services
+        .accounts
+        .set_enabled(&app.services.accounts.find(EMAIL).await.unwrap(), true)
+        .await
+        .unwrap();
     app.add_user("ann").await;
     enrol(&app, "ann").await;
     let answer = app

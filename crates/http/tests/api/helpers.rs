@@ -298,6 +298,7 @@ impl TestApp {
             provider_retired_keys: Vec::new(),
             invalidations: Arc::new(limen_store_memory::LocalInvalidations::new()),
             audit: Arc::new(db.audit_log()),
+            admin_tokens: Arc::new(db.admin_tokens()),
         };
         let services = Services::new(ports, domain);
         let readiness_db = db.clone();
@@ -305,8 +306,9 @@ impl TestApp {
             services: services.clone(),
             readiness: Arc::new(move || {
                 let db = readiness_db.clone();
-                Box::pin(async move { db.ping().await.map_err(|err| err.to_string()) })
+                Box::pin(async move { vec![limen_http::Dependency::checked("database", db.ping().await)] })
             }),
+            configuration: Arc::new(serde_json::json!({"listen": "127.0.0.1:0"})),
             settings,
             background: limen_http::Background::new(),
             login_gate: Arc::new(limen_domain::services::HashAdmission::new(8).with_total(66)),

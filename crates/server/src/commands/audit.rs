@@ -25,6 +25,7 @@ pub async fn run(config: &Config, args: AuditArgs) -> Result<(), CliError> {
         user,
         since: args.since.map(|ago| Utc::now() - ago),
         limit: args.limit,
+        ..AuditQuery::default()
     };
     let events = core.database.audit_log().list(&query).await?;
     for event in &events {
@@ -84,6 +85,7 @@ mod tests {
     #[test]
     fn a_line_shows_every_field_and_a_dash_for_what_is_missing() {
         let event = AuditEvent {
+            id: None,
             at: Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap(),
             kind: AuditKind::LoginFailed,
             user_id: Some(UserId(7)),

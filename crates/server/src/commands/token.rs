@@ -1,7 +1,7 @@
 //! `limen token …`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use limen_domain::model::{TokenId, TokenRecord};
+use limen_domain::model::{AdminScope, AdminToken, TokenId, TokenRecord};
 use limen_domain::services::TokenRequest;
 
 use crate::cli::TokenCommand;
@@ -14,7 +14,7 @@ use crate::wiring::Core;
 /// Runs one token command.
 pub async fn run(config: &Config, command: TokenCommand) -> Result<(), CliError> {
     let subject = match &command {
-        TokenCommand::Create { user, .. } | TokenCommand::List { user, .. } => Some(user.clone()),
+        TokenCommand::Create { user, .. } | TokenCommand::List { user, .. } => user.clone(),
         _ => None,
     };
     administer(config, subject.as_deref(), async |core| {
@@ -26,7 +26,41 @@ pub async fn run(config: &Config, command: TokenCommand) -> Result<(), CliError>
 async fn execute(core: &Core, command: TokenCommand) -> Result<(), CliError> {
     let tokens = &core.services.api_tokens;
     match command {
-        TokenCommand::Create { user, note, expires } => {
+        TokenCommand::Create {
+            admin: true,
+            name,
+            scopes,
+            expires,
+            ..
+        } => {
+            let scopes =
+                AdminScope::parse_list(scopes.as_deref().unwrap_or_default()).map_err(|unknown| {
+                    CliError::Usage(format!(
+                        "no scope is named {unknown:?}; the scopes are {}",
+                        AdminScope::join(&AdminScope::ALL)
+                    ))
+                })?;
+            let name = name.unwrap_or_default();
+            let issued = core
+                .services
+                .admin
+                .create(&name, scopes, expires.map(|ttl| Utc::now() + ttl))
+                .await?;
+            // The token alone on stdout, so that scripts can capture it.
+            say!("{}", issued.plaintext);
+            say_err!(
+                "created admin token {name} with {}, {}; it is not shown again",
+                AdminScope::join(&issued.token.scopes),
+                issued.token.expires_at.map_or_else(
+                    || "never expiring".to_owned(),
+                    |at| format!("expiring {}", time(at))
+                )
+            );
+        }
+        TokenCommand::Create {
+            user, note, expires, ..
+        } => {
+            let user = user.unwrap_or_default();
             let request = TokenRequest {
                 note,
                 expires_at: expires.map(|ttl| Utc::now() + ttl),
@@ -40,7 +74,22 @@ async fn execute(core: &Core, command: TokenCommand) -> Result<(), CliError> {
                 time(issued.record.expires_at)
             );
         }
-        TokenCommand::List { user, json } => {
+        TokenCommand::List {
+            admin: true, json, ..
+        } => {
+            let now = Utc::now();
+            let listed = core.services.admin.list().await?;
+            if json {
+                let entries: Vec<_> = listed.iter().map(|token| admin_token_json(token, now)).collect();
+                say!("{}", serde_json::Value::Array(entries));
+            } else {
+                for token in &listed {
+                    say!("{}", admin_list_line(token, now));
+                }
+            }
+        }
+        TokenCommand::List { user, json, .. } => {
+            let user = user.unwrap_or_default();
             let now = Utc::now();
             let listed = tokens.list(&user).await?;
             if json {
@@ -60,7 +109,16 @@ async fn execute(core: &Core, command: TokenCommand) -> Result<(), CliError> {
             tokens.set_enabled(TokenId(id), true).await?;
             say!("enabled token {id}");
         }
-        TokenCommand::Revoke { id } => {
+        TokenCommand::Revoke { target, admin: true } => {
+            core.services.admin.revoke(&target).await?;
+            say!("revoked admin token {target}");
+        }
+        TokenCommand::Revoke { target, admin: false } => {
+            let id: i64 = target.parse().map_err(|_| {
+                CliError::Usage(format!(
+                    "{target:?} is not a token id (give --admin for an admin token's name)"
+                ))
+            })?;
             tokens.revoke(TokenId(id)).await?;
             say!("revoked token {id}");
         }
@@ -83,6 +141,48 @@ fn state(token: &TokenRecord, now: DateTime<Utc>) -> &'static str {
     } else {
         "active"
     }
+}
+
+/// `active`, `revoked` or `expired`.
+fn admin_state(token: &AdminToken, now: DateTime<Utc>) -> &'static str {
+    if token.revoked_at.is_some() {
+        "revoked"
+    } else if token.is_live(now) {
+        "active"
+    } else {
+        "expired"
+    }
+}
+
+/// An admin token as `token list --admin --json` prints it (never its secret).
+fn admin_token_json(token: &AdminToken, now: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "name": token.name,
+        "state": admin_state(token, now),
+        "scopes": token.scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>(),
+        "created_at": time(token.created_at),
+        "expires_at": token.expires_at.map(time),
+        "last_used_at": token.last_used_at.map(time),
+    })
+}
+
+/// `name state scopes created expires last-used`, tab-separated; scopes
+/// separated by commas; a missing expiry or last use is `-`.
+fn admin_list_line(token: &AdminToken, now: DateTime<Utc>) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        token.name,
+        admin_state(token, now),
+        token
+            .scopes
+            .iter()
+            .map(|scope| scope.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        time(token.created_at),
+        token.expires_at.map_or_else(|| "-".to_owned(), time),
+        token.last_used_at.map_or_else(|| "-".to_owned(), time),
+    )
 }
 
 /// A token as `token list --json` prints it (never its secret).

@@ -151,7 +151,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
                 ));
             }
             accounts
-                .edit(&username, change)
+                .edit(&accounts.find(&username).await?, change)
                 .await
                 .map_err(|err| read_only(config, err, "profile changes"))?;
             say!("changed the profile of {username}");
@@ -175,15 +175,19 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
             say!("password of {username} changed; their sessions were ended");
         }
         UserCommand::Disable { username } => {
-            accounts.set_enabled(&username, false).await?;
+            accounts
+                .set_enabled(&accounts.find(&username).await?, false)
+                .await?;
             say!("disabled {username}");
         }
         UserCommand::Enable { username } => {
-            accounts.set_enabled(&username, true).await?;
+            accounts
+                .set_enabled(&accounts.find(&username).await?, true)
+                .await?;
             say!("enabled {username}");
         }
         UserCommand::Unlock { username } => {
-            accounts.unlock(&username).await?;
+            accounts.unlock(&accounts.find(&username).await?).await?;
             say!("unlocked {username}");
         }
         UserCommand::Unlink { username, issuer } => {
@@ -210,7 +214,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
         UserCommand::SetRole { username, role } => {
             let role = Role::parse(&role)
                 .ok_or_else(|| CliError::Usage(format!("{role:?} is not a role; use user or support")))?;
-            accounts.set_role(&username, role).await?;
+            accounts.set_role(&accounts.find(&username).await?, role).await?;
             say!("{username} now has the role {}", role.as_str());
         }
         UserCommand::Import(args) => super::import::run(config, core, args).await?,

@@ -20,7 +20,7 @@ use limen_domain::services::{
     PasswordResetSettings, Ports, RegistrationSettings, Services, Settings, TwoFactorSettings,
 };
 use limen_http::{
-    AppState, Background, BimplusSettings, Branding, FlowSettings, GradidoSettings, HttpSettings,
+    AppState, Background, BimplusSettings, Branding, Dependency, FlowSettings, GradidoSettings, HttpSettings,
     LimeSettings, Metrics, ReadinessCheck,
 };
 use limen_mail::{FileOutbox, SmtpConfig, SmtpMailer, SmtpSecurity};
@@ -476,6 +476,7 @@ impl Core {
             provider_retired_keys: provider_keys.retired,
             invalidations: shared.invalidations,
             audit: Arc::new(database.audit_log()),
+            admin_tokens: Arc::new(database.admin_tokens()),
         };
         let mut settings = settings(config)?;
         settings.validation_cache = shared.cache;
@@ -502,11 +503,12 @@ impl Core {
         let readiness: ReadinessCheck = Arc::new(move || {
             let (database, users, redis) = (database.clone(), users.clone(), redis.clone());
             Box::pin(async move {
-                database.ping().await.map_err(|err| err.to_string())?;
+                let mut dependencies = vec![Dependency::checked("database", database.ping().await)];
                 if let Some(redis) = &redis {
-                    redis.ping().await.map_err(|err| err.to_string())?;
+                    dependencies.push(Dependency::checked("redis", redis.ping().await));
                 }
-                users.directory().ping().await.map_err(|err| err.to_string())
+                dependencies.push(Dependency::checked("directory", users.directory().ping().await));
+                dependencies
             })
         });
         let gradido = &config.dialects.gradido;
@@ -514,6 +516,7 @@ impl Core {
         Ok(AppState {
             services: self.services.clone(),
             readiness,
+            configuration: Arc::new(crate::config::masked(config)),
             settings: HttpSettings {
                 max_body_bytes: config.http.max_body_bytes,
                 metrics_on_main_listener: config.management.metrics_on_main_listener,

@@ -19,6 +19,7 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    pub scim_external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

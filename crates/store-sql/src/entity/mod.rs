@@ -1,6 +1,7 @@
 //! sea-orm entities of Limen's tables.
 
 pub mod account;
+pub mod admin_token;
 pub mod audit_event;
 pub mod identity_link;
 pub mod invalidation;

@@ -1,5 +1,5 @@
-//! The audit trail on every engine: kept as given, read newest first by user
-//! and time, purged by age.
+//! The audit trail on every engine: kept as given, read newest first by user,
+//! kind and time, in pages, purged by age.
 
 use chrono::{Duration, DurationRound, Utc};
 use limen_domain::model::{AuditEvent, AuditKind, AuditQuery, UserId};
@@ -10,6 +10,7 @@ use crate::engines;
 fn event(kind: AuditKind, minutes_ago: i64, user: Option<i64>, name: &str) -> AuditEvent {
     let now = Utc::now().duration_trunc(Duration::microseconds(1)).unwrap();
     AuditEvent {
+        id: None,
         at: now - Duration::minutes(minutes_ago),
         kind,
         user_id: user.map(UserId),
@@ -21,6 +22,17 @@ fn event(kind: AuditKind, minutes_ago: i64, user: Option<i64>, name: &str) -> Au
         detail: Some("wrong_credentials".into()),
         request_id: Some("req-1".into()),
     }
+}
+
+/// The events without the ids the store gave them.
+fn unnumbered(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
+    events
+        .into_iter()
+        .map(|event| {
+            assert!(event.id.is_some(), "a stored event has an id");
+            AuditEvent { id: None, ..event }
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -44,13 +56,14 @@ async fn events_are_kept_read_by_user_and_time_and_purged_by_age() {
             log.append(each).await.unwrap();
         }
 
-        let all = log
-            .list(&AuditQuery {
+        let all = unnumbered(
+            log.list(&AuditQuery {
                 limit: 100,
                 ..AuditQuery::default()
             })
             .await
-            .unwrap();
+            .unwrap(),
+        );
         assert_eq!(
             all,
             vec![
@@ -64,14 +77,16 @@ async fn events_are_kept_read_by_user_and_time_and_purged_by_age() {
             test.engine
         );
 
-        let anns = log
-            .list(&AuditQuery {
+        let anns = unnumbered(
+            log.list(&AuditQuery {
                 user: Some((Some(UserId(1)), "ann".into())),
                 since: Some(Utc::now() - Duration::hours(1)),
                 limit: 100,
+                ..AuditQuery::default()
             })
             .await
-            .unwrap();
+            .unwrap(),
+        );
         assert_eq!(
             anns,
             vec![command.clone(), nobody.clone(), ann_failed.clone()],
@@ -86,7 +101,43 @@ async fn events_are_kept_read_by_user_and_time_and_purged_by_age() {
             })
             .await
             .unwrap();
-        assert_eq!(newest, vec![command.clone(), bob.clone()], "{}", test.engine);
+        assert_eq!(
+            unnumbered(newest.clone()),
+            vec![command.clone(), bob.clone()],
+            "{}",
+            test.engine
+        );
+        let last = newest.last().unwrap();
+        let next_page = unnumbered(
+            log.list(&AuditQuery {
+                limit: 2,
+                before: Some((last.at, last.id.unwrap())),
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            next_page,
+            vec![nobody.clone(), ann_failed.clone()],
+            "{}",
+            test.engine
+        );
+        let failures = unnumbered(
+            log.list(&AuditQuery {
+                kind: Some(AuditKind::LoginFailed),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            failures,
+            vec![nobody.clone(), ann_failed.clone(), old.clone()],
+            "{}",
+            test.engine
+        );
 
         let purged = log.purge_before(Utc::now() - Duration::days(90)).await.unwrap();
         assert_eq!(purged, 1, "{}", test.engine);
