@@ -254,6 +254,9 @@ pub enum UserCommand {
     Edit {
         /// The user's username.
         username: String,
+        /// A new username (Limen's own table only); tokens and sessions stay.
+        #[arg(long, value_name = "USERNAME")]
+        rename: Option<String>,
         /// New e-mail address.
         #[arg(long)]
         email: Option<String>,

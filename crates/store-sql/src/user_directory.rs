@@ -150,6 +150,9 @@ impl UserDirectory for SqlUserDirectory {
                 Expr::value(to_micros(chrono::Utc::now())),
             )
             .filter(user::Column::Id.eq(id));
+        if let Some(username) = &change.username {
+            update = update.col_expr(user::Column::Username, Expr::value(username.clone()));
+        }
         if let Some(email) = &change.email {
             update = update.col_expr(user::Column::Email, Expr::value(email.clone()));
         }

@@ -80,6 +80,8 @@ pub struct DirectoryEntry {
 /// optional one. The username never changes: other systems know users by it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileChange {
+    /// A new login name.
+    pub username: Option<String>,
     /// A new e-mail address.
     pub email: Option<String>,
     /// A new given name, or none.

@@ -301,10 +301,21 @@ impl AccountService {
         user: &User,
         change: ProfileChange,
     ) -> Result<ProfileChange, DomainError> {
+        let directory = self.ports.users.directory();
+        let another = |holder: Option<crate::model::DirectoryEntry>| {
+            holder.is_some_and(|holder| holder.external_id != user.external_id)
+        };
+        let username = change.username.as_deref().map(validate_username).transpose()?;
+        if let Some(username) = &username
+            && (another(directory.find_by_username(username).await?)
+                || another(directory.find_by_email(username).await?))
+        {
+            return Err(DomainError::UsernameTaken);
+        }
         let email = change.email.as_deref().map(validate_email).transpose()?;
         if let Some(email) = &email
-            && let Some(holder) = self.ports.users.directory().find_by_email(email).await?
-            && holder.external_id != user.external_id
+            && (another(directory.find_by_email(email).await?)
+                || another(directory.find_by_username(email).await?))
         {
             return Err(DomainError::EmailTaken);
         }
@@ -326,6 +337,7 @@ impl AccountService {
             }),
         };
         Ok(ProfileChange {
+            username,
             email,
             first_name: name("first name", &change.first_name)?,
             last_name: name("last name", &change.last_name)?,
@@ -844,6 +856,150 @@ mod tests {
             service.find("nobody").await,
             Err(DomainError::UnknownUser(name)) if name == "nobody"
         ));
+    }
+
+    #[tokio::test]
+    async fn an_update_against_an_old_version_changes_nothing() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let service = world.services().accounts;
+        let first = UserUpdate {
+            role: Some(Role::Support),
+            ..UserUpdate::default()
+        };
+        let changed = service.update(&ann, ann.version, first).await.unwrap();
+        assert_eq!(changed.role, Role::Support);
+        assert!(changed.version > ann.version);
+        let stale = UserUpdate {
+            profile: ProfileChange {
+                last_name: Some(Some("Lind".into())),
+                ..ProfileChange::default()
+            },
+            enabled: Some(false),
+            ..UserUpdate::default()
+        };
+        assert!(matches!(
+            service.update(&ann, ann.version, stale.clone()).await,
+            Err(DomainError::StaleVersion)
+        ));
+        let now = service.by_id(ann.id).await.unwrap();
+        assert_eq!((now.last_name.as_deref(), now.enabled), (None, true));
+        let changed = service.update(&now, now.version, stale).await.unwrap();
+        assert_eq!(
+            (changed.last_name.as_deref(), changed.enabled),
+            (Some("Lind"), false)
+        );
+        assert!(
+            world
+                .audited()
+                .iter()
+                .any(|(kind, user, _)| *kind == AuditKind::AccountDisabled && *user == Some(ann.id))
+        );
+        assert!(matches!(
+            service
+                .update(&changed, changed.version, UserUpdate::default())
+                .await,
+            Err(DomainError::InvalidInput(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn renames_are_checked_against_every_name_and_address() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        world.add_user("bob");
+        let service = world.services().accounts;
+        let rename = |name: &str| UserUpdate {
+            profile: ProfileChange {
+                username: Some(name.into()),
+                ..ProfileChange::default()
+            },
+            ..UserUpdate::default()
+        };
+        for taken in ["bob", "bob@example.com"] {
+            assert!(
+                matches!(
+                    service.update(&ann, ann.version, rename(taken)).await,
+                    Err(DomainError::UsernameTaken)
+                ),
+                "{taken}"
+            );
+        }
+        let renamed = service.update(&ann, ann.version, rename(" Anna ")).await.unwrap();
+        assert_eq!((renamed.id, renamed.username.as_str()), (ann.id, "anna"));
+    }
+
+    #[tokio::test]
+    async fn a_read_only_directory_keeps_its_profile_and_limen_its_own_state() {
+        let world = World::read_only();
+        let ann = world.add_user("ann");
+        let service = world.services().accounts;
+        let profile = UserUpdate {
+            profile: ProfileChange {
+                email: Some("new@example.com".into()),
+                ..ProfileChange::default()
+            },
+            enabled: Some(false),
+            ..UserUpdate::default()
+        };
+        assert!(matches!(
+            service.update(&ann, ann.version, profile).await,
+            Err(DomainError::ReadOnlyDirectory)
+        ));
+        assert!(
+            service.by_id(ann.id).await.unwrap().enabled,
+            "nothing was written"
+        );
+        let own = UserUpdate {
+            enabled: Some(false),
+            scim_external_id: Some(Some(" e-1 ".into())),
+            ..UserUpdate::default()
+        };
+        let changed = service.update(&ann, ann.version, own).await.unwrap();
+        assert!(!changed.enabled);
+        assert_eq!(changed.scim_external_id.as_deref(), Some("e-1"));
+        assert_eq!(
+            service.by_scim_external_id("e-1").await.unwrap(),
+            vec![changed.clone()]
+        );
+        assert!(matches!(
+            service.delete_at_version(&changed, changed.version).await,
+            Err(DomainError::ReadOnlyDirectory)
+        ));
+    }
+
+    #[tokio::test]
+    async fn pages_filter_and_go_on_from_their_cursor() {
+        let world = World::new();
+        for name in ["ann", "bob", "cecilia", "dan"] {
+            world.add_user(name);
+        }
+        let service = world.services().accounts;
+        let bob = service.find("bob").await.unwrap();
+        service.set_enabled(&bob, false).await.unwrap();
+        let first = service.page(&UserFilter::default(), None, 3).await.unwrap();
+        let names = |page: &UserPage| {
+            page.users
+                .iter()
+                .map(|summary| summary.user.username.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&first), ["ann", "bob", "cecilia"]);
+        let second = service
+            .page(&UserFilter::default(), first.next.clone(), 3)
+            .await
+            .unwrap();
+        assert_eq!((names(&second), second.next), (vec!["dan".to_owned()], None));
+        let disabled = UserFilter {
+            disabled: Some(true),
+            ..UserFilter::default()
+        };
+        assert_eq!(names(&service.page(&disabled, None, 10).await.unwrap()), ["bob"]);
+        let text = UserFilter {
+            text: Some("CEC".into()),
+            ..UserFilter::default()
+        };
+        assert_eq!(names(&service.page(&text, None, 10).await.unwrap()), ["cecilia"]);
     }
 
     #[tokio::test]

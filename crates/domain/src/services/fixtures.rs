@@ -560,6 +560,9 @@ impl World {
                 .iter_mut()
                 .find(|entry| entry.external_id == id)
                 .ok_or(StoreError::NotFound)?;
+            if let Some(username) = &change.username {
+                entry.username.clone_from(username);
+            }
             if let Some(email) = &change.email {
                 entry.email.clone_from(email);
             }

@@ -192,6 +192,8 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserPatch {
+    /// A new login name (Limen's own table only).
+    username: Option<String>,
     /// A new e-mail address.
     email: Option<String>,
     /// A new given name; `null` or empty clears it.
@@ -250,6 +252,7 @@ pub(crate) async fn update(
             .transpose()?;
         let update = UserUpdate {
             profile: ProfileChange {
+                username: patch.username,
                 email: patch.email,
                 first_name: patch.first_name,
                 last_name: patch.last_name,

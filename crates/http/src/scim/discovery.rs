@@ -99,8 +99,8 @@ fn attribute(
 
 /// The User schema as Limen keeps it: the attributes it stores, no others.
 fn user_schema(base: &str) -> Value {
-    let mut user_name = attribute("userName", "string", true, "immutable", false, "server");
-    user_name["description"] = json!("Limen's username: stored lower-case, fixed once created");
+    let mut user_name = attribute("userName", "string", true, "readWrite", false, "server");
+    user_name["description"] = json!("Limen's username, stored lower-case");
     let mut given = attribute("givenName", "string", false, "readWrite", false, "none");
     given["description"] = json!("Given name");
     let mut family = attribute("familyName", "string", false, "readWrite", false, "none");

@@ -57,7 +57,9 @@ pub(crate) fn parse(text: &str) -> Result<Filter, ScimError> {
                 | Attribute::GivenName
                 | Attribute::FamilyName
         ) {
-            return Err(ScimError::invalid_filter(format!("Limen cannot filter by {path:?}")));
+            return Err(ScimError::invalid_filter(format!(
+                "Limen cannot filter by {path:?}"
+            )));
         }
         let value = match value {
             Token::Quoted(text) => Value::Text(text.clone()),

@@ -12,7 +12,7 @@ use crate::admin::etag;
 /// The attributes of a user SCIM can see and change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ScimUser {
-    /// `userName` (Limen's username: lower-case, fixed once created).
+    /// `userName` (Limen's username, lower-case).
     pub user_name: String,
     /// `name.givenName`.
     pub given_name: Option<String>,
@@ -130,11 +130,10 @@ impl ScimUser {
     /// The change from `self` (the user as stored) to `wanted`: profile
     /// fields go to the directory, `active` and `externalId` to Limen.
     pub fn change_to(&self, wanted: &Self) -> Result<UserUpdate, ScimError> {
-        if normalize_identifier(&wanted.user_name) != self.user_name {
-            return Err(ScimError::mutability(
-                "userName cannot change: Limen's usernames are fixed once created",
-            ));
+        if wanted.user_name.trim().is_empty() {
+            return Err(ScimError::invalid_value("userName is required"));
         }
+        let username = normalize_identifier(&wanted.user_name);
         if wanted.password.is_some() {
             return Err(ScimError::mutability(
                 "Limen takes a password over SCIM only when it creates the user",
@@ -149,6 +148,7 @@ impl ScimUser {
         };
         Ok(UserUpdate {
             profile: ProfileChange {
+                username: (username != self.user_name).then_some(username),
                 email,
                 first_name: changed(&self.given_name, &wanted.given_name),
                 last_name: changed(&self.family_name, &wanted.family_name),
@@ -332,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn a_change_names_only_what_differs_and_refuses_a_new_username() {
+    fn a_change_names_only_what_differs() {
         let mut wanted = stored();
         wanted.active = false;
         wanted.external_id = Some("x1".into());
@@ -341,10 +341,12 @@ mod tests {
         assert_eq!(update.enabled, Some(false));
         assert_eq!(update.scim_external_id, Some(Some("x1".into())));
         assert_eq!(update.profile, ProfileChange::default());
-        wanted.user_name = "bob".into();
+        wanted.user_name = " ANN ".into();
+        assert_eq!(stored().change_to(&wanted).unwrap().profile.username, None);
+        wanted.user_name = "Bob".into();
         assert_eq!(
-            stored().change_to(&wanted).unwrap_err().scim_type(),
-            Some("mutability")
+            stored().change_to(&wanted).unwrap().profile.username.as_deref(),
+            Some("bob")
         );
         let mut no_email = stored();
         no_email.email = None;

@@ -134,12 +134,14 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
         }
         UserCommand::Edit {
             username,
+            rename,
             email,
             first_name,
             last_name,
             personal_number,
         } => {
             let change = ProfileChange {
+                username: rename,
                 email,
                 first_name: first_name.map(Some),
                 last_name: last_name.map(Some),
@@ -147,7 +149,7 @@ async fn execute(config: &Config, core: &Core, command: UserCommand) -> Result<(
             };
             if change.is_empty() {
                 return Err(CliError::Usage(
-                    "nothing to change: give --email, --first-name, --last-name or --personal-number".into(),
+                    "nothing to change: give --rename, --email, --first-name, --last-name or --personal-number".into(),
                 ));
             }
             accounts

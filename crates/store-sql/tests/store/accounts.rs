@@ -147,3 +147,59 @@ async fn key_pairs_are_stored_listed_and_resealed_only_when_unchanged() {
         test.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn of_concurrent_changes_against_one_version_exactly_one_is_written() {
+    for test in engines::all().await {
+        let accounts = Arc::new(test.db.accounts());
+        let account = accounts.link("crm", "7", at(1)).await.unwrap();
+        let changes = (0..12).map(|n| {
+            let accounts = accounts.clone();
+            let patch = AccountPatch {
+                scim_external_id: Some(Some(format!("e-{n}"))),
+                expected_version: Some(account.version),
+                ..AccountPatch::default()
+            };
+            tokio::spawn(async move { accounts.update(account.user_id, patch, at(2)).await })
+        });
+        let mut written = 0;
+        for change in changes {
+            match change.await.unwrap() {
+                Ok(()) => written += 1,
+                Err(StoreError::Stale) => {}
+                Err(other) => panic!("{}: {other}", test.engine),
+            }
+        }
+        assert_eq!(written, 1, "{}", test.engine);
+        let now = accounts.find(account.user_id).await.unwrap().unwrap();
+        assert_eq!(now.version, account.version + 1, "{}", test.engine);
+        let external = now.scim_external_id.clone().unwrap();
+        assert_eq!(
+            accounts.find_by_scim_external_id(&external).await.unwrap(),
+            vec![account.user_id],
+            "{}",
+            test.engine
+        );
+        let cleared = AccountPatch {
+            scim_external_id: Some(None),
+            ..AccountPatch::default()
+        };
+        accounts.update(account.user_id, cleared, at(3)).await.unwrap();
+        assert!(
+            accounts
+                .find_by_scim_external_id(&external)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let missing = AccountPatch {
+            expected_version: Some(1),
+            ..AccountPatch::default()
+        };
+        assert!(matches!(
+            accounts.update(UserId(999_999), missing, at(4)).await,
+            Err(StoreError::NotFound)
+        ));
+        test.drop_database().await;
+    }
+}

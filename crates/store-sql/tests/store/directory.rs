@@ -236,6 +236,34 @@ async fn profiles_change_field_by_field_and_addresses_stay_unique() {
             "{}: {taken:?}",
             test.engine
         );
+        let renamed = directory
+            .update_profile(
+                &ann,
+                &ProfileChange {
+                    username: Some("anna".into()),
+                    ..ProfileChange::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (renamed.external_id.as_str(), renamed.username.as_str()),
+            (ann.as_str(), "anna")
+        );
+        let taken = directory
+            .update_profile(
+                &ann,
+                &ProfileChange {
+                    username: Some("bob".into()),
+                    ..ProfileChange::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(taken, Err(StoreError::Duplicate(UniqueField::Username))),
+            "{}: {taken:?}",
+            test.engine
+        );
         assert!(matches!(
             directory.update_profile("99999", &ProfileChange::default()).await,
             Err(StoreError::NotFound)
