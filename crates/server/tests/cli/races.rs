@@ -72,7 +72,7 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
-async fn login(http: &reqwest::Client, base: &str, name: &str, password: &str) -> (u16, Value) {
+pub async fn login(http: &reqwest::Client, base: &str, name: &str, password: &str) -> (u16, Value) {
     let answer = http
         .post(format!("{base}/authentication/login"))
         .json(&json!({"username": name, "password": password}))
