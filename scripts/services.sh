@@ -221,6 +221,10 @@ ensure_fido2() { # Yubico's WebAuthn library: the software authenticator of the 
     venv_install 'import fido2' "fido2==2.2.1"
 }
 
+ensure_scim2tester() { # the SCIM compliance checker of python-scim (scripts/scim/check.py)
+    venv_install 'import scim2_tester, httpx2' "scim2-tester[httpx2]==0.5.2"
+}
+
 ensure_schemathesis() {
     venv_install 'import schemathesis' "schemathesis==4.32.5"
 }
@@ -237,7 +241,7 @@ ensure_deploylint() { # the deployment files' linters
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib fido2 schemathesis deploylint}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib fido2 scim2tester schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -108,7 +108,7 @@ fn user_schema(base: &str) -> Value {
     let mut name = attribute("name", "complex", false, "readWrite", false, "none");
     name["description"] = json!("The user's name");
     name["subAttributes"] = json!([given, family]);
-    let mut value = attribute("value", "string", false, "readWrite", false, "none");
+    let mut value = attribute("value", "string", true, "readWrite", false, "none");
     value["description"] = json!("The address, stored lower-case");
     let mut emails = attribute("emails", "complex", true, "readWrite", false, "server");
     emails["multiValued"] = json!(true);

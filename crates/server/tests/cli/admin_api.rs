@@ -573,14 +573,21 @@ async fn operators_manage_users_tokens_and_the_trail_within_their_scopes() {
     assert_eq!(trail.status, 200, "{}", trail.body);
     // Refused attempts are part of the trail too, the newest first.
     let events = trail.body["events"].as_array().unwrap();
-    let details: Vec<_> = events.iter().map(|event| event["detail"].as_str().unwrap()).collect();
+    let details: Vec<_> = events
+        .iter()
+        .map(|event| event["detail"].as_str().unwrap())
+        .collect();
     assert_eq!(
         details,
         ["400", "412", "200", "428"].map(|status| format!("PATCH /admin/v1/users/{{id}} {status}")),
         "{}",
         trail.body
     );
-    assert!(events.iter().all(|event| event["actor"] == "admin:ops" && event["dialect"] == "admin"));
+    assert!(
+        events
+            .iter()
+            .all(|event| event["actor"] == "admin:ops" && event["dialect"] == "admin")
+    );
     let disables = call(
         &http,
         &server,

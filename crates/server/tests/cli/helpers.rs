@@ -139,8 +139,6 @@ pub fn run_with(mut command: Command, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// The Python with the test tools: `LIMEN_PYTHON` (the virtual environment
-/// `scripts/services.sh` makes under target/), or `python3`.
 /// Whether the test Python imports `modules` (`import a, b`); a notice
 /// without them, and a failure under `CI=true` (scripts/services.sh installs
 /// what the tests need).
@@ -160,6 +158,8 @@ pub fn python_has(modules: &str, what: &str) -> bool {
     available
 }
 
+/// The Python with the test tools: `LIMEN_PYTHON` (the virtual environment
+/// `scripts/services.sh` makes under target/), or `python3`.
 pub fn python() -> Command {
     Command::new(std::env::var_os("LIMEN_PYTHON").unwrap_or_else(|| "python3".into()))
 }

@@ -23,6 +23,7 @@ mod passkeys;
 mod races;
 mod registration;
 mod schemathesis;
+mod scim;
 mod serve;
 mod storm;
 mod tls;
