@@ -33,6 +33,7 @@ pub(crate) struct AuditParams {
     #[param(value_type = Option<String>, format = DateTime)]
     until: Option<DateTime<Utc>>,
     /// At most this many, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -31,6 +31,7 @@ pub(crate) struct ListQuery {
     /// Only users with (true) or without (false) a second factor.
     second_factor: Option<bool>,
     /// At most this many users, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -208,11 +209,21 @@ pub(crate) struct UserPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     personal_number: Option<Option<String>>,
-    /// `user` or `support`.
-    role: Option<String>,
+    /// The role.
+    role: Option<RoleName>,
     /// Enable (true) or disable (false) the user in Limen; disabling ends
     /// every session.
     enabled: Option<bool>,
+}
+
+/// A role's name.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RoleName {
+    /// An ordinary user.
+    User,
+    /// Support staff: may manage other users' second factors.
+    Support,
 }
 
 /// Changes a user against the version in `If-Match`.
@@ -245,11 +256,10 @@ pub(crate) async fn update(
     admin(&req, &state, AdminScope::UsersWrite, async {
         let user = find(&state, *id).await?;
         let patch = body.into_inner()?;
-        let role = patch
-            .role
-            .as_deref()
-            .map(|name| Role::parse(name).ok_or_else(|| Problem::invalid("role must be user or support")))
-            .transpose()?;
+        let role = patch.role.map(|role| match role {
+            RoleName::User => Role::User,
+            RoleName::Support => Role::Support,
+        });
         let update = UserUpdate {
             profile: ProfileChange {
                 username: patch.username,

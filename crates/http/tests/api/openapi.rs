@@ -208,6 +208,33 @@ async fn the_checked_in_description_is_the_generated_one() {
 }
 
 #[actix_web::test]
+async fn the_checked_in_admin_description_is_the_generated_one() {
+    let generated = limen_http::admin_openapi_json();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi-admin.json");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "docs/openapi-admin.json differs from what the code describes; regenerate it with\n    \
+         cargo run -- openapi --admin --output docs/openapi-admin.json\nand review the difference"
+    );
+    let description: Value = serde_json::from_str(&generated).unwrap();
+    assert_eq!(description["openapi"], "3.1.0");
+    for (path, item) in description["paths"].as_object().unwrap() {
+        assert!(path.starts_with("/admin/v1/"), "{path}");
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["401", "403", "default"] {
+                assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+            }
+            assert!(
+                operation["security"][0]["adminToken"].is_array(),
+                "{method} {path} names no scope"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
 async fn the_description_is_served_and_is_openapi_3_1() {
     let app = TestApp::new().await;
     let answer = app.send(TestRequest::get().uri("/openapi.json")).await;

@@ -190,3 +190,77 @@ async fn no_answer_is_a_server_error_or_off_its_description() {
     );
     assert!(report.contains("passed"), "schemathesis ran no test:\n{report}");
 }
+
+/// The administration API's checks: every answer matches the description.
+/// `positive_data_acceptance` is left out: a valid request still meets
+/// state no schema states (an `If-Match` that is not the user's current
+/// version is 412, an id nobody has is 404).
+const ADMIN_CHECKS: &str = "[checks]\nenabled = false\n\
+                            not_a_server_error.enabled = true\n\
+                            status_code_conformance.enabled = true\n\
+                            content_type_conformance.enabled = true\n\
+                            response_headers_conformance.enabled = true\n\
+                            response_schema_conformance.enabled = true\n";
+
+#[tokio::test]
+async fn no_answer_of_the_administration_api_is_a_server_error_or_off_its_description() {
+    if !installed() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "schemathesis is missing and CI=true forbids skipping (scripts/services.sh installs it)"
+        );
+        eprintln!("NOTICE: schemathesis is not installed (scripts/services.sh installs it); test skipped");
+        return;
+    }
+    let scratch = Scratch::new();
+    for (username, email, password) in EXAMPLE_USERS {
+        scratch.add_user(username, email, password);
+    }
+    let token = crate::admin_api::admin_token(
+        scratch.command(),
+        "schemathesis",
+        "users:read,users:write,tokens:read,tokens:write,audit:read,config:read",
+    );
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let config = scratch.dir.join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!("{ADMIN_CHECKS}[auth.openapi.adminToken]\nbearer = \"{token}\"\n"),
+    )
+    .unwrap();
+    let examples = std::env::var("LIMEN_E2E_MAX_EXAMPLES").unwrap_or_else(|_| "20".into());
+    let seed = std::env::var("LIMEN_E2E_SEED").unwrap_or_else(|_| "20261207".into());
+    let output = schemathesis()
+        .current_dir(&scratch.dir)
+        .arg("--config-file")
+        .arg(&config)
+        .args([
+            "run",
+            &format!("{}/admin/v1/openapi.json", server.management),
+            "--max-examples",
+            &examples,
+            "--seed",
+            &seed,
+            "--workers",
+            "1",
+            "--request-timeout",
+            "30",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "schemathesis failed against the administration API (seed {seed}):\n{report}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log.lock().unwrap()
+    );
+    assert!(report.contains("passed"), "schemathesis ran no test:\n{report}");
+}
