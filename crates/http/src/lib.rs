@@ -68,14 +68,20 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// Registers the management listener's routes (metrics, health), with `state`.
+/// Registers the management listener's routes (metrics, health, and the
+/// administration API and SCIM unless switched off), with `state`.
 pub fn configure_management(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let (admin_api, scim) = (state.settings.admin_api, state.settings.scim);
         cfg.app_data(web::Data::from(state.metrics.clone()))
             .app_data(web::Data::new(state))
-            .configure(health::management_routes)
-            .configure(admin::routes)
-            .configure(scim::routes)
-            .default_service(web::to(health::not_found));
+            .configure(health::management_routes);
+        if admin_api {
+            cfg.configure(admin::routes);
+        }
+        if scim {
+            cfg.configure(scim::routes);
+        }
+        cfg.default_service(web::to(health::not_found));
     }
 }

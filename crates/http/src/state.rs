@@ -136,6 +136,10 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// `/metrics` on the main listener too, not only on the management one.
     pub metrics_on_main_listener: bool,
+    /// The administration API on the management listener.
+    pub admin_api: bool,
+    /// SCIM on the management listener.
+    pub scim: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// The `flow` dialect.
@@ -155,6 +159,8 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 64 * 1024,
             metrics_on_main_listener: false,
+            admin_api: true,
+            scim: true,
             trusted_proxies: Vec::new(),
             flow: FlowSettings::default(),
             bimplus: BimplusSettings::default(),

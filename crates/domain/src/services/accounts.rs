@@ -83,7 +83,7 @@ impl UserFilter {
             && self
                 .locked
                 .is_none_or(|locked| locked == summary.locked_until.is_some())
-            && self.disabled.is_none_or(|disabled| disabled == !user.enabled)
+            && self.disabled.is_none_or(|disabled| disabled != user.enabled)
             && self
                 .second_factor
                 .is_none_or(|wanted| wanted == summary.second_factor)

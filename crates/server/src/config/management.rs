@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// `[management]`: a second listener for operators, never meant to be
-/// public: `/metrics`, `/healthz` and `/readyz` (and, later, the
-/// administration API). Off unless `listen` is set.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// public: `/metrics`, `/healthz`, `/readyz`, the administration API
+/// (`/admin/v1/`) and SCIM (`/scim/v2/`). Off unless `listen` is set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ManagementSection {
     /// Address and port of the management listener (`127.0.0.1:9000`); none:
@@ -15,6 +15,23 @@ pub struct ManagementSection {
     /// Prometheus can reach only that one. The metrics name every route and
     /// how often it fails: keep `/metrics` off the public side of the proxy.
     pub metrics_on_main_listener: bool,
+    /// Serve the administration API (`/admin/v1/`) on this listener. It
+    /// answers only admin tokens (`limen token create --admin`).
+    pub admin_api: bool,
+    /// Serve SCIM 2.0 (`/scim/v2/`) on this listener, for admin tokens with
+    /// the scope `scim`.
+    pub scim: bool,
+}
+
+impl Default for ManagementSection {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            metrics_on_main_listener: false,
+            admin_api: true,
+            scim: true,
+        }
+    }
 }
 
 impl ManagementSection {

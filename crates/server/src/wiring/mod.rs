@@ -520,6 +520,8 @@ impl Core {
             settings: HttpSettings {
                 max_body_bytes: config.http.max_body_bytes,
                 metrics_on_main_listener: config.management.metrics_on_main_listener,
+                admin_api: config.management.admin_api,
+                scim: config.management.scim,
                 trusted_proxies: config.trusted_proxies()?,
                 flow: FlowSettings {
                     token_ttl: Duration::seconds(config.dialects.flow.token_ttl_secs),

@@ -108,7 +108,7 @@ async fn operators_manage_users_tokens_and_the_trail_within_their_scopes() {
     for name in ["ann", "bob", "cecilia"] {
         scratch.add_user(name, &format!("{name}@example.com"), PASSWORD);
     }
-    let ops = admin_token(scratch.command(), "ops", OPERATOR_SCOPES);
+    let ops_token = admin_token(scratch.command(), "ops", OPERATOR_SCOPES);
     let reader = admin_token(scratch.command(), "reader", "users:read");
     let secret_marker = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     let mut command = scratch.command();
@@ -117,12 +117,12 @@ async fn operators_manage_users_tokens_and_the_trail_within_their_scopes() {
         .env("LIMEN_SECRETS_KEY", secret_marker);
     let server = Server::start(command);
     let http = races::http();
-    let ops = Some(ops.as_str());
+    let ops = Some(ops_token.as_str());
 
     // Not on the public listener; not without a live token with the scope.
     let public = http
         .get(format!("{}/admin/v1/users", server.base))
-        .bearer_auth(ops.unwrap())
+        .bearer_auth(ops_token.as_str())
         .send()
         .await
         .unwrap();
@@ -355,7 +355,7 @@ async fn operators_manage_users_tokens_and_the_trail_within_their_scopes() {
     // Sessions: listed, ended everywhere; disabling ends them too.
     let (status, session) = login(&http, &server.base, "bob", PASSWORD).await;
     assert_eq!(status, 200);
-    let bob = id_of(&http, &server, ops.unwrap(), "bob").await;
+    let bob = id_of(&http, &server, ops_token.as_str(), "bob").await;
     let sessions = call(
         &http,
         &server,
@@ -756,15 +756,15 @@ async fn a_read_only_backend_keeps_its_entries_and_limen_changes_its_own_state()
     .unwrap();
     let mut command = scratch.command();
     command.env("LIMEN_CONFIG", &config);
-    let ops = admin_token(command, "ops", &format!("{OPERATOR_SCOPES},scim"));
+    let ops_token = admin_token(command, "ops", &format!("{OPERATOR_SCOPES},scim"));
     let mut command = scratch.command();
     command
         .env("LIMEN_CONFIG", &config)
         .args(["serve", "--listen", "127.0.0.1:0"]);
     let server = Server::start(command);
     let http = races::http();
-    let ops = Some(ops.as_str());
-    let ann = id_of(&http, &server, ops.unwrap(), "ann").await;
+    let ops = Some(ops_token.as_str());
+    let ann = id_of(&http, &server, ops_token.as_str(), "ann").await;
     let path = format!("/admin/v1/users/{ann}");
     let shown = call(&http, &server, ops, Method::GET, &path, None, None).await;
 
@@ -820,7 +820,7 @@ async fn a_read_only_backend_keeps_its_entries_and_limen_changes_its_own_state()
     let scim = |method: Method, path: String, body: Option<Value>| {
         let request = http
             .request(method, format!("{}/scim/v2{path}", server.management))
-            .bearer_auth(ops.unwrap());
+            .bearer_auth(ops_token.as_str());
         let request = match body {
             Some(body) => request.json(&body),
             None => request,

@@ -365,6 +365,29 @@ async fn scim_needs_a_token_with_its_scope() {
         .await
         .unwrap();
     assert_eq!(public.status().as_u16(), 404, "never on the public listener");
+    drop(server);
+
+    let mut command = scratch.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIMEN_MANAGEMENT__SCIM", "false")
+        .env("LIMEN_MANAGEMENT__ADMIN_API", "false");
+    let switched_off = Server::start(command);
+    for path in ["/scim/v2/Users", "/admin/v1/users"] {
+        let answer = http
+            .get(format!("{}{path}", switched_off.management))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 404, "{path}");
+    }
+    let metrics = http
+        .get(format!("{}/metrics", switched_off.management))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
 }
 
 /// `text` percent-encoded for a query string.
