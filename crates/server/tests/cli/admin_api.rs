@@ -926,3 +926,71 @@ async fn of_twenty_parallel_updates_against_one_version_exactly_one_wins_on_post
     drop(server);
     database.drop_database().await;
 }
+
+#[tokio::test]
+async fn every_call_needs_the_scope_its_description_names_and_no_other_will_do() {
+    let scratch = Scratch::new();
+    scratch.add_user("ann", "ann@example.com", PASSWORD);
+    let scopes = [
+        "users:read",
+        "users:write",
+        "tokens:read",
+        "tokens:write",
+        "audit:read",
+        "config:read",
+        "scim",
+    ];
+    let tokens: Vec<(&str, String)> = scopes
+        .iter()
+        .map(|scope| {
+            (
+                *scope,
+                admin_token(scratch.command(), &scope.replace(':', "-"), scope),
+            )
+        })
+        .collect();
+    let mut command = scratch.command();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let http = races::http();
+    let description: Value = http
+        .get(format!("{}/admin/v1/openapi.json", server.management))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in description["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let needed = operation["security"][0]["adminToken"][0].as_str().unwrap();
+            let concrete = path.replace("{id}", "1").replace("{action}", "unlock");
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
+            for (scope, token) in &tokens {
+                let answer = call(
+                    &http,
+                    &server,
+                    Some(token),
+                    method.clone(),
+                    &concrete,
+                    Some("*"),
+                    Some(json!({})),
+                )
+                .await;
+                if *scope == needed {
+                    assert!(
+                        ![401, 403].contains(&answer.status),
+                        "{method} {path} refused its own scope {scope}: {}",
+                        answer.body
+                    );
+                } else {
+                    assert_eq!(answer.status, 403, "{method} {path} let {scope} in");
+                    assert_eq!(answer.body["code"], "insufficient_scope");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 15, "every operation of the description");
+}
