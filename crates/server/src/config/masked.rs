@@ -126,10 +126,13 @@ mod tests {
             payload_key = "{secret}"
             [[oidc.providers]]
             id = "corp"
+            issuer = "https://idp.example.com"
+            client_id = "limen"
             client_secret = "{secret}"
             [[oidc_provider.clients]]
             client_id = "app"
             client_secret = "{secret}"
+            redirect_uris = ["https://app.example.com/cb"]
             "#
         );
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
