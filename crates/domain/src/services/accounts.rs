@@ -174,14 +174,7 @@ impl AccountService {
         let email = validate_email(&account.email)?;
         let first_name = validate_name("first name", account.first_name.as_deref())?;
         let last_name = validate_name("last name", account.last_name.as_deref())?;
-        let personal_number = match account.personal_number.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => Some(
-                parse_personal_number(raw, self.ports.clock.now().date_naive()).ok_or_else(|| {
-                    DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
-                })?,
-            ),
-        };
+        let personal_number = self.personal_number(account.personal_number.as_deref())?;
         // Checked first so that a clash on both answers deterministically; the
         // directory's unique indexes still settle races between creations.
         let directory = self.ports.users.directory();
@@ -220,25 +213,17 @@ impl AccountService {
         Ok(user)
     }
 
-    /// Every user of the directory with Limen's lock, in the directory's order.
+    /// Every user of the directory with Limen's lock and second factor, in
+    /// the directory's order.
     pub async fn list(&self) -> Result<Vec<AccountSummary>, DomainError> {
         let mut summaries = Vec::new();
         let mut after = None;
         loop {
-            let page = self
-                .ports
-                .users
-                .directory()
-                .list(after.clone(), LIST_PAGE)
-                .await?;
-            let full = page.len() == LIST_PAGE as usize;
-            after = page.last().map(|entry| entry.external_id.clone());
-            for entry in page {
-                let user = self.ports.users.resolve(entry).await?;
-                summaries.push(self.summarise(user).await?);
-            }
-            if !full {
-                return Ok(summaries);
+            let page = self.page(&UserFilter::default(), after, MAX_PAGE).await?;
+            summaries.extend(page.users);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(summaries),
             }
         }
     }
@@ -325,17 +310,11 @@ impl AccountService {
                 .map(|value| validate_name(field, value.as_deref()))
                 .transpose()
         };
-        let personal_number = match &change.personal_number {
-            None => None,
-            Some(value) => Some(match value.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(raw) => Some(
-                    parse_personal_number(raw, self.ports.clock.now().date_naive()).ok_or_else(|| {
-                        DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
-                    })?,
-                ),
-            }),
-        };
+        let personal_number = change
+            .personal_number
+            .as_ref()
+            .map(|value| self.personal_number(value.as_deref()))
+            .transpose()?;
         Ok(ProfileChange {
             username,
             email,
@@ -370,6 +349,19 @@ impl AccountService {
         }
         self.ports.sessions.user_changed(user.id).await;
         self.by_id(user.id).await
+    }
+
+    /// A personal number in its stored form (12 digits); none for none or
+    /// an empty one.
+    fn personal_number(&self, raw: Option<&str>) -> Result<Option<String>, DomainError> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(raw) => parse_personal_number(raw, self.ports.clock.now().date_naive())
+                .map(Some)
+                .ok_or_else(|| {
+                    DomainError::InvalidInput(format!("{raw:?} is not a valid Swedish personal number"))
+                }),
+        }
     }
 
     /// The user with Limen's id `id`, or `UnknownUser`.

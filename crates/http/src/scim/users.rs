@@ -7,7 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use limen_domain::DomainError;
 use limen_domain::model::{AdminScope, Password, User, UserId, normalize_identifier};
-use limen_domain::services::{MAX_PAGE, NewAccount, UserFilter, UserUpdate};
+use limen_domain::services::{NewAccount, UserUpdate};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -169,7 +169,12 @@ async fn matching_users(state: &AppState, filter: &Filter) -> Result<Vec<User>, 
             .into_iter()
             .collect(),
         Some(Lookup::ExternalId(id)) => accounts.by_scim_external_id(&id).await?,
-        None => every_user(state).await?,
+        None => accounts
+            .list()
+            .await?
+            .into_iter()
+            .map(|summary| summary.user)
+            .collect(),
     };
     candidates.retain(|user| filter.iter().all(|term| holds(term, user)));
     candidates.sort_by_key(|user| user.id);
@@ -181,23 +186,6 @@ enum Lookup {
     UserName(String),
     Email(String),
     ExternalId(String),
-}
-
-async fn every_user(state: &AppState) -> Result<Vec<User>, ScimError> {
-    let mut users = Vec::new();
-    let mut after = None;
-    loop {
-        let page = state
-            .services
-            .accounts
-            .page(&UserFilter::default(), after, MAX_PAGE)
-            .await?;
-        users.extend(page.users.into_iter().map(|summary| summary.user));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(users),
-        }
-    }
 }
 
 /// Whether `term` holds for `user` (userName and addresses compared in any
