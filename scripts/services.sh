@@ -225,6 +225,11 @@ ensure_scim2tester() { # the SCIM compliance checker of python-scim (scripts/sci
     venv_install 'import scim2_tester, httpx2' "scim2-tester[httpx2]==0.5.2"
 }
 
+ensure_fastapiusers() { # the reference peer of scripts/bench --peers (scripts/bench-peers)
+    venv_install 'import fastapi_users, uvicorn, uvloop, httptools, aiosqlite' \
+        "fastapi-users[sqlalchemy]==14.0.1" "uvicorn[standard]==0.34.0" "aiosqlite==0.21.0"
+}
+
 ensure_schemathesis() {
     venv_install 'import schemathesis' "schemathesis==4.32.5"
 }
@@ -241,7 +246,7 @@ ensure_deploylint() { # the deployment files' linters
 }
 
 # LIMEN_SERVICES narrows the list (scripts/bench needs only PostgreSQL).
-for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib fido2 scim2tester schemathesis deploylint}; do
+for service in ${LIMEN_SERVICES:-postgres mysql redis oathtool openssl slapd samba chromium node aiosmtpd pyjwt authlib fido2 scim2tester fastapiusers schemathesis deploylint}; do
     if ! "ensure_$service"; then
         if [ "${CI:-}" = true ]; then
             note "could not provide $service, and CI=true forbids skipping its tests"

@@ -10,6 +10,7 @@ mod ldap;
 mod limen_process;
 mod load;
 mod passkeys;
+mod peers;
 mod provider;
 mod redis_target;
 mod report;
@@ -67,6 +68,18 @@ struct Args {
     /// scenario works, measures nothing worth reading.
     #[arg(long)]
     quick: bool,
+    /// Also start a reference peer on this machine (fastapi-users, from
+    /// scripts/bench-peers) and drive it like Limen: the report shows
+    /// Limen (SQLite) ÷ peer for validation and login. Needs the sqlite store.
+    #[arg(long)]
+    peers: bool,
+    /// The Python that runs the peer (scripts/bench installs its packages
+    /// into the tools' virtual environment).
+    #[arg(long, env = "LIMEN_PYTHON", default_value = "python3")]
+    python: PathBuf,
+    /// Where the peers' applications are.
+    #[arg(long, value_name = "DIR", default_value = "scripts/bench-peers")]
+    peer_apps: PathBuf,
     /// argon2id memory cost, KiB [default: Limen's 19456; 1024 with --quick].
     #[arg(long)]
     memory_kib: Option<u32>,
@@ -204,6 +217,24 @@ async fn run(args: Args) -> Result<(), BenchError> {
             run.rows.extend(rows?);
         } else {
             skipped.push("LDAP scenario: slapd is not installed (scripts/services.sh installs it)".into());
+        }
+    }
+
+    if args.peers {
+        if args.stores.contains(&Store::Sqlite) {
+            let rows = peers::rows(
+                &args.python,
+                &args.peer_apps,
+                &args.out,
+                params,
+                run.plan.cheap,
+                run.plan.logins,
+                &run.rows,
+            )
+            .await?;
+            run.rows.extend(rows);
+        } else {
+            skipped.push("peers: they are compared with Limen on SQLite, which --stores left out".into());
         }
     }
 

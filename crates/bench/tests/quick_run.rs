@@ -47,6 +47,27 @@ fn the_quick_run_measures_every_scenario() {
         }
         None => eprintln!("notice: LIMEN_TEST_REDIS_URL is not set; the Redis scenarios are skipped"),
     }
+    // The peer, when the tools' Python has it (scripts/services.sh installs it).
+    let python = std::env::var_os("LIMEN_PYTHON").unwrap_or_else(|| "python3".into());
+    let peers = Command::new(&python)
+        .args(["-c", "import fastapi_users, uvicorn, aiosqlite"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if peers {
+        command
+            .arg("--peers")
+            .arg("--python")
+            .arg(&python)
+            .arg("--peer-apps")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench-peers"));
+    } else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "fastapi-users is required when CI=true (scripts/services.sh installs it)"
+        );
+        eprintln!("notice: fastapi-users is not installed; the peer scenarios are skipped");
+    }
     command.env_remove("LIMEN_BENCH_POSTGRES_URL");
     command.env_remove("LIMEN_BENCH_REDIS_URL");
     let output = command.output().expect("limen-bench runs");
@@ -116,6 +137,19 @@ fn the_quick_run_measures_every_scenario() {
                 );
             }
         }
+    }
+    if peers {
+        for scenario in ["13 peer validation", "13 peer login"] {
+            assert!(
+                has(scenario, "fastapi-users"),
+                "{scenario} missing from\n{stdout}"
+            );
+        }
+        let ratios = rows
+            .iter()
+            .filter(|r| r["store"] == "fastapi-users")
+            .all(|r| r["ratio"]["value"].as_f64().is_some_and(|value| value > 0.0));
+        assert!(ratios, "every peer row has Limen ÷ peer:\n{stdout}");
     }
     if std::path::Path::new("/usr/sbin/slapd").exists() {
         for scenario in ["9 LDAP bind, alone", "9 LDAP login"] {
