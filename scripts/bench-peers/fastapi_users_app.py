@@ -1,8 +1,10 @@
 """A reference peer for `scripts/bench --peers`: fastapi-users (the FastAPI
 authentication library) as its documentation sets it up, on SQLite with the
 database token strategy, passwords hashed with argon2id at OWASP's
-parameters (m=19456 KiB, t=2, p=1, Limen's defaults), so that the bench can
-drive it with the same load generator and report Limen / peer from one run.
+parameters (m=19456 KiB, t=2, p=1, Limen's defaults), served by uvicorn with
+uvloop and httptools (`uvicorn[standard]`, as FastAPI deploys), so that the
+bench can drive it with the same load generator and report Limen / peer from
+one run.
 
     PEER_DATABASE=/tmp/peer.db python -m uvicorn fastapi_users_app:app \\
         --app-dir scripts/bench-peers --port 8090 --workers 2
