@@ -153,11 +153,12 @@ pub(crate) async fn create(
                 password: new.password.map(Password::new),
             })
             .await?;
+        let location = format!("/admin/v1/users/{}", user.id.0);
         let mut answer = user_answer(&state, user, StatusCode::CREATED).await?;
-        if let Ok(location) = header::HeaderValue::from_str(&format!("/admin/v1/users/{}", answer.1)) {
-            answer.0.headers_mut().insert(header::LOCATION, location);
+        if let Ok(location) = header::HeaderValue::from_str(&location) {
+            answer.headers_mut().insert(header::LOCATION, location);
         }
-        Ok(answer.0)
+        Ok(answer)
     })
     .await
 }
@@ -178,7 +179,7 @@ pub(crate) async fn create(
 pub(crate) async fn show(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i64>) -> HttpResponse {
     admin(&req, &state, AdminScope::UsersRead, async {
         let user = find(&state, *id).await?;
-        Ok(user_answer(&state, user, StatusCode::OK).await?.0)
+        user_answer(&state, user, StatusCode::OK).await
     })
     .await
 }
@@ -274,7 +275,7 @@ pub(crate) async fn update(
         };
         let version = matched_version(&req, &user)?;
         let changed = state.services.accounts.update(&user, version, update).await?;
-        Ok(user_answer(&state, changed, StatusCode::OK).await?.0)
+        user_answer(&state, changed, StatusCode::OK).await
     })
     .await
 }
@@ -360,7 +361,7 @@ pub(crate) async fn act(
             Action::ResetSecondFactor => state.services.two_factor.reset(user.id).await?,
         }
         let user = accounts.by_id(user.id).await?;
-        Ok(user_answer(&state, user, StatusCode::OK).await?.0)
+        user_answer(&state, user, StatusCode::OK).await
     })
     .await
 }
@@ -593,20 +594,15 @@ async fn tokens_of(state: &AppState, id: i64) -> Result<Vec<TokenView>, Problem>
     Ok(tokens.iter().map(|token| TokenView::new(token, now)).collect())
 }
 
-/// The user with its lock and second factor, its `ETag`, and its id.
-async fn user_answer(
-    state: &AppState,
-    user: User,
-    status: StatusCode,
-) -> Result<(HttpResponse, i64), Problem> {
-    let id = user.id.0;
+/// The user with its lock and second factor, and its `ETag`.
+async fn user_answer(state: &AppState, user: User, status: StatusCode) -> Result<HttpResponse, Problem> {
     let tag = etag(&user);
     let summary = state.services.accounts.summarise(user).await?;
     let answer = HttpResponse::build(status)
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(UserView::from(&summary));
-    Ok((answer, id))
+    Ok(answer)
 }
 
 /// The version of `user` if `If-Match` names its current tag (or is `*`):
