@@ -32,7 +32,7 @@ use crate::load::{Load, drive};
 use crate::redis_target::RedisTarget;
 use crate::report::{MemoryReading, Report, Row};
 use crate::scenarios::{CHEAP_CONNECTIONS, LOGIN_CONNECTIONS, Plan, measure, measure_on, ratio, row};
-use crate::seed::{BenchDatabase, HashParams, PASSWORD, SeededUser};
+use crate::seed::{BenchDatabase, BulkUsers, HashParams, PASSWORD, SeededUser};
 
 /// Benchmarks a Limen build: token validation with and without the cache,
 /// logins against the argon2id limit, a login storm, a million users, memory,
@@ -340,7 +340,12 @@ impl Run {
         }
         if label == "postgres" {
             let server = LimenProcess::start(&self.limen, &db.url, &settings).await?;
-            self.scale(&server, db).await?;
+            let bulk = self.scale(&server, db).await?;
+            server.stop().await?;
+            // The same million tokens with the cache off: what a miss costs
+            // without the cache's work around it.
+            let server = LimenProcess::start(&self.limen, &db.url, &uncached).await?;
+            self.scale_uncached(&server, bulk).await?;
             server.stop().await?;
         }
         Ok(())
@@ -874,7 +879,7 @@ impl Run {
         Ok(())
     }
 
-    async fn scale(&mut self, server: &LimenProcess, db: &BenchDatabase) -> Result<(), BenchError> {
+    async fn scale(&mut self, server: &LimenProcess, db: &BenchDatabase) -> Result<BulkUsers, BenchError> {
         progress(&format!("postgres: adding {} users and tokens", self.plan.bulk));
         let started = Instant::now();
         let bulk = db.add_bulk(self.plan.bulk).await?;
@@ -885,6 +890,25 @@ impl Run {
                 .map_or(0.0, |r| r.summary.ms(99.0))
         };
         let total = bulk.count as usize + self.plan.users;
+        let zipf = measure(
+            server,
+            self.cheap(16),
+            scenarios::zipf_validation(bulk),
+            &[200],
+            "validation at scale, Zipf",
+        )
+        .await?;
+        let mut mix = row("5 scale, Zipf", "GET /authentication/user", "postgres", 16, zipf);
+        mix.ratio = ratio(
+            mix.summary.ms(99.0),
+            reference(&self.rows, "1 validation", 16),
+            "× p99 with 1,000 users",
+        );
+        mix.note = format!(
+            "users picked by Zipf's law (s = {}) over {total}",
+            scenarios::ZIPF_EXPONENT
+        );
+        self.rows.push(mix);
         let summary = measure(
             server,
             self.cheap(16),
@@ -929,6 +953,36 @@ impl Run {
             when: format!("after the scale scenario ({total} users, postgres)"),
             resident_mib: server.resident_mib()?,
         });
+        Ok(bulk)
+    }
+
+    /// The scale scenario's uniform validation with the cache off: the
+    /// reference of what the cache's misses may cost.
+    async fn scale_uncached(&mut self, server: &LimenProcess, bulk: BulkUsers) -> Result<(), BenchError> {
+        progress("postgres: validation at scale, cache off");
+        let summary = measure(
+            server,
+            self.cheap(16),
+            scenarios::bulk_validation(bulk),
+            &[200],
+            "validation at scale, cache off",
+        )
+        .await?;
+        let mut uncached = row(
+            "5 scale, cache off",
+            "GET /authentication/user",
+            "postgres",
+            16,
+            summary,
+        );
+        let cached = self
+            .rows
+            .iter()
+            .find(|r| r.scenario == "5 scale" && r.connections == 16)
+            .map_or(0.0, |r| r.summary.ms(99.0));
+        uncached.ratio = ratio(cached, uncached.summary.ms(99.0), "cache-on p99 ÷ this p99");
+        uncached.note = "the same uniform picks; a ratio above 1 is what the cache's misses add".into();
+        self.rows.push(uncached);
         Ok(())
     }
 

@@ -208,6 +208,41 @@ pub fn bulk_validation(bulk: BulkUsers) -> CallSource {
     })
 }
 
+/// Validations of the bulk users' tokens with the users picked by a Zipf
+/// distribution (exponent `ZIPF_EXPONENT`): a few users make most requests,
+/// as real traffic does. Ranks are dealt over the id range, so that the
+/// popular users are not neighbours on disk.
+pub fn zipf_validation(bulk: BulkUsers) -> CallSource {
+    let count = usize::try_from(bulk.count.max(1)).unwrap_or(1);
+    let cumulative = Arc::new(zipf_cumulative(count, ZIPF_EXPONENT));
+    Arc::new(move |n| {
+        // The request's own uniform number in [0, 1).
+        let u = (spread(n) >> 11) as f64 / (1u64 << 53) as f64;
+        let rank = cumulative.partition_point(|&p| p < u).min(count - 1) as u64;
+        let id = bulk.first_id + (spread(rank ^ 0x5A17) % count as u64) as i64;
+        Call::get("/authentication/user").header("authorization", format!("Bearer {}", bulk_token(id)))
+    })
+}
+
+/// The exponent of the Zipf mix: the share of requests of the user ranked
+/// `r` is proportional to 1/r.
+pub const ZIPF_EXPONENT: f64 = 1.0;
+
+/// The cumulative probabilities of ranks 1 to `count` under Zipf's law with
+/// exponent `s`.
+fn zipf_cumulative(count: usize, s: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=count).map(|rank| 1.0 / (rank as f64).powf(s)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut running = 0.0;
+    weights
+        .into_iter()
+        .map(|weight| {
+            running += weight / total;
+            running
+        })
+        .collect()
+}
+
 /// Logins of users spread over the whole bulk range.
 pub fn bulk_login(bulk: BulkUsers) -> CallSource {
     Arc::new(move |n| {
@@ -252,6 +287,34 @@ pub fn ratio(value: f64, reference: f64, meaning: &str) -> Option<Ratio> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_zipf_mix_favours_few_users_and_reaches_many() {
+        let bulk = BulkUsers {
+            first_id: 10,
+            last_id: 10_009,
+            count: 10_000,
+        };
+        let calls = zipf_validation(bulk);
+        let mut counts = std::collections::HashMap::new();
+        for n in 0..20_000 {
+            let call = calls(n);
+            *counts.entry(call.headers[0].1.clone()).or_insert(0u32) += 1;
+        }
+        let mut frequencies: Vec<u32> = counts.values().copied().collect();
+        frequencies.sort_unstable_by(|a, b| b.cmp(a));
+        // With s = 1 over 10,000 users the top user gets about 10 % of the
+        // requests, and a few thousand users are seen at all.
+        assert!(
+            frequencies[0] > 1_000 && frequencies[0] < 3_000,
+            "{}",
+            frequencies[0]
+        );
+        assert!(counts.len() > 1_000 && counts.len() < 9_000, "{}", counts.len());
+        let cumulative = zipf_cumulative(4, 1.0);
+        assert!((cumulative[3] - 1.0).abs() < 1e-9);
+        assert!((cumulative[0] - 0.48).abs() < 0.01, "{cumulative:?}");
+    }
 
     #[test]
     fn spread_covers_a_range_without_runs() {

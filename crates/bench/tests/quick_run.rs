@@ -116,6 +116,8 @@ fn the_quick_run_measures_every_scenario() {
             "3 login",
             "4 storm",
             "5 scale",
+            "5 scale, Zipf",
+            "5 scale, cache off",
             "6 two nodes",
         ] {
             assert!(
