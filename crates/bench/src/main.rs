@@ -28,7 +28,7 @@ use clap::Parser;
 
 use crate::error::BenchError;
 use crate::limen_process::{LimenProcess, resident_mib};
-use crate::load::{Load, drive};
+use crate::load::{CallSource, Load, drive};
 use crate::redis_target::RedisTarget;
 use crate::report::{MemoryReading, Report, Row};
 use crate::scenarios::{CHEAP_CONNECTIONS, LOGIN_CONNECTIONS, Plan, measure, measure_on, ratio, row};
@@ -890,15 +890,9 @@ impl Run {
                 .map_or(0.0, |r| r.summary.ms(99.0))
         };
         let total = bulk.count as usize + self.plan.users;
-        let zipf = measure(
-            server,
-            self.cheap(16),
-            scenarios::zipf_validation(bulk),
-            &[200],
-            "validation at scale, Zipf",
-        )
-        .await?;
-        let mut mix = row("5 scale, Zipf", "GET /authentication/user", "postgres", 16, zipf);
+        let mut mix = self
+            .scale_validation(server, scenarios::zipf_validation(bulk), "5 scale, Zipf")
+            .await?;
         mix.ratio = ratio(
             mix.summary.ms(99.0),
             reference(&self.rows, "1 validation", 16),
@@ -909,15 +903,9 @@ impl Run {
             scenarios::ZIPF_EXPONENT
         );
         self.rows.push(mix);
-        let summary = measure(
-            server,
-            self.cheap(16),
-            scenarios::bulk_validation(bulk),
-            &[200],
-            "validation at scale",
-        )
-        .await?;
-        let mut validation = row("5 scale", "GET /authentication/user", "postgres", 16, summary);
+        let mut validation = self
+            .scale_validation(server, scenarios::bulk_validation(bulk), "5 scale")
+            .await?;
         validation.ratio = ratio(
             validation.summary.ms(99.0),
             reference(&self.rows, "1 validation", 16),
@@ -956,25 +944,24 @@ impl Run {
         Ok(bulk)
     }
 
+    /// The row `scenario` of validations `calls` at 16 connections on PostgreSQL.
+    async fn scale_validation(
+        &self,
+        server: &LimenProcess,
+        calls: CallSource,
+        scenario: &str,
+    ) -> Result<Row, BenchError> {
+        let summary = measure(server, self.cheap(16), calls, &[200], scenario).await?;
+        Ok(row(scenario, "GET /authentication/user", "postgres", 16, summary))
+    }
+
     /// The scale scenario's uniform validation with the cache off: the
     /// reference of what the cache's misses may cost.
     async fn scale_uncached(&mut self, server: &LimenProcess, bulk: BulkUsers) -> Result<(), BenchError> {
         progress("postgres: validation at scale, cache off");
-        let summary = measure(
-            server,
-            self.cheap(16),
-            scenarios::bulk_validation(bulk),
-            &[200],
-            "validation at scale, cache off",
-        )
-        .await?;
-        let mut uncached = row(
-            "5 scale, cache off",
-            "GET /authentication/user",
-            "postgres",
-            16,
-            summary,
-        );
+        let mut uncached = self
+            .scale_validation(server, scenarios::bulk_validation(bulk), "5 scale, cache off")
+            .await?;
         let cached = self
             .rows
             .iter()
