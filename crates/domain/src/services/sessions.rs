@@ -309,7 +309,7 @@ impl SessionService {
         let token = self.find_live(&hash, TokenKind::Access).await?;
         let user = self.ports.users.owner_of(&token).await?;
         if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.insert(token.clone(), user.clone(), generation, now);
+            cache.insert(&token, &user, generation, now);
         }
         if !is_owner(&user) {
             return Err(DomainError::InvalidToken);
@@ -500,7 +500,10 @@ mod tests {
             .issue(ann.id, TokenKind::Access, Duration::minutes(60))
             .await
             .unwrap();
-        services.sessions.authenticate(&token.plaintext).await.unwrap();
+        // The first validation is remembered, the second kept.
+        for _ in 0..2 {
+            services.sessions.authenticate(&token.plaintext).await.unwrap();
+        }
         let (lookups, directory) = (world.token_lookups(), world.directory_lookups());
         for _ in 0..3 {
             services.sessions.authenticate(&token.plaintext).await.unwrap();
@@ -572,6 +575,7 @@ mod tests {
         assert_eq!(world.token_lookups(), lookups + 2, "every check asks the store");
         assert_eq!(services.cache.as_ref().unwrap().len(), 0, "and nothing is kept");
         world.set_channel_down(false);
+        // Its second validation while changes are heard: now it is kept.
         services.sessions.authenticate(&token.plaintext).await.unwrap();
         // A change nobody announced (the customer's directory disables the
         // user) is seen once the entry is older than the bound.

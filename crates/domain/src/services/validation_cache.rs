@@ -5,8 +5,15 @@
 //! `Invalidations` and removes it; while changes cannot be heard the cache is
 //! neither read nor filled; and no entry is trusted for longer than
 //! `max_staleness`, whatever happens.
+//!
+//! A token is kept from its second validation on, not its first: when tokens
+//! are spread over more users than the cache holds, most are validated once
+//! in a while, and keeping each of them would clone and evict on every
+//! request for entries that are pushed out before anyone reads them. The
+//! cache must never make a validation slower than the store alone.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,6 +42,32 @@ struct Kept {
     by_user: HashMap<UserId, HashSet<TokenHash>>,
     /// Digests in the order they were stored, for dropping the oldest.
     order: VecDeque<TokenHash>,
+    /// Which tokens were validated recently but not kept.
+    seen: Doorkeeper,
+}
+
+/// Fingerprints of tokens validated once and not kept, in two generations of
+/// at most `max_entries` each: a token seen again while its fingerprint is in
+/// either is admitted. A fingerprint costs 8 bytes, an entry a token and a
+/// user, so remembering twice as many tokens as are kept is cheap.
+#[derive(Default)]
+struct Doorkeeper {
+    recent: HashSet<u64>,
+    previous: HashSet<u64>,
+}
+
+impl Doorkeeper {
+    /// Whether a token with `fingerprint` was seen before; remembers it if not.
+    fn admits(&mut self, fingerprint: u64, capacity: usize) -> bool {
+        if self.recent.remove(&fingerprint) || self.previous.remove(&fingerprint) {
+            return true;
+        }
+        if self.recent.len() >= capacity {
+            self.previous = std::mem::take(&mut self.recent);
+        }
+        self.recent.insert(fingerprint);
+        false
+    }
 }
 
 impl Kept {
@@ -54,6 +87,8 @@ impl Kept {
 pub struct ValidationCache {
     settings: CacheSettings,
     kept: Mutex<Kept>,
+    /// Makes the doorkeeper's fingerprints.
+    fingerprints: RandomState,
     /// Grows with every invalidation: a validation that read the store before
     /// an invalidation must not store what it read after it.
     generation: AtomicU64,
@@ -79,6 +114,7 @@ impl ValidationCache {
         Self {
             settings,
             kept: Mutex::default(),
+            fingerprints: RandomState::new(),
             generation: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -118,18 +154,20 @@ impl ValidationCache {
         }
     }
 
-    /// Keeps a validation read from the store, unless an invalidation was
-    /// heard since `generation` was read. Its age counts from when the user
-    /// was read from the directory's source (`User::read_at`, when the
-    /// directory answered from a cache of its own), so that a CRM's cache and
-    /// this one do not add up.
-    pub fn insert(&self, token: TokenRecord, user: User, generation: u64, now: DateTime<Utc>) {
+    /// Keeps a validation read from the store if the token was validated
+    /// recently already (see the module's note) and no invalidation was heard
+    /// since `generation` was read. Its age counts from when the user was read
+    /// from the directory's source (`User::read_at`, when the directory
+    /// answered from a cache of its own), so that a CRM's cache and this one
+    /// do not add up.
+    pub fn insert(&self, token: &TokenRecord, user: &User, generation: u64, now: DateTime<Utc>) {
         if self.settings.max_entries == 0 {
             return;
         }
+        let fingerprint = self.fingerprints.hash_one(&token.hash);
         let mut kept = self.lock();
         // Checked under the lock, which every eviction takes too.
-        if self.generation() != generation {
+        if self.generation() != generation || !kept.seen.admits(fingerprint, self.settings.max_entries) {
             return;
         }
         let hash = token.hash.clone();
@@ -143,8 +181,8 @@ impl ValidationCache {
             .insert(
                 hash.clone(),
                 Entry {
-                    token,
-                    user,
+                    token: token.clone(),
+                    user: user.clone(),
                     stored_at,
                 },
             )
@@ -183,7 +221,11 @@ impl ValidationCache {
                     kept.entries.remove(&hash);
                 }
             }
-            Invalidation::Everything => *kept = Kept::default(),
+            Invalidation::Everything => {
+                kept.entries.clear();
+                kept.by_user.clear();
+                kept.order.clear();
+            }
         }
     }
 
@@ -233,18 +275,47 @@ mod tests {
         })
     }
 
+    /// Two validations read from the store: the second is kept.
+    fn keep(cache: &ValidationCache, token: &TokenRecord, user: &User, now: DateTime<Utc>) {
+        for _ in 0..2 {
+            cache.insert(token, user, cache.generation(), now);
+        }
+    }
+
+    #[test]
+    fn a_token_is_kept_from_its_second_validation_within_the_window() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let cache = cache(2);
+        let a = token("a", 1);
+        cache.insert(&a, &ann, cache.generation(), now());
+        assert!(cache.is_empty(), "seen once: not kept");
+        cache.insert(&a, &ann, cache.generation(), now());
+        assert!(cache.get(&a.hash, now()).is_some(), "seen twice: kept");
+        // Five other tokens seen once each push "b" out of both generations
+        // (two of at most two fingerprints), so its second time is a first.
+        let b = token("b", 1);
+        cache.insert(&b, &ann, cache.generation(), now());
+        for letter in ["c", "d", "e", "f", "9"] {
+            cache.insert(&token(letter, 1), &ann, cache.generation(), now());
+        }
+        cache.insert(&b, &ann, cache.generation(), now());
+        assert!(cache.get(&b.hash, now()).is_none(), "forgotten between the two");
+        assert_eq!(cache.len(), 1);
+    }
+
     #[test]
     fn entries_are_kept_until_stale_evicted_or_pushed_out() {
         let world = World::new();
         let ann = world.add_user("ann");
         let cache = cache(2);
         for letter in ["a", "b"] {
-            cache.insert(token(letter, 1), ann.clone(), cache.generation(), now());
+            keep(&cache, &token(letter, 1), &ann, now());
         }
         let a = TokenHash("a".repeat(64));
         assert!(cache.get(&a, now() + Duration::seconds(29)).is_some());
         assert!(cache.get(&a, now() + Duration::seconds(30)).is_none(), "stale");
-        cache.insert(token("c", 2), ann.clone(), cache.generation(), now());
+        keep(&cache, &token("c", 2), &ann, now());
         assert!(cache.get(&a, now()).is_none(), "the oldest went");
         assert_eq!(cache.len(), 2);
         cache.evict(&Invalidation::User(UserId(1)));
@@ -262,7 +333,7 @@ mod tests {
         let mut ann = world.add_user("ann");
         ann.read_at = Some(now() - Duration::seconds(25));
         let cache = cache(10);
-        cache.insert(token("a", 1), ann, cache.generation(), now());
+        keep(&cache, &token("a", 1), &ann, now());
         let a = TokenHash("a".repeat(64));
         assert!(cache.get(&a, now() + Duration::seconds(4)).is_some());
         assert!(cache.get(&a, now() + Duration::seconds(5)).is_none());
@@ -273,9 +344,10 @@ mod tests {
         let world = World::new();
         let ann = world.add_user("ann");
         let cache = cache(10);
+        cache.insert(&token("a", 1), &ann, cache.generation(), now());
         let before = cache.generation();
         cache.evict(&Invalidation::User(UserId(1)));
-        cache.insert(token("a", 1), ann, before, now());
+        cache.insert(&token("a", 1), &ann, before, now());
         assert!(cache.is_empty());
     }
 }

@@ -60,7 +60,8 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[index]
 }
 
-/// `rounds` times: a token validated (and so cached) on both nodes, logged
+/// `rounds` times: a token validated on both nodes (twice, and so cached, on
+/// `first`), logged
 /// out everywhere on `second`, then polled on `first` until refused. Every
 /// round must end in a refusal; the delays are printed.
 async fn revocation_reaches_the_other_node(first: &Server, second: &Server, rounds: usize, label: &str) {

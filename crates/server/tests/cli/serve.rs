@@ -546,9 +546,10 @@ async fn metrics_count_requests_by_route_and_the_token_cache() {
         203.0,
         "{text}"
     );
-    // The first validation read the store, the others the cache.
-    assert!(metric(&text, "limen_token_cache_hits_total") >= 2.0, "{text}");
-    assert!(metric(&text, "limen_token_cache_misses_total") >= 1.0, "{text}");
+    // The first two validations read the store (the second is kept), the
+    // third the cache.
+    assert!(metric(&text, "limen_token_cache_hits_total") >= 1.0, "{text}");
+    assert!(metric(&text, "limen_token_cache_misses_total") >= 2.0, "{text}");
     assert!(metric(&text, "limen_token_cache_entries") >= 1.0, "{text}");
     // Every statement on Limen's database is timed; two hashes were computed.
     assert!(

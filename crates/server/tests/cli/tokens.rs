@@ -122,6 +122,8 @@ async fn a_created_token_authenticates_x_auth_token_requests_until_revoked() {
     let answer = bump().await.unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["vary"], "Accept");
+    // A second use: the server's cache keeps the token from now on.
+    assert_eq!(bump().await.unwrap().status(), 200);
     // The CLI and the server share the database: the revocation reaches the
     // server's token cache within the poll interval (a quarter of a second).
     scratch.ok(&["token", "revoke", "1"], "");
