@@ -191,7 +191,7 @@ impl RateLimiter for SqlRateLimiter {
 
     async fn clear(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let now_us = to_micros(now);
-        rate_limit::Entity::delete_many()
+        let deleted = rate_limit::Entity::delete_many()
             .filter(Column::Bucket.eq(key))
             .filter(
                 Column::BlockedUntil
@@ -201,6 +201,10 @@ impl RateLimiter for SqlRateLimiter {
             .exec(&self.db)
             .await
             .map_err(|err| store_error("clearing attempts", err))?;
+        if deleted.rows_affected > 0 {
+            // Gone; a row made since is a concurrent attempt's, and its count stands.
+            return Ok(());
+        }
         // What is left is blocked: the block stays, the count goes.
         rate_limit::Entity::update_many()
             .col_expr(Column::Hits, Expr::value(0))
