@@ -230,6 +230,15 @@ ensure_fastapiusers() { # the reference peer of scripts/bench --peers (scripts/b
         "fastapi-users[sqlalchemy]==14.0.1" "uvicorn[standard]==0.34.0" "aiosqlite==0.21.0"
 }
 
+ensure_profiler() { # scripts/bench --profile: perf, and inferno for the flame graphs
+    command -v perf >/dev/null || apt_install linux-perf || return 1
+    if [ ! -x "$TOOLS_VENV/bin/inferno-flamegraph" ]; then
+        note "installing inferno into $TOOLS_VENV"
+        cargo install --quiet --locked --root "$TOOLS_VENV" inferno@0.12.8 || return 1
+    fi
+    export PATH="$TOOLS_VENV/bin:$PATH"
+}
+
 ensure_schemathesis() {
     venv_install 'import schemathesis' "schemathesis==4.32.5"
 }

@@ -78,6 +78,32 @@ pub async fn drive(address: SocketAddr, load: Load, calls: CallSource) -> Summar
     drive_spread(&[address], load, calls).await
 }
 
+/// `drive` on a runtime and threads of its own. A load that saturates its
+/// generator (a login storm, where every shed login costs a new connection)
+/// then delays only its own requests: on the shared runtime the answers of a
+/// run measured at the same time would wait behind the storm's tasks in the
+/// generator, and their latency would be the generator's as much as Limen's.
+pub async fn drive_apart(address: SocketAddr, load: Load, calls: CallSource) -> Result<Summary, BenchError> {
+    let (done, summary) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench-apart")
+        .enable_all()
+        .build()
+        .map_err(BenchError::io(
+            "cannot start a second runtime for the load generator",
+        ))?;
+    std::thread::Builder::new()
+        .name("bench-apart".into())
+        .spawn(move || {
+            let _ = done.send(runtime.block_on(drive(address, load, calls)));
+        })
+        .map_err(BenchError::io("cannot start a thread for the load generator"))?;
+    summary
+        .await
+        .map_err(|_| BenchError::Setup("the separate load generator stopped without a summary".into()))
+}
+
 /// Applies `load` to several servers at once, the connections dealt over
 /// `addresses` in turn (as a load balancer would), and summarises all answers.
 pub async fn drive_spread(addresses: &[SocketAddr], load: Load, calls: CallSource) -> Summary {

@@ -11,6 +11,7 @@ mod limen_process;
 mod load;
 mod passkeys;
 mod peers;
+mod profile;
 mod provider;
 mod redis_target;
 mod report;
@@ -80,12 +81,51 @@ struct Args {
     /// Where the peers' applications are.
     #[arg(long, value_name = "DIR", default_value = "scripts/bench-peers")]
     peer_apps: PathBuf,
+    /// Which scenarios to run on each store, of validation, login, storm
+    /// (runs validation too: its ratio is to the quiet p99), timing,
+    /// provider, passkeys, uncached, nodes and scale. The baseline always runs.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "validation,login,storm,timing,provider,passkeys,uncached,nodes,scale"
+    )]
+    scenarios: Vec<Scenario>,
+    /// Also record CPU profiles of the server (perf, with call stacks) during
+    /// validation at 16 connections without and with the login storm, written
+    /// as flame graphs and folded stacks to OUT/profiles. perf's sampling
+    /// costs the server a little: the figures of a profiled run are not the
+    /// ones to report.
+    #[arg(long)]
+    profile: bool,
     /// argon2id memory cost, KiB [default: Limen's 19456; 1024 with --quick].
     #[arg(long)]
     memory_kib: Option<u32>,
     /// argon2id passes [default: Limen's 2; 1 with --quick].
     #[arg(long)]
     iterations: Option<u32>,
+}
+
+/// A part of the run on each store (docs/performance.md numbers them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Scenario {
+    /// 1: token validation.
+    Validation,
+    /// 3: logins against the raw argon2id rate.
+    Login,
+    /// 4: validation during a login storm.
+    Storm,
+    /// 8: refused logins side by side.
+    Timing,
+    /// 10: Limen as an OpenID Provider.
+    Provider,
+    /// 11: passkey logins.
+    Passkeys,
+    /// 1b: validation with the cache off.
+    Uncached,
+    /// 6: two nodes on one store.
+    Nodes,
+    /// 5: a million users (PostgreSQL).
+    Scale,
 }
 
 /// A store the scenarios run on.
@@ -145,8 +185,19 @@ async fn run(args: Args) -> Result<(), BenchError> {
     progress(&format!("raw argon2id rate for {:?}", plan.argon_seconds));
     let argon_rate = argon_rate::verifications_per_sec(params, &hash, plan.argon_seconds)?;
 
+    let mut scenarios = args.scenarios.clone();
+    if scenarios.contains(&Scenario::Storm) && !scenarios.contains(&Scenario::Validation) {
+        scenarios.push(Scenario::Validation);
+    }
+    let profiler = if args.profile {
+        Some(profile::Profiler::new(&args.out)?)
+    } else {
+        None
+    };
     let mut run = Run {
         limen,
+        scenarios,
+        profiler,
         // The names live as long as the run; leaking them keeps every
         // setting a `(&'static str, String)` like the built-in ones.
         server_env: args
@@ -274,6 +325,10 @@ enum CallSourceOf {
 /// The state of one benchmark run.
 struct Run {
     limen: PathBuf,
+    /// `--scenarios`.
+    scenarios: Vec<Scenario>,
+    /// `--profile`.
+    profiler: Option<profile::Profiler>,
     /// `--server-env`, given to every server started.
     server_env: Vec<(&'static str, String)>,
     plan: Plan,
@@ -317,28 +372,38 @@ impl Run {
             });
             self.baseline_runs(&server).await?;
         }
-        self.validation_runs(&server, label, &users).await?;
-        self.login_runs(&server, label, &users).await?;
-        self.storm(&server, label, &users).await?;
-        if first {
+        if self.wants(Scenario::Validation) {
+            self.validation_runs(&server, label, &users).await?;
+        }
+        if self.wants(Scenario::Login) {
+            self.login_runs(&server, label, &users).await?;
+        }
+        if self.wants(Scenario::Storm) {
+            self.storm(&server, label, &users).await?;
+        }
+        if first && self.wants(Scenario::Timing) {
             self.timing(&server, db, label, &users).await?;
         }
         server.stop().await?;
-        if first {
+        if first && self.wants(Scenario::Provider) {
             self.provider_runs(db, label, &settings, &users).await?;
+        }
+        if first && self.wants(Scenario::Passkeys) {
             self.passkey_runs(db, label, &settings, &users).await?;
         }
 
         let mut uncached = settings.clone();
         uncached.push(("LIMEN_CACHE__ENABLED", "false".into()));
-        let server = LimenProcess::start(&self.limen, &db.url, &uncached).await?;
-        self.uncached_validation_runs(&server, label, &users).await?;
-        server.stop().await?;
+        if self.wants(Scenario::Uncached) {
+            let server = LimenProcess::start(&self.limen, &db.url, &uncached).await?;
+            self.uncached_validation_runs(&server, label, &users).await?;
+            server.stop().await?;
+        }
 
-        if label != "sqlite" {
+        if label != "sqlite" && self.wants(Scenario::Nodes) {
             self.two_nodes(db, &settings, label, &users).await?;
         }
-        if label == "postgres" {
+        if label == "postgres" && self.wants(Scenario::Scale) {
             let server = LimenProcess::start(&self.limen, &db.url, &settings).await?;
             let bulk = self.scale(&server, db).await?;
             server.stop().await?;
@@ -642,8 +707,16 @@ impl Run {
                 progress(&format!("{engine}: {request} at {connections} connections"));
                 let sampler =
                     (connections == 64 && request.starts_with("GET")).then(|| MemorySampler::start(server));
+                let recording = if connections == 16 && request.starts_with("GET") {
+                    self.profile(server, &format!("quiet-validation-{engine}"))?
+                } else {
+                    None
+                };
                 let summary =
                     measure(server, self.cheap(connections), calls.clone(), &[200], request).await?;
+                if let Some(recording) = recording {
+                    progress(&format!("profile: {}", recording.finish()?.display()));
+                }
                 if let Some(sampler) = sampler {
                     self.memory.push(MemoryReading {
                         when: format!("peak during {request} at 64 connections ({engine})"),
@@ -708,7 +781,7 @@ impl Run {
             requests: u64::MAX,
             time_bound: self.plan.storm,
         };
-        let storm = tokio::spawn(drive(
+        let storm = tokio::spawn(load::drive_apart(
             server.address,
             storm_load,
             scenarios::flow_login(users.clone(), PASSWORD),
@@ -720,15 +793,19 @@ impl Run {
             requests: u64::MAX,
             time_bound: self.plan.storm * 3 / 5,
         };
+        let recording = self.profile(server, &format!("storm-validation-{engine}"))?;
         let validation = drive(
             server.address,
             validation_load,
             scenarios::flow_validation(users.clone()),
         )
         .await;
+        if let Some(recording) = recording {
+            progress(&format!("profile: {}", recording.finish()?.display()));
+        }
         let storm = storm
             .await
-            .map_err(|err| BenchError::Setup(format!("the storm's load generator failed: {err}")))?;
+            .map_err(|err| BenchError::Setup(format!("the storm's load generator failed: {err}")))??;
         if validation.unexpected(&[200]) > 0 || validation.requests == 0 {
             return Err(BenchError::Setup(format!(
                 "validation during the storm: unexpected answers {:?}",
@@ -971,6 +1048,18 @@ impl Run {
         uncached.note = "the same uniform picks; a ratio above 1 is what the cache's misses add".into();
         self.rows.push(uncached);
         Ok(())
+    }
+
+    fn wants(&self, scenario: Scenario) -> bool {
+        self.scenarios.contains(&scenario)
+    }
+
+    /// Starts a CPU profile of `server` named `name`, when `--profile` asked for one.
+    fn profile(&self, server: &LimenProcess, name: &str) -> Result<Option<profile::Recording>, BenchError> {
+        match (&self.profiler, server.pid()) {
+            (Some(profiler), Some(pid)) => profiler.start(pid, name).map(Some),
+            _ => Ok(None),
+        }
     }
 
     fn cheap(&self, connections: usize) -> Load {
