@@ -46,10 +46,11 @@ struct Kept {
     seen: Doorkeeper,
 }
 
-/// Fingerprints of tokens validated once and not kept, in two generations of
-/// at most `max_entries` each: a token seen again while its fingerprint is in
-/// either is admitted. A fingerprint costs 8 bytes, an entry a token and a
-/// user, so remembering twice as many tokens as are kept is cheap.
+/// Fingerprints of tokens validated recently, in two generations of at most
+/// `max_entries` each: a token seen again while its fingerprint is in either
+/// is admitted, and stays remembered, so that one pushed out of the cache
+/// comes back at its next validation. A fingerprint costs 8 bytes, an entry a
+/// token and a user, so remembering twice as many tokens as are kept is cheap.
 #[derive(Default)]
 struct Doorkeeper {
     recent: HashSet<u64>,
@@ -57,16 +58,18 @@ struct Doorkeeper {
 }
 
 impl Doorkeeper {
-    /// Whether a token with `fingerprint` was seen before; remembers it if not.
+    /// Whether a token with `fingerprint` was seen recently; remembers it
+    /// in the recent generation either way.
     fn admits(&mut self, fingerprint: u64, capacity: usize) -> bool {
-        if self.recent.remove(&fingerprint) || self.previous.remove(&fingerprint) {
+        if self.recent.contains(&fingerprint) {
             return true;
         }
+        let seen = self.previous.remove(&fingerprint);
         if self.recent.len() >= capacity {
             self.previous = std::mem::take(&mut self.recent);
         }
         self.recent.insert(fingerprint);
-        false
+        seen
     }
 }
 
@@ -167,7 +170,12 @@ impl ValidationCache {
         let fingerprint = self.fingerprints.hash_one(&token.hash);
         let mut kept = self.lock();
         // Checked under the lock, which every eviction takes too.
-        if self.generation() != generation || !kept.seen.admits(fingerprint, self.settings.max_entries) {
+        if self.generation() != generation {
+            return;
+        }
+        // A kept entry that grew too old is renewed whatever the doorkeeper says.
+        let renewal = kept.entries.contains_key(&token.hash);
+        if !kept.seen.admits(fingerprint, self.settings.max_entries) && !renewal {
             return;
         }
         let hash = token.hash.clone();
@@ -302,6 +310,25 @@ mod tests {
         cache.insert(&b, &ann, cache.generation(), now());
         assert!(cache.get(&b.hash, now()).is_none(), "forgotten between the two");
         assert_eq!(cache.len(), 1);
+        // A kept entry grown stale is renewed by its next validation.
+        let later = now() + Duration::seconds(31);
+        assert!(cache.get(&a.hash, later).is_none(), "stale");
+        cache.insert(&a, &ann, cache.generation(), later);
+        assert!(cache.get(&a.hash, later).is_some(), "renewed at once");
+    }
+
+    #[test]
+    fn a_token_pushed_out_comes_back_at_its_next_validation() {
+        let world = World::new();
+        let ann = world.add_user("ann");
+        let cache = cache(1);
+        let (a, b) = (token("a", 1), token("b", 1));
+        keep(&cache, &a, &ann, now());
+        keep(&cache, &b, &ann, now());
+        assert!(cache.get(&a.hash, now()).is_none(), "pushed out by b");
+        // Still remembered by the doorkeeper: one validation brings it back.
+        cache.insert(&a, &ann, cache.generation(), now());
+        assert!(cache.get(&a.hash, now()).is_some());
     }
 
     #[test]
