@@ -43,6 +43,9 @@ impl MappedDirectory {
             // (or a lookup) quickly, not after sqlx's default half minute.
             .connect_timeout(std::time::Duration::from_secs(5))
             .acquire_timeout(std::time::Duration::from_secs(5))
+            // Not a ping before every lookup (a round trip each), only
+            // after a connection has been idle long enough to have been dropped.
+            .test_before_acquire_if_idle_for(std::time::Duration::from_secs(10))
             .sqlx_logging(false);
         let db = sea_orm::Database::connect(options)
             .await
