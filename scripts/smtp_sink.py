@@ -31,9 +31,13 @@ class Sink:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         shown = "".join(f"{name}: {message[name]}\n" for name in ("To", "From", "Subject"))
         shown += "\n" + message.get_content().replace("\r\n", "\n")
-        # The decoded text first, so a reader who sees the .eml sees both.
-        stem.with_suffix(".txt").write_text(shown, encoding="utf-8")
-        stem.with_suffix(".eml").write_bytes(raw)
+        # The decoded text first, so a reader who sees the .eml sees both;
+        # each written aside and renamed, so a reader never sees half a file.
+        partial = stem.with_suffix(".partial")
+        partial.write_text(shown, encoding="utf-8")
+        partial.replace(stem.with_suffix(".txt"))
+        partial.write_bytes(raw)
+        partial.replace(stem.with_suffix(".eml"))
         return "250 Message accepted"
 
 
