@@ -97,6 +97,13 @@ struct Args {
     /// ones to report.
     #[arg(long)]
     profile: bool,
+    /// Where the login storm's load generator runs: `apart`, on a runtime and
+    /// threads of its own, or `shared`, on the runtime that also measures
+    /// validation (as runs before 2026-12-07 did: validation's latency then
+    /// includes the time its answers wait behind the storm's tasks in the
+    /// generator).
+    #[arg(long, value_enum, default_value = "apart")]
+    storm_generator: StormGenerator,
     /// argon2id memory cost, KiB [default: Limen's 19456; 1024 with --quick].
     #[arg(long)]
     memory_kib: Option<u32>,
@@ -126,6 +133,15 @@ enum Scenario {
     Nodes,
     /// 5: a million users (PostgreSQL).
     Scale,
+}
+
+/// Where the storm's load generator runs (`--storm-generator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StormGenerator {
+    /// A runtime and threads of its own.
+    Apart,
+    /// The runtime that measures validation.
+    Shared,
 }
 
 /// A store the scenarios run on.
@@ -198,6 +214,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         limen,
         scenarios,
         profiler,
+        storm_generator: args.storm_generator,
         // The names live as long as the run; leaking them keeps every
         // setting a `(&'static str, String)` like the built-in ones.
         server_env: args
@@ -329,6 +346,8 @@ struct Run {
     scenarios: Vec<Scenario>,
     /// `--profile`.
     profiler: Option<profile::Profiler>,
+    /// `--storm-generator`.
+    storm_generator: StormGenerator,
     /// `--server-env`, given to every server started.
     server_env: Vec<(&'static str, String)>,
     plan: Plan,
@@ -781,11 +800,14 @@ impl Run {
             requests: u64::MAX,
             time_bound: self.plan.storm,
         };
-        let storm = tokio::spawn(load::drive_apart(
-            server.address,
-            storm_load,
-            scenarios::flow_login(users.clone(), PASSWORD),
-        ));
+        let logins = scenarios::flow_login(users.clone(), PASSWORD);
+        let address = server.address;
+        let storm = match self.storm_generator {
+            StormGenerator::Apart => tokio::spawn(load::drive_apart(address, storm_load, logins)),
+            StormGenerator::Shared => {
+                tokio::spawn(async move { Ok(drive(address, storm_load, logins).await) })
+            }
+        };
         // Let the storm fill the hash pool and its queue before measuring.
         tokio::time::sleep(self.plan.storm / 5).await;
         let validation_load = Load {
@@ -830,7 +852,13 @@ impl Run {
             .map_or(0.0, |r| r.summary.ms(99.0));
         let mut during = row("4 storm", "GET /authentication/user", engine, 16, validation);
         during.ratio = ratio(during.summary.ms(99.0), quiet_p99, "× p99 without storm");
-        during.note = format!("while {} connections log in", self.plan.storm_connections);
+        during.note = match self.storm_generator {
+            StormGenerator::Apart => format!("while {} connections log in", self.plan.storm_connections),
+            StormGenerator::Shared => format!(
+                "while {} connections log in, their generator sharing the measuring runtime",
+                self.plan.storm_connections
+            ),
+        };
         during.charted = engine == "sqlite";
         self.rows.push(during);
         let shed = storm.count(503);
