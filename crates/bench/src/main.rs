@@ -887,6 +887,16 @@ impl Run {
             when: format!("{} s after the login storm ({engine})", quiet.as_secs()),
             resident_mib: server.resident_mib()?,
         });
+        if self.plan.settle > quiet {
+            tokio::time::sleep(self.plan.settle - quiet).await;
+            self.memory.push(MemoryReading {
+                when: format!(
+                    "{} s after the login storm ({engine})",
+                    self.plan.settle.as_secs()
+                ),
+                resident_mib: server.resident_mib()?,
+            });
+        }
         Ok(())
     }
 

@@ -45,6 +45,9 @@ pub struct Plan {
     /// How long a hashing thread keeps its workspace without a hash
     /// (`[password] workspace_idle_secs`); the memory is read again after it.
     pub workspace_idle: Duration,
+    /// When, after a storm, the memory is read a last time (the target is
+    /// the idle size within a minute of the last login).
+    pub settle: Duration,
 }
 
 impl Plan {
@@ -68,6 +71,7 @@ impl Plan {
             argon_seconds: Duration::from_secs(5),
             revocations: 50,
             workspace_idle: Duration::from_secs(10),
+            settle: Duration::from_secs(60),
         }
     }
 
@@ -90,6 +94,7 @@ impl Plan {
             argon_seconds: Duration::from_secs(1),
             revocations: 5,
             workspace_idle: Duration::from_secs(1),
+            settle: Duration::from_secs(2),
         }
     }
 }
