@@ -727,7 +727,8 @@ impl Run {
                 let sampler =
                     (connections == 64 && request.starts_with("GET")).then(|| MemorySampler::start(server));
                 let recording = if connections == 16 && request.starts_with("GET") {
-                    self.profile(server, &format!("quiet-validation-{engine}"))?
+                    self.profile(server, &format!("quiet-validation-{engine}"))
+                        .await?
                 } else {
                     None
                 };
@@ -815,7 +816,9 @@ impl Run {
             requests: u64::MAX,
             time_bound: self.plan.storm * 3 / 5,
         };
-        let recording = self.profile(server, &format!("storm-validation-{engine}"))?;
+        let recording = self
+            .profile(server, &format!("storm-validation-{engine}"))
+            .await?;
         let validation = drive(
             server.address,
             validation_load,
@@ -1005,6 +1008,7 @@ impl Run {
                 .map_or(0.0, |r| r.summary.ms(99.0))
         };
         let total = bulk.count as usize + self.plan.users;
+        let at_1k = reference(&self.rows, "1 validation", 16);
         // Real traffic meets a warm cache: the mix runs once unmeasured
         // first, with other draws from the same distribution, so that the
         // row is the steady state and not the cache filling.
@@ -1016,11 +1020,7 @@ impl Run {
         progress("postgres: warming the cache with the Zipf mix");
         drive(server.address, self.cheap(16), other_draws).await;
         let mut mix = self.scale_validation(server, zipf, "5 scale, Zipf").await?;
-        mix.ratio = ratio(
-            mix.summary.ms(99.0),
-            reference(&self.rows, "1 validation", 16),
-            "× p99 with 1,000 users",
-        );
+        mix.ratio = ratio(mix.summary.ms(99.0), at_1k, "× p99 with 1,000 users");
         mix.note = format!(
             "users picked by Zipf's law (s = {}) over {total}, after an unmeasured run of the same mix",
             scenarios::ZIPF_EXPONENT
@@ -1029,11 +1029,7 @@ impl Run {
         let mut validation = self
             .scale_validation(server, scenarios::bulk_validation(bulk), "5 scale")
             .await?;
-        validation.ratio = ratio(
-            validation.summary.ms(99.0),
-            reference(&self.rows, "1 validation", 16),
-            "× p99 with 1,000 users",
-        );
+        validation.ratio = ratio(validation.summary.ms(99.0), at_1k, "× p99 with 1,000 users");
         validation.note = format!(
             "{total} users and tokens (seeded in {:.0} s)",
             seeded_in.as_secs_f64()
@@ -1101,9 +1097,13 @@ impl Run {
     }
 
     /// Starts a CPU profile of `server` named `name`, when `--profile` asked for one.
-    fn profile(&self, server: &LimenProcess, name: &str) -> Result<Option<profile::Recording>, BenchError> {
+    async fn profile(
+        &self,
+        server: &LimenProcess,
+        name: &str,
+    ) -> Result<Option<profile::Recording>, BenchError> {
         match (&self.profiler, server.pid()) {
-            (Some(profiler), Some(pid)) => profiler.start(pid, name).map(Some),
+            (Some(profiler), Some(pid)) => profiler.start(pid, name).await.map(Some),
             _ => Ok(None),
         }
     }

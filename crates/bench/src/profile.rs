@@ -50,7 +50,7 @@ impl Profiler {
 
     /// Starts sampling process `pid` (every thread) with call stacks; the
     /// profile is named `name`.
-    pub fn start(&self, pid: u32, name: &str) -> Result<Recording, BenchError> {
+    pub async fn start(&self, pid: u32, name: &str) -> Result<Recording, BenchError> {
         let data = self.dir.join(format!("{name}.perf.data"));
         let perf = Command::new("perf")
             .args([
@@ -70,7 +70,7 @@ impl Profiler {
             .spawn()
             .map_err(BenchError::io("cannot start perf record"))?;
         // perf needs a moment to attach to every thread.
-        std::thread::sleep(Duration::from_millis(300));
+        tokio::time::sleep(Duration::from_millis(300)).await;
         Ok(Recording {
             perf,
             data,
